@@ -1,0 +1,3 @@
+//! Diagnostics: one `thiserror` + `miette::Diagnostic` enum per stage, with stable codes.
+
+pub mod parse;

@@ -1,0 +1,1 @@
+//! Parse errors (`mem::parse::…`).

@@ -1,0 +1,9 @@
+//! memsim: a small language for memory-management scenarios, run against a simulated MMU.
+//!
+//! The layers, top to bottom (arrows only point down): [`syntax`] parses a chunk of `.mem`
+//! source into an owned AST, [`check`] finds every static error at once, [`session`] interprets
+//! checked chunks against one simulated world made of [`os`], [`heap`] and [`machine`], and
+//! reports what happened as [`events`], which [`render`] turns into text, tables or JSON.
+
+pub mod diag;
+pub mod syntax;
