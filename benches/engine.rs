@@ -1,0 +1,2 @@
+//! Criterion benchmarks of the engine: parsing and the MMU hot path.
+fn main() {}
