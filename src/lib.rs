@@ -7,3 +7,6 @@
 
 pub mod diag;
 pub mod syntax;
+pub mod check;
+pub mod machine;
+pub mod profile;

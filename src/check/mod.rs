@@ -1,0 +1,1 @@
+//! Static checks of a parsed chunk: names, arity, types, sizes and machine settings.
