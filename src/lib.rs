@@ -10,3 +10,7 @@ pub mod syntax;
 pub mod check;
 pub mod machine;
 pub mod profile;
+pub mod events;
+pub mod os;
+pub mod units;
+pub mod heap;

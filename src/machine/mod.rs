@@ -1,6 +1,428 @@
-//! The simulated hardware: physical frames, multi-level page tables, the TLB, swap and
-//! replacement policies. It knows nothing of syntax, processes' VMAs or the allocator.
+//! The simulated hardware: physical frames, multi-level page tables, the TLB and its counters.
+//! It knows nothing of syntax, processes' VMAs or the allocator: the OS layer above decides what
+//! a fault means and asks the machine to map, unmap and copy frames.
 
 pub mod config;
+pub mod pagetable;
+pub mod phys;
+pub mod tlb;
 
 pub use config::*;
+use pagetable::{pte, Loc, PageTables};
+use phys::{FrameAllocator, PhysMem};
+use serde::Serialize;
+use tlb::Tlb;
+
+/// An address-space identifier: one per process.
+pub type Asid = u32;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Access {
+    Read,
+    Write,
+    Exec,
+}
+
+impl Access {
+    pub fn name(self) -> &'static str {
+        match self {
+            Access::Read => "load",
+            Access::Write => "store",
+            Access::Exec => "fetch",
+        }
+    }
+    #[inline]
+    fn needs(self) -> u64 {
+        match self {
+            Access::Read => pte::READ,
+            Access::Write => pte::WRITE,
+            Access::Exec => pte::EXEC,
+        }
+    }
+}
+
+/// Why a translation did not complete: the OS's fault handler takes it from here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// No present entry (the raw entry may hold a swap slot).
+    NotPresent { pte: u64 },
+    /// A present entry forbids this access (write to read-only, zero page or COW page).
+    Protection { pte: u64 },
+    /// Beyond the translated address bits.
+    OutOfRange,
+}
+
+/// What a frame holds, for `show frames` and for choosing what to evict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum FrameUse {
+    Free,
+    /// Anonymous memory of one process (the first mapper, for pages shared after fork).
+    Anon { asid: Asid, vpn: u64 },
+    /// A page-cache page of a file.
+    File { file: u32, page: u64 },
+}
+
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct FrameInfo {
+    pub used: FrameUse,
+    /// Page tables that map this frame.
+    pub mapcount: u32,
+    /// Tick at which it was loaded (FIFO's order).
+    pub loaded: u64,
+    /// Tick of its last access (LRU's order).
+    pub last_use: u64,
+    /// CLOCK's reference bit.
+    pub referenced: bool,
+}
+
+const FREE_FRAME: FrameInfo = FrameInfo {
+    used: FrameUse::Free,
+    mapcount: 0,
+    loaded: 0,
+    last_use: 0,
+    referenced: false,
+};
+
+/// Hardware counters.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct MachineStats {
+    pub accesses: u64,
+    pub tlb_hits: u64,
+    pub tlb_misses: u64,
+    /// Page-table walks made by the MMU.
+    pub walks: u64,
+    /// Memory references those walks made (one per level read).
+    pub walk_refs: u64,
+}
+
+/// One level of a walk, for `show walk`.
+#[derive(Debug, Clone, Serialize)]
+pub struct WalkStep {
+    pub level: usize,
+    pub table: u32,
+    pub index: usize,
+    pub entry: u64,
+}
+
+/// The machine: MMU, TLB, physical memory.
+#[derive(Clone)]
+pub struct Mmu {
+    cfg: MachineConfig,
+    shift: u32,
+    va_limit: u64,
+    tables: PageTables,
+    roots: Vec<Option<u32>>,
+    tlb: Tlb,
+    frames: FrameAllocator,
+    frame_info: Vec<FrameInfo>,
+    mem: PhysMem,
+    tick: u64,
+    pub stats: MachineStats,
+}
+
+impl Mmu {
+    pub fn new(cfg: &MachineConfig) -> Self {
+        let shift = cfg.page_shift();
+        Mmu {
+            cfg: cfg.clone(),
+            shift,
+            va_limit: if cfg.va_bits >= 64 {
+                u64::MAX
+            } else {
+                (1u64 << cfg.va_bits) - 1
+            },
+            tables: PageTables::new(&cfg.level_bits()),
+            roots: Vec::new(),
+            tlb: Tlb::new(&cfg.tlb),
+            frames: FrameAllocator::new(cfg.frames()),
+            frame_info: Vec::new(),
+            mem: PhysMem::default(),
+            tick: 0,
+            stats: MachineStats::default(),
+        }
+    }
+
+    pub fn config(&self) -> &MachineConfig {
+        &self.cfg
+    }
+    pub fn page_size(&self) -> u64 {
+        1 << self.shift
+    }
+    pub fn page_shift(&self) -> u32 {
+        self.shift
+    }
+
+    /// The physical frame number of the shared zero page: one past the end of RAM, never
+    /// written, so it costs no frame (textbook frame counts stay exact).
+    pub fn zero_pfn(&self) -> u64 {
+        self.frames.total()
+    }
+
+    pub fn create_space(&mut self) -> Asid {
+        let root = self.tables.new_root();
+        if let Some(i) = self.roots.iter().position(Option::is_none) {
+            self.roots[i] = Some(root);
+            i as Asid
+        } else {
+            self.roots.push(Some(root));
+            (self.roots.len() - 1) as Asid
+        }
+    }
+
+    /// Drops an address space's tables and TLB entries. Frames are the OS's to release first.
+    pub fn destroy_space(&mut self, asid: Asid) {
+        if let Some(Some(root)) = self.roots.get(asid as usize).copied() {
+            self.tables.free_space(root);
+            self.roots[asid as usize] = None;
+            self.tlb.flush(Some(asid));
+        }
+    }
+
+    #[inline]
+    fn root(&self, asid: Asid) -> u32 {
+        self.roots[asid as usize].expect("address space exists")
+    }
+
+    /// Called on every context switch: without PCID the TLB is flushed.
+    pub fn switch_to(&mut self, _asid: Asid) {
+        if !self.cfg.pcid {
+            self.tlb.flush(None);
+        }
+    }
+
+    /// Translates one access. The hot path: allocates nothing, formats nothing.
+    #[inline]
+    pub fn translate(&mut self, asid: Asid, vaddr: u64, access: Access) -> Result<u64, Fault> {
+        if vaddr > self.va_limit {
+            return Err(Fault::OutOfRange);
+        }
+        let vpn = vaddr >> self.shift;
+        let offset = vaddr & ((1 << self.shift) - 1);
+        self.tick += 1;
+        self.stats.accesses += 1;
+        let need = access.needs();
+        if self.tlb.enabled {
+            if let Some(slot) = self.tlb.lookup(asid, vpn) {
+                let e = self.tlb.entry_mut(slot);
+                if e.pte & need != 0 {
+                    if access == Access::Write && e.pte & pte::DIRTY == 0 {
+                        e.pte |= pte::DIRTY;
+                        let loc = e.loc;
+                        let v = self.tables.get(loc) | pte::DIRTY;
+                        self.tables.set(loc, v);
+                    }
+                    let pfn = pte::pfn(e.pte);
+                    self.stats.tlb_hits += 1;
+                    self.touch_frame(pfn);
+                    return Ok((pfn << self.shift) | offset);
+                }
+                // A cached entry that forbids the access: the hardware re-walks to be sure.
+            }
+            self.stats.tlb_misses += 1;
+        }
+        self.stats.walks += 1;
+        let (loc, refs) = self.tables.find(self.root(asid), vpn);
+        self.stats.walk_refs += refs as u64;
+        let Some(loc) = loc else {
+            return Err(Fault::NotPresent { pte: 0 });
+        };
+        let mut e = self.tables.get(loc);
+        if e & pte::PRESENT == 0 {
+            return Err(Fault::NotPresent { pte: e });
+        }
+        if e & need == 0 {
+            return Err(Fault::Protection { pte: e });
+        }
+        e |= pte::ACCESSED;
+        if access == Access::Write {
+            e |= pte::DIRTY;
+        }
+        self.tables.set(loc, e);
+        if self.tlb.enabled {
+            self.tlb.insert(asid, vpn, e, loc);
+        }
+        let pfn = pte::pfn(e);
+        self.touch_frame(pfn);
+        Ok((pfn << self.shift) | offset)
+    }
+
+    #[inline]
+    fn touch_frame(&mut self, pfn: u64) {
+        if let Some(f) = self.frame_info.get_mut(pfn as usize) {
+            f.last_use = self.tick;
+            f.referenced = true;
+        }
+    }
+
+    /// The raw leaf entry for a page (0 when no table reaches it).
+    pub fn pte(&self, asid: Asid, vpn: u64) -> u64 {
+        match self.tables.find(self.root(asid), vpn).0 {
+            Some(loc) => self.tables.get(loc),
+            None => 0,
+        }
+    }
+
+    /// Sets a leaf entry and drops any stale TLB copy of it.
+    pub fn set_pte(&mut self, asid: Asid, vpn: u64, e: u64) {
+        let root = self.root(asid);
+        let loc: Loc = self.tables.find_or_create(root, vpn);
+        self.tables.set(loc, e);
+        self.tlb.invalidate(asid, vpn);
+    }
+
+    /// Takes a free frame, or `None` when memory is full.
+    pub fn alloc_frame(&mut self, used: FrameUse) -> Option<u64> {
+        let pfn = self.frames.alloc()?;
+        if self.frame_info.len() <= pfn as usize {
+            self.frame_info.resize(pfn as usize + 1, FREE_FRAME);
+        }
+        self.frame_info[pfn as usize] = FrameInfo {
+            used,
+            mapcount: 0,
+            loaded: self.tick,
+            last_use: self.tick,
+            referenced: true,
+        };
+        Some(pfn)
+    }
+
+    /// Returns a frame to the free pool; its bytes are zeroed so host memory is released.
+    pub fn free_frame(&mut self, pfn: u64) {
+        if let Some(f) = self.frame_info.get_mut(pfn as usize) {
+            if f.used != FrameUse::Free {
+                *f = FREE_FRAME;
+                self.frames.free(pfn);
+                self.mem.zero(pfn << self.shift, 1 << self.shift);
+            }
+        }
+    }
+
+    pub fn frame(&self, pfn: u64) -> Option<&FrameInfo> {
+        self.frame_info.get(pfn as usize)
+    }
+    pub fn frame_mut(&mut self, pfn: u64) -> Option<&mut FrameInfo> {
+        self.frame_info.get_mut(pfn as usize)
+    }
+    /// Every frame ever handed out, free ones included, by frame number.
+    pub fn frames(&self) -> &[FrameInfo] {
+        &self.frame_info
+    }
+    pub fn frames_used(&self) -> u64 {
+        self.frames.used()
+    }
+    pub fn frames_total(&self) -> u64 {
+        self.frames.total()
+    }
+
+    #[inline]
+    pub fn read_phys(&self, paddr: u64, buf: &mut [u8]) {
+        self.mem.read(paddr, buf)
+    }
+    #[inline]
+    pub fn write_phys(&mut self, paddr: u64, buf: &[u8]) {
+        self.mem.write(paddr, buf)
+    }
+    pub fn zero_frame(&mut self, pfn: u64) {
+        self.mem.zero(pfn << self.shift, 1 << self.shift);
+    }
+    pub fn copy_frame(&mut self, from: u64, to: u64) {
+        self.mem
+            .copy(from << self.shift, to << self.shift, 1 << self.shift);
+    }
+    /// Host memory held by simulated RAM contents, in bytes.
+    pub fn host_bytes(&self) -> usize {
+        self.mem.host_blocks() * 4096
+    }
+
+    /// The walk for `vaddr` as the hardware would do it, without side effects.
+    pub fn walk(&self, asid: Asid, vaddr: u64) -> Vec<WalkStep> {
+        let vpn = vaddr >> self.shift;
+        self.tables
+            .path(self.root(asid), vpn)
+            .into_iter()
+            .map(|(level, table, index, entry)| WalkStep {
+                level,
+                table,
+                index,
+                entry,
+            })
+            .collect()
+    }
+
+    /// Valid leaf entries of an address space, by VPN.
+    pub fn page_table(&self, asid: Asid) -> Vec<(u64, u64)> {
+        self.tables.entries(self.root(asid))
+    }
+    pub fn page_table_count(&self, asid: Asid) -> usize {
+        self.tables.count_tables(self.root(asid))
+    }
+
+    pub fn tlb(&self) -> &Tlb {
+        &self.tlb
+    }
+    pub fn tlb_flush(&mut self) {
+        self.tlb.flush(None)
+    }
+    pub fn levels(&self) -> usize {
+        self.tables.levels()
+    }
+    pub fn level_index(&self, level: usize, vpn: u64) -> usize {
+        self.tables.index(level, vpn)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mmu() -> Mmu {
+        Mmu::new(&MachineConfig::default_x86_64())
+    }
+
+    #[test]
+    fn a_mapped_page_translates_and_hits_the_tlb_after_the_first_walk() {
+        let mut m = mmu();
+        let a = m.create_space();
+        let vaddr = 0x4052a0u64;
+        assert_eq!(
+            m.translate(a, vaddr, Access::Read),
+            Err(Fault::NotPresent { pte: 0 })
+        );
+        let pfn = m.alloc_frame(FrameUse::Anon { asid: a, vpn: vaddr >> 12 }).unwrap();
+        m.set_pte(a, vaddr >> 12, pfn << pte::PFN_SHIFT | pte::PRESENT | pte::READ | pte::WRITE);
+        let pa = m.translate(a, vaddr, Access::Write).unwrap();
+        assert_eq!(pa, (pfn << 12) | 0x2a0);
+        m.write_phys(pa, &7u32.to_le_bytes());
+        let pa2 = m.translate(a, vaddr, Access::Read).unwrap();
+        let mut b = [0; 4];
+        m.read_phys(pa2, &mut b);
+        assert_eq!(u32::from_le_bytes(b), 7);
+        assert_eq!(m.stats.tlb_hits, 1);
+        assert_eq!(m.stats.walks, 2);
+        assert!(m.pte(a, vaddr >> 12) & pte::DIRTY != 0);
+    }
+
+    #[test]
+    fn a_read_only_page_refuses_a_store() {
+        let mut m = mmu();
+        let a = m.create_space();
+        m.set_pte(a, 0x401, pte::PRESENT | pte::READ | pte::EXEC);
+        assert!(matches!(
+            m.translate(a, 0x401000, Access::Write),
+            Err(Fault::Protection { .. })
+        ));
+        assert!(m.translate(a, 0x401000, Access::Exec).is_ok());
+    }
+
+    #[test]
+    fn address_spaces_are_separate() {
+        let mut m = mmu();
+        let a = m.create_space();
+        let b = m.create_space();
+        m.set_pte(a, 5, pte::PRESENT | pte::READ);
+        assert!(m.translate(a, 5 << 12, Access::Read).is_ok());
+        assert!(m.translate(b, 5 << 12, Access::Read).is_err());
+    }
+}

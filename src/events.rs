@@ -1,0 +1,195 @@
+//! What happened, as data: the only thing renderers see of the simulation.
+
+use serde::Serialize;
+
+use crate::machine::Access;
+
+/// Why a page fault was minor (no I/O).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MinorReason {
+    /// A first read of anonymous memory: the shared zero page is mapped, RSS does not grow.
+    ZeroPage,
+    /// A first write of anonymous memory: a zeroed frame is allocated.
+    DemandZero,
+    /// A write to a page that was mapped to the zero page: now it gets its own frame.
+    ZeroPageWrite,
+    /// A write to a copy-on-write page (after fork, or a private file page): the frame is copied.
+    CopyOnWrite,
+    /// A file page that was already in the page cache.
+    PageCache,
+}
+
+/// Why a page fault was major (the page's contents had to be read).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MajorReason {
+    /// Read from the file behind the mapping.
+    FileRead,
+    /// Read back from swap.
+    SwapIn,
+}
+
+/// The kind of SIGSEGV, as `si_code` says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum SegvCode {
+    /// No mapping covers the address.
+    #[serde(rename = "SEGV_MAPERR")]
+    MapErr,
+    /// A mapping covers it but forbids this access.
+    #[serde(rename = "SEGV_ACCERR")]
+    AccErr,
+    /// A non-canonical address: the kernel reports address 0.
+    #[serde(rename = "SI_KERNEL")]
+    Kernel,
+}
+
+impl SegvCode {
+    pub fn name(self) -> &'static str {
+        match self {
+            SegvCode::MapErr => "SEGV_MAPERR",
+            SegvCode::AccErr => "SEGV_ACCERR",
+            SegvCode::Kernel => "SI_KERNEL",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    MinorFault {
+        pid: u32,
+        vaddr: u64,
+        access: Access,
+        reason: MinorReason,
+        /// The frame now mapped (the zero page's number for `ZeroPage`).
+        pfn: u64,
+        region: String,
+    },
+    MajorFault {
+        pid: u32,
+        vaddr: u64,
+        access: Access,
+        reason: MajorReason,
+        pfn: u64,
+        region: String,
+    },
+    StackGrowth {
+        pid: u32,
+        old_start: u64,
+        new_start: u64,
+    },
+    Segv {
+        pid: u32,
+        vaddr: u64,
+        access: Access,
+        code: SegvCode,
+        /// A sentence placing the address: "259 KiB past the end of [heap] at 0x426000".
+        detail: String,
+    },
+    Brk {
+        pid: u32,
+        old: u64,
+        new: u64,
+    },
+    Mmap {
+        pid: u32,
+        start: u64,
+        len: u64,
+        perms: String,
+        what: String,
+    },
+    Munmap {
+        pid: u32,
+        start: u64,
+        len: u64,
+    },
+    Mprotect {
+        pid: u32,
+        start: u64,
+        len: u64,
+        perms: String,
+    },
+    /// An allocator decision, explained.
+    Alloc {
+        pid: u32,
+        call: String,
+        result: u64,
+        detail: String,
+    },
+    Abort {
+        pid: u32,
+        message: String,
+    },
+    Oom {
+        pid: u32,
+        vaddr: u64,
+    },
+    Exit {
+        pid: u32,
+        status: i32,
+        reason: String,
+    },
+    Switch {
+        from: u32,
+        to: u32,
+        tlb_flushed: bool,
+    },
+    Fork {
+        parent: u32,
+        child: u32,
+    },
+}
+
+impl Event {
+    pub fn is_fault(&self) -> bool {
+        matches!(self, Event::MinorFault { .. } | Event::MajorFault { .. })
+    }
+}
+
+/// Where events go while a statement runs. Counting is always on; keeping events is not, and
+/// even when it is, a statement keeps at most `limit` of them (a loop over a gigabyte would
+/// otherwise produce a quarter of a million fault lines) and counts the rest.
+#[derive(Debug, Clone, Default)]
+pub struct EventSink {
+    pub keep: bool,
+    pub limit: usize,
+    pub events: Vec<Event>,
+    pub dropped: u64,
+}
+
+impl EventSink {
+    pub fn new(keep: bool, limit: usize) -> Self {
+        EventSink {
+            keep,
+            limit,
+            events: Vec::new(),
+            dropped: 0,
+        }
+    }
+    /// Whether an event would be kept: lets callers skip building one (and its strings).
+    #[inline]
+    pub fn wants(&self) -> bool {
+        self.keep
+    }
+    pub fn push(&mut self, e: Event) {
+        if !self.keep {
+            return;
+        }
+        // Deaths and aborts are always kept: they explain everything after them.
+        let vital = matches!(
+            e,
+            Event::Segv { .. } | Event::Abort { .. } | Event::Oom { .. } | Event::Exit { .. }
+        );
+        if self.events.len() < self.limit || vital {
+            self.events.push(e);
+        } else {
+            self.dropped += 1;
+        }
+    }
+    pub fn take(&mut self) -> (Vec<Event>, u64) {
+        let d = self.dropped;
+        self.dropped = 0;
+        (std::mem::take(&mut self.events), d)
+    }
+}

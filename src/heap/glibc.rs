@@ -1,0 +1,1 @@
+//! The glibc 2.36 allocator model.

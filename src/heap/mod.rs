@@ -1,0 +1,88 @@
+//! Allocators over a process's address space: the glibc 2.36 model (ptmalloc2 with tcache)
+//! and the OSTEP-style teaching free lists. They reach memory only through [`Memory`], so they
+//! never see the AST or the page tables, and every byte they write (chunk headers, tcache
+//! links) is a real store that can fault.
+
+pub mod glibc;
+
+use serde::Serialize;
+
+use crate::os::Trap;
+
+/// What an allocator may do to the process it serves. The session implements it over the OS
+/// model; every call is a real, simulated memory access or system call.
+pub trait Memory {
+    /// Stores bytes at a virtual address (may fault, may kill the process).
+    fn write(&mut self, addr: u64, bytes: &[u8]) -> Result<(), Trap>;
+    /// Loads bytes from a virtual address.
+    fn read(&mut self, addr: u64, buf: &mut [u8]) -> Result<(), Trap>;
+    /// The current program break.
+    fn brk(&self) -> u64;
+    /// Moves the break; returns the new break (the old one if the kernel refused).
+    fn set_brk(&mut self, addr: u64) -> u64;
+    /// An anonymous read-write private mapping of `len` bytes (page multiple), or `None`.
+    fn mmap(&mut self, len: u64) -> Option<u64>;
+    fn munmap(&mut self, addr: u64, len: u64);
+    /// Moves or resizes a mapping (`mremap` with MREMAP_MAYMOVE); returns its new address.
+    fn mremap(&mut self, addr: u64, old_len: u64, new_len: u64) -> Option<u64>;
+    /// Records an allocator decision for the trace (only called when `explain()` is true).
+    fn explain(&mut self, call: &str, result: u64, detail: String);
+    /// Whether anyone reads explanations: lets the allocator skip formatting them.
+    fn explaining(&self) -> bool;
+}
+
+/// Why an allocator call could not return normally.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HeapError {
+    /// glibc detected corruption or misuse and called abort(): its message, as on stderr.
+    Abort(String),
+    /// A memory access inside the allocator trapped (the process dies of it).
+    Trap(Trap),
+}
+
+impl From<Trap> for HeapError {
+    fn from(t: Trap) -> Self {
+        HeapError::Trap(t)
+    }
+}
+
+/// One chunk for `show heap`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ChunkView {
+    /// The chunk's address (the user pointer is 16 bytes further in glibc).
+    pub addr: u64,
+    pub size: u64,
+    pub in_use: bool,
+    /// `tcache`, `fastbin`, `unsorted`, `small`, `large`, `top`, `mmapped`, `free list`...
+    pub bin: String,
+}
+
+/// A live block, for memory-safety findings: where it is and how big the user asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Block {
+    pub ptr: u64,
+    pub requested: u64,
+    pub usable: u64,
+}
+
+/// The interface every allocator offers to the session.
+pub trait Allocator: Send {
+    fn malloc(&mut self, mem: &mut dyn Memory, n: u64) -> Result<u64, HeapError>;
+    fn calloc(&mut self, mem: &mut dyn Memory, n: u64, size: u64) -> Result<u64, HeapError>;
+    fn realloc(&mut self, mem: &mut dyn Memory, p: u64, n: u64) -> Result<u64, HeapError>;
+    fn free(&mut self, mem: &mut dyn Memory, p: u64) -> Result<(), HeapError>;
+    /// `malloc_usable_size(p)`; 0 for a pointer that is not a live block.
+    fn usable_size(&self, p: u64) -> u64;
+    /// Every chunk in address order.
+    fn chunks(&self) -> Vec<ChunkView>;
+    /// The live block containing `addr`, if any.
+    fn block_at(&self, addr: u64) -> Option<Block>;
+    fn live_blocks(&self) -> Vec<Block>;
+    fn clone_box(&self) -> Box<dyn Allocator>;
+}
+
+impl Clone for Box<dyn Allocator> {
+    fn clone(&self) -> Self {
+        self.clone_box()
+    }
+}

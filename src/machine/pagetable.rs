@@ -1,0 +1,249 @@
+//! Multi-level page tables, stored sparsely in one arena shared by every address space.
+//!
+//! Tables live beside the simulated RAM (they take no frames, as textbooks assume); each walk
+//! still counts one memory reference per level.
+
+/// Page-table entry bits. The frame number (or swap slot) sits above `PFN_SHIFT`.
+pub mod pte {
+    pub const PRESENT: u64 = 1 << 0;
+    pub const WRITE: u64 = 1 << 1;
+    pub const EXEC: u64 = 1 << 2;
+    pub const READ: u64 = 1 << 3;
+    pub const ACCESSED: u64 = 1 << 5;
+    pub const DIRTY: u64 = 1 << 6;
+    /// Maps the shared zero page (read-only until the first write).
+    pub const ZERO: u64 = 1 << 8;
+    /// Not present; the number above `PFN_SHIFT` is a swap slot.
+    pub const SWAPPED: u64 = 1 << 9;
+    /// Write-protected because the frame is shared after `fork` or is a private file page.
+    pub const COW: u64 = 1 << 10;
+    /// The frame belongs to the page cache (a file page).
+    pub const FILE: u64 = 1 << 11;
+    pub const PFN_SHIFT: u32 = 12;
+    pub const PERMS: u64 = READ | WRITE | EXEC;
+
+    #[inline]
+    pub fn pfn(e: u64) -> u64 {
+        e >> PFN_SHIFT
+    }
+}
+
+/// Where a leaf entry lives: table index and slot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Loc {
+    pub table: u32,
+    pub slot: u32,
+}
+
+/// The arena of tables. Interior entries hold `child index + 1` (0 = no table below).
+#[derive(Clone)]
+pub struct PageTables {
+    tables: Vec<Box<[u64]>>,
+    free: Vec<u32>,
+    /// Shift of each level's index within a VPN, top level first.
+    shifts: Vec<u32>,
+    masks: Vec<u64>,
+}
+
+impl PageTables {
+    /// `level_bits`: index bits per level, top first.
+    pub fn new(level_bits: &[u32]) -> Self {
+        let mut shifts = Vec::with_capacity(level_bits.len());
+        let mut masks = Vec::with_capacity(level_bits.len());
+        let mut below: u32 = level_bits.iter().sum();
+        for &b in level_bits {
+            below -= b;
+            shifts.push(below);
+            masks.push((1u64 << b) - 1);
+        }
+        PageTables {
+            tables: Vec::new(),
+            free: Vec::new(),
+            shifts,
+            masks,
+        }
+    }
+
+    pub fn levels(&self) -> usize {
+        self.shifts.len()
+    }
+
+    /// Index into the level-`l` table for `vpn`.
+    #[inline]
+    pub fn index(&self, l: usize, vpn: u64) -> usize {
+        ((vpn >> self.shifts[l]) & self.masks[l]) as usize
+    }
+
+    fn alloc_table(&mut self, level: usize) -> u32 {
+        let n = (self.masks[level] + 1) as usize;
+        if let Some(t) = self.free.pop() {
+            if self.tables[t as usize].len() == n {
+                self.tables[t as usize].fill(0);
+                return t;
+            }
+            self.tables[t as usize] = vec![0; n].into_boxed_slice();
+            return t;
+        }
+        self.tables.push(vec![0; n].into_boxed_slice());
+        (self.tables.len() - 1) as u32
+    }
+
+    /// A new, empty top-level table.
+    pub fn new_root(&mut self) -> u32 {
+        self.alloc_table(0)
+    }
+
+    /// Finds the leaf slot for `vpn` without creating tables. Returns the slot (if all tables
+    /// exist) and the number of table reads made.
+    #[inline]
+    pub fn find(&self, root: u32, vpn: u64) -> (Option<Loc>, u32) {
+        let mut t = root;
+        let last = self.shifts.len() - 1;
+        for l in 0..last {
+            let e = self.tables[t as usize][self.index(l, vpn)];
+            if e == 0 {
+                return (None, l as u32 + 1);
+            }
+            t = (e - 1) as u32;
+        }
+        (
+            Some(Loc {
+                table: t,
+                slot: self.index(last, vpn) as u32,
+            }),
+            self.shifts.len() as u32,
+        )
+    }
+
+    /// The leaf slot for `vpn`, creating intermediate tables on the way.
+    pub fn find_or_create(&mut self, root: u32, vpn: u64) -> Loc {
+        let mut t = root;
+        let last = self.shifts.len() - 1;
+        for l in 0..last {
+            let i = self.index(l, vpn);
+            let e = self.tables[t as usize][i];
+            t = if e == 0 {
+                let c = self.alloc_table(l + 1);
+                self.tables[t as usize][i] = c as u64 + 1;
+                c
+            } else {
+                (e - 1) as u32
+            };
+        }
+        Loc {
+            table: t,
+            slot: self.index(last, vpn) as u32,
+        }
+    }
+
+    #[inline]
+    pub fn get(&self, loc: Loc) -> u64 {
+        self.tables[loc.table as usize][loc.slot as usize]
+    }
+
+    #[inline]
+    pub fn set(&mut self, loc: Loc, e: u64) {
+        self.tables[loc.table as usize][loc.slot as usize] = e;
+    }
+
+    /// The entry at each level on the way to `vpn`: (level, table, index, raw entry).
+    pub fn path(&self, root: u32, vpn: u64) -> Vec<(usize, u32, usize, u64)> {
+        let mut out = Vec::new();
+        let mut t = root;
+        for l in 0..self.shifts.len() {
+            let i = self.index(l, vpn);
+            let e = self.tables[t as usize][i];
+            out.push((l, t, i, e));
+            if l + 1 == self.shifts.len() || e == 0 {
+                break;
+            }
+            t = (e - 1) as u32;
+        }
+        out
+    }
+
+    /// Every non-zero leaf entry under `root`, in VPN order.
+    pub fn entries(&self, root: u32) -> Vec<(u64, u64)> {
+        let mut out = Vec::new();
+        self.collect(root, 0, 0, &mut out);
+        out
+    }
+
+    fn collect(&self, t: u32, level: usize, prefix: u64, out: &mut Vec<(u64, u64)>) {
+        let last = level + 1 == self.shifts.len();
+        for (i, &e) in self.tables[t as usize].iter().enumerate() {
+            if e == 0 {
+                continue;
+            }
+            let vpn = prefix | ((i as u64) << self.shifts[level]);
+            if last {
+                out.push((vpn, e));
+            } else {
+                self.collect((e - 1) as u32, level + 1, vpn, out);
+            }
+        }
+    }
+
+    /// Number of tables reachable from `root` (a measure of page-table overhead).
+    pub fn count_tables(&self, root: u32) -> usize {
+        self.count_from(root, 0)
+    }
+
+    fn count_from(&self, t: u32, level: usize) -> usize {
+        if level + 1 == self.shifts.len() {
+            return 1;
+        }
+        1 + self.tables[t as usize]
+            .iter()
+            .filter(|&&e| e != 0)
+            .map(|&e| self.count_from((e - 1) as u32, level + 1))
+            .sum::<usize>()
+    }
+
+    /// Releases every table of an address space.
+    pub fn free_space(&mut self, root: u32) {
+        self.free_from(root, 0);
+    }
+
+    fn free_from(&mut self, t: u32, level: usize) {
+        if level + 1 < self.shifts.len() {
+            let children: Vec<u32> = self.tables[t as usize]
+                .iter()
+                .filter(|&&e| e != 0)
+                .map(|&e| (e - 1) as u32)
+                .collect();
+            for c in children {
+                self.free_from(c, level + 1);
+            }
+        }
+        self.free.push(t);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn four_level_tables_are_sparse() {
+        let mut pt = PageTables::new(&[9, 9, 9, 9]);
+        let root = pt.new_root();
+        let vpn = 0x7fff_ffff_e000u64 >> 12;
+        assert_eq!(pt.find(root, vpn).0, None);
+        let loc = pt.find_or_create(root, vpn);
+        pt.set(loc, 42 << pte::PFN_SHIFT | pte::PRESENT);
+        assert_eq!(pt.find(root, vpn), (Some(loc), 4));
+        assert_eq!(pt.entries(root), vec![(vpn, 42 << pte::PFN_SHIFT | pte::PRESENT)]);
+        assert_eq!(pt.count_tables(root), 4);
+        pt.free_space(root);
+    }
+
+    #[test]
+    fn a_single_level_is_a_linear_array() {
+        let mut pt = PageTables::new(&[8]);
+        let root = pt.new_root();
+        let loc = pt.find_or_create(root, 0xab);
+        assert_eq!(loc.slot, 0xab);
+        assert_eq!(pt.find(root, 0xab).1, 1);
+    }
+}

@@ -1,0 +1,196 @@
+//! The TLB: a set-associative (or fully associative) cache of translations, FIFO or LRU.
+
+use super::config::{TlbConfig, TlbPolicy};
+use super::pagetable::Loc;
+
+#[derive(Debug, Clone, Copy)]
+pub struct TlbEntry {
+    pub valid: bool,
+    pub asid: u32,
+    pub vpn: u64,
+    /// A copy of the leaf entry when it was loaded (frame and permission bits).
+    pub pte: u64,
+    /// Where the leaf entry lives, so accessed/dirty bits are set without another walk.
+    pub loc: Loc,
+    /// LRU: last use; FIFO: when loaded.
+    pub stamp: u64,
+}
+
+const EMPTY: TlbEntry = TlbEntry {
+    valid: false,
+    asid: 0,
+    vpn: 0,
+    pte: 0,
+    loc: Loc { table: 0, slot: 0 },
+    stamp: 0,
+};
+
+#[derive(Clone)]
+pub struct Tlb {
+    pub enabled: bool,
+    sets: usize,
+    ways: usize,
+    policy: TlbPolicy,
+    entries: Vec<TlbEntry>,
+    clock: u64,
+    /// The slot of the last hit: loops touch one page many times, so look there first.
+    last: usize,
+}
+
+impl Tlb {
+    pub fn new(cfg: &TlbConfig) -> Self {
+        let n = if cfg.enabled { cfg.entries.max(1) as usize } else { 0 };
+        let ways = cfg.ways.map_or(n, |w| (w as usize).clamp(1, n.max(1)));
+        let sets = if n == 0 { 0 } else { n / ways };
+        Tlb {
+            enabled: cfg.enabled && n > 0,
+            sets,
+            ways,
+            policy: cfg.policy,
+            entries: vec![EMPTY; n],
+            clock: 0,
+            last: 0,
+        }
+    }
+
+    #[inline]
+    fn set_range(&self, vpn: u64) -> std::ops::Range<usize> {
+        let s = (vpn % self.sets as u64) as usize;
+        s * self.ways..(s + 1) * self.ways
+    }
+
+    /// The slot holding `(asid, vpn)`, counting it as used.
+    #[inline]
+    pub fn lookup(&mut self, asid: u32, vpn: u64) -> Option<usize> {
+        let e = &self.entries[self.last];
+        let slot = if e.valid && e.vpn == vpn && e.asid == asid {
+            self.last
+        } else {
+            let r = self.set_range(vpn);
+            let base = r.start;
+            let i = self.entries[r]
+                .iter()
+                .position(|e| e.valid && e.vpn == vpn && e.asid == asid)?;
+            base + i
+        };
+        self.last = slot;
+        if self.policy == TlbPolicy::Lru {
+            self.clock += 1;
+            self.entries[slot].stamp = self.clock;
+        }
+        Some(slot)
+    }
+
+    #[inline]
+    pub fn entry_mut(&mut self, slot: usize) -> &mut TlbEntry {
+        &mut self.entries[slot]
+    }
+
+    /// Loads a translation, evicting the set's oldest (FIFO) or least recently used (LRU) entry.
+    pub fn insert(&mut self, asid: u32, vpn: u64, pte: u64, loc: Loc) {
+        let r = self.set_range(vpn);
+        let base = r.start;
+        let set = &self.entries[r];
+        let i = set.iter().position(|e| !e.valid).unwrap_or_else(|| {
+            set.iter()
+                .enumerate()
+                .min_by_key(|(_, e)| e.stamp)
+                .map_or(0, |(i, _)| i)
+        });
+        self.clock += 1;
+        self.entries[base + i] = TlbEntry {
+            valid: true,
+            asid,
+            vpn,
+            pte,
+            loc,
+            stamp: self.clock,
+        };
+        self.last = base + i;
+    }
+
+    /// Drops one translation (after the page table entry changed).
+    pub fn invalidate(&mut self, asid: u32, vpn: u64) {
+        if !self.enabled {
+            return;
+        }
+        let r = self.set_range(vpn);
+        for e in &mut self.entries[r] {
+            if e.valid && e.vpn == vpn && e.asid == asid {
+                e.valid = false;
+            }
+        }
+    }
+
+    /// Drops every translation of one address space, or all (`None`).
+    pub fn flush(&mut self, asid: Option<u32>) {
+        for e in &mut self.entries {
+            if asid.is_none_or(|a| a == e.asid) {
+                e.valid = false;
+            }
+        }
+    }
+
+    /// Valid entries, by slot.
+    pub fn entries(&self) -> impl Iterator<Item = (usize, &TlbEntry)> {
+        self.entries.iter().enumerate().filter(|(_, e)| e.valid)
+    }
+
+    pub fn capacity(&self) -> usize {
+        self.entries.len()
+    }
+    pub fn ways(&self) -> usize {
+        self.ways
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tlb(entries: u32, ways: Option<u32>, policy: TlbPolicy) -> Tlb {
+        Tlb::new(&TlbConfig {
+            enabled: true,
+            entries,
+            ways,
+            policy,
+        })
+    }
+    const L: Loc = Loc { table: 0, slot: 0 };
+
+    #[test]
+    fn lru_keeps_the_recently_used() {
+        let mut t = tlb(2, None, TlbPolicy::Lru);
+        t.insert(0, 1, 0, L);
+        t.insert(0, 2, 0, L);
+        assert!(t.lookup(0, 1).is_some());
+        t.insert(0, 3, 0, L);
+        assert!(t.lookup(0, 1).is_some());
+        assert!(t.lookup(0, 2).is_none());
+    }
+
+    #[test]
+    fn fifo_evicts_the_oldest_even_if_used() {
+        let mut t = tlb(2, None, TlbPolicy::Fifo);
+        t.insert(0, 1, 0, L);
+        t.insert(0, 2, 0, L);
+        assert!(t.lookup(0, 1).is_some());
+        t.insert(0, 3, 0, L);
+        assert!(t.lookup(0, 1).is_none());
+        assert!(t.lookup(0, 2).is_some());
+    }
+
+    #[test]
+    fn sets_partition_by_vpn_and_asids_are_separate() {
+        let mut t = tlb(4, Some(2), TlbPolicy::Lru);
+        t.insert(0, 0, 0, L);
+        t.insert(0, 2, 0, L);
+        t.insert(0, 4, 0, L); // set 0 is full: evicts vpn 0
+        t.insert(0, 1, 0, L);
+        assert!(t.lookup(0, 0).is_none());
+        assert!(t.lookup(0, 1).is_some());
+        assert!(t.lookup(1, 1).is_none());
+        t.flush(Some(0));
+        assert_eq!(t.entries().count(), 0);
+    }
+}

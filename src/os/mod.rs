@@ -1,0 +1,703 @@
+//! The OS model: processes, their mappings (VMAs), the Linux layout, the page-fault handler and
+//! the memory system calls (brk, mmap, munmap, mprotect). Never sees the AST.
+
+pub mod layout;
+pub mod vma;
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::events::{Event, EventSink, MajorReason, MinorReason, SegvCode};
+use crate::machine::pagetable::pte;
+use crate::machine::{Access, Asid, Fault, FrameUse, Mmu};
+use crate::units;
+pub use vma::{Backing, Perms, Role, Vma, VmaSet};
+
+/// A file whose pages can be mapped; its cached pages are shared by every process mapping it.
+#[derive(Debug, Clone)]
+pub struct FileObj {
+    pub name: String,
+    /// Page index → frame, for pages in the page cache.
+    pub cache: BTreeMap<u64, u64>,
+    /// Pages of this file count as already cached (libc is always in memory on a real system).
+    pub always_cached: bool,
+}
+
+/// Per-process counters.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct ProcStats {
+    pub minor: u64,
+    pub major: u64,
+    pub segv: u64,
+    pub stack_growths: u64,
+    pub cow_copies: u64,
+}
+
+/// Why a process is no longer running.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum Death {
+    /// Killed by SIGSEGV (exit status 139).
+    Segv { vaddr: u64, code: SegvCode },
+    /// SIGABRT from glibc (exit status 134).
+    Abort { message: String },
+    /// Killed by the OOM killer (SIGKILL, exit status 137).
+    Oom,
+}
+
+impl Death {
+    pub fn status(&self) -> i32 {
+        match self {
+            Death::Segv { .. } => 139,
+            Death::Abort { .. } => 134,
+            Death::Oom => 137,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Thread {
+    pub name: String,
+    pub stack_start: u64,
+    pub stack_end: u64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Process {
+    pub pid: u32,
+    pub name: String,
+    pub asid: Asid,
+    pub vmas: VmaSet,
+    /// Where the heap starts (the page after bss) and the current program break.
+    pub brk_start: u64,
+    pub brk: u64,
+    /// The highest address of the main stack (exclusive) and its rlimit.
+    pub stack_end: u64,
+    pub stack_limit: u64,
+    /// The stack pointer: moves with `call` frames.
+    pub sp: u64,
+    pub threads: Vec<Thread>,
+    pub death: Option<Death>,
+    pub stats: ProcStats,
+    /// Where the top-down mmap search starts.
+    pub mmap_base: u64,
+}
+
+/// A trap: why an access could not complete.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Trap {
+    Segv {
+        vaddr: u64,
+        access: Access,
+        code: SegvCode,
+        detail: String,
+    },
+    Oom {
+        vaddr: u64,
+    },
+}
+
+/// An error from a system call, as errno would say.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SysError {
+    #[error("ENOMEM: {0}")]
+    NoMem(String),
+    #[error("EINVAL: {0}")]
+    Inval(String),
+}
+
+/// Stack guard gap: the stack never grows within this many pages of another mapping.
+pub const STACK_GUARD_GAP_PAGES: u64 = 256;
+
+#[derive(Debug, Clone)]
+pub struct Os {
+    pub procs: Vec<Process>,
+    pub files: Vec<FileObj>,
+    page_size: u64,
+    /// Lowest address outside user space (2^47 on x86-64).
+    user_limit: u64,
+    next_pid: u32,
+}
+
+impl Os {
+    pub fn new(mmu: &Mmu) -> Self {
+        let cfg = mmu.config();
+        let user_limit = if cfg.va_bits >= 39 {
+            1u64 << (cfg.va_bits - 1)
+        } else {
+            1u64 << cfg.va_bits
+        };
+        Os {
+            procs: Vec::new(),
+            files: Vec::new(),
+            page_size: cfg.page_size,
+            user_limit,
+            next_pid: 1000,
+        }
+    }
+
+    pub fn page_size(&self) -> u64 {
+        self.page_size
+    }
+    pub fn user_limit(&self) -> u64 {
+        self.user_limit
+    }
+
+    /// The file with this name, opened once and shared.
+    pub fn file(&mut self, name: &str, always_cached: bool) -> u32 {
+        if let Some(i) = self.files.iter().position(|f| f.name == name) {
+            return i as u32;
+        }
+        self.files.push(FileObj {
+            name: name.to_string(),
+            cache: BTreeMap::new(),
+            always_cached,
+        });
+        (self.files.len() - 1) as u32
+    }
+
+    pub fn new_pid(&mut self) -> u32 {
+        self.next_pid += 1;
+        self.next_pid - 1
+    }
+
+    pub fn proc_index(&self, pid: u32) -> Option<usize> {
+        self.procs.iter().position(|p| p.pid == pid)
+    }
+
+    #[inline]
+    fn page_floor(&self, a: u64) -> u64 {
+        a & !(self.page_size - 1)
+    }
+    fn page_ceil(&self, a: u64) -> u64 {
+        a.div_ceil(self.page_size) * self.page_size
+    }
+
+    /// Translates one access of process `p`, handling page faults as Linux would. On success
+    /// returns the physical address.
+    #[inline]
+    pub fn access(
+        &mut self,
+        mmu: &mut Mmu,
+        p: usize,
+        vaddr: u64,
+        access: Access,
+        sink: &mut EventSink,
+    ) -> Result<u64, Trap> {
+        let asid = self.procs[p].asid;
+        // A fault is resolved in at most two rounds (a write to a not-present private file
+        // page reads it, then copies it); the third translation must succeed.
+        for _ in 0..3 {
+            match mmu.translate(asid, vaddr, access) {
+                Ok(pa) => return Ok(pa),
+                Err(f) => self.fault(mmu, p, vaddr, access, f, sink)?,
+            }
+        }
+        Err(Trap::Oom { vaddr })
+    }
+
+    fn segv(&mut self, p: usize, vaddr: u64, access: Access, code: SegvCode, detail: String) -> Trap {
+        self.procs[p].stats.segv += 1;
+        Trap::Segv {
+            vaddr,
+            access,
+            code,
+            detail,
+        }
+    }
+
+    /// The page-fault handler.
+    fn fault(
+        &mut self,
+        mmu: &mut Mmu,
+        p: usize,
+        vaddr: u64,
+        access: Access,
+        fault: Fault,
+        sink: &mut EventSink,
+    ) -> Result<(), Trap> {
+        if vaddr >= self.user_limit || fault == Fault::OutOfRange {
+            let detail = format!(
+                "{} is not a canonical user-space address (user space ends at {}): the kernel reports address 0",
+                units::addr(vaddr),
+                units::addr(self.user_limit)
+            );
+            return Err(self.segv(p, 0, access, SegvCode::Kernel, detail));
+        }
+        let vma = match self.procs[p].vmas.find(vaddr) {
+            Some(v) => v.clone(),
+            None => match self.grow_stack(mmu, p, vaddr, sink) {
+                Some(v) => v,
+                None => {
+                    let detail = self.describe_unmapped(p, vaddr);
+                    return Err(self.segv(p, vaddr, access, SegvCode::MapErr, detail));
+                }
+            },
+        };
+        let allowed = match access {
+            Access::Read => vma.perms.r,
+            Access::Write => vma.perms.w,
+            Access::Exec => vma.perms.x,
+        };
+        if !allowed {
+            let detail = format!(
+                "{} is in {} ({}-{} {}{}), which does not allow a {}",
+                units::addr(vaddr),
+                vma.describe(),
+                units::addr(vma.start),
+                units::addr(vma.end),
+                vma.perms.rwx(),
+                if vma.shared { 's' } else { 'p' },
+                access.name()
+            );
+            return Err(self.segv(p, vaddr, access, SegvCode::AccErr, detail));
+        }
+        let asid = self.procs[p].asid;
+        let vpn = vaddr >> mmu.page_shift();
+        let region = vma.describe();
+        match fault {
+            Fault::NotPresent { pte: old } => {
+                if old & pte::SWAPPED != 0 {
+                    // Swap is part of the memory-pressure model; a swapped entry cannot
+                    // appear without it.
+                    return Err(Trap::Oom { vaddr });
+                }
+                match vma.backing {
+                    Backing::Anon if access != Access::Write => {
+                        let zero = mmu.zero_pfn();
+                        let bits = (vma.perms.pte_bits() & !pte::WRITE) | pte::READ;
+                        mmu.set_pte(asid, vpn, zero << pte::PFN_SHIFT | pte::PRESENT | pte::ZERO | bits);
+                        self.procs[p].stats.minor += 1;
+                        if sink.wants() {
+                            sink.push(Event::MinorFault {
+                                pid: self.procs[p].pid,
+                                vaddr,
+                                access,
+                                reason: MinorReason::ZeroPage,
+                                pfn: zero,
+                                region,
+                            });
+                        }
+                    }
+                    Backing::Anon => {
+                        let pfn = self.new_frame(mmu, p, vaddr, FrameUse::Anon { asid, vpn })?;
+                        self.map(mmu, asid, vpn, pfn, vma.perms.pte_bits());
+                        self.procs[p].stats.minor += 1;
+                        if sink.wants() {
+                            sink.push(Event::MinorFault {
+                                pid: self.procs[p].pid,
+                                vaddr,
+                                access,
+                                reason: MinorReason::DemandZero,
+                                pfn,
+                                region,
+                            });
+                        }
+                    }
+                    Backing::File { file, offset } => {
+                        let page = (offset + (self.page_floor(vaddr) - vma.start)) / self.page_size;
+                        let f = &self.files[file as usize];
+                        let (pfn, major) = match f.cache.get(&page) {
+                            Some(&pfn) => (pfn, false),
+                            None => {
+                                let cached = f.always_cached;
+                                let pfn = self.new_frame(mmu, p, vaddr, FrameUse::File { file, page })?;
+                                self.files[file as usize].cache.insert(page, pfn);
+                                (pfn, !cached)
+                            }
+                        };
+                        let private_write = !vma.shared && access == Access::Write;
+                        let mut bits = vma.perms.pte_bits() | pte::FILE;
+                        if !vma.shared && vma.perms.w {
+                            // A private file page is shared with the page cache until written.
+                            bits = (bits & !pte::WRITE) | pte::COW;
+                        }
+                        self.map(mmu, asid, vpn, pfn, bits);
+                        let pid = self.procs[p].pid;
+                        if major {
+                            self.procs[p].stats.major += 1;
+                        } else {
+                            self.procs[p].stats.minor += 1;
+                        }
+                        if sink.wants() {
+                            sink.push(if major {
+                                Event::MajorFault {
+                                    pid,
+                                    vaddr,
+                                    access,
+                                    reason: MajorReason::FileRead,
+                                    pfn,
+                                    region,
+                                }
+                            } else {
+                                Event::MinorFault {
+                                    pid,
+                                    vaddr,
+                                    access,
+                                    reason: MinorReason::PageCache,
+                                    pfn,
+                                    region,
+                                }
+                            });
+                        }
+                        if private_write {
+                            // Same fault: the handler copies right away, as Linux's
+                            // do_cow_fault does; counted once.
+                            self.cow(mmu, p, &vma, vaddr, vpn)?;
+                        }
+                    }
+                }
+            }
+            Fault::Protection { pte: old } => {
+                let reason = if old & pte::ZERO != 0 {
+                    let pfn = self.new_frame(mmu, p, vaddr, FrameUse::Anon { asid, vpn })?;
+                    self.map(mmu, asid, vpn, pfn, vma.perms.pte_bits());
+                    (MinorReason::ZeroPageWrite, pfn)
+                } else if old & pte::COW != 0 {
+                    (MinorReason::CopyOnWrite, self.cow(mmu, p, &vma, vaddr, vpn)?)
+                } else {
+                    // The entry lags behind the mapping's permissions: refresh it silently.
+                    let keep = old & !(pte::PERMS);
+                    mmu.set_pte(asid, vpn, keep | vma.perms.pte_bits());
+                    return Ok(());
+                };
+                self.procs[p].stats.minor += 1;
+                if sink.wants() {
+                    sink.push(Event::MinorFault {
+                        pid: self.procs[p].pid,
+                        vaddr,
+                        access,
+                        reason: reason.0,
+                        pfn: reason.1,
+                        region,
+                    });
+                }
+            }
+            // Answered above, before looking for a mapping.
+            Fault::OutOfRange => {}
+        }
+        Ok(())
+    }
+
+    /// Gives a copy-on-write page its own frame (or takes over the frame if nobody else maps
+    /// it) and maps it writable. Returns the frame.
+    fn cow(&mut self, mmu: &mut Mmu, p: usize, vma: &Vma, vaddr: u64, vpn: u64) -> Result<u64, Trap> {
+        let asid = self.procs[p].asid;
+        let old = mmu.pte(asid, vpn);
+        let old_pfn = pte::pfn(old);
+        let sole_anon = old & pte::FILE == 0
+            && mmu.frame(old_pfn).is_some_and(|f| f.mapcount == 1);
+        if sole_anon {
+            mmu.set_pte(asid, vpn, (old & !pte::COW) | vma.perms.pte_bits());
+            return Ok(old_pfn);
+        }
+        let pfn = self.new_frame(mmu, p, vaddr, FrameUse::Anon { asid, vpn })?;
+        mmu.copy_frame(old_pfn, pfn);
+        self.unmap_page(mmu, asid, vpn);
+        self.map(mmu, asid, vpn, pfn, vma.perms.pte_bits());
+        self.procs[p].stats.cow_copies += 1;
+        Ok(pfn)
+    }
+
+    fn new_frame(&mut self, mmu: &mut Mmu, _p: usize, vaddr: u64, used: FrameUse) -> Result<u64, Trap> {
+        let pfn = mmu.alloc_frame(used).ok_or(Trap::Oom { vaddr })?;
+        mmu.zero_frame(pfn);
+        Ok(pfn)
+    }
+
+    fn map(&mut self, mmu: &mut Mmu, asid: Asid, vpn: u64, pfn: u64, bits: u64) {
+        mmu.set_pte(asid, vpn, pfn << pte::PFN_SHIFT | pte::PRESENT | bits);
+        if let Some(f) = mmu.frame_mut(pfn) {
+            f.mapcount += 1;
+        }
+    }
+
+    /// Drops one page's mapping; frees an anonymous frame nobody maps any more.
+    fn unmap_page(&mut self, mmu: &mut Mmu, asid: Asid, vpn: u64) {
+        let e = mmu.pte(asid, vpn);
+        if e == 0 {
+            return;
+        }
+        mmu.set_pte(asid, vpn, 0);
+        if e & pte::PRESENT == 0 || e & pte::ZERO != 0 {
+            return;
+        }
+        let pfn = pte::pfn(e);
+        let free = match mmu.frame_mut(pfn) {
+            Some(f) => {
+                f.mapcount = f.mapcount.saturating_sub(1);
+                f.mapcount == 0 && matches!(f.used, FrameUse::Anon { .. })
+            }
+            None => false,
+        };
+        if free {
+            mmu.free_frame(pfn);
+        }
+    }
+
+    /// Grows the main stack down to cover `vaddr` if Linux would: within the rlimit, and not
+    /// within the guard gap of another mapping.
+    fn grow_stack(&mut self, mmu: &mut Mmu, p: usize, vaddr: u64, sink: &mut EventSink) -> Option<Vma> {
+        let proc_ = &self.procs[p];
+        let stack = proc_.vmas.find_role(Role::Stack)?.clone();
+        if vaddr >= stack.start {
+            return None;
+        }
+        let lowest = proc_.stack_end.checked_sub(proc_.stack_limit)?;
+        if vaddr < lowest {
+            return None;
+        }
+        let new_start = self.page_floor(vaddr);
+        let gap = STACK_GUARD_GAP_PAGES * self.page_size;
+        if let (Some(below), _) = proc_.vmas.neighbours(new_start) {
+            if below.end + gap > new_start {
+                return None;
+            }
+        }
+        let pid = proc_.pid;
+        self.procs[p].vmas.resize(stack.start, new_start, stack.end);
+        self.procs[p].stats.stack_growths += 1;
+        let _ = mmu;
+        sink.push(Event::StackGrowth {
+            pid,
+            old_start: stack.start,
+            new_start,
+        });
+        self.procs[p].vmas.find(vaddr).cloned()
+    }
+
+    /// A sentence placing an address that no mapping covers, in the seed's terms.
+    pub fn describe_unmapped(&self, p: usize, vaddr: u64) -> String {
+        let proc_ = &self.procs[p];
+        if vaddr < self.page_size {
+            return format!(
+                "{} is in page 0, which is never mapped (a NULL pointer dereference): an invalid page",
+                units::addr(vaddr)
+            );
+        }
+        let (below, above) = proc_.vmas.neighbours(vaddr);
+        if let Some(s) = proc_.vmas.find_role(Role::Stack) {
+            let lowest = proc_.stack_end.saturating_sub(proc_.stack_limit);
+            if vaddr < s.start && vaddr + self.page_size >= lowest && vaddr < lowest {
+                return format!(
+                    "{} is below the stack's limit of {} (it may grow down to {}): a stack overflow",
+                    units::addr(vaddr),
+                    units::size(proc_.stack_limit),
+                    units::addr(lowest)
+                );
+            }
+        }
+        match (below, above) {
+            (Some(b), _) if vaddr - b.end < (1 << 30) => format!(
+                "{} is {} past the end of {} at {}, in no mapping: an invalid page",
+                units::addr(vaddr),
+                units::size(vaddr - b.end),
+                b.describe(),
+                units::addr(b.end)
+            ),
+            (_, Some(a)) => format!(
+                "{} is {} below the start of {} at {}, in no mapping: an invalid page",
+                units::addr(vaddr),
+                units::size(a.start - vaddr),
+                a.describe(),
+                units::addr(a.start)
+            ),
+            _ => format!("{} is in no mapping: an invalid page", units::addr(vaddr)),
+        }
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // System calls
+
+    /// `brk(addr)`: moves the program break; returns the new break (unchanged on failure, as
+    /// the kernel does).
+    pub fn brk(&mut self, mmu: &mut Mmu, p: usize, addr: u64, sink: &mut EventSink) -> u64 {
+        let (start, old) = (self.procs[p].brk_start, self.procs[p].brk);
+        if addr < start {
+            return old;
+        }
+        let old_end = self.page_ceil(old);
+        let new_end = self.page_ceil(addr);
+        if new_end > old_end {
+            if !self.procs[p].vmas.is_free(old_end, new_end) {
+                return old;
+            }
+            match self.procs[p].vmas.find_role(Role::Heap).map(|v| v.start) {
+                Some(s) => {
+                    self.procs[p].vmas.resize(s, s, new_end);
+                }
+                None => self.procs[p].vmas.insert(Vma {
+                    start: old_end,
+                    end: new_end,
+                    perms: Perms::RW,
+                    shared: false,
+                    backing: Backing::Anon,
+                    role: Role::Heap,
+                    name: "[heap]".into(),
+                }),
+            }
+        } else if new_end < old_end {
+            // Splitting leaves the heap's lower part in place.
+            self.unmap_range(mmu, p, new_end, old_end);
+        }
+        self.procs[p].brk = addr;
+        sink.push(Event::Brk {
+            pid: self.procs[p].pid,
+            old,
+            new: addr,
+        });
+        addr
+    }
+
+    /// `mmap(NULL, len, perms, flags)`: places the mapping top-down below the libraries.
+    pub fn mmap(
+        &mut self,
+        p: usize,
+        len: u64,
+        perms: Perms,
+        shared: bool,
+        file: Option<(u32, u64)>,
+        sink: &mut EventSink,
+    ) -> Result<u64, SysError> {
+        if len == 0 {
+            return Err(SysError::Inval("mmap of 0 bytes".into()));
+        }
+        let len = self.page_ceil(len);
+        let base = layout::mmap_base(self, p);
+        let floor = self.procs[p].brk_start.max(self.page_size);
+        let start = self.procs[p]
+            .vmas
+            .top_down_gap(len, base, floor)
+            .ok_or_else(|| SysError::NoMem(format!("no gap of {} left", units::size(len))))?;
+        self.map_fixed(p, start, len, perms, shared, file, Role::Mmap, String::new());
+        sink.push(Event::Mmap {
+            pid: self.procs[p].pid,
+            start,
+            len,
+            perms: perms.rwx(),
+            what: match file {
+                Some((f, _)) => self.files[f as usize].name.clone(),
+                None => "anonymous".into(),
+            },
+        });
+        Ok(start)
+    }
+
+    /// Adds a mapping at a fixed place (the caller checked it is free).
+    #[allow(clippy::too_many_arguments)]
+    pub fn map_fixed(
+        &mut self,
+        p: usize,
+        start: u64,
+        len: u64,
+        perms: Perms,
+        shared: bool,
+        file: Option<(u32, u64)>,
+        role: Role,
+        name: String,
+    ) {
+        let (backing, name) = match file {
+            Some((file, offset)) => (
+                Backing::File { file, offset },
+                if name.is_empty() {
+                    self.files[file as usize].name.clone()
+                } else {
+                    name
+                },
+            ),
+            None => (Backing::Anon, name),
+        };
+        self.procs[p].vmas.insert(Vma {
+            start,
+            end: start + len,
+            perms,
+            shared,
+            backing,
+            role,
+            name,
+        });
+    }
+
+    /// `munmap(addr, len)`.
+    pub fn munmap(&mut self, mmu: &mut Mmu, p: usize, addr: u64, len: u64, sink: &mut EventSink) -> Result<(), SysError> {
+        if addr % self.page_size != 0 {
+            return Err(SysError::Inval(format!("{} is not page-aligned", units::addr(addr))));
+        }
+        let end = self.page_ceil(addr.saturating_add(len));
+        self.unmap_range(mmu, p, addr, end);
+        sink.push(Event::Munmap {
+            pid: self.procs[p].pid,
+            start: addr,
+            len: end - addr,
+        });
+        Ok(())
+    }
+
+    fn unmap_range(&mut self, mmu: &mut Mmu, p: usize, start: u64, end: u64) {
+        self.procs[p].vmas.remove_range(start, end);
+        let asid = self.procs[p].asid;
+        let shift = mmu.page_shift();
+        let (lo, hi) = (start >> shift, end >> shift);
+        let pages: Vec<u64> = mmu
+            .page_table(asid)
+            .into_iter()
+            .map(|(vpn, _)| vpn)
+            .filter(|&v| v >= lo && v < hi)
+            .collect();
+        for vpn in pages {
+            self.unmap_page(mmu, asid, vpn);
+        }
+    }
+
+    /// `mprotect(addr, len, perms)`.
+    pub fn mprotect(&mut self, mmu: &mut Mmu, p: usize, addr: u64, len: u64, perms: Perms, sink: &mut EventSink) -> Result<(), SysError> {
+        if addr % self.page_size != 0 {
+            return Err(SysError::Inval(format!("{} is not page-aligned", units::addr(addr))));
+        }
+        let end = self.page_ceil(addr.saturating_add(len));
+        let mut a = addr;
+        while a < end {
+            match self.procs[p].vmas.find(a) {
+                Some(v) => a = v.end,
+                None => {
+                    return Err(SysError::NoMem(format!(
+                        "{} is not mapped",
+                        units::addr(a)
+                    )))
+                }
+            }
+        }
+        let pieces = self.procs[p].vmas.remove_range(addr, end);
+        for mut v in pieces {
+            v.perms = perms;
+            self.procs[p].vmas.insert(v);
+        }
+        let asid = self.procs[p].asid;
+        let shift = mmu.page_shift();
+        for (vpn, e) in mmu.page_table(asid) {
+            if vpn >= addr >> shift && vpn < end >> shift && e & pte::PRESENT != 0 {
+                let mut bits = perms.pte_bits();
+                if e & (pte::ZERO | pte::COW) != 0 {
+                    bits &= !pte::WRITE;
+                }
+                mmu.set_pte(asid, vpn, (e & !pte::PERMS) | bits);
+            }
+        }
+        sink.push(Event::Mprotect {
+            pid: self.procs[p].pid,
+            start: addr,
+            len: end - addr,
+            perms: perms.rwx(),
+        });
+        Ok(())
+    }
+
+    /// Resident pages of a process (pages with a frame of their own or a shared one; the
+    /// zero page does not count), and the bytes of its mappings.
+    pub fn rss_pages(&self, mmu: &Mmu, p: usize) -> u64 {
+        mmu.page_table(self.procs[p].asid)
+            .iter()
+            .filter(|(_, e)| e & pte::PRESENT != 0 && e & pte::ZERO == 0)
+            .count() as u64
+    }
+}

@@ -1,0 +1,56 @@
+//! How sizes and addresses are written for people: `132 KiB`, `0x4052a0`.
+
+/// A byte count with a binary unit: exact where it divides (`132 KiB`, `1 MiB`), otherwise the
+/// whole number of the largest unit it reaches, or one decimal below ten (`259 KiB`, `1.5 MiB`).
+pub fn size(bytes: u64) -> String {
+    const UNITS: [(&str, u64); 5] = [
+        ("TiB", 1 << 40),
+        ("GiB", 1 << 30),
+        ("MiB", 1 << 20),
+        ("KiB", 1 << 10),
+        ("B", 1),
+    ];
+    for (name, unit) in UNITS {
+        if bytes >= unit && bytes % unit == 0 {
+            return format!("{} {name}", bytes / unit);
+        }
+    }
+    for (name, unit) in UNITS {
+        if bytes >= unit && unit > 1 {
+            let whole = bytes / unit;
+            if whole >= 10 {
+                return format!("{whole} {name}");
+            }
+            let tenths = (bytes % unit) * 10 / unit;
+            return format!("{whole}.{tenths} {name}");
+        }
+    }
+    format!("{bytes} B")
+}
+
+/// `0x4052a0`.
+pub fn addr(a: u64) -> String {
+    format!("{a:#x}")
+}
+
+/// A count with its noun, pluralised: `1 page`, `3 pages`.
+pub fn count(n: u64, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn sizes_read_like_a_person_wrote_them() {
+        assert_eq!(super::size(132 * 1024), "132 KiB");
+        assert_eq!(super::size(0x40d20), "259 KiB");
+        assert_eq!(super::size(1536 * 1024), "1.5 MiB");
+        assert_eq!(super::size(40), "40 B");
+        assert_eq!(super::size(0), "0 B");
+        assert_eq!(super::size(16 << 30), "16 GiB");
+    }
+}
