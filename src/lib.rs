@@ -14,3 +14,9 @@ pub mod events;
 pub mod os;
 pub mod units;
 pub mod heap;
+pub mod render;
+pub mod session;
+
+pub use session::{ChunkResult, Options, Session};
+#[cfg(feature = "cli")]
+pub mod cli;

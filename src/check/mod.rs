@@ -1,1 +1,1035 @@
-//! Static checks of a parsed chunk: names, arity, types, sizes and machine settings.
+//! Static checks of a parsed chunk: names, arity, types, sizes and machine settings, all errors
+//! at once. The result is the checked IR ([`ir`]) that the session runs.
+
+pub mod ir;
+pub mod machine;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use miette::Report;
+
+use crate::diag::check::CheckError;
+use crate::os::layout::{MmapSpec, ProcessSpec};
+use crate::os::Perms;
+use crate::syntax::{
+    self as ast, BinOp, Expr, ExprKind, ExpectKind, Prim, Span, StmtKind, TypeExpr,
+    TypeKind, UnOp,
+};
+use ir::*;
+
+/// What the checker knows between chunks: variables and their types, processes, the page
+/// size. The session keeps one and commits the checker's copy only when a chunk checks clean.
+#[derive(Debug, Clone)]
+pub struct Env {
+    pub vars: Vec<(String, Ty)>,
+    pub slots: BTreeMap<String, u32>,
+    pub processes: Vec<String>,
+    pub threads: Vec<String>,
+    pub page_size: u64,
+    pub stack_limit: u64,
+    /// Where relative paths (profiles, traces) resolve from.
+    pub base_dir: PathBuf,
+}
+
+impl Default for Env {
+    fn default() -> Self {
+        Env {
+            vars: Vec::new(),
+            slots: BTreeMap::new(),
+            processes: Vec::new(),
+            threads: Vec::new(),
+            page_size: 4096,
+            stack_limit: 8 << 20,
+            base_dir: PathBuf::from("."),
+        }
+    }
+}
+
+/// Names the language answers by itself (not variables).
+pub const SPECIAL_NAMES: &[&str] = &["brk", "sp", "rss", "vsz", "page_size", "pid", "none", "NULL"];
+/// Region names usable in `REGION.start|end|size`.
+pub const REGION_NAMES: &[&str] = &["text", "rodata", "data", "bss", "heap", "stack"];
+/// `stats.…` names.
+pub const STAT_NAMES: &[&str] = &[
+    "faults",
+    "minor",
+    "major",
+    "segv",
+    "accesses",
+    "tlb.hits",
+    "tlb.misses",
+    "walks",
+    "walk_refs",
+    "evictions",
+    "swap_ins",
+    "swap_outs",
+    "stack_growths",
+    "cow_copies",
+];
+/// `show` targets.
+pub const SHOW_TARGETS: &[&str] = &[
+    "maps", "smaps", "pagetable", "walk", "tlb", "frames", "heap", "swap", "stats", "memory",
+];
+/// Builtin functions with their usage lines.
+pub const BUILTINS: &[(&str, &str)] = &[
+    ("malloc", "malloc(n)"),
+    ("calloc", "calloc(n, size)"),
+    ("realloc", "realloc(p, n)"),
+    ("free", "free(p)"),
+    ("memset", "memset(p, byte, n)"),
+    ("memcpy", "memcpy(dst, src, n)"),
+    ("mmap", "mmap(len, perms [, shared] [, file \"f\"])"),
+    ("munmap", "munmap(p, len)"),
+    ("mprotect", "mprotect(p, len, perms)"),
+    ("brk", "brk(addr)"),
+    ("sbrk", "sbrk(n)"),
+    ("fork", "fork()"),
+    ("getpagesize", "getpagesize()"),
+    ("page_of", "page_of(addr)"),
+    ("offset_of", "offset_of(addr)"),
+    ("frame_of", "frame_of(addr)"),
+    ("usable_size", "usable_size(p)"),
+];
+pub const WARNING_KINDS: &[&str] = &["overflow", "use_after_free", "uninit", "leak"];
+
+/// Levenshtein distance, for "did you mean".
+pub fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != *cb);
+            cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// The closest candidate within two edits.
+pub fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .map(|c| (distance(name, c), c))
+        .filter(|(d, _)| *d <= 2)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+/// Checks a chunk against `env`, which it updates (declared variables, processes, the page
+/// size). On error `env` may be partly updated: callers check a clone.
+pub fn check(program: &ast::Program, env: &mut Env) -> Result<Vec<Stmt>, Vec<Report>> {
+    let mut c = Checker {
+        env,
+        errors: Vec::new(),
+    };
+    let out = c.block(&program.stmts);
+    if c.errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(c.errors)
+    }
+}
+
+struct Checker<'e> {
+    env: &'e mut Env,
+    errors: Vec<Report>,
+}
+
+fn sp(s: Span) -> miette::SourceSpan {
+    s.into()
+}
+
+impl Checker<'_> {
+    fn err(&mut self, e: CheckError) {
+        self.errors.push(Report::new(e));
+    }
+
+    fn type_err(&mut self, span: Span, message: impl Into<String>, label: impl Into<String>, help: impl Into<String>) {
+        self.err(CheckError::Type {
+            message: message.into(),
+            span: sp(span),
+            label: label.into(),
+            help: help.into(),
+        });
+    }
+
+    fn invalid(&mut self, span: Span, message: impl Into<String>, label: impl Into<String>, help: impl Into<String>) {
+        self.err(CheckError::Invalid {
+            message: message.into(),
+            span: sp(span),
+            label: label.into(),
+            help: help.into(),
+        });
+    }
+
+    fn block(&mut self, stmts: &[ast::Stmt]) -> Vec<Stmt> {
+        stmts.iter().filter_map(|s| self.stmt(s)).collect()
+    }
+
+    fn declare(&mut self, name: &str, ty: Ty) -> u32 {
+        if let Some(&slot) = self.env.slots.get(name) {
+            self.env.vars[slot as usize].1 = ty;
+            return slot;
+        }
+        let slot = self.env.vars.len() as u32;
+        self.env.vars.push((name.to_string(), ty));
+        self.env.slots.insert(name.to_string(), slot);
+        slot
+    }
+
+    fn stmt(&mut self, s: &ast::Stmt) -> Option<Stmt> {
+        let kind = match &s.kind {
+            StmtKind::Machine(spec) => match machine::resolve(spec, &self.env.base_dir) {
+                Ok(cfg) => {
+                    self.env.page_size = cfg.page_size;
+                    self.env.stack_limit = cfg.stack_limit;
+                    St::Machine(Box::new(cfg))
+                }
+                Err(errs) => {
+                    self.errors.extend(errs.into_iter().map(Report::new));
+                    return None;
+                }
+            },
+            StmtKind::Process(p) => {
+                let spec = self.process(p)?;
+                self.env.processes.push(p.name.name.clone());
+                St::Process(Box::new(spec))
+            }
+            StmtKind::Thread(t) => {
+                let stack = match &t.stack {
+                    Some(e) => self.const_size(e)?,
+                    None => 8 << 20,
+                };
+                if let Some(p) = &t.process {
+                    if !self.env.processes.contains(&p.name) && p.name != "main" {
+                        self.unknown_process(&p.name, p.span);
+                    }
+                }
+                self.env.threads.push(t.name.name.clone());
+                St::Thread {
+                    process: t.process.as_ref().map(|p| p.name.clone()),
+                    name: t.name.name.clone(),
+                    stack,
+                }
+            }
+            StmtKind::Let { name, ty, value } => {
+                let v = self.expr(value)?;
+                let ty = match ty {
+                    Some(t) => {
+                        let declared = self.ty(t)?;
+                        self.assignable(declared, &v);
+                        declared
+                    }
+                    None => v.ty,
+                };
+                let slot = self.declare(&name.name, ty);
+                St::SetVar {
+                    slot,
+                    value: retype(v, ty),
+                }
+            }
+            StmtKind::Assign { target, value } => {
+                let v = self.expr(value);
+                match &target.kind {
+                    ExprKind::Name(id) if self.env.slots.contains_key(&id.name) => {
+                        let slot = self.env.slots[&id.name];
+                        let ty = self.env.vars[slot as usize].1;
+                        let v = v?;
+                        self.assignable(ty, &v);
+                        St::SetVar {
+                            slot,
+                            value: retype(v, ty),
+                        }
+                    }
+                    ExprKind::Name(id) => {
+                        self.unknown_name(&id.name, id.span);
+                        return None;
+                    }
+                    ExprKind::Index { .. } | ExprKind::Deref(_) => {
+                        let place = self.expr(target)?;
+                        let v = v?;
+                        match place.kind {
+                            Ex::Load { addr, width, .. } => {
+                                if v.ty.is_ptr() && width != 8 {
+                                    self.type_err(value.span, "a pointer does not fit in this element", format!("{}-byte element", width), "store pointers through a pointer-to-pointer such as `**int`");
+                                }
+                                St::Store {
+                                    addr: *addr,
+                                    width,
+                                    value: v,
+                                }
+                            }
+                            _ => {
+                                self.err(CheckError::NotAssignable { span: sp(target.span) });
+                                return None;
+                            }
+                        }
+                    }
+                    _ => {
+                        self.err(CheckError::NotAssignable { span: sp(target.span) });
+                        return None;
+                    }
+                }
+            }
+            StmtKind::Expr(e) => St::Eval(self.expr(e)?),
+            StmtKind::Print(items) => {
+                let items: Vec<_> = items.iter().map(|e| self.expr(e)).collect();
+                St::Print(items.into_iter().collect::<Option<Vec<_>>>()?)
+            }
+            StmtKind::Show { target, args } => St::Show(self.show(target, args, s.span)?),
+            StmtKind::Expect(e) => self.expect(e)?,
+            StmtKind::For { var, range, body } => {
+                let start = self.int_expr(&range.start);
+                let end = self.int_expr(&range.end);
+                let slot = self.declare(&var.name, Ty::LONG);
+                let body = self.block(&body.stmts);
+                St::For {
+                    slot,
+                    start: start?,
+                    end: end?,
+                    inclusive: range.inclusive,
+                    body,
+                }
+            }
+            StmtKind::Repeat { count, body } => {
+                let count = self.int_expr(count);
+                let body = self.block(&body.stmts);
+                St::Repeat { count: count?, body }
+            }
+            StmtKind::If {
+                cond,
+                then,
+                otherwise,
+            } => {
+                let cond = self.expr(cond);
+                let then = self.block(&then.stmts);
+                let otherwise = otherwise
+                    .as_ref()
+                    .map(|b| self.block(&b.stmts))
+                    .unwrap_or_default();
+                St::If {
+                    cond: cond?,
+                    then,
+                    otherwise,
+                }
+            }
+            StmtKind::In { target, body } => {
+                let target = self.target(target);
+                let body = self.block(&body.stmts);
+                St::In {
+                    target: target?,
+                    body,
+                }
+            }
+            StmtKind::Switch { target } => St::Switch(self.target(target)?),
+            StmtKind::Call { name, frame, body } => {
+                let frame = self.size_expr(frame);
+                let body = self.block(&body.stmts);
+                St::Call {
+                    name: name.name.clone(),
+                    frame: frame?,
+                    body,
+                }
+            }
+            StmtKind::Local { name, ty } => {
+                let (t, size) = match &ty.kind {
+                    TypeKind::Array(elem, n) => {
+                        let elem = self.ty(elem)?;
+                        let n = self.const_u64(n)?;
+                        let esize = elem_size(elem);
+                        let ptr = pointer_to(elem);
+                        (ptr, esize.saturating_mul(n))
+                    }
+                    _ => {
+                        let t = self.ty(ty)?;
+                        (pointer_to(t), elem_size(t))
+                    }
+                };
+                let slot = self.declare(&name.name, t);
+                St::Local { slot, size }
+            }
+            StmtKind::Recurse { name, depth, frame } => St::Recurse {
+                name: name.name.clone(),
+                depth: self.int_expr(depth)?,
+                frame: self.size_expr(frame)?,
+            },
+            StmtKind::Touch(t) => {
+                let base = self.expr(&t.base);
+                let start = self.int_expr(&t.range.start);
+                let end = self.int_expr(&t.range.end);
+                let step = t.step.as_ref().map(|e| self.int_expr(e));
+                let value = t.value.as_ref().map(|e| self.int_expr(e));
+                let base = base?;
+                if !base.ty.is_ptr() && !base.ty.is_numeric() {
+                    self.type_err(t.base.span, "this is not an address", "not a pointer", "touch memory through a pointer: `read p[0..4 KiB]`");
+                }
+                if t.write && value.is_none() {
+                    self.invalid(s.span, "a `write` needs the value to store", "no `= VALUE`", "write p[0..64 KiB] step 4 KiB = 0");
+                }
+                St::Touch {
+                    write: t.write,
+                    base,
+                    start: start?,
+                    end: end?,
+                    inclusive: t.range.inclusive,
+                    step: match step {
+                        Some(s) => Some(s?),
+                        None => None,
+                    },
+                    value: match value {
+                        Some(v) => Some(v?),
+                        None => None,
+                    },
+                }
+            }
+            StmtKind::Refs(items) => St::Refs(items.iter().map(|r| (r.page, r.write)).collect()),
+            StmtKind::Trace { path } => St::Trace(path.value.clone()),
+            StmtKind::Sweep(sw) => {
+                for p in &sw.params {
+                    if let ast::SweepValues::List(args) = &p.values {
+                        let mut cfg = crate::machine::MachineConfig::default();
+                        for a in args {
+                            if let Err(e) = machine::apply_setting(&mut cfg, &p.key.name, std::slice::from_ref(a), p.span) {
+                                self.errors.push(Report::new(e));
+                            }
+                        }
+                    }
+                }
+                let mut inner = self.env.clone();
+                let mut c = Checker {
+                    env: &mut inner,
+                    errors: Vec::new(),
+                };
+                c.block(&sw.body.stmts);
+                for r in &sw.report {
+                    c.expr(r);
+                }
+                self.errors.extend(c.errors);
+                St::Sweep
+            }
+        };
+        Some(Stmt { kind, span: s.span })
+    }
+
+    fn unknown_process(&mut self, name: &str, span: Span) {
+        let known: Vec<&str> = self.env.processes.iter().map(String::as_str).collect();
+        let help = match suggest(name, known.iter().copied()) {
+            Some(s) => format!("did you mean `{s}`?"),
+            None if known.is_empty() => "declare it first: `process NAME`".to_string(),
+            None => format!("the processes are: {}", known.join(", ")),
+        };
+        self.err(CheckError::UnknownName {
+            name: name.to_string(),
+            span: sp(span),
+            help,
+        });
+    }
+
+    fn process(&mut self, p: &ast::ProcessDecl) -> Option<ProcessSpec> {
+        let mut spec = ProcessSpec::default_program(&p.name.name, self.env.stack_limit);
+        let Some(regions) = &p.regions else {
+            return Some(spec);
+        };
+        spec.text = 0;
+        spec.rodata = 0;
+        spec.relro = 0;
+        spec.data = 0;
+        spec.bss = 0;
+        let mut ok = true;
+        for r in regions {
+            let size = match &r.size {
+                Some(e) => self.const_size(e),
+                None => Some(0),
+            };
+            let Some(size) = size else {
+                ok = false;
+                continue;
+            };
+            match r.kind.name.as_str() {
+                "text" => spec.text = size,
+                "rodata" => spec.rodata = size,
+                "data" => spec.data = size,
+                "bss" => spec.bss = size,
+                "heap" => {}
+                "stack" => {
+                    if size > 0 {
+                        spec.stack_limit = size;
+                    }
+                }
+                "mmap" => {
+                    let at = match &r.at {
+                        Some(e) => self.const_u64(e),
+                        None => None,
+                    };
+                    let perms = r.perms.map_or(Perms::RW, |p| Perms {
+                        r: p.read,
+                        w: p.write,
+                        x: p.exec,
+                    });
+                    if size == 0 {
+                        self.invalid(r.span, "a mapping needs a size", "no size", "mmap lib at 0x7f0000000000 64 KiB r-x file \"libfoo.so\"");
+                        ok = false;
+                    }
+                    spec.mmaps.push(MmapSpec {
+                        name: r.name.as_ref().map(|n| n.name.clone()).unwrap_or_default(),
+                        at,
+                        size,
+                        perms,
+                        file: r.file.as_ref().map(|f| f.value.clone()),
+                        shared: r.shared || r.perms.and_then(|p| p.shared).unwrap_or(false),
+                    });
+                }
+                other => {
+                    let help = match suggest(other, ["text", "rodata", "data", "bss", "heap", "stack", "mmap"]) {
+                        Some(s) => format!("did you mean `{s}`?"),
+                        None => "regions are text, rodata, data, bss, heap, stack and mmap".into(),
+                    };
+                    self.invalid(r.kind.span, format!("unknown region `{other}`"), "not a region", help);
+                    ok = false;
+                }
+            }
+        }
+        ok.then_some(spec)
+    }
+
+    fn show(&mut self, target: &ast::Ident, args: &[Expr], span: Span) -> Option<ShowWhat> {
+        let (what, n) = match target.name.as_str() {
+            "maps" => (Some(ShowWhat::Maps), 0),
+            "smaps" => (Some(ShowWhat::Smaps), 0),
+            "pagetable" => (Some(ShowWhat::PageTable), 0),
+            "tlb" => (Some(ShowWhat::Tlb), 0),
+            "frames" => (Some(ShowWhat::Frames), 0),
+            "heap" => (Some(ShowWhat::Heap), 0),
+            "swap" => (Some(ShowWhat::Swap), 0),
+            "stats" => (Some(ShowWhat::Stats), 0),
+            "walk" => (None, 1),
+            "memory" => (None, 2),
+            other => {
+                let help = match suggest(other, SHOW_TARGETS.iter().copied()) {
+                    Some(s) => format!("did you mean `show {s}`?"),
+                    None => format!("you can show: {}", SHOW_TARGETS.join(", ")),
+                };
+                self.err(CheckError::UnknownShow {
+                    name: other.to_string(),
+                    span: sp(target.span),
+                    help,
+                });
+                return None;
+            }
+        };
+        if args.len() != n {
+            let usage = match target.name.as_str() {
+                "walk" => "show walk ADDR",
+                "memory" => "show memory ADDR LEN",
+                _ => "show TARGET",
+            };
+            self.err(CheckError::Arity {
+                name: format!("show {}", target.name),
+                expected: match n {
+                    0 => "no arguments".into(),
+                    1 => "1 argument".into(),
+                    n => format!("{n} arguments"),
+                },
+                found: args.len().to_string(),
+                usage: usage.into(),
+                span: sp(span),
+            });
+            return None;
+        }
+        if let Some(w) = what {
+            return Some(w);
+        }
+        let a: Vec<_> = args.iter().map(|e| self.expr(e)).collect();
+        let a = a.into_iter().collect::<Option<Vec<_>>>()?;
+        let mut a = a.into_iter();
+        let first = a.next()?;
+        Some(match a.next() {
+            None => ShowWhat::Walk(first),
+            Some(len) => ShowWhat::Memory(first, len),
+        })
+    }
+
+    fn expect(&mut self, e: &ast::Expect) -> Option<St> {
+        let (what, body) = match &e.kind {
+            ExpectKind::Cond(c) => (ExpectIr::Cond(self.expr(c)?), Vec::new()),
+            ExpectKind::Segfault { code, body } => (ExpectIr::Segfault(*code), self.block(&body.stmts)),
+            ExpectKind::Fault { kind, body } => (ExpectIr::Fault(*kind), self.block(&body.stmts)),
+            ExpectKind::Abort { body } => (ExpectIr::Abort, self.block(&body.stmts)),
+            ExpectKind::Oom { body } => (ExpectIr::Oom, self.block(&body.stmts)),
+            ExpectKind::Warning { kind, body } => {
+                if !WARNING_KINDS.contains(&kind.name.as_str()) {
+                    self.err(CheckError::UnknownWarning {
+                        name: kind.name.clone(),
+                        span: sp(kind.span),
+                    });
+                }
+                (ExpectIr::Warning(kind.name.clone()), self.block(&body.stmts))
+            }
+        };
+        Some(St::Expect { what, body })
+    }
+
+    fn target(&mut self, e: &Expr) -> Option<TExpr> {
+        match &e.kind {
+            ExprKind::Name(id) if !self.env.slots.contains_key(&id.name) => {
+                if self.env.processes.contains(&id.name) || self.env.threads.contains(&id.name) || id.name == "main" {
+                    Some(TExpr {
+                        kind: Ex::ProcName(id.name.clone()),
+                        ty: Ty::LONG,
+                        span: e.span,
+                    })
+                } else {
+                    self.unknown_process(&id.name, id.span);
+                    None
+                }
+            }
+            ExprKind::Path(parts) if parts.len() == 2 => Some(TExpr {
+                kind: Ex::ProcName(format!("{}.{}", parts[0].name, parts[1].name)),
+                ty: Ty::LONG,
+                span: e.span,
+            }),
+            _ => self.int_expr(e),
+        }
+    }
+
+    fn ty(&mut self, t: &TypeExpr) -> Option<Ty> {
+        match &t.kind {
+            TypeKind::Prim(p) => Some(Ty::Int(*p)),
+            TypeKind::Ptr(inner) => match self.ty(inner)? {
+                Ty::Int(p) => Some(Ty::Ptr { base: p, depth: 1 }),
+                Ty::Ptr { base, depth } => Some(Ty::Ptr {
+                    base,
+                    depth: depth.saturating_add(1),
+                }),
+                _ => None,
+            },
+            TypeKind::Array(..) => {
+                self.type_err(t.span, "arrays are only for `local`", "array type here", "use a pointer type such as `*int`, or `local buf: char[256]` in a `call` block");
+                None
+            }
+        }
+    }
+
+    fn assignable(&mut self, to: Ty, v: &TExpr) {
+        let ok = match (to, v.ty) {
+            (Ty::Ptr { .. }, Ty::Ptr { .. }) => true,
+            (Ty::Ptr { .. }, t) => t.is_numeric(),
+            (Ty::Int(_) | Ty::Size | Ty::Bool, t) => t.is_numeric() || t.is_ptr() || t == Ty::Nothing,
+            (Ty::Nothing, _) => true,
+        };
+        if !ok {
+            self.type_err(v.span, format!("a {} cannot hold a {}", to.name(), v.ty.name()), format!("this is a {}", v.ty.name()), "convert it with `as`, e.g. `x as *int`");
+        }
+    }
+
+    fn const_u64(&mut self, e: &Expr) -> Option<u64> {
+        match &e.kind {
+            ExprKind::Int(v) => Some(*v),
+            ExprKind::Size(s) => self.size_lit(*s, e.span),
+            _ => {
+                self.invalid(e.span, "this must be a constant", "not a literal", "write a number or a size such as `4 KiB`");
+                None
+            }
+        }
+    }
+
+    fn const_size(&mut self, e: &Expr) -> Option<u64> {
+        match &e.kind {
+            ExprKind::Size(s) => self.size_lit(*s, e.span),
+            ExprKind::Int(v) => Some(*v),
+            _ => {
+                self.err(CheckError::NotASize {
+                    what: "this".into(),
+                    span: sp(e.span),
+                    help: "write a size with a unit: `64 KiB`, `8 MiB`, `3 pages`".into(),
+                });
+                None
+            }
+        }
+    }
+
+    fn size_lit(&mut self, s: ast::SizeLit, span: Span) -> Option<u64> {
+        let unit = s.unit.bytes().unwrap_or(self.env.page_size);
+        match s.value.checked_mul(unit) {
+            Some(v) => Some(v),
+            None => {
+                self.err(CheckError::SizeOverflow { span: sp(span) });
+                None
+            }
+        }
+    }
+
+    fn int_expr(&mut self, e: &Expr) -> Option<TExpr> {
+        let t = self.expr(e)?;
+        if matches!(t.ty, Ty::Nothing) {
+            self.type_err(e.span, "this has no value", "no value", "use an expression that gives a number");
+            return None;
+        }
+        Some(t)
+    }
+
+    fn size_expr(&mut self, e: &Expr) -> Option<TExpr> {
+        let t = self.expr(e)?;
+        if t.ty.is_ptr() {
+            self.err(CheckError::NotASize {
+                what: "a pointer".into(),
+                span: sp(e.span),
+                help: "write a size with a unit: `1 KiB`".into(),
+            });
+            return None;
+        }
+        Some(t)
+    }
+
+    fn unknown_name(&mut self, name: &str, span: Span) {
+        let mut cands: Vec<&str> = self.env.slots.keys().map(String::as_str).collect();
+        cands.extend(SPECIAL_NAMES);
+        let help = match suggest(name, cands.iter().copied()) {
+            Some(s) => format!("did you mean `{s}`?"),
+            None => format!("define it first: `let {name} = ...`"),
+        };
+        self.err(CheckError::UnknownName {
+            name: name.to_string(),
+            span: sp(span),
+            help,
+        });
+    }
+
+    fn expr(&mut self, e: &Expr) -> Option<TExpr> {
+        let mk = |kind, ty| {
+            Some(TExpr {
+                kind,
+                ty,
+                span: e.span,
+            })
+        };
+        match &e.kind {
+            ExprKind::Int(v) => mk(Ex::Const(*v), Ty::LONG),
+            ExprKind::Size(s) => {
+                let v = self.size_lit(*s, e.span)?;
+                mk(Ex::Const(v), Ty::Size)
+            }
+            ExprKind::Str(s) => mk(Ex::Str(s.clone()), Ty::Nothing),
+            ExprKind::Perms(p) => mk(
+                Ex::Perms(
+                    Perms {
+                        r: p.read,
+                        w: p.write,
+                        x: p.exec,
+                    },
+                    p.shared,
+                ),
+                Ty::Nothing,
+            ),
+            ExprKind::FileArg(f) => mk(Ex::FileArg(f.value.clone()), Ty::Nothing),
+            ExprKind::Name(id) => {
+                if let Some(&slot) = self.env.slots.get(&id.name) {
+                    let ty = self.env.vars[slot as usize].1;
+                    return mk(Ex::Var(slot), ty);
+                }
+                let special = match id.name.as_str() {
+                    "brk" => (Special::Brk, Ty::VOIDP),
+                    "sp" => (Special::Sp, Ty::VOIDP),
+                    "rss" => (Special::Rss, Ty::Size),
+                    "vsz" => (Special::Vsz, Ty::Size),
+                    "page_size" => (Special::PageSize, Ty::Size),
+                    "pid" => (Special::Pid, Ty::LONG),
+                    "shared" | "private" => return mk(Ex::Perms(Perms::NONE, Some(id.name == "shared")), Ty::Nothing),
+                    "NULL" | "null" => return mk(Ex::Const(0), Ty::VOIDP),
+                    "none" => return mk(Ex::Const(0), Ty::Nothing),
+                    _ => {
+                        self.unknown_name(&id.name, id.span);
+                        return None;
+                    }
+                };
+                mk(Ex::Special(special.0), special.1)
+            }
+            ExprKind::Path(parts) => self.path(parts, e.span),
+            ExprKind::Unary(op, inner) => {
+                let t = self.int_expr(inner)?;
+                let ty = match op {
+                    UnOp::Not => Ty::Bool,
+                    _ if t.ty.is_ptr() => {
+                        self.type_err(inner.span, "cannot negate a pointer", "a pointer", "convert it first: `(p as long)`");
+                        return None;
+                    }
+                    _ => t.ty,
+                };
+                mk(Ex::Unary(*op, Box::new(t)), ty)
+            }
+            ExprKind::Binary(op, l, r) => {
+                // `none` (what frame_of gives for a page not in RAM) only compares.
+                let (l, r) = if matches!(op, BinOp::Eq | BinOp::Ne) {
+                    (self.expr(l), self.expr(r))
+                } else {
+                    (self.int_expr(l), self.int_expr(r))
+                };
+                let (l, r) = (l?, r?);
+                self.binary(*op, l, r, e.span)
+            }
+            ExprKind::Index { base, index } => {
+                let b = self.expr(base);
+                let i = self.int_expr(index);
+                let (b, i) = (b?, i?);
+                let Some((elem, size)) = b.ty.elem() else {
+                    self.type_err(base.span, format!("cannot index a {}", b.ty.name()), format!("this is a {}, not a pointer", b.ty.name()), "declare it as a pointer: `let p: *int = malloc(40)`");
+                    return None;
+                };
+                if i.ty.is_ptr() {
+                    self.type_err(index.span, "an index must be an integer", "a pointer", "index with a number: `p[3]`");
+                    return None;
+                }
+                let addr = TExpr {
+                    kind: Ex::Binary(BinOp::Add, BinKind::PtrOffset { scale: size }, Box::new(b.clone()), Box::new(i)),
+                    ty: b.ty,
+                    span: e.span,
+                };
+                mk(load(addr, elem, size), elem)
+            }
+            ExprKind::Deref(inner) => {
+                let b = self.expr(inner)?;
+                let Some((elem, size)) = b.ty.elem() else {
+                    self.type_err(inner.span, format!("cannot dereference a {}", b.ty.name()), format!("this is a {}, not a pointer", b.ty.name()), "dereference a pointer: `*p`; convert a number with `(x as *long)`");
+                    return None;
+                };
+                mk(load(b, elem, size), elem)
+            }
+            ExprKind::AddrOf(inner) => {
+                let t = self.expr(inner)?;
+                match t.kind {
+                    Ex::Load { addr, .. } => Some(TExpr {
+                        ty: addr.ty,
+                        span: e.span,
+                        kind: addr.kind,
+                    }),
+                    _ => {
+                        self.type_err(inner.span, "cannot take the address of this", "not in memory", "take the address of an element: `&p[3]`");
+                        None
+                    }
+                }
+            }
+            ExprKind::SizeOf(t) => {
+                let ty = self.ty(t)?;
+                mk(Ex::Const(elem_size(ty)), Ty::Int(Prim::U64))
+            }
+            ExprKind::Cast(inner, t) => {
+                let v = self.int_expr(inner)?;
+                let ty = self.ty(t)?;
+                mk(Ex::Cast(Box::new(v)), ty)
+            }
+            ExprKind::Call { name, args } => self.call(name, args, e.span),
+        }
+    }
+
+    fn path(&mut self, parts: &[ast::Ident], span: Span) -> Option<TExpr> {
+        let first = parts[0].name.as_str();
+        let rest: Vec<&str> = parts[1..].iter().map(|p| p.name.as_str()).collect();
+        let mk = |kind, ty| Some(TExpr { kind, ty, span });
+        if first == "stats" {
+            let name = rest.join(".");
+            if !STAT_NAMES.contains(&name.as_str()) {
+                let help = match suggest(&name, STAT_NAMES.iter().copied()) {
+                    Some(s) => format!("did you mean `stats.{s}`?"),
+                    None => format!("the statistics are: {}", STAT_NAMES.join(", ")),
+                };
+                self.err(CheckError::UnknownName {
+                    name: format!("stats.{name}"),
+                    span: sp(span),
+                    help,
+                });
+                return None;
+            }
+            return mk(Ex::Special(Special::Stat(name)), Ty::U64);
+        }
+        if rest.len() == 1 {
+            let field = match rest[0] {
+                "start" => Some(RegionField::Start),
+                "end" => Some(RegionField::End),
+                "size" => Some(RegionField::Size),
+                "top" => Some(RegionField::End),
+                _ => None,
+            };
+            if let Some(f) = field {
+                let ty = if f == RegionField::Size { Ty::Size } else { Ty::VOIDP };
+                return mk(Ex::Special(Special::Region(first.to_string(), f)), ty);
+            }
+            self.err(CheckError::UnknownName {
+                name: format!("{first}.{}", rest[0]),
+                span: sp(parts[1].span),
+                help: "a region has `.start`, `.end` (or `.top`) and `.size`".into(),
+            });
+            return None;
+        }
+        self.err(CheckError::UnknownName {
+            name: parts.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join("."),
+            span: sp(span),
+            help: "write `REGION.start`, `REGION.end`, `REGION.size` or `stats.NAME`".into(),
+        });
+        None
+    }
+
+    fn binary(&mut self, op: BinOp, l: TExpr, r: TExpr, span: Span) -> Option<TExpr> {
+        use BinOp::*;
+        let signed = |t: Ty| !matches!(t, Ty::Int(p) if !p.signed()) && !matches!(t, Ty::Size | Ty::Ptr { .. });
+        let (kind, ty) = match op {
+            Eq | Ne | Lt | Le | Gt | Ge => (BinKind::Int { signed: signed(l.ty) && signed(r.ty) }, Ty::Bool),
+            And | Or => (BinKind::Int { signed: false }, Ty::Bool),
+            Add | Sub if l.ty.is_ptr() || r.ty.is_ptr() => match (l.ty, r.ty, op) {
+                (Ty::Ptr { .. }, Ty::Ptr { .. }, Sub) => {
+                    let scale = l.ty.elem().map_or(1, |e| e.1);
+                    (BinKind::PtrDiff { scale }, Ty::LONG)
+                }
+                (Ty::Ptr { .. }, Ty::Ptr { .. }, _) => {
+                    self.type_err(span, "cannot add two pointers", "pointer + pointer", "subtract them to get a distance, or add a number to one");
+                    return None;
+                }
+                (Ty::Ptr { .. }, other, _) => {
+                    let scale = if other == Ty::Size { 1 } else { l.ty.elem().map_or(1, |e| e.1) };
+                    (BinKind::PtrOffset { scale }, l.ty)
+                }
+                (other, Ty::Ptr { .. }, Add) => {
+                    let scale = if other == Ty::Size { 1 } else { r.ty.elem().map_or(1, |e| e.1) };
+                    // Normalise to pointer + offset.
+                    return Some(TExpr {
+                        kind: Ex::Binary(Add, BinKind::PtrOffset { scale }, Box::new(r.clone()), Box::new(l)),
+                        ty: r.ty,
+                        span,
+                    });
+                }
+                _ => {
+                    self.type_err(span, "cannot subtract a pointer from a number", "number − pointer", "subtract the number from the pointer instead");
+                    return None;
+                }
+            },
+            _ => {
+                let ty = match (l.ty, r.ty) {
+                    (Ty::Size, Ty::Size) if matches!(op, Div) => Ty::U64,
+                    (Ty::Size, _) | (_, Ty::Size) if matches!(op, Add | Sub | Mul | Div | Rem) => Ty::Size,
+                    (Ty::Ptr { .. }, _) | (_, Ty::Ptr { .. }) => Ty::U64,
+                    (Ty::Int(Prim::U64), _) | (_, Ty::Int(Prim::U64)) => Ty::U64,
+                    _ => Ty::LONG,
+                };
+                (BinKind::Int { signed: signed(l.ty) && signed(r.ty) }, ty)
+            }
+        };
+        Some(TExpr {
+            kind: Ex::Binary(op, kind, Box::new(l), Box::new(r)),
+            ty,
+            span,
+        })
+    }
+
+    fn call(&mut self, name: &ast::Ident, args: &[Expr], span: Span) -> Option<TExpr> {
+        let (b, min, max, ty) = match name.name.as_str() {
+            "malloc" => (Builtin::Malloc, 1, 1, Ty::VOIDP),
+            "calloc" => (Builtin::Calloc, 2, 2, Ty::VOIDP),
+            "realloc" => (Builtin::Realloc, 2, 2, Ty::VOIDP),
+            "free" => (Builtin::Free, 1, 1, Ty::Nothing),
+            "memset" => (Builtin::Memset, 3, 3, Ty::VOIDP),
+            "memcpy" => (Builtin::Memcpy, 3, 3, Ty::VOIDP),
+            "mmap" => (Builtin::Mmap, 2, 4, Ty::VOIDP),
+            "munmap" => (Builtin::Munmap, 2, 2, Ty::LONG),
+            "mprotect" => (Builtin::Mprotect, 3, 3, Ty::LONG),
+            "brk" => (Builtin::Brk, 1, 1, Ty::VOIDP),
+            "sbrk" => (Builtin::Sbrk, 1, 1, Ty::VOIDP),
+            "fork" => (Builtin::Fork, 0, 0, Ty::LONG),
+            "getpagesize" => (Builtin::GetPageSize, 0, 0, Ty::Int(Prim::I32)),
+            "page_of" => (Builtin::PageOf, 1, 1, Ty::U64),
+            "offset_of" => (Builtin::OffsetOf, 1, 1, Ty::U64),
+            "frame_of" => (Builtin::FrameOf, 1, 1, Ty::U64),
+            "usable_size" => (Builtin::UsableSize, 1, 1, Ty::Size),
+            other => {
+                let help = match suggest(other, BUILTINS.iter().map(|b| b.0)) {
+                    Some(s) => format!("did you mean `{s}`?"),
+                    None => format!(
+                        "the builtins are: {}",
+                        BUILTINS.iter().map(|b| b.0).collect::<Vec<_>>().join(", ")
+                    ),
+                };
+                self.err(CheckError::UnknownFunction {
+                    name: other.to_string(),
+                    span: sp(name.span),
+                    help,
+                });
+                return None;
+            }
+        };
+        if args.len() < min || args.len() > max {
+            let usage = BUILTINS.iter().find(|x| x.0 == name.name).map_or("", |x| x.1);
+            self.err(CheckError::Arity {
+                name: name.name.clone(),
+                expected: if min == max {
+                    crate::units::count(min as u64, "argument")
+                } else {
+                    format!("{min} to {max} arguments")
+                },
+                found: args.len().to_string(),
+                usage: usage.to_string(),
+                span: sp(span),
+            });
+            return None;
+        }
+        let targs: Vec<_> = args.iter().map(|a| self.expr(a)).collect();
+        let targs = targs.into_iter().collect::<Option<Vec<_>>>()?;
+        // Arguments that must be permissions, and those that must be numbers.
+        for (i, a) in targs.iter().enumerate() {
+            let wants_perms = matches!((b, i), (Builtin::Mmap, 1) | (Builtin::Mprotect, 2));
+            let is_perms = matches!(a.kind, Ex::Perms(..));
+            let is_flag = matches!(a.kind, Ex::Perms(Perms::NONE, Some(_)) | Ex::FileArg(_));
+            if wants_perms && !is_perms {
+                self.type_err(a.span, "expected permissions", "not permissions", "write permissions such as `rw-` or `r-x`");
+            } else if b == Builtin::Mmap && i >= 2 && !is_flag {
+                self.type_err(a.span, "expected `shared`, `private` or `file \"path\"`", "not a mapping flag", "mmap(4 KiB, rw-, shared, file \"data.bin\")");
+            } else if !wants_perms && !(b == Builtin::Mmap && i >= 2) && a.ty == Ty::Nothing {
+                self.type_err(a.span, "expected a number or a pointer", "no value", format!("call it as `{}`", BUILTINS.iter().find(|x| x.0 == name.name).map_or("", |x| x.1)));
+            }
+        }
+        Some(TExpr {
+            kind: Ex::Call(b, targs),
+            ty,
+            span,
+        })
+    }
+}
+
+fn load(addr: TExpr, elem: Ty, size: u64) -> Ex {
+    Ex::Load {
+        addr: Box::new(addr),
+        width: size as u8,
+        signed: matches!(elem, Ty::Int(p) if p.signed()),
+    }
+}
+
+fn elem_size(t: Ty) -> u64 {
+    match t {
+        Ty::Int(p) => p.size(),
+        _ => 8,
+    }
+}
+
+fn pointer_to(t: Ty) -> Ty {
+    match t {
+        Ty::Int(p) => Ty::Ptr { base: p, depth: 1 },
+        Ty::Ptr { base, depth } => Ty::Ptr {
+            base,
+            depth: depth.saturating_add(1),
+        },
+        _ => Ty::VOIDP,
+    }
+}
+
+/// Gives a value the declared type of the variable it goes into (narrowing integers).
+fn retype(v: TExpr, ty: Ty) -> TExpr {
+    if v.ty == ty {
+        return v;
+    }
+    let span = v.span;
+    TExpr {
+        kind: Ex::Cast(Box::new(v)),
+        ty,
+        span,
+    }
+}

@@ -1,3 +1,5 @@
 //! Diagnostics: one `thiserror` + `miette::Diagnostic` enum per stage, with stable codes.
 
 pub mod parse;
+pub mod check;
+pub mod run;

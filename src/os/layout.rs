@@ -220,6 +220,7 @@ impl Os {
             name: name.to_string(),
             stack_start: start + ps,
             stack_end: start + ps + size,
+            sp: start + ps + size,
         });
         Some(self.procs[p].threads.len() - 1)
     }

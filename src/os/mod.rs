@@ -60,6 +60,8 @@ pub struct Thread {
     pub name: String,
     pub stack_start: u64,
     pub stack_end: u64,
+    /// The thread's stack pointer.
+    pub sp: u64,
 }
 
 #[derive(Debug, Clone)]

@@ -1,0 +1,268 @@
+//! The checked program: names resolved to slots, types known, sizes in bytes. What the session
+//! executes; cheap to interpret (no string lookups, no allocation per access).
+
+use crate::machine::MachineConfig;
+use crate::os::layout::ProcessSpec;
+use crate::os::Perms;
+use crate::syntax::{BinOp, FaultExpect, Prim, SegvCode, Span, UnOp};
+
+/// A static type. Values are 64-bit; the type says how to print them and how pointer
+/// arithmetic scales.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Ty {
+    Int(Prim),
+    /// A byte count: prints with a unit (`132 KiB`).
+    Size,
+    Bool,
+    /// `*T` with `depth` stars over a primitive.
+    Ptr { base: Prim, depth: u8 },
+    /// `frame_of` of an unmapped page.
+    Nothing,
+}
+
+impl Ty {
+    pub const LONG: Ty = Ty::Int(Prim::I64);
+    pub const U64: Ty = Ty::Int(Prim::U64);
+    /// An untyped pointer (`*u8`), what malloc returns.
+    pub const VOIDP: Ty = Ty::Ptr {
+        base: Prim::U8,
+        depth: 1,
+    };
+
+    pub fn is_ptr(self) -> bool {
+        matches!(self, Ty::Ptr { .. })
+    }
+    pub fn is_numeric(self) -> bool {
+        matches!(self, Ty::Int(_) | Ty::Size | Ty::Bool)
+    }
+    /// The pointee's size and how to load it.
+    pub fn elem(self) -> Option<(Ty, u64)> {
+        match self {
+            Ty::Ptr { base, depth: 1 } => Some((Ty::Int(base), base.size())),
+            Ty::Ptr { base, depth } => Some((
+                Ty::Ptr {
+                    base,
+                    depth: depth - 1,
+                },
+                8,
+            )),
+            _ => None,
+        }
+    }
+    pub fn name(self) -> String {
+        match self {
+            Ty::Int(p) => p.name().to_string(),
+            Ty::Size => "size".into(),
+            Ty::Bool => "bool".into(),
+            Ty::Ptr { base, depth } => format!("{}{}", "*".repeat(depth as usize), base.name()),
+            Ty::Nothing => "none".into(),
+        }
+    }
+}
+
+/// A runtime value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Value {
+    pub bits: u64,
+    pub ty: Ty,
+}
+
+impl Value {
+    pub fn new(bits: u64, ty: Ty) -> Self {
+        Value { bits, ty }
+    }
+    pub fn long(v: i64) -> Self {
+        Value::new(v as u64, Ty::LONG)
+    }
+    pub fn truthy(self) -> bool {
+        self.bits != 0 && self.ty != Ty::Nothing
+    }
+}
+
+/// A name the session answers at run time (language.md §5).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Special {
+    Brk,
+    Sp,
+    Rss,
+    Vsz,
+    PageSize,
+    Pid,
+    /// `REGION.start|end|size` of the current process, with the region's name.
+    Region(String, RegionField),
+    /// `stats.NAME` (dotted after `stats.`).
+    Stat(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RegionField {
+    Start,
+    End,
+    Size,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Builtin {
+    Malloc,
+    Calloc,
+    Realloc,
+    Free,
+    Memset,
+    Memcpy,
+    Mmap,
+    Munmap,
+    Mprotect,
+    Brk,
+    Sbrk,
+    Fork,
+    GetPageSize,
+    PageOf,
+    OffsetOf,
+    FrameOf,
+    UsableSize,
+}
+
+/// How a binary operator computes, decided from the operand types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BinKind {
+    /// Plain 64-bit integer arithmetic, signed or not.
+    Int { signed: bool },
+    /// Pointer ± integer, scaled by the element size (sizes are bytes and not scaled).
+    PtrOffset { scale: u64 },
+    /// Pointer − pointer, in elements.
+    PtrDiff { scale: u64 },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TExpr {
+    pub kind: Ex,
+    pub ty: Ty,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Ex {
+    Const(u64),
+    Str(String),
+    Perms(Perms, Option<bool>),
+    FileArg(String),
+    Var(u32),
+    Special(Special),
+    Unary(UnOp, Box<TExpr>),
+    Binary(BinOp, BinKind, Box<TExpr>, Box<TExpr>),
+    /// A load of `width` bytes at the address.
+    Load {
+        addr: Box<TExpr>,
+        width: u8,
+        signed: bool,
+    },
+    Call(Builtin, Vec<TExpr>),
+    /// Conversion: narrows to the target's width.
+    Cast(Box<TExpr>),
+    /// A process or thread name used as a target (`in web { }`).
+    ProcName(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stmt {
+    pub kind: St,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ExpectIr {
+    Cond(TExpr),
+    Segfault(Option<SegvCode>),
+    Fault(FaultExpect),
+    Abort,
+    Oom,
+    Warning(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ShowWhat {
+    Maps,
+    Smaps,
+    PageTable,
+    Walk(TExpr),
+    Tlb,
+    Frames,
+    Heap,
+    Swap,
+    Stats,
+    Memory(TExpr, TExpr),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum St {
+    Machine(Box<MachineConfig>),
+    Process(Box<ProcessSpec>),
+    Thread {
+        process: Option<String>,
+        name: String,
+        stack: u64,
+    },
+    SetVar {
+        slot: u32,
+        value: TExpr,
+    },
+    Store {
+        addr: TExpr,
+        width: u8,
+        value: TExpr,
+    },
+    Eval(TExpr),
+    Print(Vec<TExpr>),
+    Show(ShowWhat),
+    Expect {
+        what: ExpectIr,
+        body: Vec<Stmt>,
+    },
+    For {
+        slot: u32,
+        start: TExpr,
+        end: TExpr,
+        inclusive: bool,
+        body: Vec<Stmt>,
+    },
+    Repeat {
+        count: TExpr,
+        body: Vec<Stmt>,
+    },
+    If {
+        cond: TExpr,
+        then: Vec<Stmt>,
+        otherwise: Vec<Stmt>,
+    },
+    In {
+        target: TExpr,
+        body: Vec<Stmt>,
+    },
+    Switch(TExpr),
+    Call {
+        name: String,
+        frame: TExpr,
+        body: Vec<Stmt>,
+    },
+    Local {
+        slot: u32,
+        size: u64,
+    },
+    Recurse {
+        name: String,
+        depth: TExpr,
+        frame: TExpr,
+    },
+    Touch {
+        write: bool,
+        base: TExpr,
+        start: TExpr,
+        end: TExpr,
+        inclusive: bool,
+        step: Option<TExpr>,
+        value: Option<TExpr>,
+    },
+    Refs(Vec<(u64, bool)>),
+    Trace(String),
+    Sweep,
+}

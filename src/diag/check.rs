@@ -1,0 +1,96 @@
+//! Static errors found before anything runs (`mem::check::…`).
+
+use miette::{Diagnostic, SourceSpan};
+use thiserror::Error;
+
+#[derive(Debug, Clone, Error, Diagnostic)]
+pub enum CheckError {
+    #[error("unknown name `{name}`")]
+    #[diagnostic(code(mem::check::unknown_name), help("{help}"))]
+    UnknownName {
+        name: String,
+        #[label("not defined here")]
+        span: SourceSpan,
+        help: String,
+    },
+    #[error("unknown function `{name}`")]
+    #[diagnostic(code(mem::check::unknown_function), help("{help}"))]
+    UnknownFunction {
+        name: String,
+        #[label("no such builtin")]
+        span: SourceSpan,
+        help: String,
+    },
+    #[error("`{name}` takes {expected}, but {found} given")]
+    #[diagnostic(code(mem::check::arity), help("call it as `{usage}`"))]
+    Arity {
+        name: String,
+        expected: String,
+        found: String,
+        usage: String,
+        #[label("wrong number of arguments")]
+        span: SourceSpan,
+    },
+    #[error("{message}")]
+    #[diagnostic(code(mem::check::type_mismatch), help("{help}"))]
+    Type {
+        message: String,
+        #[label("{label}")]
+        span: SourceSpan,
+        label: String,
+        help: String,
+    },
+    #[error("`{what}` is not a size")]
+    #[diagnostic(code(mem::check::not_a_size), help("{help}"))]
+    NotASize {
+        what: String,
+        #[label("expected a size such as `4 KiB`")]
+        span: SourceSpan,
+        help: String,
+    },
+    #[error("size overflows 64 bits")]
+    #[diagnostic(
+        code(mem::check::size_overflow),
+        help("the largest size is 16 EiB − 1 byte; use a smaller number or unit")
+    )]
+    SizeOverflow {
+        #[label("too large")]
+        span: SourceSpan,
+    },
+    #[error("cannot assign to this")]
+    #[diagnostic(
+        code(mem::check::not_assignable),
+        help("assign to a variable (`x = 1`), an element (`p[3] = 1`) or through a pointer (`*p = 1`)")
+    )]
+    NotAssignable {
+        #[label("not a variable or memory location")]
+        span: SourceSpan,
+    },
+    #[error("unknown `show` target `{name}`")]
+    #[diagnostic(code(mem::check::unknown_show), help("{help}"))]
+    UnknownShow {
+        name: String,
+        #[label("nothing to show by this name")]
+        span: SourceSpan,
+        help: String,
+    },
+    #[error("unknown warning kind `{name}`")]
+    #[diagnostic(
+        code(mem::check::unknown_warning),
+        help("the kinds are `overflow`, `use_after_free`, `uninit` and `leak`")
+    )]
+    UnknownWarning {
+        name: String,
+        #[label("not a warning kind")]
+        span: SourceSpan,
+    },
+    #[error("{message}")]
+    #[diagnostic(code(mem::check::invalid), help("{help}"))]
+    Invalid {
+        message: String,
+        #[label("{label}")]
+        span: SourceSpan,
+        label: String,
+        help: String,
+    },
+}

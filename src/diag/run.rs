@@ -1,0 +1,93 @@
+//! Errors and findings while a scenario runs: signals, aborts, failed expectations.
+
+use miette::{Diagnostic, SourceSpan};
+use thiserror::Error;
+
+#[derive(Debug, Clone, Error, Diagnostic)]
+pub enum RunError {
+    /// An uncaught SIGSEGV: the process dies, as on Linux.
+    #[error("segmentation fault: the {access} at {addr} killed process {process} (SIGSEGV, {code})")]
+    #[diagnostic(code(mem::segv), help("{help}"))]
+    Segv {
+        access: String,
+        addr: String,
+        process: String,
+        code: String,
+        #[label("{detail}")]
+        span: SourceSpan,
+        detail: String,
+        help: String,
+    },
+    /// glibc called abort().
+    #[error("{message}: glibc aborted process {process} (SIGABRT)")]
+    #[diagnostic(code(mem::abort), help("{help}"))]
+    Abort {
+        message: String,
+        process: String,
+        #[label("here")]
+        span: SourceSpan,
+        help: String,
+    },
+    #[error("out of memory: the OOM killer ended process {process}")]
+    #[diagnostic(code(mem::oom), help("{help}"))]
+    Oom {
+        process: String,
+        #[label("no frame could be freed for this access")]
+        span: SourceSpan,
+        help: String,
+    },
+    #[error("process {process} is dead: {how}")]
+    #[diagnostic(
+        code(mem::dead),
+        help("a dead process runs nothing more; catch the fault with `expect segfault {{ ... }}`, or switch to another process")
+    )]
+    Dead {
+        process: String,
+        how: String,
+        #[label("runs in the dead process")]
+        span: SourceSpan,
+    },
+    #[error("expectation failed: {message}")]
+    #[diagnostic(code(mem::expect), help("{help}"))]
+    Expect {
+        message: String,
+        #[label("{label}")]
+        span: SourceSpan,
+        label: String,
+        help: String,
+    },
+    #[error("{message}")]
+    #[diagnostic(code(mem::run), help("{help}"))]
+    Error {
+        message: String,
+        #[label("{label}")]
+        span: SourceSpan,
+        label: String,
+        help: String,
+    },
+    #[error("`{what}` is not supported yet")]
+    #[diagnostic(code(mem::unsupported), help("{help}"))]
+    Unsupported {
+        what: String,
+        #[label("parsed and checked, but this version cannot run it")]
+        span: SourceSpan,
+        help: String,
+    },
+    #[error("interrupted")]
+    #[diagnostic(
+        code(mem::interrupted),
+        help("the state is as it was before this statement")
+    )]
+    Interrupted {
+        #[label("stopped here")]
+        span: SourceSpan,
+    },
+    #[error("limit reached: {what}")]
+    #[diagnostic(code(mem::limit), help("{help}"))]
+    Limit {
+        what: String,
+        #[label("stopped here")]
+        span: SourceSpan,
+        help: String,
+    },
+}

@@ -1,0 +1,6 @@
+//! Renderers: they read events, snapshots and results, never the machine. Text for terminals,
+//! JSON/YAML reports for tools.
+
+pub mod diag;
+pub mod report;
+pub mod text;

@@ -1,0 +1,455 @@
+//! Terminal output: the step-by-step trace, `show` tables and the summary line.
+
+use std::fmt::Write as _;
+
+use crate::events::{Event, MajorReason, MinorReason};
+use crate::session::snapshot::*;
+use crate::session::{ChunkResult, Output, Step};
+use crate::units::{addr, size};
+
+/// Lays out rows under headers, columns padded to their widest cell; numeric-looking columns
+/// are right-aligned.
+pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
+    let n = headers.len();
+    let mut width: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
+    for r in rows {
+        for (i, c) in r.iter().enumerate().take(n) {
+            width[i] = width[i].max(c.chars().count());
+        }
+    }
+    let right: Vec<bool> = (0..n)
+        .map(|i| {
+            !rows.is_empty()
+                && rows.iter().all(|r| {
+                    r.get(i).is_none_or(|c| {
+                        c.chars().next().is_some_and(|ch| ch.is_ascii_digit())
+                            && !c.starts_with("0x")
+                            && !c.contains(' ')
+                    })
+                })
+        })
+        .collect();
+    let mut out = String::new();
+    let line = |cells: &mut dyn Iterator<Item = &str>, out: &mut String| {
+        let mut s = String::new();
+        for (i, c) in cells.enumerate().take(n) {
+            if i > 0 {
+                s.push_str("  ");
+            }
+            let pad = width[i] - c.chars().count();
+            if right[i] {
+                s.push_str(&" ".repeat(pad));
+                s.push_str(c);
+            } else {
+                s.push_str(c);
+                if i + 1 < n {
+                    s.push_str(&" ".repeat(pad));
+                }
+            }
+        }
+        out.push_str(s.trim_end());
+        out.push('\n');
+    };
+    line(&mut headers.iter().copied(), &mut out);
+    for r in rows {
+        line(&mut r.iter().map(String::as_str), &mut out);
+    }
+    out
+}
+
+/// One sentence for an event.
+pub fn event(e: &Event) -> String {
+    match e {
+        Event::MinorFault {
+            vaddr,
+            access,
+            reason,
+            pfn,
+            region,
+            ..
+        } => {
+            let why = match reason {
+                MinorReason::ZeroPage => "first read: mapped the shared zero page (no frame used)".to_string(),
+                MinorReason::DemandZero => format!("first write: zero-filled frame {pfn:#x}"),
+                MinorReason::ZeroPageWrite => format!("write after a read of the zero page: own frame {pfn:#x} now"),
+                MinorReason::CopyOnWrite => format!("copy-on-write: copied into frame {pfn:#x}"),
+                MinorReason::PageCache => format!("already in the page cache: frame {pfn:#x}"),
+            };
+            format!("minor fault: {} at {} in {region}; {why}", access.name(), addr(*vaddr))
+        }
+        Event::MajorFault {
+            vaddr,
+            access,
+            reason,
+            pfn,
+            region,
+            ..
+        } => {
+            let why = match reason {
+                MajorReason::FileRead => format!("read from the file into frame {pfn:#x}"),
+                MajorReason::SwapIn => format!("read back from swap into frame {pfn:#x}"),
+            };
+            format!("MAJOR fault: {} at {} in {region}; {why}", access.name(), addr(*vaddr))
+        }
+        Event::StackGrowth {
+            old_start,
+            new_start,
+            ..
+        } => format!(
+            "stack grew down by {} to {}",
+            size(old_start - new_start),
+            addr(*new_start)
+        ),
+        Event::Segv {
+            vaddr,
+            access,
+            code,
+            detail,
+            ..
+        } => format!(
+            "SIGSEGV ({}): {} at {}: {detail}",
+            code.name(),
+            access.name(),
+            addr(*vaddr)
+        ),
+        Event::Brk { old, new, .. } => {
+            if new >= old {
+                format!("brk {} -> {} (+{})", addr(*old), addr(*new), size(new - old))
+            } else {
+                format!("brk {} -> {} (-{})", addr(*old), addr(*new), size(old - new))
+            }
+        }
+        Event::Mmap {
+            start,
+            len,
+            perms,
+            what,
+            ..
+        } => format!(
+            "mmap {} {perms} {what} at {}-{}",
+            size(*len),
+            addr(*start),
+            addr(start + len)
+        ),
+        Event::Munmap { start, len, .. } => {
+            format!("munmap {}-{} ({})", addr(*start), addr(start + len), size(*len))
+        }
+        Event::Mprotect {
+            start, len, perms, ..
+        } => format!("mprotect {}-{} to {perms}", addr(*start), addr(start + len)),
+        Event::Alloc {
+            call,
+            result,
+            detail,
+            ..
+        } => format!("{call} = {}: {detail}", addr(*result)),
+        Event::Abort { message, .. } => format!("abort: {message} (SIGABRT)"),
+        Event::Oom { vaddr, .. } => format!("out of memory at {}", addr(*vaddr)),
+        Event::Exit { pid, status, reason } => {
+            format!("process {pid} exited with status {status} ({reason})")
+        }
+        Event::Switch {
+            from,
+            to,
+            tlb_flushed,
+        } => format!(
+            "switch from pid {from} to pid {to}{}",
+            if *tlb_flushed {
+                "; TLB flushed"
+            } else {
+                "; TLB kept (PCID)"
+            }
+        ),
+        Event::Fork { parent, child } => format!("fork: pid {parent} -> child pid {child}"),
+    }
+}
+
+/// A `show` snapshot as a terminal table.
+pub fn snapshot(s: &Snapshot) -> String {
+    match s {
+        Snapshot::Maps { rows, .. } => {
+            let mut out = String::new();
+            for r in rows {
+                let w = if r.end > 0xffff_ffff { 12 } else { 8 };
+                let _ = writeln!(
+                    out,
+                    "{:0w$x}-{:0w$x} {} {:08x} {}",
+                    r.start,
+                    r.end,
+                    r.perms,
+                    r.offset,
+                    r.name,
+                    w = w
+                );
+            }
+            out.lines().map(|l| l.trim_end().to_string() + "\n").collect()
+        }
+        Snapshot::Smaps { rows, .. } => {
+            let body: Vec<Vec<String>> = rows
+                .iter()
+                .map(|r| {
+                    vec![
+                        format!("{:x}-{:x}", r.map.start, r.map.end),
+                        r.map.perms.clone(),
+                        if r.map.name.is_empty() { "(anonymous)".into() } else { r.map.name.clone() },
+                        kb(r.size),
+                        kb(r.rss),
+                        kb(r.pss),
+                        kb(r.shared_clean + r.shared_dirty),
+                        kb(r.private_clean),
+                        kb(r.private_dirty),
+                        kb(r.anonymous),
+                        kb(r.page_size),
+                    ]
+                })
+                .collect();
+            table(
+                &["mapping", "perms", "name", "Size", "Rss", "Pss", "Shared", "Private_Clean", "Private_Dirty", "Anonymous", "KernelPageSize"],
+                &body,
+            )
+        }
+        Snapshot::PageTable { rows, levels, .. } => {
+            if rows.is_empty() {
+                return format!("page table ({levels} levels): no valid entries\n");
+            }
+            let body: Vec<Vec<String>> = rows
+                .iter()
+                .map(|r| {
+                    vec![
+                        format!("{:#x}", r.vpn),
+                        r.pfn.map_or("-".into(), |p| format!("{p:#x}")),
+                        yes(r.present),
+                        yes(r.dirty),
+                        yes(r.accessed),
+                        r.perms.clone(),
+                        r.note.clone(),
+                    ]
+                })
+                .collect();
+            table(&["vpn", "pfn", "present", "dirty", "accessed", "perms", "note"], &body)
+        }
+        Snapshot::Walk(w) => {
+            let mut out = format!(
+                "walk of {}: page {:#x}, offset {:#x}\n",
+                addr(w.vaddr),
+                w.vpn,
+                w.offset
+            );
+            let body: Vec<Vec<String>> = w
+                .levels
+                .iter()
+                .map(|l| {
+                    vec![
+                        format!("L{}", l.level + 1),
+                        l.index.to_string(),
+                        format!("{:#x}", l.entry),
+                        l.meaning.clone(),
+                    ]
+                })
+                .collect();
+            out.push_str(&table(&["level", "index", "entry", "meaning"], &body));
+            out.push_str(&w.outcome);
+            out.push('\n');
+            out
+        }
+        Snapshot::Tlb {
+            capacity,
+            ways,
+            enabled,
+            rows,
+        } => {
+            if !enabled {
+                return "TLB: off (every access walks the page table)\n".into();
+            }
+            let assoc = if ways == capacity {
+                "fully associative".to_string()
+            } else {
+                format!("{ways}-way")
+            };
+            let mut out = format!("TLB: {} of {capacity} entries in use, {assoc}\n", rows.len());
+            let body: Vec<Vec<String>> = rows
+                .iter()
+                .map(|r| {
+                    vec![
+                        r.slot.to_string(),
+                        r.asid.to_string(),
+                        format!("{:#x}", r.vpn),
+                        format!("{:#x}", r.pfn),
+                        r.perms.clone(),
+                        yes(r.dirty),
+                    ]
+                })
+                .collect();
+            if !body.is_empty() {
+                out.push_str(&table(&["slot", "asid", "vpn", "pfn", "perms", "dirty"], &body));
+            }
+            out
+        }
+        Snapshot::Frames { total, used, rows } => {
+            let mut out = format!("frames: {used} of {total} in use\n");
+            let body: Vec<Vec<String>> = rows
+                .iter()
+                .map(|r| vec![format!("{:#x}", r.pfn), r.owner.clone(), r.mapcount.to_string()])
+                .collect();
+            if !body.is_empty() {
+                out.push_str(&table(&["pfn", "holds", "mapped by"], &body));
+            }
+            out
+        }
+        Snapshot::Heap { allocator, rows, .. } => {
+            if rows.is_empty() {
+                return format!("heap ({allocator}): no chunks yet\n");
+            }
+            let body: Vec<Vec<String>> = rows
+                .iter()
+                .map(|c| {
+                    vec![
+                        addr(c.addr),
+                        format!("{:#x}", c.size),
+                        if c.in_use { "in use".into() } else { "free".into() },
+                        c.bin.clone(),
+                    ]
+                })
+                .collect();
+            format!("heap ({allocator}):\n{}", table(&["chunk", "size", "state", "bin"], &body))
+        }
+        Snapshot::Stats(s) => {
+            let ratio = if s.tlb_hits + s.tlb_misses > 0 {
+                format!(" ({:.1}% hits)", 100.0 * s.tlb_hits as f64 / (s.tlb_hits + s.tlb_misses) as f64)
+            } else {
+                String::new()
+            };
+            let rows = vec![
+                vec!["page faults".into(), s.faults.to_string()],
+                vec!["  minor".into(), s.minor.to_string()],
+                vec!["  major".into(), s.major.to_string()],
+                vec!["segfaults".into(), s.segv.to_string()],
+                vec!["accesses".into(), s.accesses.to_string()],
+                vec!["TLB hits".into(), format!("{}{ratio}", s.tlb_hits)],
+                vec!["TLB misses".into(), s.tlb_misses.to_string()],
+                vec!["page walks".into(), s.walks.to_string()],
+                vec!["walk memory refs".into(), s.walk_refs.to_string()],
+                vec!["evictions".into(), s.evictions.to_string()],
+                vec!["swap ins / outs".into(), format!("{} / {}", s.swap_ins, s.swap_outs)],
+                vec!["stack growths".into(), s.stack_growths.to_string()],
+                vec!["frames in use".into(), format!("{} of {}", s.frames_used, s.frames_total)],
+            ];
+            table(&["statistic", "value"], &rows)
+        }
+        Snapshot::Memory { addr: a, bytes } => {
+            let mut out = String::new();
+            for (i, chunk) in bytes.chunks(16).enumerate() {
+                let _ = write!(out, "{:#014x} ", a + 16 * i as u64);
+                for b in chunk {
+                    match b {
+                        Some(b) => {
+                            let _ = write!(out, " {b:02x}");
+                        }
+                        None => out.push_str(" --"),
+                    }
+                }
+                out.push_str(&"   ".repeat(16 - chunk.len()));
+                out.push_str("  |");
+                for b in chunk {
+                    out.push(match b {
+                        Some(b) if b.is_ascii_graphic() || *b == b' ' => *b as char,
+                        Some(_) => '.',
+                        None => ' ',
+                    });
+                }
+                out.push_str("|\n");
+            }
+            if bytes.iter().any(Option::is_none) {
+                out.push_str("(-- = page not resident)\n");
+            }
+            out
+        }
+        Snapshot::Swap { slots, used } => {
+            if *slots == 0 {
+                "swap: none (anonymous pages cannot be evicted)\n".into()
+            } else {
+                format!("swap: {used} of {slots} slots in use\n")
+            }
+        }
+    }
+}
+
+fn kb(b: u64) -> String {
+    format!("{} kB", b / 1024)
+}
+
+fn yes(b: bool) -> String {
+    if b { "yes" } else { "no" }.into()
+}
+
+/// What one step printed, without the trace (for `--quiet` and the REPL's plain output).
+pub fn outputs(step: &Step, out: &mut String) {
+    for o in &step.outputs {
+        match o {
+            Output::Print { text } => {
+                out.push_str(text);
+                out.push('\n');
+            }
+            Output::Show { snapshot: s } => out.push_str(&snapshot(s)),
+            Output::Expect { .. } => {}
+        }
+    }
+}
+
+/// The full trace: each step's line, then what happened, then what it printed.
+pub fn trace(r: &ChunkResult) -> String {
+    let mut out = String::new();
+    let width = r.steps.iter().map(|s| s.line).max().unwrap_or(1).to_string().len().max(3);
+    let pad = " ".repeat(width);
+    for step in &r.steps {
+        let _ = writeln!(out, "{:>width$} | {}", step.line, step.source);
+        for e in &step.events {
+            let _ = writeln!(out, "{pad} |   {}", event(e));
+        }
+        if step.dropped > 0 {
+            let _ = writeln!(out, "{pad} |   ... and {} more events", step.dropped);
+        }
+        for o in &step.outputs {
+            match o {
+                Output::Print { text } => {
+                    for l in text.lines() {
+                        let _ = writeln!(out, "{pad} | > {l}");
+                    }
+                }
+                Output::Show { snapshot: s } => {
+                    for l in snapshot(s).lines() {
+                        let _ = writeln!(out, "{pad} | {l}");
+                    }
+                }
+                Output::Expect { passed, .. } => {
+                    let _ = writeln!(
+                        out,
+                        "{pad} |   {}",
+                        if *passed { "expectation holds" } else { "EXPECTATION FAILED" }
+                    );
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The closing line of a run.
+pub fn summary(r: &ChunkResult, stats: &StatsSnap) -> String {
+    let mut parts = vec![
+        format!(
+            "{} passed, {} failed",
+            r.expectations_passed, r.expectations_failed
+        ),
+        format!(
+            "{} page faults ({} minor, {} major)",
+            stats.faults, stats.minor, stats.major
+        ),
+        format!("{} segfaults", stats.segv),
+        format!("TLB {} hits, {} misses", stats.tlb_hits, stats.tlb_misses),
+    ];
+    if r.unexpected_deaths > 0 {
+        parts.push(format!("{} process(es) died unexpectedly", r.unexpected_deaths));
+    }
+    format!("{}: {}\n", r.name, parts.join("; "))
+}

@@ -1,0 +1,1316 @@
+//! Executing checked statements against the world: evaluation, accesses, expectations, `show`.
+
+use miette::Report;
+
+use super::snapshot::*;
+use super::{ChunkResult, Output, Session, Severity, Step, World};
+use crate::check::ir::*;
+use crate::diag::run::RunError;
+use crate::events::{Event, EventSink, SegvCode};
+use crate::heap::HeapError;
+use crate::machine::pagetable::pte;
+use crate::machine::{Access, FrameUse};
+use crate::os::{Death, Perms, Role, Trap};
+use crate::syntax::{BinOp, FaultExpect, SegvCode as WantSegv, Span, UnOp};
+use crate::units;
+
+/// A signal that ends the current block unless an `expect` catches it.
+#[derive(Debug, Clone)]
+pub(super) enum Sig {
+    Segv {
+        vaddr: u64,
+        access: Access,
+        code: SegvCode,
+        detail: String,
+    },
+    Abort(String),
+    Oom,
+}
+
+/// Why a statement did not complete.
+pub(super) enum Stop {
+    /// Delivered to process `p`.
+    Signal { sig: Sig, p: usize, span: Span },
+    /// A runtime error: the chunk stops here.
+    Error(Report),
+}
+
+type R<T> = Result<T, Stop>;
+
+pub(super) struct Exec<'a> {
+    world: &'a mut World,
+    vars: &'a mut Vec<Value>,
+    opts: &'a super::Options,
+    interrupt: &'a super::Interrupt,
+    src: &'a str,
+    res: &'a mut ChunkResult,
+    sink: EventSink,
+    outputs: Vec<Output>,
+    steps: u64,
+}
+
+fn err(span: Span, message: impl Into<String>, label: impl Into<String>, help: impl Into<String>) -> Stop {
+    Stop::Error(Report::new(RunError::Error {
+        message: message.into(),
+        span: span.into(),
+        label: label.into(),
+        help: help.into(),
+    }))
+}
+
+fn unsupported(span: Span, what: &str, issue: &str) -> Stop {
+    Stop::Error(Report::new(RunError::Unsupported {
+        what: what.to_string(),
+        span: span.into(),
+        help: format!("{issue} is planned; the syntax is final, so this file will run unchanged once it lands"),
+    }))
+}
+
+/// How `print` shows a value: addresses in hex, sizes with units.
+pub fn fmt_value(v: Value) -> String {
+    match v.ty {
+        Ty::Ptr { .. } => units::addr(v.bits),
+        Ty::Size => units::size(v.bits),
+        Ty::Bool => (v.bits != 0).to_string(),
+        Ty::Nothing => "none".into(),
+        Ty::Int(p) if p.signed() => (v.bits as i64).to_string(),
+        Ty::Int(_) => v.bits.to_string(),
+    }
+}
+
+/// Truncates to the type's width, sign-extending signed types.
+#[inline]
+fn narrow(bits: u64, ty: Ty) -> u64 {
+    match ty {
+        Ty::Int(p) if p.size() < 8 => {
+            let w = p.size() * 8;
+            let m = bits & ((1u64 << w) - 1);
+            if p.signed() && m >> (w - 1) & 1 == 1 {
+                m | !((1u64 << w) - 1)
+            } else {
+                m
+            }
+        }
+        Ty::Bool => u64::from(bits != 0),
+        _ => bits,
+    }
+}
+
+impl<'a> Exec<'a> {
+    pub(super) fn new(s: &'a mut Session, src: &'a str, res: &'a mut ChunkResult) -> Self {
+        let sink = EventSink::new(s.opts.trace, s.opts.events_per_step);
+        Exec {
+            world: &mut s.world,
+            vars: &mut s.vars,
+            opts: &s.opts,
+            interrupt: &s.interrupt,
+            src,
+            res,
+            sink,
+            outputs: Vec::new(),
+            steps: 0,
+        }
+    }
+
+    fn diag(&mut self, report: Report, severity: Severity) {
+        self.res.push(report, severity, self.src);
+    }
+
+    pub(super) fn run_top(&mut self, stmts: &[Stmt]) {
+        let last_eval = stmts.len().checked_sub(1);
+        for (i, st) in stmts.iter().enumerate() {
+            let saved = self.opts.rollback.then(|| (self.world.clone(), self.vars.clone()));
+            let line = super::line_of(self.src, st.span.start);
+            let source = self.src[st.span.start..st.span.end]
+                .lines()
+                .next()
+                .unwrap_or("")
+                .to_string();
+            let r = if Some(i) == last_eval {
+                if let St::Eval(e) = &st.kind {
+                    self.eval(e).map(|v| {
+                        if v.ty != Ty::Nothing {
+                            self.res.value = Some(fmt_value(v));
+                        }
+                    })
+                } else {
+                    self.stmt(st)
+                }
+            } else {
+                self.stmt(st)
+            };
+            let mut stop = false;
+            match r {
+                Ok(()) => {}
+                Err(Stop::Signal { sig, p, span }) => self.die(sig, p, span),
+                Err(Stop::Error(rep)) => {
+                    self.diag(rep, Severity::Error);
+                    self.res.stopped = true;
+                    if let Some((w, v)) = saved {
+                        *self.world = w;
+                        *self.vars = v;
+                    }
+                    stop = true;
+                }
+            }
+            let (events, dropped) = self.sink.take();
+            self.res.steps.push(Step {
+                line,
+                source,
+                events,
+                dropped,
+                outputs: std::mem::take(&mut self.outputs),
+            });
+            if stop {
+                break;
+            }
+        }
+    }
+
+    /// An uncaught signal: the process dies, as on Linux.
+    fn die(&mut self, sig: Sig, p: usize, span: Span) {
+        let name = self.proc_label(p);
+        let pid = self.world.os.procs[p].pid;
+        let (death, report) = match sig {
+            Sig::Segv {
+                vaddr,
+                access,
+                code,
+                detail,
+            } => {
+                self.sink.push(Event::Segv {
+                    pid,
+                    vaddr,
+                    access,
+                    code,
+                    detail: detail.clone(),
+                });
+                let help = match code {
+                    SegvCode::MapErr => "the address is in no mapping (an invalid page); to check that this faults, wrap it in `expect segfault { ... }`",
+                    SegvCode::AccErr => "the page is valid but its permissions forbid this access; `show maps` lists each mapping's permissions",
+                    SegvCode::Kernel => "user space ends at 0x800000000000 on x86-64; higher addresses are not canonical",
+                };
+                (
+                    Death::Segv { vaddr, code },
+                    RunError::Segv {
+                        access: access.name().into(),
+                        addr: units::addr(vaddr),
+                        process: name,
+                        code: code.name().into(),
+                        span: span.into(),
+                        detail,
+                        help: help.into(),
+                    },
+                )
+            }
+            Sig::Abort(message) => {
+                self.sink.push(Event::Abort {
+                    pid,
+                    message: message.clone(),
+                });
+                (
+                    Death::Abort {
+                        message: message.clone(),
+                    },
+                    RunError::Abort {
+                        message,
+                        process: name,
+                        span: span.into(),
+                        help: "glibc checks its chunks on free and malloc; to check that this aborts, wrap it in `expect abort { ... }`".into(),
+                    },
+                )
+            }
+            Sig::Oom => (
+                Death::Oom,
+                RunError::Oom {
+                    process: name,
+                    span: span.into(),
+                    help: "every frame is in use and none can be evicted; give the machine more `memory` or some `swap`".into(),
+                },
+            ),
+        };
+        self.sink.push(Event::Exit {
+            pid,
+            status: death.status(),
+            reason: match &death {
+                Death::Segv { .. } => "SIGSEGV".into(),
+                Death::Abort { .. } => "SIGABRT".into(),
+                Death::Oom => "SIGKILL (OOM killer)".into(),
+            },
+        });
+        self.world.os.procs[p].death = Some(death);
+        self.res.unexpected_deaths += 1;
+        self.diag(Report::new(report), Severity::Error);
+    }
+
+    fn proc_label(&self, p: usize) -> String {
+        let pr = &self.world.os.procs[p];
+        format!("{} (pid {})", pr.name, pr.pid)
+    }
+
+    fn tick(&mut self, span: Span) -> R<()> {
+        self.steps += 1;
+        if self.steps > self.opts.max_steps {
+            return Err(Stop::Error(Report::new(RunError::Limit {
+                what: format!("more than {} steps", self.opts.max_steps),
+                span: span.into(),
+                help: "a loop this long is likely a mistake; the limit is a session option".into(),
+            })));
+        }
+        if self.steps & 0x3ff == 0 {
+            if self.interrupt.is_set() {
+                return Err(Stop::Error(Report::new(RunError::Interrupted { span: span.into() })));
+            }
+            if self.world.mmu.host_bytes() > self.opts.max_host_bytes {
+                return Err(Stop::Error(Report::new(RunError::Limit {
+                    what: format!("simulated memory contents exceed {}", units::size(self.opts.max_host_bytes as u64)),
+                    span: span.into(),
+                    help: "the scenario writes more distinct memory than the session allows".into(),
+                })));
+            }
+        }
+        Ok(())
+    }
+
+    /// The current process, if alive.
+    #[inline]
+    fn cur(&mut self, span: Span) -> R<usize> {
+        let p = self.world.current();
+        if let Some(d) = &self.world.os.procs[p].death {
+            let how = match d {
+                Death::Segv { vaddr, code } => format!("killed by SIGSEGV ({}) at {}", code.name(), units::addr(*vaddr)),
+                Death::Abort { message } => format!("aborted: {message}"),
+                Death::Oom => "killed by the OOM killer".into(),
+            };
+            return Err(Stop::Error(Report::new(RunError::Dead {
+                process: self.proc_label(p),
+                how,
+                span: span.into(),
+            })));
+        }
+        Ok(p)
+    }
+
+    fn trap(t: Trap, p: usize, span: Span) -> Stop {
+        let sig = match t {
+            Trap::Segv {
+                vaddr,
+                access,
+                code,
+                detail,
+            } => Sig::Segv {
+                vaddr,
+                access,
+                code,
+                detail,
+            },
+            Trap::Oom { .. } => Sig::Oom,
+        };
+        Stop::Signal { sig, p, span }
+    }
+
+    #[inline]
+    fn access(&mut self, p: usize, addr: u64, access: Access, span: Span) -> R<u64> {
+        let w = &mut *self.world;
+        w.os
+            .access(&mut w.mmu, p, addr, access, &mut self.sink)
+            .map_err(|t| Self::trap(t, p, span))
+    }
+
+    /// Loads `width` bytes (little-endian); an access that crosses a page touches both pages.
+    #[inline]
+    fn load(&mut self, addr: u64, width: u8, span: Span) -> R<u64> {
+        let p = self.cur(span)?;
+        let ps = self.world.mmu.page_size();
+        let mut b = [0u8; 8];
+        let w = width as usize;
+        if (addr & (ps - 1)) + width as u64 <= ps {
+            let pa = self.access(p, addr, Access::Read, span)?;
+            self.world.mmu.read_phys(pa, &mut b[..w]);
+        } else {
+            for (i, byte) in b[..w].iter_mut().enumerate() {
+                let pa = self.access(p, addr.wrapping_add(i as u64), Access::Read, span)?;
+                let mut one = [0u8];
+                self.world.mmu.read_phys(pa, &mut one);
+                *byte = one[0];
+            }
+        }
+        Ok(u64::from_le_bytes(b))
+    }
+
+    #[inline]
+    fn store(&mut self, addr: u64, width: u8, value: u64, span: Span) -> R<()> {
+        let p = self.cur(span)?;
+        let ps = self.world.mmu.page_size();
+        let b = value.to_le_bytes();
+        let w = width as usize;
+        if (addr & (ps - 1)) + width as u64 <= ps {
+            let pa = self.access(p, addr, Access::Write, span)?;
+            self.world.mmu.write_phys(pa, &b[..w]);
+        } else {
+            for (i, byte) in b[..w].iter().enumerate() {
+                let pa = self.access(p, addr.wrapping_add(i as u64), Access::Write, span)?;
+                self.world.mmu.write_phys(pa, &[*byte]);
+            }
+        }
+        Ok(())
+    }
+
+    fn block(&mut self, stmts: &[Stmt]) -> R<()> {
+        for s in stmts {
+            self.stmt(s)?;
+        }
+        Ok(())
+    }
+
+    fn stmt(&mut self, s: &Stmt) -> R<()> {
+        self.tick(s.span)?;
+        match &s.kind {
+            St::Machine(cfg) => {
+                *self.world = World::new(cfg);
+            }
+            St::Process(spec) => {
+                if self.world.os.procs.iter().any(|p| p.name == spec.name) {
+                    return Err(err(s.span, format!("a process named `{}` exists already", spec.name), "declared again", "give each process its own name"));
+                }
+                self.world.spawn(spec);
+            }
+            St::Thread {
+                process,
+                name,
+                stack,
+            } => {
+                let p = match process {
+                    Some(n) => self.find_proc(n, s.span)?,
+                    None => self.cur(s.span)?,
+                };
+                if self.world.os.spawn_thread(p, name, *stack).is_none() {
+                    return Err(err(s.span, "no room for the thread's stack", "cannot map", "use a smaller `stack` size"));
+                }
+            }
+            St::SetVar { slot, value } => {
+                let v = self.eval(value)?;
+                self.vars[*slot as usize] = v;
+            }
+            St::Store { addr, width, value } => {
+                let a = self.eval(addr)?;
+                let v = self.eval(value)?;
+                self.store(a.bits, *width, v.bits, s.span)?;
+            }
+            St::Eval(e) => {
+                self.eval(e)?;
+            }
+            St::Print(items) => {
+                let mut parts = Vec::with_capacity(items.len());
+                for it in items {
+                    parts.push(match &it.kind {
+                        Ex::Str(t) => t.clone(),
+                        _ => fmt_value(self.eval(it)?),
+                    });
+                }
+                self.outputs.push(Output::Print {
+                    text: parts.join(" "),
+                });
+            }
+            St::Show(what) => {
+                let snap = self.show(what, s.span)?;
+                self.outputs.push(Output::Show { snapshot: snap });
+            }
+            St::Expect { what, body } => self.expect(what, body, s.span)?,
+            St::For {
+                slot,
+                start,
+                end,
+                inclusive,
+                body,
+            } => {
+                let a = self.eval(start)?.bits as i64;
+                let b = self.eval(end)?.bits as i64;
+                let b = if *inclusive { b.saturating_add(1) } else { b };
+                let mut i = a;
+                while i < b {
+                    self.vars[*slot as usize] = Value::long(i);
+                    self.tick(s.span)?;
+                    self.block(body)?;
+                    i += 1;
+                }
+            }
+            St::Repeat { count, body } => {
+                let n = self.eval(count)?.bits;
+                for _ in 0..n {
+                    self.tick(s.span)?;
+                    self.block(body)?;
+                }
+            }
+            St::If {
+                cond,
+                then,
+                otherwise,
+            } => {
+                if self.eval(cond)?.truthy() {
+                    self.block(then)?;
+                } else {
+                    self.block(otherwise)?;
+                }
+            }
+            St::In { target, body } => {
+                let (p, t) = self.resolve_target(target)?;
+                let saved = (self.world.current, self.world.thread);
+                self.switch(p, t);
+                let r = self.block(body);
+                if let (Some(old), th) = saved {
+                    self.switch(old, th);
+                }
+                r?;
+            }
+            St::Switch(target) => {
+                let (p, t) = self.resolve_target(target)?;
+                self.switch(p, t);
+            }
+            St::Call { frame, body, .. } => {
+                let size = self.eval(frame)?.bits;
+                let p = self.cur(s.span)?;
+                let old = self.sp(p);
+                let new = old.wrapping_sub(size) & !15;
+                self.touch_frame(p, new, old, s.span)?;
+                self.set_sp(p, new);
+                let r = self.block(body);
+                self.set_sp(p, old);
+                r?;
+            }
+            St::Local { slot, size } => {
+                let p = self.cur(s.span)?;
+                let new = self.sp(p).wrapping_sub(*size) & !15;
+                self.set_sp(p, new);
+                self.vars[*slot as usize].bits = new;
+            }
+            St::Recurse { depth, frame, .. } => {
+                let n = self.eval(depth)?.bits;
+                let size = self.eval(frame)?.bits;
+                let p = self.cur(s.span)?;
+                let old = self.sp(p);
+                let mut sp = old;
+                let r = (|| {
+                    for _ in 0..n {
+                        self.tick(s.span)?;
+                        let new = sp.wrapping_sub(size) & !15;
+                        self.touch_frame(p, new, sp, s.span)?;
+                        sp = new;
+                    }
+                    Ok(())
+                })();
+                self.set_sp(p, old);
+                r?;
+            }
+            St::Touch {
+                write,
+                base,
+                start,
+                end,
+                inclusive,
+                step,
+                value,
+            } => {
+                let b = self.eval(base)?.bits;
+                let lo = self.eval(start)?.bits;
+                let mut hi = self.eval(end)?.bits;
+                if *inclusive {
+                    hi = hi.saturating_add(1);
+                }
+                let v = match value {
+                    Some(v) => self.eval(v)?.bits,
+                    None => 0,
+                };
+                let ps = self.world.mmu.page_size();
+                let step = match step {
+                    Some(st) => Some(self.eval(st)?.bits.max(1)),
+                    None => None,
+                };
+                let mut off = lo;
+                while off < hi {
+                    self.tick(s.span)?;
+                    let a = b.wrapping_add(off);
+                    if *write {
+                        self.store(a, 1, v, s.span)?;
+                    } else {
+                        self.load(a, 1, s.span)?;
+                    }
+                    off = match step {
+                        Some(st) => off.saturating_add(st),
+                        // One access per page: the next page boundary.
+                        None => off.saturating_add(ps - (a & (ps - 1))),
+                    };
+                }
+            }
+            St::Refs(_) => return Err(unsupported(s.span, "refs", "Memory pressure (issue #5)")),
+            St::Trace(_) => return Err(unsupported(s.span, "trace", "Memory pressure (issue #5)")),
+            St::Sweep => return Err(unsupported(s.span, "sweep", "Memory pressure (issue #5)")),
+        }
+        Ok(())
+    }
+
+    fn sp(&self, p: usize) -> u64 {
+        match self.world.thread {
+            Some(t) if self.world.current == Some(p) => self.world.os.procs[p].threads[t].sp,
+            _ => self.world.os.procs[p].sp,
+        }
+    }
+
+    fn set_sp(&mut self, p: usize, v: u64) {
+        match self.world.thread {
+            Some(t) if self.world.current == Some(p) => self.world.os.procs[p].threads[t].sp = v,
+            _ => self.world.os.procs[p].sp = v,
+        }
+    }
+
+    /// A new stack frame writes its pages, from the top (the return address) down.
+    fn touch_frame(&mut self, p: usize, low: u64, high: u64, span: Span) -> R<()> {
+        let ps = self.world.mmu.page_size();
+        let mut a = high.wrapping_sub(8);
+        loop {
+            self.access(p, a, Access::Write, span)?;
+            let next = (a & !(ps - 1)).wrapping_sub(8);
+            if next < low || next > a {
+                break;
+            }
+            a = next;
+        }
+        Ok(())
+    }
+
+    fn find_proc(&mut self, name: &str, span: Span) -> R<usize> {
+        if name == "main" && self.world.os.procs.is_empty() {
+            return Ok(self.world.current());
+        }
+        self.world
+            .os
+            .procs
+            .iter()
+            .position(|p| p.name == name)
+            .ok_or_else(|| err(span, format!("no process `{name}`"), "unknown process", "declare it first: `process NAME`"))
+    }
+
+    fn resolve_target(&mut self, t: &TExpr) -> R<(usize, Option<usize>)> {
+        match &t.kind {
+            Ex::ProcName(n) => {
+                if let Some((pn, tn)) = n.split_once('.') {
+                    let p = self.find_proc(pn, t.span)?;
+                    let th = self.world.os.procs[p].threads.iter().position(|x| x.name == tn);
+                    return match th {
+                        Some(i) => Ok((p, Some(i))),
+                        None => Err(err(t.span, format!("process `{pn}` has no thread `{tn}`"), "unknown thread", "declare it: `thread P.NAME stack 64 KiB`")),
+                    };
+                }
+                if let Ok(p) = self.find_proc(n, t.span) {
+                    return Ok((p, None));
+                }
+                let cur = self.world.current();
+                match self.world.os.procs[cur].threads.iter().position(|x| &x.name == n) {
+                    Some(i) => Ok((cur, Some(i))),
+                    None => Err(err(t.span, format!("no process or thread `{n}`"), "unknown", "declare it first")),
+                }
+            }
+            _ => {
+                let pid = self.eval(t)?.bits;
+                match self.world.os.procs.iter().position(|p| u64::from(p.pid) == pid) {
+                    Some(p) => Ok((p, None)),
+                    None => Err(err(t.span, format!("no process with pid {pid}"), "unknown pid", "use a pid returned by `fork()` or a process name")),
+                }
+            }
+        }
+    }
+
+    fn switch(&mut self, p: usize, thread: Option<usize>) {
+        let from = self.world.current.unwrap_or(p);
+        if from != p {
+            let asid = self.world.os.procs[p].asid;
+            self.world.mmu.switch_to(asid);
+            let flushed = !self.world.config().pcid;
+            self.sink.push(Event::Switch {
+                from: self.world.os.procs[from].pid,
+                to: self.world.os.procs[p].pid,
+                tlb_flushed: flushed,
+            });
+        }
+        self.world.current = Some(p);
+        self.world.thread = thread;
+    }
+
+    fn expect(&mut self, what: &ExpectIr, body: &[Stmt], span: Span) -> R<()> {
+        let text = self.src[span.start..span.end].lines().next().unwrap_or("").to_string();
+        let failed = |this: &mut Self, message: String, label: String, help: &str| {
+            this.res.expectations_failed += 1;
+            this.outputs.push(Output::Expect {
+                passed: false,
+                text: text.clone(),
+            });
+            this.diag(
+                Report::new(RunError::Expect {
+                    message,
+                    span: span.into(),
+                    label,
+                    help: help.into(),
+                }),
+                Severity::Error,
+            );
+        };
+        let passed = |this: &mut Self| {
+            this.res.expectations_passed += 1;
+            this.outputs.push(Output::Expect {
+                passed: true,
+                text: text.clone(),
+            });
+        };
+        match what {
+            ExpectIr::Cond(c) => {
+                let v = self.eval(c)?;
+                if v.truthy() {
+                    passed(self);
+                } else {
+                    let src = &self.src[c.span.start..c.span.end];
+                    let (message, label) = match &c.kind {
+                        Ex::Binary(op, _, l, r) if matches!(op, BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge) => {
+                            let lv = fmt_value(self.eval(l)?);
+                            let rv = fmt_value(self.eval(r)?);
+                            let ls = &self.src[l.span.start..l.span.end];
+                            let rs = &self.src[r.span.start..r.span.end];
+                            let rhs_lit = rs == rv;
+                            (
+                                if rhs_lit {
+                                    format!("expected {src}, but {ls} is {lv}")
+                                } else {
+                                    format!("expected {src}, but {ls} is {lv} and {rs} is {rv}")
+                                },
+                                format!("{ls} is {lv}"),
+                            )
+                        }
+                        _ => (format!("expected {src}, but it is {}", fmt_value(v)), "false".into()),
+                    };
+                    failed(self, message, label, "the scenario's expectation does not match what the simulated machine did; `show stats` and the trace above say why");
+                }
+            }
+            ExpectIr::Segfault(code) => {
+                let p = self.cur(span)?;
+                match self.block(body) {
+                    Ok(()) => failed(self, "expected a segmentation fault, but the block ran to the end".into(), "no SIGSEGV in this block".into(), "every access in the block was valid; `show maps` lists what is mapped"),
+                    Err(Stop::Signal { sig: Sig::Segv { vaddr, access, code: got, detail }, p: sp_, .. }) => {
+                        let pid = self.world.os.procs[sp_].pid;
+                        self.sink.push(Event::Segv { pid, vaddr, access, code: got, detail: detail.clone() });
+                        let ok = match code {
+                            None => true,
+                            Some(WantSegv::MapErr) => got == SegvCode::MapErr,
+                            Some(WantSegv::AccErr) => got == SegvCode::AccErr,
+                        };
+                        let _ = p;
+                        if ok {
+                            passed(self);
+                        } else {
+                            failed(self, format!("expected {}, but the fault was {} ({detail})", if *code == Some(WantSegv::MapErr) { "SEGV_MAPERR" } else { "SEGV_ACCERR" }, got.name()), format!("{} at {}", got.name(), units::addr(vaddr)), "SEGV_MAPERR: no mapping; SEGV_ACCERR: a mapping that forbids the access");
+                        }
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+            ExpectIr::Fault(kind) => {
+                let before = self.world.stats();
+                self.block(body)?;
+                let after = self.world.stats();
+                let minor = after.minor - before.minor;
+                let major = after.major - before.major;
+                let (ok, want) = match kind {
+                    FaultExpect::Any => (minor + major > 0, "a page fault"),
+                    FaultExpect::Minor => (minor > 0, "a minor fault"),
+                    FaultExpect::Major => (major > 0, "a major fault"),
+                    FaultExpect::None => (minor + major == 0, "no page fault"),
+                };
+                if ok {
+                    passed(self);
+                } else {
+                    failed(self, format!("expected {want}, but the block took {} and {}", units::count(minor, "minor fault"), units::count(major, "major fault")), format!("{minor} minor, {major} major"), "a first touch is a fault; a page already present is not");
+                }
+            }
+            ExpectIr::Abort => match self.block(body) {
+                Ok(()) => failed(self, "expected glibc to abort, but the block ran to the end".into(), "no abort".into(), "glibc aborts on double free, invalid pointers and corrupted chunks"),
+                Err(Stop::Signal { sig: Sig::Abort(m), p, .. }) => {
+                    let pid = self.world.os.procs[p].pid;
+                    self.sink.push(Event::Abort { pid, message: m });
+                    passed(self);
+                }
+                Err(e) => return Err(e),
+            },
+            ExpectIr::Oom => match self.block(body) {
+                Ok(()) => failed(self, "expected the OOM killer, but the block ran to the end".into(), "memory sufficed".into(), "make the machine's `memory` smaller or touch more pages"),
+                Err(Stop::Signal { sig: Sig::Oom, p, .. }) => {
+                    self.world.os.procs[p].death = Some(Death::Oom);
+                    let pid = self.world.os.procs[p].pid;
+                    self.sink.push(Event::Exit { pid, status: 137, reason: "SIGKILL (OOM killer)".into() });
+                    passed(self);
+                }
+                Err(e) => return Err(e),
+            },
+            ExpectIr::Warning(_) => return Err(unsupported(span, "expect warning", "Memory-safety findings (issue #4)")),
+        }
+        Ok(())
+    }
+
+    fn stat(&self, name: &str) -> u64 {
+        let s = self.world.stats();
+        match name {
+            "faults" => s.faults,
+            "minor" => s.minor,
+            "major" => s.major,
+            "segv" => s.segv,
+            "accesses" => s.accesses,
+            "tlb.hits" => s.tlb_hits,
+            "tlb.misses" => s.tlb_misses,
+            "walks" => s.walks,
+            "walk_refs" => s.walk_refs,
+            "evictions" => s.evictions,
+            "swap_ins" => s.swap_ins,
+            "swap_outs" => s.swap_outs,
+            "stack_growths" => s.stack_growths,
+            "cow_copies" => s.cow_copies,
+            _ => 0,
+        }
+    }
+
+    fn eval(&mut self, e: &TExpr) -> R<Value> {
+        let bits = match &e.kind {
+            Ex::Const(v) => *v,
+            Ex::Var(slot) => return Ok(self.vars[*slot as usize]),
+            Ex::Str(_) | Ex::Perms(..) | Ex::FileArg(_) | Ex::ProcName(_) => 0,
+            Ex::Special(s) => return self.special(s, e),
+            Ex::Unary(op, inner) => {
+                let v = self.eval(inner)?;
+                match op {
+                    UnOp::Neg => v.bits.wrapping_neg(),
+                    UnOp::BitNot => !v.bits,
+                    UnOp::Not => u64::from(!v.truthy()),
+                }
+            }
+            Ex::Binary(op, kind, l, r) => {
+                if matches!(op, BinOp::And | BinOp::Or) {
+                    let lv = self.eval(l)?.truthy();
+                    let v = match op {
+                        BinOp::And => lv && self.eval(r)?.truthy(),
+                        _ => lv || self.eval(r)?.truthy(),
+                    };
+                    return Ok(Value::new(u64::from(v), Ty::Bool));
+                }
+                let a = self.eval(l)?;
+                let b = self.eval(r)?;
+                if a.ty == Ty::Nothing || b.ty == Ty::Nothing {
+                    // Only `==` and `!=` reach here with `none` (the checker sees to it).
+                    let same = (a.ty == Ty::Nothing) == (b.ty == Ty::Nothing)
+                        && (a.ty == Ty::Nothing || a.bits == b.bits);
+                    return Ok(Value::new(u64::from(same == (*op == BinOp::Eq)), Ty::Bool));
+                }
+                self.binary(*op, *kind, a.bits, b.bits, e)?
+            }
+            Ex::Load { addr, width, signed } => {
+                let a = self.eval(addr)?.bits;
+                let raw = self.load(a, *width, e.span)?;
+                if *signed && *width < 8 {
+                    let w = u32::from(*width) * 8;
+                    (((raw << (64 - w)) as i64) >> (64 - w)) as u64
+                } else {
+                    raw
+                }
+            }
+            Ex::Cast(inner) => narrow(self.eval(inner)?.bits, e.ty),
+            Ex::Call(b, args) => return self.call(*b, args, e),
+        };
+        Ok(Value::new(bits, e.ty))
+    }
+
+    #[inline]
+    fn binary(&mut self, op: BinOp, kind: BinKind, a: u64, b: u64, e: &TExpr) -> R<u64> {
+        use BinOp::*;
+        Ok(match kind {
+            BinKind::PtrOffset { scale } => match op {
+                Sub => a.wrapping_sub(b.wrapping_mul(scale)),
+                _ => a.wrapping_add(b.wrapping_mul(scale)),
+            },
+            BinKind::PtrDiff { scale } => ((a.wrapping_sub(b) as i64) / scale.max(1) as i64) as u64,
+            BinKind::Int { signed } => match op {
+                Add => a.wrapping_add(b),
+                Sub => a.wrapping_sub(b),
+                Mul => a.wrapping_mul(b),
+                Div | Rem => {
+                    if b == 0 {
+                        return Err(err(e.span, "division by zero", "the divisor is 0", "check the divisor first with `if`"));
+                    }
+                    match (op, signed) {
+                        (Div, true) => (a as i64).wrapping_div(b as i64) as u64,
+                        (Div, false) => a / b,
+                        (_, true) => (a as i64).wrapping_rem(b as i64) as u64,
+                        (_, false) => a % b,
+                    }
+                }
+                BitAnd => a & b,
+                BitOr => a | b,
+                BitXor => a ^ b,
+                Shl => a.wrapping_shl(b as u32),
+                Shr if signed => ((a as i64).wrapping_shr(b as u32)) as u64,
+                Shr => a.wrapping_shr(b as u32),
+                Eq => u64::from(a == b),
+                Ne => u64::from(a != b),
+                Lt | Le | Gt | Ge => {
+                    let ord = if signed { (a as i64).cmp(&(b as i64)) } else { a.cmp(&b) };
+                    u64::from(match op {
+                        Lt => ord.is_lt(),
+                        Le => ord.is_le(),
+                        Gt => ord.is_gt(),
+                        _ => ord.is_ge(),
+                    })
+                }
+                And | Or => unreachable_logic(),
+            },
+        })
+    }
+
+    fn special(&mut self, s: &Special, e: &TExpr) -> R<Value> {
+        let p = self.world.current();
+        let ps = self.world.mmu.page_size();
+        let pr = &self.world.os.procs[p];
+        let bits = match s {
+            Special::Brk => pr.brk,
+            Special::Sp => self.sp(p),
+            Special::Rss => self.world.os.rss_pages(&self.world.mmu, p) * ps,
+            Special::Vsz => pr
+                .vmas
+                .iter()
+                .filter(|v| v.start < self.world.os.user_limit())
+                .map(|v| v.len())
+                .sum(),
+            Special::PageSize => ps,
+            Special::Pid => u64::from(pr.pid),
+            Special::Stat(n) => self.stat(n),
+            Special::Region(name, field) => {
+                let role = match name.as_str() {
+                    "text" => Some(Role::Text),
+                    "rodata" => Some(Role::Rodata),
+                    "data" => Some(Role::Data),
+                    "bss" => Some(Role::Bss),
+                    "stack" => Some(Role::Stack),
+                    "heap" => Some(Role::Heap),
+                    _ => None,
+                };
+                let found = match role {
+                    Some(Role::Heap) => Some((pr.brk_start, pr.brk.max(pr.brk_start))),
+                    Some(Role::Bss) => pr
+                        .vmas
+                        .find_role(Role::Bss)
+                        .or_else(|| pr.vmas.find_role(Role::Data))
+                        .map(|v| (v.start, v.end)),
+                    Some(r) => pr.vmas.find_role(r).map(|v| (v.start, v.end)),
+                    None => pr
+                        .vmas
+                        .iter()
+                        .find(|v| &v.name == name)
+                        .map(|v| (v.start, v.end))
+                        .or_else(|| pr.threads.iter().find(|t| &t.name == name).map(|t| (t.stack_start, t.stack_end))),
+                };
+                let Some((start, end)) = found else {
+                    return Err(err(e.span, format!("process {} has no region `{name}`", pr.name), "no such region", "`show maps` lists the regions"));
+                };
+                match field {
+                    RegionField::Start => start,
+                    RegionField::End => end,
+                    RegionField::Size => end - start,
+                }
+            }
+        };
+        Ok(Value::new(bits, e.ty))
+    }
+
+    fn heap_call<T>(&mut self, p: usize, span: Span, f: impl FnOnce(&mut dyn crate::heap::Allocator, &mut dyn crate::heap::Memory) -> Result<T, HeapError>) -> R<T> {
+        self.world.with_heap(p, &mut self.sink, f).map_err(|e| match e {
+            HeapError::Abort(m) => Stop::Signal {
+                sig: Sig::Abort(m),
+                p,
+                span,
+            },
+            HeapError::Trap(t) => Self::trap(t, p, span),
+        })
+    }
+
+    fn call(&mut self, b: Builtin, args: &[TExpr], e: &TExpr) -> R<Value> {
+        let span = e.span;
+        let mut vals = Vec::with_capacity(args.len());
+        for a in args {
+            vals.push(self.eval(a)?.bits);
+        }
+        let arg = |i: usize| vals.get(i).copied().unwrap_or(0);
+        let ps = self.world.mmu.page_size();
+        let bits = match b {
+            Builtin::GetPageSize => ps,
+            Builtin::PageOf => arg(0) >> self.world.mmu.page_shift(),
+            Builtin::OffsetOf => arg(0) & (ps - 1),
+            Builtin::FrameOf => {
+                let p = self.world.current();
+                let asid = self.world.os.procs[p].asid;
+                let ent = self.world.mmu.pte(asid, arg(0) >> self.world.mmu.page_shift());
+                if ent & pte::PRESENT != 0 && ent & pte::ZERO == 0 {
+                    pte::pfn(ent)
+                } else {
+                    return Ok(Value::new(0, Ty::Nothing));
+                }
+            }
+            Builtin::Malloc => {
+                let p = self.cur(span)?;
+                self.heap_call(p, span, |h, m| h.malloc(m, arg(0)))?
+            }
+            Builtin::Calloc => {
+                let p = self.cur(span)?;
+                self.heap_call(p, span, |h, m| h.calloc(m, arg(0), arg(1)))?
+            }
+            Builtin::Realloc => {
+                let p = self.cur(span)?;
+                self.heap_call(p, span, |h, m| h.realloc(m, arg(0), arg(1)))?
+            }
+            Builtin::Free => {
+                let p = self.cur(span)?;
+                self.heap_call(p, span, |h, m| h.free(m, arg(0)))?;
+                return Ok(Value::new(0, Ty::Nothing));
+            }
+            Builtin::UsableSize => {
+                let p = self.world.current();
+                self.world.heaps[p].usable_size(arg(0))
+            }
+            Builtin::Memset => {
+                let p = self.cur(span)?;
+                let (dst, byte, n) = (arg(0), arg(1) as u8, arg(2));
+                self.heap_call(p, span, |_, m| {
+                    let chunk = vec![byte; ps as usize];
+                    let mut off = 0;
+                    while off < n {
+                        let k = (n - off).min(ps - ((dst + off) & (ps - 1)));
+                        m.write(dst + off, &chunk[..k as usize])?;
+                        off += k;
+                    }
+                    Ok(())
+                })?;
+                dst
+            }
+            Builtin::Memcpy => {
+                let p = self.cur(span)?;
+                let (dst, src, n) = (arg(0), arg(1), arg(2));
+                self.heap_call(p, span, |_, m| {
+                    let mut buf = vec![0u8; ps as usize];
+                    let mut off = 0;
+                    while off < n {
+                        let k = (n - off).min(ps) as usize;
+                        m.read(src + off, &mut buf[..k])?;
+                        m.write(dst + off, &buf[..k])?;
+                        off += k as u64;
+                    }
+                    Ok(())
+                })?;
+                dst
+            }
+            Builtin::Mmap => {
+                let p = self.cur(span)?;
+                let mut perms = Perms::RW;
+                let mut shared = false;
+                let mut file = None;
+                for a in &args[1..] {
+                    match &a.kind {
+                        Ex::Perms(pm, flag) if a.span != args[1].span || !matches!((pm, flag), (Perms { r: false, w: false, x: false }, Some(_))) => {
+                            if a.span == args[1].span {
+                                perms = *pm;
+                                if let Some(s) = flag {
+                                    shared = *s;
+                                }
+                            } else if let Some(s) = flag {
+                                shared = *s;
+                            }
+                        }
+                        Ex::FileArg(f) => file = Some(f.clone()),
+                        _ => {}
+                    }
+                }
+                let file = file.map(|f| (self.world.os.file(&f, false), 0));
+                match self.world.os.mmap(p, arg(0), perms, shared, file, &mut self.sink) {
+                    Ok(a) => a,
+                    Err(e2) => return Err(err(span, format!("mmap failed: {e2}"), "mmap", "map less memory")),
+                }
+            }
+            Builtin::Munmap => {
+                let p = self.cur(span)?;
+                let w = &mut *self.world;
+                match w.os.munmap(&mut w.mmu, p, arg(0), arg(1), &mut self.sink) {
+                    Ok(()) => 0,
+                    Err(_) => u64::MAX,
+                }
+            }
+            Builtin::Mprotect => {
+                let p = self.cur(span)?;
+                let perms = match &args[2].kind {
+                    Ex::Perms(pm, _) => *pm,
+                    _ => Perms::NONE,
+                };
+                let w = &mut *self.world;
+                match w.os.mprotect(&mut w.mmu, p, arg(0), arg(1), perms, &mut self.sink) {
+                    Ok(()) => 0,
+                    Err(_) => u64::MAX,
+                }
+            }
+            Builtin::Brk => {
+                let p = self.cur(span)?;
+                let w = &mut *self.world;
+                w.os.brk(&mut w.mmu, p, arg(0), &mut self.sink)
+            }
+            Builtin::Sbrk => {
+                let p = self.cur(span)?;
+                let w = &mut *self.world;
+                let old = w.os.procs[p].brk;
+                let target = old.wrapping_add(arg(0));
+                let got = w.os.brk(&mut w.mmu, p, target, &mut self.sink);
+                if got == target {
+                    old
+                } else {
+                    u64::MAX
+                }
+            }
+            Builtin::Fork => return Err(unsupported(span, "fork()", "The OS model (issue #3)")),
+        };
+        Ok(Value::new(bits, e.ty))
+    }
+
+    fn show(&mut self, what: &ShowWhat, span: Span) -> R<Snapshot> {
+        let p = self.world.current();
+        let w = &*self.world;
+        let pr = &w.os.procs[p];
+        let shift = w.mmu.page_shift();
+        let ps = w.mmu.page_size();
+        Ok(match what {
+            ShowWhat::Maps => Snapshot::Maps {
+                pid: pr.pid,
+                rows: pr.vmas.iter().map(|v| map_row(w, v)).collect(),
+            },
+            ShowWhat::Smaps => {
+                let table = w.mmu.page_table(pr.asid);
+                let rows = pr
+                    .vmas
+                    .iter()
+                    .map(|v| {
+                        let (lo, hi) = (v.start >> shift, v.end >> shift);
+                        let mut row = SmapsRow {
+                            map: map_row(w, v),
+                            size: v.len(),
+                            rss: 0,
+                            pss: 0,
+                            shared_clean: 0,
+                            shared_dirty: 0,
+                            private_clean: 0,
+                            private_dirty: 0,
+                            anonymous: 0,
+                            page_size: ps,
+                        };
+                        for &(vpn, e) in table.iter().filter(|(vpn, _)| *vpn >= lo && *vpn < hi) {
+                            let _ = vpn;
+                            if e & pte::PRESENT == 0 || e & pte::ZERO != 0 {
+                                continue;
+                            }
+                            let maps = w.mmu.frame(pte::pfn(e)).map_or(1, |f| f.mapcount.max(1)) as u64;
+                            row.rss += ps;
+                            row.pss += ps / maps;
+                            let dirty = e & pte::DIRTY != 0;
+                            match (maps > 1, dirty) {
+                                (true, true) => row.shared_dirty += ps,
+                                (true, false) => row.shared_clean += ps,
+                                (false, true) => row.private_dirty += ps,
+                                (false, false) => row.private_clean += ps,
+                            }
+                            if e & pte::FILE == 0 {
+                                row.anonymous += ps;
+                            }
+                        }
+                        row
+                    })
+                    .collect();
+                Snapshot::Smaps { pid: pr.pid, rows }
+            }
+            ShowWhat::PageTable => Snapshot::PageTable {
+                pid: pr.pid,
+                levels: w.mmu.levels(),
+                rows: w.mmu.page_table(pr.asid).into_iter().map(|(vpn, e)| pte_row(vpn, e)).collect(),
+            },
+            ShowWhat::Walk(addr) => {
+                let a = self.eval(addr)?.bits;
+                let w = &*self.world;
+                let pr = &w.os.procs[p];
+                let steps = w.mmu.walk(pr.asid, a);
+                let n = w.mmu.levels();
+                let mut levels = Vec::new();
+                let mut paddr = None;
+                for st in &steps {
+                    let last = st.level + 1 == n;
+                    let meaning = if st.entry == 0 {
+                        "empty: nothing mapped below".to_string()
+                    } else if !last {
+                        format!("points to table {}", st.entry - 1)
+                    } else if st.entry & pte::PRESENT != 0 {
+                        let pfn = pte::pfn(st.entry);
+                        paddr = Some((pfn << shift) | (a & (ps - 1)));
+                        format!("frame {pfn:#x} {}{}", perm_str(st.entry), note(st.entry).map(|n| format!(" ({n})")).unwrap_or_default())
+                    } else {
+                        format!("not present{}", note(st.entry).map(|n| format!(" ({n})")).unwrap_or_default())
+                    };
+                    levels.push(WalkLevel {
+                        level: st.level,
+                        index: st.index,
+                        entry: st.entry,
+                        meaning,
+                    });
+                }
+                let outcome = match paddr {
+                    Some(pa) => format!("{} translates to physical {}", units::addr(a), units::addr(pa)),
+                    None if a >= w.os.user_limit() => format!("{} is outside user space", units::addr(a)),
+                    None => match pr.vmas.find(a) {
+                        Some(v) => format!("{} is valid ({}) but not present: the first access will fault it in", units::addr(a), v.describe()),
+                        None => w.os.describe_unmapped(p, a),
+                    },
+                };
+                Snapshot::Walk(WalkSnap {
+                    vaddr: a,
+                    vpn: a >> shift,
+                    offset: a & (ps - 1),
+                    page_shift: shift,
+                    levels,
+                    paddr,
+                    outcome,
+                })
+            }
+            ShowWhat::Tlb => {
+                let t = w.mmu.tlb();
+                Snapshot::Tlb {
+                    capacity: t.capacity(),
+                    ways: t.ways(),
+                    enabled: t.enabled,
+                    rows: t
+                        .entries()
+                        .map(|(slot, e)| TlbRow {
+                            slot,
+                            asid: e.asid,
+                            vpn: e.vpn,
+                            pfn: pte::pfn(e.pte),
+                            perms: perm_str(e.pte),
+                            dirty: e.pte & pte::DIRTY != 0,
+                        })
+                        .collect(),
+                }
+            }
+            ShowWhat::Frames => Snapshot::Frames {
+                total: w.mmu.frames_total(),
+                used: w.mmu.frames_used(),
+                rows: w
+                    .mmu
+                    .frames()
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, f)| f.used != FrameUse::Free)
+                    .map(|(i, f)| FrameRow {
+                        pfn: i as u64,
+                        owner: match f.used {
+                            FrameUse::Free => "free".into(),
+                            FrameUse::Anon { asid, vpn } => {
+                                let who = w.os.procs.iter().find(|p| p.asid == asid).map_or("?".to_string(), |p| p.name.clone());
+                                format!("{who} page {vpn:#x} (anonymous)")
+                            }
+                            FrameUse::File { file, page } => format!("{} page {page} (page cache)", w.os.files[file as usize].name),
+                        },
+                        mapcount: f.mapcount,
+                    })
+                    .collect(),
+            },
+            ShowWhat::Heap => Snapshot::Heap {
+                pid: pr.pid,
+                allocator: w.config().allocator.name().into(),
+                rows: w.heaps[p].chunks(),
+            },
+            ShowWhat::Swap => Snapshot::Swap {
+                slots: w.config().swap_slots(),
+                used: 0,
+            },
+            ShowWhat::Stats => Snapshot::Stats(self.world.stats()),
+            ShowWhat::Memory(addr, len) => {
+                let a = self.eval(addr)?.bits;
+                let n = self.eval(len)?.bits.min(4096);
+                let w = &*self.world;
+                let asid = w.os.procs[p].asid;
+                let bytes = (0..n)
+                    .map(|i| {
+                        let va = a.wrapping_add(i);
+                        let e = w.mmu.pte(asid, va >> shift);
+                        (e & pte::PRESENT != 0).then(|| {
+                            let mut b = [0u8];
+                            w.mmu.read_phys((pte::pfn(e) << shift) | (va & (ps - 1)), &mut b);
+                            b[0]
+                        })
+                    })
+                    .collect();
+                let _ = span;
+                Snapshot::Memory { addr: a, bytes }
+            }
+        })
+    }
+}
+
+fn map_row(w: &World, v: &crate::os::Vma) -> MapRow {
+    let offset = match v.backing {
+        crate::os::Backing::File { offset, .. } => offset,
+        crate::os::Backing::Anon => 0,
+    };
+    let _ = w;
+    MapRow {
+        start: v.start,
+        end: v.end,
+        perms: format!("{}{}", v.perms.rwx(), if v.shared { 's' } else { 'p' }),
+        offset,
+        name: v.name.clone(),
+    }
+}
+
+fn perm_str(e: u64) -> String {
+    format!(
+        "{}{}{}",
+        if e & pte::READ != 0 { 'r' } else { '-' },
+        if e & pte::WRITE != 0 { 'w' } else { '-' },
+        if e & pte::EXEC != 0 { 'x' } else { '-' }
+    )
+}
+
+fn note(e: u64) -> Option<&'static str> {
+    if e & pte::ZERO != 0 {
+        Some("zero page")
+    } else if e & pte::COW != 0 {
+        Some("copy-on-write")
+    } else if e & pte::SWAPPED != 0 {
+        Some("swapped out")
+    } else if e & pte::FILE != 0 {
+        Some("page cache")
+    } else {
+        None
+    }
+}
+
+fn pte_row(vpn: u64, e: u64) -> PteRow {
+    let present = e & pte::PRESENT != 0;
+    PteRow {
+        vpn,
+        pfn: present.then(|| pte::pfn(e)),
+        present,
+        dirty: e & pte::DIRTY != 0,
+        accessed: e & pte::ACCESSED != 0,
+        perms: perm_str(e),
+        note: note(e).unwrap_or("").to_string(),
+    }
+}
+
+#[cold]
+fn unreachable_logic() -> u64 {
+    // `&&` and `||` short-circuit before reaching here.
+    0
+}

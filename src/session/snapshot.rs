@@ -1,0 +1,118 @@
+//! Snapshots: what `show` hands to renderers. Plain data, made by the session from the world,
+//! so renderers never touch the machine.
+
+use serde::Serialize;
+
+use crate::heap::ChunkView;
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "show", rename_all = "snake_case")]
+pub enum Snapshot {
+    Maps { pid: u32, rows: Vec<MapRow> },
+    Smaps { pid: u32, rows: Vec<SmapsRow> },
+    PageTable { pid: u32, levels: usize, rows: Vec<PteRow> },
+    Walk(WalkSnap),
+    Tlb { capacity: usize, ways: usize, enabled: bool, rows: Vec<TlbRow> },
+    Frames { total: u64, used: u64, rows: Vec<FrameRow> },
+    Heap { pid: u32, allocator: String, rows: Vec<ChunkView> },
+    Stats(StatsSnap),
+    Memory { addr: u64, bytes: Vec<Option<u8>> },
+    Swap { slots: u64, used: u64 },
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MapRow {
+    pub start: u64,
+    pub end: u64,
+    /// `rw-p`.
+    pub perms: String,
+    pub offset: u64,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SmapsRow {
+    pub map: MapRow,
+    pub size: u64,
+    pub rss: u64,
+    pub pss: u64,
+    pub shared_clean: u64,
+    pub shared_dirty: u64,
+    pub private_clean: u64,
+    pub private_dirty: u64,
+    pub anonymous: u64,
+    pub page_size: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PteRow {
+    pub vpn: u64,
+    pub pfn: Option<u64>,
+    pub present: bool,
+    pub dirty: bool,
+    pub accessed: bool,
+    /// `rwx`.
+    pub perms: String,
+    /// `zero page`, `cow`, `file`, `swapped`…
+    pub note: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct WalkSnap {
+    pub vaddr: u64,
+    pub vpn: u64,
+    pub offset: u64,
+    pub page_shift: u32,
+    pub levels: Vec<WalkLevel>,
+    /// The physical address, when the walk ends in a present page.
+    pub paddr: Option<u64>,
+    /// A sentence: what the walk found.
+    pub outcome: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct WalkLevel {
+    pub level: usize,
+    pub index: usize,
+    pub entry: u64,
+    /// What the entry means: "table 3", "frame 0x12 rw- present", "empty".
+    pub meaning: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TlbRow {
+    pub slot: usize,
+    pub asid: u32,
+    pub vpn: u64,
+    pub pfn: u64,
+    pub perms: String,
+    pub dirty: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FrameRow {
+    pub pfn: u64,
+    /// `main 0x405` (process and page), `file libc.so.6 page 3`, `free`.
+    pub owner: String,
+    pub mapcount: u32,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct StatsSnap {
+    pub faults: u64,
+    pub minor: u64,
+    pub major: u64,
+    pub segv: u64,
+    pub accesses: u64,
+    pub tlb_hits: u64,
+    pub tlb_misses: u64,
+    pub walks: u64,
+    pub walk_refs: u64,
+    pub evictions: u64,
+    pub swap_ins: u64,
+    pub swap_outs: u64,
+    pub stack_growths: u64,
+    pub cow_copies: u64,
+    pub frames_used: u64,
+    pub frames_total: u64,
+}

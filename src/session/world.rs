@@ -1,0 +1,184 @@
+//! The simulated world: the machine, the OS and each process's allocator, and the glue that
+//! lets an allocator reach its process's memory.
+
+use crate::events::{Event, EventSink};
+use crate::heap::{glibc::Glibc, Allocator, Memory};
+use crate::machine::{Access, MachineConfig, Mmu};
+use crate::os::layout::ProcessSpec;
+use crate::os::{Os, Perms, Trap};
+use super::snapshot::StatsSnap;
+
+#[derive(Clone)]
+pub struct World {
+    pub mmu: Mmu,
+    pub os: Os,
+    /// One allocator per process, by process index.
+    pub heaps: Vec<Box<dyn Allocator>>,
+    /// The current process (index into `os.procs`), once one exists.
+    pub current: Option<usize>,
+    /// Statements run on this thread's stack, when set.
+    pub thread: Option<usize>,
+}
+
+impl World {
+    pub fn new(cfg: &MachineConfig) -> Self {
+        let mmu = Mmu::new(cfg);
+        let os = Os::new(&mmu);
+        World {
+            mmu,
+            os,
+            heaps: Vec::new(),
+            current: None,
+            thread: None,
+        }
+    }
+
+    pub fn config(&self) -> &MachineConfig {
+        self.mmu.config()
+    }
+
+    /// Counters of the whole machine, summed over every process (dead ones too).
+    pub fn stats(&self) -> StatsSnap {
+        let mut s = StatsSnap {
+            accesses: self.mmu.stats.accesses,
+            tlb_hits: self.mmu.stats.tlb_hits,
+            tlb_misses: self.mmu.stats.tlb_misses,
+            walks: self.mmu.stats.walks,
+            walk_refs: self.mmu.stats.walk_refs,
+            frames_used: self.mmu.frames_used(),
+            frames_total: self.mmu.frames_total(),
+            ..Default::default()
+        };
+        for p in &self.os.procs {
+            s.minor += p.stats.minor;
+            s.major += p.stats.major;
+            s.segv += p.stats.segv;
+            s.stack_growths += p.stats.stack_growths;
+            s.cow_copies += p.stats.cow_copies;
+        }
+        s.faults = s.minor + s.major;
+        s
+    }
+
+    pub fn spawn(&mut self, spec: &ProcessSpec) -> usize {
+        let p = self.os.spawn(&mut self.mmu, spec);
+        let seed = self.mmu.config().seed ^ u64::from(self.os.procs[p].pid);
+        self.heaps.push(Box::new(Glibc::new(seed)));
+        if self.current.is_none() {
+            self.current = Some(p);
+        }
+        p
+    }
+
+    /// The current process, creating the implicit `main` on first use.
+    pub fn current(&mut self) -> usize {
+        match self.current {
+            Some(p) => p,
+            None => {
+                let spec = ProcessSpec::default_program("main", self.mmu.config().stack_limit);
+                self.spawn(&spec)
+            }
+        }
+    }
+
+    /// Runs an allocator call for process `p` with its memory.
+    pub fn with_heap<R>(
+        &mut self,
+        p: usize,
+        sink: &mut EventSink,
+        f: impl FnOnce(&mut dyn Allocator, &mut dyn Memory) -> R,
+    ) -> R {
+        let mut heap = std::mem::replace(&mut self.heaps[p], Box::new(Glibc::new(0)));
+        let mut mem = ProcMem {
+            mmu: &mut self.mmu,
+            os: &mut self.os,
+            p,
+            sink,
+        };
+        let r = f(heap.as_mut(), &mut mem);
+        std::mem::swap(&mut self.heaps[p], &mut heap);
+        r
+    }
+}
+
+/// A process's memory as its allocator sees it.
+pub struct ProcMem<'a> {
+    pub mmu: &'a mut Mmu,
+    pub os: &'a mut Os,
+    pub p: usize,
+    pub sink: &'a mut EventSink,
+}
+
+impl ProcMem<'_> {
+    fn each_page(&mut self, addr: u64, len: usize, access: Access, mut f: impl FnMut(&mut Mmu, u64, usize, usize)) -> Result<(), Trap> {
+        let ps = self.mmu.page_size();
+        let mut done = 0usize;
+        while done < len {
+            let a = addr.wrapping_add(done as u64);
+            let in_page = (ps - (a & (ps - 1))) as usize;
+            let n = in_page.min(len - done);
+            let pa = self.os.access(self.mmu, self.p, a, access, self.sink)?;
+            f(self.mmu, pa, done, n);
+            done += n;
+        }
+        Ok(())
+    }
+}
+
+impl Memory for ProcMem<'_> {
+    fn write(&mut self, addr: u64, bytes: &[u8]) -> Result<(), Trap> {
+        self.each_page(addr, bytes.len(), Access::Write, |mmu, pa, off, n| {
+            mmu.write_phys(pa, &bytes[off..off + n])
+        })
+    }
+    fn read(&mut self, addr: u64, buf: &mut [u8]) -> Result<(), Trap> {
+        let len = buf.len();
+        self.each_page(addr, len, Access::Read, |mmu, pa, off, n| {
+            mmu.read_phys(pa, &mut buf[off..off + n])
+        })
+    }
+    fn brk(&self) -> u64 {
+        self.os.procs[self.p].brk
+    }
+    fn set_brk(&mut self, addr: u64) -> u64 {
+        self.os.brk(self.mmu, self.p, addr, self.sink)
+    }
+    fn mmap(&mut self, len: u64) -> Option<u64> {
+        self.os.mmap(self.p, len, Perms::RW, false, None, self.sink).ok()
+    }
+    fn munmap(&mut self, addr: u64, len: u64) {
+        let _ = self.os.munmap(self.mmu, self.p, addr, len, self.sink);
+    }
+    fn mremap(&mut self, addr: u64, old_len: u64, new_len: u64) -> Option<u64> {
+        let ps = self.mmu.page_size();
+        let new = self.os.mmap(self.p, new_len, Perms::RW, false, None, self.sink).ok()?;
+        let n = old_len.min(new_len);
+        let mut buf = vec![0u8; ps as usize];
+        let mut off = 0;
+        while off < n {
+            let k = (n - off).min(ps) as usize;
+            // Pages never touched read as zero and stay untouched in the copy.
+            let asid = self.os.procs[self.p].asid;
+            let e = self.mmu.pte(asid, (addr + off) >> self.mmu.page_shift());
+            if e & crate::machine::pagetable::pte::PRESENT != 0 {
+                self.read(addr + off, &mut buf[..k]).ok()?;
+                self.write(new + off, &buf[..k]).ok()?;
+            }
+            off += k as u64;
+        }
+        let _ = self.os.munmap(self.mmu, self.p, addr, old_len, self.sink);
+        Some(new)
+    }
+    fn explain(&mut self, call: &str, result: u64, detail: String) {
+        let pid = self.os.procs[self.p].pid;
+        self.sink.push(Event::Alloc {
+            pid,
+            call: call.to_string(),
+            result,
+            detail,
+        });
+    }
+    fn explaining(&self) -> bool {
+        self.sink.wants()
+    }
+}

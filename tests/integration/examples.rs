@@ -1,0 +1,43 @@
+//! Examples are tests: every `examples/*.mem` runs and all its expectations hold.
+
+use memsim::{Options, Session};
+
+#[test]
+fn every_example_holds_its_expectations() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .expect("examples/")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "mem"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 4, "the examples are missing");
+    let mut failures = Vec::new();
+    for f in &files {
+        let src = std::fs::read_to_string(f).expect("read");
+        let mut s = Session::new(Options::default());
+        s.set_base_dir(&dir);
+        let r = s.execute(&f.display().to_string(), &src);
+        if r.exit_code() != 0 || r.expectations_passed == 0 {
+            let diags: Vec<String> = r
+                .diagnostics
+                .iter()
+                .map(|d| memsim::render::diag::render(&d.report, false, 100))
+                .collect();
+            failures.push(format!("{}:\n{}", f.display(), diags.join("\n")));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn output_is_deterministic() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let src = std::fs::read_to_string(dir.join("seed.mem")).expect("seed");
+    let run = || {
+        let mut s = Session::new(Options::default());
+        let r = s.execute("seed.mem", &src);
+        memsim::render::text::trace(&r) + &memsim::render::report::json(&[r])
+    };
+    assert_eq!(run(), run());
+}

@@ -1,0 +1,7 @@
+//! The integration tests: one binary (as casey/just does), with a small builder for the CLI.
+
+mod cases;
+mod cli;
+mod examples;
+mod props;
+mod test;

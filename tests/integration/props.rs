@@ -1,0 +1,77 @@
+//! Property tests: no input, however malformed, makes memsim panic; values written are read back.
+
+use memsim::{Options, Session};
+use proptest::prelude::*;
+
+const SEEDS: &[&str] = &[
+    "let ip: *int = malloc(sizeof(int) * 10)\nip[0] = 7\nexpect ip[0] == 7\nexpect segfault {\n    ip[100000] = 99\n}\nprint getpagesize()\n",
+    "machine { page_size 4 KiB; memory 12 KiB }\nlet p: *long = malloc(64)\nfor i in 0..8 { p[i] = i * i }\nshow pagetable\n",
+    "process web {\n    text 64 KiB\n    bss 16 KiB\n    heap\n    stack 8 MiB\n}\nshow maps\nlet x = 1 + 2 * 3 << 1\n",
+    "let p: *u8 = mmap(8 KiB, rw-)\nwrite p[0..8 KiB] step 4 KiB = 1\nmprotect(p, 4 KiB, r--)\nexpect segfault accerr { p[0] = 2 }\n",
+];
+
+fn opts() -> Options {
+    Options {
+        max_steps: 100_000,
+        max_host_bytes: 64 << 20,
+        ..Options::default()
+    }
+}
+
+fn mutate(src: &str, edits: &[(usize, u8, u8)]) -> String {
+    let mut b: Vec<u8> = src.as_bytes().to_vec();
+    for &(pos, kind, byte) in edits {
+        if b.is_empty() {
+            b.push(byte);
+            continue;
+        }
+        let i = pos % b.len();
+        match kind % 3 {
+            0 => {
+                b.remove(i);
+            }
+            1 => b.insert(i, b" \n{}[]()=+-*/&|!<>.,;:#\"0123456789abcxyzKiBpage"[byte as usize % 47]),
+            _ => b.swap(i, (i + byte as usize) % b.len()),
+        }
+    }
+    String::from_utf8_lossy(&b).into_owned()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, .. ProptestConfig::default() })]
+
+    #[test]
+    fn random_text_never_panics(src in "\\PC{0,200}") {
+        let mut s = Session::new(opts());
+        let _ = s.execute("fuzz.mem", &src);
+    }
+
+    #[test]
+    fn mutated_programs_never_panic(which in 0..SEEDS.len(), edits in prop::collection::vec((0usize..400, 0u8..3, 0u8..=255), 1..8)) {
+        let src = mutate(SEEDS[which], &edits);
+        let mut s = Session::new(opts());
+        let r = s.execute("fuzz.mem", &src);
+        // Whatever happened, the diagnostics render.
+        for d in &r.diagnostics {
+            let _ = memsim::render::diag::render(&d.report, false, 80);
+        }
+        let _ = memsim::render::text::trace(&r);
+    }
+
+    #[test]
+    fn stored_values_read_back(values in prop::collection::vec((0u64..4096, any::<i64>()), 1..40)) {
+        let mut src = String::from("let p: *long = malloc(32 KiB)\n");
+        let mut last = std::collections::BTreeMap::new();
+        for (i, v) in &values {
+            src.push_str(&format!("p[{i}] = {v}\n"));
+            last.insert(*i, *v);
+        }
+        for (i, v) in &last {
+            src.push_str(&format!("expect p[{i}] == {v}\n"));
+        }
+        let mut s = Session::new(opts());
+        let r = s.execute("rw.mem", &src);
+        prop_assert_eq!(r.exit_code(), 0);
+        prop_assert_eq!(r.expectations_passed, last.len());
+    }
+}
