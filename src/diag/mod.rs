@@ -1,3 +1,4 @@
 //! Diagnostics: one `thiserror` + `miette::Diagnostic` enum per stage, with stable codes.
 
+pub mod machine;
 pub mod parse;
