@@ -180,7 +180,7 @@ fn check(files: &[PathBuf], color: bool) -> i32 {
                 continue;
             }
         };
-        let mut session = session_for(path, false);
+        let session = session_for(path, false);
         let r = session.check(&display_name(path), &src);
         if r.diagnostics.is_empty() {
             println!("{}: ok", path.display());
@@ -252,12 +252,12 @@ fn profiles() -> i32 {
         .into_iter()
         .map(|p| {
             vec![
-                p.name.clone(),
+                p.name.to_string(),
                 crate::units::size(p.page_size),
                 p.va_bits.to_string(),
                 p.levels.to_string(),
                 crate::units::size(p.memory),
-                p.description.clone(),
+                p.description.to_string(),
             ]
         })
         .collect();

@@ -5,7 +5,7 @@ use super::{Os, Perms, Process, ProcStats, Role, Thread, STACK_GUARD_GAP_PAGES};
 use crate::machine::Mmu;
 
 /// A mapping requested in `process NAME { mmap ... }`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct MmapSpec {
     pub name: String,
     pub at: Option<u64>,
@@ -16,7 +16,7 @@ pub struct MmapSpec {
 }
 
 /// What a new process looks like: region sizes in bytes (rounded up to pages).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ProcessSpec {
     pub name: String,
     pub text: u64,

@@ -1,6 +1,5 @@
 //! Machine-readable reports of a run (`memsim run --format json|yaml`).
 
-use miette::Diagnostic;
 use serde::Serialize;
 
 use crate::session::snapshot::StatsSnap;
