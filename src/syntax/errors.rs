@@ -54,6 +54,8 @@ pub(super) fn error_pos(src: &str, base: usize, err: &pest::error::Error<Rule>) 
 }
 
 fn explain_at(src: &str, base: usize, at: usize, positives: &[Rule]) -> ParseError {
+    // An error inside a word (`12abc`, `0b102`, `4Kib`) is about the whole word.
+    let at = word_start(src, base, at);
     let found = Token::at(src, at);
     let scan = Scan::run(src, base, at);
     let help = context_help(src, &scan);
@@ -187,10 +189,27 @@ fn explain_at(src: &str, base: usize, at: usize, positives: &[Rule]) -> ParseErr
     }
 
     // The general case: "expected X, Y or Z [after `w`], found T".
-    let expected = expected_phrase(positives);
-    let after = match prev_token(src, base, at) {
-        Some(t) if t.kind == TokKind::Word => format!(" after `{}`", t.text),
-        _ => String::new(),
+    let prev_word = prev_token(src, base, at)
+        .filter(|t| t.kind == TokKind::Word)
+        .map(|t| t.text);
+    let mut expected = expected_phrase(positives);
+    // Name the expression by its role where the word before says it.
+    if expected.as_deref() == Some("an expression") {
+        let role = match prev_word {
+            Some("stack") => Some("a stack size such as `64 KiB`"),
+            Some("frame") => Some("a frame size such as `1 KiB`"),
+            Some("step") => Some("a step such as `4 KiB`"),
+            Some("repeat") => Some("a count such as `10`"),
+            Some("switch") | Some("in") => Some("a process name or pid"),
+            _ => None,
+        };
+        if let Some(r) = role {
+            expected = Some(r.to_string());
+        }
+    }
+    let after = match prev_word {
+        Some(w) => format!(" after `{w}`"),
+        None => String::new(),
     };
     let found_desc = found.describe();
     let (message, label) = match &expected {
@@ -231,7 +250,7 @@ fn phrase(r: Rule) -> Option<(u8, &'static str)> {
         }
         sweep_param => (1, "a parameter such as `memory in 1..=7 pages`"),
         page_ref => (1, "a page number such as `3` or `3w`"),
-        show_target => (1, "what to show, such as `maps` or `walk`"),
+        show_target => (1, "a view such as `maps` or `walk`"),
         type_expr | prim_type | ptr_type => (2, "a type such as `int` or `*u8`"),
         region_size => (2, "a size such as `4 KiB`"),
         size => (2, "a size such as `4 KiB`"),
@@ -276,7 +295,7 @@ fn phrase(r: Rule) -> Option<(u8, &'static str)> {
         rparen => (7, "`)`"),
         rbracket => (7, "`]`"),
         rbrace => (8, "`}`"),
-        stmt_sep => (9, "`;` or a new line"),
+        stmt_sep => (9, "a new line or `;`"),
         EOI => (10, "the end of the file"),
         _ => return None,
     })
@@ -285,8 +304,19 @@ fn phrase(r: Rule) -> Option<(u8, &'static str)> {
 /// "a name, `=` or `:`" from the rules pest expected.
 fn expected_phrase(positives: &[Rule]) -> Option<String> {
     let mut items: Vec<(u8, &str)> = positives.iter().filter_map(|&r| phrase(r)).collect();
-    if items.iter().any(|&(_, p)| p == "`;` or a new line") {
+    if items.iter().any(|&(_, p)| p == "a new line or `;`") {
         items.retain(|&(_, p)| p != "the end of the file");
+    }
+    if items.len() > 1 {
+        items.retain(|&(_, p)| p != "a size unit such as `KiB` or `pages`");
+    }
+    if items.iter().any(|&(_, p)| p == "a value") {
+        items.retain(|&(_, p)| {
+            !matches!(p, "a string in double quotes" | "a number" | "a size such as `4 KiB`")
+        });
+    }
+    if items.iter().any(|&(_, p)| p == "an expression") {
+        items.retain(|&(_, p)| !matches!(p, "a string in double quotes" | "a number" | "a name"));
     }
     items.sort_by_key(|&(k, _)| k);
     let mut seen: Vec<&str> = Vec::new();
@@ -298,6 +328,8 @@ fn expected_phrase(positives: &[Rule]) -> Option<String> {
     match seen.len() {
         0 => None,
         1 => Some(seen[0].to_string()),
+        // "a new line or `;`" already ends with "or".
+        n if seen[n - 1] == "a new line or `;`" => Some(format!("{}, {}", seen[..n - 1].join(", "), seen[n - 1])),
         n => Some(format!("{} or {}", seen[..n - 1].join(", "), seen[n - 1])),
     }
 }
@@ -451,6 +483,20 @@ fn word_len(b: &[u8], at: usize) -> usize {
         .count()
 }
 
+/// The start of the word containing `at` (not before `base`), or `at` if it is not in a word.
+fn word_start(src: &str, base: usize, at: usize) -> usize {
+    let b = src.as_bytes();
+    let is_w = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
+    if at >= b.len() || !is_w(b[at]) {
+        return at;
+    }
+    let mut i = at;
+    while i > base && is_w(b[i - 1]) {
+        i -= 1;
+    }
+    i
+}
+
 fn word_at(src: &str, at: usize) -> &str {
     let b = src.as_bytes();
     if at >= b.len() {
@@ -585,9 +631,10 @@ fn unit_like(w: &str) -> Option<Option<String>> {
 
 /// The closest word within `max` edits, if any (case-insensitive ties go to the first).
 pub(super) fn closest<'a>(w: &str, words: &[&'a str], max: usize) -> Option<&'a str> {
-    if w.len() > 40 {
+    if w.len() < 2 || w.len() > 40 {
         return None;
     }
+    let max = if w.len() <= 3 { max.min(1) } else { max };
     let mut best: Option<(usize, &str)> = None;
     for &c in words {
         if c == w {
