@@ -1,0 +1,994 @@
+//! Lowering: pest pairs of `grammar/mem.pest` into the owned AST of [`super::ast`].
+//!
+//! Lowering never fails outright: problems that the grammar lets through (an integer that does
+//! not fit in 64 bits, bad permissions, an unknown escape, `1 + 2 = 3`, nesting too deep) are
+//! collected as [`ParseError`]s and a placeholder node takes the place of the bad one.
+
+use std::cell::{Cell, RefCell};
+use std::sync::OnceLock;
+
+use pest::iterators::{Pair, Pairs};
+use pest::pratt_parser::{Assoc, Op, PrattParser};
+
+use super::ast::*;
+use super::grammar::Rule;
+use crate::diag::parse::ParseError;
+
+/// The deepest nesting (blocks, brackets, operators in one expression) lowering accepts.
+pub(super) const MAX_DEPTH: usize = 200;
+
+type P<'i> = Pair<'i, Rule>;
+
+fn pratt() -> &'static PrattParser<Rule> {
+    static PRATT: OnceLock<PrattParser<Rule>> = OnceLock::new();
+    PRATT.get_or_init(|| {
+        PrattParser::new()
+            .op(Op::infix(Rule::or, Assoc::Left))
+            .op(Op::infix(Rule::and, Assoc::Left))
+            .op(Op::infix(Rule::eq, Assoc::Left) | Op::infix(Rule::ne, Assoc::Left))
+            .op(Op::infix(Rule::lt, Assoc::Left)
+                | Op::infix(Rule::le, Assoc::Left)
+                | Op::infix(Rule::gt, Assoc::Left)
+                | Op::infix(Rule::ge, Assoc::Left))
+            .op(Op::infix(Rule::bit_or, Assoc::Left))
+            .op(Op::infix(Rule::bit_xor, Assoc::Left))
+            .op(Op::infix(Rule::bit_and, Assoc::Left))
+            .op(Op::infix(Rule::shl, Assoc::Left) | Op::infix(Rule::shr, Assoc::Left))
+            .op(Op::infix(Rule::add, Assoc::Left) | Op::infix(Rule::sub, Assoc::Left))
+            .op(Op::infix(Rule::mul, Assoc::Left)
+                | Op::infix(Rule::div, Assoc::Left)
+                | Op::infix(Rule::rem, Assoc::Left))
+            .op(Op::prefix(Rule::neg)
+                | Op::prefix(Rule::not)
+                | Op::prefix(Rule::bit_not)
+                | Op::prefix(Rule::deref)
+                | Op::prefix(Rule::addr_of))
+            .op(Op::postfix(Rule::index) | Op::postfix(Rule::cast))
+    })
+}
+
+/// Turns pairs into AST nodes, offsetting every span by `base` (the chunk offset of the text
+/// that was parsed) and collecting errors on the way.
+pub(super) struct Lowerer<'s> {
+    /// The whole chunk (spans are offsets into it).
+    src: &'s str,
+    base: usize,
+    errors: RefCell<Vec<ParseError>>,
+    depth: Cell<usize>,
+    /// Set once a too-deep error was reported, so that one deep expression gives one error.
+    too_deep: Cell<bool>,
+}
+
+impl<'s> Lowerer<'s> {
+    pub(super) fn new(src: &'s str, base: usize) -> Self {
+        Lowerer {
+            src,
+            base,
+            errors: RefCell::new(Vec::new()),
+            depth: Cell::new(0),
+            too_deep: Cell::new(false),
+        }
+    }
+
+    pub(super) fn into_errors(self) -> Vec<ParseError> {
+        self.errors.into_inner()
+    }
+
+    fn error(&self, e: ParseError) {
+        self.errors.borrow_mut().push(e);
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Spans
+
+    fn span(&self, p: &P<'_>) -> Span {
+        let s = p.as_span();
+        Span::new(self.base + s.start(), self.base + s.end())
+    }
+
+    /// The span of a pair without the spaces and comments pest may have skipped at its end.
+    fn trimmed(&self, p: &P<'_>) -> Span {
+        let s = self.span(p);
+        Span::new(s.start, trim_end(self.src, s.start, s.end))
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Depth guard
+
+    /// Runs `f` one level deeper; past [`MAX_DEPTH`] reports an error and returns `None`.
+    fn nested<T>(&self, span: Span, f: impl FnOnce() -> T) -> Option<T> {
+        let d = self.depth.get();
+        if d >= MAX_DEPTH {
+            if !self.too_deep.replace(true) {
+                self.error(ParseError::TooDeep {
+                    limit: MAX_DEPTH,
+                    span: span.into(),
+                });
+            }
+            return None;
+        }
+        self.depth.set(d + 1);
+        let r = f();
+        self.depth.set(d);
+        Some(r)
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Statements
+
+    /// `program` or `single_stmt`: the statements in it.
+    pub(super) fn stmts(&self, p: P<'_>) -> Vec<Stmt> {
+        p.into_inner()
+            .filter(|q| q.as_rule() == Rule::stmt)
+            .filter_map(|q| self.stmt(q))
+            .collect()
+    }
+
+    fn block(&self, p: P<'_>) -> Block {
+        let span = self.span(&p);
+        let stmts = self
+            .nested(span, || {
+                p.into_inner()
+                    .filter(|q| q.as_rule() == Rule::stmt)
+                    .filter_map(|q| self.stmt(q))
+                    .collect()
+            })
+            .unwrap_or_default();
+        Block { stmts, span }
+    }
+
+    fn stmt(&self, p: P<'_>) -> Option<Stmt> {
+        let span = self.trimmed(&p);
+        let inner = p.into_inner().next()?;
+        let kind = self.stmt_kind(inner)?;
+        Some(Stmt { kind, span })
+    }
+
+    fn stmt_kind(&self, p: P<'_>) -> Option<StmtKind> {
+        let rule = p.as_rule();
+        let mut it = p.into_inner().filter(|q| !is_punct(q.as_rule()));
+        Some(match rule {
+            Rule::machine_stmt => {
+                let mut base = None;
+                let mut settings = Vec::new();
+                for q in it {
+                    match q.as_rule() {
+                        Rule::string => base = Some(ProfileRef::File(self.str_lit(q))),
+                        Rule::ident => base = Some(ProfileRef::Builtin(self.ident(&q))),
+                        Rule::settings_block => settings = self.settings(q),
+                        _ => {}
+                    }
+                }
+                StmtKind::Machine(MachineSpec { base, settings })
+            }
+            Rule::process_stmt => {
+                let name = self.ident(&it.next()?);
+                let regions = it.next().map(|b| {
+                    b.into_inner()
+                        .filter(|q| q.as_rule() == Rule::region)
+                        .filter_map(|q| self.region(q))
+                        .collect()
+                });
+                StmtKind::Process(ProcessDecl { name, regions })
+            }
+            Rule::thread_stmt => {
+                let who = it.next()?;
+                let (process, name) = if who.as_rule() == Rule::thread_path {
+                    let mut parts = who.into_inner();
+                    let pr = self.ident(&parts.next()?);
+                    let th = self.ident(&parts.next()?);
+                    (Some(pr), th)
+                } else {
+                    (None, self.ident(&who))
+                };
+                let stack = it.nth(1).and_then(|s| s.into_inner().next()).map(|e| self.expr(e));
+                StmtKind::Thread(ThreadDecl {
+                    process,
+                    name,
+                    stack,
+                })
+            }
+            Rule::let_stmt => {
+                let name = self.ident(&it.next()?);
+                let mut ty = None;
+                let mut value = None;
+                for q in it {
+                    match q.as_rule() {
+                        Rule::type_expr => ty = Some(self.type_expr(q)),
+                        Rule::expr => value = Some(self.expr(q)),
+                        _ => {}
+                    }
+                }
+                StmtKind::Let {
+                    name,
+                    ty,
+                    value: value?,
+                }
+            }
+            Rule::expr_stmt => {
+                let first = self.expr(it.next()?);
+                match it.next() {
+                    Some(v) => {
+                        let value = self.expr(v);
+                        if !matches!(
+                            first.kind,
+                            ExprKind::Name(_) | ExprKind::Index { .. } | ExprKind::Deref(_)
+                        ) {
+                            self.error(ParseError::BadAssignTarget {
+                                span: first.span.into(),
+                            });
+                        }
+                        StmtKind::Assign {
+                            target: first,
+                            value,
+                        }
+                    }
+                    None => StmtKind::Expr(first),
+                }
+            }
+            Rule::print_stmt => StmtKind::Print(it.map(|q| self.expr(q)).collect()),
+            Rule::show_stmt => {
+                let target = self.ident(&it.next()?);
+                let args = it.map(|q| self.expr(q)).collect();
+                StmtKind::Show { target, args }
+            }
+            Rule::expect_stmt => StmtKind::Expect(self.expect(it.next()?)?),
+            Rule::for_stmt => {
+                let var = self.ident(&it.next()?);
+                let range = self.range(it.next()?)?;
+                let body = self.block(it.next()?);
+                StmtKind::For { var, range, body }
+            }
+            Rule::repeat_stmt => {
+                let count = self.expr(it.next()?);
+                let body = self.block(it.next()?);
+                StmtKind::Repeat { count, body }
+            }
+            Rule::if_stmt => self.if_stmt(&mut it)?,
+            Rule::in_stmt => {
+                let target = self.expr(it.next()?);
+                let body = self.block(it.next()?);
+                StmtKind::In { target, body }
+            }
+            Rule::switch_stmt => StmtKind::Switch {
+                target: self.expr(it.next()?),
+            },
+            Rule::call_stmt => {
+                let name = self.ident(&it.next()?);
+                let frame = self.wrapped_expr(it.nth(1)?)?;
+                let body = self.block(it.next()?);
+                StmtKind::Call { name, frame, body }
+            }
+            Rule::local_stmt => {
+                let name = self.ident(&it.next()?);
+                let mut ty = self.type_expr(it.next()?);
+                let dims: Vec<P<'_>> = it.filter(|q| q.as_rule() == Rule::array_dim).collect();
+                for d in dims.into_iter().rev() {
+                    let dspan = self.span(&d);
+                    let n = d
+                        .into_inner()
+                        .find(|q| q.as_rule() == Rule::expr)
+                        .map(|e| self.expr(e))?;
+                    let span = ty.span.to(dspan);
+                    ty = TypeExpr {
+                        kind: TypeKind::Array(Box::new(ty), Box::new(n)),
+                        span,
+                    };
+                }
+                StmtKind::Local { name, ty }
+            }
+            Rule::recurse_stmt => {
+                let name = self.ident(&it.next()?);
+                let depth = self.expr(it.next()?);
+                let frame = self.wrapped_expr(it.nth(1)?)?;
+                StmtKind::Recurse { name, depth, frame }
+            }
+            Rule::read_stmt | Rule::write_stmt => {
+                let write = rule == Rule::write_stmt;
+                let base = self.primary(it.next()?);
+                let range = self.range(it.next()?.into_inner().find(|q| q.as_rule() == Rule::range)?)?;
+                let mut step = None;
+                let mut value = None;
+                let mut after_step = false;
+                for q in it {
+                    match q.as_rule() {
+                        Rule::kw_step => after_step = true,
+                        Rule::expr if after_step => {
+                            step = Some(self.expr(q));
+                            after_step = false;
+                        }
+                        Rule::expr => value = Some(self.expr(q)),
+                        _ => {}
+                    }
+                }
+                StmtKind::Touch(Touch {
+                    write,
+                    base,
+                    range,
+                    step,
+                    value,
+                })
+            }
+            Rule::refs_stmt => StmtKind::Refs(
+                it.filter(|q| q.as_rule() == Rule::page_ref)
+                    .map(|q| self.page_ref(&q))
+                    .collect(),
+            ),
+            Rule::trace_stmt => StmtKind::Trace {
+                path: self.str_lit(it.next()?),
+            },
+            Rule::sweep_stmt => {
+                let mut params = Vec::new();
+                let mut report = Vec::new();
+                let mut body = None;
+                for q in it {
+                    match q.as_rule() {
+                        Rule::sweep_param => params.extend(self.sweep_param(q)),
+                        Rule::sweep_report => {
+                            report = q
+                                .into_inner()
+                                .filter(|e| e.as_rule() == Rule::expr)
+                                .map(|e| self.expr(e))
+                                .collect()
+                        }
+                        Rule::block => body = Some(self.block(q)),
+                        _ => {}
+                    }
+                }
+                StmtKind::Sweep(Sweep {
+                    params,
+                    report,
+                    body: body?,
+                })
+            }
+            _ => return None,
+        })
+    }
+
+    /// The rest of an `if_stmt` after `if`.
+    fn if_stmt<'i>(&self, it: &mut dyn Iterator<Item = P<'i>>) -> Option<StmtKind> {
+        let cond = self.expr(it.next()?);
+        let then = self.block(it.next()?);
+        let otherwise = match it.next() {
+            Some(e) => {
+                let inner = e.into_inner().find(|q| q.as_rule() != Rule::kw_else)?;
+                if inner.as_rule() == Rule::block {
+                    Some(self.block(inner))
+                } else {
+                    // `else if ...`: a block holding the nested `if`.
+                    let span = self.trimmed(&inner);
+                    let nested = self.nested(span, || {
+                        let mut sub = inner.into_inner().filter(|q| !is_punct(q.as_rule()));
+                        self.if_stmt(&mut sub)
+                    })??;
+                    Some(Block {
+                        stmts: vec![Stmt { kind: nested, span }],
+                        span,
+                    })
+                }
+            }
+            None => None,
+        };
+        Some(StmtKind::If {
+            cond,
+            then,
+            otherwise,
+        })
+    }
+
+    fn expect(&self, p: P<'_>) -> Option<Expect> {
+        let rule = p.as_rule();
+        if rule == Rule::expr {
+            return Some(Expect {
+                kind: ExpectKind::Cond(self.expr(p)),
+            });
+        }
+        let mut word = None;
+        let mut body = None;
+        for q in p.into_inner() {
+            match q.as_rule() {
+                Rule::block => body = Some(self.block(q)),
+                Rule::segv_code | Rule::fault_kind | Rule::ident => word = Some(q),
+                _ => {}
+            }
+        }
+        let body = body?;
+        let kind = match rule {
+            Rule::expect_segfault => ExpectKind::Segfault {
+                code: word.map(|w| {
+                    if w.as_str() == "maperr" {
+                        SegvCode::MapErr
+                    } else {
+                        SegvCode::AccErr
+                    }
+                }),
+                body,
+            },
+            Rule::expect_fault => ExpectKind::Fault {
+                kind: match word.as_ref().map(|w| w.as_str()) {
+                    Some("minor") => FaultExpect::Minor,
+                    Some("major") => FaultExpect::Major,
+                    _ => FaultExpect::Any,
+                },
+                body,
+            },
+            Rule::expect_no_fault => ExpectKind::Fault {
+                kind: FaultExpect::None,
+                body,
+            },
+            Rule::expect_abort => ExpectKind::Abort { body },
+            Rule::expect_oom => ExpectKind::Oom { body },
+            Rule::expect_warning => ExpectKind::Warning {
+                kind: self.ident(&word?),
+                body,
+            },
+            _ => return None,
+        };
+        Some(Expect { kind })
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Machine settings, regions, sweeps
+
+    fn settings(&self, p: P<'_>) -> Vec<Setting> {
+        p.into_inner()
+            .filter(|q| q.as_rule() == Rule::setting)
+            .filter_map(|q| {
+                let span = self.trimmed(&q);
+                let mut it = q.into_inner();
+                let key = self.ident(&it.next()?);
+                let args = it.filter_map(|a| self.arg(a)).collect();
+                Some(Setting { key, args, span })
+            })
+            .collect()
+    }
+
+    /// A setting argument or a sweep list item.
+    fn arg(&self, p: P<'_>) -> Option<Arg> {
+        let span = self.span(&p);
+        let kind = match p.as_rule() {
+            Rule::ways => {
+                let text = p.as_str();
+                let digits = text.strip_suffix("-way").unwrap_or(text);
+                ArgKind::Ways(self.int_value(digits, span))
+            }
+            Rule::size => ArgKind::Size(self.size(p)),
+            Rule::int => ArgKind::Int(self.int_value(p.as_str(), span)),
+            Rule::string => ArgKind::Str(self.str_lit(p).value),
+            Rule::word => ArgKind::Word(p.as_str().to_string()),
+            _ => return None,
+        };
+        Some(Arg { kind, span })
+    }
+
+    fn region(&self, p: P<'_>) -> Option<RegionDecl> {
+        let span = self.trimmed(&p);
+        let inner = p.into_inner().next()?;
+        let mut r = RegionDecl {
+            kind: Ident {
+                name: String::new(),
+                span,
+            },
+            name: None,
+            at: None,
+            size: None,
+            perms: None,
+            file: None,
+            shared: false,
+            span,
+        };
+        for q in inner.into_inner() {
+            match q.as_rule() {
+                Rule::region_kind | Rule::kw_mmap => r.kind = self.ident(&q),
+                Rule::ident => r.name = Some(self.ident(&q)),
+                Rule::region_addr => r.at = self.wrapped_primary(q),
+                Rule::region_size => r.size = self.wrapped_primary(q),
+                Rule::perms | Rule::bad_perms => r.perms = Some(self.perms(&q)),
+                Rule::string => r.file = Some(self.str_lit(q)),
+                Rule::sharing => r.shared = q.as_str() == "shared",
+                _ => {}
+            }
+        }
+        Some(r)
+    }
+
+    fn sweep_param(&self, p: P<'_>) -> Option<SweepParam> {
+        let span = self.trimmed(&p);
+        let mut it = p.into_inner().filter(|q| !is_punct(q.as_rule()));
+        let key = self.ident(&it.next()?);
+        let v = it.find(|q| q.as_rule() != Rule::kw_in)?;
+        let values = if v.as_rule() == Rule::sweep_list {
+            SweepValues::List(v.into_inner().filter_map(|a| self.arg(a)).collect())
+        } else {
+            let vspan = self.trimmed(&v);
+            let mut nums = Vec::new();
+            let mut inclusive = false;
+            let mut unit = None;
+            for q in v.into_inner() {
+                match q.as_rule() {
+                    Rule::size_num => nums.push(self.int_value(q.as_str(), self.span(&q))),
+                    Rule::range_op => inclusive = q.as_str() == "..=",
+                    Rule::size_unit => unit = Some(unit_of(q.as_str())),
+                    _ => {}
+                }
+            }
+            SweepValues::Range {
+                start: nums.first().copied().unwrap_or(0),
+                end: nums.get(1).copied().unwrap_or(0),
+                inclusive,
+                unit,
+                span: vspan,
+            }
+        };
+        Some(SweepParam { key, values, span })
+    }
+
+    fn page_ref(&self, p: &P<'_>) -> PageRef {
+        let span = self.span(p);
+        let text = p.as_str();
+        let (digits, write) = if let Some(d) = text.strip_suffix('w') {
+            (d, true)
+        } else if let Some(d) = text.strip_suffix('r') {
+            (d, false)
+        } else {
+            (text, false)
+        };
+        PageRef {
+            page: self.int_value(digits, span),
+            write,
+            span,
+        }
+    }
+
+    fn range(&self, p: P<'_>) -> Option<RangeExpr> {
+        let mut start = None;
+        let mut end = None;
+        let mut inclusive = false;
+        for q in p.into_inner() {
+            match q.as_rule() {
+                Rule::expr if start.is_none() => start = Some(self.expr(q)),
+                Rule::expr => end = Some(self.expr(q)),
+                Rule::range_op => inclusive = q.as_str() == "..=",
+                _ => {}
+            }
+        }
+        let (start, end) = (start?, end?);
+        let span = start.span.to(end.span);
+        Some(RangeExpr {
+            start,
+            end,
+            inclusive,
+            span,
+        })
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Types
+
+    fn type_expr(&self, p: P<'_>) -> TypeExpr {
+        let span = self.span(&p);
+        let inner = p.into_inner().next();
+        let kind = match inner {
+            Some(q) if q.as_rule() == Rule::ptr_type => {
+                let qspan = self.span(&q);
+                match q.into_inner().next() {
+                    Some(t) => match self.nested(qspan, || self.type_expr(t)) {
+                        Some(t) => TypeKind::Ptr(Box::new(t)),
+                        None => TypeKind::Prim(Prim::U8),
+                    },
+                    None => TypeKind::Prim(Prim::U8),
+                }
+            }
+            Some(q) => TypeKind::Prim(Prim::from_name(q.as_str()).unwrap_or(Prim::U8)),
+            None => TypeKind::Prim(Prim::U8),
+        };
+        TypeExpr { kind, span }
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Expressions
+
+    /// A rule that wraps one `expr` (`frame_size`, `stack_size`).
+    fn wrapped_expr(&self, p: P<'_>) -> Option<Expr> {
+        p.into_inner().next().map(|e| self.expr(e))
+    }
+
+    /// A rule that wraps one primary (`region_size`, `region_addr`).
+    fn wrapped_primary(&self, p: P<'_>) -> Option<Expr> {
+        p.into_inner().next().map(|e| self.primary(e))
+    }
+
+    fn placeholder(span: Span) -> Expr {
+        Expr {
+            kind: ExprKind::Int(0),
+            span,
+        }
+    }
+
+    pub(super) fn expr(&self, p: P<'_>) -> Expr {
+        let span = self.trimmed(&p);
+        let pairs = p.into_inner();
+        // Operators in one expression nest the tree (and Pratt's recursion): bound them.
+        let ops = pairs.clone().filter(|q| is_operator(q.as_rule())).count();
+        if ops + self.depth.get() > MAX_DEPTH {
+            if !self.too_deep.replace(true) {
+                self.error(ParseError::TooDeep {
+                    limit: MAX_DEPTH,
+                    span: span.into(),
+                });
+            }
+            return Self::placeholder(span);
+        }
+        self.nested(span, || self.pratt_expr(pairs))
+            .unwrap_or_else(|| Self::placeholder(span))
+    }
+
+    fn pratt_expr(&self, pairs: Pairs<'_, Rule>) -> Expr {
+        pratt()
+            .map_primary(|q| self.primary(q))
+            .map_prefix(|op, rhs| {
+                let span = self.span(&op).to(rhs.span);
+                let kind = match op.as_rule() {
+                    Rule::neg => ExprKind::Unary(UnOp::Neg, Box::new(rhs)),
+                    Rule::not => ExprKind::Unary(UnOp::Not, Box::new(rhs)),
+                    Rule::bit_not => ExprKind::Unary(UnOp::BitNot, Box::new(rhs)),
+                    Rule::deref => ExprKind::Deref(Box::new(rhs)),
+                    _ => ExprKind::AddrOf(Box::new(rhs)),
+                };
+                Expr { kind, span }
+            })
+            .map_postfix(|lhs, op| {
+                let span = lhs.span.to(self.span(&op));
+                let kind = if op.as_rule() == Rule::index {
+                    let index = op
+                        .into_inner()
+                        .find(|q| q.as_rule() == Rule::expr)
+                        .map(|e| self.expr(e))
+                        .unwrap_or_else(|| Self::placeholder(span));
+                    ExprKind::Index {
+                        base: Box::new(lhs),
+                        index: Box::new(index),
+                    }
+                } else {
+                    match op.into_inner().find(|q| q.as_rule() == Rule::type_expr) {
+                        Some(t) => ExprKind::Cast(Box::new(lhs), self.type_expr(t)),
+                        None => return lhs,
+                    }
+                };
+                Expr { kind, span }
+            })
+            .map_infix(|lhs, op, rhs| {
+                let span = lhs.span.to(rhs.span);
+                let bop = match op.as_rule() {
+                    Rule::or => BinOp::Or,
+                    Rule::and => BinOp::And,
+                    Rule::eq => BinOp::Eq,
+                    Rule::ne => BinOp::Ne,
+                    Rule::lt => BinOp::Lt,
+                    Rule::le => BinOp::Le,
+                    Rule::gt => BinOp::Gt,
+                    Rule::ge => BinOp::Ge,
+                    Rule::bit_or => BinOp::BitOr,
+                    Rule::bit_xor => BinOp::BitXor,
+                    Rule::bit_and => BinOp::BitAnd,
+                    Rule::shl => BinOp::Shl,
+                    Rule::shr => BinOp::Shr,
+                    Rule::add => BinOp::Add,
+                    Rule::sub => BinOp::Sub,
+                    Rule::mul => BinOp::Mul,
+                    Rule::div => BinOp::Div,
+                    _ => BinOp::Rem,
+                };
+                Expr {
+                    kind: ExprKind::Binary(bop, Box::new(lhs), Box::new(rhs)),
+                    span,
+                }
+            })
+            .parse(pairs)
+    }
+
+    fn primary(&self, p: P<'_>) -> Expr {
+        let span = self.span(&p);
+        let kind = match p.as_rule() {
+            Rule::paren => {
+                return match p.into_inner().find(|q| q.as_rule() == Rule::expr) {
+                    Some(e) => Expr {
+                        kind: self.expr(e).kind,
+                        span,
+                    },
+                    None => Self::placeholder(span),
+                }
+            }
+            Rule::int => ExprKind::Int(self.int_value(p.as_str(), span)),
+            Rule::size => ExprKind::Size(self.size(p)),
+            Rule::string => ExprKind::Str(self.str_lit(p).value),
+            Rule::sizeof_expr => match p.into_inner().find(|q| q.as_rule() == Rule::type_expr) {
+                Some(t) => ExprKind::SizeOf(self.type_expr(t)),
+                None => return Self::placeholder(span),
+            },
+            Rule::call => {
+                let mut it = p.into_inner();
+                let name = match it.next() {
+                    Some(n) => self.ident(&n),
+                    None => return Self::placeholder(span),
+                };
+                let args = it
+                    .filter(|q| !is_punct(q.as_rule()))
+                    .map(|q| self.call_arg(q))
+                    .collect();
+                ExprKind::Call { name, args }
+            }
+            Rule::path => ExprKind::Path(p.into_inner().map(|q| self.ident(&q)).collect()),
+            Rule::ident => ExprKind::Name(self.ident(&p)),
+            _ => return Self::placeholder(span),
+        };
+        Expr { kind, span }
+    }
+
+    fn call_arg(&self, p: P<'_>) -> Expr {
+        let span = self.span(&p);
+        match p.as_rule() {
+            Rule::file_arg => match p.into_inner().find(|q| q.as_rule() == Rule::string) {
+                Some(s) => Expr {
+                    kind: ExprKind::FileArg(self.str_lit(s)),
+                    span,
+                },
+                None => Self::placeholder(span),
+            },
+            Rule::perms | Rule::bad_perms => Expr {
+                kind: ExprKind::Perms(self.perms(&p)),
+                span,
+            },
+            _ => self.expr(p),
+        }
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Tokens
+
+    fn ident(&self, p: &P<'_>) -> Ident {
+        Ident {
+            name: p.as_str().to_string(),
+            span: self.span(p),
+        }
+    }
+
+    /// The value of an integer token (digits checked by the grammar); too large → an error and 0.
+    fn int_value(&self, text: &str, span: Span) -> u64 {
+        match parse_int(text) {
+            Some(v) => v,
+            None => {
+                self.error(ParseError::IntTooLarge {
+                    text: text.to_string(),
+                    span: span.into(),
+                });
+                0
+            }
+        }
+    }
+
+    fn size(&self, p: P<'_>) -> SizeLit {
+        let span = self.span(&p);
+        let text = p.as_str().to_string();
+        let mut value = 0;
+        let mut unit = SizeUnit::B;
+        for q in p.into_inner() {
+            match q.as_rule() {
+                Rule::size_num => value = self.int_value(q.as_str(), self.span(&q)),
+                Rule::size_unit => unit = unit_of(q.as_str()),
+                _ => {}
+            }
+        }
+        if let Some(b) = unit.bytes() {
+            if value.checked_mul(b).is_none() {
+                self.error(ParseError::SizeTooLarge {
+                    text,
+                    span: span.into(),
+                });
+            }
+        }
+        SizeLit { value, unit }
+    }
+
+    fn str_lit(&self, p: P<'_>) -> StrLit {
+        let span = self.span(&p);
+        let mut value = String::new();
+        if let Some(inner) = p.into_inner().next() {
+            let start = self.base + inner.as_span().start();
+            let mut chars = inner.as_str().char_indices();
+            while let Some((i, c)) = chars.next() {
+                if c != '\\' {
+                    value.push(c);
+                    continue;
+                }
+                match chars.next() {
+                    Some((_, '"')) => value.push('"'),
+                    Some((_, '\\')) => value.push('\\'),
+                    Some((_, 'n')) => value.push('\n'),
+                    Some((_, 't')) => value.push('\t'),
+                    Some((_, other)) => {
+                        self.error(ParseError::BadEscape {
+                            escape: format!("\\{other}"),
+                            span: Span::new(start + i, start + i + 1 + other.len_utf8()).into(),
+                        });
+                        value.push(other);
+                    }
+                    None => {}
+                }
+            }
+        }
+        StrLit { value, span }
+    }
+
+    fn perms(&self, p: &P<'_>) -> PermsLit {
+        let span = self.span(p);
+        let b = p.as_str().as_bytes();
+        if p.as_rule() == Rule::bad_perms {
+            self.error(ParseError::BadPerms {
+                text: p.as_str().to_string(),
+                span: span.into(),
+            });
+        }
+        PermsLit {
+            read: b.first() == Some(&b'r'),
+            write: b.get(1) == Some(&b'w'),
+            exec: b.get(2) == Some(&b'x'),
+            shared: match b.get(3) {
+                Some(b's') => Some(true),
+                Some(b'p') => Some(false),
+                _ => None,
+            },
+            span,
+        }
+    }
+}
+
+/// Punctuation and keyword rules that only matter for error messages.
+fn is_punct(r: Rule) -> bool {
+    matches!(
+        r,
+        Rule::rbrace
+            | Rule::rparen
+            | Rule::rbracket
+            | Rule::comma
+            | Rule::colon
+            | Rule::assign_eq
+            | Rule::stmt_sep
+            | Rule::kw_machine
+            | Rule::kw_process
+            | Rule::kw_thread
+            | Rule::kw_let
+            | Rule::kw_print
+            | Rule::kw_show
+            | Rule::kw_expect
+            | Rule::kw_for
+            | Rule::kw_in
+            | Rule::kw_repeat
+            | Rule::kw_if
+            | Rule::kw_switch
+            | Rule::kw_call
+            | Rule::kw_local
+            | Rule::kw_recurse
+            | Rule::kw_read
+            | Rule::kw_write
+            | Rule::kw_refs
+            | Rule::kw_trace
+            | Rule::kw_sweep
+    )
+}
+
+fn is_operator(r: Rule) -> bool {
+    matches!(
+        r,
+        Rule::neg
+            | Rule::not
+            | Rule::bit_not
+            | Rule::deref
+            | Rule::addr_of
+            | Rule::index
+            | Rule::cast
+            | Rule::or
+            | Rule::and
+            | Rule::eq
+            | Rule::ne
+            | Rule::lt
+            | Rule::le
+            | Rule::gt
+            | Rule::ge
+            | Rule::bit_or
+            | Rule::bit_xor
+            | Rule::bit_and
+            | Rule::shl
+            | Rule::shr
+            | Rule::add
+            | Rule::sub
+            | Rule::mul
+            | Rule::div
+            | Rule::rem
+    )
+}
+
+fn unit_of(s: &str) -> SizeUnit {
+    match s {
+        "B" => SizeUnit::B,
+        "KiB" | "K" | "kB" => SizeUnit::KiB,
+        "MiB" | "M" => SizeUnit::MiB,
+        "GiB" | "G" => SizeUnit::GiB,
+        "TiB" | "T" => SizeUnit::TiB,
+        _ => SizeUnit::Pages,
+    }
+}
+
+/// Parses `42`, `0x7fff_0000`, `0b1010`, `1_000_000`; `None` when it is not a number or does not
+/// fit in a `u64`.
+pub(super) fn parse_int(text: &str) -> Option<u64> {
+    let (digits, radix) = if let Some(h) = text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
+        (h, 16)
+    } else if let Some(b) = text.strip_prefix("0b").or_else(|| text.strip_prefix("0B")) {
+        (b, 2)
+    } else {
+        (text, 10)
+    };
+    if digits.is_empty() || digits.starts_with('_') {
+        return None;
+    }
+    let mut v: u64 = 0;
+    for c in digits.chars() {
+        if c == '_' {
+            continue;
+        }
+        let d = c.to_digit(radix)?;
+        v = v.checked_mul(u64::from(radix))?.checked_add(u64::from(d))?;
+    }
+    Some(v)
+}
+
+/// The end of `src[start..end]` without trailing spaces, tabs, line continuations and a trailing
+/// comment.
+pub(super) fn trim_end(src: &str, start: usize, end: usize) -> usize {
+    let bytes = src.as_bytes();
+    let end = end.min(bytes.len());
+    if start >= end {
+        return end;
+    }
+    // A comment can only be on the last line of the span.
+    let line_start = bytes[start..end]
+        .iter()
+        .rposition(|&b| b == b'\n' || b == b'\r')
+        .map_or(start, |i| start + i + 1);
+    let mut cut = end;
+    if bytes[line_start..end].contains(&b'#') {
+        let mut in_str = false;
+        let mut i = line_start;
+        while i < end {
+            match bytes[i] {
+                b'\\' if in_str => i += 1,
+                b'"' => in_str = !in_str,
+                b'#' if !in_str => {
+                    cut = i;
+                    break;
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+    }
+    loop {
+        let mut e = cut;
+        while e > start && matches!(bytes[e - 1], b' ' | b'\t') {
+            e -= 1;
+        }
+        // A line continuation: `\` then a new line.
+        if e > start && matches!(bytes[e - 1], b'\n' | b'\r') {
+            let mut k = e - 1;
+            if bytes[k] == b'\n' && k > start && bytes[k - 1] == b'\r' {
+                k -= 1;
+            }
+            if k > start && bytes[k - 1] == b'\\' {
+                cut = k - 1;
+                continue;
+            }
+        }
+        return e;
+    }
+}
