@@ -5,17 +5,17 @@
 //! checked chunks against one simulated world made of [`os`], [`heap`] and [`machine`], and
 //! reports what happened as [`events`], which [`render`] turns into text, tables or JSON.
 
-pub mod diag;
-pub mod syntax;
 pub mod check;
-pub mod machine;
-pub mod profile;
+pub mod diag;
 pub mod events;
-pub mod os;
-pub mod units;
 pub mod heap;
+pub mod machine;
+pub mod os;
+pub mod profile;
 pub mod render;
 pub mod session;
+pub mod syntax;
+pub mod units;
 
 pub use session::{ChunkResult, Options, Session};
 #[cfg(feature = "cli")]

@@ -1,7 +1,8 @@
 //! How sizes and addresses are written for people: `132 KiB`, `0x4052a0`.
 
 /// A byte count with a binary unit: exact where it divides (`132 KiB`, `1 MiB`), otherwise the
-/// whole number of the largest unit it reaches, or one decimal below ten (`259 KiB`, `1.5 MiB`).
+/// whole number of the largest unit it reaches, with one decimal below ten (`259 KiB`,
+/// `1.5 MiB`).
 pub fn size(bytes: u64) -> String {
     const UNITS: [(&str, u64); 5] = [
         ("TiB", 1 << 40),
@@ -10,8 +11,11 @@ pub fn size(bytes: u64) -> String {
         ("KiB", 1 << 10),
         ("B", 1),
     ];
+    if bytes < 1024 {
+        return format!("{bytes} B");
+    }
     for (name, unit) in UNITS {
-        if bytes >= unit && bytes % unit == 0 {
+        if unit > 1 && bytes >= unit && bytes % unit == 0 {
             return format!("{} {name}", bytes / unit);
         }
     }
@@ -48,7 +52,8 @@ mod tests {
     fn sizes_read_like_a_person_wrote_them() {
         assert_eq!(super::size(132 * 1024), "132 KiB");
         assert_eq!(super::size(0x40d20), "259 KiB");
-        assert_eq!(super::size(1536 * 1024), "1.5 MiB");
+        assert_eq!(super::size(1536 * 1024), "1536 KiB");
+        assert_eq!(super::size(1536 * 1024 + 1), "1.5 MiB");
         assert_eq!(super::size(40), "40 B");
         assert_eq!(super::size(0), "0 B");
         assert_eq!(super::size(16 << 30), "16 GiB");

@@ -15,7 +15,10 @@ pub enum Ty {
     Size,
     Bool,
     /// `*T` with `depth` stars over a primitive.
-    Ptr { base: Prim, depth: u8 },
+    Ptr {
+        base: Prim,
+        depth: u8,
+    },
     /// `frame_of` of an unmapped page.
     Nothing,
 }

@@ -13,8 +13,7 @@ use crate::diag::check::CheckError;
 use crate::os::layout::{MmapSpec, ProcessSpec};
 use crate::os::Perms;
 use crate::syntax::{
-    self as ast, BinOp, Expr, ExprKind, ExpectKind, Prim, Span, StmtKind, TypeExpr,
-    TypeKind, UnOp,
+    self as ast, BinOp, ExpectKind, Expr, ExprKind, Prim, Span, StmtKind, TypeExpr, TypeKind, UnOp,
 };
 use ir::*;
 
@@ -47,7 +46,16 @@ impl Default for Env {
 }
 
 /// Names the language answers by itself (not variables).
-pub const SPECIAL_NAMES: &[&str] = &["brk", "sp", "rss", "vsz", "page_size", "pid", "none", "NULL"];
+pub const SPECIAL_NAMES: &[&str] = &[
+    "brk",
+    "sp",
+    "rss",
+    "vsz",
+    "page_size",
+    "pid",
+    "none",
+    "NULL",
+];
 /// Region names usable in `REGION.start|end|size`.
 pub const REGION_NAMES: &[&str] = &["text", "rodata", "data", "bss", "heap", "stack"];
 /// `stats.…` names.
@@ -69,7 +77,16 @@ pub const STAT_NAMES: &[&str] = &[
 ];
 /// `show` targets.
 pub const SHOW_TARGETS: &[&str] = &[
-    "maps", "smaps", "pagetable", "walk", "tlb", "frames", "heap", "swap", "stats", "memory",
+    "maps",
+    "smaps",
+    "pagetable",
+    "walk",
+    "tlb",
+    "frames",
+    "heap",
+    "swap",
+    "stats",
+    "memory",
 ];
 /// Builtin functions with their usage lines.
 pub const BUILTINS: &[(&str, &str)] = &[
@@ -147,7 +164,13 @@ impl Checker<'_> {
         self.errors.push(Report::new(e));
     }
 
-    fn type_err(&mut self, span: Span, message: impl Into<String>, label: impl Into<String>, help: impl Into<String>) {
+    fn type_err(
+        &mut self,
+        span: Span,
+        message: impl Into<String>,
+        label: impl Into<String>,
+        help: impl Into<String>,
+    ) {
         self.err(CheckError::Type {
             message: message.into(),
             span: sp(span),
@@ -156,7 +179,13 @@ impl Checker<'_> {
         });
     }
 
-    fn invalid(&mut self, span: Span, message: impl Into<String>, label: impl Into<String>, help: impl Into<String>) {
+    fn invalid(
+        &mut self,
+        span: Span,
+        message: impl Into<String>,
+        label: impl Into<String>,
+        help: impl Into<String>,
+    ) {
         self.err(CheckError::Invalid {
             message: message.into(),
             span: sp(span),
@@ -263,13 +292,17 @@ impl Checker<'_> {
                                 }
                             }
                             _ => {
-                                self.err(CheckError::NotAssignable { span: sp(target.span) });
+                                self.err(CheckError::NotAssignable {
+                                    span: sp(target.span),
+                                });
                                 return None;
                             }
                         }
                     }
                     _ => {
-                        self.err(CheckError::NotAssignable { span: sp(target.span) });
+                        self.err(CheckError::NotAssignable {
+                            span: sp(target.span),
+                        });
                         return None;
                     }
                 }
@@ -297,7 +330,10 @@ impl Checker<'_> {
             StmtKind::Repeat { count, body } => {
                 let count = self.int_expr(count);
                 let body = self.block(&body.stmts);
-                St::Repeat { count: count?, body }
+                St::Repeat {
+                    count: count?,
+                    body,
+                }
             }
             StmtKind::If {
                 cond,
@@ -364,10 +400,20 @@ impl Checker<'_> {
                 let value = t.value.as_ref().map(|e| self.int_expr(e));
                 let base = base?;
                 if !base.ty.is_ptr() && !base.ty.is_numeric() {
-                    self.type_err(t.base.span, "this is not an address", "not a pointer", "touch memory through a pointer: `read p[0..4 KiB]`");
+                    self.type_err(
+                        t.base.span,
+                        "this is not an address",
+                        "not a pointer",
+                        "touch memory through a pointer: `read p[0..4 KiB]`",
+                    );
                 }
                 if t.write && value.is_none() {
-                    self.invalid(s.span, "a `write` needs the value to store", "no `= VALUE`", "write p[0..64 KiB] step 4 KiB = 0");
+                    self.invalid(
+                        s.span,
+                        "a `write` needs the value to store",
+                        "no `= VALUE`",
+                        "write p[0..64 KiB] step 4 KiB = 0",
+                    );
                 }
                 St::Touch {
                     write: t.write,
@@ -392,7 +438,12 @@ impl Checker<'_> {
                     if let ast::SweepValues::List(args) = &p.values {
                         let mut cfg = crate::machine::MachineConfig::default();
                         for a in args {
-                            if let Err(e) = machine::apply_setting(&mut cfg, &p.key.name, std::slice::from_ref(a), p.span) {
+                            if let Err(e) = machine::apply_setting(
+                                &mut cfg,
+                                &p.key.name,
+                                std::slice::from_ref(a),
+                                p.span,
+                            ) {
                                 self.errors.push(Report::new(e));
                             }
                         }
@@ -470,7 +521,12 @@ impl Checker<'_> {
                         x: p.exec,
                     });
                     if size == 0 {
-                        self.invalid(r.span, "a mapping needs a size", "no size", "mmap lib at 0x7f0000000000 64 KiB r-x file \"libfoo.so\"");
+                        self.invalid(
+                            r.span,
+                            "a mapping needs a size",
+                            "no size",
+                            "mmap lib at 0x7f0000000000 64 KiB r-x file \"libfoo.so\"",
+                        );
                         ok = false;
                     }
                     spec.mmaps.push(MmapSpec {
@@ -483,11 +539,19 @@ impl Checker<'_> {
                     });
                 }
                 other => {
-                    let help = match suggest(other, ["text", "rodata", "data", "bss", "heap", "stack", "mmap"]) {
+                    let help = match suggest(
+                        other,
+                        ["text", "rodata", "data", "bss", "heap", "stack", "mmap"],
+                    ) {
                         Some(s) => format!("did you mean `{s}`?"),
                         None => "regions are text, rodata, data, bss, heap, stack and mmap".into(),
                     };
-                    self.invalid(r.kind.span, format!("unknown region `{other}`"), "not a region", help);
+                    self.invalid(
+                        r.kind.span,
+                        format!("unknown region `{other}`"),
+                        "not a region",
+                        help,
+                    );
                     ok = false;
                 }
             }
@@ -555,7 +619,9 @@ impl Checker<'_> {
     fn expect(&mut self, e: &ast::Expect) -> Option<St> {
         let (what, body) = match &e.kind {
             ExpectKind::Cond(c) => (ExpectIr::Cond(self.expr(c)?), Vec::new()),
-            ExpectKind::Segfault { code, body } => (ExpectIr::Segfault(*code), self.block(&body.stmts)),
+            ExpectKind::Segfault { code, body } => {
+                (ExpectIr::Segfault(*code), self.block(&body.stmts))
+            }
             ExpectKind::Fault { kind, body } => (ExpectIr::Fault(*kind), self.block(&body.stmts)),
             ExpectKind::Abort { body } => (ExpectIr::Abort, self.block(&body.stmts)),
             ExpectKind::Oom { body } => (ExpectIr::Oom, self.block(&body.stmts)),
@@ -566,7 +632,10 @@ impl Checker<'_> {
                         span: sp(kind.span),
                     });
                 }
-                (ExpectIr::Warning(kind.name.clone()), self.block(&body.stmts))
+                (
+                    ExpectIr::Warning(kind.name.clone()),
+                    self.block(&body.stmts),
+                )
             }
         };
         Some(St::Expect { what, body })
@@ -575,7 +644,10 @@ impl Checker<'_> {
     fn target(&mut self, e: &Expr) -> Option<TExpr> {
         match &e.kind {
             ExprKind::Name(id) if !self.env.slots.contains_key(&id.name) => {
-                if self.env.processes.contains(&id.name) || self.env.threads.contains(&id.name) || id.name == "main" {
+                if self.env.processes.contains(&id.name)
+                    || self.env.threads.contains(&id.name)
+                    || id.name == "main"
+                {
                     Some(TExpr {
                         kind: Ex::ProcName(id.name.clone()),
                         ty: Ty::LONG,
@@ -617,11 +689,18 @@ impl Checker<'_> {
         let ok = match (to, v.ty) {
             (Ty::Ptr { .. }, Ty::Ptr { .. }) => true,
             (Ty::Ptr { .. }, t) => t.is_numeric(),
-            (Ty::Int(_) | Ty::Size | Ty::Bool, t) => t.is_numeric() || t.is_ptr() || t == Ty::Nothing,
+            (Ty::Int(_) | Ty::Size | Ty::Bool, t) => {
+                t.is_numeric() || t.is_ptr() || t == Ty::Nothing
+            }
             (Ty::Nothing, _) => true,
         };
         if !ok {
-            self.type_err(v.span, format!("a {} cannot hold a {}", to.name(), v.ty.name()), format!("this is a {}", v.ty.name()), "convert it with `as`, e.g. `x as *int`");
+            self.type_err(
+                v.span,
+                format!("a {} cannot hold a {}", to.name(), v.ty.name()),
+                format!("this is a {}", v.ty.name()),
+                "convert it with `as`, e.g. `x as *int`",
+            );
         }
     }
 
@@ -630,7 +709,12 @@ impl Checker<'_> {
             ExprKind::Int(v) => Some(*v),
             ExprKind::Size(s) => self.size_lit(*s, e.span),
             _ => {
-                self.invalid(e.span, "this must be a constant", "not a literal", "write a number or a size such as `4 KiB`");
+                self.invalid(
+                    e.span,
+                    "this must be a constant",
+                    "not a literal",
+                    "write a number or a size such as `4 KiB`",
+                );
                 None
             }
         }
@@ -665,7 +749,12 @@ impl Checker<'_> {
     fn int_expr(&mut self, e: &Expr) -> Option<TExpr> {
         let t = self.expr(e)?;
         if matches!(t.ty, Ty::Nothing) {
-            self.type_err(e.span, "this has no value", "no value", "use an expression that gives a number");
+            self.type_err(
+                e.span,
+                "this has no value",
+                "no value",
+                "use an expression that gives a number",
+            );
             return None;
         }
         Some(t)
@@ -737,7 +826,12 @@ impl Checker<'_> {
                     "vsz" => (Special::Vsz, Ty::Size),
                     "page_size" => (Special::PageSize, Ty::Size),
                     "pid" => (Special::Pid, Ty::LONG),
-                    "shared" | "private" => return mk(Ex::Perms(Perms::NONE, Some(id.name == "shared")), Ty::Nothing),
+                    "shared" | "private" => {
+                        return mk(
+                            Ex::Perms(Perms::NONE, Some(id.name == "shared")),
+                            Ty::Nothing,
+                        )
+                    }
                     "NULL" | "null" => return mk(Ex::Const(0), Ty::VOIDP),
                     "none" => return mk(Ex::Const(0), Ty::Nothing),
                     _ => {
@@ -753,7 +847,12 @@ impl Checker<'_> {
                 let ty = match op {
                     UnOp::Not => Ty::Bool,
                     _ if t.ty.is_ptr() => {
-                        self.type_err(inner.span, "cannot negate a pointer", "a pointer", "convert it first: `(p as long)`");
+                        self.type_err(
+                            inner.span,
+                            "cannot negate a pointer",
+                            "a pointer",
+                            "convert it first: `(p as long)`",
+                        );
                         return None;
                     }
                     _ => t.ty,
@@ -775,15 +874,30 @@ impl Checker<'_> {
                 let i = self.int_expr(index);
                 let (b, i) = (b?, i?);
                 let Some((elem, size)) = b.ty.elem() else {
-                    self.type_err(base.span, format!("cannot index a {}", b.ty.name()), format!("this is a {}, not a pointer", b.ty.name()), "declare it as a pointer: `let p: *int = malloc(40)`");
+                    self.type_err(
+                        base.span,
+                        format!("cannot index a {}", b.ty.name()),
+                        format!("this is a {}, not a pointer", b.ty.name()),
+                        "declare it as a pointer: `let p: *int = malloc(40)`",
+                    );
                     return None;
                 };
                 if i.ty.is_ptr() {
-                    self.type_err(index.span, "an index must be an integer", "a pointer", "index with a number: `p[3]`");
+                    self.type_err(
+                        index.span,
+                        "an index must be an integer",
+                        "a pointer",
+                        "index with a number: `p[3]`",
+                    );
                     return None;
                 }
                 let addr = TExpr {
-                    kind: Ex::Binary(BinOp::Add, BinKind::PtrOffset { scale: size }, Box::new(b.clone()), Box::new(i)),
+                    kind: Ex::Binary(
+                        BinOp::Add,
+                        BinKind::PtrOffset { scale: size },
+                        Box::new(b.clone()),
+                        Box::new(i),
+                    ),
                     ty: b.ty,
                     span: e.span,
                 };
@@ -792,7 +906,12 @@ impl Checker<'_> {
             ExprKind::Deref(inner) => {
                 let b = self.expr(inner)?;
                 let Some((elem, size)) = b.ty.elem() else {
-                    self.type_err(inner.span, format!("cannot dereference a {}", b.ty.name()), format!("this is a {}, not a pointer", b.ty.name()), "dereference a pointer: `*p`; convert a number with `(x as *long)`");
+                    self.type_err(
+                        inner.span,
+                        format!("cannot dereference a {}", b.ty.name()),
+                        format!("this is a {}, not a pointer", b.ty.name()),
+                        "dereference a pointer: `*p`; convert a number with `(x as *long)`",
+                    );
                     return None;
                 };
                 mk(load(b, elem, size), elem)
@@ -806,7 +925,12 @@ impl Checker<'_> {
                         kind: addr.kind,
                     }),
                     _ => {
-                        self.type_err(inner.span, "cannot take the address of this", "not in memory", "take the address of an element: `&p[3]`");
+                        self.type_err(
+                            inner.span,
+                            "cannot take the address of this",
+                            "not in memory",
+                            "take the address of an element: `&p[3]`",
+                        );
                         None
                     }
                 }
@@ -853,7 +977,11 @@ impl Checker<'_> {
                 _ => None,
             };
             if let Some(f) = field {
-                let ty = if f == RegionField::Size { Ty::Size } else { Ty::VOIDP };
+                let ty = if f == RegionField::Size {
+                    Ty::Size
+                } else {
+                    Ty::VOIDP
+                };
                 return mk(Ex::Special(Special::Region(first.to_string(), f)), ty);
             }
             self.err(CheckError::UnknownName {
@@ -864,7 +992,11 @@ impl Checker<'_> {
             return None;
         }
         self.err(CheckError::UnknownName {
-            name: parts.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join("."),
+            name: parts
+                .iter()
+                .map(|p| p.name.as_str())
+                .collect::<Vec<_>>()
+                .join("."),
             span: sp(span),
             help: "write `REGION.start`, `REGION.end`, `REGION.size` or `stats.NAME`".into(),
         });
@@ -873,9 +1005,16 @@ impl Checker<'_> {
 
     fn binary(&mut self, op: BinOp, l: TExpr, r: TExpr, span: Span) -> Option<TExpr> {
         use BinOp::*;
-        let signed = |t: Ty| !matches!(t, Ty::Int(p) if !p.signed()) && !matches!(t, Ty::Size | Ty::Ptr { .. });
+        let signed = |t: Ty| {
+            !matches!(t, Ty::Int(p) if !p.signed()) && !matches!(t, Ty::Size | Ty::Ptr { .. })
+        };
         let (kind, ty) = match op {
-            Eq | Ne | Lt | Le | Gt | Ge => (BinKind::Int { signed: signed(l.ty) && signed(r.ty) }, Ty::Bool),
+            Eq | Ne | Lt | Le | Gt | Ge => (
+                BinKind::Int {
+                    signed: signed(l.ty) && signed(r.ty),
+                },
+                Ty::Bool,
+            ),
             And | Or => (BinKind::Int { signed: false }, Ty::Bool),
             Add | Sub if l.ty.is_ptr() || r.ty.is_ptr() => match (l.ty, r.ty, op) {
                 (Ty::Ptr { .. }, Ty::Ptr { .. }, Sub) => {
@@ -883,36 +1022,66 @@ impl Checker<'_> {
                     (BinKind::PtrDiff { scale }, Ty::LONG)
                 }
                 (Ty::Ptr { .. }, Ty::Ptr { .. }, _) => {
-                    self.type_err(span, "cannot add two pointers", "pointer + pointer", "subtract them to get a distance, or add a number to one");
+                    self.type_err(
+                        span,
+                        "cannot add two pointers",
+                        "pointer + pointer",
+                        "subtract them to get a distance, or add a number to one",
+                    );
                     return None;
                 }
                 (Ty::Ptr { .. }, other, _) => {
-                    let scale = if other == Ty::Size { 1 } else { l.ty.elem().map_or(1, |e| e.1) };
+                    let scale = if other == Ty::Size {
+                        1
+                    } else {
+                        l.ty.elem().map_or(1, |e| e.1)
+                    };
                     (BinKind::PtrOffset { scale }, l.ty)
                 }
                 (other, Ty::Ptr { .. }, Add) => {
-                    let scale = if other == Ty::Size { 1 } else { r.ty.elem().map_or(1, |e| e.1) };
+                    let scale = if other == Ty::Size {
+                        1
+                    } else {
+                        r.ty.elem().map_or(1, |e| e.1)
+                    };
                     // Normalise to pointer + offset.
                     return Some(TExpr {
-                        kind: Ex::Binary(Add, BinKind::PtrOffset { scale }, Box::new(r.clone()), Box::new(l)),
+                        kind: Ex::Binary(
+                            Add,
+                            BinKind::PtrOffset { scale },
+                            Box::new(r.clone()),
+                            Box::new(l),
+                        ),
                         ty: r.ty,
                         span,
                     });
                 }
                 _ => {
-                    self.type_err(span, "cannot subtract a pointer from a number", "number − pointer", "subtract the number from the pointer instead");
+                    self.type_err(
+                        span,
+                        "cannot subtract a pointer from a number",
+                        "number − pointer",
+                        "subtract the number from the pointer instead",
+                    );
                     return None;
                 }
             },
             _ => {
                 let ty = match (l.ty, r.ty) {
                     (Ty::Size, Ty::Size) if matches!(op, Div) => Ty::U64,
-                    (Ty::Size, _) | (_, Ty::Size) if matches!(op, Add | Sub | Mul | Div | Rem) => Ty::Size,
+                    (Ty::Size, _) | (_, Ty::Size) if matches!(op, Add | Sub | Mul | Div | Rem) => {
+                        Ty::Size
+                    }
                     (Ty::Ptr { .. }, _) | (_, Ty::Ptr { .. }) => Ty::U64,
                     (Ty::Int(Prim::U64), _) | (_, Ty::Int(Prim::U64)) => Ty::U64,
                     _ => Ty::LONG,
                 };
-                (BinKind::Int { signed: signed(l.ty) && signed(r.ty) }, ty)
+                (
+                    BinKind::Int {
+                        signed: signed(l.ty) && signed(r.ty),
+                    },
+                    ty,
+                )
             }
         };
         Some(TExpr {
@@ -958,7 +1127,10 @@ impl Checker<'_> {
             }
         };
         if args.len() < min || args.len() > max {
-            let usage = BUILTINS.iter().find(|x| x.0 == name.name).map_or("", |x| x.1);
+            let usage = BUILTINS
+                .iter()
+                .find(|x| x.0 == name.name)
+                .map_or("", |x| x.1);
             self.err(CheckError::Arity {
                 name: name.name.clone(),
                 expected: if min == max {
@@ -980,11 +1152,32 @@ impl Checker<'_> {
             let is_perms = matches!(a.kind, Ex::Perms(..));
             let is_flag = matches!(a.kind, Ex::Perms(Perms::NONE, Some(_)) | Ex::FileArg(_));
             if wants_perms && !is_perms {
-                self.type_err(a.span, "expected permissions", "not permissions", "write permissions such as `rw-` or `r-x`");
+                self.type_err(
+                    a.span,
+                    "expected permissions",
+                    "not permissions",
+                    "write permissions such as `rw-` or `r-x`",
+                );
             } else if b == Builtin::Mmap && i >= 2 && !is_flag {
-                self.type_err(a.span, "expected `shared`, `private` or `file \"path\"`", "not a mapping flag", "mmap(4 KiB, rw-, shared, file \"data.bin\")");
-            } else if !wants_perms && !(b == Builtin::Mmap && i >= 2) && a.ty == Ty::Nothing {
-                self.type_err(a.span, "expected a number or a pointer", "no value", format!("call it as `{}`", BUILTINS.iter().find(|x| x.0 == name.name).map_or("", |x| x.1)));
+                self.type_err(
+                    a.span,
+                    "expected `shared`, `private` or `file \"path\"`",
+                    "not a mapping flag",
+                    "mmap(4 KiB, rw-, shared, file \"data.bin\")",
+                );
+            } else if !(wants_perms || b == Builtin::Mmap && i >= 2) && a.ty == Ty::Nothing {
+                self.type_err(
+                    a.span,
+                    "expected a number or a pointer",
+                    "no value",
+                    format!(
+                        "call it as `{}`",
+                        BUILTINS
+                            .iter()
+                            .find(|x| x.0 == name.name)
+                            .map_or("", |x| x.1)
+                    ),
+                );
             }
         }
         Some(TExpr {

@@ -76,7 +76,9 @@ pub fn main() -> i32 {
     let color = match cli.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
-        ColorChoice::Auto => std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+        ColorChoice::Auto => {
+            std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+        }
     };
     match cli.command {
         Command::Run {
@@ -91,7 +93,8 @@ pub fn main() -> i32 {
 }
 
 fn read(path: &Path) -> Result<String, String> {
-    std::fs::read_to_string(path).map_err(|e| format!("memsim: cannot read {}: {e}", path.display()))
+    std::fs::read_to_string(path)
+        .map_err(|e| format!("memsim: cannot read {}: {e}", path.display()))
 }
 
 fn display_name(path: &Path) -> String {
@@ -104,7 +107,11 @@ fn session_for(path: &Path, trace: bool) -> Session {
         ..Options::default()
     });
     if let Some(dir) = path.parent() {
-        s.set_base_dir(if dir.as_os_str().is_empty() { Path::new(".") } else { dir });
+        s.set_base_dir(if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            dir
+        });
     }
     s
 }
@@ -209,7 +216,11 @@ fn collect(paths: &[PathBuf]) -> Vec<PathBuf> {
         }
     }
     let default = [PathBuf::from(".")];
-    for p in if paths.is_empty() { &default[..] } else { paths } {
+    for p in if paths.is_empty() {
+        &default[..]
+    } else {
+        paths
+    } {
         walk(p, &mut out);
     }
     out
@@ -263,7 +274,17 @@ fn profiles() -> i32 {
         .collect();
     print!(
         "{}",
-        text::table(&["profile", "page size", "VA bits", "levels", "memory", "description"], &rows)
+        text::table(
+            &[
+                "profile",
+                "page size",
+                "VA bits",
+                "levels",
+                "memory",
+                "description"
+            ],
+            &rows
+        )
     );
     0
 }

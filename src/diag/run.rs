@@ -6,7 +6,9 @@ use thiserror::Error;
 #[derive(Debug, Clone, Error, Diagnostic)]
 pub enum RunError {
     /// An uncaught SIGSEGV: the process dies, as on Linux.
-    #[error("segmentation fault: the {access} at {addr} killed process {process} (SIGSEGV, {code})")]
+    #[error(
+        "segmentation fault: the {access} at {addr} killed process {process} (SIGSEGV, {code})"
+    )]
     #[diagnostic(code(mem::segv), help("{help}"))]
     Segv {
         access: String,

@@ -59,9 +59,15 @@ pub enum Fault {
 pub enum FrameUse {
     Free,
     /// Anonymous memory of one process (the first mapper, for pages shared after fork).
-    Anon { asid: Asid, vpn: u64 },
+    Anon {
+        asid: Asid,
+        vpn: u64,
+    },
     /// A page-cache page of a file.
-    File { file: u32, page: u64 },
+    File {
+        file: u32,
+        page: u64,
+    },
 }
 
 #[derive(Debug, Clone, Copy, Serialize)]
@@ -390,8 +396,17 @@ mod tests {
             m.translate(a, vaddr, Access::Read),
             Err(Fault::NotPresent { pte: 0 })
         );
-        let pfn = m.alloc_frame(FrameUse::Anon { asid: a, vpn: vaddr >> 12 }).unwrap();
-        m.set_pte(a, vaddr >> 12, pfn << pte::PFN_SHIFT | pte::PRESENT | pte::READ | pte::WRITE);
+        let pfn = m
+            .alloc_frame(FrameUse::Anon {
+                asid: a,
+                vpn: vaddr >> 12,
+            })
+            .unwrap();
+        m.set_pte(
+            a,
+            vaddr >> 12,
+            pfn << pte::PFN_SHIFT | pte::PRESENT | pte::READ | pte::WRITE,
+        );
         let pa = m.translate(a, vaddr, Access::Write).unwrap();
         assert_eq!(pa, (pfn << 12) | 0x2a0);
         m.write_phys(pa, &7u32.to_le_bytes());

@@ -233,7 +233,10 @@ mod tests {
         let loc = pt.find_or_create(root, vpn);
         pt.set(loc, 42 << pte::PFN_SHIFT | pte::PRESENT);
         assert_eq!(pt.find(root, vpn), (Some(loc), 4));
-        assert_eq!(pt.entries(root), vec![(vpn, 42 << pte::PFN_SHIFT | pte::PRESENT)]);
+        assert_eq!(
+            pt.entries(root),
+            vec![(vpn, 42 << pte::PFN_SHIFT | pte::PRESENT)]
+        );
         assert_eq!(pt.count_tables(root), 4);
         pt.free_space(root);
     }

@@ -62,9 +62,7 @@ impl PhysMem {
         } else {
             for (i, byte) in buf.iter_mut().enumerate() {
                 let a = paddr + i as u64;
-                *byte = self
-                    .block(a)
-                    .map_or(0, |b| b[(a as usize) & (BLOCK - 1)]);
+                *byte = self.block(a).map_or(0, |b| b[(a as usize) & (BLOCK - 1)]);
             }
         }
     }
@@ -200,7 +198,10 @@ mod tests {
     #[test]
     fn frames_come_lowest_first() {
         let mut f = FrameAllocator::new(3);
-        assert_eq!((f.alloc(), f.alloc(), f.alloc(), f.alloc()), (Some(0), Some(1), Some(2), None));
+        assert_eq!(
+            (f.alloc(), f.alloc(), f.alloc(), f.alloc()),
+            (Some(0), Some(1), Some(2), None)
+        );
         f.free(1);
         f.free(0);
         assert_eq!(f.alloc(), Some(0));

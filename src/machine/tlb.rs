@@ -39,7 +39,11 @@ pub struct Tlb {
 
 impl Tlb {
     pub fn new(cfg: &TlbConfig) -> Self {
-        let n = if cfg.enabled { cfg.entries.max(1) as usize } else { 0 };
+        let n = if cfg.enabled {
+            cfg.entries.max(1) as usize
+        } else {
+            0
+        };
         let ways = cfg.ways.map_or(n, |w| (w as usize).clamp(1, n.max(1)));
         let sets = if n == 0 { 0 } else { n / ways };
         Tlb {

@@ -1,7 +1,7 @@
 //! Process layouts: the map of a minimal non-PIE C program on Linux x86-64 (glibc 2.36, ASLR
 //! off), address for address, and a scaled-down layout for machines with small address spaces.
 
-use super::{Os, Perms, Process, ProcStats, Role, Thread, STACK_GUARD_GAP_PAGES};
+use super::{Os, Perms, ProcStats, Process, Role, Thread, STACK_GUARD_GAP_PAGES};
 use crate::machine::Mmu;
 
 /// A mapping requested in `process NAME { mmap ... }`.
@@ -51,20 +51,74 @@ impl ProcessSpec {
 const X86_64_LIBS: &[(u64, u64, Perms, u64, &str)] = &[
     (0x7ffff7dd2000, 0x7ffff7dd5000, Perms::RW, 0, ""),
     (0x7ffff7dd5000, 0x7ffff7dfb000, Perms::R, 0, "libc.so.6"),
-    (0x7ffff7dfb000, 0x7ffff7f51000, Perms::RX, 0x26000, "libc.so.6"),
-    (0x7ffff7f51000, 0x7ffff7fa4000, Perms::R, 0x17c000, "libc.so.6"),
-    (0x7ffff7fa4000, 0x7ffff7fa8000, Perms::R, 0x1cf000, "libc.so.6"),
-    (0x7ffff7fa8000, 0x7ffff7faa000, Perms::RW, 0x1d3000, "libc.so.6"),
+    (
+        0x7ffff7dfb000,
+        0x7ffff7f51000,
+        Perms::RX,
+        0x26000,
+        "libc.so.6",
+    ),
+    (
+        0x7ffff7f51000,
+        0x7ffff7fa4000,
+        Perms::R,
+        0x17c000,
+        "libc.so.6",
+    ),
+    (
+        0x7ffff7fa4000,
+        0x7ffff7fa8000,
+        Perms::R,
+        0x1cf000,
+        "libc.so.6",
+    ),
+    (
+        0x7ffff7fa8000,
+        0x7ffff7faa000,
+        Perms::RW,
+        0x1d3000,
+        "libc.so.6",
+    ),
     (0x7ffff7faa000, 0x7ffff7fb7000, Perms::RW, 0, ""),
     (0x7ffff7fc0000, 0x7ffff7fc2000, Perms::RW, 0, ""),
     (0x7ffff7fc2000, 0x7ffff7fc6000, Perms::R, 0, "[vvar]"),
     (0x7ffff7fc6000, 0x7ffff7fc8000, Perms::R, 0, "[vvar_vclock]"),
     (0x7ffff7fc8000, 0x7ffff7fca000, Perms::RX, 0, "[vdso]"),
-    (0x7ffff7fca000, 0x7ffff7fcb000, Perms::R, 0, "ld-linux-x86-64.so.2"),
-    (0x7ffff7fcb000, 0x7ffff7ff1000, Perms::RX, 0x1000, "ld-linux-x86-64.so.2"),
-    (0x7ffff7ff1000, 0x7ffff7ffb000, Perms::R, 0x27000, "ld-linux-x86-64.so.2"),
-    (0x7ffff7ffb000, 0x7ffff7ffd000, Perms::R, 0x31000, "ld-linux-x86-64.so.2"),
-    (0x7ffff7ffd000, 0x7ffff7fff000, Perms::RW, 0x33000, "ld-linux-x86-64.so.2"),
+    (
+        0x7ffff7fca000,
+        0x7ffff7fcb000,
+        Perms::R,
+        0,
+        "ld-linux-x86-64.so.2",
+    ),
+    (
+        0x7ffff7fcb000,
+        0x7ffff7ff1000,
+        Perms::RX,
+        0x1000,
+        "ld-linux-x86-64.so.2",
+    ),
+    (
+        0x7ffff7ff1000,
+        0x7ffff7ffb000,
+        Perms::R,
+        0x27000,
+        "ld-linux-x86-64.so.2",
+    ),
+    (
+        0x7ffff7ffb000,
+        0x7ffff7ffd000,
+        Perms::R,
+        0x31000,
+        "ld-linux-x86-64.so.2",
+    ),
+    (
+        0x7ffff7ffd000,
+        0x7ffff7fff000,
+        Perms::RW,
+        0x33000,
+        "ld-linux-x86-64.so.2",
+    ),
 ];
 
 /// Where the top-down mmap search starts (below the libraries on x86-64).
@@ -121,7 +175,16 @@ impl Os {
         let mut at = base;
         let mut offset = 0;
         if linux {
-            self.map_fixed(p, at, ps, Perms::R, false, Some((exe, 0)), Role::Elf, String::new());
+            self.map_fixed(
+                p,
+                at,
+                ps,
+                Perms::R,
+                false,
+                Some((exe, 0)),
+                Role::Elf,
+                String::new(),
+            );
             at += ps;
             offset += ps;
         }
@@ -137,8 +200,21 @@ impl Os {
             }
             let len = up(size);
             // relro shares the file page of rodata's end, as the linker lays it out.
-            let off = if role == Role::Relro { offset - ps } else { offset };
-            self.map_fixed(p, at, len, perms, false, Some((exe, off)), role, String::new());
+            let off = if role == Role::Relro {
+                offset - ps
+            } else {
+                offset
+            };
+            self.map_fixed(
+                p,
+                at,
+                len,
+                perms,
+                false,
+                Some((exe, off)),
+                role,
+                String::new(),
+            );
             at += len;
             offset = off + len;
         }
@@ -159,7 +235,10 @@ impl Os {
                 self.map_fixed(p, s, e - s, perms, false, file, role, name.to_string());
             }
         }
-        let initial = INITIAL_STACK.min(stack_limit).min(up(user_limit / 16)).max(ps);
+        let initial = INITIAL_STACK
+            .min(stack_limit)
+            .min(up(user_limit / 16))
+            .max(ps);
         self.map_fixed(
             p,
             stack_end - initial,
@@ -192,7 +271,16 @@ impl Os {
                     .top_down_gap(len, mmap_base, at)
                     .unwrap_or(mmap_base - len),
             };
-            self.map_fixed(p, start, len, m.perms, m.shared, file, Role::Mmap, m.name.clone());
+            self.map_fixed(
+                p,
+                start,
+                len,
+                m.perms,
+                m.shared,
+                file,
+                Role::Mmap,
+                m.name.clone(),
+            );
         }
         let _ = mmu;
         p
@@ -205,7 +293,16 @@ impl Os {
         let base = self.procs[p].mmap_base;
         let floor = self.procs[p].brk_start;
         let start = self.procs[p].vmas.top_down_gap(size + ps, base, floor)?;
-        self.map_fixed(p, start, ps, Perms::NONE, false, None, Role::Guard, String::new());
+        self.map_fixed(
+            p,
+            start,
+            ps,
+            Perms::NONE,
+            false,
+            None,
+            Role::Guard,
+            String::new(),
+        );
         self.map_fixed(
             p,
             start + ps,

@@ -198,7 +198,14 @@ impl Os {
         Err(Trap::Oom { vaddr })
     }
 
-    fn segv(&mut self, p: usize, vaddr: u64, access: Access, code: SegvCode, detail: String) -> Trap {
+    fn segv(
+        &mut self,
+        p: usize,
+        vaddr: u64,
+        access: Access,
+        code: SegvCode,
+        detail: String,
+    ) -> Trap {
         self.procs[p].stats.segv += 1;
         Trap::Segv {
             vaddr,
@@ -268,7 +275,11 @@ impl Os {
                     Backing::Anon if access != Access::Write => {
                         let zero = mmu.zero_pfn();
                         let bits = (vma.perms.pte_bits() & !pte::WRITE) | pte::READ;
-                        mmu.set_pte(asid, vpn, zero << pte::PFN_SHIFT | pte::PRESENT | pte::ZERO | bits);
+                        mmu.set_pte(
+                            asid,
+                            vpn,
+                            zero << pte::PFN_SHIFT | pte::PRESENT | pte::ZERO | bits,
+                        );
                         self.procs[p].stats.minor += 1;
                         if sink.wants() {
                             sink.push(Event::MinorFault {
@@ -303,7 +314,8 @@ impl Os {
                             Some(&pfn) => (pfn, false),
                             None => {
                                 let cached = f.always_cached;
-                                let pfn = self.new_frame(mmu, p, vaddr, FrameUse::File { file, page })?;
+                                let pfn =
+                                    self.new_frame(mmu, p, vaddr, FrameUse::File { file, page })?;
                                 self.files[file as usize].cache.insert(page, pfn);
                                 (pfn, !cached)
                             }
@@ -356,7 +368,10 @@ impl Os {
                     self.map(mmu, asid, vpn, pfn, vma.perms.pte_bits());
                     (MinorReason::ZeroPageWrite, pfn)
                 } else if old & pte::COW != 0 {
-                    (MinorReason::CopyOnWrite, self.cow(mmu, p, &vma, vaddr, vpn)?)
+                    (
+                        MinorReason::CopyOnWrite,
+                        self.cow(mmu, p, &vma, vaddr, vpn)?,
+                    )
                 } else {
                     // The entry lags behind the mapping's permissions: refresh it silently.
                     let keep = old & !(pte::PERMS);
@@ -383,12 +398,18 @@ impl Os {
 
     /// Gives a copy-on-write page its own frame (or takes over the frame if nobody else maps
     /// it) and maps it writable. Returns the frame.
-    fn cow(&mut self, mmu: &mut Mmu, p: usize, vma: &Vma, vaddr: u64, vpn: u64) -> Result<u64, Trap> {
+    fn cow(
+        &mut self,
+        mmu: &mut Mmu,
+        p: usize,
+        vma: &Vma,
+        vaddr: u64,
+        vpn: u64,
+    ) -> Result<u64, Trap> {
         let asid = self.procs[p].asid;
         let old = mmu.pte(asid, vpn);
         let old_pfn = pte::pfn(old);
-        let sole_anon = old & pte::FILE == 0
-            && mmu.frame(old_pfn).is_some_and(|f| f.mapcount == 1);
+        let sole_anon = old & pte::FILE == 0 && mmu.frame(old_pfn).is_some_and(|f| f.mapcount == 1);
         if sole_anon {
             mmu.set_pte(asid, vpn, (old & !pte::COW) | vma.perms.pte_bits());
             return Ok(old_pfn);
@@ -401,7 +422,13 @@ impl Os {
         Ok(pfn)
     }
 
-    fn new_frame(&mut self, mmu: &mut Mmu, _p: usize, vaddr: u64, used: FrameUse) -> Result<u64, Trap> {
+    fn new_frame(
+        &mut self,
+        mmu: &mut Mmu,
+        _p: usize,
+        vaddr: u64,
+        used: FrameUse,
+    ) -> Result<u64, Trap> {
         let pfn = mmu.alloc_frame(used).ok_or(Trap::Oom { vaddr })?;
         mmu.zero_frame(pfn);
         Ok(pfn)
@@ -439,7 +466,13 @@ impl Os {
 
     /// Grows the main stack down to cover `vaddr` if Linux would: within the rlimit, and not
     /// within the guard gap of another mapping.
-    fn grow_stack(&mut self, mmu: &mut Mmu, p: usize, vaddr: u64, sink: &mut EventSink) -> Option<Vma> {
+    fn grow_stack(
+        &mut self,
+        mmu: &mut Mmu,
+        p: usize,
+        vaddr: u64,
+        sink: &mut EventSink,
+    ) -> Option<Vma> {
         let proc_ = &self.procs[p];
         let stack = proc_.vmas.find_role(Role::Stack)?.clone();
         if vaddr >= stack.start {
@@ -571,7 +604,16 @@ impl Os {
             .vmas
             .top_down_gap(len, base, floor)
             .ok_or_else(|| SysError::NoMem(format!("no gap of {} left", units::size(len))))?;
-        self.map_fixed(p, start, len, perms, shared, file, Role::Mmap, String::new());
+        self.map_fixed(
+            p,
+            start,
+            len,
+            perms,
+            shared,
+            file,
+            Role::Mmap,
+            String::new(),
+        );
         sink.push(Event::Mmap {
             pid: self.procs[p].pid,
             start,
@@ -621,9 +663,19 @@ impl Os {
     }
 
     /// `munmap(addr, len)`.
-    pub fn munmap(&mut self, mmu: &mut Mmu, p: usize, addr: u64, len: u64, sink: &mut EventSink) -> Result<(), SysError> {
+    pub fn munmap(
+        &mut self,
+        mmu: &mut Mmu,
+        p: usize,
+        addr: u64,
+        len: u64,
+        sink: &mut EventSink,
+    ) -> Result<(), SysError> {
         if addr % self.page_size != 0 {
-            return Err(SysError::Inval(format!("{} is not page-aligned", units::addr(addr))));
+            return Err(SysError::Inval(format!(
+                "{} is not page-aligned",
+                units::addr(addr)
+            )));
         }
         let end = self.page_ceil(addr.saturating_add(len));
         self.unmap_range(mmu, p, addr, end);
@@ -652,21 +704,27 @@ impl Os {
     }
 
     /// `mprotect(addr, len, perms)`.
-    pub fn mprotect(&mut self, mmu: &mut Mmu, p: usize, addr: u64, len: u64, perms: Perms, sink: &mut EventSink) -> Result<(), SysError> {
+    pub fn mprotect(
+        &mut self,
+        mmu: &mut Mmu,
+        p: usize,
+        addr: u64,
+        len: u64,
+        perms: Perms,
+        sink: &mut EventSink,
+    ) -> Result<(), SysError> {
         if addr % self.page_size != 0 {
-            return Err(SysError::Inval(format!("{} is not page-aligned", units::addr(addr))));
+            return Err(SysError::Inval(format!(
+                "{} is not page-aligned",
+                units::addr(addr)
+            )));
         }
         let end = self.page_ceil(addr.saturating_add(len));
         let mut a = addr;
         while a < end {
             match self.procs[p].vmas.find(a) {
                 Some(v) => a = v.end,
-                None => {
-                    return Err(SysError::NoMem(format!(
-                        "{} is not mapped",
-                        units::addr(a)
-                    )))
-                }
+                None => return Err(SysError::NoMem(format!("{} is not mapped", units::addr(a)))),
             }
         }
         let pieces = self.procs[p].vmas.remove_range(addr, end);

@@ -210,7 +210,7 @@ impl ProfileFile {
             Some(TlbFile::Switch(on)) => c.tlb.enabled = *on,
             Some(TlbFile::Table(t)) => {
                 c.tlb = TlbConfig {
-                    enabled: t.enabled.map_or(true, |OnOff(b)| b),
+                    enabled: t.enabled.is_none_or(|OnOff(b)| b),
                     entries: t.entries.unwrap_or(c.tlb.entries),
                     ways: t.ways.or(c.tlb.ways),
                     policy: t.policy.unwrap_or(c.tlb.policy),

@@ -69,13 +69,21 @@ pub fn event(e: &Event) -> String {
             ..
         } => {
             let why = match reason {
-                MinorReason::ZeroPage => "first read: mapped the shared zero page (no frame used)".to_string(),
+                MinorReason::ZeroPage => {
+                    "first read: mapped the shared zero page (no frame used)".to_string()
+                }
                 MinorReason::DemandZero => format!("first write: zero-filled frame {pfn:#x}"),
-                MinorReason::ZeroPageWrite => format!("write after a read of the zero page: own frame {pfn:#x} now"),
+                MinorReason::ZeroPageWrite => {
+                    format!("write after a read of the zero page: own frame {pfn:#x} now")
+                }
                 MinorReason::CopyOnWrite => format!("copy-on-write: copied into frame {pfn:#x}"),
                 MinorReason::PageCache => format!("already in the page cache: frame {pfn:#x}"),
             };
-            format!("minor fault: {} at {} in {region}; {why}", access.name(), addr(*vaddr))
+            format!(
+                "minor fault: {} at {} in {region}; {why}",
+                access.name(),
+                addr(*vaddr)
+            )
         }
         Event::MajorFault {
             vaddr,
@@ -89,7 +97,11 @@ pub fn event(e: &Event) -> String {
                 MajorReason::FileRead => format!("read from the file into frame {pfn:#x}"),
                 MajorReason::SwapIn => format!("read back from swap into frame {pfn:#x}"),
             };
-            format!("MAJOR fault: {} at {} in {region}; {why}", access.name(), addr(*vaddr))
+            format!(
+                "MAJOR fault: {} at {} in {region}; {why}",
+                access.name(),
+                addr(*vaddr)
+            )
         }
         Event::StackGrowth {
             old_start,
@@ -114,9 +126,19 @@ pub fn event(e: &Event) -> String {
         ),
         Event::Brk { old, new, .. } => {
             if new >= old {
-                format!("brk {} -> {} (+{})", addr(*old), addr(*new), size(new - old))
+                format!(
+                    "brk {} -> {} (+{})",
+                    addr(*old),
+                    addr(*new),
+                    size(new - old)
+                )
             } else {
-                format!("brk {} -> {} (-{})", addr(*old), addr(*new), size(old - new))
+                format!(
+                    "brk {} -> {} (-{})",
+                    addr(*old),
+                    addr(*new),
+                    size(old - new)
+                )
             }
         }
         Event::Mmap {
@@ -132,7 +154,12 @@ pub fn event(e: &Event) -> String {
             addr(start + len)
         ),
         Event::Munmap { start, len, .. } => {
-            format!("munmap {}-{} ({})", addr(*start), addr(start + len), size(*len))
+            format!(
+                "munmap {}-{} ({})",
+                addr(*start),
+                addr(start + len),
+                size(*len)
+            )
         }
         Event::Mprotect {
             start, len, perms, ..
@@ -145,7 +172,11 @@ pub fn event(e: &Event) -> String {
         } => format!("{call} = {}: {detail}", addr(*result)),
         Event::Abort { message, .. } => format!("abort: {message} (SIGABRT)"),
         Event::Oom { vaddr, .. } => format!("out of memory at {}", addr(*vaddr)),
-        Event::Exit { pid, status, reason } => {
+        Event::Exit {
+            pid,
+            status,
+            reason,
+        } => {
             format!("process {pid} exited with status {status} ({reason})")
         }
         Event::Switch {
@@ -182,7 +213,9 @@ pub fn snapshot(s: &Snapshot) -> String {
                     w = w
                 );
             }
-            out.lines().map(|l| l.trim_end().to_string() + "\n").collect()
+            out.lines()
+                .map(|l| l.trim_end().to_string() + "\n")
+                .collect()
         }
         Snapshot::Smaps { rows, .. } => {
             let body: Vec<Vec<String>> = rows
@@ -191,7 +224,11 @@ pub fn snapshot(s: &Snapshot) -> String {
                     vec![
                         format!("{:x}-{:x}", r.map.start, r.map.end),
                         r.map.perms.clone(),
-                        if r.map.name.is_empty() { "(anonymous)".into() } else { r.map.name.clone() },
+                        if r.map.name.is_empty() {
+                            "(anonymous)".into()
+                        } else {
+                            r.map.name.clone()
+                        },
                         kb(r.size),
                         kb(r.rss),
                         kb(r.pss),
@@ -204,7 +241,19 @@ pub fn snapshot(s: &Snapshot) -> String {
                 })
                 .collect();
             table(
-                &["mapping", "perms", "name", "Size", "Rss", "Pss", "Shared", "Private_Clean", "Private_Dirty", "Anonymous", "KernelPageSize"],
+                &[
+                    "mapping",
+                    "perms",
+                    "name",
+                    "Size",
+                    "Rss",
+                    "Pss",
+                    "Shared",
+                    "Private_Clean",
+                    "Private_Dirty",
+                    "Anonymous",
+                    "KernelPageSize",
+                ],
                 &body,
             )
         }
@@ -226,7 +275,12 @@ pub fn snapshot(s: &Snapshot) -> String {
                     ]
                 })
                 .collect();
-            table(&["vpn", "pfn", "present", "dirty", "accessed", "perms", "note"], &body)
+            table(
+                &[
+                    "vpn", "pfn", "present", "dirty", "accessed", "perms", "note",
+                ],
+                &body,
+            )
         }
         Snapshot::Walk(w) => {
             let mut out = format!(
@@ -266,7 +320,10 @@ pub fn snapshot(s: &Snapshot) -> String {
             } else {
                 format!("{ways}-way")
             };
-            let mut out = format!("TLB: {} of {capacity} entries in use, {assoc}\n", rows.len());
+            let mut out = format!(
+                "TLB: {} of {capacity} entries in use, {assoc}\n",
+                rows.len()
+            );
             let body: Vec<Vec<String>> = rows
                 .iter()
                 .map(|r| {
@@ -281,7 +338,10 @@ pub fn snapshot(s: &Snapshot) -> String {
                 })
                 .collect();
             if !body.is_empty() {
-                out.push_str(&table(&["slot", "asid", "vpn", "pfn", "perms", "dirty"], &body));
+                out.push_str(&table(
+                    &["slot", "asid", "vpn", "pfn", "perms", "dirty"],
+                    &body,
+                ));
             }
             out
         }
@@ -289,14 +349,22 @@ pub fn snapshot(s: &Snapshot) -> String {
             let mut out = format!("frames: {used} of {total} in use\n");
             let body: Vec<Vec<String>> = rows
                 .iter()
-                .map(|r| vec![format!("{:#x}", r.pfn), r.owner.clone(), r.mapcount.to_string()])
+                .map(|r| {
+                    vec![
+                        format!("{:#x}", r.pfn),
+                        r.owner.clone(),
+                        r.mapcount.to_string(),
+                    ]
+                })
                 .collect();
             if !body.is_empty() {
                 out.push_str(&table(&["pfn", "holds", "mapped by"], &body));
             }
             out
         }
-        Snapshot::Heap { allocator, rows, .. } => {
+        Snapshot::Heap {
+            allocator, rows, ..
+        } => {
             if rows.is_empty() {
                 return format!("heap ({allocator}): no chunks yet\n");
             }
@@ -306,16 +374,26 @@ pub fn snapshot(s: &Snapshot) -> String {
                     vec![
                         addr(c.addr),
                         format!("{:#x}", c.size),
-                        if c.in_use { "in use".into() } else { "free".into() },
+                        if c.in_use {
+                            "in use".into()
+                        } else {
+                            "free".into()
+                        },
                         c.bin.clone(),
                     ]
                 })
                 .collect();
-            format!("heap ({allocator}):\n{}", table(&["chunk", "size", "state", "bin"], &body))
+            format!(
+                "heap ({allocator}):\n{}",
+                table(&["chunk", "size", "state", "bin"], &body)
+            )
         }
         Snapshot::Stats(s) => {
             let ratio = if s.tlb_hits + s.tlb_misses > 0 {
-                format!(" ({:.1}% hits)", 100.0 * s.tlb_hits as f64 / (s.tlb_hits + s.tlb_misses) as f64)
+                format!(
+                    " ({:.1}% hits)",
+                    100.0 * s.tlb_hits as f64 / (s.tlb_hits + s.tlb_misses) as f64
+                )
             } else {
                 String::new()
             };
@@ -330,9 +408,15 @@ pub fn snapshot(s: &Snapshot) -> String {
                 vec!["page walks".into(), s.walks.to_string()],
                 vec!["walk memory refs".into(), s.walk_refs.to_string()],
                 vec!["evictions".into(), s.evictions.to_string()],
-                vec!["swap ins / outs".into(), format!("{} / {}", s.swap_ins, s.swap_outs)],
+                vec![
+                    "swap ins / outs".into(),
+                    format!("{} / {}", s.swap_ins, s.swap_outs),
+                ],
                 vec!["stack growths".into(), s.stack_growths.to_string()],
-                vec!["frames in use".into(), format!("{} of {}", s.frames_used, s.frames_total)],
+                vec![
+                    "frames in use".into(),
+                    format!("{} of {}", s.frames_used, s.frames_total),
+                ],
             ];
             table(&["statistic", "value"], &rows)
         }
@@ -399,7 +483,15 @@ pub fn outputs(step: &Step, out: &mut String) {
 /// The full trace: each step's line, then what happened, then what it printed.
 pub fn trace(r: &ChunkResult) -> String {
     let mut out = String::new();
-    let width = r.steps.iter().map(|s| s.line).max().unwrap_or(1).to_string().len().max(3);
+    let width = r
+        .steps
+        .iter()
+        .map(|s| s.line)
+        .max()
+        .unwrap_or(1)
+        .to_string()
+        .len()
+        .max(3);
     let pad = " ".repeat(width);
     for step in &r.steps {
         let _ = writeln!(out, "{:>width$} | {}", step.line, step.source);
@@ -425,7 +517,11 @@ pub fn trace(r: &ChunkResult) -> String {
                     let _ = writeln!(
                         out,
                         "{pad} |   {}",
-                        if *passed { "expectation holds" } else { "EXPECTATION FAILED" }
+                        if *passed {
+                            "expectation holds"
+                        } else {
+                            "EXPECTATION FAILED"
+                        }
                     );
                 }
             }
@@ -449,7 +545,10 @@ pub fn summary(r: &ChunkResult, stats: &StatsSnap) -> String {
         format!("TLB {} hits, {} misses", stats.tlb_hits, stats.tlb_misses),
     ];
     if r.unexpected_deaths > 0 {
-        parts.push(format!("{} process(es) died unexpectedly", r.unexpected_deaths));
+        parts.push(format!(
+            "{} process(es) died unexpectedly",
+            r.unexpected_deaths
+        ));
     }
     format!("{}: {}\n", r.name, parts.join("; "))
 }

@@ -49,7 +49,12 @@ pub(super) struct Exec<'a> {
     steps: u64,
 }
 
-fn err(span: Span, message: impl Into<String>, label: impl Into<String>, help: impl Into<String>) -> Stop {
+fn err(
+    span: Span,
+    message: impl Into<String>,
+    label: impl Into<String>,
+    help: impl Into<String>,
+) -> Stop {
     Stop::Error(Report::new(RunError::Error {
         message: message.into(),
         span: span.into(),
@@ -119,7 +124,10 @@ impl<'a> Exec<'a> {
     pub(super) fn run_top(&mut self, stmts: &[Stmt]) {
         let last_eval = stmts.len().checked_sub(1);
         for (i, st) in stmts.iter().enumerate() {
-            let saved = self.opts.rollback.then(|| (self.world.clone(), self.vars.clone()));
+            let saved = self
+                .opts
+                .rollback
+                .then(|| (self.world.clone(), self.vars.clone()));
             let line = super::line_of(self.src, st.span.start);
             let source = self.src[st.span.start..st.span.end]
                 .lines()
@@ -259,11 +267,16 @@ impl<'a> Exec<'a> {
         }
         if self.steps & 0x3ff == 0 {
             if self.interrupt.is_set() {
-                return Err(Stop::Error(Report::new(RunError::Interrupted { span: span.into() })));
+                return Err(Stop::Error(Report::new(RunError::Interrupted {
+                    span: span.into(),
+                })));
             }
             if self.world.mmu.host_bytes() > self.opts.max_host_bytes {
                 return Err(Stop::Error(Report::new(RunError::Limit {
-                    what: format!("simulated memory contents exceed {}", units::size(self.opts.max_host_bytes as u64)),
+                    what: format!(
+                        "simulated memory contents exceed {}",
+                        units::size(self.opts.max_host_bytes as u64)
+                    ),
                     span: span.into(),
                     help: "the scenario writes more distinct memory than the session allows".into(),
                 })));
@@ -278,7 +291,11 @@ impl<'a> Exec<'a> {
         let p = self.world.current();
         if let Some(d) = &self.world.os.procs[p].death {
             let how = match d {
-                Death::Segv { vaddr, code } => format!("killed by SIGSEGV ({}) at {}", code.name(), units::addr(*vaddr)),
+                Death::Segv { vaddr, code } => format!(
+                    "killed by SIGSEGV ({}) at {}",
+                    code.name(),
+                    units::addr(*vaddr)
+                ),
                 Death::Abort { message } => format!("aborted: {message}"),
                 Death::Oom => "killed by the OOM killer".into(),
             };
@@ -312,8 +329,7 @@ impl<'a> Exec<'a> {
     #[inline]
     fn access(&mut self, p: usize, addr: u64, access: Access, span: Span) -> R<u64> {
         let w = &mut *self.world;
-        w.os
-            .access(&mut w.mmu, p, addr, access, &mut self.sink)
+        w.os.access(&mut w.mmu, p, addr, access, &mut self.sink)
             .map_err(|t| Self::trap(t, p, span))
     }
 
@@ -371,7 +387,12 @@ impl<'a> Exec<'a> {
             }
             St::Process(spec) => {
                 if self.world.os.procs.iter().any(|p| p.name == spec.name) {
-                    return Err(err(s.span, format!("a process named `{}` exists already", spec.name), "declared again", "give each process its own name"));
+                    return Err(err(
+                        s.span,
+                        format!("a process named `{}` exists already", spec.name),
+                        "declared again",
+                        "give each process its own name",
+                    ));
                 }
                 self.world.spawn(spec);
             }
@@ -385,7 +406,12 @@ impl<'a> Exec<'a> {
                     None => self.cur(s.span)?,
                 };
                 if self.world.os.spawn_thread(p, name, *stack).is_none() {
-                    return Err(err(s.span, "no room for the thread's stack", "cannot map", "use a smaller `stack` size"));
+                    return Err(err(
+                        s.span,
+                        "no room for the thread's stack",
+                        "cannot map",
+                        "use a smaller `stack` size",
+                    ));
                 }
             }
             St::SetVar { slot, value } => {
@@ -587,7 +613,14 @@ impl<'a> Exec<'a> {
             .procs
             .iter()
             .position(|p| p.name == name)
-            .ok_or_else(|| err(span, format!("no process `{name}`"), "unknown process", "declare it first: `process NAME`"))
+            .ok_or_else(|| {
+                err(
+                    span,
+                    format!("no process `{name}`"),
+                    "unknown process",
+                    "declare it first: `process NAME`",
+                )
+            })
     }
 
     fn resolve_target(&mut self, t: &TExpr) -> R<(usize, Option<usize>)> {
@@ -595,26 +628,54 @@ impl<'a> Exec<'a> {
             Ex::ProcName(n) => {
                 if let Some((pn, tn)) = n.split_once('.') {
                     let p = self.find_proc(pn, t.span)?;
-                    let th = self.world.os.procs[p].threads.iter().position(|x| x.name == tn);
+                    let th = self.world.os.procs[p]
+                        .threads
+                        .iter()
+                        .position(|x| x.name == tn);
                     return match th {
                         Some(i) => Ok((p, Some(i))),
-                        None => Err(err(t.span, format!("process `{pn}` has no thread `{tn}`"), "unknown thread", "declare it: `thread P.NAME stack 64 KiB`")),
+                        None => Err(err(
+                            t.span,
+                            format!("process `{pn}` has no thread `{tn}`"),
+                            "unknown thread",
+                            "declare it: `thread P.NAME stack 64 KiB`",
+                        )),
                     };
                 }
                 if let Ok(p) = self.find_proc(n, t.span) {
                     return Ok((p, None));
                 }
                 let cur = self.world.current();
-                match self.world.os.procs[cur].threads.iter().position(|x| &x.name == n) {
+                match self.world.os.procs[cur]
+                    .threads
+                    .iter()
+                    .position(|x| &x.name == n)
+                {
                     Some(i) => Ok((cur, Some(i))),
-                    None => Err(err(t.span, format!("no process or thread `{n}`"), "unknown", "declare it first")),
+                    None => Err(err(
+                        t.span,
+                        format!("no process or thread `{n}`"),
+                        "unknown",
+                        "declare it first",
+                    )),
                 }
             }
             _ => {
                 let pid = self.eval(t)?.bits;
-                match self.world.os.procs.iter().position(|p| u64::from(p.pid) == pid) {
+                match self
+                    .world
+                    .os
+                    .procs
+                    .iter()
+                    .position(|p| u64::from(p.pid) == pid)
+                {
                     Some(p) => Ok((p, None)),
-                    None => Err(err(t.span, format!("no process with pid {pid}"), "unknown pid", "use a pid returned by `fork()` or a process name")),
+                    None => Err(err(
+                        t.span,
+                        format!("no process with pid {pid}"),
+                        "unknown pid",
+                        "use a pid returned by `fork()` or a process name",
+                    )),
                 }
             }
         }
@@ -637,7 +698,11 @@ impl<'a> Exec<'a> {
     }
 
     fn expect(&mut self, what: &ExpectIr, body: &[Stmt], span: Span) -> R<()> {
-        let text = self.src[span.start..span.end].lines().next().unwrap_or("").to_string();
+        let text = self.src[span.start..span.end]
+            .lines()
+            .next()
+            .unwrap_or("")
+            .to_string();
         let failed = |this: &mut Self, message: String, label: String, help: &str| {
             this.res.expectations_failed += 1;
             this.outputs.push(Output::Expect {
@@ -663,20 +728,27 @@ impl<'a> Exec<'a> {
         };
         match what {
             ExpectIr::Cond(c) => {
-                let v = self.eval(c)?;
+                // A comparison's sides are evaluated once: a failure message must not repeat
+                // the loads (and their faults) it reports on.
+                let (v, sides) = match &c.kind {
+                    Ex::Binary(op, kind, l, r) if is_comparison(*op) => {
+                        let lv = self.eval(l)?;
+                        let rv = self.eval(r)?;
+                        (self.apply(*op, *kind, lv, rv, c)?, Some((l, lv, r, rv)))
+                    }
+                    _ => (self.eval(c)?, None),
+                };
                 if v.truthy() {
                     passed(self);
                 } else {
                     let src = &self.src[c.span.start..c.span.end];
-                    let (message, label) = match &c.kind {
-                        Ex::Binary(op, _, l, r) if matches!(op, BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge) => {
-                            let lv = fmt_value(self.eval(l)?);
-                            let rv = fmt_value(self.eval(r)?);
+                    let (message, label) = match sides {
+                        Some((l, lv, r, rv)) => {
+                            let (lv, rv) = (fmt_value(lv), fmt_value(rv));
                             let ls = &self.src[l.span.start..l.span.end];
                             let rs = &self.src[r.span.start..r.span.end];
-                            let rhs_lit = rs == rv;
                             (
-                                if rhs_lit {
+                                if rs == rv {
                                     format!("expected {src}, but {ls} is {lv}")
                                 } else {
                                     format!("expected {src}, but {ls} is {lv} and {rs} is {rv}")
@@ -684,18 +756,47 @@ impl<'a> Exec<'a> {
                                 format!("{ls} is {lv}"),
                             )
                         }
-                        _ => (format!("expected {src}, but it is {}", fmt_value(v)), "false".into()),
+                        None => (
+                            format!("expected {src}, but it is {}", fmt_value(v)),
+                            "false".into(),
+                        ),
                     };
-                    failed(self, message, label, "the scenario's expectation does not match what the simulated machine did; `show stats` and the trace above say why");
+                    failed(
+                        self,
+                        message,
+                        label,
+                        "the scenario's expectation does not match what the simulated machine did; `show stats` and the trace above say why",
+                    );
                 }
             }
             ExpectIr::Segfault(code) => {
                 let p = self.cur(span)?;
                 match self.block(body) {
-                    Ok(()) => failed(self, "expected a segmentation fault, but the block ran to the end".into(), "no SIGSEGV in this block".into(), "every access in the block was valid; `show maps` lists what is mapped"),
-                    Err(Stop::Signal { sig: Sig::Segv { vaddr, access, code: got, detail }, p: sp_, .. }) => {
+                    Ok(()) => failed(
+                        self,
+                        "expected a segmentation fault, but the block ran to the end".into(),
+                        "no SIGSEGV in this block".into(),
+                        "every access in the block was valid; `show maps` lists what is mapped",
+                    ),
+                    Err(Stop::Signal {
+                        sig:
+                            Sig::Segv {
+                                vaddr,
+                                access,
+                                code: got,
+                                detail,
+                            },
+                        p: sp_,
+                        ..
+                    }) => {
                         let pid = self.world.os.procs[sp_].pid;
-                        self.sink.push(Event::Segv { pid, vaddr, access, code: got, detail: detail.clone() });
+                        self.sink.push(Event::Segv {
+                            pid,
+                            vaddr,
+                            access,
+                            code: got,
+                            detail: detail.clone(),
+                        });
                         let ok = match code {
                             None => true,
                             Some(WantSegv::MapErr) => got == SegvCode::MapErr,
@@ -726,12 +827,30 @@ impl<'a> Exec<'a> {
                 if ok {
                     passed(self);
                 } else {
-                    failed(self, format!("expected {want}, but the block took {} and {}", units::count(minor, "minor fault"), units::count(major, "major fault")), format!("{minor} minor, {major} major"), "a first touch is a fault; a page already present is not");
+                    failed(
+                        self,
+                        format!(
+                            "expected {want}, but the block took {} and {}",
+                            units::count(minor, "minor fault"),
+                            units::count(major, "major fault")
+                        ),
+                        format!("{minor} minor, {major} major"),
+                        "a first touch is a fault; a page already present is not",
+                    );
                 }
             }
             ExpectIr::Abort => match self.block(body) {
-                Ok(()) => failed(self, "expected glibc to abort, but the block ran to the end".into(), "no abort".into(), "glibc aborts on double free, invalid pointers and corrupted chunks"),
-                Err(Stop::Signal { sig: Sig::Abort(m), p, .. }) => {
+                Ok(()) => failed(
+                    self,
+                    "expected glibc to abort, but the block ran to the end".into(),
+                    "no abort".into(),
+                    "glibc aborts on double free, invalid pointers and corrupted chunks",
+                ),
+                Err(Stop::Signal {
+                    sig: Sig::Abort(m),
+                    p,
+                    ..
+                }) => {
                     let pid = self.world.os.procs[p].pid;
                     self.sink.push(Event::Abort { pid, message: m });
                     passed(self);
@@ -739,16 +858,33 @@ impl<'a> Exec<'a> {
                 Err(e) => return Err(e),
             },
             ExpectIr::Oom => match self.block(body) {
-                Ok(()) => failed(self, "expected the OOM killer, but the block ran to the end".into(), "memory sufficed".into(), "make the machine's `memory` smaller or touch more pages"),
-                Err(Stop::Signal { sig: Sig::Oom, p, .. }) => {
+                Ok(()) => failed(
+                    self,
+                    "expected the OOM killer, but the block ran to the end".into(),
+                    "memory sufficed".into(),
+                    "make the machine's `memory` smaller or touch more pages",
+                ),
+                Err(Stop::Signal {
+                    sig: Sig::Oom, p, ..
+                }) => {
                     self.world.os.procs[p].death = Some(Death::Oom);
                     let pid = self.world.os.procs[p].pid;
-                    self.sink.push(Event::Exit { pid, status: 137, reason: "SIGKILL (OOM killer)".into() });
+                    self.sink.push(Event::Exit {
+                        pid,
+                        status: 137,
+                        reason: "SIGKILL (OOM killer)".into(),
+                    });
                     passed(self);
                 }
                 Err(e) => return Err(e),
             },
-            ExpectIr::Warning(_) => return Err(unsupported(span, "expect warning", "Memory-safety findings (issue #4)")),
+            ExpectIr::Warning(_) => {
+                return Err(unsupported(
+                    span,
+                    "expect warning",
+                    "Memory-safety findings (issue #4)",
+                ))
+            }
         }
         Ok(())
     }
@@ -799,15 +935,13 @@ impl<'a> Exec<'a> {
                 }
                 let a = self.eval(l)?;
                 let b = self.eval(r)?;
-                if a.ty == Ty::Nothing || b.ty == Ty::Nothing {
-                    // Only `==` and `!=` reach here with `none` (the checker sees to it).
-                    let same = (a.ty == Ty::Nothing) == (b.ty == Ty::Nothing)
-                        && (a.ty == Ty::Nothing || a.bits == b.bits);
-                    return Ok(Value::new(u64::from(same == (*op == BinOp::Eq)), Ty::Bool));
-                }
-                self.binary(*op, *kind, a.bits, b.bits, e)?
+                return self.apply(*op, *kind, a, b, e);
             }
-            Ex::Load { addr, width, signed } => {
+            Ex::Load {
+                addr,
+                width,
+                signed,
+            } => {
                 let a = self.eval(addr)?.bits;
                 let raw = self.load(a, *width, e.span)?;
                 if *signed && *width < 8 {
@@ -821,6 +955,17 @@ impl<'a> Exec<'a> {
             Ex::Call(b, args) => return self.call(*b, args, e),
         };
         Ok(Value::new(bits, e.ty))
+    }
+
+    #[inline]
+    fn apply(&mut self, op: BinOp, kind: BinKind, a: Value, b: Value, e: &TExpr) -> R<Value> {
+        if a.ty == Ty::Nothing || b.ty == Ty::Nothing {
+            // Only `==` and `!=` reach here with `none` (the checker sees to it).
+            let same = (a.ty == Ty::Nothing) == (b.ty == Ty::Nothing)
+                && (a.ty == Ty::Nothing || a.bits == b.bits);
+            return Ok(Value::new(u64::from(same == (op == BinOp::Eq)), Ty::Bool));
+        }
+        Ok(Value::new(self.binary(op, kind, a.bits, b.bits, e)?, e.ty))
     }
 
     #[inline]
@@ -838,7 +983,12 @@ impl<'a> Exec<'a> {
                 Mul => a.wrapping_mul(b),
                 Div | Rem => {
                     if b == 0 {
-                        return Err(err(e.span, "division by zero", "the divisor is 0", "check the divisor first with `if`"));
+                        return Err(err(
+                            e.span,
+                            "division by zero",
+                            "the divisor is 0",
+                            "check the divisor first with `if`",
+                        ));
                     }
                     match (op, signed) {
                         (Div, true) => (a as i64).wrapping_div(b as i64) as u64,
@@ -856,7 +1006,11 @@ impl<'a> Exec<'a> {
                 Eq => u64::from(a == b),
                 Ne => u64::from(a != b),
                 Lt | Le | Gt | Ge => {
-                    let ord = if signed { (a as i64).cmp(&(b as i64)) } else { a.cmp(&b) };
+                    let ord = if signed {
+                        (a as i64).cmp(&(b as i64))
+                    } else {
+                        a.cmp(&b)
+                    };
                     u64::from(match op {
                         Lt => ord.is_lt(),
                         Le => ord.is_le(),
@@ -909,10 +1063,20 @@ impl<'a> Exec<'a> {
                         .iter()
                         .find(|v| &v.name == name)
                         .map(|v| (v.start, v.end))
-                        .or_else(|| pr.threads.iter().find(|t| &t.name == name).map(|t| (t.stack_start, t.stack_end))),
+                        .or_else(|| {
+                            pr.threads
+                                .iter()
+                                .find(|t| &t.name == name)
+                                .map(|t| (t.stack_start, t.stack_end))
+                        }),
                 };
                 let Some((start, end)) = found else {
-                    return Err(err(e.span, format!("process {} has no region `{name}`", pr.name), "no such region", "`show maps` lists the regions"));
+                    return Err(err(
+                        e.span,
+                        format!("process {} has no region `{name}`", pr.name),
+                        "no such region",
+                        "`show maps` lists the regions",
+                    ));
                 };
                 match field {
                     RegionField::Start => start,
@@ -924,15 +1088,25 @@ impl<'a> Exec<'a> {
         Ok(Value::new(bits, e.ty))
     }
 
-    fn heap_call<T>(&mut self, p: usize, span: Span, f: impl FnOnce(&mut dyn crate::heap::Allocator, &mut dyn crate::heap::Memory) -> Result<T, HeapError>) -> R<T> {
-        self.world.with_heap(p, &mut self.sink, f).map_err(|e| match e {
-            HeapError::Abort(m) => Stop::Signal {
-                sig: Sig::Abort(m),
-                p,
-                span,
-            },
-            HeapError::Trap(t) => Self::trap(t, p, span),
-        })
+    fn heap_call<T>(
+        &mut self,
+        p: usize,
+        span: Span,
+        f: impl FnOnce(
+            &mut dyn crate::heap::Allocator,
+            &mut dyn crate::heap::Memory,
+        ) -> Result<T, HeapError>,
+    ) -> R<T> {
+        self.world
+            .with_heap(p, &mut self.sink, f)
+            .map_err(|e| match e {
+                HeapError::Abort(m) => Stop::Signal {
+                    sig: Sig::Abort(m),
+                    p,
+                    span,
+                },
+                HeapError::Trap(t) => Self::trap(t, p, span),
+            })
     }
 
     fn call(&mut self, b: Builtin, args: &[TExpr], e: &TExpr) -> R<Value> {
@@ -950,7 +1124,10 @@ impl<'a> Exec<'a> {
             Builtin::FrameOf => {
                 let p = self.world.current();
                 let asid = self.world.os.procs[p].asid;
-                let ent = self.world.mmu.pte(asid, arg(0) >> self.world.mmu.page_shift());
+                let ent = self
+                    .world
+                    .mmu
+                    .pte(asid, arg(0) >> self.world.mmu.page_shift());
                 if ent & pte::PRESENT != 0 && ent & pte::ZERO == 0 {
                     pte::pfn(ent)
                 } else {
@@ -1011,29 +1188,35 @@ impl<'a> Exec<'a> {
             }
             Builtin::Mmap => {
                 let p = self.cur(span)?;
-                let mut perms = Perms::RW;
-                let mut shared = false;
+                // The checker saw to it: argument 1 is permissions (`rw-s` says shared), the
+                // rest are `shared` / `private` flags or `file "path"`.
+                let (perms, mut shared) = match &args[1].kind {
+                    Ex::Perms(pm, flag) => (*pm, flag.unwrap_or(false)),
+                    _ => (Perms::RW, false),
+                };
                 let mut file = None;
-                for a in &args[1..] {
+                for a in &args[2..] {
                     match &a.kind {
-                        Ex::Perms(pm, flag) if a.span != args[1].span || !matches!((pm, flag), (Perms { r: false, w: false, x: false }, Some(_))) => {
-                            if a.span == args[1].span {
-                                perms = *pm;
-                                if let Some(s) = flag {
-                                    shared = *s;
-                                }
-                            } else if let Some(s) = flag {
-                                shared = *s;
-                            }
-                        }
+                        Ex::Perms(_, Some(flag)) => shared = *flag,
                         Ex::FileArg(f) => file = Some(f.clone()),
                         _ => {}
                     }
                 }
                 let file = file.map(|f| (self.world.os.file(&f, false), 0));
-                match self.world.os.mmap(p, arg(0), perms, shared, file, &mut self.sink) {
+                match self
+                    .world
+                    .os
+                    .mmap(p, arg(0), perms, shared, file, &mut self.sink)
+                {
                     Ok(a) => a,
-                    Err(e2) => return Err(err(span, format!("mmap failed: {e2}"), "mmap", "map less memory")),
+                    Err(e2) => {
+                        return Err(err(
+                            span,
+                            format!("mmap failed: {e2}"),
+                            "mmap",
+                            "map less memory",
+                        ))
+                    }
                 }
             }
             Builtin::Munmap => {
@@ -1051,7 +1234,10 @@ impl<'a> Exec<'a> {
                     _ => Perms::NONE,
                 };
                 let w = &mut *self.world;
-                match w.os.mprotect(&mut w.mmu, p, arg(0), arg(1), perms, &mut self.sink) {
+                match w
+                    .os
+                    .mprotect(&mut w.mmu, p, arg(0), arg(1), perms, &mut self.sink)
+                {
                     Ok(()) => 0,
                     Err(_) => u64::MAX,
                 }
@@ -1113,7 +1299,8 @@ impl<'a> Exec<'a> {
                             if e & pte::PRESENT == 0 || e & pte::ZERO != 0 {
                                 continue;
                             }
-                            let maps = w.mmu.frame(pte::pfn(e)).map_or(1, |f| f.mapcount.max(1)) as u64;
+                            let maps =
+                                w.mmu.frame(pte::pfn(e)).map_or(1, |f| f.mapcount.max(1)) as u64;
                             row.rss += ps;
                             row.pss += ps / maps;
                             let dirty = e & pte::DIRTY != 0;
@@ -1135,7 +1322,12 @@ impl<'a> Exec<'a> {
             ShowWhat::PageTable => Snapshot::PageTable {
                 pid: pr.pid,
                 levels: w.mmu.levels(),
-                rows: w.mmu.page_table(pr.asid).into_iter().map(|(vpn, e)| pte_row(vpn, e)).collect(),
+                rows: w
+                    .mmu
+                    .page_table(pr.asid)
+                    .into_iter()
+                    .map(|(vpn, e)| pte_row(vpn, e))
+                    .collect(),
             },
             ShowWhat::Walk(addr) => {
                 let a = self.eval(addr)?.bits;
@@ -1154,9 +1346,20 @@ impl<'a> Exec<'a> {
                     } else if st.entry & pte::PRESENT != 0 {
                         let pfn = pte::pfn(st.entry);
                         paddr = Some((pfn << shift) | (a & (ps - 1)));
-                        format!("frame {pfn:#x} {}{}", perm_str(st.entry), note(st.entry).map(|n| format!(" ({n})")).unwrap_or_default())
+                        format!(
+                            "frame {pfn:#x} {}{}",
+                            perm_str(st.entry),
+                            note(st.entry)
+                                .map(|n| format!(" ({n})"))
+                                .unwrap_or_default()
+                        )
                     } else {
-                        format!("not present{}", note(st.entry).map(|n| format!(" ({n})")).unwrap_or_default())
+                        format!(
+                            "not present{}",
+                            note(st.entry)
+                                .map(|n| format!(" ({n})"))
+                                .unwrap_or_default()
+                        )
                     };
                     levels.push(WalkLevel {
                         level: st.level,
@@ -1166,10 +1369,20 @@ impl<'a> Exec<'a> {
                     });
                 }
                 let outcome = match paddr {
-                    Some(pa) => format!("{} translates to physical {}", units::addr(a), units::addr(pa)),
-                    None if a >= w.os.user_limit() => format!("{} is outside user space", units::addr(a)),
+                    Some(pa) => format!(
+                        "{} translates to physical {}",
+                        units::addr(a),
+                        units::addr(pa)
+                    ),
+                    None if a >= w.os.user_limit() => {
+                        format!("{} is outside user space", units::addr(a))
+                    }
                     None => match pr.vmas.find(a) {
-                        Some(v) => format!("{} is valid ({}) but not present: the first access will fault it in", units::addr(a), v.describe()),
+                        Some(v) => format!(
+                            "{} is valid ({}) but not present: the first access will fault it in",
+                            units::addr(a),
+                            v.describe()
+                        ),
                         None => w.os.describe_unmapped(p, a),
                     },
                 };
@@ -1216,10 +1429,17 @@ impl<'a> Exec<'a> {
                         owner: match f.used {
                             FrameUse::Free => "free".into(),
                             FrameUse::Anon { asid, vpn } => {
-                                let who = w.os.procs.iter().find(|p| p.asid == asid).map_or("?".to_string(), |p| p.name.clone());
+                                let who =
+                                    w.os.procs
+                                        .iter()
+                                        .find(|p| p.asid == asid)
+                                        .map_or("?".to_string(), |p| p.name.clone());
                                 format!("{who} page {vpn:#x} (anonymous)")
                             }
-                            FrameUse::File { file, page } => format!("{} page {page} (page cache)", w.os.files[file as usize].name),
+                            FrameUse::File { file, page } => format!(
+                                "{} page {page} (page cache)",
+                                w.os.files[file as usize].name
+                            ),
                         },
                         mapcount: f.mapcount,
                     })
@@ -1246,7 +1466,8 @@ impl<'a> Exec<'a> {
                         let e = w.mmu.pte(asid, va >> shift);
                         (e & pte::PRESENT != 0).then(|| {
                             let mut b = [0u8];
-                            w.mmu.read_phys((pte::pfn(e) << shift) | (va & (ps - 1)), &mut b);
+                            w.mmu
+                                .read_phys((pte::pfn(e) << shift) | (va & (ps - 1)), &mut b);
                             b[0]
                         })
                     })
@@ -1256,6 +1477,13 @@ impl<'a> Exec<'a> {
             }
         })
     }
+}
+
+fn is_comparison(op: BinOp) -> bool {
+    matches!(
+        op,
+        BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge
+    )
 }
 
 fn map_row(w: &World, v: &crate::os::Vma) -> MapRow {

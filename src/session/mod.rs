@@ -191,11 +191,15 @@ impl Session {
                 name: name.to_string(),
                 ..Default::default()
             },
-            Err(r) => r,
+            Err(r) => *r,
         }
     }
 
-    fn prepare(&self, name: &str, src: &str) -> Result<(Vec<check::ir::Stmt>, Env), ChunkResult> {
+    fn prepare(
+        &self,
+        name: &str,
+        src: &str,
+    ) -> Result<(Vec<check::ir::Stmt>, Env), Box<ChunkResult>> {
         let named = || NamedSource::new(name, src.to_string());
         let mut result = ChunkResult {
             name: name.to_string(),
@@ -206,9 +210,13 @@ impl Session {
             Err(errs) => {
                 result.static_errors = true;
                 for e in errs {
-                    result.push(Report::new(e).with_source_code(named()), Severity::Error, src);
+                    result.push(
+                        Report::new(e).with_source_code(named()),
+                        Severity::Error,
+                        src,
+                    );
                 }
-                return Err(result);
+                return Err(Box::new(result));
             }
         };
         let mut env = self.env.clone();
@@ -219,7 +227,7 @@ impl Session {
                 for e in errs {
                     result.push(e.with_source_code(named()), Severity::Error, src);
                 }
-                Err(result)
+                Err(Box::new(result))
             }
         }
     }
@@ -230,14 +238,15 @@ impl Session {
         let named = || NamedSource::new(name, src.to_string());
         let (stmts, env) = match self.prepare(name, src) {
             Ok(x) => x,
-            Err(r) => return r,
+            Err(r) => return *r,
         };
         let mut result = ChunkResult {
             name: name.to_string(),
             ..Default::default()
         };
         self.env = env;
-        self.vars.resize(self.env.vars.len(), Value::new(0, Ty::LONG));
+        self.vars
+            .resize(self.env.vars.len(), Value::new(0, Ty::LONG));
         self.interrupt.clear();
         let mut ex = exec::Exec::new(self, src, &mut result);
         ex.run_top(&stmts);

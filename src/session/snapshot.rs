@@ -8,16 +8,45 @@ use crate::heap::ChunkView;
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "show", rename_all = "snake_case")]
 pub enum Snapshot {
-    Maps { pid: u32, rows: Vec<MapRow> },
-    Smaps { pid: u32, rows: Vec<SmapsRow> },
-    PageTable { pid: u32, levels: usize, rows: Vec<PteRow> },
+    Maps {
+        pid: u32,
+        rows: Vec<MapRow>,
+    },
+    Smaps {
+        pid: u32,
+        rows: Vec<SmapsRow>,
+    },
+    PageTable {
+        pid: u32,
+        levels: usize,
+        rows: Vec<PteRow>,
+    },
     Walk(WalkSnap),
-    Tlb { capacity: usize, ways: usize, enabled: bool, rows: Vec<TlbRow> },
-    Frames { total: u64, used: u64, rows: Vec<FrameRow> },
-    Heap { pid: u32, allocator: String, rows: Vec<ChunkView> },
+    Tlb {
+        capacity: usize,
+        ways: usize,
+        enabled: bool,
+        rows: Vec<TlbRow>,
+    },
+    Frames {
+        total: u64,
+        used: u64,
+        rows: Vec<FrameRow>,
+    },
+    Heap {
+        pid: u32,
+        allocator: String,
+        rows: Vec<ChunkView>,
+    },
     Stats(StatsSnap),
-    Memory { addr: u64, bytes: Vec<Option<u8>> },
-    Swap { slots: u64, used: u64 },
+    Memory {
+        addr: u64,
+        bytes: Vec<Option<u8>>,
+    },
+    Swap {
+        slots: u64,
+        used: u64,
+    },
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -1,12 +1,12 @@
 //! The simulated world: the machine, the OS and each process's allocator, and the glue that
 //! lets an allocator reach its process's memory.
 
+use super::snapshot::StatsSnap;
 use crate::events::{Event, EventSink};
 use crate::heap::{glibc::Glibc, Allocator, Memory};
 use crate::machine::{Access, MachineConfig, Mmu};
 use crate::os::layout::ProcessSpec;
 use crate::os::{Os, Perms, Trap};
-use super::snapshot::StatsSnap;
 
 #[derive(Clone)]
 pub struct World {
@@ -110,7 +110,13 @@ pub struct ProcMem<'a> {
 }
 
 impl ProcMem<'_> {
-    fn each_page(&mut self, addr: u64, len: usize, access: Access, mut f: impl FnMut(&mut Mmu, u64, usize, usize)) -> Result<(), Trap> {
+    fn each_page(
+        &mut self,
+        addr: u64,
+        len: usize,
+        access: Access,
+        mut f: impl FnMut(&mut Mmu, u64, usize, usize),
+    ) -> Result<(), Trap> {
         let ps = self.mmu.page_size();
         let mut done = 0usize;
         while done < len {
@@ -144,14 +150,19 @@ impl Memory for ProcMem<'_> {
         self.os.brk(self.mmu, self.p, addr, self.sink)
     }
     fn mmap(&mut self, len: u64) -> Option<u64> {
-        self.os.mmap(self.p, len, Perms::RW, false, None, self.sink).ok()
+        self.os
+            .mmap(self.p, len, Perms::RW, false, None, self.sink)
+            .ok()
     }
     fn munmap(&mut self, addr: u64, len: u64) {
         let _ = self.os.munmap(self.mmu, self.p, addr, len, self.sink);
     }
     fn mremap(&mut self, addr: u64, old_len: u64, new_len: u64) -> Option<u64> {
         let ps = self.mmu.page_size();
-        let new = self.os.mmap(self.p, new_len, Perms::RW, false, None, self.sink).ok()?;
+        let new = self
+            .os
+            .mmap(self.p, new_len, Perms::RW, false, None, self.sink)
+            .ok()?;
         let n = old_len.min(new_len);
         let mut buf = vec![0u8; ps as usize];
         let mut off = 0;

@@ -78,13 +78,19 @@ pub enum StmtKind {
         value: Expr,
     },
     /// `LVALUE = EXPR` where the target is a variable, `p[i]` or `*p`.
-    Assign { target: Expr, value: Expr },
+    Assign {
+        target: Expr,
+        value: Expr,
+    },
     /// A bare expression, evaluated for its effects; in a REPL its value is shown.
     Expr(Expr),
     /// `print ITEM, ...`.
     Print(Vec<Expr>),
     /// `show TARGET [ARGS]`: `maps`, `pagetable`, `walk ADDR`, `memory ADDR LEN`, ...
-    Show { target: Ident, args: Vec<Expr> },
+    Show {
+        target: Ident,
+        args: Vec<Expr>,
+    },
     Expect(Expect),
     /// `for VAR in RANGE { ... }`.
     For {
@@ -93,7 +99,10 @@ pub enum StmtKind {
         body: Block,
     },
     /// `repeat N { ... }`.
-    Repeat { count: Expr, body: Block },
+    Repeat {
+        count: Expr,
+        body: Block,
+    },
     /// `if COND { ... } [else if ... | else { ... }]`.
     If {
         cond: Expr,
@@ -101,9 +110,14 @@ pub enum StmtKind {
         otherwise: Option<Block>,
     },
     /// `in TARGET { ... }`: run a block in another process (name or pid) or thread (`P.T`).
-    In { target: Expr, body: Block },
+    In {
+        target: Expr,
+        body: Block,
+    },
     /// `switch TARGET`.
-    Switch { target: Expr },
+    Switch {
+        target: Expr,
+    },
     /// `call NAME frame SIZE { ... }`: push a stack frame for the block.
     Call {
         name: Ident,
@@ -111,7 +125,10 @@ pub enum StmtKind {
         body: Block,
     },
     /// `local NAME: TYPE` inside a `call` block.
-    Local { name: Ident, ty: TypeExpr },
+    Local {
+        name: Ident,
+        ty: TypeExpr,
+    },
     /// `recurse NAME DEPTH frame SIZE`.
     Recurse {
         name: Ident,
@@ -123,7 +140,9 @@ pub enum StmtKind {
     /// `refs 7 0 1 2 0 3w ...`.
     Refs(Vec<PageRef>),
     /// `trace "file"`.
-    Trace { path: StrLit },
+    Trace {
+        path: StrLit,
+    },
     /// `sweep P in VALUES, ... [report EXPR, ...] { ... }`.
     Sweep(Sweep),
 }
@@ -314,11 +333,17 @@ pub enum ExprKind {
     Unary(UnOp, Box<Expr>),
     Binary(BinOp, Box<Expr>, Box<Expr>),
     /// `NAME(ARGS)`: a builtin.
-    Call { name: Ident, args: Vec<Expr> },
+    Call {
+        name: Ident,
+        args: Vec<Expr>,
+    },
     /// `file "path"` as an argument of `mmap`.
     FileArg(StrLit),
     /// `base[index]`.
-    Index { base: Box<Expr>, index: Box<Expr> },
+    Index {
+        base: Box<Expr>,
+        index: Box<Expr>,
+    },
     /// `*e`.
     Deref(Box<Expr>),
     /// `&e` where e is `p[i]` or `*p` or a `local`.
@@ -470,15 +495,9 @@ pub enum ExpectKind {
     /// `expect COND`.
     Cond(Expr),
     /// `expect segfault [maperr|accerr] { ... }`.
-    Segfault {
-        code: Option<SegvCode>,
-        body: Block,
-    },
+    Segfault { code: Option<SegvCode>, body: Block },
     /// `expect fault minor|major { ... }`, `expect fault { ... }` (any), `expect no fault { ... }`.
-    Fault {
-        kind: FaultExpect,
-        body: Block,
-    },
+    Fault { kind: FaultExpect, body: Block },
     /// `expect abort { ... }`: glibc aborts (double free, invalid pointer, ...).
     Abort { body: Block },
     /// `expect oom { ... }`: the OOM killer ends the process.

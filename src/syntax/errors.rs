@@ -125,7 +125,9 @@ fn explain_at(src: &str, base: usize, at: usize, positives: &[Rule]) -> ParseErr
             && !KEYWORDS.contains(&w)
             && skip_blanks(src, s + w.len()) == at
             && matches!(found.kind, TokKind::Word | TokKind::Number | TokKind::Str)
-            && scan.opener_word.map_or(true, |o| o != "machine" && o != "process")
+            && scan
+                .opener_word
+                .map_or(true, |o| o != "machine" && o != "process")
         {
             return ParseError::UnknownStatement {
                 word: w.to_string(),
@@ -245,9 +247,10 @@ fn phrase(r: Rule) -> Option<(u8, &'static str)> {
     Some(match r {
         stmt => (0, "a statement"),
         setting => (1, "a setting such as `page_size 4 KiB`"),
-        region | simple_region | region_kind | mmap_region => {
-            (1, "a region such as `text 64 KiB` or `mmap NAME SIZE PERMS`")
-        }
+        region | simple_region | region_kind | mmap_region => (
+            1,
+            "a region such as `text 64 KiB` or `mmap NAME SIZE PERMS`",
+        ),
         sweep_param => (1, "a parameter such as `memory in 1..=7 pages`"),
         page_ref => (1, "a page number such as `3` or `3w`"),
         show_target => (1, "a view such as `maps` or `walk`"),
@@ -312,7 +315,10 @@ fn expected_phrase(positives: &[Rule]) -> Option<String> {
     }
     if items.iter().any(|&(_, p)| p == "a value") {
         items.retain(|&(_, p)| {
-            !matches!(p, "a string in double quotes" | "a number" | "a size such as `4 KiB`")
+            !matches!(
+                p,
+                "a string in double quotes" | "a number" | "a size such as `4 KiB`"
+            )
         });
     }
     if items.iter().any(|&(_, p)| p == "an expression") {
@@ -329,7 +335,9 @@ fn expected_phrase(positives: &[Rule]) -> Option<String> {
         0 => None,
         1 => Some(seen[0].to_string()),
         // "a new line or `;`" already ends with "or".
-        n if seen[n - 1] == "a new line or `;`" => Some(format!("{}, {}", seen[..n - 1].join(", "), seen[n - 1])),
+        n if seen[n - 1] == "a new line or `;`" => {
+            Some(format!("{}, {}", seen[..n - 1].join(", "), seen[n - 1]))
+        }
         n => Some(format!("{} or {}", seen[..n - 1].join(", "), seen[n - 1])),
     }
 }
@@ -448,13 +456,11 @@ impl<'s> Token<'s> {
             c if c.is_ascii_alphabetic() || c == b'_' => (TokKind::Word, word_len(b, at)),
             _ => {
                 let rest = &src[at..];
-                let ops = [
-                    "..=", "..", "==", "!=", "<=", ">=", "<<", ">>", "&&", "||",
-                ];
-                let len = ops
-                    .iter()
-                    .find(|o| rest.starts_with(*o))
-                    .map_or_else(|| rest.chars().next().map_or(1, char::len_utf8), |o| o.len());
+                let ops = ["..=", "..", "==", "!=", "<=", ">=", "<<", ">>", "&&", "||"];
+                let len = ops.iter().find(|o| rest.starts_with(*o)).map_or_else(
+                    || rest.chars().next().map_or(1, char::len_utf8),
+                    |o| o.len(),
+                );
                 (TokKind::Punct, len)
             }
         };

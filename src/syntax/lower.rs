@@ -181,7 +181,10 @@ impl<'s> Lowerer<'s> {
                 } else {
                     (None, self.ident(&who))
                 };
-                let stack = it.nth(1).and_then(|s| s.into_inner().next()).map(|e| self.expr(e));
+                let stack = it
+                    .nth(1)
+                    .and_then(|s| s.into_inner().next())
+                    .map(|e| self.expr(e));
                 StmtKind::Thread(ThreadDecl {
                     process,
                     name,
@@ -286,7 +289,11 @@ impl<'s> Lowerer<'s> {
             Rule::read_stmt | Rule::write_stmt => {
                 let write = rule == Rule::write_stmt;
                 let base = self.primary(it.next()?);
-                let range = self.range(it.next()?.into_inner().find(|q| q.as_rule() == Rule::range)?)?;
+                let range = self.range(
+                    it.next()?
+                        .into_inner()
+                        .find(|q| q.as_rule() == Rule::range)?,
+                )?;
                 let mut step = None;
                 let mut value = None;
                 let mut after_step = false;
@@ -922,13 +929,14 @@ fn unit_of(s: &str) -> SizeUnit {
 /// Parses `42`, `0x7fff_0000`, `0b1010`, `1_000_000`; `None` when it is not a number or does not
 /// fit in a `u64`.
 pub(super) fn parse_int(text: &str) -> Option<u64> {
-    let (digits, radix) = if let Some(h) = text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
-        (h, 16)
-    } else if let Some(b) = text.strip_prefix("0b").or_else(|| text.strip_prefix("0B")) {
-        (b, 2)
-    } else {
-        (text, 10)
-    };
+    let (digits, radix) =
+        if let Some(h) = text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
+            (h, 16)
+        } else if let Some(b) = text.strip_prefix("0b").or_else(|| text.strip_prefix("0B")) {
+            (b, 2)
+        } else {
+            (text, 10)
+        };
     if digits.is_empty() || digits.starts_with('_') {
         return None;
     }

@@ -6,22 +6,40 @@ const SEED: &str = "let ip: *int = malloc(40)\nip[0] = 7\nexpect ip[0] == 7\nexp
 
 #[test]
 fn run_prints_a_trace_and_a_summary() {
-    let out = Test::new().file("s.mem", SEED).args(&["run", "s.mem"]).run();
+    let out = Test::new()
+        .file("s.mem", SEED)
+        .args(&["run", "s.mem"])
+        .run();
     assert_eq!(out.status, 0, "{}", out.stderr);
-    assert!(out.stdout.contains("malloc(40) = 0x4052a0"), "{}", out.stdout);
-    assert!(out.stdout.contains("SIGSEGV (SEGV_MAPERR)"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("malloc(40) = 0x4052a0"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("SIGSEGV (SEGV_MAPERR)"),
+        "{}",
+        out.stdout
+    );
     assert!(out.stdout.contains("2 passed, 0 failed"), "{}", out.stdout);
 }
 
 #[test]
 fn a_failed_expectation_exits_1() {
     let out = Test::new()
-        .file("f.mem", "let p: *int = malloc(8)\np[0] = 1\nexpect p[0] == 2\n")
+        .file(
+            "f.mem",
+            "let p: *int = malloc(8)\np[0] = 1\nexpect p[0] == 2\n",
+        )
         .args(&["run", "f.mem"])
         .run();
     assert_eq!(out.status, 1);
     assert!(out.stderr.contains("mem::expect"), "{}", out.stderr);
-    assert!(out.stderr.contains("expected p[0] == 2, but p[0] is 1"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("expected p[0] == 2, but p[0] is 1"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
@@ -84,7 +102,11 @@ fn test_runs_every_file_and_counts() {
         .args(&["test", "t"])
         .run();
     assert_eq!(out.status, 1);
-    assert!(out.stdout.ends_with("1 passed, 1 failed\n"), "{}", out.stdout);
+    assert!(
+        out.stdout.ends_with("1 passed, 1 failed\n"),
+        "{}",
+        out.stdout
+    );
 }
 
 #[test]
@@ -101,7 +123,16 @@ fn check_reports_without_running() {
 fn profiles_lists_the_builtins() {
     let out = Test::new().args(&["profiles"]).run();
     assert_eq!(out.status, 0);
-    for p in ["x86_64", "x86_64_la57", "i386", "aarch64_4k", "aarch64_16k", "aarch64_64k", "riscv_sv39", "tiny"] {
+    for p in [
+        "x86_64",
+        "x86_64_la57",
+        "i386",
+        "aarch64_4k",
+        "aarch64_16k",
+        "aarch64_64k",
+        "riscv_sv39",
+        "tiny",
+    ] {
         assert!(out.stdout.contains(p), "{p} missing:\n{}", out.stdout);
     }
 }
@@ -110,5 +141,9 @@ fn profiles_lists_the_builtins() {
 fn a_missing_file_is_an_error_not_a_panic() {
     let out = Test::new().args(&["run", "nope.mem"]).run();
     assert_eq!(out.status, 2);
-    assert!(out.stderr.contains("cannot read nope.mem"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("cannot read nope.mem"),
+        "{}",
+        out.stderr
+    );
 }

@@ -30,8 +30,14 @@ fn mutate(src: &str, edits: &[(usize, u8, u8)]) -> String {
             0 => {
                 b.remove(i);
             }
-            1 => b.insert(i, b" \n{}[]()=+-*/&|!<>.,;:#\"0123456789abcxyzKiBpage"[byte as usize % 47]),
-            _ => b.swap(i, (i + byte as usize) % b.len()),
+            1 => {
+                const ALPHABET: &[u8] = b" \n{}[]()=+-*/&|!<>.,;:#\"0123456789abcxyzKiBpage";
+                b.insert(i, ALPHABET[byte as usize % ALPHABET.len()])
+            }
+            _ => {
+                let j = (i + byte as usize) % b.len();
+                b.swap(i, j)
+            }
         }
     }
     String::from_utf8_lossy(&b).into_owned()
