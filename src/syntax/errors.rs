@@ -125,7 +125,9 @@ fn explain_at(src: &str, base: usize, at: usize, positives: &[Rule]) -> ParseErr
             && !KEYWORDS.contains(&w)
             && skip_blanks(src, s + w.len()) == at
             && matches!(found.kind, TokKind::Word | TokKind::Number | TokKind::Str)
-            && scan.opener_word.map_or(true, |o| o != "machine" && o != "process")
+            && scan
+                .opener_word
+                .map_or(true, |o| o != "machine" && o != "process")
         {
             return ParseError::UnknownStatement {
                 word: w.to_string(),
@@ -245,15 +247,15 @@ fn phrase(r: Rule) -> Option<(u8, &'static str)> {
     Some(match r {
         stmt => (0, "a statement"),
         setting => (1, "a setting such as `page_size 4 KiB`"),
-        region | simple_region | region_kind | mmap_region => {
-            (1, "a region such as `text 64 KiB` or `mmap NAME SIZE PERMS`")
-        }
+        region | simple_region | region_kind | mmap_region => (
+            1,
+            "a region such as `text 64 KiB` or `mmap NAME SIZE PERMS`",
+        ),
         sweep_param => (1, "a parameter such as `memory in 1..=7 pages`"),
         page_ref => (1, "a page number such as `3` or `3w`"),
         show_target => (1, "a view such as `maps` or `walk`"),
         type_expr | prim_type | ptr_type => (2, "a type such as `int` or `*u8`"),
         region_size => (2, "a size such as `4 KiB`"),
-        size => (2, "a size such as `4 KiB`"),
         stack_size => (2, "a stack size such as `64 KiB`"),
         frame_size => (2, "a frame size such as `1 KiB`"),
         region_addr => (2, "an address such as `0x7f0000000000`"),
@@ -261,10 +263,8 @@ fn phrase(r: Rule) -> Option<(u8, &'static str)> {
         perms | bad_perms => (2, "permissions such as `rw-`"),
         segv_code => (2, "`maperr` or `accerr`"),
         fault_kind => (2, "`minor` or `major`"),
-        expr | paren | sizeof_expr | call | path | neg | not | bit_not | deref | addr_of => {
-            (3, "an expression")
-        }
-        int | size_num => (3, "a number"),
+        expr | paren | sizeof_expr | neg | not | bit_not | deref | addr_of => (3, "an expression"),
+        number | size_num => (3, "a number"),
         ident | thread_path => (3, "a name"),
         string => (3, "a string in double quotes"),
         ways | word => (3, "a value"),
@@ -287,7 +287,7 @@ fn phrase(r: Rule) -> Option<(u8, &'static str)> {
         kw_else | else_clause => (5, "`else`"),
         kw_as => (5, "an operator"),
         or | and | eq | ne | lt | le | gt | ge | bit_or | bit_xor | bit_and | shl | shr | add
-        | sub | mul | div | rem | index | cast => (5, "an operator"),
+        | sub | mul | div | rem | index | cast | path_tail => (5, "an operator"),
         colon => (6, "`:`"),
         assign_eq => (6, "`=`"),
         range_op => (6, "`..` or `..=`"),
@@ -312,7 +312,10 @@ fn expected_phrase(positives: &[Rule]) -> Option<String> {
     }
     if items.iter().any(|&(_, p)| p == "a value") {
         items.retain(|&(_, p)| {
-            !matches!(p, "a string in double quotes" | "a number" | "a size such as `4 KiB`")
+            !matches!(
+                p,
+                "a string in double quotes" | "a number" | "a size such as `4 KiB`"
+            )
         });
     }
     if items.iter().any(|&(_, p)| p == "an expression") {
@@ -329,7 +332,9 @@ fn expected_phrase(positives: &[Rule]) -> Option<String> {
         0 => None,
         1 => Some(seen[0].to_string()),
         // "a new line or `;`" already ends with "or".
-        n if seen[n - 1] == "a new line or `;`" => Some(format!("{}, {}", seen[..n - 1].join(", "), seen[n - 1])),
+        n if seen[n - 1] == "a new line or `;`" => {
+            Some(format!("{}, {}", seen[..n - 1].join(", "), seen[n - 1]))
+        }
         n => Some(format!("{} or {}", seen[..n - 1].join(", "), seen[n - 1])),
     }
 }
@@ -448,13 +453,11 @@ impl<'s> Token<'s> {
             c if c.is_ascii_alphabetic() || c == b'_' => (TokKind::Word, word_len(b, at)),
             _ => {
                 let rest = &src[at..];
-                let ops = [
-                    "..=", "..", "==", "!=", "<=", ">=", "<<", ">>", "&&", "||",
-                ];
-                let len = ops
-                    .iter()
-                    .find(|o| rest.starts_with(*o))
-                    .map_or_else(|| rest.chars().next().map_or(1, char::len_utf8), |o| o.len());
+                let ops = ["..=", "..", "==", "!=", "<=", ">=", "<<", ">>", "&&", "||"];
+                let len = ops.iter().find(|o| rest.starts_with(*o)).map_or_else(
+                    || rest.chars().next().map_or(1, char::len_utf8),
+                    |o| o.len(),
+                );
                 (TokKind::Punct, len)
             }
         };

@@ -159,7 +159,11 @@ fn show(e: &Expr) -> String {
             if p.exec { 'x' } else { '-' }
         ),
         ExprKind::Name(i) => i.name.clone(),
-        ExprKind::Path(v) => v.iter().map(|i| i.name.as_str()).collect::<Vec<_>>().join("."),
+        ExprKind::Path(v) => v
+            .iter()
+            .map(|i| i.name.as_str())
+            .collect::<Vec<_>>()
+            .join("."),
         ExprKind::Unary(op, x) => format!("({op:?} {})", show(x)),
         ExprKind::Binary(op, a, b) => format!("({} {} {})", show(a), op.symbol(), show(b)),
         ExprKind::Call { name, args } => format!(
@@ -216,7 +220,12 @@ fn section_1_shape() {
         StmtKind::Expect(Expect {
             kind: ExpectKind::Segfault { code: None, body },
         }) => {
-            assert_eq!(kinds(&Program { stmts: body.stmts.clone() }), ["assign"]);
+            assert_eq!(
+                kinds(&Program {
+                    stmts: body.stmts.clone()
+                }),
+                ["assign"]
+            );
         }
         k => panic!("{k:?}"),
     }
@@ -251,8 +260,18 @@ fn section_3_shape() {
             assert_eq!(
                 keys,
                 [
-                    "page_size", "memory", "swap", "va_bits", "levels", "tlb", "replace", "seed",
-                    "aslr", "pie", "pcid", "allocator"
+                    "page_size",
+                    "memory",
+                    "swap",
+                    "va_bits",
+                    "levels",
+                    "tlb",
+                    "replace",
+                    "seed",
+                    "aslr",
+                    "pie",
+                    "pcid",
+                    "allocator"
                 ]
             );
             assert_eq!(
@@ -267,7 +286,10 @@ fn section_3_shape() {
             assert_eq!(tlb.args[1].kind, ArgKind::Word("entries".into()));
             assert_eq!(tlb.args[2].kind, ArgKind::Word("lru".into()));
             // The setting's span has no trailing comment.
-            assert_eq!(&S3_0[tlb.span.start..tlb.span.end], "tlb       16 entries lru");
+            assert_eq!(
+                &S3_0[tlb.span.start..tlb.span.end],
+                "tlb       16 entries lru"
+            );
         }
         k => panic!("{k:?}"),
     }
@@ -289,7 +311,10 @@ fn section_4_shape() {
             assert_eq!(d.name.name, "web");
             let r = d.regions.as_ref().unwrap();
             let k: Vec<&str> = r.iter().map(|r| r.kind.name.as_str()).collect();
-            assert_eq!(k, ["text", "rodata", "data", "bss", "heap", "stack", "mmap"]);
+            assert_eq!(
+                k,
+                ["text", "rodata", "data", "bss", "heap", "stack", "mmap"]
+            );
             assert!(r[4].size.is_none());
             let m = &r[6];
             assert_eq!(m.name.as_ref().unwrap().name, "lib");
@@ -379,7 +404,10 @@ fn section_9_shape() {
     let p = ok(S9_0);
     assert_eq!(
         kinds(&p),
-        ["expect", "expect", "expect", "expect", "expect", "expect", "expect", "let", "assign", "expect"]
+        [
+            "expect", "expect", "expect", "expect", "expect", "expect", "expect", "let", "assign",
+            "expect"
+        ]
     );
     let ek: Vec<String> = p
         .stmts
@@ -430,7 +458,10 @@ fn section_11_shape() {
                     unit,
                     ..
                 } => {
-                    assert_eq!((*start, *end, *inclusive, *unit), (1, 7, true, Some(SizeUnit::Pages)))
+                    assert_eq!(
+                        (*start, *end, *inclusive, *unit),
+                        (1, 7, true, Some(SizeUnit::Pages))
+                    )
                 }
                 v => panic!("{v:?}"),
             }
@@ -537,7 +568,13 @@ let z: u64 = (p as u64) & ~0xfff
     match &p.stmts[15].kind {
         StmtKind::If { otherwise, .. } => {
             let o = otherwise.as_ref().unwrap();
-            assert!(matches!(&o.stmts[0].kind, StmtKind::If { otherwise: Some(_), .. }));
+            assert!(matches!(
+                &o.stmts[0].kind,
+                StmtKind::If {
+                    otherwise: Some(_),
+                    ..
+                }
+            ));
         }
         k => panic!("{k:?}"),
     }
@@ -547,7 +584,10 @@ let z: u64 = (p as u64) & ~0xfff
     }
     match &p.stmts[23].kind {
         StmtKind::Let { value, .. } => {
-            assert_eq!(show(value), "mmap(1MiB, perms(rw-), shared, file \"data.bin\")")
+            assert_eq!(
+                show(value),
+                "mmap(1MiB, perms(rw-), shared, file \"data.bin\")"
+            )
         }
         k => panic!("{k:?}"),
     }
@@ -582,7 +622,10 @@ fn literals() {
     assert_eq!(show(&expr_of("0x7fff_0000")), "2147418112");
     assert_eq!(show(&expr_of("0b1010")), "10");
     assert_eq!(show(&expr_of("1_000_000")), "1000000");
-    assert_eq!(show(&expr_of("18446744073709551615")), "18446744073709551615");
+    assert_eq!(
+        show(&expr_of("18446744073709551615")),
+        "18446744073709551615"
+    );
     for (src, unit) in [
         ("4 KiB", SizeUnit::KiB),
         ("4KiB", SizeUnit::KiB),
@@ -607,9 +650,18 @@ fn literals() {
     assert_eq!(show(&expr_of("-5")), "(Neg 5)");
     assert_eq!(show(&expr_of("\"a\\tb\"")), "\"a\\tb\"");
     // Contextual words are names.
-    assert_eq!(show(&expr_of("stack.top + heap.start")), "(stack.top + heap.start)");
-    assert_eq!(show(&expr_of("frame + step + report + at + file + no")), "(((((frame + step) + report) + at) + file) + no)");
-    assert_eq!(show(&expr_of("interval + iffy + asdf")), "((interval + iffy) + asdf)");
+    assert_eq!(
+        show(&expr_of("stack.top + heap.start")),
+        "(stack.top + heap.start)"
+    );
+    assert_eq!(
+        show(&expr_of("frame + step + report + at + file + no")),
+        "(((((frame + step) + report) + at) + file) + no)"
+    );
+    assert_eq!(
+        show(&expr_of("interval + iffy + asdf")),
+        "((interval + iffy) + asdf)"
+    );
     assert_eq!(show(&expr_of("stats.tlb.hits")), "stats.tlb.hits");
 }
 
@@ -635,7 +687,10 @@ fn precedence() {
         ("a % b / c", "((a % b) / c)"),
         ("a >> b > c <= d", "(((a >> b) > c) <= d)"),
         ("(1 + 2) * 3", "((1 + 2) * 3)"),
-        ("sizeof(*int) * 2", "(sizeof(Ptr(TypeExpr { kind: Prim(I32), span: Span { start: 8, end: 11 } })) * 2)"),
+        (
+            "sizeof(*int) * 2",
+            "(sizeof(Ptr(TypeExpr { kind: Prim(I32), span: Span { start: 8, end: 11 } })) * 2)",
+        ),
     ] {
         assert_eq!(show(&expr_of(src)), want, "{src}");
     }
@@ -662,10 +717,16 @@ fn spans() {
     assert_eq!(p.stmts[1].span, Span::new(20, 27));
     let src = "if x { y }  ; z";
     let p = ok(src);
-    assert_eq!(&src[p.stmts[0].span.start..p.stmts[0].span.end], "if x { y }");
+    assert_eq!(
+        &src[p.stmts[0].span.start..p.stmts[0].span.end],
+        "if x { y }"
+    );
     let src = "print x, \\\n  y   \\\n\nz";
     let p = ok(src);
-    assert_eq!(&src[p.stmts[0].span.start..p.stmts[0].span.end], "print x, \\\n  y");
+    assert_eq!(
+        &src[p.stmts[0].span.start..p.stmts[0].span.end],
+        "print x, \\\n  y"
+    );
 }
 
 #[test]
@@ -719,9 +780,15 @@ fn messages_are_in_words() {
     let e = one_err("let x 5");
     assert_eq!(e.to_string(), "expected `:` or `=` after `x`, found `5`");
     let e = one_err("expct x == 1");
-    assert_eq!(e.to_string(), "unknown statement `expct`; did you mean `expect`?");
+    assert_eq!(
+        e.to_string(),
+        "unknown statement `expct`; did you mean `expect`?"
+    );
     let e = one_err("process p {\n  txt 64 KiB\n}");
-    assert!(e.to_string().starts_with("expected a region such as"), "{e}");
+    assert!(
+        e.to_string().starts_with("expected a region such as"),
+        "{e}"
+    );
     let e = one_err("call f fram 1 KiB { }");
     assert_eq!(e.to_string(), "expected `frame` after `f`, found `fram`");
     let e = one_err("for i 0..3 { }");
@@ -729,21 +796,78 @@ fn messages_are_in_words() {
     let e = one_err("process p {\n  mmap m 64 KiB rw- shred\n}");
     assert!(e.to_string().contains("`shared` or `private`"), "{e}");
     let e = one_err("let x = 4 Kib");
-    assert_eq!(e.to_string(), "unknown size unit `Kib`; did you mean `KiB`?");
+    assert_eq!(
+        e.to_string(),
+        "unknown size unit `Kib`; did you mean `KiB`?"
+    );
     // No pest rule names anywhere.
     for src in [
-        "let", "let x", "let x:", "let x: *", "machine", "machine {", "process", "process p {",
-        "thread", "print 1,", "show", "expect", "expect segfault", "for", "for i in", "for i in 0..",
-        "repeat", "if", "if x {} else", "in", "switch", "call", "call f frame", "local",
-        "local x", "recurse f", "read", "read p[", "read p[0..1", "write p[0..1]", "refs", "trace",
-        "sweep", "sweep x in", "sweep x in [", "f(", "f(1,", "x[", "x as", "sizeof(", "x = ",
-        "(", ")", "}", "]", "@", "x $ y", "1..2", "`", "machine { a 1, b }",
+        "let",
+        "let x",
+        "let x:",
+        "let x: *",
+        "machine",
+        "machine {",
+        "process",
+        "process p {",
+        "thread",
+        "print 1,",
+        "show",
+        "expect",
+        "expect segfault",
+        "for",
+        "for i in",
+        "for i in 0..",
+        "repeat",
+        "if",
+        "if x {} else",
+        "in",
+        "switch",
+        "call",
+        "call f frame",
+        "local",
+        "local x",
+        "recurse f",
+        "read",
+        "read p[",
+        "read p[0..1",
+        "write p[0..1]",
+        "refs",
+        "trace",
+        "sweep",
+        "sweep x in",
+        "sweep x in [",
+        "f(",
+        "f(1,",
+        "x[",
+        "x as",
+        "sizeof(",
+        "x = ",
+        "(",
+        ")",
+        "}",
+        "]",
+        "@",
+        "x $ y",
+        "1..2",
+        "`",
+        "machine { a 1, b }",
     ] {
         for e in parse(src).err().unwrap_or_default() {
             let text = format!("{e} {e:?}");
             for bad in [
-                "_stmt", "expr_", "kw_", "rbrace", "rparen", "stmt_sep", "EOI", "ident",
-                "size_num", "page_ref", "type_expr", "Rule::",
+                "_stmt",
+                "expr_",
+                "kw_",
+                "rbrace",
+                "rparen",
+                "stmt_sep",
+                "EOI",
+                "ident",
+                "size_num",
+                "page_ref",
+                "type_expr",
+                "Rule::",
             ] {
                 assert!(!text.contains(bad), "{src:?}: {text}");
             }
@@ -877,3 +1001,56 @@ proptest! {
     }
 }
 
+// ---------------------------------------------------------------------------------------------
+// The case files under tests/cases (their snapshots are made by the CLI harness)
+
+fn case_files(dir: &str) -> Vec<(String, String)> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/cases")
+        .join(dir);
+    let mut v: Vec<(String, String)> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "mem"))
+        .map(|p| {
+            (
+                p.display().to_string(),
+                std::fs::read_to_string(&p).unwrap(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn parse_ok_cases_parse() {
+    let cases = case_files("parse-ok");
+    assert!(cases.len() >= 3);
+    for (path, src) in cases {
+        if let Err(e) = parse(&src) {
+            panic!("{path}: {e:#?}");
+        }
+    }
+}
+
+#[test]
+fn parse_error_cases_fail_with_their_code() {
+    let cases = case_files("parse");
+    assert!(cases.len() >= 12);
+    for (path, src) in cases {
+        let first = src.lines().next().unwrap_or("");
+        assert!(
+            first.starts_with('#'),
+            "{path}: first line must say what is wrong"
+        );
+        let e = match parse(&src) {
+            Ok(_) => panic!("{path} parsed"),
+            Err(e) => e,
+        };
+        if let Some(i) = first.find("(mem::parse::") {
+            let want = first[i + 1..].trim_end_matches(')');
+            assert_eq!(code(&e[0]), want, "{path}: {e:#?}");
+        }
+    }
+}
