@@ -127,7 +127,7 @@ fn explain_at(src: &str, base: usize, at: usize, positives: &[Rule]) -> ParseErr
             && matches!(found.kind, TokKind::Word | TokKind::Number | TokKind::Str)
             && scan
                 .opener_word
-                .map_or(true, |o| o != "machine" && o != "process")
+                .is_none_or(|o| o != "machine" && o != "process")
         {
             return ParseError::UnknownStatement {
                 word: w.to_string(),
@@ -256,7 +256,6 @@ fn phrase(r: Rule) -> Option<(u8, &'static str)> {
         show_target => (1, "a view such as `maps` or `walk`"),
         type_expr | prim_type | ptr_type => (2, "a type such as `int` or `*u8`"),
         region_size => (2, "a size such as `4 KiB`"),
-        size => (2, "a size such as `4 KiB`"),
         stack_size => (2, "a stack size such as `64 KiB`"),
         frame_size => (2, "a frame size such as `1 KiB`"),
         region_addr => (2, "an address such as `0x7f0000000000`"),
@@ -264,10 +263,8 @@ fn phrase(r: Rule) -> Option<(u8, &'static str)> {
         perms | bad_perms => (2, "permissions such as `rw-`"),
         segv_code => (2, "`maperr` or `accerr`"),
         fault_kind => (2, "`minor` or `major`"),
-        expr | paren | sizeof_expr | call | path | neg | not | bit_not | deref | addr_of => {
-            (3, "an expression")
-        }
-        int | size_num => (3, "a number"),
+        expr | paren | sizeof_expr | neg | not | bit_not | deref | addr_of => (3, "an expression"),
+        number | size_num => (3, "a number"),
         ident | thread_path => (3, "a name"),
         string => (3, "a string in double quotes"),
         ways | word => (3, "a value"),
@@ -290,7 +287,7 @@ fn phrase(r: Rule) -> Option<(u8, &'static str)> {
         kw_else | else_clause => (5, "`else`"),
         kw_as => (5, "an operator"),
         or | and | eq | ne | lt | le | gt | ge | bit_or | bit_xor | bit_and | shl | shr | add
-        | sub | mul | div | rem | index | cast => (5, "an operator"),
+        | sub | mul | div | rem | index | cast | path_tail => (5, "an operator"),
         colon => (6, "`:`"),
         assign_eq => (6, "`=`"),
         range_op => (6, "`..` or `..=`"),
@@ -647,7 +644,7 @@ pub(super) fn closest<'a>(w: &str, words: &[&'a str], max: usize) -> Option<&'a 
             continue;
         }
         let d = edit_distance(w, c);
-        if d <= max && best.map_or(true, |(bd, _)| d < bd) {
+        if d <= max && best.is_none_or(|(bd, _)| d < bd) {
             best = Some((d, c));
         }
     }

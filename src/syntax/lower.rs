@@ -43,7 +43,10 @@ fn pratt() -> &'static PrattParser<Rule> {
                 | Op::prefix(Rule::bit_not)
                 | Op::prefix(Rule::deref)
                 | Op::prefix(Rule::addr_of))
-            .op(Op::postfix(Rule::index) | Op::postfix(Rule::cast))
+            .op(Op::postfix(Rule::index)
+                | Op::postfix(Rule::cast)
+                | Op::postfix(Rule::call_args)
+                | Op::postfix(Rule::path_tail))
     })
 }
 
@@ -288,7 +291,7 @@ impl<'s> Lowerer<'s> {
             }
             Rule::read_stmt | Rule::write_stmt => {
                 let write = rule == Rule::write_stmt;
-                let base = self.primary(it.next()?);
+                let base = self.wrapped_primary(it.next()?)?;
                 let range = self.range(
                     it.next()?
                         .into_inner()
@@ -459,8 +462,11 @@ impl<'s> Lowerer<'s> {
                 let digits = text.strip_suffix("-way").unwrap_or(text);
                 ArgKind::Ways(self.int_value(digits, span))
             }
-            Rule::size => ArgKind::Size(self.size(p)),
-            Rule::int => ArgKind::Int(self.int_value(p.as_str(), span)),
+            Rule::number => match self.number(p) {
+                ExprKind::Size(s) => ArgKind::Size(s),
+                ExprKind::Int(v) => ArgKind::Int(v),
+                _ => return None,
+            },
             Rule::string => ArgKind::Str(self.str_lit(p).value),
             Rule::word => ArgKind::Word(p.as_str().to_string()),
             _ => return None,
@@ -600,9 +606,11 @@ impl<'s> Lowerer<'s> {
         p.into_inner().next().map(|e| self.expr(e))
     }
 
-    /// A rule that wraps one primary (`region_size`, `region_addr`).
+    /// A rule that wraps one primary, perhaps with call arguments or a path tail
+    /// (`region_size`, `region_addr`, `touch_base`).
     fn wrapped_primary(&self, p: P<'_>) -> Option<Expr> {
-        p.into_inner().next().map(|e| self.primary(e))
+        let span = self.span(&p);
+        self.nested(span, || self.pratt_expr(p.into_inner()))
     }
 
     fn placeholder(span: Span) -> Expr {
@@ -646,7 +654,24 @@ impl<'s> Lowerer<'s> {
             })
             .map_postfix(|lhs, op| {
                 let span = lhs.span.to(self.span(&op));
-                let kind = if op.as_rule() == Rule::index {
+                let kind = if op.as_rule() == Rule::call_args {
+                    let ExprKind::Name(name) = lhs.kind else {
+                        return lhs;
+                    };
+                    let args = op
+                        .into_inner()
+                        .filter(|q| !is_punct(q.as_rule()))
+                        .map(|q| self.call_arg(q))
+                        .collect();
+                    ExprKind::Call { name, args }
+                } else if op.as_rule() == Rule::path_tail {
+                    let ExprKind::Name(first) = lhs.kind else {
+                        return lhs;
+                    };
+                    let mut parts = vec![first];
+                    parts.extend(op.into_inner().map(|q| self.ident(&q)));
+                    ExprKind::Path(parts)
+                } else if op.as_rule() == Rule::index {
                     let index = op
                         .into_inner()
                         .find(|q| q.as_rule() == Rule::expr)
@@ -706,26 +731,12 @@ impl<'s> Lowerer<'s> {
                     None => Self::placeholder(span),
                 }
             }
-            Rule::int => ExprKind::Int(self.int_value(p.as_str(), span)),
-            Rule::size => ExprKind::Size(self.size(p)),
+            Rule::number => self.number(p),
             Rule::string => ExprKind::Str(self.str_lit(p).value),
             Rule::sizeof_expr => match p.into_inner().find(|q| q.as_rule() == Rule::type_expr) {
                 Some(t) => ExprKind::SizeOf(self.type_expr(t)),
                 None => return Self::placeholder(span),
             },
-            Rule::call => {
-                let mut it = p.into_inner();
-                let name = match it.next() {
-                    Some(n) => self.ident(&n),
-                    None => return Self::placeholder(span),
-                };
-                let args = it
-                    .filter(|q| !is_punct(q.as_rule()))
-                    .map(|q| self.call_arg(q))
-                    .collect();
-                ExprKind::Call { name, args }
-            }
-            Rule::path => ExprKind::Path(p.into_inner().map(|q| self.ident(&q)).collect()),
             Rule::ident => ExprKind::Name(self.ident(&p)),
             _ => return Self::placeholder(span),
         };
@@ -774,27 +785,31 @@ impl<'s> Lowerer<'s> {
         }
     }
 
-    fn size(&self, p: P<'_>) -> SizeLit {
+    /// A `number` pair: an integer, or a size when it has a unit.
+    fn number(&self, p: P<'_>) -> ExprKind {
         let span = self.span(&p);
-        let text = p.as_str().to_string();
+        let text = p.as_str();
         let mut value = 0;
-        let mut unit = SizeUnit::B;
-        for q in p.into_inner() {
+        let mut unit = None;
+        for q in p.clone().into_inner() {
             match q.as_rule() {
                 Rule::size_num => value = self.int_value(q.as_str(), self.span(&q)),
-                Rule::size_unit => unit = unit_of(q.as_str()),
+                Rule::size_unit => unit = Some(unit_of(q.as_str())),
                 _ => {}
             }
         }
+        let Some(unit) = unit else {
+            return ExprKind::Int(value);
+        };
         if let Some(b) = unit.bytes() {
             if value.checked_mul(b).is_none() {
                 self.error(ParseError::SizeTooLarge {
-                    text,
+                    text: text.to_string(),
                     span: span.into(),
                 });
             }
         }
-        SizeLit { value, unit }
+        ExprKind::Size(SizeLit { value, unit })
     }
 
     fn str_lit(&self, p: P<'_>) -> StrLit {
@@ -894,6 +909,8 @@ fn is_operator(r: Rule) -> bool {
             | Rule::addr_of
             | Rule::index
             | Rule::cast
+            | Rule::call_args
+            | Rule::path_tail
             | Rule::or
             | Rule::and
             | Rule::eq

@@ -1000,3 +1000,57 @@ proptest! {
         let _ = parse(&s);
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// The case files under tests/cases (their snapshots are made by the CLI harness)
+
+fn case_files(dir: &str) -> Vec<(String, String)> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/cases")
+        .join(dir);
+    let mut v: Vec<(String, String)> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "mem"))
+        .map(|p| {
+            (
+                p.display().to_string(),
+                std::fs::read_to_string(&p).unwrap(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn parse_ok_cases_parse() {
+    let cases = case_files("parse-ok");
+    assert!(cases.len() >= 3);
+    for (path, src) in cases {
+        if let Err(e) = parse(&src) {
+            panic!("{path}: {e:#?}");
+        }
+    }
+}
+
+#[test]
+fn parse_error_cases_fail_with_their_code() {
+    let cases = case_files("parse");
+    assert!(cases.len() >= 12);
+    for (path, src) in cases {
+        let first = src.lines().next().unwrap_or("");
+        assert!(
+            first.starts_with('#'),
+            "{path}: first line must say what is wrong"
+        );
+        let e = match parse(&src) {
+            Ok(_) => panic!("{path} parsed"),
+            Err(e) => e,
+        };
+        if let Some(i) = first.find("(mem::parse::") {
+            let want = first[i + 1..].trim_end_matches(')');
+            assert_eq!(code(&e[0]), want, "{path}: {e:#?}");
+        }
+    }
+}
