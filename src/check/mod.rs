@@ -125,12 +125,18 @@ pub fn distance(a: &str, b: &str) -> usize {
     prev[b.len()]
 }
 
-/// The closest candidate within two edits.
+/// The closest candidate, if it is close enough to be a typo: one edit for short names, two for
+/// longer ones, none for one- and two-letter names (any of those is one edit from another).
 pub fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let max = match name.chars().count() {
+        0..=2 => 0,
+        3..=5 => 1,
+        _ => 2,
+    };
     candidates
         .into_iter()
         .map(|c| (distance(name, c), c))
-        .filter(|(d, _)| *d <= 2)
+        .filter(|(d, _)| *d <= max && *d > 0)
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)
 }

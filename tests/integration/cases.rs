@@ -44,6 +44,14 @@ fn cases_match_their_snapshots() {
     walk(&root, &mut files);
     assert!(!files.is_empty());
     for f in files {
+        // `parse-ok/` holds fragments of the contract: they must parse; they need not run.
+        if f.parent().is_some_and(|d| d.ends_with("parse-ok")) {
+            let src = std::fs::read_to_string(&f).expect("read");
+            if let Err(errs) = memsim::syntax::parse(&src) {
+                panic!("{} does not parse: {errs:?}", f.display());
+            }
+            continue;
+        }
         let output = render_case(&f);
         let name = f.file_stem().unwrap().to_string_lossy().to_string();
         let mut settings = insta::Settings::clone_current();
