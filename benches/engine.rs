@@ -1,2 +1,65 @@
-//! Criterion benchmarks of the engine: parsing and the MMU hot path.
-fn main() {}
+//! Criterion benchmarks of the engine: parse throughput and the MMU hot path under a `for` loop.
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use memsim::{Options, Session};
+
+/// A realistic scenario file, repeated to about 1 MiB.
+fn corpus() -> String {
+    let unit = r#"# a scenario of the kind students write
+machine { page_size 4 KiB; memory 64 MiB; tlb 64 entries lru }
+let ip: *int = malloc(sizeof(int) * 10)
+ip[0] = 7
+expect ip[0] == 7
+expect segfault { ip[100000] = 99 }
+for i in 0..10 { ip[i] = i * i }
+let q: *long = calloc(16, 8)
+q = realloc(q, 4000)
+write q[0..4 KiB] step 512 B = 1
+expect stats.faults >= 2 && stats.minor > 0
+print getpagesize(), heap.start, brk - heap.start
+show maps
+"#;
+    unit.repeat((1 << 20) / unit.len() + 1)
+}
+
+fn parse(c: &mut Criterion) {
+    let src = corpus();
+    let mut g = c.benchmark_group("parse");
+    g.throughput(Throughput::Bytes(src.len() as u64));
+    g.bench_function("1 MiB of scenarios", |b| {
+        b.iter(|| memsim::syntax::parse(std::hint::black_box(&src)).expect("parses"))
+    });
+    g.finish();
+}
+
+fn accesses(c: &mut Criterion) {
+    const N: u64 = 1_000_000;
+    let mut g = c.benchmark_group("mmu");
+    // Each iteration is one store and one load: 2 accesses.
+    g.throughput(Throughput::Elements(2 * N));
+    g.sample_size(20);
+    let setup = "let p: *int = malloc(64 KiB)\n";
+    let body = format!("for i in 0..{N} {{ p[i & 16383] = i\n let x = p[(i * 7) & 16383] }}\n");
+    g.bench_function("for loop, store + load, trace off", |b| {
+        b.iter_batched(
+            || {
+                let mut s = Session::new(Options {
+                    trace: false,
+                    ..Options::default()
+                });
+                let r = s.execute("setup.mem", setup);
+                assert_eq!(r.exit_code(), 0);
+                s
+            },
+            |mut s| {
+                let r = s.execute("loop.mem", &body);
+                assert_eq!(r.exit_code(), 0);
+            },
+            criterion::BatchSize::LargeInput,
+        )
+    });
+    g.finish();
+}
+
+criterion_group!(benches, parse, accesses);
+criterion_main!(benches);

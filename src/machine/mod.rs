@@ -330,6 +330,16 @@ impl Mmu {
     pub fn write_phys(&mut self, paddr: u64, buf: &[u8]) {
         self.mem.write(paddr, buf)
     }
+    /// A little-endian load of 1 to 8 bytes within one page.
+    #[inline]
+    pub fn load_phys(&self, paddr: u64, width: usize) -> u64 {
+        self.mem.load(paddr, width)
+    }
+    /// A little-endian store of 1 to 8 bytes within one page.
+    #[inline]
+    pub fn store_phys(&mut self, paddr: u64, width: usize, value: u64) {
+        self.mem.store(paddr, width, value)
+    }
     pub fn zero_frame(&mut self, pfn: u64) {
         self.mem.zero(pfn << self.shift, 1 << self.shift);
     }

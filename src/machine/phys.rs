@@ -67,6 +67,53 @@ impl PhysMem {
         }
     }
 
+    /// Loads a little-endian value of 1, 2, 4 or 8 bytes that does not cross a 4 KiB block
+    /// (an aligned-enough access inside one page): the interpreter's fast path.
+    #[inline]
+    pub fn load(&self, paddr: u64, width: usize) -> u64 {
+        let off = (paddr as usize) & (BLOCK - 1);
+        if off + width > BLOCK {
+            let mut b = [0u8; 8];
+            self.read(paddr, &mut b[..width]);
+            return u64::from_le_bytes(b);
+        }
+        let Some(b) = self.block(paddr) else {
+            return 0;
+        };
+        match width {
+            1 => u64::from(b[off]),
+            2 => u64::from(u16::from_le_bytes([b[off], b[off + 1]])),
+            4 => u64::from(u32::from_le_bytes(
+                b[off..off + 4].try_into().unwrap_or([0; 4]),
+            )),
+            8 => u64::from_le_bytes(b[off..off + 8].try_into().unwrap_or([0; 8])),
+            _ => {
+                let mut v = [0u8; 8];
+                v[..width].copy_from_slice(&b[off..off + width]);
+                u64::from_le_bytes(v)
+            }
+        }
+    }
+
+    /// Stores the low `width` bytes of `value`, little-endian (see [`PhysMem::load`]).
+    #[inline]
+    pub fn store(&mut self, paddr: u64, width: usize, value: u64) {
+        let off = (paddr as usize) & (BLOCK - 1);
+        let bytes = value.to_le_bytes();
+        if off + width > BLOCK {
+            self.write(paddr, &bytes[..width]);
+            return;
+        }
+        let b = self.block_mut(paddr);
+        match width {
+            1 => b[off] = bytes[0],
+            2 => b[off..off + 2].copy_from_slice(&bytes[..2]),
+            4 => b[off..off + 4].copy_from_slice(&bytes[..4]),
+            8 => b[off..off + 8].copy_from_slice(&bytes),
+            _ => b[off..off + width].copy_from_slice(&bytes[..width]),
+        }
+    }
+
     /// Writes `buf` at `paddr`.
     #[inline]
     pub fn write(&mut self, paddr: u64, buf: &[u8]) {

@@ -35,7 +35,8 @@ pub(super) enum Stop {
     Error(Report),
 }
 
-type R<T> = Result<T, Stop>;
+/// Boxed so the `Ok` path of every evaluation returns in registers.
+type R<T> = Result<T, Box<Stop>>;
 
 pub(super) struct Exec<'a> {
     world: &'a mut World,
@@ -54,21 +55,21 @@ fn err(
     message: impl Into<String>,
     label: impl Into<String>,
     help: impl Into<String>,
-) -> Stop {
-    Stop::Error(Report::new(RunError::Error {
+) -> Box<Stop> {
+    Box::new(Stop::Error(Report::new(RunError::Error {
         message: message.into(),
         span: span.into(),
         label: label.into(),
         help: help.into(),
-    }))
+    })))
 }
 
-fn unsupported(span: Span, what: &str, issue: &str) -> Stop {
-    Stop::Error(Report::new(RunError::Unsupported {
+fn unsupported(span: Span, what: &str, issue: &str) -> Box<Stop> {
+    Box::new(Stop::Error(Report::new(RunError::Unsupported {
         what: what.to_string(),
         span: span.into(),
         help: format!("{issue} is planned; the syntax is final, so this file will run unchanged once it lands"),
-    }))
+    })))
 }
 
 /// How `print` shows a value: addresses in hex, sizes with units.
@@ -134,21 +135,18 @@ impl<'a> Exec<'a> {
                 .next()
                 .unwrap_or("")
                 .to_string();
-            let r = if Some(i) == last_eval {
-                if let St::Eval(e) = &st.kind {
-                    self.eval(e).map(|v| {
-                        if v.ty != Ty::Nothing {
-                            self.res.value = Some(fmt_value(v));
-                        }
-                    })
-                } else {
-                    self.stmt(st)
-                }
-            } else {
-                self.stmt(st)
-            };
+            let last = Some(i) == last_eval;
+            let r = self.tick(st.span).and_then(|()| match &st.kind {
+                // A final bare expression's value is the chunk's result (`1 + 41` shows 42).
+                St::Eval(e) if last => self.eval(e).map(|v| {
+                    if v.ty != Ty::Nothing {
+                        self.res.value = Some(fmt_value(v));
+                    }
+                }),
+                _ => self.stmt(st),
+            });
             let mut stop = false;
-            match r {
+            match r.map_err(|b| *b) {
                 Ok(()) => {}
                 Err(Stop::Signal { sig, p, span }) => self.die(sig, p, span),
                 Err(Stop::Error(rep)) => {
@@ -259,35 +257,45 @@ impl<'a> Exec<'a> {
     fn tick(&mut self, span: Span) -> R<()> {
         self.steps += 1;
         if self.steps > self.opts.max_steps {
-            return Err(Stop::Error(Report::new(RunError::Limit {
+            return Err(Box::new(Stop::Error(Report::new(RunError::Limit {
                 what: format!("more than {} steps", self.opts.max_steps),
                 span: span.into(),
                 help: "a loop this long is likely a mistake; the limit is a session option".into(),
-            })));
+            }))));
         }
         if self.steps & 0x3ff == 0 {
             if self.interrupt.is_set() {
-                return Err(Stop::Error(Report::new(RunError::Interrupted {
+                return Err(Box::new(Stop::Error(Report::new(RunError::Interrupted {
                     span: span.into(),
-                })));
+                }))));
             }
             if self.world.mmu.host_bytes() > self.opts.max_host_bytes {
-                return Err(Stop::Error(Report::new(RunError::Limit {
+                return Err(Box::new(Stop::Error(Report::new(RunError::Limit {
                     what: format!(
                         "simulated memory contents exceed {}",
                         units::size(self.opts.max_host_bytes as u64)
                     ),
                     span: span.into(),
                     help: "the scenario writes more distinct memory than the session allows".into(),
-                })));
+                }))));
             }
         }
         Ok(())
     }
 
     /// The current process, if alive.
-    #[inline]
+    #[inline(always)]
     fn cur(&mut self, span: Span) -> R<usize> {
+        if let Some(p) = self.world.current {
+            if self.world.os.procs[p].death.is_none() {
+                return Ok(p);
+            }
+        }
+        self.cur_slow(span)
+    }
+
+    #[cold]
+    fn cur_slow(&mut self, span: Span) -> R<usize> {
         let p = self.world.current();
         if let Some(d) = &self.world.os.procs[p].death {
             let how = match d {
@@ -299,16 +307,16 @@ impl<'a> Exec<'a> {
                 Death::Abort { message } => format!("aborted: {message}"),
                 Death::Oom => "killed by the OOM killer".into(),
             };
-            return Err(Stop::Error(Report::new(RunError::Dead {
+            return Err(Box::new(Stop::Error(Report::new(RunError::Dead {
                 process: self.proc_label(p),
                 how,
                 span: span.into(),
-            })));
+            }))));
         }
         Ok(p)
     }
 
-    fn trap(t: Trap, p: usize, span: Span) -> Stop {
+    fn trap(t: Trap, p: usize, span: Span) -> Box<Stop> {
         let sig = match t {
             Trap::Segv {
                 vaddr,
@@ -323,7 +331,7 @@ impl<'a> Exec<'a> {
             },
             Trap::Oom { .. } => Sig::Oom,
         };
-        Stop::Signal { sig, p, span }
+        Box::new(Stop::Signal { sig, p, span })
     }
 
     #[inline]
@@ -342,7 +350,7 @@ impl<'a> Exec<'a> {
         let w = width as usize;
         if (addr & (ps - 1)) + width as u64 <= ps {
             let pa = self.access(p, addr, Access::Read, span)?;
-            self.world.mmu.read_phys(pa, &mut b[..w]);
+            return Ok(self.world.mmu.load_phys(pa, w));
         } else {
             for (i, byte) in b[..w].iter_mut().enumerate() {
                 let pa = self.access(p, addr.wrapping_add(i as u64), Access::Read, span)?;
@@ -362,7 +370,7 @@ impl<'a> Exec<'a> {
         let w = width as usize;
         if (addr & (ps - 1)) + width as u64 <= ps {
             let pa = self.access(p, addr, Access::Write, span)?;
-            self.world.mmu.write_phys(pa, &b[..w]);
+            self.world.mmu.store_phys(pa, w, value);
         } else {
             for (i, byte) in b[..w].iter().enumerate() {
                 let pa = self.access(p, addr.wrapping_add(i as u64), Access::Write, span)?;
@@ -380,7 +388,8 @@ impl<'a> Exec<'a> {
     }
 
     fn stmt(&mut self, s: &Stmt) -> R<()> {
-        self.tick(s.span)?;
+        // Steps are counted per top-level statement and per loop iteration: every unbounded
+        // amount of work goes through one of those.
         match &s.kind {
             St::Machine(cfg) => {
                 *self.world = World::new(cfg);
@@ -415,12 +424,12 @@ impl<'a> Exec<'a> {
                 }
             }
             St::SetVar { slot, value } => {
-                let v = self.eval(value)?;
+                let v = self.operand(value)?;
                 self.vars[*slot as usize] = v;
             }
             St::Store { addr, width, value } => {
-                let a = self.eval(addr)?;
-                let v = self.eval(value)?;
+                let a = self.operand(addr)?;
+                let v = self.operand(value)?;
                 self.store(a.bits, *width, v.bits, s.span)?;
             }
             St::Eval(e) => {
@@ -516,7 +525,7 @@ impl<'a> Exec<'a> {
                 let p = self.cur(s.span)?;
                 let old = self.sp(p);
                 let mut sp = old;
-                let r = (|| {
+                let r: R<()> = (|| {
                     for _ in 0..n {
                         self.tick(s.span)?;
                         let new = sp.wrapping_sub(size) & !15;
@@ -771,7 +780,7 @@ impl<'a> Exec<'a> {
             }
             ExpectIr::Segfault(code) => {
                 let p = self.cur(span)?;
-                match self.block(body) {
+                match self.block(body).map_err(|b| *b) {
                     Ok(()) => failed(
                         self,
                         "expected a segmentation fault, but the block ran to the end".into(),
@@ -809,7 +818,7 @@ impl<'a> Exec<'a> {
                             failed(self, format!("expected {}, but the fault was {} ({detail})", if *code == Some(WantSegv::MapErr) { "SEGV_MAPERR" } else { "SEGV_ACCERR" }, got.name()), format!("{} at {}", got.name(), units::addr(vaddr)), "SEGV_MAPERR: no mapping; SEGV_ACCERR: a mapping that forbids the access");
                         }
                     }
-                    Err(e) => return Err(e),
+                    Err(e) => return Err(Box::new(e)),
                 }
             }
             ExpectIr::Fault(kind) => {
@@ -839,7 +848,7 @@ impl<'a> Exec<'a> {
                     );
                 }
             }
-            ExpectIr::Abort => match self.block(body) {
+            ExpectIr::Abort => match self.block(body).map_err(|b| *b) {
                 Ok(()) => failed(
                     self,
                     "expected glibc to abort, but the block ran to the end".into(),
@@ -855,9 +864,9 @@ impl<'a> Exec<'a> {
                     self.sink.push(Event::Abort { pid, message: m });
                     passed(self);
                 }
-                Err(e) => return Err(e),
+                Err(e) => return Err(Box::new(e)),
             },
-            ExpectIr::Oom => match self.block(body) {
+            ExpectIr::Oom => match self.block(body).map_err(|b| *b) {
                 Ok(()) => failed(
                     self,
                     "expected the OOM killer, but the block ran to the end".into(),
@@ -876,7 +885,7 @@ impl<'a> Exec<'a> {
                     });
                     passed(self);
                 }
-                Err(e) => return Err(e),
+                Err(e) => return Err(Box::new(e)),
             },
             ExpectIr::Warning(_) => {
                 return Err(unsupported(
@@ -910,6 +919,17 @@ impl<'a> Exec<'a> {
         }
     }
 
+    /// Evaluates an operand, answering variables and constants without a recursive call:
+    /// they are most operands in loops, and the call is most of their cost.
+    #[inline(always)]
+    fn operand(&mut self, e: &TExpr) -> R<Value> {
+        match e.kind {
+            Ex::Var(slot) => Ok(self.vars[slot as usize]),
+            Ex::Const(v) => Ok(Value::new(v, e.ty)),
+            _ => self.eval(e),
+        }
+    }
+
     fn eval(&mut self, e: &TExpr) -> R<Value> {
         let bits = match &e.kind {
             Ex::Const(v) => *v,
@@ -933,8 +953,8 @@ impl<'a> Exec<'a> {
                     };
                     return Ok(Value::new(u64::from(v), Ty::Bool));
                 }
-                let a = self.eval(l)?;
-                let b = self.eval(r)?;
+                let a = self.operand(l)?;
+                let b = self.operand(r)?;
                 return self.apply(*op, *kind, a, b, e);
             }
             Ex::Load {
@@ -1100,11 +1120,11 @@ impl<'a> Exec<'a> {
         self.world
             .with_heap(p, &mut self.sink, f)
             .map_err(|e| match e {
-                HeapError::Abort(m) => Stop::Signal {
+                HeapError::Abort(m) => Box::new(Stop::Signal {
                     sig: Sig::Abort(m),
                     p,
                     span,
-                },
+                }),
                 HeapError::Trap(t) => Self::trap(t, p, span),
             })
     }

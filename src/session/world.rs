@@ -71,6 +71,7 @@ impl World {
     }
 
     /// The current process, creating the implicit `main` on first use.
+    #[inline]
     pub fn current(&mut self) -> usize {
         match self.current {
             Some(p) => p,
