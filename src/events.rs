@@ -16,6 +16,8 @@ pub enum MinorReason {
     ZeroPageWrite,
     /// A write to a copy-on-write page (after fork, or a private file page): the frame is copied.
     CopyOnWrite,
+    /// A write to a copy-on-write page nobody else maps any more: made writable in place.
+    CopyOnWriteLast,
     /// A file page that was already in the page cache.
     PageCache,
 }

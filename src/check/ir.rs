@@ -52,12 +52,30 @@ impl Ty {
             _ => None,
         }
     }
+    /// The name with its article: `an int`, `a long`, `a *char`.
+    pub fn a(self) -> String {
+        let n = self.name();
+        if n.starts_with(['a', 'e', 'i', 'o']) {
+            format!("an {n}")
+        } else {
+            format!("a {n}")
+        }
+    }
+
+    /// The type as a user writes it, C names first (`long`, `*int`).
     pub fn name(self) -> String {
+        let c = |p: Prim| match p {
+            Prim::I8 => "char",
+            Prim::I16 => "short",
+            Prim::I32 => "int",
+            Prim::I64 => "long",
+            other => other.name(),
+        };
         match self {
-            Ty::Int(p) => p.name().to_string(),
+            Ty::Int(p) => c(p).to_string(),
             Ty::Size => "size".into(),
             Ty::Bool => "bool".into(),
-            Ty::Ptr { base, depth } => format!("{}{}", "*".repeat(depth as usize), base.name()),
+            Ty::Ptr { base, depth } => format!("{}{}", "*".repeat(depth as usize), c(base)),
             Ty::Nothing => "none".into(),
         }
     }

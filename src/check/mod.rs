@@ -703,8 +703,8 @@ impl Checker<'_> {
         if !ok {
             self.type_err(
                 v.span,
-                format!("a {} cannot hold a {}", to.name(), v.ty.name()),
-                format!("this is a {}", v.ty.name()),
+                format!("{} cannot hold {}", to.a(), v.ty.a()),
+                format!("this is {}", v.ty.a()),
                 "convert it with `as`, e.g. `x as *int`",
             );
         }
@@ -882,8 +882,8 @@ impl Checker<'_> {
                 let Some((elem, size)) = b.ty.elem() else {
                     self.type_err(
                         base.span,
-                        format!("cannot index a {}", b.ty.name()),
-                        format!("this is a {}, not a pointer", b.ty.name()),
+                        format!("cannot index {}", b.ty.a()),
+                        format!("this is {}, not a pointer", b.ty.a()),
                         "declare it as a pointer: `let p: *int = malloc(40)`",
                     );
                     return None;
@@ -914,8 +914,8 @@ impl Checker<'_> {
                 let Some((elem, size)) = b.ty.elem() else {
                     self.type_err(
                         inner.span,
-                        format!("cannot dereference a {}", b.ty.name()),
-                        format!("this is a {}, not a pointer", b.ty.name()),
+                        format!("cannot dereference {}", b.ty.a()),
+                        format!("this is {}, not a pointer", b.ty.a()),
                         "dereference a pointer: `*p`; convert a number with `(x as *long)`",
                     );
                     return None;

@@ -752,6 +752,40 @@ impl Os {
         Ok(())
     }
 
+    /// `fork()`: a copy of process `p` sharing every private page copy-on-write (the first
+    /// write by either side copies the page); shared mappings stay shared. Returns the
+    /// child's index.
+    pub fn fork(&mut self, mmu: &mut Mmu, p: usize) -> usize {
+        let asid = mmu.create_space();
+        let pid = self.new_pid();
+        let parent_asid = self.procs[p].asid;
+        let shift = mmu.page_shift();
+        let mut child = self.procs[p].clone();
+        child.pid = pid;
+        child.asid = asid;
+        child.name = format!("{}-{pid}", self.procs[p].name);
+        child.stats = ProcStats::default();
+        for (vpn, e) in mmu.page_table(parent_asid) {
+            let shared = self.procs[p]
+                .vmas
+                .find(vpn << shift)
+                .is_some_and(|v| v.shared);
+            let mut ce = e;
+            if e & pte::PRESENT != 0 && e & pte::ZERO == 0 {
+                if !shared && e & pte::WRITE != 0 {
+                    ce = (e & !pte::WRITE) | pte::COW;
+                    mmu.set_pte(parent_asid, vpn, ce);
+                }
+                if let Some(f) = mmu.frame_mut(pte::pfn(e)) {
+                    f.mapcount += 1;
+                }
+            }
+            mmu.set_pte(asid, vpn, ce);
+        }
+        self.procs.push(child);
+        self.procs.len() - 1
+    }
+
     /// Resident pages of a process (pages with a frame of their own or a shared one; the
     /// zero page does not count), and the bytes of its mappings.
     pub fn rss_pages(&self, mmu: &Mmu, p: usize) -> u64 {

@@ -77,6 +77,9 @@ pub fn event(e: &Event) -> String {
                     format!("write after a read of the zero page: own frame {pfn:#x} now")
                 }
                 MinorReason::CopyOnWrite => format!("copy-on-write: copied into frame {pfn:#x}"),
+                MinorReason::CopyOnWriteLast => {
+                    format!("copy-on-write, but no one else maps frame {pfn:#x} now: made writable in place")
+                }
                 MinorReason::PageCache => format!("already in the page cache: frame {pfn:#x}"),
             };
             format!(
@@ -538,10 +541,12 @@ pub fn summary(r: &ChunkResult, stats: &StatsSnap) -> String {
             r.expectations_passed, r.expectations_failed
         ),
         format!(
-            "{} page faults ({} minor, {} major)",
-            stats.faults, stats.minor, stats.major
+            "{} ({} minor, {} major)",
+            crate::units::count(stats.faults, "page fault"),
+            stats.minor,
+            stats.major
         ),
-        format!("{} segfaults", stats.segv),
+        crate::units::count(stats.segv, "segfault"),
         format!("TLB {} hits, {} misses", stats.tlb_hits, stats.tlb_misses),
     ];
     if r.unexpected_deaths > 0 {

@@ -1279,7 +1279,13 @@ impl<'a> Exec<'a> {
                     u64::MAX
                 }
             }
-            Builtin::Fork => return Err(unsupported(span, "fork()", "The OS model (issue #3)")),
+            Builtin::Fork => {
+                let p = self.cur(span)?;
+                let c = self.world.fork(p);
+                let (parent, child) = (self.world.os.procs[p].pid, self.world.os.procs[c].pid);
+                self.sink.push(Event::Fork { parent, child });
+                u64::from(child)
+            }
         };
         Ok(Value::new(bits, e.ty))
     }

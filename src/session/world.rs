@@ -70,6 +70,15 @@ impl World {
         p
     }
 
+    /// Forks process `p`; the child gets a copy of the allocator's state too (its heap is the
+    /// same memory, copy-on-write). Returns the child's index.
+    pub fn fork(&mut self, p: usize) -> usize {
+        let c = self.os.fork(&mut self.mmu, p);
+        let heap = self.heaps[p].clone();
+        self.heaps.push(heap);
+        c
+    }
+
     /// The current process, creating the implicit `main` on first use.
     #[inline]
     pub fn current(&mut self) -> usize {
