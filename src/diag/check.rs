@@ -40,7 +40,7 @@ pub enum CheckError {
         label: String,
         help: String,
     },
-    #[error("`{what}` is not a size")]
+    #[error("{what} is not a size")]
     #[diagnostic(code(mem::check::not_a_size), help("{help}"))]
     NotASize {
         what: String,

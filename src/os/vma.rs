@@ -136,15 +136,23 @@ impl Vma {
     }
     /// Could this mapping absorb `other` placed right after it (as Linux merges VMAs)?
     fn mergeable(&self, other: &Vma) -> bool {
+        // Anonymous memory merges like Linux's vma_merge: same permissions, no name. Mapped
+        // files merge only when the program mapped them itself; a loaded library's segments
+        // stay apart (the loader mprotects its relro part, which gives it its own VMA).
+        let anon_role = |r: Role| matches!(r, Role::Mmap | Role::Lib);
         self.end == other.start
             && self.perms == other.perms
             && self.shared == other.shared
-            && self.role == other.role
             && self.name == other.name
             && match (&self.backing, &other.backing) {
-                (Backing::Anon, Backing::Anon) => true,
+                (Backing::Anon, Backing::Anon) => {
+                    self.role == other.role || (anon_role(self.role) && anon_role(other.role))
+                }
                 (Backing::File { file: a, offset: o }, Backing::File { file: b, offset: p }) => {
-                    a == b && o + self.len() == *p
+                    self.role == Role::Mmap
+                        && other.role == Role::Mmap
+                        && a == b
+                        && o + self.len() == *p
                 }
                 _ => false,
             }
