@@ -139,10 +139,24 @@ impl Os {
         let asid = mmu.create_space();
         let pid = self.new_pid();
         let user_limit = self.user_limit();
-        let stack_end = user_limit - ps;
+        // ASLR: each process draws its offsets from the machine seed and its pid, so a run is
+        // reproducible and two processes still differ. Ranges follow Linux on x86-64: 22 bits
+        // of pages for the stack, 28 for the mmap base, 13 for brk (32 MiB), 28 for PIE.
+        let mut rng = SplitMix(cfg.seed ^ (u64::from(pid) << 32));
+        let (stack_shift, mmap_shift, brk_shift, pie_shift) = if cfg.aslr && linux {
+            (
+                (rng.next() & ((1 << 22) - 1)) * ps,
+                (rng.next() & ((1 << 28) - 1)) * ps,
+                (rng.next() & ((1 << 13) - 1)) * ps,
+                (rng.next() & ((1 << 28) - 1)) * ps,
+            )
+        } else {
+            (0, 0, 0, 0)
+        };
+        let stack_end = user_limit - ps - stack_shift;
         let stack_limit = spec.stack_limit.min(user_limit / 4).max(ps);
         let base = if cfg.pie && linux {
-            0x555555554000
+            0x555555554000 + pie_shift
         } else if user_limit >= 1 << 32 {
             0x400000
         } else {
@@ -150,7 +164,7 @@ impl Os {
             ps
         };
         let mmap_base = if linux {
-            stack_end - (128 << 20)
+            user_limit - ps - (128 << 20) - mmap_shift
         } else {
             let gap = (stack_limit + STACK_GUARD_GAP_PAGES * ps).min(user_limit / 4);
             (stack_end - gap) & !(ps - 1)
@@ -223,10 +237,11 @@ impl Os {
             self.map_fixed(p, at, len, Perms::RW, false, None, Role::Bss, String::new());
             at += len;
         }
-        self.procs[p].brk_start = at;
-        self.procs[p].brk = at;
+        self.procs[p].brk_start = at + brk_shift;
+        self.procs[p].brk = at + brk_shift;
         if linux {
             for &(s, e, perms, off, name) in X86_64_LIBS {
+                let (s, e) = (s - mmap_shift, e - mmap_shift);
                 let (file, role) = match name {
                     "" => (None, Role::Lib),
                     n if n.starts_with('[') => (None, Role::Special),
@@ -320,5 +335,18 @@ impl Os {
             sp: start + ps + size,
         });
         Some(self.procs[p].threads.len() - 1)
+    }
+}
+
+/// splitmix64: a tiny, well-mixed PRNG; ASLR needs reproducible spread, not secrecy.
+struct SplitMix(u64);
+
+impl SplitMix {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
     }
 }

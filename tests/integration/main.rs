@@ -3,5 +3,6 @@
 mod cases;
 mod cli;
 mod examples;
+mod os_props;
 mod props;
 mod test;
