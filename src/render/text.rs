@@ -240,6 +240,7 @@ pub fn snapshot(s: &Snapshot) -> String {
                         kb(r.private_dirty),
                         kb(r.anonymous),
                         kb(r.page_size),
+                        kb(r.page_size),
                     ]
                 })
                 .collect();
@@ -256,6 +257,7 @@ pub fn snapshot(s: &Snapshot) -> String {
                     "Private_Dirty",
                     "Anonymous",
                     "KernelPageSize",
+                    "MMUPageSize",
                 ],
                 &body,
             )
@@ -421,7 +423,32 @@ pub fn snapshot(s: &Snapshot) -> String {
                     format!("{} of {}", s.frames_used, s.frames_total),
                 ],
             ];
-            table(&["statistic", "value"], &rows)
+            let mut out = table(&["statistic", "value"], &rows);
+            if s.per_process.len() > 1 {
+                let body: Vec<Vec<String>> = s
+                    .per_process
+                    .iter()
+                    .map(|p| {
+                        vec![
+                            p.pid.to_string(),
+                            p.name.clone(),
+                            p.minor.to_string(),
+                            p.major.to_string(),
+                            p.segv.to_string(),
+                            size(p.rss),
+                            size(p.vsz),
+                            p.state.clone(),
+                        ]
+                    })
+                    .collect();
+                out.push_str(&table(
+                    &[
+                        "pid", "process", "minor", "major", "segv", "rss", "vsz", "state",
+                    ],
+                    &body,
+                ));
+            }
+            out
         }
         Snapshot::Memory { addr: a, bytes } => {
             let mut out = String::new();

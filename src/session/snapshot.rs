@@ -144,4 +144,19 @@ pub struct StatsSnap {
     pub cow_copies: u64,
     pub frames_used: u64,
     pub frames_total: u64,
+    /// The same counters per process (pid order), with each one's resident and virtual size.
+    pub per_process: Vec<ProcRow>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ProcRow {
+    pub pid: u32,
+    pub name: String,
+    pub minor: u64,
+    pub major: u64,
+    pub segv: u64,
+    pub rss: u64,
+    pub vsz: u64,
+    /// `running`, or how it died.
+    pub state: String,
 }

@@ -1,11 +1,12 @@
 //! The simulated world: the machine, the OS and each process's allocator, and the glue that
 //! lets an allocator reach its process's memory.
 
-use super::snapshot::StatsSnap;
+use super::snapshot::{ProcRow, StatsSnap};
 use crate::events::{Event, EventSink};
 use crate::heap::{glibc::Glibc, Allocator, Memory};
 use crate::machine::{Access, MachineConfig, Mmu};
 use crate::os::layout::ProcessSpec;
+use crate::os::Death;
 use crate::os::{Os, Perms, Trap};
 
 #[derive(Clone)]
@@ -49,7 +50,28 @@ impl World {
             frames_total: self.mmu.frames_total(),
             ..Default::default()
         };
-        for p in &self.os.procs {
+        let ps = self.mmu.page_size();
+        for (i, p) in self.os.procs.iter().enumerate() {
+            s.per_process.push(ProcRow {
+                pid: p.pid,
+                name: p.name.clone(),
+                minor: p.stats.minor,
+                major: p.stats.major,
+                segv: p.stats.segv,
+                rss: self.os.rss_pages(&self.mmu, i) * ps,
+                vsz: p
+                    .vmas
+                    .iter()
+                    .filter(|v| v.start < self.os.user_limit())
+                    .map(|v| v.len())
+                    .sum(),
+                state: match &p.death {
+                    None => "running".into(),
+                    Some(Death::Segv { .. }) => "killed by SIGSEGV".into(),
+                    Some(Death::Abort { .. }) => "aborted (SIGABRT)".into(),
+                    Some(Death::Oom) => "killed by the OOM killer".into(),
+                },
+            });
             s.minor += p.stats.minor;
             s.major += p.stats.major;
             s.segv += p.stats.segv;
