@@ -4,4 +4,5 @@ mod cases;
 mod cli;
 mod examples;
 mod props;
+mod repl;
 mod test;
