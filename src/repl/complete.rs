@@ -24,9 +24,7 @@ pub fn complete(line: &str, pos: usize, vars: &[String]) -> (usize, Vec<String>)
             return (pos, Vec::new());
         }
     }
-    let start = before
-        .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-        .map_or(0, |i| i + 1);
+    let start = run_start(before, is_name_char);
     let word = &before[start..];
     // A number is not a name.
     if word.starts_with(|c: char| c.is_ascii_digit()) {
@@ -76,9 +74,7 @@ fn everything(vars: &[String]) -> Vec<String> {
 
 /// `stats.tlb.h` → `tlb.hits`; `heap.s` → `start`, `size`.
 fn complete_path(before: &str, start: usize) -> (usize, Vec<String>) {
-    let path_start = before[..start]
-        .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'))
-        .map_or(0, |i| i + 1);
+    let path_start = run_start(&before[..start], |c| is_name_char(c) || c == '.');
     let path = &before[path_start..];
     if let Some(rest) = path.strip_prefix("stats.") {
         let at = path_start + "stats.".len();
@@ -104,9 +100,7 @@ fn complete_command(before: &str, colon: usize) -> (usize, Vec<String>) {
         return (colon, filter(names, text));
     };
     let name = &text[1..space];
-    let arg_start = before
-        .rfind(char::is_whitespace)
-        .map_or(before.len(), |i| i + 1);
+    let arg_start = run_start(before, |c| !c.is_whitespace());
     let arg = &before[arg_start..];
     match name {
         "help" | "h" | "?" => (arg_start, filter(help::topic_names(), arg)),
@@ -157,10 +151,7 @@ fn previous_word(before: &str) -> Option<&str> {
     if t.len() == before.len() && !before.is_empty() {
         return None;
     }
-    let s = t
-        .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-        .map_or(0, |i| i + 1);
-    let w = &t[s..];
+    let w = &t[run_start(t, is_name_char)..];
     (!w.is_empty()).then_some(w)
 }
 
@@ -226,10 +217,7 @@ pub fn hint(line: &str, pos: usize, vars: &[String]) -> Option<String> {
         return None;
     }
     if let Some(open) = line.strip_suffix('(') {
-        let s = open
-            .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-            .map_or(0, |i| i + 1);
-        let name = &open[s..];
+        let name = &open[run_start(open, is_name_char)..];
         let usage = BUILTINS.iter().find(|b| b.0 == name)?.1;
         return usage
             .split_once('(')
@@ -244,6 +232,18 @@ pub fn hint(line: &str, pos: usize, vars: &[String]) -> Option<String> {
         }
         _ => None,
     }
+}
+
+/// Where the run of characters satisfying `part` that ends at the end of `s` begins.
+fn run_start(s: &str, part: impl Fn(char) -> bool) -> usize {
+    s.char_indices()
+        .rev()
+        .find(|&(_, c)| !part(c))
+        .map_or(0, |(i, c)| i + c.len_utf8())
+}
+
+fn is_name_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '_'
 }
 
 fn strings(words: &[&str]) -> Vec<String> {
@@ -296,6 +296,17 @@ mod tests {
         assert_eq!(names(":tr"), [":trace"]);
         assert_eq!(names(":trace o"), ["off", "on"]);
         assert!(names(":help seg").contains(&"segfault".to_string()));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn never_panics(line in "[a-z :.{}\"#(*é\u{3000}\n0-9]{0,24}", cut in 0usize..30) {
+            let vars = ["x".to_string()];
+            let _ = complete(&line, cut, &vars);
+            let _ = hint(&line, cut.min(line.len()), &vars);
+            let _ = super::super::input::highlight(&line);
+            let _ = super::super::input::needs_more(&line);
+        }
     }
 
     #[test]

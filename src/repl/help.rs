@@ -86,7 +86,7 @@ Try: expect fault { … };  expect fault minor { … };  expect no fault { … }
 stack, bss) gets a fresh zero-filled frame — a first read even gets the shared zero page, and \
 only the first write then a frame of its own — and a file page still in the page cache is just \
 mapped. Cheap: microseconds.\n\
-Try: expect fault minor { p[0] = 1 };  print stats.minor",
+Try: let q: *u8 = malloc(1 MiB);  expect fault minor { q[0] = 1 };  print stats.minor",
     },
     Topic {
         names: &["major", "major_fault"],

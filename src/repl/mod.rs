@@ -517,7 +517,10 @@ pub fn describe_machine(c: &crate::machine::MachineConfig) -> String {
             if c.tlb.enabled {
                 format!(
                     "{}, {}, {}",
-                    units::count(u64::from(c.tlb.entries), "entry"),
+                    match c.tlb.entries {
+                        1 => "1 entry".to_string(),
+                        n => format!("{n} entries"),
+                    },
                     c.tlb
                         .ways
                         .map_or("fully associative".to_string(), |w| format!("{w}-way")),
