@@ -20,3 +20,5 @@ pub mod units;
 pub use session::{ChunkResult, Options, Session};
 #[cfg(feature = "cli")]
 pub mod cli;
+#[cfg(feature = "cli")]
+pub mod repl;

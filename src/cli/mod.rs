@@ -1,4 +1,5 @@
-//! The command line: `memsim run | check | test | profiles`. A thin driver over [`Session`].
+//! The command line: `memsim run | check | test | repl | profiles`. A thin driver over
+//! [`Session`]; plain `memsim` on a terminal starts the REPL.
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -18,8 +19,9 @@ use crate::session::{ChunkResult, Options, Session, Severity};
                   and allocator decision."
 )]
 struct Cli {
+    /// Without a command: the REPL when standard input is a terminal, else this help.
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
     /// When to colour diagnostics.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]
     color: ColorChoice,
@@ -46,6 +48,12 @@ enum Command {
     /// Run every .mem file under the given paths (default: the current folder) and report
     /// which held all their expectations.
     Test { paths: Vec<PathBuf> },
+    /// An interactive session: statements run as they are typed, `:help` explains. With
+    /// piped input, runs it line by line as a script.
+    Repl {
+        /// A scenario to run first; its state is kept.
+        file: Option<PathBuf>,
+    },
     /// List the built-in machine profiles.
     Profiles,
 }
@@ -80,7 +88,15 @@ pub fn main() -> i32 {
             std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
         }
     };
-    match cli.command {
+    let Some(command) = cli.command else {
+        if std::io::stdin().is_terminal() {
+            return crate::repl::main(None, color);
+        }
+        use clap::CommandFactory;
+        let _ = Cli::command().print_help();
+        return 2;
+    };
+    match command {
         Command::Run {
             files,
             quiet,
@@ -88,6 +104,7 @@ pub fn main() -> i32 {
         } => run(&files, quiet, format, color),
         Command::Check { files } => check(&files, color),
         Command::Test { paths } => test(&paths, color),
+        Command::Repl { file } => crate::repl::main(file.as_deref(), color),
         Command::Profiles => profiles(),
     }
 }

@@ -5,4 +5,5 @@ mod cli;
 mod examples;
 mod os_props;
 mod props;
+mod repl;
 mod test;

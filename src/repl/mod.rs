@@ -1,0 +1,648 @@
+//! The interactive REPL: `memsim repl [FILE]`, and plain `memsim` on a terminal.
+//!
+//! [`ReplCore`] is the whole REPL without a terminal: it takes lines, runs them through one
+//! [`Session`] (the same engine as `memsim run`), answers `:`-commands, completes and hints,
+//! and returns text. The line editor ([`editor`], rustyline) and the piped-stdin script mode
+//! ([`run_script`]) are thin loops around it, so tests drive everything through `ReplCore`.
+
+pub mod command;
+pub mod complete;
+mod editor;
+pub mod help;
+pub mod input;
+
+use std::fmt::Write as _;
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+
+pub use command::{Command, CommandInfo, COMMANDS};
+pub use editor::{history_path, run_interactive};
+pub use input::{highlight, is_complete, needs_more};
+
+use crate::render::{diag, text};
+use crate::session::{ChunkResult, Interrupt, Options, Output, Session};
+use crate::units;
+
+/// What one line of input produced.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Reply {
+    /// The trace, what was printed or shown, the value.
+    pub out: String,
+    /// Diagnostics and the REPL's own complaints.
+    pub err: String,
+    /// `memsim run`'s exit status for this input (0 for commands that worked).
+    pub status: i32,
+    /// `:quit` was given.
+    pub quit: bool,
+}
+
+impl Reply {
+    fn out(s: impl Into<String>) -> Reply {
+        Reply {
+            out: s.into(),
+            ..Reply::default()
+        }
+    }
+    fn err(s: impl Into<String>) -> Reply {
+        let mut e: String = s.into();
+        if !e.ends_with('\n') {
+            e.push('\n');
+        }
+        Reply {
+            err: e,
+            status: 2,
+            ..Reply::default()
+        }
+    }
+}
+
+/// How a REPL presents itself.
+#[derive(Debug, Clone)]
+pub struct ReplConfig {
+    /// Colour in diagnostics (a terminal, without NO_COLOR).
+    pub color: bool,
+    /// Columns diagnostics are laid out for.
+    pub width: usize,
+    /// Show what the MMU and the OS did for each input.
+    pub trace: bool,
+    /// Name chunks `line N` after the line of standard input they start on (script mode)
+    /// rather than `input N`.
+    pub name_by_line: bool,
+    /// Where relative paths in input (profiles, traces) resolve from.
+    pub base_dir: PathBuf,
+}
+
+impl Default for ReplConfig {
+    fn default() -> Self {
+        ReplConfig {
+            color: false,
+            width: 100,
+            trace: true,
+            name_by_line: false,
+            base_dir: PathBuf::from("."),
+        }
+    }
+}
+
+/// A shareable "stop what is running" button that always reaches the REPL's current session,
+/// even after `:reset` or `:undo` replaced it (for a Ctrl-C handler or another thread).
+#[derive(Debug, Clone, Default)]
+pub struct Interrupter(Arc<Mutex<Interrupt>>);
+
+impl Interrupter {
+    pub fn interrupt(&self) {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .interrupt();
+    }
+    fn point_at(&self, i: Interrupt) {
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner) = i;
+    }
+}
+
+/// The REPL without a terminal: one session, the input typed so far, and the settings.
+pub struct ReplCore {
+    session: Session,
+    opts: Options,
+    cfg: ReplConfig,
+    /// The folder each accepted chunk's relative paths resolved from, parallel to
+    /// `session.history()`, so that a replay resolves them the same way.
+    chunk_dirs: Vec<PathBuf>,
+    /// Lines of an input that is not complete yet (a `{` still open).
+    pending: String,
+    /// The line (script mode) or input number where the pending input began.
+    pending_start: usize,
+    lines_seen: usize,
+    inputs_run: usize,
+    interrupter: Interrupter,
+}
+
+impl Default for ReplCore {
+    fn default() -> Self {
+        ReplCore::new(ReplConfig::default())
+    }
+}
+
+impl ReplCore {
+    pub fn new(cfg: ReplConfig) -> Self {
+        let opts = Options {
+            trace: cfg.trace,
+            // A failed statement leaves the world as it was, so the session survives errors.
+            rollback: true,
+            ..Options::default()
+        };
+        let mut session = Session::new(opts.clone());
+        session.set_base_dir(&cfg.base_dir);
+        let interrupter = Interrupter::default();
+        interrupter.point_at(session.interrupt_handle());
+        ReplCore {
+            session,
+            opts,
+            cfg,
+            chunk_dirs: Vec::new(),
+            pending: String::new(),
+            pending_start: 0,
+            lines_seen: 0,
+            inputs_run: 0,
+            interrupter,
+        }
+    }
+
+    pub fn session(&self) -> &Session {
+        &self.session
+    }
+
+    /// The button that interrupts whatever input is running; it stays valid across `:reset`
+    /// and `:undo`.
+    pub fn interrupter(&self) -> Interrupter {
+        self.interrupter.clone()
+    }
+
+    /// Whether a started input waits for more lines (the prompt should say so).
+    pub fn pending(&self) -> bool {
+        !self.pending.is_empty()
+    }
+
+    /// Whether the trace is shown.
+    pub fn trace(&self) -> bool {
+        self.cfg.trace
+    }
+
+    /// Completions at byte `pos` of `line`: where the replaced word starts, and the candidates.
+    pub fn complete(&self, line: &str, pos: usize) -> (usize, Vec<String>) {
+        complete::complete(line, pos, &self.session.variables())
+    }
+
+    /// The greyed text to show after the cursor, if any.
+    pub fn hint(&self, line: &str, pos: usize) -> Option<String> {
+        complete::hint(line, pos, &self.session.variables())
+    }
+
+    /// Handles one line (or, from the line editor, one complete multi-line input) and returns
+    /// everything it printed, output then diagnostics.
+    pub fn handle_line(&mut self, line: &str) -> String {
+        let r = self.handle(line);
+        r.out + &r.err
+    }
+
+    /// Handles one line: a `:`-command, a line of a statement still open, or a complete input
+    /// to run.
+    pub fn handle(&mut self, line: &str) -> Reply {
+        self.lines_seen += line.split('\n').count();
+        if self.pending.is_empty() && line.trim_start().starts_with(':') {
+            return match command::parse(line) {
+                Ok(c) => self.command(c),
+                Err(e) => Reply::err(e),
+            };
+        }
+        if self.pending.is_empty() {
+            self.pending_start = self.lines_seen + 1 - line.split('\n').count();
+        } else {
+            self.pending.push('\n');
+        }
+        self.pending.push_str(line);
+        if needs_more(&self.pending) {
+            return Reply::default();
+        }
+        let src = std::mem::take(&mut self.pending);
+        self.run(&src)
+    }
+
+    /// Runs what is pending even though a bracket is still open (end of input): the parser
+    /// then says what is missing.
+    pub fn finish(&mut self) -> Reply {
+        if self.pending.is_empty() {
+            return Reply::default();
+        }
+        let src = std::mem::take(&mut self.pending);
+        self.run(&src)
+    }
+
+    /// Forgets a half-typed input (Ctrl-C at a continuation prompt).
+    pub fn discard_pending(&mut self) {
+        self.pending.clear();
+    }
+
+    /// Runs a file in this session, as `memsim repl FILE` and `:load FILE` do.
+    pub fn load(&mut self, path: &Path) -> Reply {
+        let src = match std::fs::read_to_string(path) {
+            Ok(s) => s,
+            Err(e) => return Reply::err(format!("cannot read {}: {e}", path.display())),
+        };
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        // A file's relative paths resolve from its own folder, as under `memsim run`.
+        self.session.set_base_dir(&dir);
+        let r = self.execute(&path.display().to_string(), &src, dir);
+        self.session.set_base_dir(&self.cfg.base_dir);
+        r
+    }
+
+    fn run(&mut self, src: &str) -> Reply {
+        // Blank lines and comments are not inputs: nothing to run, nothing to undo.
+        if matches!(crate::syntax::parse(src), Ok(p) if p.stmts.is_empty()) {
+            return Reply::default();
+        }
+        self.inputs_run += 1;
+        let name = if self.cfg.name_by_line {
+            format!("line {}", self.pending_start)
+        } else {
+            format!("input {}", self.inputs_run)
+        };
+        let dir = self.cfg.base_dir.clone();
+        self.execute(&name, src, dir)
+    }
+
+    fn execute(&mut self, name: &str, src: &str, dir: PathBuf) -> Reply {
+        let before = self.session.history().len();
+        let r = self.session.execute(name, src);
+        let mut reply = Reply {
+            out: self.render(&r),
+            err: self.diagnostics(&r),
+            status: r.exit_code(),
+            quit: false,
+        };
+        if r.unexpected_deaths > 0 {
+            // As on Linux the process stays dead; say how to get it back.
+            reply.err.push_str(
+                "note: the process is dead now; `:undo` takes back the input that killed it, \
+                 `:reset` starts over\n",
+            );
+        }
+        if self.session.history().len() > before {
+            self.chunk_dirs.push(dir);
+        } else if r.stopped && r.steps.len() > 1 {
+            // Rollback restored the world only for the statement that failed; the ones before
+            // it on this input did run. Rebuild from the accepted input so that the state is
+            // exactly what `:save` and `:undo` replay.
+            let n = self.session.history().len();
+            reply.err.push_str(&self.rebuild(n));
+            reply.err.push_str(
+                "note: the input stopped early, so none of it was kept: the session is as it \
+                 was before it\n",
+            );
+        }
+        reply
+    }
+
+    /// Replaces the session by a fresh one that replays the first `keep` accepted chunks.
+    /// Returns a complaint if a replay did not go as it did the first time.
+    fn rebuild(&mut self, keep: usize) -> String {
+        let chunks: Vec<String> = self.session.history()[..keep].to_vec();
+        let dirs: Vec<PathBuf> = self.chunk_dirs[..keep.min(self.chunk_dirs.len())].to_vec();
+        // No events while replaying: only the state matters, and it is faster.
+        let mut fresh = Session::new(Options {
+            trace: false,
+            ..self.opts.clone()
+        });
+        // Ctrl-C during a replay would leave a state that matches no history; the replayed
+        // input ran to the end before, so it is let run.
+        self.interrupter.point_at(Interrupt::default());
+        let mut complaint = String::new();
+        let mut kept_dirs = Vec::new();
+        for (i, chunk) in chunks.iter().enumerate() {
+            let dir = dirs
+                .get(i)
+                .cloned()
+                .unwrap_or_else(|| self.cfg.base_dir.clone());
+            fresh.set_base_dir(&dir);
+            let r = fresh.execute(&format!("replay {}", i + 1), chunk);
+            if r.stopped || r.static_errors {
+                complaint = format!(
+                    "warning: replaying input {} failed this time, so the session keeps only \
+                     the {} before it\n",
+                    i + 1,
+                    i
+                );
+                break;
+            }
+            kept_dirs.push(dir);
+        }
+        fresh.set_base_dir(&self.cfg.base_dir);
+        fresh.options_mut().trace = self.cfg.trace;
+        self.session = fresh;
+        self.chunk_dirs = kept_dirs;
+        self.interrupter.point_at(self.session.interrupt_handle());
+        complaint
+    }
+
+    fn command(&mut self, c: Command) -> Reply {
+        match c {
+            Command::Help(topic) => Reply::out(help::help(topic.as_deref())),
+            Command::Quit => Reply {
+                quit: true,
+                ..Reply::default()
+            },
+            Command::Trace(None) => Reply::out(format!(
+                "the trace is {}\n",
+                if self.cfg.trace { "on" } else { "off" }
+            )),
+            Command::Trace(Some(on)) => {
+                self.cfg.trace = on;
+                self.opts.trace = on;
+                self.session.options_mut().trace = on;
+                Reply::out(if on {
+                    "trace on: each input shows what the MMU and the OS did\n"
+                } else {
+                    "trace off: only what inputs print, show and evaluate\n"
+                })
+            }
+            Command::Reset => {
+                self.session.reset();
+                self.session.set_base_dir(&self.cfg.base_dir);
+                self.chunk_dirs.clear();
+                self.interrupter.point_at(self.session.interrupt_handle());
+                Reply::out("reset: the default machine, no processes, no variables\n")
+            }
+            Command::Undo => {
+                let n = self.session.history().len();
+                let Some(last) = self.session.history().last() else {
+                    return Reply::err("nothing to undo");
+                };
+                let first = last.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+                let more = if last.trim().lines().count() > 1 {
+                    " …"
+                } else {
+                    ""
+                };
+                let msg = format!("undone: {}{more}\n", first.trim());
+                let complaint = self.rebuild(n - 1);
+                Reply {
+                    out: msg,
+                    err: complaint,
+                    ..Reply::default()
+                }
+            }
+            Command::Load(path) => self.load(&path),
+            Command::Save(path) => self.save(&path),
+            Command::Machine => Reply::out(describe_machine(self.session.world().config())),
+        }
+    }
+
+    /// The accepted input as one `.mem` file, which replays to the current state.
+    pub fn saved_source(&self) -> String {
+        let mut out = String::from("# saved from the memsim REPL: `memsim run` replays it\n");
+        for chunk in self.session.history() {
+            out.push_str(chunk.trim_end_matches(['\n', '\r']));
+            out.push('\n');
+        }
+        out
+    }
+
+    fn save(&self, path: &Path) -> Reply {
+        match std::fs::write(path, self.saved_source()) {
+            Ok(()) => Reply::out(format!(
+                "saved {} to {}\n",
+                units::count(self.session.history().len() as u64, "input"),
+                path.display()
+            )),
+            Err(e) => Reply::err(format!("cannot write {}: {e}", path.display())),
+        }
+    }
+
+    /// A chunk's output: with the trace, each statement's events under it (numbered lines
+    /// when the input had several statements); then what it printed; then its value.
+    fn render(&self, r: &ChunkResult) -> String {
+        let mut out = String::new();
+        if self.cfg.trace && r.steps.len() > 1 {
+            out.push_str(&text::trace(r));
+        } else {
+            for step in &r.steps {
+                if self.cfg.trace {
+                    for e in &step.events {
+                        let _ = writeln!(out, "  {}", text::event(e));
+                    }
+                    if step.dropped > 0 {
+                        let _ = writeln!(out, "  … and {} more events", step.dropped);
+                    }
+                    for o in &step.outputs {
+                        match o {
+                            Output::Expect { passed: true, .. } => {
+                                out.push_str("  expectation holds\n")
+                            }
+                            Output::Expect { passed: false, .. } => {
+                                out.push_str("  EXPECTATION FAILED\n")
+                            }
+                            Output::Print { text } => {
+                                out.push_str(text);
+                                out.push('\n');
+                            }
+                            Output::Show { snapshot } => out.push_str(&text::snapshot(snapshot)),
+                        }
+                    }
+                } else {
+                    text::outputs(step, &mut out);
+                }
+            }
+        }
+        if let Some(v) = &r.value {
+            let _ = writeln!(out, "= {v}");
+        }
+        out
+    }
+
+    fn diagnostics(&self, r: &ChunkResult) -> String {
+        let mut err = String::new();
+        for d in &r.diagnostics {
+            err.push_str(&diag::render(&d.report, self.cfg.color, self.cfg.width));
+        }
+        err
+    }
+}
+
+/// What `:machine` prints: the current machine's settings, with what follows from them.
+pub fn describe_machine(c: &crate::machine::MachineConfig) -> String {
+    let lower = |s: String| s.to_lowercase();
+    let bits: Vec<String> = c.level_bits().iter().map(u32::to_string).collect();
+    let on = |b: bool| if b { "on" } else { "off" };
+    let mut rows: Vec<(&str, String)> = vec![
+        ("profile", c.name.clone()),
+        (
+            "page size",
+            format!(
+                "{} ({} offset bits)",
+                units::size(c.page_size),
+                c.page_shift()
+            ),
+        ),
+        (
+            "addresses",
+            format!(
+                "{} bits virtual = {} page-number bits + {} offset bits",
+                c.va_bits,
+                c.vpn_bits(),
+                c.page_shift()
+            ),
+        ),
+        (
+            "page table",
+            format!(
+                "{} with {} index bits ({}), {}-byte entries",
+                units::count(u64::from(c.levels), "level"),
+                bits.join(" + "),
+                if c.levels > 1 {
+                    "top level first"
+                } else {
+                    "one linear table"
+                },
+                c.pte_size
+            ),
+        ),
+        (
+            "memory",
+            format!(
+                "{} = {}",
+                units::size(c.memory),
+                units::count(c.frames(), "frame")
+            ),
+        ),
+        (
+            "swap",
+            if c.swap == 0 {
+                "none (anonymous pages cannot be evicted)".into()
+            } else {
+                format!(
+                    "{} = {}",
+                    units::size(c.swap),
+                    units::count(c.swap_slots(), "slot")
+                )
+            },
+        ),
+        (
+            "tlb",
+            if c.tlb.enabled {
+                format!(
+                    "{}, {}, {}",
+                    match c.tlb.entries {
+                        1 => "1 entry".to_string(),
+                        n => format!("{n} entries"),
+                    },
+                    c.tlb
+                        .ways
+                        .map_or("fully associative".to_string(), |w| format!("{w}-way")),
+                    lower(format!("{:?}", c.tlb.policy))
+                )
+            } else {
+                "off (every access walks the page table)".into()
+            },
+        ),
+        (
+            "replace",
+            format!(
+                "{} ({} scope)",
+                c.replace.name(),
+                lower(format!("{:?}", c.scope))
+            ),
+        ),
+        ("allocator", c.allocator.name().to_string()),
+        ("stack limit", units::size(c.stack_limit)),
+        (
+            "aslr / pie / pcid",
+            format!("{} / {} / {}", on(c.aslr), on(c.pie), on(c.pcid)),
+        ),
+        ("seed", c.seed.to_string()),
+    ];
+    if c.allocator != crate::machine::config::AllocatorKind::Glibc {
+        rows.push((
+            "teaching heap",
+            format!(
+                "{} at {}, header {}, coalesce {}, order {}",
+                units::size(c.teach_heap.size),
+                c.teach_heap.base,
+                c.teach_heap.header,
+                on(c.teach_heap.coalesce),
+                c.teach_heap.order.name()
+            ),
+        ));
+    }
+    let width = rows.iter().map(|r| r.0.len()).max().unwrap_or(0);
+    let mut out = String::new();
+    for (k, v) in rows {
+        let _ = writeln!(out, "{k:width$}  {v}");
+    }
+    out
+}
+
+/// Script mode (standard input is not a terminal): every line goes through the same
+/// [`ReplCore`], without prompts or colour; output to `out`, diagnostics to `err`. Returns the
+/// worst exit status of any input, as `memsim run` would.
+pub fn run_script(
+    input: impl BufRead,
+    out: &mut impl Write,
+    err: &mut impl Write,
+    file: Option<&Path>,
+    cfg: ReplConfig,
+) -> i32 {
+    let mut core = ReplCore::new(ReplConfig {
+        name_by_line: true,
+        ..cfg
+    });
+    let mut status = 0;
+    let mut emit = |r: &Reply, status: &mut i32| {
+        let _ = out.write_all(r.out.as_bytes());
+        let _ = out.flush();
+        let _ = err.write_all(r.err.as_bytes());
+        *status = (*status).max(r.status);
+    };
+    if let Some(f) = file {
+        let r = core.load(f);
+        emit(&r, &mut status);
+    }
+    for line in input.lines() {
+        let Ok(line) = line else {
+            // Not UTF-8, or the pipe broke: stop reading, as at the end of the input.
+            break;
+        };
+        let r = core.handle(&line);
+        emit(&r, &mut status);
+        if r.quit {
+            return status;
+        }
+    }
+    let r = core.finish();
+    emit(&r, &mut status);
+    status
+}
+
+/// `memsim repl [FILE]`: the line editor on a terminal, script mode otherwise.
+pub fn main(file: Option<&Path>, color: bool) -> i32 {
+    use std::io::IsTerminal;
+    if let Some(f) = file {
+        // A file that cannot be read is an error of the command line, as under `memsim run`.
+        if let Err(e) = std::fs::metadata(f) {
+            eprintln!("memsim: cannot read {}: {e}", f.display());
+            return 2;
+        }
+    }
+    let width = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .filter(|&w: &usize| w >= 40)
+        .unwrap_or(100);
+    if std::io::stdin().is_terminal() {
+        run_interactive(
+            file,
+            ReplConfig {
+                color,
+                width,
+                ..ReplConfig::default()
+            },
+        )
+    } else {
+        run_script(
+            std::io::stdin().lock(),
+            &mut std::io::stdout().lock(),
+            &mut std::io::stderr().lock(),
+            file,
+            ReplConfig {
+                color: false,
+                width,
+                ..ReplConfig::default()
+            },
+        )
+    }
+}

@@ -1,0 +1,313 @@
+//! The REPL: its line-handling layer (`ReplCore`) driven without a terminal, and the binary
+//! reading piped standard input as a script.
+
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use memsim::render::text;
+use memsim::repl::{ReplConfig, ReplCore};
+use memsim::session::{Options, Session};
+
+use crate::test::Test;
+
+fn quiet() -> ReplCore {
+    ReplCore::new(ReplConfig {
+        trace: false,
+        ..ReplConfig::default()
+    })
+}
+
+/// Feeds lines one by one; returns everything printed.
+fn feed(core: &mut ReplCore, lines: &[&str]) -> String {
+    lines.iter().map(|l| core.handle_line(l)).collect()
+}
+
+fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("memsim-repl-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    dir
+}
+
+/// What `show WHAT` prints in a session, without running it through the REPL.
+fn show(session: &mut Session, what: &str) -> String {
+    let r = session.execute("show", &format!("show {what}"));
+    let mut out = String::new();
+    for s in &r.steps {
+        text::outputs(s, &mut out);
+    }
+    out
+}
+
+#[test]
+fn a_final_expression_shows_its_value() {
+    let mut core = quiet();
+    assert_eq!(core.handle_line("let x = 40"), "");
+    assert_eq!(core.handle_line("x + 2"), "= 42\n");
+    assert_eq!(core.handle_line("print x"), "40\n");
+}
+
+#[test]
+fn the_trace_shows_events_under_the_line() {
+    let mut core = ReplCore::default();
+    let out = core.handle_line("let ip: *int = malloc(40)");
+    assert!(out.contains("malloc(40) = 0x4052a0"), "{out}");
+    assert!(out.lines().all(|l| l.starts_with("  ")), "{out}");
+    let out = core.handle_line(":trace off");
+    assert!(out.contains("trace off"), "{out}");
+    assert_eq!(core.handle_line("ip[0] = 7"), "");
+    assert_eq!(core.handle_line(":trace"), "the trace is off\n");
+}
+
+#[test]
+fn completion_reads_the_language_tables_and_the_session() {
+    let mut core = quiet();
+    let (_, c) = core.complete("rep", 3);
+    assert_eq!(c, ["repeat"]);
+    let (start, c) = core.complete("print coun", 10);
+    assert_eq!((start, c.len()), (6, 0), "no variable yet");
+    core.handle_line("let counter = 1");
+    let (start, c) = core.complete("print coun", 10);
+    assert_eq!((start, c), (6, vec!["counter".to_string()]));
+    let (start, c) = core.complete("show ", 5);
+    assert_eq!(start, 5);
+    let mut targets: Vec<String> = memsim::check::SHOW_TARGETS
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    targets.sort();
+    assert_eq!(c, targets);
+    let (start, c) = core.complete(":", 1);
+    assert_eq!(start, 0);
+    for cmd in [
+        ":help", ":reset", ":load", ":save", ":undo", ":machine", ":trace", ":quit",
+    ] {
+        assert!(c.contains(&cmd.to_string()), "{cmd} missing from {c:?}");
+    }
+    let (_, c) = core.complete("let p = mal", 11);
+    assert_eq!(c, ["malloc"]);
+    assert_eq!(core.hint("free(", 5).as_deref(), Some("p)"));
+}
+
+#[test]
+fn an_open_brace_continues_the_input() {
+    let mut core = quiet();
+    assert_eq!(core.handle_line("let n = 0"), "");
+    assert_eq!(core.handle_line("repeat 3 {"), "");
+    assert!(core.pending());
+    assert_eq!(core.handle_line("  n = n + 1  # a { in a comment"), "");
+    assert!(core.pending());
+    assert_eq!(core.handle_line("}"), "");
+    assert!(!core.pending());
+    assert_eq!(core.handle_line("n"), "= 3\n");
+    // One multi-line input at once, as the line editor hands it over.
+    assert_eq!(core.handle_line("for i in 0..2 {\n  print i\n}"), "0\n1\n");
+    assert_eq!(core.session().history().len(), 4);
+}
+
+#[test]
+fn errors_are_reported_and_the_session_goes_on() {
+    let mut core = quiet();
+    core.handle_line("let a = 1");
+    let out = core.handle_line("print nosuch");
+    assert!(out.contains("nosuch"), "{out}");
+    let out = core.handle_line("let bad = (1 +");
+    assert_eq!(out, "", "an open parenthesis waits for more");
+    let out = core.handle_line(")");
+    assert!(out.contains("mem::parse"), "{out}");
+    // A statement that fails at run time is rolled back, and so is the rest of its input.
+    let out = core.handle_line("a = 2; let q: *int = 0; switch nosuchprocess");
+    assert!(!out.is_empty());
+    assert_eq!(core.session().variable("a").as_deref(), Some("1"));
+    assert_eq!(core.handle_line("a"), "= 1\n");
+    let out = core.handle_line(":frobnicate");
+    assert!(out.contains("unknown command"), "{out}");
+}
+
+#[test]
+fn a_segfault_kills_the_process_and_undo_brings_it_back() {
+    let mut core = quiet();
+    core.handle_line("let p: *int = malloc(40)");
+    let out = core.handle_line("p[100000] = 1");
+    assert!(out.contains("mem::segv"), "{out}");
+    assert!(out.contains(":undo"), "{out}");
+    let out = core.handle_line(":undo");
+    assert!(out.starts_with("undone: p[100000] = 1"), "{out}");
+    assert_eq!(core.handle_line("p[0] = 5; p[0]"), "= 5\n");
+}
+
+#[test]
+fn undo_replays_all_but_the_last_input() {
+    let mut core = quiet();
+    assert!(core.handle_line(":undo").contains("nothing to undo"));
+    feed(&mut core, &["let a = 1", "a = a + 10", "let b = a * 2"]);
+    assert_eq!(core.session().variable("b").as_deref(), Some("22"));
+    let out = core.handle_line(":undo");
+    assert_eq!(out, "undone: let b = a * 2\n");
+    assert_eq!(core.session().variable("a").as_deref(), Some("11"));
+    assert!(!core.session().variables().contains(&"b".to_string()));
+    core.handle_line(":undo");
+    assert_eq!(core.session().variable("a").as_deref(), Some("1"));
+    assert_eq!(core.session().history().len(), 1);
+    core.handle_line(":reset");
+    assert!(core.session().history().is_empty());
+    assert!(core.session().variables().is_empty());
+}
+
+#[test]
+fn save_writes_a_file_that_replays_to_the_same_state() {
+    let dir = scratch("save");
+    let path = dir.join("saved.mem");
+    let mut core = quiet();
+    feed(
+        &mut core,
+        &[
+            "machine { memory 64 MiB; swap 1 MiB }",
+            "let p: *int = malloc(100)",
+            "p[3] = 42",
+            "let big = malloc(200 KiB)",
+            "let m = mmap(64 KiB, rw-)",
+            "write m[0..64 KiB] step 4 KiB = 9",
+            "print nosuch",
+            "repeat 3 {",
+            "  p[0] = p[0] + 1",
+            "}",
+            "free(big)",
+            "1 + 41",
+        ],
+    );
+    let out = core.handle_line(&format!(":save {}", path.display()));
+    assert!(out.starts_with("saved 9 inputs"), "{out}");
+    let src = std::fs::read_to_string(&path).expect("saved file");
+    assert!(
+        !src.contains("nosuch"),
+        "rejected input is not saved:\n{src}"
+    );
+
+    let mut fresh = Session::new(Options::default());
+    let r = fresh.execute("saved.mem", &src);
+    assert_eq!(r.exit_code(), 0, "{:?}", r.diagnostics);
+    let vars = core.session().variables();
+    assert_eq!(fresh.variables(), vars);
+    for v in &vars {
+        assert_eq!(fresh.variable(v), core.session().variable(v), "{v}");
+    }
+    assert_eq!(
+        core.session().variable("p").as_deref(),
+        Some("0x4052a0"),
+        "the REPL ran the same program"
+    );
+    for what in ["maps", "heap", "stats", "pagetable"] {
+        let mine = core.handle_line(&format!("show {what}"));
+        assert_eq!(show(&mut fresh, what), mine, "show {what}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn load_runs_a_file_and_keeps_its_state() {
+    let dir = scratch("load");
+    std::fs::write(dir.join("s.mem"), "let x = 6\nlet y = x * 7\n").expect("write");
+    let mut core = quiet();
+    let out = core.handle_line(&format!(":load {}", dir.join("s.mem").display()));
+    assert_eq!(out, "");
+    assert_eq!(core.handle_line("y"), "= 42\n");
+    let out = core.handle_line(&format!(":load {}", dir.join("nope.mem").display()));
+    assert!(out.contains("cannot read"), "{out}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn machine_and_help() {
+    let mut core = quiet();
+    let out = core.handle_line(":machine");
+    assert!(out.contains("page size") && out.contains("4 KiB"), "{out}");
+    core.handle_line("machine tiny");
+    let out = core.handle_line(":machine");
+    assert!(out.contains("tiny") && out.contains("256 B"), "{out}");
+    let out = core.handle_line(":help page fault");
+    assert!(out.contains("valid"), "{out}");
+    let out = core.handle_line(":help malloc");
+    assert!(out.starts_with("malloc(n)"), "{out}");
+    assert!(core.handle_line(":help").contains(":save FILE"));
+    assert!(core.handle_line(":quit").is_empty());
+    assert!(core.handle(":quit").quit);
+}
+
+#[test]
+fn an_interrupt_stops_a_long_loop_within_a_second_and_keeps_the_state() {
+    let mut core = quiet();
+    core.handle_line("let a: *int = malloc(16)");
+    core.handle_line("a[0] = 5");
+    let before = core.session().history().len();
+    let stop = core.interrupter();
+    let (tx, rx) = mpsc::channel();
+    let worker = std::thread::spawn(move || {
+        let r = core.handle("repeat 1_000_000_000 { let x = 1 }");
+        let _ = tx.send(());
+        (core, r)
+    });
+    // Let the loop get going before pressing the button.
+    std::thread::sleep(Duration::from_millis(300));
+    let pressed = Instant::now();
+    stop.interrupt();
+    rx.recv_timeout(Duration::from_secs(1))
+        .expect("the loop stops within a second");
+    assert!(pressed.elapsed() < Duration::from_secs(1));
+    let (mut core, r) = worker.join().expect("no panic");
+    assert!(r.err.contains("mem::interrupted"), "{}", r.err);
+    assert_eq!(core.session().history().len(), before);
+    assert_eq!(core.handle_line("a[0]"), "= 5\n");
+}
+
+#[test]
+fn piped_stdin_runs_as_a_script() {
+    let out = Test::new()
+        .args(&["repl"])
+        .stdin("let x = 40\n# a comment\nrepeat 2 {\n  x = x + 1\n}\nx\nprint x * 2\n")
+        .run();
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    assert!(out.stdout.contains("= 42\n"), "{}", out.stdout);
+    assert!(out.stdout.ends_with("84\n"), "{}", out.stdout);
+    assert!(!out.stdout.contains("mem>"), "no prompt: {}", out.stdout);
+    assert!(!out.stdout.contains('\x1b') && !out.stderr.contains('\x1b'));
+}
+
+#[test]
+fn piped_errors_go_to_stderr_and_set_the_status() {
+    let out = Test::new()
+        .args(&["repl"])
+        .stdin("print 1\nprint nosuch\nprint 2\nrepeat 2 {\n")
+        .run();
+    assert_eq!(out.status, 2);
+    assert_eq!(out.stdout, "1\n2\n");
+    assert!(out.stderr.contains("nosuch"), "{}", out.stderr);
+    assert!(out.stderr.contains("line 2"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("line 4"),
+        "the unclosed block: {}",
+        out.stderr
+    );
+}
+
+#[test]
+fn repl_file_runs_first_and_quit_stops() {
+    let out = Test::new()
+        .file("s.mem", "let p: *int = malloc(40)\np[1] = 9\n")
+        .args(&["repl", "s.mem"])
+        .stdin("p[1]\n:quit\nprint 123\n")
+        .run();
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    assert!(out.stdout.contains("= 9\n"), "{}", out.stdout);
+    assert!(!out.stdout.contains("123"), "{}", out.stdout);
+
+    let out = Test::new().args(&["repl", "missing.mem"]).run();
+    assert_eq!(out.status, 2);
+    assert!(out.stderr.contains("missing.mem"), "{}", out.stderr);
+}
+
+#[test]
+fn plain_memsim_without_a_terminal_prints_help() {
+    let out = Test::new().stdin("print 1\n").run();
+    assert_eq!(out.status, 2);
+    assert!(out.stdout.contains("repl"), "{}", out.stdout);
+}
