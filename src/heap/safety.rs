@@ -131,6 +131,12 @@ fn set_bits(bits: &mut [u64], from: u64, to: u64) {
     }
 }
 
+/// "a 4-byte", "an 8-byte".
+fn sized(width: u64) -> String {
+    let an = matches!(width, 8 | 11 | 18) || (80..90).contains(&width);
+    format!("{} {width}-byte", if an { "an" } else { "a" })
+}
+
 /// How many bytes in `[from, to)` are not set.
 fn unset(bits: &[u64], from: u64, to: u64) -> u64 {
     (from..to)
@@ -364,7 +370,8 @@ impl Safety {
                     FindingKind::Uninit,
                     span,
                     format!(
-                        "read of uninitialised memory: a {w}-byte load at {}",
+                        "read of uninitialised memory: {} load at {}",
+                        sized(w),
                         units::addr(addr)
                     ),
                     format!(
@@ -407,7 +414,7 @@ impl Safety {
                     self.report(
                         FindingKind::Overflow,
                         span,
-                        format!("heap buffer overflow: a {width}-byte {what} at {}", units::addr(addr)),
+                        format!("heap buffer overflow: {} {what} at {}", sized(width), units::addr(addr)),
                         format!(
                             "it runs {} past the end of the {req}-byte block at {} (allocated at line {line})",
                             units::count(addr + width - bend, "byte"),
@@ -425,11 +432,11 @@ impl Safety {
                 self.report(
                     FindingKind::UseAfterFree,
                     span,
-                    format!("use after free: a {width}-byte {what} at {}", units::addr(addr)),
+                    format!("use after free: {} {what} at {}", sized(width), units::addr(addr)),
                     format!(
-                        "{} is {} into the {len}-byte block at {}, freed at line {fl} (allocated at line {al})",
+                        "{} is at offset {} of the {len}-byte block at {}, freed at line {fl} (allocated at line {al})",
                         units::addr(addr),
-                        units::count(addr - p, "byte"),
+                        addr - p,
                         units::addr(p)
                     ),
                     "the freed block may already hold the allocator's links or another block; set the pointer to 0 after free",
@@ -442,7 +449,8 @@ impl Safety {
             FindingKind::Overflow,
             span,
             format!(
-                "heap buffer overflow: a {width}-byte {what} at {}",
+                "heap buffer overflow: {} {what} at {}",
+                sized(width),
                 units::addr(addr)
             ),
             label,

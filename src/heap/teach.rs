@@ -279,8 +279,9 @@ impl Teach {
         }
         self.write_header(mem, a, need)?;
         *why = format!(
-            "{}: searched {searched} of the list's entries; took the front {need} B of the {} B free block at {a}{}; free list now {}",
+            "{}: looked at {searched} of {} free blocks; took the front {need} B of the {} B free block at {a}{}; free list now {}",
             self.fit.name(),
+            self.list.len() + usize::from(rest == 0),
             b.size,
             if rest > 0 {
                 format!(" ({rest} B stay free at {})", a + need)

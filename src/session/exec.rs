@@ -954,7 +954,7 @@ impl<'a> Exec<'a> {
                 } else {
                     failed(
                         self,
-                        format!("expected a `{kind}` finding, but the block had none"),
+                        format!("expected a finding of kind `{kind}`, but the block had none"),
                         format!("no {kind} here"),
                         "overflow: an access outside every live block; use_after_free: inside a freed one; uninit: a load of bytes never written; leak: a block allocated here that no variable points to when it ends",
                     );
