@@ -113,21 +113,26 @@ pub struct Safety {
     gen: u64,
 }
 
+#[inline]
+fn mask(b: u64, n: u64) -> u64 {
+    if n >= 64 {
+        u64::MAX
+    } else {
+        ((1u64 << n) - 1) << b
+    }
+}
+
+/// Marks bytes `[from, to)` written: a word at a time.
+#[inline]
 fn set_bits(bits: &mut [u64], from: u64, to: u64) {
     let mut i = from;
     while i < to {
         let (w, b) = ((i / 64) as usize, i % 64);
-        if b == 0 && to - i >= 64 {
-            if let Some(x) = bits.get_mut(w) {
-                *x = u64::MAX;
-            }
-            i += 64;
-        } else {
-            if let Some(x) = bits.get_mut(w) {
-                *x |= 1 << b;
-            }
-            i += 1;
+        let n = (64 - b).min(to - i);
+        if let Some(x) = bits.get_mut(w) {
+            *x |= mask(b, n);
         }
+        i += n;
     }
 }
 
@@ -138,13 +143,18 @@ fn sized(width: u64) -> String {
 }
 
 /// How many bytes in `[from, to)` are not set.
+#[inline]
 fn unset(bits: &[u64], from: u64, to: u64) -> u64 {
-    (from..to)
-        .filter(|&i| {
-            bits.get((i / 64) as usize)
-                .is_some_and(|x| x >> (i % 64) & 1 == 0)
-        })
-        .count() as u64
+    let mut i = from;
+    let mut missing = 0;
+    while i < to {
+        let (w, b) = ((i / 64) as usize, i % 64);
+        let n = (64 - b).min(to - i);
+        let m = mask(b, n);
+        missing += u64::from((!bits.get(w).copied().unwrap_or(u64::MAX) & m).count_ones());
+        i += n;
+    }
+    missing
 }
 
 impl Safety {
