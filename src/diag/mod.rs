@@ -1,6 +1,7 @@
 //! Diagnostics: one `thiserror` + `miette::Diagnostic` enum per stage, with stable codes.
 
 pub mod check;
+pub mod heap;
 pub mod machine;
 pub mod parse;
 pub mod run;

@@ -1412,13 +1412,22 @@ impl Allocator for Glibc {
         v
     }
 
+    fn regions(&self) -> Vec<(u64, u64)> {
+        let mut v = Vec::with_capacity(1 + self.mapped.len());
+        if self.created {
+            v.push((self.start, self.end));
+        }
+        v.extend(self.mapped.iter().map(|(&c, m)| (c, c + m.len)));
+        v
+    }
+
     fn clone_box(&self) -> Box<dyn Allocator> {
         Box::new(self.clone())
     }
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::events::SegvCode;
     use crate::machine::Access;
@@ -1431,7 +1440,7 @@ mod tests {
 
     /// A process in miniature: the program's pages from 0x400000 up to the break, top-down
     /// anonymous mappings below the TLS mapping, sparse bytes, and a log of written pages.
-    struct Fake {
+    pub(crate) struct Fake {
         bytes: HashMap<u64, u8>,
         brk: u64,
         next_map: u64,
@@ -1441,7 +1450,7 @@ mod tests {
     }
 
     impl Fake {
-        fn new() -> Self {
+        pub(crate) fn new() -> Self {
             Fake {
                 bytes: HashMap::new(),
                 brk: HEAP,
@@ -1544,6 +1553,19 @@ mod tests {
             self.munmap(addr, old_len);
             self.bytes.extend(moved);
             Some(new)
+        }
+        fn map_fixed(&mut self, addr: u64, len: u64) -> bool {
+            let (start, end) = (addr & !(PAGE - 1), (addr + len).div_ceil(PAGE) * PAGE);
+            let clash = self
+                .maps
+                .range(..end)
+                .next_back()
+                .is_some_and(|(&s, &l)| s + l > start);
+            if clash || (end > 0x400000 && start < self.brk) {
+                return false;
+            }
+            self.maps.insert(start, end - start);
+            true
         }
         fn explain(&mut self, call: &str, result: u64, detail: String) {
             self.log.push((call.to_string(), result, detail));

@@ -4,6 +4,10 @@
 //! links) is a real store that can fault.
 
 pub mod glibc;
+#[cfg(test)]
+mod props;
+pub mod safety;
+pub mod teach;
 
 use serde::Serialize;
 
@@ -25,6 +29,9 @@ pub trait Memory {
     fn munmap(&mut self, addr: u64, len: u64);
     /// Moves or resizes a mapping (`mremap` with MREMAP_MAYMOVE); returns its new address.
     fn mremap(&mut self, addr: u64, old_len: u64, new_len: u64) -> Option<u64>;
+    /// An anonymous read-write private mapping of the pages covering `[addr, addr + len)`,
+    /// at exactly that place (`MAP_FIXED_NOREPLACE`); false if any of it is mapped already.
+    fn map_fixed(&mut self, addr: u64, len: u64) -> bool;
     /// Records an allocator decision for the trace (only called when `explain()` is true).
     fn explain(&mut self, call: &str, result: u64, detail: String);
     /// Whether anyone reads explanations: lets the allocator skip formatting them.
@@ -65,6 +72,14 @@ pub struct Block {
     pub usable: u64,
 }
 
+/// The allocator a machine configuration asks for.
+pub fn for_config(cfg: &crate::machine::MachineConfig, seed: u64) -> Box<dyn Allocator> {
+    match teach::Fit::of(cfg.allocator) {
+        Some(fit) => Box::new(teach::Teach::new(fit, cfg.teach_heap)),
+        None => Box::new(glibc::Glibc::new(seed)),
+    }
+}
+
 /// The interface every allocator offers to the session.
 pub trait Allocator: Send {
     fn malloc(&mut self, mem: &mut dyn Memory, n: u64) -> Result<u64, HeapError>;
@@ -78,6 +93,9 @@ pub trait Allocator: Send {
     /// The live block containing `addr`, if any.
     fn block_at(&self, addr: u64) -> Option<Block>;
     fn live_blocks(&self) -> Vec<Block>;
+    /// The address ranges the allocator's chunks live in (the heap, mmapped chunks), the main
+    /// heap first: accesses there are checked for memory-safety findings.
+    fn regions(&self) -> Vec<(u64, u64)>;
     fn clone_box(&self) -> Box<dyn Allocator>;
 }
 

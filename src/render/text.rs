@@ -373,12 +373,22 @@ pub fn snapshot(s: &Snapshot) -> String {
             if rows.is_empty() {
                 return format!("heap ({allocator}): no chunks yet\n");
             }
+            // The teaching heaps are OSTEP's exercises, written in decimal (`heap 100 B at 1000`).
+            let decimal = allocator != "glibc";
             let body: Vec<Vec<String>> = rows
                 .iter()
                 .map(|c| {
                     vec![
-                        addr(c.addr),
-                        format!("{:#x}", c.size),
+                        if decimal {
+                            c.addr.to_string()
+                        } else {
+                            addr(c.addr)
+                        },
+                        if decimal {
+                            c.size.to_string()
+                        } else {
+                            format!("{:#x}", c.size)
+                        },
                         if c.in_use {
                             "in use".into()
                         } else {

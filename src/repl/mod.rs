@@ -131,6 +131,8 @@ impl ReplCore {
             trace: cfg.trace,
             // A failed statement leaves the world as it was, so the session survives errors.
             rollback: true,
+            // Every line would end with "leaks" for blocks the user is still working with.
+            report_leaks: false,
             ..Options::default()
         };
         let mut session = Session::new(opts.clone());

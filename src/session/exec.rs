@@ -3,10 +3,13 @@
 use miette::Report;
 
 use super::snapshot::*;
+use super::world::HeapCall;
 use super::{ChunkResult, Output, Session, Severity, Step, World};
 use crate::check::ir::*;
+use crate::diag::heap::HeapFinding;
 use crate::diag::run::RunError;
 use crate::events::{Event, EventSink, SegvCode};
+use crate::heap::safety::Site;
 use crate::heap::HeapError;
 use crate::machine::pagetable::pte;
 use crate::machine::{Access, FrameUse};
@@ -145,6 +148,7 @@ impl<'a> Exec<'a> {
                 }),
                 _ => self.stmt(st),
             });
+            self.drain_findings();
             let mut stop = false;
             match r.map_err(|b| *b) {
                 Ok(()) => {}
@@ -346,20 +350,22 @@ impl<'a> Exec<'a> {
     fn load(&mut self, addr: u64, width: u8, span: Span) -> R<u64> {
         let p = self.cur(span)?;
         let ps = self.world.mmu.page_size();
-        let mut b = [0u8; 8];
         let w = width as usize;
-        if (addr & (ps - 1)) + width as u64 <= ps {
+        let v = if (addr & (ps - 1)) + width as u64 <= ps {
             let pa = self.access(p, addr, Access::Read, span)?;
-            return Ok(self.world.mmu.load_phys(pa, w));
+            self.world.mmu.load_phys(pa, w)
         } else {
+            let mut b = [0u8; 8];
             for (i, byte) in b[..w].iter_mut().enumerate() {
                 let pa = self.access(p, addr.wrapping_add(i as u64), Access::Read, span)?;
                 let mut one = [0u8];
                 self.world.mmu.read_phys(pa, &mut one);
                 *byte = one[0];
             }
-        }
-        Ok(u64::from_le_bytes(b))
+            u64::from_le_bytes(b)
+        };
+        self.check_heap(p, addr, width, false, span);
+        Ok(v)
     }
 
     #[inline]
@@ -377,9 +383,61 @@ impl<'a> Exec<'a> {
                 self.world.mmu.write_phys(pa, &[*byte]);
             }
         }
+        self.check_heap(p, addr, width, true, span);
         Ok(())
     }
 
+    /// Memory-safety check of a program access that did not fault: only accesses inside an
+    /// allocator's regions go further than one range compare.
+    #[inline]
+    fn check_heap(&mut self, p: usize, addr: u64, width: u8, write: bool, span: Span) {
+        if let Some(t) = self.world.safety.get_mut(p) {
+            if t.watches(addr) {
+                t.access(addr, u64::from(width), write, (span.start, span.end));
+            }
+        }
+    }
+
+    /// Turns the trackers' findings into warnings at the statements they are about.
+    fn drain_findings(&mut self) {
+        for i in 0..self.world.safety.len() {
+            for f in self.world.safety[i].take_findings() {
+                self.diag(Report::new(HeapFinding::from_finding(f)), Severity::Warning);
+            }
+        }
+    }
+
+    /// Blocks still allocated at the end of a scenario, in every process still alive.
+    pub(super) fn report_leaks(&mut self) {
+        if self.res.stopped {
+            return;
+        }
+        self.drain_findings();
+        for p in 0..self.world.safety.len() {
+            if self
+                .world
+                .os
+                .procs
+                .get(p)
+                .is_some_and(|pr| pr.death.is_none())
+            {
+                for mut f in self.world.tracker(p).end_leaks() {
+                    // A block allocated in an earlier chunk points into another source.
+                    if f.site.1 > self.src.len() {
+                        f.site = (0, 0);
+                    }
+                    self.diag(Report::new(HeapFinding::from_finding(f)), Severity::Warning);
+                }
+            }
+        }
+    }
+
+    fn site(&self, span: Span) -> Site {
+        Site {
+            line: super::line_of(self.src, span.start),
+            span: (span.start, span.end),
+        }
+    }
     fn block(&mut self, stmts: &[Stmt]) -> R<()> {
         for s in stmts {
             self.stmt(s)?;
@@ -887,12 +945,30 @@ impl<'a> Exec<'a> {
                 }
                 Err(e) => return Err(Box::new(e)),
             },
-            ExpectIr::Warning(_) => {
-                return Err(unsupported(
-                    span,
-                    "expect warning",
-                    "Memory-safety findings (issue #4)",
-                ))
+            ExpectIr::Warning(kind) => {
+                let p = self.cur(span)?;
+                let mark = self.world.tracker(p).expect_begin();
+                let r = self.block(body);
+                if kind == "leak" {
+                    let vars = &*self.vars;
+                    let reachable =
+                        |lo: u64, hi: u64| vars.iter().any(|v| (lo..hi).contains(&v.bits));
+                    self.world
+                        .tracker(p)
+                        .leaks_since(mark, &reachable, (span.start, span.end));
+                }
+                let hit = self.world.tracker(p).expect_end(mark, kind);
+                r?;
+                if hit {
+                    passed(self);
+                } else {
+                    failed(
+                        self,
+                        format!("expected a finding of kind `{kind}`, but the block had none"),
+                        format!("no {kind} here"),
+                        "overflow: an access outside every live block; use_after_free: inside a freed one; uninit: a load of bytes never written; leak: a block allocated here that no variable points to when it ends",
+                    );
+                }
             }
         }
         Ok(())
@@ -1108,6 +1184,13 @@ impl<'a> Exec<'a> {
         Ok(Value::new(bits, e.ty))
     }
 
+    /// `memset` / `memcpy` ranges: checked at their ends, written ones marked initialised.
+    fn check_range(&mut self, p: usize, addr: u64, n: u64, write: bool, span: Span) {
+        if let Some(t) = self.world.safety.get_mut(p) {
+            t.range(addr, n, write, (span.start, span.end));
+        }
+    }
+
     fn heap_call<T>(
         &mut self,
         p: usize,
@@ -1156,19 +1239,34 @@ impl<'a> Exec<'a> {
             }
             Builtin::Malloc => {
                 let p = self.cur(span)?;
-                self.heap_call(p, span, |h, m| h.malloc(m, arg(0)))?
+                let ptr = self.heap_call(p, span, |h, m| h.malloc(m, arg(0)))?;
+                let (n, zeroed) = (arg(0), false);
+                self.world
+                    .after_heap_call(p, HeapCall::Alloc { ptr, n, zeroed }, self.site(span));
+                ptr
             }
             Builtin::Calloc => {
                 let p = self.cur(span)?;
-                self.heap_call(p, span, |h, m| h.calloc(m, arg(0), arg(1)))?
+                let ptr = self.heap_call(p, span, |h, m| h.calloc(m, arg(0), arg(1)))?;
+                let (n, zeroed) = (arg(0).wrapping_mul(arg(1)), true);
+                self.world
+                    .after_heap_call(p, HeapCall::Alloc { ptr, n, zeroed }, self.site(span));
+                ptr
             }
             Builtin::Realloc => {
                 let p = self.cur(span)?;
-                self.heap_call(p, span, |h, m| h.realloc(m, arg(0), arg(1)))?
+                let new = self.heap_call(p, span, |h, m| h.realloc(m, arg(0), arg(1)))?;
+                let (old, n) = (arg(0), arg(1));
+                self.world
+                    .after_heap_call(p, HeapCall::Realloc { old, new, n }, self.site(span));
+                new
             }
             Builtin::Free => {
                 let p = self.cur(span)?;
                 self.heap_call(p, span, |h, m| h.free(m, arg(0)))?;
+                let ptr = arg(0);
+                self.world
+                    .after_heap_call(p, HeapCall::Free { ptr }, self.site(span));
                 return Ok(Value::new(0, Ty::Nothing));
             }
             Builtin::UsableSize => {
@@ -1188,6 +1286,7 @@ impl<'a> Exec<'a> {
                     }
                     Ok(())
                 })?;
+                self.check_range(p, dst, n, true, span);
                 dst
             }
             Builtin::Memcpy => {
@@ -1204,6 +1303,8 @@ impl<'a> Exec<'a> {
                     }
                     Ok(())
                 })?;
+                self.check_range(p, src, n, false, span);
+                self.check_range(p, dst, n, true, span);
                 dst
             }
             Builtin::Mmap => {

@@ -34,6 +34,10 @@ pub struct Options {
     /// Keep the world as it was when a statement ends in an error (REPL, notebooks). Costs a
     /// copy of the world per statement, so `memsim run` leaves it off.
     pub rollback: bool,
+    /// Report blocks still allocated when a chunk ends as leaks (`mem::heap::leak`): on for a
+    /// whole file (`memsim run`, `memsim test`), off for REPL lines and notebook cells, whose
+    /// blocks live on into the next chunk.
+    pub report_leaks: bool,
 }
 
 impl Default for Options {
@@ -44,6 +48,7 @@ impl Default for Options {
             max_steps: 2_000_000_000,
             max_host_bytes: 2 << 30,
             rollback: false,
+            report_leaks: true,
         }
     }
 }
@@ -248,8 +253,12 @@ impl Session {
         self.vars
             .resize(self.env.vars.len(), Value::new(0, Ty::LONG));
         self.interrupt.clear();
+        let report_leaks = self.opts.report_leaks;
         let mut ex = exec::Exec::new(self, src, &mut result);
         ex.run_top(&stmts);
+        if report_leaks {
+            ex.report_leaks();
+        }
         drop(ex);
         // Diagnostics from running carry no source yet.
         for d in &mut result.diagnostics {

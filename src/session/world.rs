@@ -3,11 +3,11 @@
 
 use super::snapshot::{ProcRow, StatsSnap};
 use crate::events::{Event, EventSink};
+use crate::heap::safety::{Safety, Site};
 use crate::heap::{glibc::Glibc, Allocator, Memory};
 use crate::machine::{Access, MachineConfig, Mmu};
 use crate::os::layout::ProcessSpec;
-use crate::os::Death;
-use crate::os::{Os, Perms, Trap};
+use crate::os::{Death, Os, Perms, Role, Trap};
 
 #[derive(Clone)]
 pub struct World {
@@ -15,6 +15,8 @@ pub struct World {
     pub os: Os,
     /// One allocator per process, by process index.
     pub heaps: Vec<Box<dyn Allocator>>,
+    /// One memory-safety tracker per process, beside its allocator.
+    pub safety: Vec<Safety>,
     /// The current process (index into `os.procs`), once one exists.
     pub current: Option<usize>,
     /// Statements run on this thread's stack, when set.
@@ -29,6 +31,7 @@ impl World {
             mmu,
             os,
             heaps: Vec::new(),
+            safety: Vec::new(),
             current: None,
             thread: None,
         }
@@ -85,7 +88,9 @@ impl World {
     pub fn spawn(&mut self, spec: &ProcessSpec) -> usize {
         let p = self.os.spawn(&mut self.mmu, spec);
         let seed = self.mmu.config().seed ^ u64::from(self.os.procs[p].pid);
-        self.heaps.push(Box::new(Glibc::new(seed)));
+        self.heaps
+            .push(crate::heap::for_config(self.mmu.config(), seed));
+        self.safety.push(Safety::default());
         if self.current.is_none() {
             self.current = Some(p);
         }
@@ -98,6 +103,9 @@ impl World {
         let c = self.os.fork(&mut self.mmu, p);
         let heap = self.heaps[p].clone();
         self.heaps.push(heap);
+        // The child's blocks are the parent's: same addresses, same contents.
+        let safety = self.safety[p].clone();
+        self.safety.push(safety);
         c
     }
 
@@ -111,6 +119,29 @@ impl World {
                 self.spawn(&spec)
             }
         }
+    }
+
+    /// Tells process `p`'s tracker what an allocator call did, and where the allocator's
+    /// regions are now.
+    pub fn after_heap_call(&mut self, p: usize, call: HeapCall, site: Site) {
+        let Some(regions) = self.heaps.get(p).map(|h| h.regions()) else {
+            return;
+        };
+        let t = self.tracker(p);
+        match call {
+            HeapCall::Alloc { ptr, n, zeroed } => t.on_alloc(ptr, n, zeroed, site),
+            HeapCall::Realloc { old, new, n } => t.on_realloc(old, new, n, site),
+            HeapCall::Free { ptr } => t.on_free(ptr, site.line),
+        }
+        t.set_regions(regions);
+    }
+
+    /// Process `p`'s memory-safety tracker (made on demand, so every process has one).
+    pub fn tracker(&mut self, p: usize) -> &mut Safety {
+        if self.safety.len() <= p {
+            self.safety.resize_with(p + 1, Safety::default);
+        }
+        &mut self.safety[p]
     }
 
     /// Runs an allocator call for process `p` with its memory.
@@ -131,6 +162,14 @@ impl World {
         std::mem::swap(&mut self.heaps[p], &mut heap);
         r
     }
+}
+
+/// What a successful allocator call did, for the memory-safety tracker.
+#[derive(Debug, Clone, Copy)]
+pub enum HeapCall {
+    Alloc { ptr: u64, n: u64, zeroed: bool },
+    Realloc { old: u64, new: u64, n: u64 },
+    Free { ptr: u64 },
 }
 
 /// A process's memory as its allocator sees it.
@@ -211,6 +250,41 @@ impl Memory for ProcMem<'_> {
         }
         let _ = self.os.munmap(self.mmu, self.p, addr, old_len, self.sink);
         Some(new)
+    }
+    fn map_fixed(&mut self, addr: u64, len: u64) -> bool {
+        let ps = self.mmu.page_size();
+        let start = addr & !(ps - 1);
+        let Some(end) = addr
+            .checked_add(len)
+            .and_then(|e| e.checked_add(ps - 1))
+            .map(|e| e & !(ps - 1))
+        else {
+            return false;
+        };
+        if end <= start
+            || end > self.os.user_limit()
+            || !self.os.procs[self.p].vmas.is_free(start, end)
+        {
+            return false;
+        }
+        self.os.map_fixed(
+            self.p,
+            start,
+            end - start,
+            Perms::RW,
+            false,
+            None,
+            Role::Mmap,
+            "[heap]".into(),
+        );
+        self.sink.push(Event::Mmap {
+            pid: self.os.procs[self.p].pid,
+            start,
+            len: end - start,
+            perms: Perms::RW.rwx(),
+            what: "the teaching heap".into(),
+        });
+        true
     }
     fn explain(&mut self, call: &str, result: u64, detail: String) {
         let pid = self.os.procs[self.p].pid;

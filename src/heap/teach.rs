@@ -1,0 +1,555 @@
+//! The teaching allocators `first_fit`, `best_fit` and `worst_fit`: an explicit free list over
+//! a fixed heap, as in OSTEP's free-space chapter (17) and its `malloc.py` simulator.
+//!
+//! Conventions (textbook answers depend on them):
+//! - The heap is `size` bytes at `base` (`heap 100 B at 1000`). It is mapped as an anonymous
+//!   read-write mapping (the pages covering it) on the allocator's first call, so the program can
+//!   touch what it allocates; before any call, the heap's pages are not mapped.
+//! - A block is `header + n` bytes; the pointer handed out is the block's start plus `header`
+//!   (`header 0` by default, as in OSTEP's exercises). With a header, the first `min(header, 8)`
+//!   bytes hold the block's usable size (a little-endian word), as OSTEP's figure 17.2 does.
+//!   There is no alignment (`malloc.py`'s default). `malloc(0)` takes one byte, so each pointer
+//!   is unique.
+//! - Splitting: the allocated block takes the *front* of the chosen free block; the remainder
+//!   stays free at the chosen block's place in the list. Remainders of any size are kept
+//!   (OSTEP's splinters), even when they are too small for a header.
+//! - Choice: `first_fit` takes the first block in list order that is big enough; `best_fit` the
+//!   smallest big-enough block and `worst_fit` the largest, the earliest in list order on ties.
+//! - List order: `address` (sorted by address), `size_asc` / `size_desc` (sorted by size, ties
+//!   by address; kept sorted after every split and merge), `insert_front` / `insert_back` (a
+//!   freed block goes to the head / tail of the list).
+//! - `coalesce on`: after every free, every pair of address-adjacent free blocks is merged (not
+//!   only list neighbours); a merged block keeps the front-most list position of its parts.
+//! - A failed allocation returns NULL (0) and explains why; it is not a crash. `free` of a
+//!   pointer that is not the start of a live block aborts, as glibc does.
+//! - `realloc` shrinks in place (the tail is freed), grows in place into a free block right
+//!   after it, and otherwise allocates, copies and frees; when that fails it returns NULL and
+//!   leaves the old block alone, as C requires.
+
+use std::collections::BTreeMap;
+
+use super::{Allocator, Block, ChunkView, HeapError, Memory};
+use crate::machine::{AllocatorKind, FreeListOrder, TeachHeap};
+
+/// Which free block a request takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fit {
+    First,
+    Best,
+    Worst,
+}
+
+impl Fit {
+    /// The policy of a teaching allocator; `None` for glibc.
+    pub fn of(kind: AllocatorKind) -> Option<Fit> {
+        match kind {
+            AllocatorKind::FirstFit => Some(Fit::First),
+            AllocatorKind::BestFit => Some(Fit::Best),
+            AllocatorKind::WorstFit => Some(Fit::Worst),
+            AllocatorKind::Glibc => None,
+        }
+    }
+    fn name(self) -> &'static str {
+        match self {
+            Fit::First => "first fit",
+            Fit::Best => "best fit",
+            Fit::Worst => "worst fit",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Blk {
+    /// Header included.
+    size: u64,
+    free: bool,
+    requested: u64,
+}
+
+/// One teaching allocator over its fixed heap.
+#[derive(Clone, Debug)]
+pub struct Teach {
+    fit: Fit,
+    heap: TeachHeap,
+    /// `None` until the first call maps the heap; `Some(false)` if it could not be mapped.
+    mapped: Option<bool>,
+    /// Every block, by address; together they tile the heap.
+    blocks: BTreeMap<u64, Blk>,
+    /// The free list: addresses of free blocks, in list order.
+    list: Vec<u64>,
+}
+
+type R<T> = Result<T, HeapError>;
+
+impl Teach {
+    pub fn new(fit: Fit, heap: TeachHeap) -> Self {
+        let mut blocks = BTreeMap::new();
+        let mut list = Vec::new();
+        // The machine checker rejects empty heaps and overflowing ones; stay sound anyway.
+        let size = heap.size.min(u64::MAX - heap.base);
+        if size > 0 {
+            blocks.insert(
+                heap.base,
+                Blk {
+                    size,
+                    free: true,
+                    requested: 0,
+                },
+            );
+            list.push(heap.base);
+        }
+        Teach {
+            fit,
+            heap,
+            mapped: None,
+            blocks,
+            list,
+        }
+    }
+
+    fn ensure_mapped(&mut self, mem: &mut dyn Memory) -> bool {
+        if let Some(ok) = self.mapped {
+            return ok;
+        }
+        let ok = self.heap.size > 0 && mem.map_fixed(self.heap.base, self.heap.size);
+        self.mapped = Some(ok);
+        ok
+    }
+
+    fn need(&self, n: u64) -> Option<u64> {
+        n.max(1).checked_add(self.heap.header)
+    }
+
+    /// Keeps the list in its order after a block was inserted or changed size.
+    fn resort(&mut self) {
+        let blocks = &self.blocks;
+        let size = |a: &u64| blocks.get(a).map_or(0, |b| b.size);
+        match self.heap.order {
+            FreeListOrder::Address => self.list.sort_unstable(),
+            FreeListOrder::SizeAsc => self.list.sort_by_key(|a| (size(a), *a)),
+            FreeListOrder::SizeDesc => self.list.sort_by_key(|a| (std::cmp::Reverse(size(a)), *a)),
+            FreeListOrder::InsertFront | FreeListOrder::InsertBack => {}
+        }
+    }
+
+    /// Puts a newly freed block on the list, where the order says.
+    fn push_free(&mut self, a: u64) {
+        match self.heap.order {
+            FreeListOrder::InsertFront => self.list.insert(0, a),
+            _ => self.list.push(a),
+        }
+        self.resort();
+    }
+
+    /// Merges every pair of address-adjacent free blocks; returns how many merges happened.
+    fn coalesce(&mut self) -> usize {
+        let mut merges = 0;
+        let addrs: Vec<u64> = self.blocks.keys().copied().collect();
+        let mut cur: Option<u64> = None;
+        for a in addrs {
+            let Some(&b) = self.blocks.get(&a) else {
+                continue;
+            };
+            match cur {
+                Some(c) if b.free => {
+                    let Some(cb) = self.blocks.get_mut(&c) else {
+                        continue;
+                    };
+                    cb.size += b.size;
+                    self.blocks.remove(&a);
+                    let ic = self.list.iter().position(|&x| x == c);
+                    let ia = self.list.iter().position(|&x| x == a);
+                    if let (Some(ic), Some(ia)) = (ic, ia) {
+                        self.list[ic.min(ia)] = c;
+                        self.list.remove(ic.max(ia));
+                    }
+                    merges += 1;
+                }
+                _ => cur = b.free.then_some(a),
+            }
+        }
+        if merges > 0 {
+            self.resort();
+        }
+        merges
+    }
+
+    fn write_header(&self, mem: &mut dyn Memory, a: u64, size: u64) -> R<()> {
+        let h = self.heap.header.min(8) as usize;
+        if h > 0 {
+            let word = (size - self.heap.header).to_le_bytes();
+            mem.write(a, &word[..h])?;
+        }
+        Ok(())
+    }
+
+    /// Picks a free block of at least `need` bytes: its list index and how many list entries
+    /// the search looked at.
+    fn choose(&self, need: u64) -> (Option<usize>, usize) {
+        let sizes = self
+            .list
+            .iter()
+            .map(|a| self.blocks.get(a).map_or(0, |b| b.size));
+        match self.fit {
+            Fit::First => {
+                for (i, s) in sizes.enumerate() {
+                    if s >= need {
+                        return (Some(i), i + 1);
+                    }
+                }
+                (None, self.list.len())
+            }
+            Fit::Best | Fit::Worst => {
+                let mut best: Option<(usize, u64)> = None;
+                for (i, s) in sizes.enumerate() {
+                    if s < need {
+                        continue;
+                    }
+                    let better = match best {
+                        None => true,
+                        Some((_, bs)) if self.fit == Fit::Best => s < bs,
+                        Some((_, bs)) => s > bs,
+                    };
+                    if better {
+                        best = Some((i, s));
+                    }
+                }
+                (best.map(|b| b.0), self.list.len())
+            }
+        }
+    }
+
+    /// The free list as `[1000 (100 B), ...]` for explanations.
+    fn list_text(&self) -> String {
+        let items: Vec<String> = self
+            .list
+            .iter()
+            .map(|a| format!("{a} ({} B)", self.blocks.get(a).map_or(0, |b| b.size)))
+            .collect();
+        format!("[{}]", items.join(", "))
+    }
+
+    fn alloc(&mut self, mem: &mut dyn Memory, n: u64, why: &mut String) -> R<u64> {
+        if !self.ensure_mapped(mem) {
+            *why = format!(
+                "the heap's pages ({} B at {}) overlap another mapping: nothing can be allocated",
+                self.heap.size, self.heap.base
+            );
+            return Ok(0);
+        }
+        let Some(need) = self.need(n) else {
+            *why = "the request is larger than the address space".into();
+            return Ok(0);
+        };
+        let (pick, searched) = self.choose(need);
+        let Some(i) = pick else {
+            *why = format!(
+                "{}: no free block of {need} B or more (searched {searched}; free list {})",
+                self.fit.name(),
+                self.list_text()
+            );
+            return Ok(0);
+        };
+        let a = self.list[i];
+        let Some(b) = self.blocks.get(&a).copied() else {
+            return Ok(0);
+        };
+        let rest = b.size - need;
+        self.blocks.insert(
+            a,
+            Blk {
+                size: need,
+                free: false,
+                requested: n,
+            },
+        );
+        if rest > 0 {
+            self.blocks.insert(
+                a + need,
+                Blk {
+                    size: rest,
+                    free: true,
+                    requested: 0,
+                },
+            );
+            self.list[i] = a + need;
+            self.resort();
+        } else {
+            self.list.remove(i);
+        }
+        self.write_header(mem, a, need)?;
+        *why = format!(
+            "{}: looked at {searched} of {} free blocks; took the front {need} B of the {} B free block at {a}{}; free list now {}",
+            self.fit.name(),
+            self.list.len() + usize::from(rest == 0),
+            b.size,
+            if rest > 0 {
+                format!(" ({rest} B stay free at {})", a + need)
+            } else {
+                " (all of it)".into()
+            },
+            self.list_text()
+        );
+        Ok(a + self.heap.header)
+    }
+
+    /// The live block whose pointer is `p`.
+    fn live(&self, p: u64) -> Option<(u64, Blk)> {
+        let a = p.checked_sub(self.heap.header)?;
+        let b = *self.blocks.get(&a)?;
+        (!b.free).then_some((a, b))
+    }
+
+    fn release(&mut self, mem: &mut dyn Memory, p: u64, call: &str) -> R<String> {
+        let Some((a, b)) = self.live(p) else {
+            let freed = p
+                .checked_sub(self.heap.header)
+                .and_then(|a| self.blocks.get(&a))
+                .is_some_and(|b| b.free);
+            return Err(HeapError::Abort(if freed {
+                format!("{call}: double free detected (the block at {p:#x} is already free)")
+            } else {
+                format!("{call}: invalid pointer ({p:#x} is not the start of an allocated block)")
+            }));
+        };
+        let _ = mem;
+        if let Some(k) = self.blocks.get_mut(&a) {
+            k.free = true;
+            k.requested = 0;
+        }
+        self.push_free(a);
+        let merged = if self.heap.coalesce {
+            self.coalesce()
+        } else {
+            0
+        };
+        Ok(format!(
+            "the {} B block at {a} is free again{}; free list now {}",
+            b.size,
+            match merged {
+                0 => String::new(),
+                1 => " (coalesced with a free neighbour)".into(),
+                _ => " (coalesced with both free neighbours)".into(),
+            },
+            self.list_text()
+        ))
+    }
+
+    fn realloc_inner(&mut self, mem: &mut dyn Memory, p: u64, n: u64, why: &mut String) -> R<u64> {
+        if p == 0 {
+            return self.alloc(mem, n, why);
+        }
+        if n == 0 {
+            *why = self.release(mem, p, "realloc()")?;
+            return Ok(0);
+        }
+        let Some((a, b)) = self.live(p) else {
+            return Err(HeapError::Abort(format!(
+                "realloc(): invalid pointer ({p:#x} is not the start of an allocated block)"
+            )));
+        };
+        let Some(need) = self.need(n) else {
+            *why = "the request is larger than the address space".into();
+            return Ok(0);
+        };
+        if need <= b.size {
+            let rest = b.size - need;
+            self.blocks.insert(
+                a,
+                Blk {
+                    size: need,
+                    free: false,
+                    requested: n,
+                },
+            );
+            if rest > 0 {
+                self.blocks.insert(
+                    a + need,
+                    Blk {
+                        size: rest,
+                        free: true,
+                        requested: 0,
+                    },
+                );
+                self.push_free(a + need);
+                if self.heap.coalesce {
+                    self.coalesce();
+                }
+            }
+            self.write_header(mem, a, need)?;
+            *why = format!("shrank in place; {rest} B at its end are free again");
+            return Ok(p);
+        }
+        let next = a + b.size;
+        if let Some(nb) = self.blocks.get(&next).copied() {
+            if nb.free && b.size + nb.size >= need {
+                let rest = b.size + nb.size - need;
+                self.blocks.remove(&next);
+                self.blocks.insert(
+                    a,
+                    Blk {
+                        size: need,
+                        free: false,
+                        requested: n,
+                    },
+                );
+                let i = self.list.iter().position(|&x| x == next);
+                if rest > 0 {
+                    self.blocks.insert(
+                        a + need,
+                        Blk {
+                            size: rest,
+                            free: true,
+                            requested: 0,
+                        },
+                    );
+                    match i {
+                        Some(i) => self.list[i] = a + need,
+                        None => self.list.push(a + need),
+                    }
+                    self.resort();
+                } else if let Some(i) = i {
+                    self.list.remove(i);
+                }
+                self.write_header(mem, a, need)?;
+                *why = format!("grew in place into the free block at {next}");
+                return Ok(p);
+            }
+        }
+        let mut inner = String::new();
+        let q = self.alloc(mem, n, &mut inner)?;
+        if q == 0 {
+            *why = format!("could not grow: {inner}; the old block is unchanged");
+            return Ok(0);
+        }
+        let keep = (b.size - self.heap.header).min(n);
+        let mut buf = vec![0u8; 4096];
+        let mut off = 0;
+        while off < keep {
+            let k = (keep - off).min(4096) as usize;
+            mem.read(p + off, &mut buf[..k])?;
+            mem.write(q + off, &buf[..k])?;
+            off += k as u64;
+        }
+        let freed = self.release(mem, p, "realloc()")?;
+        *why = format!("moved: {inner}; copied {keep} B; {freed}");
+        Ok(q)
+    }
+
+    fn explain(mem: &mut dyn Memory, call: impl FnOnce() -> String, result: u64, why: String) {
+        if mem.explaining() {
+            mem.explain(&call(), result, why);
+        }
+    }
+}
+
+impl Allocator for Teach {
+    fn malloc(&mut self, mem: &mut dyn Memory, n: u64) -> Result<u64, HeapError> {
+        let mut why = String::new();
+        let r = self.alloc(mem, n, &mut why)?;
+        Self::explain(mem, || format!("malloc({n})"), r, why);
+        Ok(r)
+    }
+
+    fn calloc(&mut self, mem: &mut dyn Memory, n: u64, size: u64) -> Result<u64, HeapError> {
+        let mut why = String::new();
+        let r = match n.checked_mul(size) {
+            None => {
+                why = "n × size overflows".into();
+                0
+            }
+            Some(total) => {
+                let p = self.alloc(mem, total, &mut why)?;
+                if p != 0 {
+                    let zeros = [0u8; 4096];
+                    let mut off = 0;
+                    while off < total {
+                        let k = (total - off).min(4096) as usize;
+                        mem.write(p + off, &zeros[..k])?;
+                        off += k as u64;
+                    }
+                    why.push_str("; zeroed");
+                }
+                p
+            }
+        };
+        Self::explain(mem, || format!("calloc({n}, {size})"), r, why);
+        Ok(r)
+    }
+
+    fn realloc(&mut self, mem: &mut dyn Memory, p: u64, n: u64) -> Result<u64, HeapError> {
+        let mut why = String::new();
+        let r = self.realloc_inner(mem, p, n, &mut why)?;
+        Self::explain(mem, || format!("realloc({p:#x}, {n})"), r, why);
+        Ok(r)
+    }
+
+    fn free(&mut self, mem: &mut dyn Memory, p: u64) -> Result<(), HeapError> {
+        if p == 0 {
+            return Ok(());
+        }
+        let why = self.release(mem, p, "free()")?;
+        Self::explain(mem, || format!("free({p:#x})"), 0, why);
+        Ok(())
+    }
+
+    fn usable_size(&self, p: u64) -> u64 {
+        self.live(p).map_or(0, |(_, b)| b.size - self.heap.header)
+    }
+
+    fn chunks(&self) -> Vec<ChunkView> {
+        self.blocks
+            .iter()
+            .map(|(&a, b)| ChunkView {
+                addr: a,
+                size: b.size,
+                in_use: !b.free,
+                bin: if b.free {
+                    match self.list.iter().position(|&x| x == a) {
+                        Some(i) => format!("free list #{i}"),
+                        None => "free list".into(),
+                    }
+                } else {
+                    String::new()
+                },
+            })
+            .collect()
+    }
+
+    fn block_at(&self, addr: u64) -> Option<Block> {
+        let (&a, b) = self.blocks.range(..=addr).next_back()?;
+        let ptr = a + self.heap.header;
+        (!b.free && addr >= ptr && addr < a + b.size).then_some(Block {
+            ptr,
+            requested: b.requested,
+            usable: b.size - self.heap.header,
+        })
+    }
+
+    fn live_blocks(&self) -> Vec<Block> {
+        self.blocks
+            .iter()
+            .filter(|(_, b)| !b.free)
+            .map(|(&a, b)| Block {
+                ptr: a + self.heap.header,
+                requested: b.requested,
+                usable: b.size - self.heap.header,
+            })
+            .collect()
+    }
+
+    fn regions(&self) -> Vec<(u64, u64)> {
+        if self.mapped == Some(true) {
+            vec![(
+                self.heap.base,
+                self.heap.base.saturating_add(self.heap.size),
+            )]
+        } else {
+            Vec::new()
+        }
+    }
+
+    fn clone_box(&self) -> Box<dyn Allocator> {
+        Box::new(self.clone())
+    }
+}
