@@ -26,7 +26,27 @@ pub fn size(bytes: u64) -> String {
                 return format!("{whole} {name}");
             }
             let tenths = (bytes % unit) * 10 / unit;
+            if tenths == 0 {
+                // `4.0 KiB` for 4097 bytes would hide the odd bytes: say them.
+                return format!("{whole} {name} + {}", size(bytes % unit));
+            }
             return format!("{whole}.{tenths} {name}");
+        }
+    }
+    format!("{bytes} B")
+}
+
+/// A byte count that loses nothing: `132 KiB` where a unit divides it, else `4097 B`. For
+/// values the user prints; messages use the rounder [`size`].
+pub fn size_exact(bytes: u64) -> String {
+    for (name, unit) in [
+        ("TiB", 1u64 << 40),
+        ("GiB", 1 << 30),
+        ("MiB", 1 << 20),
+        ("KiB", 1 << 10),
+    ] {
+        if bytes >= unit && bytes % unit == 0 {
+            return format!("{} {name}", bytes / unit);
         }
     }
     format!("{bytes} B")
@@ -54,6 +74,9 @@ mod tests {
         assert_eq!(super::size(0x40d20), "259 KiB");
         assert_eq!(super::size(1536 * 1024), "1536 KiB");
         assert_eq!(super::size(1536 * 1024 + 1), "1.5 MiB");
+        assert_eq!(super::size(4097), "4 KiB + 1 B");
+        assert_eq!(super::size_exact(4097), "4097 B");
+        assert_eq!(super::size_exact(8192), "8 KiB");
         assert_eq!(super::size(40), "40 B");
         assert_eq!(super::size(0), "0 B");
         assert_eq!(super::size(16 << 30), "16 GiB");

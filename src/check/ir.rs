@@ -267,6 +267,7 @@ pub enum St {
     },
     Local {
         slot: u32,
+        ty: Ty,
         size: u64,
     },
     Recurse {

@@ -391,7 +391,7 @@ impl Checker<'_> {
                     }
                 };
                 let slot = self.declare(&name.name, t);
-                St::Local { slot, size }
+                St::Local { slot, ty: t, size }
             }
             StmtKind::Recurse { name, depth, frame } => St::Recurse {
                 name: name.name.clone(),

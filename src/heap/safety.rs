@@ -468,7 +468,7 @@ impl Safety {
         );
     }
 
-    /// "0x4052d0 is 8 bytes past the 40-byte block at 0x4052a0 (allocated at line 3)".
+    /// "0x4052d0 is 8 bytes past the end of the 40-byte block at 0x4052a0 (allocated at line 3)".
     fn nearest(&self, addr: u64) -> String {
         let below = self.live.range(..=addr).next_back().map(|(&p, &s)| {
             let l = &self.slots[s];
@@ -485,10 +485,13 @@ impl Safety {
         };
         match pick {
             Some((d, l, past)) => format!(
-                "{} is {} {} the {}-byte block at {} (allocated at line {})",
+                "{} is {} the {}-byte block at {} (allocated at line {})",
                 units::addr(addr),
-                units::count(d, "byte"),
-                if past { "past" } else { "before" },
+                match (d, past) {
+                    (0, true) => "the first byte past the end of".to_string(),
+                    (d, true) => format!("{} past the end of", units::count(d, "byte")),
+                    (d, false) => format!("{} before", units::count(d, "byte")),
+                },
                 l.requested,
                 units::addr(l.ptr),
                 l.site.line
@@ -668,7 +671,7 @@ mod tests {
         assert_eq!(f[0].kind, FindingKind::Overflow);
         assert_eq!(
             f[0].label,
-            "0x4052d0 is 8 bytes past the 40-byte block at 0x4052a0 (allocated at line 3)"
+            "0x4052d0 is 8 bytes past the end of the 40-byte block at 0x4052a0 (allocated at line 3)"
         );
         // The same place reports once.
         s.access(0x4052d4, 4, true, (1, 2));

@@ -250,10 +250,8 @@ impl Os {
                 self.map_fixed(p, s, e - s, perms, false, file, role, name.to_string());
             }
         }
-        let initial = INITIAL_STACK
-            .min(stack_limit)
-            .min(up(user_limit / 16))
-            .max(ps);
+        // Whole pages: 132 KiB is 33 pages of 4 KiB but not a multiple of 16 KiB.
+        let initial = up(INITIAL_STACK.min(stack_limit).min(user_limit / 16)).max(ps);
         self.map_fixed(
             p,
             stack_end - initial,

@@ -116,6 +116,8 @@ pub struct Os {
     pub procs: Vec<Process>,
     pub files: Vec<FileObj>,
     page_size: u64,
+    /// RAM plus swap: no single mapping may be larger (the overcommit heuristic).
+    commit_limit: u64,
     /// Lowest address outside user space (2^47 on x86-64).
     user_limit: u64,
     next_pid: u32,
@@ -133,6 +135,7 @@ impl Os {
             procs: Vec::new(),
             files: Vec::new(),
             page_size: cfg.page_size,
+            commit_limit: cfg.memory.saturating_add(cfg.swap),
             user_limit,
             next_pid: 1000,
         }
@@ -189,7 +192,11 @@ impl Os {
         let asid = self.procs[p].asid;
         // A fault is resolved in at most two rounds (a write to a not-present private file
         // page reads it, then copies it); the third translation must succeed.
-        for _ in 0..3 {
+        for attempt in 0..3 {
+            if attempt > 0 {
+                // The instruction restarts after the fault: the same access, not a new one.
+                mmu.stats.accesses -= 1;
+            }
             match mmu.translate(asid, vaddr, access) {
                 Ok(pa) => return Ok(pa),
                 Err(f) => self.fault(mmu, p, vaddr, access, f, sink)?,
@@ -554,7 +561,9 @@ impl Os {
         let old_end = self.page_ceil(old);
         let new_end = self.page_ceil(addr);
         if new_end > old_end {
-            if !self.procs[p].vmas.is_free(old_end, new_end) {
+            if new_end - old_end > self.commit_limit
+                || !self.procs[p].vmas.is_free(old_end, new_end)
+            {
                 return old;
             }
             match self.procs[p].vmas.find_role(Role::Heap).map(|v| v.start) {
@@ -596,6 +605,14 @@ impl Os {
     ) -> Result<u64, SysError> {
         if len == 0 {
             return Err(SysError::Inval("mmap of 0 bytes".into()));
+        }
+        if len > self.commit_limit {
+            // Linux's default overcommit heuristic refuses a single mapping larger than RAM
+            // plus swap: it could never be backed.
+            return Err(SysError::NoMem(format!(
+                "{} is more than RAM and swap together",
+                units::size(len)
+            )));
         }
         let len = self.page_ceil(len);
         let base = layout::mmap_base(self, p);

@@ -79,7 +79,7 @@ fn unsupported(span: Span, what: &str, issue: &str) -> Box<Stop> {
 pub fn fmt_value(v: Value) -> String {
     match v.ty {
         Ty::Ptr { .. } => units::addr(v.bits),
-        Ty::Size => units::size(v.bits),
+        Ty::Size => units::size_exact(v.bits),
         Ty::Bool => (v.bits != 0).to_string(),
         Ty::Nothing => "none".into(),
         Ty::Int(p) if p.signed() => (v.bits as i64).to_string(),
@@ -571,11 +571,11 @@ impl<'a> Exec<'a> {
                 self.set_sp(p, old);
                 r?;
             }
-            St::Local { slot, size } => {
+            St::Local { slot, ty, size } => {
                 let p = self.cur(s.span)?;
                 let new = self.sp(p).wrapping_sub(*size) & !15;
                 self.set_sp(p, new);
-                self.vars[*slot as usize].bits = new;
+                self.vars[*slot as usize] = Value::new(new, *ty);
             }
             St::Recurse { depth, frame, .. } => {
                 let n = self.eval(depth)?.bits;
@@ -1014,11 +1014,14 @@ impl<'a> Exec<'a> {
             Ex::Special(s) => return self.special(s, e),
             Ex::Unary(op, inner) => {
                 let v = self.eval(inner)?;
-                match op {
-                    UnOp::Neg => v.bits.wrapping_neg(),
-                    UnOp::BitNot => !v.bits,
-                    UnOp::Not => u64::from(!v.truthy()),
-                }
+                narrow(
+                    match op {
+                        UnOp::Neg => v.bits.wrapping_neg(),
+                        UnOp::BitNot => !v.bits,
+                        UnOp::Not => u64::from(!v.truthy()),
+                    },
+                    e.ty,
+                )
             }
             Ex::Binary(op, kind, l, r) => {
                 if matches!(op, BinOp::And | BinOp::Or) {
@@ -1330,14 +1333,8 @@ impl<'a> Exec<'a> {
                     .mmap(p, arg(0), perms, shared, file, &mut self.sink)
                 {
                     Ok(a) => a,
-                    Err(e2) => {
-                        return Err(err(
-                            span,
-                            format!("mmap failed: {e2}"),
-                            "mmap",
-                            "map less memory",
-                        ))
-                    }
+                    // MAP_FAILED, as in C: the scenario can check for it.
+                    Err(_) => u64::MAX,
                 }
             }
             Builtin::Munmap => {

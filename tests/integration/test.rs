@@ -64,12 +64,9 @@ impl Test {
             .spawn()
             .expect("memsim runs");
         if let Some(s) = &self.stdin {
-            child
-                .stdin
-                .take()
-                .expect("stdin")
-                .write_all(s.as_bytes())
-                .expect("write stdin");
+            // memsim may exit without reading its input (a usage error): a broken pipe then
+            // is not the test's failure.
+            let _ = child.stdin.take().expect("stdin").write_all(s.as_bytes());
         } else {
             drop(child.stdin.take());
         }
