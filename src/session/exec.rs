@@ -1327,15 +1327,11 @@ impl<'a> Exec<'a> {
                     }
                 }
                 let file = file.map(|f| (self.world.os.file(&f, false), 0));
-                match self
-                    .world
+                // MAP_FAILED on error, as in C: the scenario can check for it.
+                self.world
                     .os
                     .mmap(p, arg(0), perms, shared, file, &mut self.sink)
-                {
-                    Ok(a) => a,
-                    // MAP_FAILED, as in C: the scenario can check for it.
-                    Err(_) => u64::MAX,
-                }
+                    .unwrap_or(u64::MAX)
             }
             Builtin::Munmap => {
                 let p = self.cur(span)?;
