@@ -221,7 +221,7 @@ impl Os {
     }
 
     /// The region `refs` uses in process `p`, grown to at least `pages` pages; returns its
-    /// start. It is a shared mapping of the file `[refs]` (clean pages are dropped on
+    /// start. It is a shared mapping of the process's own file `[refs]` (clean pages are dropped on
     /// eviction and read again, dirty ones written back), placed in the lowest free gap at or
     /// above a quarter of user space (0x200000000000 on x86-64, 0x4000 on `tiny`), far from
     /// the heap and the mmap area; failing that, wherever the top-down mmap search finds room.
@@ -230,7 +230,14 @@ impl Os {
         let len = pages
             .checked_mul(ps)
             .ok_or_else(|| format!("{pages} pages do not fit in the address space"))?;
-        let file = self.file(REFS_FILE, false);
+        // Each process has its own reference string's pages, as textbooks assume: the first
+        // process's file is `[refs]`, another's `[refs NAME]`.
+        let name = if p == 0 {
+            REFS_FILE.to_string()
+        } else {
+            format!("[refs {}]", self.procs[p].name)
+        };
+        let file = self.file(&name, false);
         let perms = Perms::RW;
         match self.procs[p].refs_region {
             Some((start, have)) if have >= pages => Ok(start),
@@ -250,7 +257,7 @@ impl Os {
                     true,
                     Some((file, have * ps)),
                     Role::Mmap,
-                    REFS_FILE.into(),
+                    name,
                 );
                 self.procs[p].refs_region = Some((start, pages));
                 Ok(start)
@@ -276,7 +283,7 @@ impl Os {
                     true,
                     Some((file, 0)),
                     Role::Mmap,
-                    REFS_FILE.into(),
+                    name,
                 );
                 self.procs[p].refs_region = Some((start, pages));
                 Ok(start)
