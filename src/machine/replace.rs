@@ -10,7 +10,7 @@
 //! `BTreeSet`, O(log n)). Choosing a victim is O(1) for FIFO/LRU/OPT when the first candidate
 //! may go, and at most two turns of the hand for CLOCK.
 
-use std::collections::BTreeSet;
+use std::collections::BinaryHeap;
 
 use super::config::Policy;
 use super::FrameInfo;
@@ -24,8 +24,28 @@ struct Opt {
     pending: u64,
     /// Each frame's key: the position of its page's next use.
     key: Vec<u64>,
-    /// (next use, frame) for every resident frame: the victim is the largest.
-    set: BTreeSet<(u64, u32)>,
+    /// (next use, frame), pushed on every change of a key and never removed then: an entry
+    /// whose key is no longer the frame's is stale and skipped. The victim is the largest
+    /// current entry. Rebuilt from `key` when stale entries pile up, so its size stays a
+    /// small multiple of the frames (host memory follows frames, not references).
+    heap: BinaryHeap<(u64, u32)>,
+    resident: usize,
+}
+
+impl Opt {
+    #[inline]
+    fn push(&mut self, k: u64, p: u32, linked: &[bool]) {
+        self.heap.push((k, p));
+        if self.heap.len() > 4 * self.resident + 64 {
+            self.heap = self
+                .key
+                .iter()
+                .enumerate()
+                .filter(|&(i, _)| linked.get(i).copied().unwrap_or(false))
+                .map(|(i, &k)| (k, i as u32))
+                .collect();
+        }
+    }
 }
 
 /// Per-frame policy state. Frames are numbered from 0; the tables grow to the highest frame
@@ -132,7 +152,8 @@ impl Replacer {
         if let Some(o) = &mut self.opt {
             let k = o.pending;
             o.key[p] = k;
-            o.set.insert((k, pfn as u32));
+            o.resident += 1;
+            o.push(k, pfn as u32, &self.linked);
         }
     }
 
@@ -143,8 +164,9 @@ impl Replacer {
             self.linked[p] = false;
             self.unlink(pfn as u32);
             if let Some(o) = &mut self.opt {
-                o.set.remove(&(o.key[p], pfn as u32));
+                // Its heap entries are stale from now on (the frame is not linked).
                 o.key[p] = u64::MAX;
+                o.resident = o.resident.saturating_sub(1);
             }
         }
     }
@@ -166,11 +188,9 @@ impl Replacer {
         }
         if let Some(o) = &mut self.opt {
             let k = o.pending;
-            let old = o.key[p];
-            if old != k {
-                o.set.remove(&(old, pfn as u32));
-                o.set.insert((k, pfn as u32));
+            if o.key[p] != k {
                 o.key[p] = k;
+                o.push(k, pfn as u32, &self.linked);
             }
         }
     }
@@ -185,21 +205,22 @@ impl Replacer {
         let mut o = Opt {
             pending: u64::MAX,
             key: vec![u64::MAX; n],
-            set: BTreeSet::new(),
+            heap: BinaryHeap::new(),
+            resident: self.linked.iter().filter(|&&l| l).count(),
         };
-        for (p, &l) in self.linked.iter().enumerate() {
-            if l {
-                o.set.insert((u64::MAX, p as u32));
-            }
-        }
         for (pfn, k) in keys {
             let p = pfn as usize;
             if p < n && self.linked[p] {
-                o.set.remove(&(o.key[p], pfn as u32));
                 o.key[p] = k;
-                o.set.insert((k, pfn as u32));
             }
         }
+        o.heap = o
+            .key
+            .iter()
+            .enumerate()
+            .filter(|&(i, _)| self.linked[i])
+            .map(|(i, &k)| (k, i as u32))
+            .collect();
         self.opt = Some(o);
     }
 
@@ -236,12 +257,27 @@ impl Replacer {
         let okp = |p: u64| frames.get(p as usize).is_some_and(|f| ok(p, f));
         match self.policy {
             Policy::Opt if self.opt.is_some() => {
-                let o = self.opt.as_ref()?;
-                o.set
-                    .iter()
-                    .rev()
-                    .map(|&(_, p)| u64::from(p))
-                    .find(|&p| okp(p))
+                let linked = &self.linked;
+                let o = self.opt.as_mut()?;
+                // Drop stale entries from the top; the first current one is the farthest.
+                while let Some(&(k, p)) = o.heap.peek() {
+                    let current = linked.get(p as usize).copied().unwrap_or(false)
+                        && o.key[p as usize] == k;
+                    if !current {
+                        o.heap.pop();
+                        continue;
+                    }
+                    if okp(u64::from(p)) {
+                        return Some(u64::from(p));
+                    }
+                    break;
+                }
+                // The farthest frame may not go (pinned, another process's, no swap): the
+                // farthest of those that may, by a scan (eviction is not the hot path).
+                (0..linked.len())
+                    .filter(|&i| linked[i] && okp(i as u64))
+                    .max_by_key(|&i| (o.key[i], i))
+                    .map(|i| i as u64)
             }
             Policy::Fifo | Policy::Lru | Policy::Opt => {
                 let mut p = self.head;

@@ -35,6 +35,17 @@ pub struct Tlb {
     clock: u64,
     /// The slot of the last hit: loops touch one page many times, so look there first.
     last: usize,
+    /// A direct-mapped guess of the slot holding a page (indexed by a hash of asid and vpn),
+    /// checked before scanning a set: a fully associative TLB of 64 entries would otherwise
+    /// cost a 64-entry scan per hit. Only a hint: the entry it names is always verified.
+    hint: Box<[u32; HINTS]>,
+}
+
+const HINTS: usize = 1024;
+
+#[inline]
+fn hint_index(asid: u32, vpn: u64) -> usize {
+    ((vpn ^ (u64::from(asid) << 7)).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 54) as usize & (HINTS - 1)
 }
 
 impl Tlb {
@@ -54,6 +65,7 @@ impl Tlb {
             entries: vec![EMPTY; n],
             clock: 0,
             last: 0,
+            hint: Box::new([0; HINTS]),
         }
     }
 
@@ -67,8 +79,15 @@ impl Tlb {
     #[inline]
     pub fn lookup(&mut self, asid: u32, vpn: u64) -> Option<usize> {
         let e = &self.entries[self.last];
+        let h = self.hint[hint_index(asid, vpn)] as usize;
         let slot = if e.valid && e.vpn == vpn && e.asid == asid {
             self.last
+        } else if self
+            .entries
+            .get(h)
+            .is_some_and(|e| e.valid && e.vpn == vpn && e.asid == asid)
+        {
+            h
         } else {
             let r = self.set_range(vpn);
             let base = r.start;
@@ -78,6 +97,7 @@ impl Tlb {
             base + i
         };
         self.last = slot;
+        self.hint[hint_index(asid, vpn)] = slot as u32;
         if self.policy == TlbPolicy::Lru {
             self.clock += 1;
             self.entries[slot].stamp = self.clock;
@@ -111,6 +131,7 @@ impl Tlb {
             stamp: self.clock,
         };
         self.last = base + i;
+        self.hint[hint_index(asid, vpn)] = (base + i) as u32;
     }
 
     /// Drops one translation (after the page table entry changed).
