@@ -469,7 +469,11 @@ impl Checker<'_> {
                     unit,
                     span,
                 } => {
-                    let hi = if *inclusive { end.saturating_add(1) } else { *end };
+                    let hi = if *inclusive {
+                        end.saturating_add(1)
+                    } else {
+                        *end
+                    };
                     if hi.saturating_sub(*start) > MAX_VALUES {
                         self.invalid(
                             *span,

@@ -261,8 +261,8 @@ impl Replacer {
                 let o = self.opt.as_mut()?;
                 // Drop stale entries from the top; the first current one is the farthest.
                 while let Some(&(k, p)) = o.heap.peek() {
-                    let current = linked.get(p as usize).copied().unwrap_or(false)
-                        && o.key[p as usize] == k;
+                    let current =
+                        linked.get(p as usize).copied().unwrap_or(false) && o.key[p as usize] == k;
                     if !current {
                         o.heap.pop();
                         continue;
@@ -405,10 +405,7 @@ mod tests {
     #[test]
     fn random_is_deterministic_and_clock_terminates() {
         let s: Vec<u64> = (0..200).map(|i| (i * 7919) % 13).collect();
-        assert_eq!(
-            faults(Policy::Random, 4, &s),
-            faults(Policy::Random, 4, &s)
-        );
+        assert_eq!(faults(Policy::Random, 4, &s), faults(Policy::Random, 4, &s));
         assert!(faults(Policy::Clock, 4, &s) >= 13);
     }
 }

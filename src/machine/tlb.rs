@@ -45,7 +45,8 @@ const HINTS: usize = 1024;
 
 #[inline]
 fn hint_index(asid: u32, vpn: u64) -> usize {
-    ((vpn ^ (u64::from(asid) << 7)).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 54) as usize & (HINTS - 1)
+    ((vpn ^ (u64::from(asid) << 7)).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 54) as usize
+        & (HINTS - 1)
 }
 
 impl Tlb {

@@ -6,7 +6,7 @@
 //! `rmap` walks a file's `i_mmap`).
 
 use super::{Backing, Os, Perms, Role, Trap, Vma};
-use crate::events::{EvictAction, Event, EventSink};
+use crate::events::{Event, EventSink, EvictAction};
 use crate::machine::pagetable::pte;
 use crate::machine::{Access, FrameUse, Mmu, Scope};
 
@@ -154,7 +154,10 @@ impl Os {
                 format!("{who} page {vpn:#x} (anonymous)")
             }
             Some(FrameUse::File { file, page }) => {
-                format!("{} page {page} (page cache)", self.files[file as usize].name)
+                format!(
+                    "{} page {page} (page cache)",
+                    self.files[file as usize].name
+                )
             }
             _ => "a free frame".into(),
         }
@@ -272,9 +275,7 @@ impl Os {
                         let floor = self.procs[p].brk_start.max(ps);
                         self.procs[p].vmas.top_down_gap(len, below, floor)
                     })
-                    .ok_or_else(|| {
-                        format!("no free gap of {pages} pages in the address space")
-                    })?;
+                    .ok_or_else(|| format!("no free gap of {pages} pages in the address space"))?;
                 self.map_fixed(
                     p,
                     start,

@@ -310,8 +310,14 @@ impl Os {
                         }
                     }
                     Backing::Anon => {
-                        let pfn =
-                            self.new_frame(mmu, p, vaddr, FrameUse::Anon { asid, vpn }, None, sink)?;
+                        let pfn = self.new_frame(
+                            mmu,
+                            p,
+                            vaddr,
+                            FrameUse::Anon { asid, vpn },
+                            None,
+                            sink,
+                        )?;
                         self.map(mmu, asid, vpn, pfn, vma.perms.pte_bits());
                         self.procs[p].stats.minor += 1;
                         if sink.wants() {

@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use crate::events::{EvictAction, Event, MajorReason, MinorReason};
+use crate::events::{Event, EvictAction, MajorReason, MinorReason};
 use crate::session::snapshot::*;
 use crate::session::{ChunkResult, Output, Step};
 use crate::units::{addr, size};
@@ -446,10 +446,7 @@ pub fn snapshot(s: &Snapshot) -> String {
                 vec!["page walks".into(), s.walks.to_string()],
                 vec!["walk memory refs".into(), s.walk_refs.to_string()],
                 vec!["references".into(), s.references.to_string()],
-                vec![
-                    "hit ratio".into(),
-                    format!("{:.1}%", 100.0 * s.hit_ratio),
-                ],
+                vec!["hit ratio".into(), format!("{:.1}%", 100.0 * s.hit_ratio)],
                 vec!["evictions".into(), s.evictions.to_string()],
                 vec![
                     "swap ins / outs".into(),

@@ -85,7 +85,8 @@ pub fn parse_trace(text: &str, page_size: u64) -> Result<Vec<PageRef>, TraceLine
         let mut chars = t.chars();
         let first = chars.next().unwrap_or(' ');
         let second = chars.next();
-        let lackey = matches!(first, 'I' | 'L' | 'S' | 'M') && second.is_some_and(char::is_whitespace);
+        let lackey =
+            matches!(first, 'I' | 'L' | 'S' | 'M') && second.is_some_and(char::is_whitespace);
         if lackey {
             let rest = t[1..].trim();
             let (a, n) = rest.split_once(',').ok_or_else(|| {

@@ -117,26 +117,25 @@ impl Exec<'_> {
             }
             steps = self.steps.saturating_add(done as u64);
             if steps > max_steps {
-                return Err(RunError::Limit {
+                return Err(Box::new(RunError::Limit {
                     what: format!("more than {max_steps} steps"),
                     span: span.into(),
                     help: "a replay this long is likely a mistake; the limit is a session option"
                         .into(),
-                });
+                }));
             }
             if interrupt.is_set() {
-                return Err(RunError::Interrupted { span: span.into() });
+                return Err(Box::new(RunError::Interrupted { span: span.into() }));
             }
             if mmu.host_bytes() > max_host {
-                return Err(RunError::Limit {
+                return Err(Box::new(RunError::Limit {
                     what: format!(
                         "simulated memory contents exceed {}",
                         units::size(max_host as u64)
                     ),
                     span: span.into(),
-                    help: "the scenario writes more distinct memory than the session allows"
-                        .into(),
-                });
+                    help: "the scenario writes more distinct memory than the session allows".into(),
+                }));
             }
             Ok(())
         });
@@ -148,7 +147,7 @@ impl Exec<'_> {
         match r {
             Ok(()) => Ok(()),
             Err(ReplayStop::Trap(_, t)) => Err(Self::trap(t, p, span)),
-            Err(ReplayStop::Check(e)) => Err(Stop::Error(Report::new(e))),
+            Err(ReplayStop::Check(e)) => Err(Stop::Error(Report::new(*e))),
         }
     }
 
