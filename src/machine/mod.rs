@@ -408,6 +408,11 @@ impl Mmu {
     }
     /// Copies frame `pfn` to swap slot `slot`.
     pub fn swap_write(&mut self, slot: u64, pfn: u64) {
+        if !self.mem.has_data(pfn << self.shift, 1 << self.shift) {
+            // Never written (or zeroed): an empty slot reads as zeros, no copy needed.
+            self.swap.write(slot, &[]);
+            return;
+        }
         let mut buf = vec![0u8; 1 << self.shift];
         self.mem.read(pfn << self.shift, &mut buf);
         self.swap.write(slot, &buf);
