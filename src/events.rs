@@ -141,11 +141,55 @@ pub enum Event {
         parent: u32,
         child: u32,
     },
+    /// A fault needed a frame and none was free: the policy chose this one.
+    Eviction {
+        /// The process whose fault needed the frame.
+        pid: u32,
+        pfn: u64,
+        /// What the frame held: "main page 0x405 (anonymous)", "[refs] page 3 (page cache)".
+        victim: String,
+        policy: String,
+        action: EvictAction,
+    },
+    /// An anonymous page written to swap so its frame can be reused.
+    SwapOut {
+        /// The page's owner.
+        pid: u32,
+        vaddr: u64,
+        pfn: u64,
+        slot: u64,
+    },
+    /// A major fault that read a page back from swap.
+    SwapIn {
+        pid: u32,
+        vaddr: u64,
+        access: Access,
+        slot: u64,
+        pfn: u64,
+        region: String,
+    },
+}
+
+/// What eviction did with the page it took a frame from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum EvictAction {
+    /// A clean file page: dropped; the next touch reads the file again.
+    Dropped,
+    /// A dirty file page: written back to its file, then dropped.
+    WrittenBack,
+    /// A dirty anonymous page: written to a swap slot.
+    SwappedOut { slot: u64 },
+    /// A clean anonymous page whose copy in swap is still current: no write needed.
+    Discarded { slot: u64 },
 }
 
 impl Event {
     pub fn is_fault(&self) -> bool {
-        matches!(self, Event::MinorFault { .. } | Event::MajorFault { .. })
+        matches!(
+            self,
+            Event::MinorFault { .. } | Event::MajorFault { .. } | Event::SwapIn { .. }
+        )
     }
 }
 

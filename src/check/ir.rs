@@ -4,6 +4,7 @@
 use crate::machine::MachineConfig;
 use crate::os::layout::ProcessSpec;
 use crate::os::Perms;
+use crate::syntax::ast::Arg;
 use crate::syntax::{BinOp, FaultExpect, Prim, SegvCode, Span, UnOp};
 
 /// A static type. Values are 64-bit; the type says how to print them and how pointer
@@ -285,6 +286,31 @@ pub enum St {
         value: Option<TExpr>,
     },
     Refs(Vec<(u64, bool)>),
-    Trace(String),
-    Sweep,
+    /// `trace "file"`: the path as written, and resolved against the scenario's folder.
+    Trace {
+        path: String,
+        full: std::path::PathBuf,
+    },
+    Sweep(Box<SweepIr>),
+}
+
+/// A checked `sweep`: every parameter's values expanded, the columns to report, the body.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SweepIr {
+    pub params: Vec<SweepParam>,
+    /// What each row reports: the expression and its source text (`stats.faults` when the
+    /// sweep names none).
+    pub report: Vec<(String, TExpr)>,
+    pub body: Vec<Stmt>,
+    /// Variable slots the body and the report use (its own `let`s come after the scenario's).
+    pub vars: usize,
+}
+
+/// One swept machine setting and its values, each as the setting's arguments (what
+/// `check::machine::apply_setting` takes) with its text for the table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SweepParam {
+    pub key: String,
+    pub span: Span,
+    pub values: Vec<(String, Vec<Arg>)>,
 }

@@ -72,6 +72,8 @@ pub const STAT_NAMES: &[&str] = &[
     "evictions",
     "swap_ins",
     "swap_outs",
+    "writebacks",
+    "references",
     "stack_growths",
     "cow_copies",
 ];
@@ -438,37 +440,131 @@ impl Checker<'_> {
                 }
             }
             StmtKind::Refs(items) => St::Refs(items.iter().map(|r| (r.page, r.write)).collect()),
-            StmtKind::Trace { path } => St::Trace(path.value.clone()),
-            StmtKind::Sweep(sw) => {
-                for p in &sw.params {
-                    if let ast::SweepValues::List(args) = &p.values {
-                        let mut cfg = crate::machine::MachineConfig::default();
-                        for a in args {
-                            if let Err(e) = machine::apply_setting(
-                                &mut cfg,
-                                &p.key.name,
-                                std::slice::from_ref(a),
-                                p.span,
-                            ) {
-                                self.errors.push(Report::new(e));
-                            }
-                        }
-                    }
-                }
-                let mut inner = self.env.clone();
-                let mut c = Checker {
-                    env: &mut inner,
-                    errors: Vec::new(),
-                };
-                c.block(&sw.body.stmts);
-                for r in &sw.report {
-                    c.expr(r);
-                }
-                self.errors.extend(c.errors);
-                St::Sweep
-            }
+            StmtKind::Trace { path } => St::Trace {
+                path: path.value.clone(),
+                full: self.env.base_dir.join(&path.value),
+            },
+            StmtKind::Sweep(sw) => St::Sweep(Box::new(self.sweep(sw, s.span)?)),
         };
         Some(Stmt { kind, span: s.span })
+    }
+
+    /// A sweep: each parameter's values expanded and checked as machine settings, the body and
+    /// report checked in a copy of the environment (their `let`s stay inside).
+    fn sweep(&mut self, sw: &ast::Sweep, span: Span) -> Option<SweepIr> {
+        /// Runs beyond this are surely a mistake (and would take a long time).
+        const MAX_VALUES: u64 = 10_000;
+        let mut params = Vec::new();
+        let mut ok = true;
+        for p in &sw.params {
+            let values: Vec<(String, Vec<ast::Arg>)> = match &p.values {
+                ast::SweepValues::List(args) => args
+                    .iter()
+                    .map(|a| (arg_text(a), vec![a.clone()]))
+                    .collect(),
+                ast::SweepValues::Range {
+                    start,
+                    end,
+                    inclusive,
+                    unit,
+                    span,
+                } => {
+                    let hi = if *inclusive {
+                        end.saturating_add(1)
+                    } else {
+                        *end
+                    };
+                    if hi.saturating_sub(*start) > MAX_VALUES {
+                        self.invalid(
+                            *span,
+                            format!("this range has {} values", hi.saturating_sub(*start)),
+                            "too many values",
+                            format!("a sweep takes at most {MAX_VALUES} values per parameter"),
+                        );
+                        ok = false;
+                        continue;
+                    }
+                    (*start..hi)
+                        .map(|n| {
+                            let kind = match unit {
+                                Some(u) => ast::ArgKind::Size(ast::SizeLit { value: n, unit: *u }),
+                                None => ast::ArgKind::Int(n),
+                            };
+                            let a = ast::Arg { kind, span: *span };
+                            (arg_text(&a), vec![a])
+                        })
+                        .collect()
+                }
+            };
+            if values.is_empty() {
+                self.invalid(
+                    p.span,
+                    format!("`{}` has no values to sweep", p.key.name),
+                    "no values",
+                    "write at least one value, such as `memory in 1..=4 pages`",
+                );
+                ok = false;
+            }
+            let mut cfg = crate::machine::MachineConfig::default();
+            for (_, a) in &values {
+                if let Err(e) = machine::apply_setting(&mut cfg, &p.key.name, a, p.key.span) {
+                    self.errors.push(Report::new(e));
+                    ok = false;
+                }
+            }
+            params.push(SweepParam {
+                key: p.key.name.clone(),
+                span: p.span,
+                values,
+            });
+        }
+        let combos = params
+            .iter()
+            .map(|p| p.values.len() as u64)
+            .try_fold(1u64, |a, n| a.checked_mul(n));
+        if combos.is_none_or(|n| n > MAX_VALUES) {
+            self.invalid(
+                span,
+                "this sweep has too many combinations",
+                "too many runs",
+                format!("a sweep runs at most {MAX_VALUES} combinations"),
+            );
+            ok = false;
+        }
+        let mut inner = self.env.clone();
+        let mut c = Checker {
+            env: &mut inner,
+            errors: Vec::new(),
+        };
+        let body = c.block(&sw.body.stmts);
+        let mut report = Vec::new();
+        for r in &sw.report {
+            if let Some(e) = c.expr(r) {
+                report.push((String::new(), e));
+            }
+        }
+        let errors = std::mem::take(&mut c.errors);
+        let vars = inner.vars.len();
+        if !errors.is_empty() {
+            self.errors.extend(errors);
+            return None;
+        }
+        if sw.report.is_empty() {
+            report.push((
+                "stats.faults".to_string(),
+                TExpr {
+                    kind: Ex::Special(Special::Stat("faults".into())),
+                    ty: Ty::U64,
+                    span,
+                },
+            ));
+        }
+        ok.then_some(SweepIr {
+            params,
+            report,
+            body,
+            vars,
+        })
     }
 
     fn unknown_process(&mut self, name: &str, span: Span) {
@@ -1230,5 +1326,28 @@ fn retype(v: TExpr, ty: Ty) -> TExpr {
         kind: Ex::Cast(Box::new(v)),
         ty,
         span,
+    }
+}
+
+/// A sweep value as the table shows it: `fifo`, `3 pages`, `4 KiB`.
+fn arg_text(a: &ast::Arg) -> String {
+    use ast::{ArgKind, SizeUnit};
+    match &a.kind {
+        ArgKind::Int(n) => n.to_string(),
+        ArgKind::Word(w) => w.clone(),
+        ArgKind::Ways(n) => format!("{n}-way"),
+        ArgKind::Str(s) => format!("\"{s}\""),
+        ArgKind::Size(s) => {
+            let u = match s.unit {
+                SizeUnit::B => "B",
+                SizeUnit::KiB => "KiB",
+                SizeUnit::MiB => "MiB",
+                SizeUnit::GiB => "GiB",
+                SizeUnit::TiB => "TiB",
+                SizeUnit::Pages if s.value == 1 => "page",
+                SizeUnit::Pages => "pages",
+            };
+            format!("{} {u}", s.value)
+        }
     }
 }

@@ -1,6 +1,6 @@
 //! Errors and findings while a scenario runs: signals, aborts, failed expectations.
 
-use miette::{Diagnostic, SourceSpan};
+use miette::{Diagnostic, NamedSource, SourceSpan};
 use thiserror::Error;
 
 #[derive(Debug, Clone, Error, Diagnostic)]
@@ -90,6 +90,20 @@ pub enum RunError {
         what: String,
         #[label("stopped here")]
         span: SourceSpan,
+        help: String,
+    },
+    /// A line of a trace file that is neither an address nor a valgrind lackey line. The
+    /// trace file is this diagnostic's source, so the report shows the line itself.
+    #[error("bad line {line} in trace file {file}")]
+    #[diagnostic(code(mem::trace), help("{help}"))]
+    TraceLine {
+        file: String,
+        line: usize,
+        #[source_code]
+        src: NamedSource<String>,
+        #[label("{reason}")]
+        span: SourceSpan,
+        reason: String,
         help: String,
     },
 }

@@ -5,12 +5,16 @@
 pub mod config;
 pub mod pagetable;
 pub mod phys;
+pub mod replace;
+pub mod swap;
 pub mod tlb;
 
 pub use config::*;
 use pagetable::{pte, Loc, PageTables};
 use phys::{FrameAllocator, PhysMem};
+use replace::Replacer;
 use serde::Serialize;
+use swap::Swap;
 use tlb::Tlb;
 
 /// An address-space identifier: one per process.
@@ -81,6 +85,11 @@ pub struct FrameInfo {
     pub last_use: u64,
     /// CLOCK's reference bit.
     pub referenced: bool,
+    /// The address space that brought the page in: whose frame it is under `scope local`.
+    pub asid: Asid,
+    /// The swap slot still holding a copy of this anonymous page (it was swapped in and the
+    /// slot kept, as Linux's swap cache does): evicting it clean needs no write.
+    pub swap_slot: Option<u64>,
 }
 
 const FREE_FRAME: FrameInfo = FrameInfo {
@@ -89,6 +98,8 @@ const FREE_FRAME: FrameInfo = FrameInfo {
     loaded: 0,
     last_use: 0,
     referenced: false,
+    asid: 0,
+    swap_slot: None,
 };
 
 /// Hardware counters.
@@ -101,6 +112,9 @@ pub struct MachineStats {
     pub walks: u64,
     /// Memory references those walks made (one per level read).
     pub walk_refs: u64,
+    /// Page references the program made (one per page an access touches), whatever the
+    /// number of translations its faults took: the denominator of the hit ratio.
+    pub references: u64,
 }
 
 /// One level of a walk, for `show walk`.
@@ -124,6 +138,8 @@ pub struct Mmu {
     frames: FrameAllocator,
     frame_info: Vec<FrameInfo>,
     mem: PhysMem,
+    repl: Replacer,
+    swap: Swap,
     tick: u64,
     pub stats: MachineStats,
 }
@@ -145,6 +161,8 @@ impl Mmu {
             frames: FrameAllocator::new(cfg.frames()),
             frame_info: Vec::new(),
             mem: PhysMem::default(),
+            repl: Replacer::new(cfg.replace, cfg.seed),
+            swap: Swap::new(cfg.swap_slots()),
             tick: 0,
             stats: MachineStats::default(),
         }
@@ -260,6 +278,7 @@ impl Mmu {
             f.last_use = self.tick;
             f.referenced = true;
         }
+        self.repl.touched(pfn);
     }
 
     /// The raw leaf entry for a page (0 when no table reaches it).
@@ -278,8 +297,18 @@ impl Mmu {
         self.tlb.invalidate(asid, vpn);
     }
 
-    /// Takes a free frame, or `None` when memory is full.
+    /// Takes a free frame, or `None` when memory is full. The owner of an anonymous page is
+    /// its address space; use [`Mmu::alloc_frame_for`] to name the owner of a file page.
     pub fn alloc_frame(&mut self, used: FrameUse) -> Option<u64> {
+        let asid = match used {
+            FrameUse::Anon { asid, .. } => asid,
+            _ => 0,
+        };
+        self.alloc_frame_for(used, asid)
+    }
+
+    /// Takes a free frame for a page brought in by address space `asid`.
+    pub fn alloc_frame_for(&mut self, used: FrameUse, asid: Asid) -> Option<u64> {
         let pfn = self.frames.alloc()?;
         if self.frame_info.len() <= pfn as usize {
             self.frame_info.resize(pfn as usize + 1, FREE_FRAME);
@@ -290,7 +319,10 @@ impl Mmu {
             loaded: self.tick,
             last_use: self.tick,
             referenced: true,
+            asid,
+            swap_slot: None,
         };
+        self.repl.loaded(pfn, self.frames.total());
         Some(pfn)
     }
 
@@ -300,8 +332,106 @@ impl Mmu {
             if f.used != FrameUse::Free {
                 *f = FREE_FRAME;
                 self.frames.free(pfn);
+                self.repl.freed(pfn);
                 self.mem.zero(pfn << self.shift, 1 << self.shift);
             }
+        }
+    }
+
+    /// Whether the page in frame `pfn` could be evicted now: a file page always can (dropped
+    /// or written back); an anonymous one needs a swap slot (its own, or a free one).
+    pub fn evictable(&self, pfn: u64) -> bool {
+        match self.frame_info.get(pfn as usize) {
+            Some(f) => match f.used {
+                FrameUse::Free => false,
+                FrameUse::File { .. } => true,
+                // A page shared copy-on-write after fork stays until one side writes it: the
+                // swap entry would have to replace every sharer's mapping at once.
+                FrameUse::Anon { .. } => {
+                    f.mapcount <= 1 && (f.swap_slot.is_some() || self.swap.free_slots() > 0)
+                }
+            },
+            None => false,
+        }
+    }
+
+    /// The frame the replacement policy evicts next, among frames of `scope` (an address
+    /// space, for `scope local`; all frames when `None` or when that space has no evictable
+    /// frame), never `pin` (a frame the fault in progress still reads). `None` = nothing can
+    /// be evicted: out of memory.
+    pub fn choose_victim(&mut self, scope: Option<Asid>, pin: Option<u64>) -> Option<u64> {
+        let swap_free = self.swap.free_slots() > 0;
+        for scope in [scope, None] {
+            let ok = |pfn: u64, f: &FrameInfo| {
+                Some(pfn) != pin
+                    && scope.is_none_or(|a| f.asid == a)
+                    && match f.used {
+                        FrameUse::Free => false,
+                        FrameUse::File { .. } => true,
+                        // Shared after fork: see `evictable`.
+                        FrameUse::Anon { .. } => {
+                            f.mapcount <= 1 && (f.swap_slot.is_some() || swap_free)
+                        }
+                    }
+            };
+            let v = self.repl.victim(&mut self.frame_info, ok);
+            if v.is_some() || scope.is_none() {
+                return v;
+            }
+        }
+        None
+    }
+
+    /// The replacement policy's state (CLOCK's hand, OPT's mode).
+    pub fn replacer(&self) -> &Replacer {
+        &self.repl
+    }
+    /// Starts a replay with a known future (OPT): `keys` are (frame, first use) for resident
+    /// frames whose page the replay uses.
+    pub fn opt_begin(&mut self, keys: impl IntoIterator<Item = (u64, u64)>) {
+        self.repl.opt_begin(keys)
+    }
+    #[inline]
+    pub fn opt_active(&self) -> bool {
+        self.repl.opt_active()
+    }
+    /// The next use of the page about to be accessed (OPT during a replay).
+    #[inline]
+    pub fn opt_next(&mut self, next_use: u64) {
+        self.repl.opt_next(next_use)
+    }
+    pub fn opt_end(&mut self) {
+        self.repl.opt_end()
+    }
+
+    pub fn swap(&self) -> &Swap {
+        &self.swap
+    }
+    pub fn swap_alloc(&mut self) -> Option<u64> {
+        self.swap.alloc()
+    }
+    pub fn swap_free(&mut self, slot: u64) {
+        self.swap.free(slot)
+    }
+    /// Copies frame `pfn` to swap slot `slot`.
+    pub fn swap_write(&mut self, slot: u64, pfn: u64) {
+        if !self.mem.has_data(pfn << self.shift, 1 << self.shift) {
+            // Never written (or zeroed): an empty slot reads as zeros, no copy needed.
+            self.swap.write(slot, &[]);
+            return;
+        }
+        let mut buf = vec![0u8; 1 << self.shift];
+        self.mem.read(pfn << self.shift, &mut buf);
+        self.swap.write(slot, &buf);
+    }
+    /// Fills frame `pfn` from swap slot `slot`.
+    pub fn swap_read(&mut self, slot: u64, pfn: u64) {
+        match self.swap.read(slot) {
+            Some(b) => {
+                let b = b.to_vec();
+                self.mem.write(pfn << self.shift, &b);
+            }
+            None => self.mem.zero(pfn << self.shift, 1 << self.shift),
         }
     }
 

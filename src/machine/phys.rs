@@ -50,6 +50,19 @@ impl PhysMem {
         slot.get_or_insert_with(|| Box::new([0; BLOCK]))
     }
 
+    /// Whether any byte of `[paddr, paddr + len)` has host storage (bytes never written, or
+    /// zeroed, have none and read as zeros).
+    pub fn has_data(&self, paddr: u64, len: u64) -> bool {
+        let mut a = paddr & !(BLOCK as u64 - 1);
+        while a < paddr + len {
+            if self.block(a).is_some() {
+                return true;
+            }
+            a += BLOCK as u64;
+        }
+        false
+    }
+
     /// Reads `buf.len()` bytes at `paddr`.
     #[inline]
     pub fn read(&self, paddr: u64, buf: &mut [u8]) {

@@ -35,15 +35,18 @@ pub struct Tlb {
     clock: u64,
     /// The slot of the last hit: loops touch one page many times, so look there first.
     last: usize,
-    /// Where a translation probably is: slot by hash of (asid, vpn). A host-side shortcut
-    /// that finds a hit without scanning the set; it never changes what hits or misses.
-    hint: Vec<u32>,
-    hint_mask: u64,
+    /// A direct-mapped guess of the slot holding a page (indexed by a hash of asid and vpn),
+    /// checked before scanning a set: a fully associative TLB of 64 entries would otherwise
+    /// cost a 64-entry scan per hit. Only a hint: the entry it names is always verified.
+    hint: Box<[u32; HINTS]>,
 }
 
+const HINTS: usize = 1024;
+
 #[inline]
-fn hash(asid: u32, vpn: u64) -> u64 {
-    (vpn ^ (u64::from(asid) << 40)).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 32
+fn hint_index(asid: u32, vpn: u64) -> usize {
+    ((vpn ^ (u64::from(asid) << 7)).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 54) as usize
+        & (HINTS - 1)
 }
 
 impl Tlb {
@@ -55,7 +58,6 @@ impl Tlb {
         };
         let ways = cfg.ways.map_or(n, |w| (w as usize).clamp(1, n.max(1)));
         let sets = if n == 0 { 0 } else { n / ways };
-        let hint_len = (n * 4).next_power_of_two().max(1);
         Tlb {
             enabled: cfg.enabled && n > 0,
             sets,
@@ -64,8 +66,7 @@ impl Tlb {
             entries: vec![EMPTY; n],
             clock: 0,
             last: 0,
-            hint: vec![0; hint_len],
-            hint_mask: hint_len as u64 - 1,
+            hint: Box::new([0; HINTS]),
         }
     }
 
@@ -78,20 +79,26 @@ impl Tlb {
     /// The slot holding `(asid, vpn)`, counting it as used.
     #[inline]
     pub fn lookup(&mut self, asid: u32, vpn: u64) -> Option<usize> {
-        let matches = |e: &TlbEntry| e.valid && e.vpn == vpn && e.asid == asid;
-        let h = (hash(asid, vpn) & self.hint_mask) as usize;
-        let slot = if matches(&self.entries[self.last]) {
+        let e = &self.entries[self.last];
+        let h = self.hint[hint_index(asid, vpn)] as usize;
+        let slot = if e.valid && e.vpn == vpn && e.asid == asid {
             self.last
-        } else if matches(&self.entries[self.hint[h] as usize]) {
-            self.hint[h] as usize
+        } else if self
+            .entries
+            .get(h)
+            .is_some_and(|e| e.valid && e.vpn == vpn && e.asid == asid)
+        {
+            h
         } else {
             let r = self.set_range(vpn);
             let base = r.start;
-            let i = self.entries[r].iter().position(matches)?;
-            self.hint[h] = (base + i) as u32;
+            let i = self.entries[r]
+                .iter()
+                .position(|e| e.valid && e.vpn == vpn && e.asid == asid)?;
             base + i
         };
         self.last = slot;
+        self.hint[hint_index(asid, vpn)] = slot as u32;
         if self.policy == TlbPolicy::Lru {
             self.clock += 1;
             self.entries[slot].stamp = self.clock;
@@ -125,7 +132,7 @@ impl Tlb {
             stamp: self.clock,
         };
         self.last = base + i;
-        self.hint[(hash(asid, vpn) & self.hint_mask) as usize] = (base + i) as u32;
+        self.hint[hint_index(asid, vpn)] = (base + i) as u32;
     }
 
     /// Drops one translation (after the page table entry changed).

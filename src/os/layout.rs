@@ -183,6 +183,7 @@ impl Os {
             death: None,
             stats: ProcStats::default(),
             mmap_base,
+            refs_region: None,
         });
         let p = self.procs.len() - 1;
         let exe = self.file(&spec.name, false);

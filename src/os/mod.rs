@@ -1,6 +1,7 @@
 //! The OS model: processes, their mappings (VMAs), the Linux layout, the page-fault handler and
 //! the memory system calls (brk, mmap, munmap, mprotect). Never sees the AST.
 
+mod evict;
 pub mod layout;
 pub mod vma;
 
@@ -22,6 +23,9 @@ pub struct FileObj {
     pub cache: BTreeMap<u64, u64>,
     /// Pages of this file count as already cached (libc is always in memory on a real system).
     pub always_cached: bool,
+    /// Contents of pages written back from the page cache (dirty shared pages that were
+    /// evicted); a page not here reads as zeros. Sparse: only written pages cost memory.
+    pub store: BTreeMap<u64, Box<[u8]>>,
 }
 
 /// Per-process counters.
@@ -32,6 +36,12 @@ pub struct ProcStats {
     pub segv: u64,
     pub stack_growths: u64,
     pub cow_copies: u64,
+    /// Frames this process's faults took from another page.
+    pub evictions: u64,
+    pub swap_ins: u64,
+    pub swap_outs: u64,
+    /// Dirty file pages written back to their file on eviction (refs' `3w` pages).
+    pub writebacks: u64,
 }
 
 /// Why a process is no longer running.
@@ -83,6 +93,8 @@ pub struct Process {
     pub stats: ProcStats,
     /// Where the top-down mmap search starts.
     pub mmap_base: u64,
+    /// The region `refs` uses, once created: its start and its length in pages.
+    pub refs_region: Option<(u64, u64)>,
 }
 
 /// A trap: why an access could not complete.
@@ -116,11 +128,12 @@ pub struct Os {
     pub procs: Vec<Process>,
     pub files: Vec<FileObj>,
     page_size: u64,
-    /// RAM plus swap: no single mapping may be larger (the overcommit heuristic).
-    commit_limit: u64,
     /// Lowest address outside user space (2^47 on x86-64).
     user_limit: u64,
     next_pid: u32,
+    /// While a trace replays: an access where the process maps nothing gets an anonymous
+    /// mapping for its page instead of a SIGSEGV (language.md §7).
+    pub auto_map: bool,
 }
 
 impl Os {
@@ -135,9 +148,9 @@ impl Os {
             procs: Vec::new(),
             files: Vec::new(),
             page_size: cfg.page_size,
-            commit_limit: cfg.memory.saturating_add(cfg.swap),
             user_limit,
             next_pid: 1000,
+            auto_map: false,
         }
     }
 
@@ -157,6 +170,7 @@ impl Os {
             name: name.to_string(),
             cache: BTreeMap::new(),
             always_cached,
+            store: BTreeMap::new(),
         });
         (self.files.len() - 1) as u32
     }
@@ -190,6 +204,7 @@ impl Os {
         sink: &mut EventSink,
     ) -> Result<u64, Trap> {
         let asid = self.procs[p].asid;
+        mmu.stats.references += 1;
         // A fault is resolved in at most two rounds (a write to a not-present private file
         // page reads it, then copies it); the third translation must succeed.
         for attempt in 0..3 {
@@ -244,6 +259,7 @@ impl Os {
             Some(v) => v.clone(),
             None => match self.grow_stack(mmu, p, vaddr, sink) {
                 Some(v) => v,
+                None if self.auto_map => self.trace_mapping(p, vaddr),
                 None => {
                     let detail = self.describe_unmapped(p, vaddr);
                     return Err(self.segv(p, vaddr, access, SegvCode::MapErr, detail));
@@ -274,9 +290,7 @@ impl Os {
         match fault {
             Fault::NotPresent { pte: old } => {
                 if old & pte::SWAPPED != 0 {
-                    // Swap is part of the memory-pressure model; a swapped entry cannot
-                    // appear without it.
-                    return Err(Trap::Oom { vaddr });
+                    return self.swap_in(mmu, p, vaddr, access, old, &vma, sink);
                 }
                 match vma.backing {
                     Backing::Anon if access != Access::Write => {
@@ -300,7 +314,14 @@ impl Os {
                         }
                     }
                     Backing::Anon => {
-                        let pfn = self.new_frame(mmu, p, vaddr, FrameUse::Anon { asid, vpn })?;
+                        let pfn = self.new_frame(
+                            mmu,
+                            p,
+                            vaddr,
+                            FrameUse::Anon { asid, vpn },
+                            None,
+                            sink,
+                        )?;
                         self.map(mmu, asid, vpn, pfn, vma.perms.pte_bits());
                         self.procs[p].stats.minor += 1;
                         if sink.wants() {
@@ -321,8 +342,18 @@ impl Os {
                             Some(&pfn) => (pfn, false),
                             None => {
                                 let cached = f.always_cached;
-                                let pfn =
-                                    self.new_frame(mmu, p, vaddr, FrameUse::File { file, page })?;
+                                let pfn = self.new_frame(
+                                    mmu,
+                                    p,
+                                    vaddr,
+                                    FrameUse::File { file, page },
+                                    None,
+                                    sink,
+                                )?;
+                                // A page written back earlier reads back as it was written.
+                                if let Some(b) = self.files[file as usize].store.get(&page) {
+                                    mmu.write_phys(pfn << mmu.page_shift(), b);
+                                }
                                 self.files[file as usize].cache.insert(page, pfn);
                                 (pfn, !cached)
                             }
@@ -364,20 +395,21 @@ impl Os {
                         if private_write {
                             // Same fault: the handler copies right away, as Linux's
                             // do_cow_fault does; counted once.
-                            self.cow(mmu, p, &vma, vaddr, vpn)?;
+                            self.cow(mmu, p, &vma, vaddr, vpn, sink)?;
                         }
                     }
                 }
             }
             Fault::Protection { pte: old } => {
                 let reason = if old & pte::ZERO != 0 {
-                    let pfn = self.new_frame(mmu, p, vaddr, FrameUse::Anon { asid, vpn })?;
+                    let pfn =
+                        self.new_frame(mmu, p, vaddr, FrameUse::Anon { asid, vpn }, None, sink)?;
                     self.map(mmu, asid, vpn, pfn, vma.perms.pte_bits());
                     (MinorReason::ZeroPageWrite, pfn)
                 } else if old & pte::COW != 0 {
                     (
                         MinorReason::CopyOnWrite,
-                        self.cow(mmu, p, &vma, vaddr, vpn)?,
+                        self.cow(mmu, p, &vma, vaddr, vpn, sink)?,
                     )
                 } else {
                     // The entry lags behind the mapping's permissions: refresh it silently.
@@ -412,6 +444,7 @@ impl Os {
         vma: &Vma,
         vaddr: u64,
         vpn: u64,
+        sink: &mut EventSink,
     ) -> Result<u64, Trap> {
         let asid = self.procs[p].asid;
         let old = mmu.pte(asid, vpn);
@@ -421,7 +454,9 @@ impl Os {
             mmu.set_pte(asid, vpn, (old & !pte::COW) | vma.perms.pte_bits());
             return Ok(old_pfn);
         }
-        let pfn = self.new_frame(mmu, p, vaddr, FrameUse::Anon { asid, vpn })?;
+        // The source frame must survive finding a frame for the copy.
+        let pin = (old & pte::ZERO == 0).then_some(old_pfn);
+        let pfn = self.new_frame(mmu, p, vaddr, FrameUse::Anon { asid, vpn }, pin, sink)?;
         mmu.copy_frame(old_pfn, pfn);
         self.unmap_page(mmu, asid, vpn);
         self.map(mmu, asid, vpn, pfn, vma.perms.pte_bits());
@@ -429,16 +464,27 @@ impl Os {
         Ok(pfn)
     }
 
+    /// A zeroed frame for a page of process `p`: a free one, or one the replacement policy
+    /// frees by evicting its page. `pin` is a frame that must not be chosen.
     fn new_frame(
         &mut self,
         mmu: &mut Mmu,
-        _p: usize,
+        p: usize,
         vaddr: u64,
         used: FrameUse,
+        pin: Option<u64>,
+        sink: &mut EventSink,
     ) -> Result<u64, Trap> {
-        let pfn = mmu.alloc_frame(used).ok_or(Trap::Oom { vaddr })?;
-        mmu.zero_frame(pfn);
-        Ok(pfn)
+        let asid = self.procs[p].asid;
+        loop {
+            if let Some(pfn) = mmu.alloc_frame_for(used, asid) {
+                mmu.zero_frame(pfn);
+                return Ok(pfn);
+            }
+            if !self.evict(mmu, p, pin, sink) {
+                return Err(Trap::Oom { vaddr });
+            }
+        }
     }
 
     fn map(&mut self, mmu: &mut Mmu, asid: Asid, vpn: u64, pfn: u64, bits: u64) {
@@ -455,6 +501,10 @@ impl Os {
             return;
         }
         mmu.set_pte(asid, vpn, 0);
+        if e & pte::PRESENT == 0 && e & pte::SWAPPED != 0 {
+            mmu.swap_free(pte::pfn(e));
+            return;
+        }
         if e & pte::PRESENT == 0 || e & pte::ZERO != 0 {
             return;
         }
@@ -467,6 +517,9 @@ impl Os {
             None => false,
         };
         if free {
+            if let Some(slot) = mmu.frame(pfn).and_then(|f| f.swap_slot) {
+                mmu.swap_free(slot);
+            }
             mmu.free_frame(pfn);
         }
     }
@@ -561,9 +614,7 @@ impl Os {
         let old_end = self.page_ceil(old);
         let new_end = self.page_ceil(addr);
         if new_end > old_end {
-            if new_end - old_end > self.commit_limit
-                || !self.procs[p].vmas.is_free(old_end, new_end)
-            {
+            if !self.procs[p].vmas.is_free(old_end, new_end) {
                 return old;
             }
             match self.procs[p].vmas.find_role(Role::Heap).map(|v| v.start) {
@@ -605,14 +656,6 @@ impl Os {
     ) -> Result<u64, SysError> {
         if len == 0 {
             return Err(SysError::Inval("mmap of 0 bytes".into()));
-        }
-        if len > self.commit_limit {
-            // Linux's default overcommit heuristic refuses a single mapping larger than RAM
-            // plus swap: it could never be backed.
-            return Err(SysError::NoMem(format!(
-                "{} is more than RAM and swap together",
-                units::size(len)
-            )));
         }
         let len = self.page_ceil(len);
         let base = layout::mmap_base(self, p);

@@ -291,6 +291,21 @@ impl VmaSet {
         (ceiling >= floor.saturating_add(len)).then(|| ceiling - len)
     }
 
+    /// The lowest free gap of `len` bytes starting at or above `from` and ending by `limit`.
+    pub fn lowest_gap(&self, len: u64, from: u64, limit: u64) -> Option<u64> {
+        let mut start = from;
+        if let Some(v) = self.find(from) {
+            start = v.end;
+        }
+        for v in self.map.range(start..).map(|(_, v)| v) {
+            if v.start >= start.checked_add(len)? {
+                break;
+            }
+            start = start.max(v.end);
+        }
+        (start.checked_add(len)? <= limit).then_some(start)
+    }
+
     pub fn total(&self) -> u64 {
         self.map.values().map(Vma::len).sum()
     }

@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use crate::events::{Event, MajorReason, MinorReason};
+use crate::events::{Event, EvictAction, MajorReason, MinorReason};
 use crate::session::snapshot::*;
 use crate::session::{ChunkResult, Output, Step};
 use crate::units::{addr, size};
@@ -195,6 +195,44 @@ pub fn event(e: &Event) -> String {
             }
         ),
         Event::Fork { parent, child } => format!("fork: pid {parent} -> child pid {child}"),
+        Event::Eviction {
+            pfn,
+            victim,
+            policy,
+            action,
+            ..
+        } => {
+            let what = match action {
+                EvictAction::Dropped => "clean, dropped (the file still has it)".to_string(),
+                EvictAction::WrittenBack => "dirty, written back to its file".to_string(),
+                EvictAction::SwappedOut { slot } => format!("dirty, swapped out to slot {slot}"),
+                EvictAction::Discarded { slot } => {
+                    format!("clean, dropped (swap slot {slot} still holds it)")
+                }
+            };
+            format!("no free frame: {policy} evicts frame {pfn:#x} ({victim}): {what}")
+        }
+        Event::SwapOut {
+            pid,
+            vaddr,
+            pfn,
+            slot,
+        } => format!(
+            "swap out: page at {} of pid {pid} from frame {pfn:#x} to swap slot {slot}",
+            addr(*vaddr)
+        ),
+        Event::SwapIn {
+            vaddr,
+            access,
+            slot,
+            pfn,
+            region,
+            ..
+        } => format!(
+            "MAJOR fault: {} at {} in {region}; read back from swap slot {slot} into frame {pfn:#x}",
+            access.name(),
+            addr(*vaddr)
+        ),
     }
 }
 
@@ -422,11 +460,14 @@ pub fn snapshot(s: &Snapshot) -> String {
                 vec!["TLB misses".into(), s.tlb_misses.to_string()],
                 vec!["page walks".into(), s.walks.to_string()],
                 vec!["walk memory refs".into(), s.walk_refs.to_string()],
+                vec!["references".into(), s.references.to_string()],
+                vec!["hit ratio".into(), format!("{:.1}%", 100.0 * s.hit_ratio)],
                 vec!["evictions".into(), s.evictions.to_string()],
                 vec![
                     "swap ins / outs".into(),
                     format!("{} / {}", s.swap_ins, s.swap_outs),
                 ],
+                vec!["writebacks".into(), s.writebacks.to_string()],
                 vec!["stack growths".into(), s.stack_growths.to_string()],
                 vec![
                     "frames in use".into(),
@@ -494,6 +535,30 @@ pub fn snapshot(s: &Snapshot) -> String {
             } else {
                 format!("swap: {used} of {slots} slots in use\n")
             }
+        }
+        Snapshot::Sweep {
+            params,
+            columns,
+            rows,
+        } => {
+            let mut headers: Vec<&str> = params.iter().map(String::as_str).collect();
+            headers.extend(columns.iter().map(String::as_str));
+            let notes = rows.iter().any(|r| !r.note.is_empty());
+            if notes {
+                headers.push("note");
+            }
+            let body: Vec<Vec<String>> = rows
+                .iter()
+                .map(|r| {
+                    let mut v = r.params.clone();
+                    v.extend(r.values.iter().cloned());
+                    if notes {
+                        v.push(r.note.clone());
+                    }
+                    v
+                })
+                .collect();
+            table(&headers, &body)
         }
     }
 }

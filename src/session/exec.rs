@@ -17,6 +17,8 @@ use crate::os::{Death, Perms, Role, Trap};
 use crate::syntax::{BinOp, FaultExpect, SegvCode as WantSegv, Span, UnOp};
 use crate::units;
 
+mod pressure;
+
 /// A signal that ends the current block unless an `expect` catches it.
 #[derive(Debug, Clone)]
 pub(super) enum Sig {
@@ -67,14 +69,6 @@ fn err(
     })))
 }
 
-fn unsupported(span: Span, what: &str, issue: &str) -> Box<Stop> {
-    Box::new(Stop::Error(Report::new(RunError::Unsupported {
-        what: what.to_string(),
-        span: span.into(),
-        help: format!("{issue} is planned; the syntax is final, so this file will run unchanged once it lands"),
-    })))
-}
-
 /// How `print` shows a value: addresses in hex, sizes with units.
 pub fn fmt_value(v: Value) -> String {
     match v.ty {
@@ -107,12 +101,24 @@ fn narrow(bits: u64, ty: Ty) -> u64 {
 
 impl<'a> Exec<'a> {
     pub(super) fn new(s: &'a mut Session, src: &'a str, res: &'a mut ChunkResult) -> Self {
-        let sink = EventSink::new(s.opts.trace, s.opts.events_per_step);
+        Self::with_parts(&mut s.world, &mut s.vars, &s.opts, &s.interrupt, src, res)
+    }
+
+    /// An executor over a world that is not a session's (each run of a `sweep`).
+    pub(super) fn with_parts(
+        world: &'a mut World,
+        vars: &'a mut Vec<Value>,
+        opts: &'a super::Options,
+        interrupt: &'a super::Interrupt,
+        src: &'a str,
+        res: &'a mut ChunkResult,
+    ) -> Self {
+        let sink = EventSink::new(opts.trace, opts.events_per_step);
         Exec {
-            world: &mut s.world,
-            vars: &mut s.vars,
-            opts: &s.opts,
-            interrupt: &s.interrupt,
+            world,
+            vars,
+            opts,
+            interrupt,
             src,
             res,
             sink,
@@ -635,9 +641,9 @@ impl<'a> Exec<'a> {
                     };
                 }
             }
-            St::Refs(_) => return Err(unsupported(s.span, "refs", "Memory pressure (issue #5)")),
-            St::Trace(_) => return Err(unsupported(s.span, "trace", "Memory pressure (issue #5)")),
-            St::Sweep => return Err(unsupported(s.span, "sweep", "Memory pressure (issue #5)")),
+            St::Refs(items) => self.refs(items, s.span)?,
+            St::Trace { path, full } => self.trace(path, full, s.span)?,
+            St::Sweep(sw) => self.sweep(sw, s.span)?,
         }
         Ok(())
     }
@@ -989,6 +995,8 @@ impl<'a> Exec<'a> {
             "evictions" => s.evictions,
             "swap_ins" => s.swap_ins,
             "swap_outs" => s.swap_outs,
+            "writebacks" => s.writebacks,
+            "references" => s.references,
             "stack_growths" => s.stack_growths,
             "cow_copies" => s.cow_copies,
             _ => 0,
@@ -1572,7 +1580,7 @@ impl<'a> Exec<'a> {
             },
             ShowWhat::Swap => Snapshot::Swap {
                 slots: w.config().swap_slots(),
-                used: 0,
+                used: w.mmu.swap().used(),
             },
             ShowWhat::Stats => Snapshot::Stats(self.world.stats()),
             ShowWhat::Memory(addr, len) => {

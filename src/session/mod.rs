@@ -2,6 +2,7 @@
 //! it (a file, a REPL line, a notebook cell). The CLI, the REPL and the kernel only drive this.
 
 mod exec;
+pub mod replay;
 pub mod snapshot;
 mod world;
 

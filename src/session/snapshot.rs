@@ -47,6 +47,24 @@ pub enum Snapshot {
         slots: u64,
         used: u64,
     },
+    /// A `sweep`: one row per combination of the parameters, in the order they were written.
+    Sweep {
+        /// The swept settings, in order: `replace`, `memory`.
+        params: Vec<String>,
+        /// The reported expressions, as written (`stats.faults` by default).
+        columns: Vec<String>,
+        rows: Vec<SweepRow>,
+    },
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SweepRow {
+    /// Each parameter's value, as written (`fifo`, `3 pages`).
+    pub params: Vec<String>,
+    /// Each column's value.
+    pub values: Vec<String>,
+    /// How the run ended when it did not run to the end (`OOM`, `SIGSEGV`), or empty.
+    pub note: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -140,6 +158,12 @@ pub struct StatsSnap {
     pub evictions: u64,
     pub swap_ins: u64,
     pub swap_outs: u64,
+    /// Dirty file pages written back on eviction (refs' written pages).
+    pub writebacks: u64,
+    /// Page references the program made (each access counts once per page it touches).
+    pub references: u64,
+    /// References that needed no page fault, as a fraction of all references (0 when none).
+    pub hit_ratio: f64,
     pub stack_growths: u64,
     pub cow_copies: u64,
     pub frames_used: u64,

@@ -80,8 +80,16 @@ impl World {
             s.segv += p.stats.segv;
             s.stack_growths += p.stats.stack_growths;
             s.cow_copies += p.stats.cow_copies;
+            s.evictions += p.stats.evictions;
+            s.swap_ins += p.stats.swap_ins;
+            s.swap_outs += p.stats.swap_outs;
+            s.writebacks += p.stats.writebacks;
         }
         s.faults = s.minor + s.major;
+        s.references = self.mmu.stats.references;
+        if s.references > 0 {
+            s.hit_ratio = s.references.saturating_sub(s.faults) as f64 / s.references as f64;
+        }
         s
     }
 
@@ -242,7 +250,9 @@ impl Memory for ProcMem<'_> {
             // Pages never touched read as zero and stay untouched in the copy.
             let asid = self.os.procs[self.p].asid;
             let e = self.mmu.pte(asid, (addr + off) >> self.mmu.page_shift());
-            if e & crate::machine::pagetable::pte::PRESENT != 0 {
+            // A swapped-out page has contents too: reading it swaps it in.
+            use crate::machine::pagetable::pte;
+            if e & (pte::PRESENT | pte::SWAPPED) != 0 {
                 self.read(addr + off, &mut buf[..k]).ok()?;
                 self.write(new + off, &buf[..k]).ok()?;
             }

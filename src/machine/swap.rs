@@ -1,0 +1,85 @@
+//! The swap device: numbered page-sized slots, handed out lowest first, with sparse contents
+//! (a slot whose page is all zeros stores nothing), so host memory follows the pages swapped.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap};
+
+#[derive(Clone, Debug, Default)]
+pub struct Swap {
+    total: u64,
+    next_fresh: u64,
+    freed: BinaryHeap<Reverse<u64>>,
+    used: u64,
+    data: BTreeMap<u64, Box<[u8]>>,
+}
+
+impl Swap {
+    pub fn new(slots: u64) -> Self {
+        Swap {
+            total: slots,
+            ..Default::default()
+        }
+    }
+    pub fn total(&self) -> u64 {
+        self.total
+    }
+    pub fn used(&self) -> u64 {
+        self.used
+    }
+    pub fn free_slots(&self) -> u64 {
+        self.total - self.used
+    }
+    /// The lowest free slot, or `None` when swap is full (or absent).
+    pub fn alloc(&mut self) -> Option<u64> {
+        let s = if let Some(Reverse(s)) = self.freed.pop() {
+            s
+        } else if self.next_fresh < self.total {
+            self.next_fresh += 1;
+            self.next_fresh - 1
+        } else {
+            return None;
+        };
+        self.used += 1;
+        Some(s)
+    }
+    pub fn free(&mut self, slot: u64) {
+        if slot < self.next_fresh && self.used > 0 {
+            self.used -= 1;
+            self.data.remove(&slot);
+            self.freed.push(Reverse(slot));
+        }
+    }
+    /// Stores a page's bytes in `slot`.
+    pub fn write(&mut self, slot: u64, page: &[u8]) {
+        if page.iter().all(|&b| b == 0) {
+            self.data.remove(&slot);
+        } else {
+            self.data.insert(slot, page.into());
+        }
+    }
+    /// The bytes of `slot` (`None` = all zeros).
+    pub fn read(&self, slot: u64) -> Option<&[u8]> {
+        self.data.get(&slot).map(|b| &b[..])
+    }
+    /// Used slots, lowest first, for `show swap`.
+    pub fn slots_with_data(&self) -> usize {
+        self.data.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slots_come_lowest_first_and_zero_pages_cost_nothing() {
+        let mut s = Swap::new(2);
+        assert_eq!((s.alloc(), s.alloc(), s.alloc()), (Some(0), Some(1), None));
+        s.write(0, &[0; 16]);
+        s.write(1, &[1; 16]);
+        assert_eq!(s.slots_with_data(), 1);
+        assert_eq!(s.read(1).map(|b| b[3]), Some(1));
+        s.free(0);
+        assert_eq!(s.alloc(), Some(0));
+    }
+}

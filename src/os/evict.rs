@@ -1,0 +1,294 @@
+//! Memory pressure in the OS: evicting a page when no frame is free, swapping anonymous pages
+//! out and back in, writing dirty file pages back, and the mappings `refs` and `trace` create.
+//!
+//! Eviction is not the hot path: it may scan a process's mappings to find every page table
+//! that maps a page-cache frame (the reverse map is the mappings themselves, as Linux's
+//! `rmap` walks a file's `i_mmap`).
+
+use super::{Backing, Os, Perms, Role, Trap, Vma};
+use crate::events::{Event, EventSink, EvictAction};
+use crate::machine::pagetable::pte;
+use crate::machine::{Access, FrameUse, Mmu, Scope};
+
+/// The name of the backing file of the region `refs` uses.
+pub const REFS_FILE: &str = "[refs]";
+
+impl Os {
+    /// Frees one frame by the replacement policy. `false` = nothing could be evicted (every
+    /// frame holds anonymous memory and swap is full or absent, or is pinned).
+    pub(super) fn evict(
+        &mut self,
+        mmu: &mut Mmu,
+        p: usize,
+        pin: Option<u64>,
+        sink: &mut EventSink,
+    ) -> bool {
+        let scope = (mmu.config().scope == Scope::Local).then(|| self.procs[p].asid);
+        let Some(victim) = mmu.choose_victim(scope, pin) else {
+            return false;
+        };
+        let Some(info) = mmu.frame(victim).copied() else {
+            return false;
+        };
+        let ps = self.page_size;
+        let shift = mmu.page_shift();
+        let want = sink.wants();
+        let described = if want {
+            self.describe_frame(mmu, victim)
+        } else {
+            String::new()
+        };
+        let mut swap_ev = None;
+        let action = match info.used {
+            FrameUse::Free => return false,
+            FrameUse::File { file, page } => {
+                // Every page table that maps this page-cache page loses it.
+                let mut dirty = false;
+                for q in 0..self.procs.len() {
+                    let asid = self.procs[q].asid;
+                    let vpns: Vec<u64> = self.procs[q]
+                        .vmas
+                        .iter()
+                        .filter_map(|v| match v.backing {
+                            Backing::File { file: f, offset } if f == file => {
+                                let first = offset / ps;
+                                let n = v.len() / ps;
+                                (page >= first && page < first + n)
+                                    .then(|| (v.start >> shift) + page - first)
+                            }
+                            _ => None,
+                        })
+                        .collect();
+                    for vpn in vpns {
+                        let e = mmu.pte(asid, vpn);
+                        if e & pte::PRESENT != 0 && e & pte::ZERO == 0 && pte::pfn(e) == victim {
+                            dirty |= e & pte::DIRTY != 0;
+                            mmu.set_pte(asid, vpn, 0);
+                        }
+                    }
+                }
+                let f = &mut self.files[file as usize];
+                f.cache.remove(&page);
+                if dirty {
+                    let mut buf = vec![0u8; ps as usize];
+                    mmu.read_phys(victim << shift, &mut buf);
+                    if buf.iter().all(|&b| b == 0) {
+                        f.store.remove(&page);
+                    } else {
+                        f.store.insert(page, buf.into_boxed_slice());
+                    }
+                    self.procs[p].stats.writebacks += 1;
+                    EvictAction::WrittenBack
+                } else {
+                    EvictAction::Dropped
+                }
+            }
+            FrameUse::Anon { asid, vpn } => {
+                let e = mmu.pte(asid, vpn);
+                let dirty = e & pte::DIRTY != 0;
+                let (slot, action) = match info.swap_slot {
+                    Some(s) if !dirty => (s, EvictAction::Discarded { slot: s }),
+                    Some(s) => (s, EvictAction::SwappedOut { slot: s }),
+                    None => match mmu.swap_alloc() {
+                        Some(s) => (s, EvictAction::SwappedOut { slot: s }),
+                        // `choose_victim` only offers an anonymous page when a slot is free.
+                        None => return false,
+                    },
+                };
+                if let EvictAction::SwappedOut { .. } = action {
+                    mmu.swap_write(slot, victim);
+                    self.procs[p].stats.swap_outs += 1;
+                    if want {
+                        let owner = self
+                            .procs
+                            .iter()
+                            .find(|q| q.asid == asid)
+                            .map_or(0, |q| q.pid);
+                        swap_ev = Some(Event::SwapOut {
+                            pid: owner,
+                            vaddr: vpn << shift,
+                            pfn: victim,
+                            slot,
+                        });
+                    }
+                }
+                // Not present; the slot sits where the frame number was.
+                mmu.set_pte(
+                    asid,
+                    vpn,
+                    (slot << pte::PFN_SHIFT) | pte::SWAPPED | (e & pte::PERMS),
+                );
+                if let Some(f) = mmu.frame_mut(victim) {
+                    f.swap_slot = None;
+                }
+                action
+            }
+        };
+        mmu.free_frame(victim);
+        self.procs[p].stats.evictions += 1;
+        if want {
+            let policy = mmu.config().replace.name().to_string();
+            sink.push(Event::Eviction {
+                pid: self.procs[p].pid,
+                pfn: victim,
+                victim: described,
+                policy,
+                action,
+            });
+            if let Some(e) = swap_ev {
+                sink.push(e);
+            }
+        }
+        true
+    }
+
+    /// What a frame holds, in words, for eviction events.
+    fn describe_frame(&self, mmu: &Mmu, pfn: u64) -> String {
+        match mmu.frame(pfn).map(|f| f.used) {
+            Some(FrameUse::Anon { asid, vpn }) => {
+                let who = self
+                    .procs
+                    .iter()
+                    .find(|q| q.asid == asid)
+                    .map_or("?".to_string(), |q| q.name.clone());
+                format!("{who} page {vpn:#x} (anonymous)")
+            }
+            Some(FrameUse::File { file, page }) => {
+                format!(
+                    "{} page {page} (page cache)",
+                    self.files[file as usize].name
+                )
+            }
+            _ => "a free frame".into(),
+        }
+    }
+
+    /// A major fault on a swapped-out page: a frame, the slot's contents, the old mapping.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn swap_in(
+        &mut self,
+        mmu: &mut Mmu,
+        p: usize,
+        vaddr: u64,
+        access: Access,
+        old: u64,
+        vma: &Vma,
+        sink: &mut EventSink,
+    ) -> Result<(), Trap> {
+        let asid = self.procs[p].asid;
+        let vpn = vaddr >> mmu.page_shift();
+        let slot = pte::pfn(old);
+        let pfn = self.new_frame(mmu, p, vaddr, FrameUse::Anon { asid, vpn }, None, sink)?;
+        mmu.swap_read(slot, pfn);
+        // The slot keeps its copy until the page is written again (or unmapped): evicting it
+        // clean then costs no write.
+        if let Some(f) = mmu.frame_mut(pfn) {
+            f.swap_slot = Some(slot);
+        }
+        self.map(mmu, asid, vpn, pfn, vma.perms.pte_bits());
+        self.procs[p].stats.major += 1;
+        self.procs[p].stats.swap_ins += 1;
+        if sink.wants() {
+            sink.push(Event::SwapIn {
+                pid: self.procs[p].pid,
+                vaddr,
+                access,
+                slot,
+                pfn,
+                region: vma.describe(),
+            });
+        }
+        Ok(())
+    }
+
+    /// The anonymous mapping a trace gets for a page where its process maps nothing: one page,
+    /// `rwx` (the trace says where the program went, not what it was allowed to do); adjacent
+    /// pages merge into one `[trace]` mapping.
+    pub(super) fn trace_mapping(&mut self, p: usize, vaddr: u64) -> Vma {
+        let start = vaddr & !(self.page_size - 1);
+        let v = Vma {
+            start,
+            end: start + self.page_size,
+            perms: Perms {
+                r: true,
+                w: true,
+                x: true,
+            },
+            shared: false,
+            backing: Backing::Anon,
+            role: Role::Mmap,
+            name: "[trace]".into(),
+        };
+        self.procs[p].vmas.insert(v.clone());
+        v
+    }
+
+    /// The region `refs` uses in process `p`, grown to at least `pages` pages; returns its
+    /// start. It is a shared mapping of the process's own file `[refs]` (clean pages are dropped on
+    /// eviction and read again, dirty ones written back), placed in the lowest free gap at or
+    /// above a quarter of user space (0x200000000000 on x86-64, 0x4000 on `tiny`), far from
+    /// the heap and the mmap area; failing that, wherever the top-down mmap search finds room.
+    pub fn refs_region(&mut self, p: usize, pages: u64) -> Result<u64, String> {
+        let ps = self.page_size;
+        let len = pages
+            .checked_mul(ps)
+            .ok_or_else(|| format!("{pages} pages do not fit in the address space"))?;
+        // Each process has its own reference string's pages, as textbooks assume: the first
+        // process's file is `[refs]`, another's `[refs NAME]`.
+        let name = if p == 0 {
+            REFS_FILE.to_string()
+        } else {
+            format!("[refs {}]", self.procs[p].name)
+        };
+        let file = self.file(&name, false);
+        let perms = Perms::RW;
+        match self.procs[p].refs_region {
+            Some((start, have)) if have >= pages => Ok(start),
+            Some((start, have)) => {
+                let (from, to) = (start + have * ps, start + len);
+                if to > self.user_limit || !self.procs[p].vmas.is_free(from, to) {
+                    return Err(format!(
+                        "the reference region at {:#x} cannot grow to {pages} pages: something is mapped above it",
+                        start
+                    ));
+                }
+                self.map_fixed(
+                    p,
+                    from,
+                    to - from,
+                    perms,
+                    true,
+                    Some((file, have * ps)),
+                    Role::Mmap,
+                    name,
+                );
+                self.procs[p].refs_region = Some((start, pages));
+                Ok(start)
+            }
+            None => {
+                let from = (self.user_limit / 4) & !(ps - 1);
+                let start = self.procs[p]
+                    .vmas
+                    .lowest_gap(len, from, self.user_limit)
+                    .or_else(|| {
+                        let below = self.procs[p].mmap_base;
+                        let floor = self.procs[p].brk_start.max(ps);
+                        self.procs[p].vmas.top_down_gap(len, below, floor)
+                    })
+                    .ok_or_else(|| format!("no free gap of {pages} pages in the address space"))?;
+                self.map_fixed(
+                    p,
+                    start,
+                    len,
+                    perms,
+                    true,
+                    Some((file, 0)),
+                    Role::Mmap,
+                    name,
+                );
+                self.procs[p].refs_region = Some((start, pages));
+                Ok(start)
+            }
+        }
+    }
+}

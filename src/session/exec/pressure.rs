@@ -1,0 +1,320 @@
+//! `refs`, `trace` and `sweep`: the textbook side of the language (language.md §7, §11).
+
+use std::path::Path;
+
+use miette::{NamedSource, Report};
+use rayon::prelude::*;
+
+use super::{err, fmt_value, Exec, Sig, Stop, R};
+use crate::check::ir::{SweepIr, TExpr, Value};
+use crate::check::machine::{apply_setting, validate, FieldSpans};
+use crate::diag::run::RunError;
+use crate::machine::{Access, MachineConfig};
+use crate::session::replay::{self, PageRef, ReplayStop};
+use crate::session::snapshot::{Snapshot, SweepRow};
+use crate::session::{ChunkResult, Diag, Interrupt, Options, Output, World};
+use crate::syntax::Span;
+use crate::units;
+
+/// Replays this long and longer show a progress bar when stderr is a terminal.
+#[cfg(feature = "cli")]
+const PROGRESS_MIN: usize = 500_000;
+
+/// What one run of a sweep hands back to the thread that builds the table.
+struct RunOut {
+    values: Vec<String>,
+    note: String,
+    diagnostics: Vec<Diag>,
+    passed: usize,
+    failed: usize,
+    error: Option<Report>,
+}
+
+impl Exec<'_> {
+    /// `refs 7 0 1 2 0 3w`: pages of the process's reference region (created on first use),
+    /// page `n` at `base + n * page_size`.
+    pub(super) fn refs(&mut self, items: &[(u64, bool)], span: Span) -> R<()> {
+        let p = self.cur(span)?;
+        let Some(max) = items.iter().map(|r| r.0).max() else {
+            return Ok(());
+        };
+        let ps = self.world.mmu.page_size();
+        let base = self
+            .world
+            .os
+            .refs_region(p, max.saturating_add(1))
+            .map_err(|m| {
+                err(
+                    span,
+                    m,
+                    "no room for this reference string",
+                    "use smaller page numbers: `refs` maps pages 0 to the largest number named",
+                )
+            })?;
+        let refs: Vec<PageRef> = items
+            .iter()
+            .map(|&(n, w)| PageRef {
+                addr: base + n * ps,
+                access: if w { Access::Write } else { Access::Read },
+            })
+            .collect();
+        self.replay(p, &refs, span)
+    }
+
+    /// `trace "file"`: every address of the file through the MMU; an address where the
+    /// process maps nothing gets an anonymous mapping.
+    pub(super) fn trace(&mut self, path: &str, full: &Path, span: Span) -> R<()> {
+        let p = self.cur(span)?;
+        let text = std::fs::read_to_string(full).map_err(|e| {
+            let reason = match e.kind() {
+                std::io::ErrorKind::NotFound => "no such file".to_string(),
+                std::io::ErrorKind::InvalidData => "it is not text".to_string(),
+                _ if full.is_dir() => "it is a directory".to_string(),
+                k => k.to_string(),
+            };
+            err(
+                span,
+                format!("cannot read the trace file \"{path}\": {reason}"),
+                "this trace",
+                "a trace path is relative to the folder of the .mem file",
+            )
+        })?;
+        let ps = self.world.mmu.page_size();
+        let refs = match replay::parse_trace(&text, ps) {
+            Ok(r) => r,
+            Err(e) => {
+                let line = super::super::line_of(self.src, span.start);
+                return Err(Box::new(Stop::Error(Report::new(RunError::TraceLine {
+                    file: path.to_string(),
+                    line: e.line,
+                    span: (e.start, e.len).into(),
+                    reason: e.reason,
+                    src: NamedSource::new(path, text),
+                    help: format!(
+                        "the trace (read by line {line} of the scenario) has one access per line: an address such as `0x7ffc1000` or `W 4096`, or valgrind lackey's `--trace-mem=yes` output"
+                    ),
+                }))));
+            }
+        };
+        self.world.os.auto_map = true;
+        let r = self.replay(p, &refs, span);
+        self.world.os.auto_map = false;
+        r
+    }
+
+    /// Runs page references with the session's limits checked every few thousand.
+    fn replay(&mut self, p: usize, refs: &[PageRef], span: Span) -> R<()> {
+        let max_steps = self.opts.max_steps;
+        let max_host = self.opts.max_host_bytes;
+        let interrupt = self.interrupt;
+        let mut steps = self.steps;
+        #[cfg(feature = "cli")]
+        let bar = progress_bar(refs.len());
+        let r = replay::replay(self.world, p, refs, &mut self.sink, |done, mmu| {
+            #[cfg(feature = "cli")]
+            if let Some(b) = &bar {
+                b.set_position(done as u64);
+            }
+            steps = self.steps.saturating_add(done as u64);
+            if steps > max_steps {
+                return Err(Box::new(RunError::Limit {
+                    what: format!("more than {max_steps} steps"),
+                    span: span.into(),
+                    help: "a replay this long is likely a mistake; the limit is a session option"
+                        .into(),
+                }));
+            }
+            if interrupt.is_set() {
+                return Err(Box::new(RunError::Interrupted { span: span.into() }));
+            }
+            if mmu.host_bytes() > max_host {
+                return Err(Box::new(RunError::Limit {
+                    what: format!(
+                        "simulated memory contents exceed {}",
+                        units::size(max_host as u64)
+                    ),
+                    span: span.into(),
+                    help: "the scenario writes more distinct memory than the session allows".into(),
+                }));
+            }
+            Ok(())
+        });
+        #[cfg(feature = "cli")]
+        if let Some(b) = bar {
+            b.finish_and_clear();
+        }
+        self.steps = steps.max(self.steps.saturating_add(refs.len() as u64));
+        match r {
+            Ok(()) => Ok(()),
+            Err(ReplayStop::Trap(_, t)) => Err(Self::trap(t, p, span)),
+            Err(ReplayStop::Check(e)) => Err(Box::new(Stop::Error(Report::new(*e)))),
+        }
+    }
+
+    /// `sweep KEY in VALUES, ... { body }`: the body once per combination, each on a fresh
+    /// machine made from the current one with the values applied, in parallel; one table row
+    /// per combination, in the order the values were written (first parameter outermost).
+    pub(super) fn sweep(&mut self, sw: &SweepIr, span: Span) -> R<()> {
+        let base = self.world.config().clone();
+        let mut combos: Vec<Vec<usize>> = vec![Vec::new()];
+        for prm in &sw.params {
+            combos = combos
+                .into_iter()
+                .flat_map(|c| {
+                    (0..prm.values.len()).map(move |i| {
+                        let mut c = c.clone();
+                        c.push(i);
+                        c
+                    })
+                })
+                .collect();
+        }
+        let mut configs = Vec::with_capacity(combos.len());
+        for c in &combos {
+            configs.push(self.sweep_config(&base, sw, c, span)?);
+        }
+        let mut opts: Options = self.opts.clone();
+        opts.trace = false;
+        opts.rollback = false;
+        let mut vars = self.vars.clone();
+        vars.resize(sw.vars, Value::long(0));
+        let (src, interrupt) = (self.src, self.interrupt);
+        let outs: Vec<RunOut> = configs
+            .par_iter()
+            .map(|cfg| run_one(cfg, sw, &vars, &opts, interrupt, src))
+            .collect();
+        let mut rows = Vec::with_capacity(outs.len());
+        for (c, out) in combos.iter().zip(outs) {
+            self.res.expectations_passed += out.passed;
+            self.res.expectations_failed += out.failed;
+            self.res.diagnostics.extend(out.diagnostics);
+            if let Some(e) = out.error {
+                return Err(Box::new(Stop::Error(e)));
+            }
+            rows.push(SweepRow {
+                params: c
+                    .iter()
+                    .zip(&sw.params)
+                    .map(|(&i, p)| p.values[i].0.clone())
+                    .collect(),
+                values: out.values,
+                note: out.note,
+            });
+        }
+        let columns = sw
+            .report
+            .iter()
+            .map(|(t, e)| {
+                if t.is_empty() {
+                    self.src[e.span.start..e.span.end].to_string()
+                } else {
+                    t.clone()
+                }
+            })
+            .collect();
+        self.outputs.push(Output::Show {
+            snapshot: Snapshot::Sweep {
+                params: sw.params.iter().map(|p| p.key.clone()).collect(),
+                columns,
+                rows,
+            },
+        });
+        Ok(())
+    }
+
+    /// The machine of one combination: the current machine with each value applied (page
+    /// size first, so `3 pages` means pages of the swept size), then checked as a whole.
+    fn sweep_config(
+        &self,
+        base: &MachineConfig,
+        sw: &SweepIr,
+        combo: &[usize],
+        span: Span,
+    ) -> R<MachineConfig> {
+        let mut cfg = base.clone();
+        let mut spans = FieldSpans::new(span);
+        let order = sw
+            .params
+            .iter()
+            .zip(combo)
+            .filter(|(p, _)| p.key == "page_size")
+            .chain(
+                sw.params
+                    .iter()
+                    .zip(combo)
+                    .filter(|(p, _)| p.key != "page_size"),
+            );
+        for (p, &i) in order {
+            let args = &p.values[i].1;
+            apply_setting(&mut cfg, &p.key, args, p.span).map_err(|e| Stop::Error(e.into()))?;
+            let at = args.first().map_or(p.span, |a| a.span);
+            spans.set_key(&p.key, at);
+        }
+        if let Some(e) = validate(&cfg, &spans).into_iter().next() {
+            return Err(Box::new(Stop::Error(e.into())));
+        }
+        Ok(cfg)
+    }
+}
+
+/// One combination of a sweep, on its own thread and its own world.
+fn run_one(
+    cfg: &MachineConfig,
+    sw: &SweepIr,
+    vars: &[Value],
+    opts: &Options,
+    interrupt: &Interrupt,
+    src: &str,
+) -> RunOut {
+    let mut world = World::new(cfg);
+    let mut vars = vars.to_vec();
+    let mut res = ChunkResult::default();
+    let mut ex = Exec::with_parts(&mut world, &mut vars, opts, interrupt, src, &mut res);
+    let mut note = String::new();
+    let mut error = None;
+    match ex.block(&sw.body).map_err(|b| *b) {
+        Ok(()) => {}
+        Err(Stop::Signal { sig, .. }) => {
+            note = match sig {
+                Sig::Segv { .. } => "SIGSEGV".into(),
+                Sig::Abort(_) => "SIGABRT".into(),
+                Sig::Oom => "out of memory".into(),
+            }
+        }
+        Err(Stop::Error(r)) => error = Some(r),
+    }
+    let values = sw
+        .report
+        .iter()
+        .map(|(_, e): &(String, TExpr)| match ex.eval(e) {
+            Ok(v) => fmt_value(v),
+            Err(_) => "-".into(),
+        })
+        .collect();
+    drop(ex);
+    RunOut {
+        values,
+        note,
+        passed: res.expectations_passed,
+        failed: res.expectations_failed,
+        diagnostics: res.diagnostics,
+        error,
+    }
+}
+
+/// A progress bar on stderr for a long replay, only when stderr is a terminal (never when
+/// piped or captured, so output files and tests stay byte for byte the same).
+#[cfg(feature = "cli")]
+fn progress_bar(len: usize) -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal;
+    if len < PROGRESS_MIN || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let b = indicatif::ProgressBar::new(len as u64);
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} references ({eta})")
+    {
+        b.set_style(style);
+    }
+    Some(b)
+}

@@ -1,0 +1,255 @@
+//! Replaying page references: `refs` strings and `trace` files, parsed once into a flat list
+//! of page references and run through the MMU with nothing allocated per reference. OPT gets
+//! the future it needs here: every reference's next use, computed before the run.
+
+use std::collections::HashMap;
+
+use super::World;
+use crate::events::EventSink;
+use crate::machine::pagetable::pte;
+use crate::machine::{Access, Mmu, Policy};
+use crate::os::Trap;
+
+/// One page touched by one access.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageRef {
+    pub addr: u64,
+    pub access: Access,
+}
+
+/// Appends the page references of an access of `size` bytes at `addr`: one per page it
+/// touches, in address order (an access that spans a page boundary touches both pages).
+#[inline]
+pub fn push_access(out: &mut Vec<PageRef>, addr: u64, size: u64, access: Access, page_size: u64) {
+    let last = addr.saturating_add(size.max(1) - 1);
+    let mut a = addr;
+    loop {
+        out.push(PageRef { addr: a, access });
+        let next = (a | (page_size - 1)).wrapping_add(1);
+        if next == 0 || next > last {
+            break;
+        }
+        a = next;
+    }
+}
+
+/// A line of a trace file that is neither form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TraceLineError {
+    /// 1-based line number.
+    pub line: usize,
+    /// Byte range of the line in the file.
+    pub start: usize,
+    pub len: usize,
+    pub reason: String,
+}
+
+/// Accesses bigger than this in one trace line are surely not a CPU's loads or stores.
+const MAX_ACCESS: u64 = 1 << 20;
+
+fn number(s: &str, hex_default: bool) -> Option<u64> {
+    let s = s.trim();
+    let (digits, radix) = match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        Some(h) => (h, 16),
+        None if hex_default => (s, 16),
+        None => (s, 10),
+    };
+    let digits = digits.replace('_', "");
+    if digits.is_empty() {
+        return None;
+    }
+    u64::from_str_radix(&digits, radix).ok()
+}
+
+/// Parses a trace: plain addresses (decimal or `0x` hex, optionally after `R` or `W`), or
+/// valgrind lackey's `--trace-mem=yes` lines (`I  addr,size` fetches, ` L` loads, ` S`
+/// stores, ` M` a load then a store; addresses in hex). Blank lines, `#` comments and
+/// valgrind's own `==pid==` lines are skipped.
+pub fn parse_trace(text: &str, page_size: u64) -> Result<Vec<PageRef>, TraceLineError> {
+    let mut out = Vec::with_capacity(text.len() / 12);
+    let mut start = 0usize;
+    for (i, raw) in text.split('\n').enumerate() {
+        let line_start = start;
+        start += raw.len() + 1;
+        let line = raw.trim_end_matches('\r');
+        let t = line.trim();
+        if t.is_empty() || t.starts_with('#') || t.starts_with("==") {
+            continue;
+        }
+        let bad = |reason: String| TraceLineError {
+            line: i + 1,
+            start: line_start,
+            len: line.len(),
+            reason,
+        };
+        let mut chars = t.chars();
+        let first = chars.next().unwrap_or(' ');
+        let second = chars.next();
+        let lackey =
+            matches!(first, 'I' | 'L' | 'S' | 'M') && second.is_some_and(char::is_whitespace);
+        if lackey {
+            let rest = t[1..].trim();
+            let (a, n) = rest.split_once(',').ok_or_else(|| {
+                bad(format!(
+                    "a valgrind lackey line is `{first} ADDRESS,SIZE`; this one has no `,SIZE`"
+                ))
+            })?;
+            let addr = number(a, true)
+                .ok_or_else(|| bad(format!("`{}` is not a hex address", a.trim())))?;
+            let size = number(n, false)
+                .ok_or_else(|| bad(format!("`{}` is not a size in bytes", n.trim())))?;
+            if size > MAX_ACCESS {
+                return Err(bad(format!(
+                    "an access of {size} bytes is larger than any load or store (at most {MAX_ACCESS})"
+                )));
+            }
+            match first {
+                'I' => push_access(&mut out, addr, size, Access::Exec, page_size),
+                'L' => push_access(&mut out, addr, size, Access::Read, page_size),
+                'S' => push_access(&mut out, addr, size, Access::Write, page_size),
+                _ => {
+                    push_access(&mut out, addr, size, Access::Read, page_size);
+                    push_access(&mut out, addr, size, Access::Write, page_size);
+                }
+            }
+            continue;
+        }
+        let (access, rest) = match first {
+            'R' | 'r' => (Access::Read, &t[1..]),
+            'W' | 'w' => (Access::Write, &t[1..]),
+            _ => (Access::Read, t),
+        };
+        let rest = rest.trim_start_matches([' ', '\t', ':']);
+        let addr = number(rest, false).ok_or_else(|| {
+            bad(format!(
+                "`{t}` is not an address: expected a decimal or 0x-hex address, optionally after R or W, or a valgrind lackey line such as ` L 04222cac,4`"
+            ))
+        })?;
+        push_access(&mut out, addr, 1, access, page_size);
+    }
+    Ok(out)
+}
+
+/// For each reference, the position of the next reference to the same page (`u64::MAX` =
+/// never again), and each page's first position: what OPT needs to know of the future.
+pub fn next_uses(refs: &[PageRef], shift: u32) -> (Vec<u64>, HashMap<u64, u64>) {
+    let mut next = vec![u64::MAX; refs.len()];
+    let mut seen: HashMap<u64, u64> = HashMap::new();
+    for (i, r) in refs.iter().enumerate().rev() {
+        let vpn = r.addr >> shift;
+        if let Some(n) = seen.insert(vpn, i as u64) {
+            next[i] = n;
+        }
+    }
+    // `seen` now maps each page to its first use.
+    (next, seen)
+}
+
+/// Why a replay stopped.
+#[derive(Debug)]
+pub enum ReplayStop<E> {
+    /// The access at this index trapped.
+    Trap(usize, Trap),
+    /// The periodic check said stop.
+    Check(E),
+}
+
+/// Replays `refs` in process `p`. Every 4096 references `check` gets the number done and the
+/// machine (for interrupts and limits). Under OPT the run knows its future: the policy keys
+/// each frame by its page's next use for the length of the replay, then falls back to LRU.
+pub fn replay<E>(
+    world: &mut World,
+    p: usize,
+    refs: &[PageRef],
+    sink: &mut EventSink,
+    mut check: impl FnMut(usize, &Mmu) -> Result<(), E>,
+) -> Result<(), ReplayStop<E>> {
+    let World { mmu, os, .. } = world;
+    let opt = mmu.config().replace == Policy::Opt;
+    let next = if opt {
+        let (next, first) = next_uses(refs, mmu.page_shift());
+        let asid = os.procs[p].asid;
+        // Pages already resident that the replay uses: keyed by their first use.
+        let mut keys: Vec<(u64, u64)> = first
+            .iter()
+            .filter_map(|(&vpn, &pos)| {
+                let e = mmu.pte(asid, vpn);
+                (e & pte::PRESENT != 0 && e & pte::ZERO == 0).then(|| (pte::pfn(e), pos))
+            })
+            .collect();
+        keys.sort_unstable();
+        mmu.opt_begin(keys);
+        next
+    } else {
+        Vec::new()
+    };
+    let mut result = Ok(());
+    for (i, r) in refs.iter().enumerate() {
+        if i & 0xfff == 0 {
+            if let Err(e) = check(i, mmu) {
+                result = Err(ReplayStop::Check(e));
+                break;
+            }
+        }
+        if opt {
+            mmu.opt_next(next[i]);
+        }
+        if let Err(t) = os.access(mmu, p, r.addr, r.access, sink) {
+            result = Err(ReplayStop::Trap(i, t));
+            break;
+        }
+    }
+    if opt {
+        mmu.opt_end();
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lackey_and_plain_lines_parse() {
+        let t = "==123== Lackey\nI  0400d7d4,8\n L 04222cac,4\n S 0x1000,8\n M 0ffe,4\n# c\n\nW 4096\nR 0x10\n8192\n";
+        let r = parse_trace(t, 4096).unwrap();
+        let v: Vec<(u64, Access)> = r.iter().map(|r| (r.addr, r.access)).collect();
+        assert_eq!(
+            v,
+            vec![
+                (0x400d7d4, Access::Exec),
+                (0x4222cac, Access::Read),
+                (0x1000, Access::Write),
+                (0xffe, Access::Read),
+                (0x1000, Access::Read),
+                (0xffe, Access::Write),
+                (0x1000, Access::Write),
+                (4096, Access::Write),
+                (0x10, Access::Read),
+                (8192, Access::Read),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_bad_line_names_its_number() {
+        let e = parse_trace("1\n2\nbanana\n", 4096).unwrap_err();
+        assert_eq!((e.line, e.start, e.len), (3, 4, 6));
+        let e = parse_trace(" L 12", 4096).unwrap_err();
+        assert!(e.reason.contains(",SIZE"));
+    }
+
+    #[test]
+    fn next_uses_point_forward() {
+        let refs: Vec<PageRef> = [1u64, 2, 1, 3, 2]
+            .iter()
+            .map(|&n| PageRef {
+                addr: n << 12,
+                access: Access::Read,
+            })
+            .collect();
+        let (next, first) = next_uses(&refs, 12);
+        assert_eq!(next, vec![2, 4, u64::MAX, u64::MAX, u64::MAX]);
+        assert_eq!(first[&3], 3);
+    }
+}
