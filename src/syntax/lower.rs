@@ -623,9 +623,12 @@ impl<'s> Lowerer<'s> {
     pub(super) fn expr(&self, p: P<'_>) -> Expr {
         let span = self.trimmed(&p);
         let pairs = p.into_inner();
-        // Operators in one expression nest the tree (and Pratt's recursion): bound them.
-        let ops = pairs.clone().filter(|q| is_operator(q.as_rule())).count();
-        if ops + self.depth.get() > MAX_DEPTH {
+        // Operators in one expression nest the tree (and Pratt's recursion): bound them. There are
+        // at most as many operators as pairs, so count them only when that could be too many.
+        let depth = self.depth.get();
+        if pairs.len() + depth > MAX_DEPTH
+            && pairs.clone().filter(|q| is_operator(q.as_rule())).count() + depth > MAX_DEPTH
+        {
             if !self.too_deep.replace(true) {
                 self.error(ParseError::TooDeep {
                     limit: MAX_DEPTH,
