@@ -67,14 +67,6 @@ pub enum RunError {
         label: String,
         help: String,
     },
-    #[error("`{what}` is not supported yet")]
-    #[diagnostic(code(mem::unsupported), help("{help}"))]
-    Unsupported {
-        what: String,
-        #[label("parsed and checked, but this version cannot run it")]
-        span: SourceSpan,
-        help: String,
-    },
     #[error("interrupted")]
     #[diagnostic(
         code(mem::interrupted),
