@@ -22,3 +22,4 @@ pub use session::{ChunkResult, Options, Session};
 pub mod cli;
 #[cfg(feature = "cli")]
 pub mod repl;
+pub mod suggest;

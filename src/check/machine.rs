@@ -6,7 +6,7 @@ use std::path::Path;
 use crate::diag::machine::MachineError;
 use crate::machine::{AllocatorKind, FreeListOrder, MachineConfig, Policy, Scope, TlbPolicy};
 use crate::profile;
-use crate::profile::suggest::{and_list, did_you_mean, or_list};
+use crate::suggest::{and_list, did_you_mean, or_list};
 use crate::syntax::ast::{Arg, ArgKind, MachineSpec, ProfileRef, SizeUnit, Span};
 
 pub use crate::profile::validate::{Field, FieldSpans};

@@ -112,20 +112,7 @@ pub const BUILTINS: &[(&str, &str)] = &[
 ];
 pub const WARNING_KINDS: &[&str] = &["overflow", "use_after_free", "uninit", "leak"];
 
-/// Levenshtein distance, for "did you mean".
-pub fn distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let sub = prev[j] + usize::from(ca != *cb);
-            cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
-        }
-        prev = cur;
-    }
-    prev[b.len()]
-}
+pub use crate::suggest::distance;
 
 /// The closest candidate, if it is close enough to be a typo: one edit for short names, two for
 /// longer ones, none for one- and two-letter names (any of those is one edit from another).

@@ -21,8 +21,8 @@ use crate::machine::{
 use crate::syntax::ast::Span;
 
 use super::size::parse_size;
-use super::suggest::{did_you_mean, or_list};
 use super::validate::{validate, Field, FieldSpans};
+use crate::suggest::{did_you_mean, or_list};
 
 /// One profile file. Sizes are strings with units (`"4 KiB"`) or plain numbers of bytes;
 /// switches are `on`/`off` or YAML booleans.

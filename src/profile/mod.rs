@@ -25,7 +25,6 @@
 
 mod file;
 mod size;
-pub mod suggest;
 pub mod validate;
 
 use std::sync::Arc;

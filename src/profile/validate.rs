@@ -7,7 +7,7 @@ use crate::machine::MachineConfig;
 use crate::syntax::ast::Span;
 
 use super::size::format_size;
-use super::suggest::or_list;
+use crate::suggest::or_list;
 
 /// The fields of a [`MachineConfig`] that validation can complain about, so that an error can
 /// point at whatever set the value.

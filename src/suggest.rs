@@ -1,4 +1,4 @@
-//! "Did you mean …?": the closest known name to a misspelt one.
+//! "Did you mean …?": the closest known name to a misspelt one, for every stage's diagnostics.
 
 /// The candidate closest to `word`: the shortest one it begins (`x86` → `x86_64`, a name cut
 /// short), else the nearest by edit distance if that is close enough to be a plausible typo (a
@@ -29,7 +29,7 @@ where
 
 /// Optimal-string-alignment distance: Levenshtein plus adjacent transpositions, the commonest
 /// typing slip (`lur` for `lru`).
-fn distance(a: &str, b: &str) -> usize {
+pub fn distance(a: &str, b: &str) -> usize {
     let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
     let w = b.len() + 1;
