@@ -314,3 +314,44 @@ pub struct SweepParam {
     pub span: Span,
     pub values: Vec<(String, Vec<Arg>)>,
 }
+
+/// The scenario's variables, by slot. Bits and types are kept apart so a loop that writes a
+/// variable and reads it back does two plain 8-byte accesses: a whole `Value` copied in one
+/// 16-byte load right after a field-by-field store stalls store forwarding on x86.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Vars {
+    bits: Vec<u64>,
+    tys: Vec<Ty>,
+}
+
+impl Vars {
+    #[inline(always)]
+    pub fn get(&self, slot: u32) -> Value {
+        Value::new(self.bits[slot as usize], self.tys[slot as usize])
+    }
+    #[inline(always)]
+    pub fn set(&mut self, slot: u32, v: Value) {
+        self.bits[slot as usize] = v.bits;
+        self.tys[slot as usize] = v.ty;
+    }
+    /// Sets only the bits of a slot whose type is known not to change (a loop counter).
+    #[inline(always)]
+    pub fn set_bits(&mut self, slot: u32, bits: u64) {
+        self.bits[slot as usize] = bits;
+    }
+    pub fn len(&self) -> usize {
+        self.bits.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.bits.is_empty()
+    }
+    /// Grows to `n` slots (new ones hold a `long` 0).
+    pub fn resize(&mut self, n: usize) {
+        self.bits.resize(n, 0);
+        self.tys.resize(n, Ty::LONG);
+    }
+    /// Every variable's raw bits (for the leak checker: what still points into a block).
+    pub fn all_bits(&self) -> &[u64] {
+        &self.bits
+    }
+}

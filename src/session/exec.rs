@@ -45,7 +45,7 @@ type R<T> = Result<T, Box<Stop>>;
 
 pub(super) struct Exec<'a> {
     world: &'a mut World,
-    vars: &'a mut Vec<Value>,
+    vars: &'a mut Vars,
     opts: &'a super::Options,
     interrupt: &'a super::Interrupt,
     src: &'a str,
@@ -107,7 +107,7 @@ impl<'a> Exec<'a> {
     /// An executor over a world that is not a session's (each run of a `sweep`).
     pub(super) fn with_parts(
         world: &'a mut World,
-        vars: &'a mut Vec<Value>,
+        vars: &'a mut Vars,
         opts: &'a super::Options,
         interrupt: &'a super::Interrupt,
         src: &'a str,
@@ -451,9 +451,68 @@ impl<'a> Exec<'a> {
         Ok(())
     }
 
+    /// The statements a loop body is made of, kept in a small function so each one costs a
+    /// few instructions; everything else goes to [`Exec::stmt_other`].
+    #[inline]
     fn stmt(&mut self, s: &Stmt) -> R<()> {
         // Steps are counted per top-level statement and per loop iteration: every unbounded
         // amount of work goes through one of those.
+        match &s.kind {
+            St::SetVar { slot, value } => {
+                let v = self.operand(value)?;
+                self.vars.set(*slot, v);
+            }
+            St::Store { addr, width, value } => {
+                let a = self.operand(addr)?;
+                let v = self.operand(value)?;
+                self.store(a.bits, *width, v.bits, s.span)?;
+            }
+            St::Eval(e) => {
+                self.eval(e)?;
+            }
+            St::For {
+                slot,
+                start,
+                end,
+                inclusive,
+                body,
+            } => {
+                let a = self.eval(start)?.bits as i64;
+                let b = self.eval(end)?.bits as i64;
+                let b = if *inclusive { b.saturating_add(1) } else { b };
+                let mut i = a;
+                while i < b {
+                    self.vars.set(*slot, Value::long(i));
+                    self.tick(s.span)?;
+                    self.block(body)?;
+                    i += 1;
+                }
+            }
+            St::Repeat { count, body } => {
+                let n = self.eval(count)?.bits;
+                for _ in 0..n {
+                    self.tick(s.span)?;
+                    self.block(body)?;
+                }
+            }
+            St::If {
+                cond,
+                then,
+                otherwise,
+            } => {
+                if self.eval(cond)?.truthy() {
+                    self.block(then)?;
+                } else {
+                    self.block(otherwise)?;
+                }
+            }
+            _ => self.stmt_other(s)?,
+        }
+        Ok(())
+    }
+
+    #[inline(never)]
+    fn stmt_other(&mut self, s: &Stmt) -> R<()> {
         match &s.kind {
             St::Machine(cfg) => {
                 *self.world = World::new(cfg);
@@ -487,18 +546,6 @@ impl<'a> Exec<'a> {
                     ));
                 }
             }
-            St::SetVar { slot, value } => {
-                let v = self.operand(value)?;
-                self.vars[*slot as usize] = v;
-            }
-            St::Store { addr, width, value } => {
-                let a = self.operand(addr)?;
-                let v = self.operand(value)?;
-                self.store(a.bits, *width, v.bits, s.span)?;
-            }
-            St::Eval(e) => {
-                self.eval(e)?;
-            }
             St::Print(items) => {
                 let mut parts = Vec::with_capacity(items.len());
                 for it in items {
@@ -516,42 +563,6 @@ impl<'a> Exec<'a> {
                 self.outputs.push(Output::Show { snapshot: snap });
             }
             St::Expect { what, body } => self.expect(what, body, s.span)?,
-            St::For {
-                slot,
-                start,
-                end,
-                inclusive,
-                body,
-            } => {
-                let a = self.eval(start)?.bits as i64;
-                let b = self.eval(end)?.bits as i64;
-                let b = if *inclusive { b.saturating_add(1) } else { b };
-                let mut i = a;
-                while i < b {
-                    self.vars[*slot as usize] = Value::long(i);
-                    self.tick(s.span)?;
-                    self.block(body)?;
-                    i += 1;
-                }
-            }
-            St::Repeat { count, body } => {
-                let n = self.eval(count)?.bits;
-                for _ in 0..n {
-                    self.tick(s.span)?;
-                    self.block(body)?;
-                }
-            }
-            St::If {
-                cond,
-                then,
-                otherwise,
-            } => {
-                if self.eval(cond)?.truthy() {
-                    self.block(then)?;
-                } else {
-                    self.block(otherwise)?;
-                }
-            }
             St::In { target, body } => {
                 let (p, t) = self.resolve_target(target)?;
                 let saved = (self.world.current, self.world.thread);
@@ -581,7 +592,7 @@ impl<'a> Exec<'a> {
                 let p = self.cur(s.span)?;
                 let new = self.sp(p).wrapping_sub(*size) & !15;
                 self.set_sp(p, new);
-                self.vars[*slot as usize] = Value::new(new, *ty);
+                self.vars.set(*slot, Value::new(new, *ty));
             }
             St::Recurse { depth, frame, .. } => {
                 let n = self.eval(depth)?.bits;
@@ -644,6 +655,13 @@ impl<'a> Exec<'a> {
             St::Refs(items) => self.refs(items, s.span)?,
             St::Trace { path, full } => self.trace(path, full, s.span)?,
             St::Sweep(sw) => self.sweep(sw, s.span)?,
+            // Loop-body statements: handled in `stmt`.
+            St::SetVar { .. }
+            | St::Store { .. }
+            | St::Eval(_)
+            | St::For { .. }
+            | St::Repeat { .. }
+            | St::If { .. } => return self.stmt(s),
         }
         Ok(())
     }
@@ -958,7 +976,7 @@ impl<'a> Exec<'a> {
                 if kind == "leak" {
                     let vars = &*self.vars;
                     let reachable =
-                        |lo: u64, hi: u64| vars.iter().any(|v| (lo..hi).contains(&v.bits));
+                        |lo: u64, hi: u64| vars.all_bits().iter().any(|v| (lo..hi).contains(v));
                     self.world
                         .tracker(p)
                         .leaks_since(mark, &reachable, (span.start, span.end));
@@ -1008,7 +1026,7 @@ impl<'a> Exec<'a> {
     #[inline(always)]
     fn operand(&mut self, e: &TExpr) -> R<Value> {
         match e.kind {
-            Ex::Var(slot) => Ok(self.vars[slot as usize]),
+            Ex::Var(slot) => Ok(self.vars.get(slot)),
             Ex::Const(v) => Ok(Value::new(v, e.ty)),
             _ => self.eval(e),
         }
@@ -1017,7 +1035,7 @@ impl<'a> Exec<'a> {
     fn eval(&mut self, e: &TExpr) -> R<Value> {
         let bits = match &e.kind {
             Ex::Const(v) => *v,
-            Ex::Var(slot) => return Ok(self.vars[*slot as usize]),
+            Ex::Var(slot) => return Ok(self.vars.get(*slot)),
             Ex::Str(_) | Ex::Perms(..) | Ex::FileArg(_) | Ex::ProcName(_) => 0,
             Ex::Special(s) => return self.special(s, e),
             Ex::Unary(op, inner) => {

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use miette::{NamedSource, Report};
 use serde::Serialize;
 
-use crate::check::ir::{Ty, Value};
+use crate::check::ir::Vars;
 use crate::check::{self, Env};
 use crate::events::Event;
 use crate::machine::MachineConfig;
@@ -144,7 +144,7 @@ impl Interrupt {
 pub struct Session {
     env: Env,
     world: World,
-    vars: Vec<Value>,
+    vars: Vars,
     opts: Options,
     interrupt: Interrupt,
     /// Accepted chunks, in order: replaying them rebuilds this state.
@@ -156,7 +156,7 @@ impl Session {
         Session {
             env: Env::default(),
             world: World::new(&MachineConfig::default()),
-            vars: Vec::new(),
+            vars: Vars::default(),
             opts,
             interrupt: Interrupt::default(),
             history: Vec::new(),
@@ -186,7 +186,7 @@ impl Session {
     /// A variable's value, printed as `print` would.
     pub fn variable(&self, name: &str) -> Option<String> {
         let slot = *self.env.slots.get(name)?;
-        self.vars.get(slot as usize).map(|v| exec::fmt_value(*v))
+        (slot < self.vars.len() as u32).then(|| exec::fmt_value(self.vars.get(slot)))
     }
 
     /// Parses and checks a chunk against the current state, without running it or changing
@@ -251,8 +251,7 @@ impl Session {
             ..Default::default()
         };
         self.env = env;
-        self.vars
-            .resize(self.env.vars.len(), Value::new(0, Ty::LONG));
+        self.vars.resize(self.env.vars.len());
         self.interrupt.clear();
         let report_leaks = self.opts.report_leaks;
         let mut ex = exec::Exec::new(self, src, &mut result);

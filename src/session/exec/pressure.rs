@@ -6,7 +6,7 @@ use miette::{NamedSource, Report};
 use rayon::prelude::*;
 
 use super::{err, fmt_value, Exec, Sig, Stop, R};
-use crate::check::ir::{SweepIr, TExpr, Value};
+use crate::check::ir::{SweepIr, TExpr, Vars};
 use crate::check::machine::{apply_setting, validate, FieldSpans};
 use crate::diag::run::RunError;
 use crate::machine::{Access, MachineConfig};
@@ -177,7 +177,7 @@ impl Exec<'_> {
         opts.trace = false;
         opts.rollback = false;
         let mut vars = self.vars.clone();
-        vars.resize(sw.vars, Value::long(0));
+        vars.resize(sw.vars);
         let (src, interrupt) = (self.src, self.interrupt);
         let outs: Vec<RunOut> = configs
             .par_iter()
@@ -261,13 +261,13 @@ impl Exec<'_> {
 fn run_one(
     cfg: &MachineConfig,
     sw: &SweepIr,
-    vars: &[Value],
+    vars: &Vars,
     opts: &Options,
     interrupt: &Interrupt,
     src: &str,
 ) -> RunOut {
     let mut world = World::new(cfg);
-    let mut vars = vars.to_vec();
+    let mut vars = vars.clone();
     let mut res = ChunkResult::default();
     let mut ex = Exec::with_parts(&mut world, &mut vars, opts, interrupt, src, &mut res);
     let mut note = String::new();
