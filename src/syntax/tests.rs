@@ -5,7 +5,7 @@ use super::*;
 use proptest::prelude::*;
 
 // The code blocks of `language.md` §1, §3, §4, §6, §7, §9, §11, verbatim.
-const S1_0: &str = r#"# seed.mem — the example from the notes: writing far outside a malloc'd array
+pub(super) const S1_0: &str = r#"# seed.mem — the example from the notes: writing far outside a malloc'd array
 machine x86_64                      # built-in profile: 4 KiB pages, 48-bit VA, 4 levels
 
 let ip: *int = malloc(sizeof(int) * 10)
@@ -17,7 +17,7 @@ expect segfault {
 print getpagesize()                 # 4096
 "#;
 
-const S3_0: &str = r#"machine x86_64                       # a built-in profile (YAML, shipped in the binary)
+pub(super) const S3_0: &str = r#"machine x86_64                       # a built-in profile (YAML, shipped in the binary)
 machine "boards/tiny.yaml"           # a profile file
 machine {                            # inline
     page_size 4 KiB                  # power of two, 256 B .. 1 GiB
@@ -39,7 +39,7 @@ machine {                            # inline
 machine x86_64 { memory 64 KiB }     # a profile with overrides
 "#;
 
-const S4_0: &str = r#"process main                         # default Linux x86-64 layout (below)
+pub(super) const S4_0: &str = r#"process main                         # default Linux x86-64 layout (below)
 process web {
     text   64 KiB                    # r-x, file-backed: first touch is a MAJOR fault, later ones minor
     rodata  8 KiB                    # r--
@@ -52,7 +52,7 @@ process web {
 thread web.worker stack 64 KiB       # one stack per thread, mapped below the others, with a guard page
 "#;
 
-const S6_0: &str = r#"ip[3] = 99                 # a store of sizeof(int) bytes at ip + 12
+pub(super) const S6_0: &str = r#"ip[3] = 99                 # a store of sizeof(int) bytes at ip + 12
 let x = ip[3]              # a load
 *p = 1; *(p + 8) = 2       # through a pointer
 read  p[0..64 KiB]         # touch every byte range [p, p+64K) as loads (one access per page is enough)
@@ -61,12 +61,12 @@ for i in 0..10 { ip[i] = i * i }
 repeat 1_000_000 { x = ip[0] }
 "#;
 
-const S7_0: &str = r#"machine { page_size 4 KiB; memory 3 pages; replace fifo }
+pub(super) const S7_0: &str = r#"machine { page_size 4 KiB; memory 3 pages; replace fifo }
 refs 7 0 1 2 0 3 0 4 2 3 0 3 2 1 2 0 1 7 0 1     # virtual page numbers, read; `3w` = a write
 expect stats.faults == 15
 "#;
 
-const S9_0: &str = r#"expect ip[0] == 7
+pub(super) const S9_0: &str = r#"expect ip[0] == 7
 expect stats.faults == 15
 expect segfault { ip[100000] = 99 }          # any SIGSEGV; `segfault maperr` / `segfault accerr` to be precise
 expect fault minor { ip[0] = 1 }              # at least one minor fault in the block; `fault major`, `no fault`
@@ -78,7 +78,7 @@ p = realloc(p, 4000)
 expect p == old                               # grew in place
 "#;
 
-const S11_0: &str = r#"sweep replace in [fifo, lru, opt, clock], memory in 1..=7 pages {
+pub(super) const S11_0: &str = r#"sweep replace in [fifo, lru, opt, clock], memory in 1..=7 pages {
     refs 1 2 3 4 1 2 5 1 2 3 4 5
 }
 "#;
@@ -950,7 +950,7 @@ fn error_messages_dump() {
 // ---------------------------------------------------------------------------------------------
 // Never panic
 
-fn valid_corpus() -> Vec<&'static str> {
+pub(super) fn valid_corpus() -> Vec<&'static str> {
     vec![S1_0, S3_0, S4_0, S6_0, S7_0, S9_0, S11_0]
 }
 
