@@ -77,19 +77,7 @@ pub const STAT_NAMES: &[&str] = &[
     "stack_growths",
     "cow_copies",
 ];
-/// `show` targets.
-pub const SHOW_TARGETS: &[&str] = &[
-    "maps",
-    "smaps",
-    "pagetable",
-    "walk",
-    "tlb",
-    "frames",
-    "heap",
-    "swap",
-    "stats",
-    "memory",
-];
+pub use crate::syntax::SHOW_TARGETS;
 /// Builtin functions with their usage lines.
 pub const BUILTINS: &[(&str, &str)] = &[
     ("malloc", "malloc(n)"),

@@ -722,6 +722,18 @@ impl Os {
         });
     }
 
+    /// The end of `[addr, addr + len)` rounded up to a page, as munmap and mprotect take it;
+    /// `addr` itself must be page-aligned (EINVAL otherwise).
+    fn page_range_end(&self, addr: u64, len: u64) -> Result<u64, SysError> {
+        if addr % self.page_size != 0 {
+            return Err(SysError::Inval(format!(
+                "{} is not page-aligned",
+                units::addr(addr)
+            )));
+        }
+        Ok(self.page_ceil(addr.saturating_add(len)))
+    }
+
     /// `munmap(addr, len)`.
     pub fn munmap(
         &mut self,
@@ -731,13 +743,7 @@ impl Os {
         len: u64,
         sink: &mut EventSink,
     ) -> Result<(), SysError> {
-        if addr % self.page_size != 0 {
-            return Err(SysError::Inval(format!(
-                "{} is not page-aligned",
-                units::addr(addr)
-            )));
-        }
-        let end = self.page_ceil(addr.saturating_add(len));
+        let end = self.page_range_end(addr, len)?;
         self.unmap_range(mmu, p, addr, end);
         sink.push(Event::Munmap {
             pid: self.procs[p].pid,
@@ -773,13 +779,7 @@ impl Os {
         perms: Perms,
         sink: &mut EventSink,
     ) -> Result<(), SysError> {
-        if addr % self.page_size != 0 {
-            return Err(SysError::Inval(format!(
-                "{} is not page-aligned",
-                units::addr(addr)
-            )));
-        }
-        let end = self.page_ceil(addr.saturating_add(len));
+        let end = self.page_range_end(addr, len)?;
         let mut a = addr;
         while a < end {
             match self.procs[p].vmas.find(a) {
