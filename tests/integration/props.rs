@@ -141,3 +141,37 @@ proptest! {
         }
     }
 }
+
+/// Lines that look like traces: addresses, R/W prefixes, lackey records, garbage.
+fn trace_line() -> impl Strategy<Value = String> {
+    prop_oneof![
+        any::<u64>().prop_map(|a| format!("{a:#x}")),
+        any::<u32>().prop_map(|a| a.to_string()),
+        (any::<bool>(), any::<u64>())
+            .prop_map(|(w, a)| format!("{} {a:#x}", if w { "W" } else { "R" })),
+        (0usize..4, any::<u64>(), 0u64..64)
+            .prop_map(|(k, a, s)| format!("{}{a:x},{s}", ["I  ", " L ", " S ", " M "][k])),
+        Just("==123== Memcheck".to_string()),
+        "\\PC{0,30}",
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, .. ProptestConfig::default() })]
+
+    /// The trace parser answers every text with references or a line-numbered error.
+    #[test]
+    fn trace_files_never_panic(lines in prop::collection::vec(trace_line(), 0..40), shift in 8u32..17) {
+        let text = lines.join("\n");
+        match memsim::session::replay::parse_trace(&text, 1 << shift) {
+            Ok(refs) => prop_assert!(refs.len() <= 2 * lines.len() + 2 * 64),
+            Err(e) => prop_assert!(e.line >= 1 && e.line <= lines.len().max(1)),
+        }
+    }
+
+    /// A user's profile file, however broken, is a diagnostic, never a panic.
+    #[test]
+    fn profile_files_never_panic(text in "(([a-z_]{1,12}): ?(\\PC{0,16}|[0-9]{1,6} ?[KMG]?i?B)\n){0,12}") {
+        let _ = memsim::profile::load_file(std::path::Path::new("fuzz.yaml"), &text);
+    }
+}
