@@ -58,6 +58,27 @@ fn accesses(c: &mut Criterion) {
             criterion::BatchSize::LargeInput,
         )
     });
+    // The plainest loop: one store per iteration, walking an array page after page.
+    g.throughput(Throughput::Elements(N));
+    let body = format!("for i in 0..{N} {{ p[i & 16383] = i }}\n");
+    g.bench_function("for loop, sequential stores, trace off", |b| {
+        b.iter_batched(
+            || {
+                let mut s = Session::new(Options {
+                    trace: false,
+                    ..Options::default()
+                });
+                let r = s.execute("setup.mem", setup);
+                assert_eq!(r.exit_code(), 0);
+                s
+            },
+            |mut s| {
+                let r = s.execute("loop.mem", &body);
+                assert_eq!(r.exit_code(), 0);
+            },
+            criterion::BatchSize::LargeInput,
+        )
+    });
     g.finish();
 }
 

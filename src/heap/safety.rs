@@ -60,8 +60,23 @@ pub struct Site {
 #[derive(Clone, Debug)]
 enum Init {
     All,
-    /// One bit per byte of the requested size; set = written since allocation.
-    Bits(Vec<u64>),
+    /// One bit per byte of the requested size; set = written since allocation. `unset` counts
+    /// the clear bits, so a block written all over becomes `All` and costs nothing after.
+    Bits {
+        bits: Vec<u64>,
+        unset: u64,
+    },
+}
+
+impl Init {
+    /// The state of a block of `n` bytes whose bits are `bits`.
+    fn from_bits(bits: Vec<u64>, n: u64) -> Init {
+        let set: u64 = bits.iter().map(|w| u64::from(w.count_ones())).sum();
+        match n.saturating_sub(set) {
+            0 => Init::All,
+            unset => Init::Bits { bits, unset },
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -122,18 +137,22 @@ fn mask(b: u64, n: u64) -> u64 {
     }
 }
 
-/// Marks bytes `[from, to)` written: a word at a time.
+/// Marks bytes `[from, to)` written, a word at a time; returns how many were not before.
 #[inline]
-fn set_bits(bits: &mut [u64], from: u64, to: u64) {
+fn set_bits(bits: &mut [u64], from: u64, to: u64) -> u64 {
     let mut i = from;
+    let mut new = 0;
     while i < to {
         let (w, b) = ((i / 64) as usize, i % 64);
         let n = (64 - b).min(to - i);
         if let Some(x) = bits.get_mut(w) {
-            *x |= mask(b, n);
+            let m = mask(b, n);
+            new += u64::from((m & !*x).count_ones());
+            *x |= m;
         }
         i += n;
     }
+    new
 }
 
 /// "a 4-byte", "an 8-byte".
@@ -195,7 +214,7 @@ impl Safety {
         let init = if zeroed || requested > INIT_TRACK_MAX {
             Init::All
         } else {
-            Init::Bits(vec![0; requested.div_ceil(64) as usize])
+            Init::from_bits(vec![0; requested.div_ceil(64) as usize], requested)
         };
         self.insert_live(ptr, requested, init, site);
     }
@@ -296,8 +315,10 @@ impl Safety {
         } else {
             let mut bits = vec![0u64; n.div_ceil(64) as usize];
             match &l.init {
-                Init::All => set_bits(&mut bits, 0, keep),
-                Init::Bits(b) => {
+                Init::All => {
+                    set_bits(&mut bits, 0, keep);
+                }
+                Init::Bits { bits: b, .. } => {
                     for i in 0..keep {
                         if b.get((i / 64) as usize)
                             .is_some_and(|x| x >> (i % 64) & 1 == 1)
@@ -307,7 +328,7 @@ impl Safety {
                     }
                 }
             }
-            Init::Bits(bits)
+            Init::from_bits(bits, n)
         };
         if new != old {
             self.quarantine(&l, site.line);
@@ -366,11 +387,14 @@ impl Safety {
         let Some(l) = self.slots.get_mut(slot) else {
             return;
         };
-        let Init::Bits(bits) = &mut l.init else {
+        let Init::Bits { bits, unset: clear } = &mut l.init else {
             return;
         };
         if write {
-            set_bits(bits, from, to);
+            *clear = clear.saturating_sub(set_bits(bits, from, to));
+            if *clear == 0 {
+                l.init = Init::All;
+            }
         } else if check {
             let missing = unset(bits, from, to);
             if missing > 0 {
