@@ -296,7 +296,6 @@ impl Os {
                 m.name.clone(),
             );
         }
-        let _ = mmu;
         p
     }
 

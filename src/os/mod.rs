@@ -257,7 +257,7 @@ impl Os {
         }
         let vma = match self.procs[p].vmas.find(vaddr) {
             Some(v) => v.clone(),
-            None => match self.grow_stack(mmu, p, vaddr, sink) {
+            None => match self.grow_stack(p, vaddr, sink) {
                 Some(v) => v,
                 None if self.auto_map => self.trace_mapping(p, vaddr),
                 None => {
@@ -526,13 +526,7 @@ impl Os {
 
     /// Grows the main stack down to cover `vaddr` if Linux would: within the rlimit, and not
     /// within the guard gap of another mapping.
-    fn grow_stack(
-        &mut self,
-        mmu: &mut Mmu,
-        p: usize,
-        vaddr: u64,
-        sink: &mut EventSink,
-    ) -> Option<Vma> {
+    fn grow_stack(&mut self, p: usize, vaddr: u64, sink: &mut EventSink) -> Option<Vma> {
         let proc_ = &self.procs[p];
         let stack = proc_.vmas.find_role(Role::Stack)?.clone();
         if vaddr >= stack.start {
@@ -552,7 +546,6 @@ impl Os {
         let pid = proc_.pid;
         self.procs[p].vmas.resize(stack.start, new_start, stack.end);
         self.procs[p].stats.stack_growths += 1;
-        let _ = mmu;
         sink.push(Event::StackGrowth {
             pid,
             old_start: stack.start,

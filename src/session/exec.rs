@@ -559,7 +559,7 @@ impl<'a> Exec<'a> {
                 });
             }
             St::Show(what) => {
-                let snap = self.show(what, s.span)?;
+                let snap = self.show(what)?;
                 self.outputs.push(Output::Show { snapshot: snap });
             }
             St::Expect { what, body } => self.expect(what, body, s.span)?,
@@ -861,7 +861,8 @@ impl<'a> Exec<'a> {
                 }
             }
             ExpectIr::Segfault(code) => {
-                let p = self.cur(span)?;
+                // A dead process cannot be expected to fault: that is the `mem::dead` error.
+                self.cur(span)?;
                 match self.block(body).map_err(|b| *b) {
                     Ok(()) => failed(
                         self,
@@ -893,7 +894,6 @@ impl<'a> Exec<'a> {
                             Some(WantSegv::MapErr) => got == SegvCode::MapErr,
                             Some(WantSegv::AccErr) => got == SegvCode::AccErr,
                         };
-                        let _ = p;
                         if ok {
                             passed(self);
                         } else {
@@ -1410,7 +1410,7 @@ impl<'a> Exec<'a> {
         Ok(Value::new(bits, e.ty))
     }
 
-    fn show(&mut self, what: &ShowWhat, span: Span) -> R<Snapshot> {
+    fn show(&mut self, what: &ShowWhat) -> R<Snapshot> {
         let p = self.world.current();
         let w = &*self.world;
         let pr = &w.os.procs[p];
@@ -1419,7 +1419,7 @@ impl<'a> Exec<'a> {
         Ok(match what {
             ShowWhat::Maps => Snapshot::Maps {
                 pid: pr.pid,
-                rows: pr.vmas.iter().map(|v| map_row(w, v)).collect(),
+                rows: pr.vmas.iter().map(map_row).collect(),
             },
             ShowWhat::Smaps => {
                 let table = w.mmu.page_table(pr.asid);
@@ -1429,7 +1429,7 @@ impl<'a> Exec<'a> {
                     .map(|v| {
                         let (lo, hi) = (v.start >> shift, v.end >> shift);
                         let mut row = SmapsRow {
-                            map: map_row(w, v),
+                            map: map_row(v),
                             size: v.len(),
                             rss: 0,
                             pss: 0,
@@ -1440,8 +1440,7 @@ impl<'a> Exec<'a> {
                             anonymous: 0,
                             page_size: ps,
                         };
-                        for &(vpn, e) in table.iter().filter(|(vpn, _)| *vpn >= lo && *vpn < hi) {
-                            let _ = vpn;
+                        for &(_, e) in table.iter().filter(|(vpn, _)| *vpn >= lo && *vpn < hi) {
                             if e & pte::PRESENT == 0 || e & pte::ZERO != 0 {
                                 continue;
                             }
@@ -1618,7 +1617,6 @@ impl<'a> Exec<'a> {
                         })
                     })
                     .collect();
-                let _ = span;
                 Snapshot::Memory { addr: a, bytes }
             }
         })
@@ -1632,12 +1630,11 @@ fn is_comparison(op: BinOp) -> bool {
     )
 }
 
-fn map_row(w: &World, v: &crate::os::Vma) -> MapRow {
+fn map_row(v: &crate::os::Vma) -> MapRow {
     let offset = match v.backing {
         crate::os::Backing::File { offset, .. } => offset,
         crate::os::Backing::Anon => 0,
     };
-    let _ = w;
     MapRow {
         start: v.start,
         end: v.end,
