@@ -38,48 +38,39 @@ fn accesses(c: &mut Criterion) {
     // Each iteration is one store and one load: 2 accesses.
     g.throughput(Throughput::Elements(2 * N));
     g.sample_size(20);
-    let setup = "let p: *int = malloc(64 KiB)\n";
     let body = format!("for i in 0..{N} {{ p[i & 16383] = i\n let x = p[(i * 7) & 16383] }}\n");
-    g.bench_function("for loop, store + load, trace off", |b| {
-        b.iter_batched(
-            || {
-                let mut s = Session::new(Options {
-                    trace: false,
-                    ..Options::default()
-                });
-                let r = s.execute("setup.mem", setup);
-                assert_eq!(r.exit_code(), 0);
-                s
-            },
-            |mut s| {
-                let r = s.execute("loop.mem", &body);
-                assert_eq!(r.exit_code(), 0);
-            },
-            criterion::BatchSize::LargeInput,
-        )
-    });
+    run_loop(&mut g, "for loop, store + load, trace off", &body);
     // The plainest loop: one store per iteration, walking an array page after page.
     g.throughput(Throughput::Elements(N));
     let body = format!("for i in 0..{N} {{ p[i & 16383] = i }}\n");
-    g.bench_function("for loop, sequential stores, trace off", |b| {
+    run_loop(&mut g, "for loop, sequential stores, trace off", &body);
+    g.finish();
+}
+
+/// Times `body` in a fresh session that has `p`, a 64 KiB array, already allocated.
+fn run_loop(
+    g: &mut criterion::BenchmarkGroup<criterion::measurement::WallTime>,
+    name: &str,
+    body: &str,
+) {
+    g.bench_function(name, |b| {
         b.iter_batched(
             || {
                 let mut s = Session::new(Options {
                     trace: false,
                     ..Options::default()
                 });
-                let r = s.execute("setup.mem", setup);
+                let r = s.execute("setup.mem", "let p: *int = malloc(64 KiB)\n");
                 assert_eq!(r.exit_code(), 0);
                 s
             },
             |mut s| {
-                let r = s.execute("loop.mem", &body);
+                let r = s.execute("loop.mem", body);
                 assert_eq!(r.exit_code(), 0);
             },
             criterion::BatchSize::LargeInput,
         )
     });
-    g.finish();
 }
 
 criterion_group!(benches, parse, accesses);

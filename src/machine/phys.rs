@@ -179,9 +179,9 @@ impl PhysMem {
     }
 }
 
-/// Hands out frame numbers: the lowest free frame first, so frame numbers in a trace are small
-/// and predictable.
-#[derive(Clone)]
+/// Hands out numbers (frames, swap slots): the lowest free one first, so numbers in a trace are
+/// small and predictable.
+#[derive(Clone, Debug)]
 pub struct FrameAllocator {
     total: u64,
     next_fresh: u64,

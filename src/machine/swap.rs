@@ -1,52 +1,41 @@
 //! The swap device: numbered page-sized slots, handed out lowest first, with sparse contents
 //! (a slot whose page is all zeros stores nothing), so host memory follows the pages swapped.
 
-use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap};
+use std::collections::BTreeMap;
 
-#[derive(Clone, Debug, Default)]
+use super::phys::FrameAllocator;
+
+#[derive(Clone, Debug)]
 pub struct Swap {
-    total: u64,
-    next_fresh: u64,
-    freed: BinaryHeap<Reverse<u64>>,
-    used: u64,
+    /// Slot numbers, lowest free first: the same discipline as frame numbers.
+    slots: FrameAllocator,
     data: BTreeMap<u64, Box<[u8]>>,
 }
 
 impl Swap {
     pub fn new(slots: u64) -> Self {
         Swap {
-            total: slots,
-            ..Default::default()
+            slots: FrameAllocator::new(slots),
+            data: BTreeMap::new(),
         }
     }
     pub fn total(&self) -> u64 {
-        self.total
+        self.slots.total()
     }
     pub fn used(&self) -> u64 {
-        self.used
+        self.slots.used()
     }
     pub fn free_slots(&self) -> u64 {
-        self.total - self.used
+        self.total() - self.used()
     }
     /// The lowest free slot, or `None` when swap is full (or absent).
     pub fn alloc(&mut self) -> Option<u64> {
-        let s = if let Some(Reverse(s)) = self.freed.pop() {
-            s
-        } else if self.next_fresh < self.total {
-            self.next_fresh += 1;
-            self.next_fresh - 1
-        } else {
-            return None;
-        };
-        self.used += 1;
-        Some(s)
+        self.slots.alloc()
     }
     pub fn free(&mut self, slot: u64) {
-        if slot < self.next_fresh && self.used > 0 {
-            self.used -= 1;
+        if slot < self.slots.high_water() && self.slots.used() > 0 {
+            self.slots.free(slot);
             self.data.remove(&slot);
-            self.freed.push(Reverse(slot));
         }
     }
     /// Stores a page's bytes in `slot`.

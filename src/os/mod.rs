@@ -286,7 +286,12 @@ impl Os {
         }
         let asid = self.procs[p].asid;
         let vpn = vaddr >> mmu.page_shift();
-        let region = vma.describe();
+        // Named only when someone reads it: with the trace off a fault allocates no string.
+        let region = if sink.wants() {
+            vma.describe()
+        } else {
+            String::new()
+        };
         match fault {
             Fault::NotPresent { pte: old } => {
                 if old & pte::SWAPPED != 0 {
@@ -301,17 +306,7 @@ impl Os {
                             vpn,
                             zero << pte::PFN_SHIFT | pte::PRESENT | pte::ZERO | bits,
                         );
-                        self.procs[p].stats.minor += 1;
-                        if sink.wants() {
-                            sink.push(Event::MinorFault {
-                                pid: self.procs[p].pid,
-                                vaddr,
-                                access,
-                                reason: MinorReason::ZeroPage,
-                                pfn: zero,
-                                region,
-                            });
-                        }
+                        self.minor(p, sink, vaddr, access, MinorReason::ZeroPage, zero, region);
                     }
                     Backing::Anon => {
                         let pfn = self.new_frame(
@@ -323,17 +318,7 @@ impl Os {
                             sink,
                         )?;
                         self.map(mmu, asid, vpn, pfn, vma.perms.pte_bits());
-                        self.procs[p].stats.minor += 1;
-                        if sink.wants() {
-                            sink.push(Event::MinorFault {
-                                pid: self.procs[p].pid,
-                                vaddr,
-                                access,
-                                reason: MinorReason::DemandZero,
-                                pfn,
-                                region,
-                            });
-                        }
+                        self.minor(p, sink, vaddr, access, MinorReason::DemandZero, pfn, region);
                     }
                     Backing::File { file, offset } => {
                         let page = (offset + (self.page_floor(vaddr) - vma.start)) / self.page_size;
@@ -365,32 +350,20 @@ impl Os {
                             bits = (bits & !pte::WRITE) | pte::COW;
                         }
                         self.map(mmu, asid, vpn, pfn, bits);
-                        let pid = self.procs[p].pid;
                         if major {
                             self.procs[p].stats.major += 1;
-                        } else {
-                            self.procs[p].stats.minor += 1;
-                        }
-                        if sink.wants() {
-                            sink.push(if major {
-                                Event::MajorFault {
-                                    pid,
+                            if sink.wants() {
+                                sink.push(Event::MajorFault {
+                                    pid: self.procs[p].pid,
                                     vaddr,
                                     access,
                                     reason: MajorReason::FileRead,
                                     pfn,
                                     region,
-                                }
-                            } else {
-                                Event::MinorFault {
-                                    pid,
-                                    vaddr,
-                                    access,
-                                    reason: MinorReason::PageCache,
-                                    pfn,
-                                    region,
-                                }
-                            });
+                                });
+                            }
+                        } else {
+                            self.minor(p, sink, vaddr, access, MinorReason::PageCache, pfn, region);
                         }
                         if private_write {
                             // Same fault: the handler copies right away, as Linux's
@@ -407,32 +380,49 @@ impl Os {
                     self.map(mmu, asid, vpn, pfn, vma.perms.pte_bits());
                     (MinorReason::ZeroPageWrite, pfn)
                 } else if old & pte::COW != 0 {
-                    (
-                        MinorReason::CopyOnWrite,
-                        self.cow(mmu, p, &vma, vaddr, vpn, sink)?,
-                    )
+                    let pfn = self.cow(mmu, p, &vma, vaddr, vpn, sink)?;
+                    if pfn == pte::pfn(old) {
+                        (MinorReason::CopyOnWriteLast, pfn)
+                    } else {
+                        (MinorReason::CopyOnWrite, pfn)
+                    }
                 } else {
                     // The entry lags behind the mapping's permissions: refresh it silently.
                     let keep = old & !(pte::PERMS);
                     mmu.set_pte(asid, vpn, keep | vma.perms.pte_bits());
                     return Ok(());
                 };
-                self.procs[p].stats.minor += 1;
-                if sink.wants() {
-                    sink.push(Event::MinorFault {
-                        pid: self.procs[p].pid,
-                        vaddr,
-                        access,
-                        reason: reason.0,
-                        pfn: reason.1,
-                        region,
-                    });
-                }
+                self.minor(p, sink, vaddr, access, reason.0, reason.1, region);
             }
             // Answered above, before looking for a mapping.
             Fault::OutOfRange => {}
         }
         Ok(())
+    }
+
+    /// Counts a minor fault and, when the trace is on, says why it happened.
+    #[allow(clippy::too_many_arguments)]
+    fn minor(
+        &mut self,
+        p: usize,
+        sink: &mut EventSink,
+        vaddr: u64,
+        access: Access,
+        reason: MinorReason,
+        pfn: u64,
+        region: String,
+    ) {
+        self.procs[p].stats.minor += 1;
+        if sink.wants() {
+            sink.push(Event::MinorFault {
+                pid: self.procs[p].pid,
+                vaddr,
+                access,
+                reason,
+                pfn,
+                region,
+            });
+        }
     }
 
     /// Gives a copy-on-write page its own frame (or takes over the frame if nobody else maps
