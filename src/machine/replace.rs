@@ -182,9 +182,22 @@ impl Replacer {
             // The zero page: one past the end of RAM, no policy state.
             return;
         }
-        if self.tail != pfn as u32 {
-            self.unlink(pfn as u32);
-            self.push_back(pfn as u32);
+        let f = pfn as u32;
+        if self.tail != f {
+            // A linked frame that is not the tail has a successor, and the list is not
+            // empty: the splice needs only the one test the minimal loop makes.
+            let (a, b) = (self.prev[p], self.next[p]);
+            if a == NIL {
+                self.head = b;
+            } else {
+                self.next[a as usize] = b;
+            }
+            self.prev[b as usize] = a;
+            let t = self.tail;
+            self.prev[p] = t;
+            self.next[p] = NIL;
+            self.next[t as usize] = f;
+            self.tail = f;
         }
         if let Some(o) = &mut self.opt {
             let k = o.pending;

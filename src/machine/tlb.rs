@@ -33,8 +33,6 @@ pub struct Tlb {
     policy: TlbPolicy,
     entries: Vec<TlbEntry>,
     clock: u64,
-    /// The slot of the last hit: loops touch one page many times, so look there first.
-    last: usize,
     /// A direct-mapped guess of the slot holding a page (indexed by a hash of asid and vpn),
     /// checked before scanning a set: a fully associative TLB of 64 entries would otherwise
     /// cost a 64-entry scan per hit. Only a hint: the entry it names is always verified.
@@ -65,7 +63,6 @@ impl Tlb {
             policy: cfg.policy,
             entries: vec![EMPTY; n],
             clock: 0,
-            last: 0,
             hint: Box::new([0; HINTS]),
         }
     }
@@ -79,31 +76,35 @@ impl Tlb {
     /// The slot holding `(asid, vpn)`, counting it as used.
     #[inline]
     pub fn lookup(&mut self, asid: u32, vpn: u64) -> Option<usize> {
-        let e = &self.entries[self.last];
-        let h = self.hint[hint_index(asid, vpn)] as usize;
-        let slot = if e.valid && e.vpn == vpn && e.asid == asid {
-            self.last
-        } else if self
-            .entries
-            .get(h)
-            .is_some_and(|e| e.valid && e.vpn == vpn && e.asid == asid)
-        {
-            h
-        } else {
-            let r = self.set_range(vpn);
-            let base = r.start;
-            let i = self.entries[r]
-                .iter()
-                .position(|e| e.valid && e.vpn == vpn && e.asid == asid)?;
-            base + i
+        let h = hint_index(asid, vpn);
+        let guess = self.hint[h] as usize;
+        let slot = match self.entries.get(guess) {
+            Some(e) if e.valid && e.vpn == vpn && e.asid == asid => guess,
+            _ => {
+                let slot = self.scan(asid, vpn)?;
+                self.hint[h] = slot as u32;
+                slot
+            }
         };
-        self.last = slot;
-        self.hint[hint_index(asid, vpn)] = slot as u32;
         if self.policy == TlbPolicy::Lru {
             self.clock += 1;
             self.entries[slot].stamp = self.clock;
         }
         Some(slot)
+    }
+
+    /// The set scan behind a wrong hint: rare once the hint table has warmed up.
+    #[inline(never)]
+    fn scan(&self, asid: u32, vpn: u64) -> Option<usize> {
+        if self.sets == 0 {
+            return None;
+        }
+        let r = self.set_range(vpn);
+        let base = r.start;
+        self.entries[r]
+            .iter()
+            .position(|e| e.valid && e.vpn == vpn && e.asid == asid)
+            .map(|i| base + i)
     }
 
     #[inline]
@@ -131,7 +132,6 @@ impl Tlb {
             loc,
             stamp: self.clock,
         };
-        self.last = base + i;
         self.hint[hint_index(asid, vpn)] = (base + i) as u32;
     }
 

@@ -194,7 +194,7 @@ impl Os {
 
     /// Translates one access of process `p`, handling page faults as Linux would. On success
     /// returns the physical address.
-    #[inline]
+    #[inline(always)]
     pub fn access(
         &mut self,
         mmu: &mut Mmu,
@@ -205,13 +205,31 @@ impl Os {
     ) -> Result<u64, Trap> {
         let asid = self.procs[p].asid;
         mmu.stats.references += 1;
+        match mmu.translate(asid, vaddr, access) {
+            Ok(pa) => Ok(pa),
+            Err(f) => self.access_faulted(mmu, p, vaddr, access, f, sink),
+        }
+    }
+
+    /// The rest of an access whose first translation faulted: out of line, so the common
+    /// case does not pay for the fault handler's registers.
+    #[inline(never)]
+    fn access_faulted(
+        &mut self,
+        mmu: &mut Mmu,
+        p: usize,
+        vaddr: u64,
+        access: Access,
+        fault: Fault,
+        sink: &mut EventSink,
+    ) -> Result<u64, Trap> {
+        let asid = self.procs[p].asid;
+        self.fault(mmu, p, vaddr, access, fault, sink)?;
         // A fault is resolved in at most two rounds (a write to a not-present private file
         // page reads it, then copies it); the third translation must succeed.
-        for attempt in 0..3 {
-            if attempt > 0 {
-                // The instruction restarts after the fault: the same access, not a new one.
-                mmu.stats.accesses -= 1;
-            }
+        for _ in 0..2 {
+            // The instruction restarts after the fault: the same access, not a new one.
+            mmu.stats.accesses -= 1;
             match mmu.translate(asid, vaddr, access) {
                 Ok(pa) => return Ok(pa),
                 Err(f) => self.fault(mmu, p, vaddr, access, f, sink)?,
