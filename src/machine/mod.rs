@@ -91,7 +91,7 @@ pub struct FrameInfo {
     pub swap_slot: Option<u64>,
 }
 
-const FREE_FRAME: FrameInfo = FrameInfo {
+pub(crate) const FREE_FRAME: FrameInfo = FrameInfo {
     used: FrameUse::Free,
     mapcount: 0,
     loaded: 0,
@@ -218,7 +218,7 @@ impl Mmu {
     /// Translates one access. The hot path: allocates nothing, formats nothing; a TLB hit is
     /// handled here and everything else in [`Mmu::translate_walk`], kept out of line so a hit
     /// costs no more registers than it uses.
-    #[inline]
+    #[inline(always)]
     pub fn translate(&mut self, asid: Asid, vaddr: u64, access: Access) -> Result<u64, Fault> {
         if vaddr > self.va_limit {
             return Err(Fault::OutOfRange);
@@ -226,7 +226,7 @@ impl Mmu {
         let vpn = vaddr >> self.shift;
         self.tick += 1;
         self.stats.accesses += 1;
-        if let Some(slot) = self.tlb.lookup(asid, vpn) {
+        if let Some(slot) = self.tlb.lookup(asid, vpn, self.tick) {
             let e = self.tlb.entry_mut(slot);
             if e.pte & access.needs() != 0 {
                 let pfn = pte::pfn(e.pte);
@@ -281,14 +281,14 @@ impl Mmu {
         }
         self.tables.set(loc, e);
         if self.tlb.enabled {
-            self.tlb.insert(asid, vpn, e, loc);
+            self.tlb.insert(asid, vpn, e, loc, self.tick);
         }
         let pfn = pte::pfn(e);
         self.touch_frame(pfn);
         Ok((pfn << self.shift) | offset)
     }
 
-    #[inline]
+    #[inline(always)]
     fn touch_frame(&mut self, pfn: u64) {
         if let Some(f) = self.frame_info.get_mut(pfn as usize) {
             f.last_use = self.tick;

@@ -5,11 +5,15 @@
 //! (never-again first), CLOCK sweeps a hand over the frames in frame-number order clearing
 //! reference bits and evicts the first clear one, random picks a frame with a seeded PRNG.
 //!
-//! Costs: loading and freeing a frame are O(1) (OPT: O(log n)); an access is O(1) for every
-//! policy (LRU moves the frame to the tail of an intrusive list; OPT re-keys it in a
-//! `BTreeSet`, O(log n)). Choosing a victim is O(1) for FIFO/LRU/OPT when the first candidate
-//! may go, and at most two turns of the hand for CLOCK.
+//! Costs: loading and freeing a frame are O(1) (LRU and OPT: O(log n)). An access is one
+//! store for LRU (the frame's last-use number) and O(log n) for OPT during a replay (its key
+//! changes). LRU's order is kept lazily in a min-heap of (last use, frame) that is corrected
+//! only when a victim is chosen: an entry whose frame was used since it was pushed is pushed
+//! again with the newer number. Every correction answers at least one access, so choosing
+//! victims costs O(log n) per access amortised, and the heap holds one entry per frame.
+//! FIFO's order is an intrusive list (O(1)); CLOCK turns its hand at most twice round.
 
+use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
 use super::config::Policy;
@@ -53,13 +57,22 @@ impl Opt {
 #[derive(Clone, Debug)]
 pub struct Replacer {
     policy: Policy,
-    /// LRU (and OPT outside a replay) move a frame to the tail on every access.
+    /// LRU (and OPT, which falls back to LRU outside a replay) record every access.
     move_on_touch: bool,
+    /// FIFO's order: frames in the order they were loaded.
     prev: Vec<u32>,
     next: Vec<u32>,
     linked: Vec<bool>,
     head: u32,
     tail: u32,
+    /// LRU: the number of each frame's last load or access (a counter, so no two are equal
+    /// and the order is exactly the order of uses).
+    used: Vec<u64>,
+    seq: u64,
+    /// LRU: (last use when pushed, frame), one entry per frame at most; `queued[f]` says
+    /// whether frame f has one.
+    lru: BinaryHeap<Reverse<(u64, u32)>>,
+    queued: Vec<bool>,
     /// CLOCK's hand: the frame it points at.
     hand: u64,
     rng: u64,
@@ -85,6 +98,10 @@ impl Replacer {
             linked: Vec::new(),
             head: NIL,
             tail: NIL,
+            used: Vec::new(),
+            seq: 0,
+            lru: BinaryHeap::new(),
+            queued: Vec::new(),
             hand: 0,
             rng: seed,
             opt: None,
@@ -105,6 +122,8 @@ impl Replacer {
             self.prev.resize(pfn + 1, NIL);
             self.next.resize(pfn + 1, NIL);
             self.linked.resize(pfn + 1, false);
+            self.used.resize(pfn + 1, 0);
+            self.queued.resize(pfn + 1, false);
             if let Some(o) = &mut self.opt {
                 o.key.resize(pfn + 1, u64::MAX);
             }
@@ -147,6 +166,15 @@ impl Replacer {
         }
         self.linked[p] = true;
         self.push_back(pfn as u32);
+        if self.move_on_touch {
+            self.seq += 1;
+            self.used[p] = self.seq;
+            // A frame whose old entry is still queued is corrected when that entry surfaces.
+            if !self.queued[p] {
+                self.queued[p] = true;
+                self.lru.push(Reverse((self.seq, pfn as u32)));
+            }
+        }
         // The new page goes where the hand found room and the hand moves one past it.
         self.hand = if frames == 0 { 0 } else { (pfn + 1) % frames };
         if let Some(o) = &mut self.opt {
@@ -171,41 +199,61 @@ impl Replacer {
         }
     }
 
-    /// Frame `pfn` was accessed. The hot path: a few stores, no allocation.
-    #[inline]
+    /// Frame `pfn` was accessed. The hot path: for LRU one store, no allocation.
+    #[inline(always)]
     pub fn touched(&mut self, pfn: u64) {
         if !self.move_on_touch {
             return;
         }
         let p = pfn as usize;
-        if p >= self.linked.len() || !self.linked[p] {
-            // The zero page: one past the end of RAM, no policy state.
+        // The zero page is one past the end of RAM and has no policy state.
+        let Some(u) = self.used.get_mut(p) else {
             return;
+        };
+        self.seq += 1;
+        *u = self.seq;
+        if self.opt.is_some() {
+            self.opt_touched(p);
         }
-        let f = pfn as u32;
-        if self.tail != f {
-            // A linked frame that is not the tail has a successor, and the list is not
-            // empty: the splice needs only the one test the minimal loop makes.
-            let (a, b) = (self.prev[p], self.next[p]);
-            if a == NIL {
-                self.head = b;
-            } else {
-                self.next[a as usize] = b;
-            }
-            self.prev[b as usize] = a;
-            let t = self.tail;
-            self.prev[p] = t;
-            self.next[p] = NIL;
-            self.next[t as usize] = f;
-            self.tail = f;
-        }
+    }
+
+    /// OPT during a replay: the frame's key becomes its page's next use.
+    #[inline(never)]
+    fn opt_touched(&mut self, p: usize) {
         if let Some(o) = &mut self.opt {
             let k = o.pending;
-            if o.key[p] != k {
+            if self.linked[p] && o.key[p] != k {
                 o.key[p] = k;
-                o.push(k, pfn as u32, &self.linked);
+                o.push(k, p as u32, &self.linked);
             }
         }
+    }
+
+    /// The least recently used frame for which `ok` holds. Entries on top of the heap whose
+    /// frame was used since are pushed again with their newer number; entries of frames that
+    /// may not go now are put back afterwards.
+    fn lru_victim(&mut self, ok: impl Fn(u64) -> bool) -> Option<u64> {
+        let mut passed = Vec::new();
+        let mut found = None;
+        while let Some(Reverse((n, f))) = self.lru.pop() {
+            let i = f as usize;
+            if !self.linked[i] {
+                self.queued[i] = false;
+                continue;
+            }
+            let u = self.used[i];
+            if u != n {
+                self.lru.push(Reverse((u, f)));
+                continue;
+            }
+            passed.push(Reverse((n, f)));
+            if ok(u64::from(f)) {
+                found = Some(u64::from(f));
+                break;
+            }
+        }
+        self.lru.extend(passed);
+        found
     }
 
     /// Starts a replay whose future is known: `keys` gives, for the frames resident now, the
@@ -292,7 +340,8 @@ impl Replacer {
                     .max_by_key(|&i| (o.key[i], i))
                     .map(|i| i as u64)
             }
-            Policy::Fifo | Policy::Lru | Policy::Opt => {
+            Policy::Lru | Policy::Opt => self.lru_victim(okp),
+            Policy::Fifo => {
                 let mut p = self.head;
                 while p != NIL {
                     if okp(u64::from(p)) {
@@ -330,7 +379,7 @@ impl Replacer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::machine::FrameUse;
+    use crate::machine::{FrameUse, FREE_FRAME};
 
     /// A stand-alone run of a reference string over `n` frames: the policy's bookkeeping
     /// alone, with the textbook frame model (a page per frame, bits per frame).
@@ -420,5 +469,68 @@ mod tests {
         let s: Vec<u64> = (0..200).map(|i| (i * 7919) % 13).collect();
         assert_eq!(faults(Policy::Random, 4, &s), faults(Policy::Random, 4, &s));
         assert!(faults(Policy::Clock, 4, &s) >= 13);
+    }
+
+    /// What one step of a frame's life does to the policy: loaded, accessed, freed, or a
+    /// victim asked for among the frames a mask allows (as pinning and `scope local` do).
+    #[derive(Debug, Clone)]
+    enum Op {
+        Load(u8),
+        Touch(u8),
+        Free(u8),
+        Victim(u16),
+    }
+
+    fn op() -> impl proptest::strategy::Strategy<Value = Op> {
+        use proptest::prelude::*;
+        prop_oneof![
+            1 => (0u8..12).prop_map(Op::Load),
+            3 => (0u8..12).prop_map(Op::Touch),
+            1 => (0u8..12).prop_map(Op::Free),
+            1 => any::<u16>().prop_map(Op::Victim),
+        ]
+    }
+
+    proptest::proptest! {
+        /// The lazy LRU heap and FIFO's list choose exactly the frame a plain ordered list
+        /// would: the resident frame loaded (FIFO) or used (LRU, OPT outside a replay)
+        /// longest ago among those allowed.
+        #[test]
+        fn victims_match_a_plain_ordered_list(ops in proptest::collection::vec(op(), 0..300)) {
+            for policy in [Policy::Fifo, Policy::Lru, Policy::Opt] {
+                let mut r = Replacer::new(policy, 1);
+                let mut frames = vec![FREE_FRAME; 12];
+                // Resident frames, oldest first.
+                let mut order: Vec<u64> = Vec::new();
+                for op in &ops {
+                    match *op {
+                        Op::Load(f) if !order.contains(&u64::from(f)) => {
+                            r.loaded(u64::from(f), 12);
+                            frames[f as usize].used = FrameUse::File { file: 0, page: 0 };
+                            order.push(u64::from(f));
+                        }
+                        Op::Touch(f) if order.contains(&u64::from(f)) => {
+                            r.touched(u64::from(f));
+                            if policy != Policy::Fifo {
+                                order.retain(|&x| x != u64::from(f));
+                                order.push(u64::from(f));
+                            }
+                        }
+                        Op::Free(f) if order.contains(&u64::from(f)) => {
+                            r.freed(u64::from(f));
+                            frames[f as usize].used = FrameUse::Free;
+                            order.retain(|&x| x != u64::from(f));
+                        }
+                        Op::Victim(mask) => {
+                            let allowed = |p: u64| mask >> p & 1 == 1;
+                            let want = order.iter().copied().find(|&p| allowed(p));
+                            let got = r.victim(&mut frames, |p, _| allowed(p));
+                            proptest::prop_assert_eq!(got, want, "{:?}", policy);
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
     }
 }

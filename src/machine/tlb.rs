@@ -32,7 +32,6 @@ pub struct Tlb {
     ways: usize,
     policy: TlbPolicy,
     entries: Vec<TlbEntry>,
-    clock: u64,
     /// A direct-mapped guess of the slot holding a page (indexed by a hash of asid and vpn),
     /// checked before scanning a set: a fully associative TLB of 64 entries would otherwise
     /// cost a 64-entry scan per hit. Only a hint: the entry it names is always verified.
@@ -62,7 +61,6 @@ impl Tlb {
             ways,
             policy: cfg.policy,
             entries: vec![EMPTY; n],
-            clock: 0,
             hint: Box::new([0; HINTS]),
         }
     }
@@ -73,22 +71,25 @@ impl Tlb {
         s * self.ways..(s + 1) * self.ways
     }
 
-    /// The slot holding `(asid, vpn)`, counting it as used.
-    #[inline]
-    pub fn lookup(&mut self, asid: u32, vpn: u64) -> Option<usize> {
+    /// The slot holding `(asid, vpn)`, counting it as used at `now` (the machine's access
+    /// counter: one number per translation, so no two stamps are equal).
+    #[inline(always)]
+    pub fn lookup(&mut self, asid: u32, vpn: u64, now: u64) -> Option<usize> {
         let h = hint_index(asid, vpn);
         let guess = self.hint[h] as usize;
-        let slot = match self.entries.get(guess) {
-            Some(e) if e.valid && e.vpn == vpn && e.asid == asid => guess,
-            _ => {
-                let slot = self.scan(asid, vpn)?;
-                self.hint[h] = slot as u32;
-                slot
+        let lru = self.policy == TlbPolicy::Lru;
+        if let Some(e) = self.entries.get_mut(guess) {
+            if e.valid && e.vpn == vpn && e.asid == asid {
+                if lru {
+                    e.stamp = now;
+                }
+                return Some(guess);
             }
-        };
-        if self.policy == TlbPolicy::Lru {
-            self.clock += 1;
-            self.entries[slot].stamp = self.clock;
+        }
+        let slot = self.scan(asid, vpn)?;
+        self.hint[h] = slot as u32;
+        if lru {
+            self.entries[slot].stamp = now;
         }
         Some(slot)
     }
@@ -112,8 +113,9 @@ impl Tlb {
         &mut self.entries[slot]
     }
 
-    /// Loads a translation, evicting the set's oldest (FIFO) or least recently used (LRU) entry.
-    pub fn insert(&mut self, asid: u32, vpn: u64, pte: u64, loc: Loc) {
+    /// Loads a translation at `now`, evicting the set's oldest (FIFO) or least recently used
+    /// (LRU) entry.
+    pub fn insert(&mut self, asid: u32, vpn: u64, pte: u64, loc: Loc, now: u64) {
         let r = self.set_range(vpn);
         let base = r.start;
         let set = &self.entries[r];
@@ -123,14 +125,13 @@ impl Tlb {
                 .min_by_key(|(_, e)| e.stamp)
                 .map_or(0, |(i, _)| i)
         });
-        self.clock += 1;
         self.entries[base + i] = TlbEntry {
             valid: true,
             asid,
             vpn,
             pte,
             loc,
-            stamp: self.clock,
+            stamp: now,
         };
         self.hint[hint_index(asid, vpn)] = (base + i) as u32;
     }
@@ -187,35 +188,35 @@ mod tests {
     #[test]
     fn lru_keeps_the_recently_used() {
         let mut t = tlb(2, None, TlbPolicy::Lru);
-        t.insert(0, 1, 0, L);
-        t.insert(0, 2, 0, L);
-        assert!(t.lookup(0, 1).is_some());
-        t.insert(0, 3, 0, L);
-        assert!(t.lookup(0, 1).is_some());
-        assert!(t.lookup(0, 2).is_none());
+        t.insert(0, 1, 0, L, 1);
+        t.insert(0, 2, 0, L, 2);
+        assert!(t.lookup(0, 1, 3).is_some());
+        t.insert(0, 3, 0, L, 4);
+        assert!(t.lookup(0, 1, 5).is_some());
+        assert!(t.lookup(0, 2, 6).is_none());
     }
 
     #[test]
     fn fifo_evicts_the_oldest_even_if_used() {
         let mut t = tlb(2, None, TlbPolicy::Fifo);
-        t.insert(0, 1, 0, L);
-        t.insert(0, 2, 0, L);
-        assert!(t.lookup(0, 1).is_some());
-        t.insert(0, 3, 0, L);
-        assert!(t.lookup(0, 1).is_none());
-        assert!(t.lookup(0, 2).is_some());
+        t.insert(0, 1, 0, L, 1);
+        t.insert(0, 2, 0, L, 2);
+        assert!(t.lookup(0, 1, 3).is_some());
+        t.insert(0, 3, 0, L, 4);
+        assert!(t.lookup(0, 1, 5).is_none());
+        assert!(t.lookup(0, 2, 6).is_some());
     }
 
     #[test]
     fn sets_partition_by_vpn_and_asids_are_separate() {
         let mut t = tlb(4, Some(2), TlbPolicy::Lru);
-        t.insert(0, 0, 0, L);
-        t.insert(0, 2, 0, L);
-        t.insert(0, 4, 0, L); // set 0 is full: evicts vpn 0
-        t.insert(0, 1, 0, L);
-        assert!(t.lookup(0, 0).is_none());
-        assert!(t.lookup(0, 1).is_some());
-        assert!(t.lookup(1, 1).is_none());
+        t.insert(0, 0, 0, L, 1);
+        t.insert(0, 2, 0, L, 2);
+        t.insert(0, 4, 0, L, 3); // set 0 is full: evicts vpn 0
+        t.insert(0, 1, 0, L, 4);
+        assert!(t.lookup(0, 0, 5).is_none());
+        assert!(t.lookup(0, 1, 6).is_some());
+        assert!(t.lookup(1, 1, 7).is_none());
         t.flush(Some(0));
         assert_eq!(t.entries().count(), 0);
     }

@@ -211,10 +211,11 @@ impl Os {
         }
     }
 
-    /// The rest of an access whose first translation faulted: out of line, so the common
-    /// case does not pay for the fault handler's registers.
+    /// The rest of an access whose first translation (`fault`) faulted: out of line, so the
+    /// common case does not pay for the fault handler's registers. The reference is counted
+    /// already.
     #[inline(never)]
-    fn access_faulted(
+    pub fn access_faulted(
         &mut self,
         mmu: &mut Mmu,
         p: usize,

@@ -7,8 +7,8 @@ use std::collections::HashMap;
 use super::World;
 use crate::events::EventSink;
 use crate::machine::pagetable::pte;
-use crate::machine::{Access, Mmu, Policy};
-use crate::os::Trap;
+use crate::machine::{Access, Asid, Mmu, Policy};
+use crate::os::{Os, Trap};
 
 /// One page touched by one access.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -183,19 +183,40 @@ pub fn replay<E>(
     } else {
         Vec::new()
     };
+    let asid = os.procs[p].asid;
     let mut result = Ok(());
-    for (i, r) in refs.iter().enumerate() {
-        if i & 0xfff == 0 {
-            if let Err(e) = check(i, mmu) {
-                result = Err(ReplayStop::Check(e));
-                break;
+    // Chunks of 4096 references: the periodic check and the reference count once per chunk,
+    // and a loop body that is one translation (plus OPT's next use) on the way that does not
+    // fault.
+    for (c, chunk) in refs.chunks(4096).enumerate() {
+        let start = c * 4096;
+        if let Err(e) = check(start, mmu) {
+            result = Err(ReplayStop::Check(e));
+            break;
+        }
+        mmu.stats.references += chunk.len() as u64;
+        let mut trapped = None;
+        if opt {
+            let future = &next[start..start + chunk.len()];
+            for (j, (r, &n)) in chunk.iter().zip(future).enumerate() {
+                mmu.opt_next(n);
+                if let Err(t) = one(os, mmu, p, asid, r, sink) {
+                    trapped = Some((j, t));
+                    break;
+                }
+            }
+        } else {
+            for (j, r) in chunk.iter().enumerate() {
+                if let Err(t) = one(os, mmu, p, asid, r, sink) {
+                    trapped = Some((j, t));
+                    break;
+                }
             }
         }
-        if opt {
-            mmu.opt_next(next[i]);
-        }
-        if let Err(t) = os.access(mmu, p, r.addr, r.access, sink) {
-            result = Err(ReplayStop::Trap(i, t));
+        if let Some((j, t)) = trapped {
+            // The trapped reference counts; the ones after it never happened.
+            mmu.stats.references -= (chunk.len() - j - 1) as u64;
+            result = Err(ReplayStop::Trap(start + j, t));
             break;
         }
     }
@@ -203,6 +224,24 @@ pub fn replay<E>(
         mmu.opt_end();
     }
     result
+}
+
+/// One reference of a replay, counted already: [`Os::access`] without the count.
+#[inline(always)]
+fn one(
+    os: &mut Os,
+    mmu: &mut Mmu,
+    p: usize,
+    asid: Asid,
+    r: &PageRef,
+    sink: &mut EventSink,
+) -> Result<(), Trap> {
+    match mmu.translate(asid, r.addr, r.access) {
+        Ok(_) => Ok(()),
+        Err(f) => os
+            .access_faulted(mmu, p, r.addr, r.access, f, sink)
+            .map(drop),
+    }
 }
 
 #[cfg(test)]
