@@ -78,11 +78,9 @@ pub struct FrameInfo {
     pub used: FrameUse,
     /// Page tables that map this frame.
     pub mapcount: u32,
-    /// Tick at which it was loaded (FIFO's order).
+    /// Tick at which it was loaded.
     pub loaded: u64,
-    /// Tick of its last access (LRU's order).
-    pub last_use: u64,
-    /// CLOCK's reference bit.
+    /// CLOCK's reference bit (kept under CLOCK only: no other policy reads it).
     pub referenced: bool,
     /// The address space that brought the page in: whose frame it is under `scope local`.
     pub asid: Asid,
@@ -95,7 +93,6 @@ pub(crate) const FREE_FRAME: FrameInfo = FrameInfo {
     used: FrameUse::Free,
     mapcount: 0,
     loaded: 0,
-    last_use: 0,
     referenced: false,
     asid: 0,
     swap_slot: None,
@@ -138,6 +135,8 @@ pub struct Mmu {
     frame_info: Vec<FrameInfo>,
     mem: PhysMem,
     repl: Replacer,
+    /// CLOCK is the policy: accesses set the frames' reference bits.
+    clock_bits: bool,
     swap: Swap,
     tick: u64,
     pub stats: MachineStats,
@@ -161,6 +160,7 @@ impl Mmu {
             frame_info: Vec::new(),
             mem: PhysMem::default(),
             repl: Replacer::new(cfg.replace, cfg.seed),
+            clock_bits: cfg.replace == Policy::Clock,
             swap: Swap::new(cfg.swap_slots()),
             tick: 0,
             stats: MachineStats::default(),
@@ -290,9 +290,10 @@ impl Mmu {
 
     #[inline(always)]
     fn touch_frame(&mut self, pfn: u64) {
-        if let Some(f) = self.frame_info.get_mut(pfn as usize) {
-            f.last_use = self.tick;
-            f.referenced = true;
+        if self.clock_bits {
+            if let Some(f) = self.frame_info.get_mut(pfn as usize) {
+                f.referenced = true;
+            }
         }
         self.repl.touched(pfn);
     }
@@ -333,7 +334,6 @@ impl Mmu {
             used,
             mapcount: 0,
             loaded: self.tick,
-            last_use: self.tick,
             referenced: true,
             asid,
             swap_slot: None,

@@ -386,15 +386,7 @@ mod tests {
     fn faults(policy: Policy, n: u64, refs: &[u64]) -> u64 {
         let mut r = Replacer::new(policy, 1);
         let mut page_of: Vec<Option<u64>> = vec![None; n as usize];
-        let free = FrameInfo {
-            used: FrameUse::Free,
-            mapcount: 0,
-            loaded: 0,
-            last_use: 0,
-            referenced: false,
-            asid: 0,
-            swap_slot: None,
-        };
+        let free = FREE_FRAME;
         let mut frames = vec![free; n as usize];
         let mut next = vec![u64::MAX; refs.len()];
         let mut last = std::collections::BTreeMap::new();
