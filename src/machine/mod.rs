@@ -43,6 +43,13 @@ impl Access {
         const NEEDS: [u64; 3] = [pte::READ, pte::WRITE, pte::EXEC];
         NEEDS[self as usize]
     }
+    /// The bits a cached translation must have for the access to complete with nothing to
+    /// update: a store also needs the dirty bit set already.
+    #[inline]
+    fn done_by(self) -> u64 {
+        const DONE: [u64; 3] = [pte::READ, pte::WRITE | pte::DIRTY, pte::EXEC];
+        DONE[self as usize]
+    }
 }
 
 /// Why a translation did not complete: the OS's fault handler takes it from here.
@@ -228,10 +235,11 @@ impl Mmu {
         self.stats.accesses += 1;
         if let Some(slot) = self.tlb.lookup(asid, vpn, self.tick) {
             let e = self.tlb.entry_mut(slot);
-            if e.pte & access.needs() != 0 {
+            let done = access.done_by();
+            // One test for the common case; a first store to a clean page is the rare other.
+            if e.pte & done == done || e.pte & access.needs() != 0 {
                 let pfn = pte::pfn(e.pte);
-                // `&`, not `&&`: one rarely taken branch instead of one on the access kind.
-                if (access == Access::Write) & (e.pte & pte::DIRTY == 0) {
+                if e.pte & done != done {
                     self.mark_dirty(slot);
                 }
                 self.stats.tlb_hits += 1;

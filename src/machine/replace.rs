@@ -65,8 +65,8 @@ pub struct Replacer {
     linked: Vec<bool>,
     head: u32,
     tail: u32,
-    /// LRU: the number of each frame's last load or access (a counter, so no two are equal
-    /// and the order is exactly the order of uses).
+    /// LRU and OPT (empty under other policies): the number of each frame's last load or
+    /// access (a counter, so no two are equal and the order is exactly the order of uses).
     used: Vec<u64>,
     seq: u64,
     /// LRU: (last use when pushed, frame), one entry per frame at most; `queued[f]` says
@@ -122,7 +122,9 @@ impl Replacer {
             self.prev.resize(pfn + 1, NIL);
             self.next.resize(pfn + 1, NIL);
             self.linked.resize(pfn + 1, false);
-            self.used.resize(pfn + 1, 0);
+            if self.move_on_touch {
+                self.used.resize(pfn + 1, 0);
+            }
             self.queued.resize(pfn + 1, false);
             if let Some(o) = &mut self.opt {
                 o.key.resize(pfn + 1, u64::MAX);
@@ -202,11 +204,9 @@ impl Replacer {
     /// Frame `pfn` was accessed. The hot path: for LRU one store, no allocation.
     #[inline(always)]
     pub fn touched(&mut self, pfn: u64) {
-        if !self.move_on_touch {
-            return;
-        }
         let p = pfn as usize;
-        // The zero page is one past the end of RAM and has no policy state.
+        // Only LRU and OPT keep `used`; the zero page is one past the end of RAM and has no
+        // policy state.
         let Some(u) = self.used.get_mut(p) else {
             return;
         };
