@@ -85,8 +85,6 @@ pub struct FrameInfo {
     pub used: FrameUse,
     /// Page tables that map this frame.
     pub mapcount: u32,
-    /// Tick at which it was loaded.
-    pub loaded: u64,
     /// CLOCK's reference bit (kept under CLOCK only: no other policy reads it).
     pub referenced: bool,
     /// The address space that brought the page in: whose frame it is under `scope local`.
@@ -99,7 +97,6 @@ pub struct FrameInfo {
 pub(crate) const FREE_FRAME: FrameInfo = FrameInfo {
     used: FrameUse::Free,
     mapcount: 0,
-    loaded: 0,
     referenced: false,
     asid: 0,
     swap_slot: None,
@@ -145,7 +142,6 @@ pub struct Mmu {
     /// CLOCK is the policy: accesses set the frames' reference bits.
     clock_bits: bool,
     swap: Swap,
-    tick: u64,
     pub stats: MachineStats,
 }
 
@@ -169,7 +165,6 @@ impl Mmu {
             repl: Replacer::new(cfg.replace, cfg.seed),
             clock_bits: cfg.replace == Policy::Clock,
             swap: Swap::new(cfg.swap_slots()),
-            tick: 0,
             stats: MachineStats::default(),
         }
     }
@@ -231,9 +226,10 @@ impl Mmu {
             return Err(Fault::OutOfRange);
         }
         let vpn = vaddr >> self.shift;
-        self.tick += 1;
+        // The access counter doubles as the TLB's clock: a restarted access reuses the number
+        // of the one that faulted, which left no entry behind.
         self.stats.accesses += 1;
-        if let Some(slot) = self.tlb.lookup(asid, vpn, self.tick) {
+        if let Some(slot) = self.tlb.lookup(asid, vpn, self.stats.accesses) {
             let e = self.tlb.entry_mut(slot);
             let done = access.done_by();
             // One test for the common case; a first store to a clean page is the rare other.
@@ -289,7 +285,7 @@ impl Mmu {
         }
         self.tables.set(loc, e);
         if self.tlb.enabled {
-            self.tlb.insert(asid, vpn, e, loc, self.tick);
+            self.tlb.insert(asid, vpn, e, loc, self.stats.accesses);
         }
         let pfn = pte::pfn(e);
         self.touch_frame(pfn);
@@ -341,7 +337,6 @@ impl Mmu {
         self.frame_info[pfn as usize] = FrameInfo {
             used,
             mapcount: 0,
-            loaded: self.tick,
             referenced: true,
             asid,
             swap_slot: None,

@@ -72,7 +72,7 @@ impl Tlb {
     }
 
     /// The slot holding `(asid, vpn)`, counting it as used at `now` (the machine's access
-    /// counter: one number per translation, so no two stamps are equal).
+    /// counter: one number per access, so no two valid entries carry the same stamp).
     #[inline(always)]
     pub fn lookup(&mut self, asid: u32, vpn: u64, now: u64) -> Option<usize> {
         let h = hint_index(asid, vpn);
