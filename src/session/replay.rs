@@ -3,6 +3,7 @@
 //! the future it needs here: every reference's next use, computed before the run.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use super::World;
 use crate::events::EventSink;
@@ -130,11 +131,34 @@ pub fn parse_trace(text: &str, page_size: u64) -> Result<Vec<PageRef>, TraceLine
     Ok(out)
 }
 
+/// Hashes a page number with one multiplication (Fibonacci hashing). Page numbers are not
+/// chosen by an adversary and the map is private to one replay, so SipHash's protection buys
+/// nothing here, and it was most of OPT's set-up time.
+#[derive(Default)]
+pub struct PageHasher(u64);
+
+impl Hasher for PageHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0 ^ n).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+}
+
+/// A map keyed by page number.
+pub type PageMap<V> = HashMap<u64, V, BuildHasherDefault<PageHasher>>;
+
 /// For each reference, the position of the next reference to the same page (`u64::MAX` =
 /// never again), and each page's first position: what OPT needs to know of the future.
-pub fn next_uses(refs: &[PageRef], shift: u32) -> (Vec<u64>, HashMap<u64, u64>) {
+pub fn next_uses(refs: &[PageRef], shift: u32) -> (Vec<u64>, PageMap<u64>) {
     let mut next = vec![u64::MAX; refs.len()];
-    let mut seen: HashMap<u64, u64> = HashMap::new();
+    let mut seen = PageMap::default();
     for (i, r) in refs.iter().enumerate().rev() {
         let vpn = r.addr >> shift;
         if let Some(n) = seen.insert(vpn, i as u64) {
