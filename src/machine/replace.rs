@@ -28,26 +28,92 @@ struct Opt {
     pending: u64,
     /// Each frame's key: the position of its page's next use.
     key: Vec<u64>,
-    /// (next use, frame), pushed on every change of a key and never removed then: an entry
-    /// whose key is no longer the frame's is stale and skipped. The victim is the largest
-    /// current entry. Rebuilt from `key` when stale entries pile up, so its size stays a
-    /// small multiple of the frames (host memory follows frames, not references).
-    heap: BinaryHeap<(u64, u32)>,
-    resident: usize,
+    /// The resident frames as an indexed binary max-heap on (key, frame): the victim is on
+    /// top, and an access moves its frame in O(log n) with no stale entries left behind.
+    heap: Vec<u32>,
+    /// Each frame's index in `heap` (`NIL` when not resident).
+    pos: Vec<u32>,
 }
 
 impl Opt {
     #[inline]
-    fn push(&mut self, k: u64, p: u32, linked: &[bool]) {
-        self.heap.push((k, p));
-        if self.heap.len() > 4 * self.resident + 64 {
-            self.heap = self
-                .key
-                .iter()
-                .enumerate()
-                .filter(|&(i, _)| linked.get(i).copied().unwrap_or(false))
-                .map(|(i, &k)| (k, i as u32))
-                .collect();
+    fn rank(&self, i: usize) -> (u64, u32) {
+        let f = self.heap[i];
+        (self.key[f as usize], f)
+    }
+
+    #[inline]
+    fn place(&mut self, i: usize, f: u32) {
+        self.heap[i] = f;
+        self.pos[f as usize] = i as u32;
+    }
+
+    fn sift_up(&mut self, mut i: usize) {
+        let f = self.heap[i];
+        let r = (self.key[f as usize], f);
+        while i > 0 {
+            let parent = (i - 1) / 2;
+            if self.rank(parent) >= r {
+                break;
+            }
+            let pf = self.heap[parent];
+            self.place(i, pf);
+            i = parent;
+        }
+        self.place(i, f);
+    }
+
+    fn sift_down(&mut self, mut i: usize) {
+        let f = self.heap[i];
+        let r = (self.key[f as usize], f);
+        loop {
+            let l = 2 * i + 1;
+            if l >= self.heap.len() {
+                break;
+            }
+            let c = if l + 1 < self.heap.len() && self.rank(l + 1) > self.rank(l) {
+                l + 1
+            } else {
+                l
+            };
+            if self.rank(c) <= r {
+                break;
+            }
+            let cf = self.heap[c];
+            self.place(i, cf);
+            i = c;
+        }
+        self.place(i, f);
+    }
+
+    /// Frame `f` (resident or not) now has key `k`.
+    fn set(&mut self, f: u32, k: u64) {
+        let i = self.pos[f as usize];
+        let old = std::mem::replace(&mut self.key[f as usize], k);
+        if i == NIL {
+            self.heap.push(f);
+            self.sift_up(self.heap.len() - 1);
+        } else if k > old {
+            self.sift_up(i as usize);
+        } else if k < old {
+            self.sift_down(i as usize);
+        }
+    }
+
+    fn remove(&mut self, f: u32) {
+        let i = self.pos[f as usize];
+        if i == NIL {
+            return;
+        }
+        self.pos[f as usize] = NIL;
+        self.key[f as usize] = u64::MAX;
+        let last = self.heap.pop().unwrap_or(f);
+        if last != f {
+            let i = i as usize;
+            self.place(i, last);
+            self.sift_up(i);
+            let j = self.pos[last as usize] as usize;
+            self.sift_down(j);
         }
     }
 }
@@ -128,6 +194,7 @@ impl Replacer {
             self.queued.resize(pfn + 1, false);
             if let Some(o) = &mut self.opt {
                 o.key.resize(pfn + 1, u64::MAX);
+                o.pos.resize(pfn + 1, NIL);
             }
         }
     }
@@ -181,9 +248,7 @@ impl Replacer {
         self.hand = if frames == 0 { 0 } else { (pfn + 1) % frames };
         if let Some(o) = &mut self.opt {
             let k = o.pending;
-            o.key[p] = k;
-            o.resident += 1;
-            o.push(k, pfn as u32, &self.linked);
+            o.set(pfn as u32, k);
         }
     }
 
@@ -194,9 +259,7 @@ impl Replacer {
             self.linked[p] = false;
             self.unlink(pfn as u32);
             if let Some(o) = &mut self.opt {
-                // Its heap entries are stale from now on (the frame is not linked).
-                o.key[p] = u64::MAX;
-                o.resident = o.resident.saturating_sub(1);
+                o.remove(pfn as u32);
             }
         }
     }
@@ -221,10 +284,9 @@ impl Replacer {
     #[inline(never)]
     fn opt_touched(&mut self, p: usize) {
         if let Some(o) = &mut self.opt {
-            let k = o.pending;
-            if self.linked[p] && o.key[p] != k {
-                o.key[p] = k;
-                o.push(k, p as u32, &self.linked);
+            if self.linked[p] {
+                let k = o.pending;
+                o.set(p as u32, k);
             }
         }
     }
@@ -266,8 +328,8 @@ impl Replacer {
         let mut o = Opt {
             pending: u64::MAX,
             key: vec![u64::MAX; n],
-            heap: BinaryHeap::new(),
-            resident: self.linked.iter().filter(|&&l| l).count(),
+            heap: Vec::new(),
+            pos: vec![NIL; n],
         };
         for (pfn, k) in keys {
             let p = pfn as usize;
@@ -275,13 +337,9 @@ impl Replacer {
                 o.key[p] = k;
             }
         }
-        o.heap = o
-            .key
-            .iter()
-            .enumerate()
-            .filter(|&(i, _)| self.linked[i])
-            .map(|(i, &k)| (k, i as u32))
-            .collect();
+        for f in (0..n).filter(|&f| self.linked[f]) {
+            o.set(f as u32, o.key[f]);
+        }
         self.opt = Some(o);
     }
 
@@ -319,19 +377,11 @@ impl Replacer {
         match self.policy {
             Policy::Opt if self.opt.is_some() => {
                 let linked = &self.linked;
-                let o = self.opt.as_mut()?;
-                // Drop stale entries from the top; the first current one is the farthest.
-                while let Some(&(k, p)) = o.heap.peek() {
-                    let current =
-                        linked.get(p as usize).copied().unwrap_or(false) && o.key[p as usize] == k;
-                    if !current {
-                        o.heap.pop();
-                        continue;
+                let o = self.opt.as_ref()?;
+                if let Some(&top) = o.heap.first() {
+                    if okp(u64::from(top)) {
+                        return Some(u64::from(top));
                     }
-                    if okp(u64::from(p)) {
-                        return Some(u64::from(p));
-                    }
-                    break;
                 }
                 // The farthest frame may not go (pinned, another process's, no swap): the
                 // farthest of those that may, by a scan (eviction is not the hot path).
@@ -521,6 +571,69 @@ mod tests {
                         }
                         _ => {}
                     }
+                }
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// During a replay OPT's indexed heap chooses what a scan would: the allowed resident
+        /// frame whose page is used again farthest away (never-again first, then the highest
+        /// frame number), whatever order loads, accesses and frees came in.
+        #[test]
+        fn opt_victims_match_a_scan(
+            ops in proptest::collection::vec((op(), 0u64..40), 0..300),
+            resident in proptest::collection::vec((0u8..12, 0u64..40), 0..6),
+        ) {
+            let mut r = Replacer::new(Policy::Opt, 1);
+            let mut frames = vec![FREE_FRAME; 12];
+            let mut key: Vec<Option<u64>> = vec![None; 12];
+            for &(f, _) in &resident {
+                if key[f as usize].is_none() {
+                    r.loaded(u64::from(f), 12);
+                    frames[f as usize].used = FrameUse::File { file: 0, page: 0 };
+                    key[f as usize] = Some(u64::MAX);
+                }
+            }
+            let first: Vec<(u64, u64)> = resident
+                .iter()
+                .map(|&(f, k)| (u64::from(f), k))
+                .collect();
+            r.opt_begin(first.iter().copied());
+            // What opt_begin was told last wins for a frame named twice; the rest never again.
+            for &(f, k) in &first {
+                key[f as usize] = Some(k);
+            }
+            for &(ref op, next) in &ops {
+                // Far futures are "never again" sometimes, as the last use of a page is.
+                let next = if next >= 36 { u64::MAX } else { next };
+                r.opt_next(next);
+                match *op {
+                    Op::Load(f) if key[f as usize].is_none() => {
+                        r.loaded(u64::from(f), 12);
+                        frames[f as usize].used = FrameUse::File { file: 0, page: 0 };
+                        key[f as usize] = Some(next);
+                    }
+                    Op::Touch(f) if key[f as usize].is_some() => {
+                        r.touched(u64::from(f));
+                        key[f as usize] = Some(next);
+                    }
+                    Op::Free(f) if key[f as usize].is_some() => {
+                        r.freed(u64::from(f));
+                        frames[f as usize].used = FrameUse::Free;
+                        key[f as usize] = None;
+                    }
+                    Op::Victim(mask) => {
+                        let allowed = |p: u64| mask >> p & 1 == 1;
+                        let want = (0..12u64)
+                            .filter(|&p| allowed(p))
+                            .filter_map(|p| key[p as usize].map(|k| (k, p)))
+                            .max()
+                            .map(|(_, p)| p);
+                        let got = r.victim(&mut frames, |p, _| allowed(p));
+                        proptest::prop_assert_eq!(got, want);
+                    }
+                    _ => {}
                 }
             }
         }
