@@ -1,24 +1,22 @@
 //! Physical memory: frame allocation and sparse byte storage.
 //!
-//! Bytes live in 4 KiB host blocks under a two-level directory keyed by physical address, so a
-//! 16 GiB machine with one touched page costs a few kilobytes of host memory, and a never-written
-//! block reads as zeros without existing at all.
+//! Bytes live in 4 KiB host blocks in a table indexed by block number that grows to the highest
+//! block written. Frames are handed out lowest first, so that is about the number of frames in
+//! use: a 16 GiB machine with one touched page costs a few bytes of table and one block, and a
+//! never-written block reads as zeros without existing at all.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
 const BLOCK_SHIFT: u32 = 12;
 const BLOCK: usize = 1 << BLOCK_SHIFT;
-const LEAF_SHIFT: u32 = 9;
-const LEAF: usize = 1 << LEAF_SHIFT;
 
 type Block = Box<[u8; BLOCK]>;
-type Leaf = Box<[Option<Block>; LEAF]>;
 
 /// Sparse byte storage for the whole physical address space.
 #[derive(Default, Clone)]
 pub struct PhysMem {
-    dir: Vec<Option<Leaf>>,
+    table: Vec<Option<Block>>,
     blocks: usize,
 }
 
@@ -30,28 +28,17 @@ impl PhysMem {
 
     #[inline]
     fn block(&self, paddr: u64) -> Option<&[u8; BLOCK]> {
-        let b = paddr >> BLOCK_SHIFT;
-        let leaf = self.dir.get((b >> LEAF_SHIFT) as usize)?.as_ref()?;
-        leaf[(b as usize) & (LEAF - 1)].as_deref()
+        self.table.get((paddr >> BLOCK_SHIFT) as usize)?.as_deref()
     }
 
     #[inline]
     fn block_mut(&mut self, paddr: u64) -> &mut [u8; BLOCK] {
-        let b = paddr >> BLOCK_SHIFT;
-        let d = (b >> LEAF_SHIFT) as usize;
-        let present = self
-            .dir
-            .get(d)
-            .and_then(Option::as_ref)
-            .is_some_and(|leaf| leaf[(b as usize) & (LEAF - 1)].is_some());
-        if !present {
+        let b = (paddr >> BLOCK_SHIFT) as usize;
+        if !self.table.get(b).is_some_and(Option::is_some) {
             self.create_block(b);
         }
-        match &mut self.dir[d] {
-            Some(leaf) => match &mut leaf[(b as usize) & (LEAF - 1)] {
-                Some(block) => block,
-                None => unreachable!("create_block made it"),
-            },
+        match &mut self.table[b] {
+            Some(block) => block,
             None => unreachable!("create_block made it"),
         }
     }
@@ -61,21 +48,13 @@ impl PhysMem {
     /// 4 KiB frame's stack probe alone cost a tenth of every store.
     #[cold]
     #[inline(never)]
-    fn create_block(&mut self, b: u64) {
-        let d = (b >> LEAF_SHIFT) as usize;
-        if d >= self.dir.len() {
-            self.dir.resize_with(d + 1, || None);
+    fn create_block(&mut self, b: usize) {
+        if b >= self.table.len() {
+            self.table.resize_with(b + 1, || None);
         }
-        let leaf = self.dir[d].get_or_insert_with(|| {
-            let v: Vec<Option<Block>> = (0..LEAF).map(|_| None).collect();
-            v.into_boxed_slice()
-                .try_into()
-                .unwrap_or_else(|_| unreachable!("LEAF entries"))
-        });
-        let slot = &mut leaf[(b as usize) & (LEAF - 1)];
-        if slot.is_none() {
+        if self.table[b].is_none() {
             self.blocks += 1;
-            *slot = Some(
+            self.table[b] = Some(
                 vec![0u8; BLOCK]
                     .into_boxed_slice()
                     .try_into()
@@ -183,9 +162,8 @@ impl PhysMem {
             let off = (a as usize) & (BLOCK - 1);
             let n = ((BLOCK - off) as u64).min(end - a);
             if off == 0 && n == BLOCK as u64 {
-                let b = a >> BLOCK_SHIFT;
-                if let Some(Some(leaf)) = self.dir.get_mut((b >> LEAF_SHIFT) as usize) {
-                    if leaf[(b as usize) & (LEAF - 1)].take().is_some() {
+                if let Some(slot) = self.table.get_mut((a >> BLOCK_SHIFT) as usize) {
+                    if slot.take().is_some() {
                         self.blocks -= 1;
                     }
                 }
