@@ -17,6 +17,7 @@ use crate::os::{Death, Perms, Role, Trap};
 use crate::syntax::{BinOp, FaultExpect, SegvCode as WantSegv, Span, UnOp};
 use crate::units;
 
+mod compiled;
 mod pressure;
 
 /// A signal that ends the current block unless an `expect` catches it.
@@ -264,8 +265,20 @@ impl<'a> Exec<'a> {
         format!("{} (pid {})", pr.name, pr.pid)
     }
 
+    /// Counts a step; the limits are looked at in [`Exec::tick_limits`] only when one could
+    /// be hit.
+    #[inline(always)]
     fn tick(&mut self, span: Span) -> R<()> {
         self.steps += 1;
+        if self.steps > self.opts.max_steps || self.steps & 0x3ff == 0 {
+            return self.tick_limits(span);
+        }
+        Ok(())
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn tick_limits(&mut self, span: Span) -> R<()> {
         if self.steps > self.opts.max_steps {
             return Err(Box::new(Stop::Error(Report::new(RunError::Limit {
                 what: format!("more than {} steps", self.opts.max_steps),
@@ -355,6 +368,12 @@ impl<'a> Exec<'a> {
     #[inline]
     fn load(&mut self, addr: u64, width: u8, span: Span) -> R<u64> {
         let p = self.cur(span)?;
+        self.load_at(p, addr, width, span)
+    }
+
+    /// [`Exec::load`] by process `p`, known to be the current one and alive.
+    #[inline(always)]
+    fn load_at(&mut self, p: usize, addr: u64, width: u8, span: Span) -> R<u64> {
         let ps = self.world.mmu.page_size();
         let w = width as usize;
         let v = if (addr & (ps - 1)) + width as u64 <= ps {
@@ -377,6 +396,12 @@ impl<'a> Exec<'a> {
     #[inline]
     fn store(&mut self, addr: u64, width: u8, value: u64, span: Span) -> R<()> {
         let p = self.cur(span)?;
+        self.store_at(p, addr, width, value, span)
+    }
+
+    /// [`Exec::store`] by process `p`, known to be the current one and alive.
+    #[inline(always)]
+    fn store_at(&mut self, p: usize, addr: u64, width: u8, value: u64, span: Span) -> R<()> {
         let ps = self.world.mmu.page_size();
         let b = value.to_le_bytes();
         let w = width as usize;
@@ -480,6 +505,11 @@ impl<'a> Exec<'a> {
                 let a = self.eval(start)?.bits as i64;
                 let b = self.eval(end)?.bits as i64;
                 let b = if *inclusive { b.saturating_add(1) } else { b };
+                if b > a && b.wrapping_sub(a) as u64 >= compiled::MIN_TRIPS {
+                    if let Some(prog) = compiled::compile(Some(*slot), body, s.span, self.vars) {
+                        return self.run_compiled(&prog, a as u64, b as u64);
+                    }
+                }
                 let mut i = a;
                 while i < b {
                     self.vars.set(*slot, Value::long(i));
@@ -490,6 +520,11 @@ impl<'a> Exec<'a> {
             }
             St::Repeat { count, body } => {
                 let n = self.eval(count)?.bits;
+                if n >= compiled::MIN_TRIPS {
+                    if let Some(prog) = compiled::compile(None, body, s.span, self.vars) {
+                        return self.run_compiled(&prog, n, 0);
+                    }
+                }
                 for _ in 0..n {
                     self.tick(s.span)?;
                     self.block(body)?;
