@@ -505,7 +505,10 @@ impl<'a> Exec<'a> {
                 let a = self.eval(start)?.bits as i64;
                 let b = self.eval(end)?.bits as i64;
                 let b = if *inclusive { b.saturating_add(1) } else { b };
-                if b > a && b.wrapping_sub(a) as u64 >= compiled::MIN_TRIPS {
+                if self.opts.compile_loops
+                    && b > a
+                    && b.wrapping_sub(a) as u64 >= compiled::MIN_TRIPS
+                {
                     if let Some(prog) = compiled::compile(Some(*slot), body, s.span, self.vars) {
                         return self.run_compiled(&prog, a as u64, b as u64);
                     }
@@ -520,7 +523,7 @@ impl<'a> Exec<'a> {
             }
             St::Repeat { count, body } => {
                 let n = self.eval(count)?.bits;
-                if n >= compiled::MIN_TRIPS {
+                if self.opts.compile_loops && n >= compiled::MIN_TRIPS {
                     if let Some(prog) = compiled::compile(None, body, s.span, self.vars) {
                         return self.run_compiled(&prog, n, 0);
                     }
