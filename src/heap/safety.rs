@@ -206,6 +206,21 @@ impl Safety {
         i > 0 && addr < self.others[i - 1].1
     }
 
+    /// Whether [`Safety::access`] would do nothing: the access is inside the last block hit
+    /// and every byte of that block has been written. Lets the hot path skip the call.
+    #[inline(always)]
+    pub fn settled(&self, addr: u64, width: u64) -> bool {
+        let end = addr.wrapping_add(width);
+        let (lo, hi, slot) = self.cache;
+        addr >= lo
+            && end <= hi
+            && end > addr
+            && self
+                .slots
+                .get(slot)
+                .is_none_or(|l| matches!(l.init, Init::All))
+    }
+
     /// A block handed out by malloc/calloc (`zeroed`: its bytes count as written).
     pub fn on_alloc(&mut self, ptr: u64, requested: u64, zeroed: bool, site: Site) {
         if ptr == 0 {

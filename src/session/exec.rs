@@ -9,7 +9,7 @@ use crate::check::ir::*;
 use crate::diag::heap::HeapFinding;
 use crate::diag::run::RunError;
 use crate::events::{Event, EventSink, SegvCode};
-use crate::heap::safety::Site;
+use crate::heap::safety::{Safety, Site};
 use crate::heap::HeapError;
 use crate::machine::pagetable::pte;
 use crate::machine::{Access, FrameUse};
@@ -339,6 +339,8 @@ impl<'a> Exec<'a> {
         Ok(p)
     }
 
+    #[cold]
+    #[inline(never)]
     fn trap(t: Trap, p: usize, span: Span) -> Box<Stop> {
         let sig = match t {
             Trap::Segv {
@@ -357,7 +359,7 @@ impl<'a> Exec<'a> {
         Box::new(Stop::Signal { sig, p, span })
     }
 
-    #[inline]
+    #[inline(always)]
     fn access(&mut self, p: usize, addr: u64, access: Access, span: Span) -> R<u64> {
         let w = &mut *self.world;
         w.os.access(&mut w.mmu, p, addr, access, &mut self.sink)
@@ -420,13 +422,19 @@ impl<'a> Exec<'a> {
 
     /// Memory-safety check of a program access that did not fault: only accesses inside an
     /// allocator's regions go further than one range compare.
-    #[inline]
+    #[inline(always)]
     fn check_heap(&mut self, p: usize, addr: u64, width: u8, write: bool, span: Span) {
         if let Some(t) = self.world.safety.get_mut(p) {
-            if t.watches(addr) {
-                t.access(addr, u64::from(width), write, (span.start, span.end));
+            if !t.settled(addr, u64::from(width)) && t.watches(addr) {
+                Self::check_heap_access(t, addr, width, write, span);
             }
         }
+    }
+
+    /// The tracker's look at an access that is not one more in a block already all written.
+    #[inline(never)]
+    fn check_heap_access(t: &mut Safety, addr: u64, width: u8, write: bool, span: Span) {
+        t.access(addr, u64::from(width), write, (span.start, span.end));
     }
 
     /// Turns the trackers' findings into warnings at the statements they are about.

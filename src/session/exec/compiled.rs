@@ -219,11 +219,12 @@ enum Op {
         signed: bool,
         span: u32,
     },
-    /// A load at `base + idx * scale` (`p[i]`).
+    /// A load at `base + (idx & mask) * scale` (`p[i]`, `p[i & 1023]`).
     LoadIdx {
         d: Reg,
         base: Reg,
         idx: Reg,
+        mask: u64,
         scale: u64,
         width: u8,
         signed: bool,
@@ -235,10 +236,11 @@ enum Op {
         width: u8,
         span: u32,
     },
-    /// A store at `base + idx * scale` (`p[i] = v`).
+    /// A store at `base + (idx & mask) * scale` (`p[i] = v`).
     StoreIdx {
         base: Reg,
         idx: Reg,
+        mask: u64,
         scale: u64,
         v: Reg,
         width: u8,
@@ -441,11 +443,12 @@ impl Compiler<'_> {
                     Ex::Binary(op, BinKind::PtrOffset { scale }, l, r) if *op != BinOp::Sub => {
                         self.typed(addr)?;
                         let base = self.expr(l)?;
-                        let idx = self.expr(r)?;
+                        let (idx, mask) = self.index(r)?;
                         let v = self.expr(value)?;
                         self.emit(Op::StoreIdx {
                             base,
                             idx,
+                            mask,
                             scale: *scale,
                             v,
                             width,
@@ -628,12 +631,13 @@ impl Compiler<'_> {
                     Ex::Binary(op, BinKind::PtrOffset { scale }, l, r) if *op != BinOp::Sub => {
                         self.typed(addr)?;
                         let base = self.expr(l)?;
-                        let idx = self.expr(r)?;
+                        let (idx, mask) = self.index(r)?;
                         let d = want.unwrap_or_else(|| self.temp());
                         Op::LoadIdx {
                             d,
                             base,
                             idx,
+                            mask,
                             scale: *scale,
                             width,
                             signed,
@@ -720,6 +724,19 @@ impl Compiler<'_> {
         };
         self.emit(op);
         Some(want.unwrap_or_else(|| dest(&op)))
+    }
+
+    /// An index: a register and a mask, `i & 1023` folded into the access that uses it.
+    fn index(&mut self, e: &TExpr) -> Option<(Reg, u64)> {
+        match &e.kind {
+            Ex::Binary(BinOp::BitAnd, BinKind::Int { .. }, x, m) if e.ty != Ty::Nothing => {
+                match m.kind {
+                    Ex::Const(mask) if m.ty != Ty::Nothing => Some((self.expr(x)?, mask)),
+                    _ => Some((self.expr(e)?, u64::MAX)),
+                }
+            }
+            _ => Some((self.expr(e)?, u64::MAX)),
+        }
     }
 
     /// A value already in register `r`, moved to `want` when one is asked for.
@@ -920,14 +937,15 @@ impl Exec<'_> {
                     d,
                     base,
                     idx,
+                    mask,
                     scale,
                     width,
                     signed,
                     span,
                 } => {
                     let span = spans[span as usize];
-                    let a =
-                        regs[base as usize].wrapping_add(regs[idx as usize].wrapping_mul(scale));
+                    let i = regs[idx as usize] & mask;
+                    let a = regs[base as usize].wrapping_add(i.wrapping_mul(scale));
                     let p = self.cur_cached(&mut cur, span)?;
                     let raw = self.load_at(p, a, width, span)?;
                     regs[d as usize] = extend(raw, width, signed);
@@ -945,14 +963,15 @@ impl Exec<'_> {
                 Op::StoreIdx {
                     base,
                     idx,
+                    mask,
                     scale,
                     v,
                     width,
                     span,
                 } => {
                     let span = spans[span as usize];
-                    let a =
-                        regs[base as usize].wrapping_add(regs[idx as usize].wrapping_mul(scale));
+                    let i = regs[idx as usize] & mask;
+                    let a = regs[base as usize].wrapping_add(i.wrapping_mul(scale));
                     let p = self.cur_cached(&mut cur, span)?;
                     self.store_at(p, a, width, regs[v as usize], span)?;
                 }
