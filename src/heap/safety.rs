@@ -780,6 +780,23 @@ mod tests {
     }
 
     #[test]
+    fn settled_only_where_an_access_changes_nothing() {
+        let mut s = tracker();
+        s.on_alloc(0x4052a0, 16, false, site(1));
+        s.access(0x4052a0, 8, true, (0, 1));
+        // Half written: a load of the other half is a finding.
+        assert!(!s.settled(0x4052a8, 8));
+        s.access(0x4052a8, 8, true, (0, 1));
+        assert!(s.settled(0x4052a8, 8) && s.settled(0x4052a0, 16));
+        // Past the end, or across it, is an overflow.
+        assert!(!s.settled(0x4052b0, 1) && !s.settled(0x4052ac, 8));
+        s.on_free(0x4052a0, 2);
+        assert!(!s.settled(0x4052a0, 8));
+        s.access(0x4052a0, 8, false, (2, 3));
+        assert_eq!(s.take_findings()[0].kind, FindingKind::UseAfterFree);
+    }
+
+    #[test]
     fn quarantine_is_bounded() {
         let mut s = tracker();
         for i in 0..(QUARANTINE as u64 + 10) {
