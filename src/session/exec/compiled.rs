@@ -18,6 +18,11 @@ use crate::syntax::{BinOp, Span, UnOp};
 /// dozen iterations.
 pub(super) const MIN_TRIPS: u64 = 32;
 
+/// A loop with loops nested this deep inside is not compiled as one program (its inner loops
+/// still are): finding the types at each loop head repeats the analysis of the loops inside,
+/// which grows exponentially with the nesting.
+const MAX_NESTING: usize = 6;
+
 type Reg = u32;
 
 /// How `narrow` truncates a result to its type, decided when compiling.
@@ -341,6 +346,9 @@ struct Compiler<'v> {
 /// the variables as they are now. `None` when the body holds something only the tree walker
 /// runs.
 pub(super) fn compile(slot: Option<u32>, body: &[Stmt], span: Span, vars: &Vars) -> Option<Prog> {
+    if nesting(body) >= MAX_NESTING {
+        return None;
+    }
     let mut c = Compiler {
         vars,
         ops: Vec::new(),
@@ -807,6 +815,21 @@ fn alu(op: BinOp, kind: BinKind) -> Result<Alu, bool> {
     })
 }
 
+/// How deep loops nest in a block.
+fn nesting(stmts: &[Stmt]) -> usize {
+    stmts
+        .iter()
+        .map(|s| match &s.kind {
+            St::For { body, .. } | St::Repeat { body, .. } => 1 + nesting(body),
+            St::If {
+                then, otherwise, ..
+            } => nesting(then).max(nesting(otherwise)),
+            _ => 0,
+        })
+        .max()
+        .unwrap_or(0)
+}
+
 /// The types at the head of a loop (and after it): those on entry joined with those after
 /// any number of iterations, each of which starts by making the `for` variable a `long`.
 fn loop_head(body: &[Stmt], types: &Types, slot: Option<u32>) -> Option<Types> {
@@ -1261,6 +1284,25 @@ mod tests {
         let out =
             both("let n = 0\nfor i in -3..40 { for j in i..i + 2 { n = n + j } }\nprint n, i, j\n");
         assert_eq!(out, "1591 39 40\n");
+    }
+
+    #[test]
+    fn deep_nests_compile_their_inner_loops() {
+        // Loops `from..9` of a nest of nine, the innermost (and the outermost) of 40 trips.
+        let nest = |from: usize| {
+            let mut src = String::new();
+            for d in from..9 {
+                let n = if d == 0 || d == 8 { 40 } else { 1 };
+                src.push_str(&format!("for j{d} in 0..{n} {{\n"));
+            }
+            src.push_str("n = n + 1\n");
+            src.push_str(&"}\n".repeat(9 - from));
+            src
+        };
+        assert_eq!(both(&format!("let n = 0\n{}print n\n", nest(0))), "1600\n");
+        assert!(!compiles("let n = 0\n", &nest(0)));
+        assert!(!compiles("let n = 0\n", &nest(2)));
+        assert!(compiles("let n = 0\n", &nest(3)));
     }
 
     #[test]
