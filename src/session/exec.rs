@@ -513,15 +513,21 @@ impl<'a> Exec<'a> {
                 let a = self.eval(start)?.bits as i64;
                 let b = self.eval(end)?.bits as i64;
                 let b = if *inclusive { b.saturating_add(1) } else { b };
+                let mut i = a;
                 if self.opts.compile_loops
                     && b > a
                     && b.wrapping_sub(a) as u64 >= compiled::MIN_TRIPS
                 {
+                    // The first iteration runs here: the types its `let`s leave are mostly
+                    // those every later one keeps, so the compiled rest seldom writes one.
+                    self.vars.set(*slot, Value::long(i));
+                    self.tick(s.span)?;
+                    self.block(body)?;
+                    i += 1;
                     if let Some(prog) = compiled::compile(Some(*slot), body, s.span, self.vars) {
-                        return self.run_compiled(&prog, a as u64, b as u64);
+                        return self.run_compiled(&prog, i as u64, b as u64);
                     }
                 }
-                let mut i = a;
                 while i < b {
                     self.vars.set(*slot, Value::long(i));
                     self.tick(s.span)?;
@@ -530,8 +536,12 @@ impl<'a> Exec<'a> {
                 }
             }
             St::Repeat { count, body } => {
-                let n = self.eval(count)?.bits;
+                let mut n = self.eval(count)?.bits;
                 if self.opts.compile_loops && n >= compiled::MIN_TRIPS {
+                    // The first iteration runs here, as for `for`.
+                    self.tick(s.span)?;
+                    self.block(body)?;
+                    n -= 1;
                     if let Some(prog) = compiled::compile(None, body, s.span, self.vars) {
                         return self.run_compiled(&prog, n, 0);
                     }

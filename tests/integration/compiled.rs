@@ -19,7 +19,8 @@ enum E {
 #[derive(Debug, Clone)]
 enum S {
     Set(u8, E),
-    Let(E),
+    /// A new variable, or (when the number says so) one declared again, maybe with a new type.
+    Let(u8, E),
     Store(u8, bool, E, E),
     Eval(E),
     If(E, Vec<S>, Vec<S>),
@@ -42,7 +43,7 @@ fn expr() -> impl Strategy<Value = E> {
 fn stmt() -> impl Strategy<Value = S> {
     let simple = prop_oneof![
         3 => (any::<u8>(), expr()).prop_map(|(t, e)| S::Set(t, e)),
-        1 => expr().prop_map(S::Let),
+        1 => (any::<u8>(), expr()).prop_map(|(k, e)| S::Let(k, e)),
         3 => (any::<u8>(), prop::bool::weighted(0.9), expr(), expr()).prop_map(|(r, m, i, v)| S::Store(r, m, i, v)),
         1 => expr().prop_map(S::Eval),
     ];
@@ -150,12 +151,17 @@ impl Render {
                 let line = format!("{target} = {}", self.expr(e));
                 self.line(indent, &line);
             }
-            S::Let(e) => {
-                let name = format!("t{}", self.lets);
-                self.lets += 1;
-                let line = format!("let {name} = {}", self.expr(e));
-                self.line(indent, &line);
-                self.names.push(name);
+            S::Let(k, e) => {
+                let value = self.expr(e);
+                if *k >= 160 && self.lets > 0 {
+                    let name = format!("t{}", *k as usize % self.lets);
+                    self.line(indent, &format!("let {name} = {value}"));
+                } else {
+                    let name = format!("t{}", self.lets);
+                    self.lets += 1;
+                    self.line(indent, &format!("let {name} = {value}"));
+                    self.names.push(name);
+                }
             }
             S::Store(r, m, i, v) => {
                 let line = format!("{} = {}", self.place(*r, *m, i), self.expr(v));

@@ -8,7 +8,9 @@
 //! Registers hold bits only. Types matter at run time in two places: a `none` operand (never
 //! compiled: a loop reading a variable that holds `none` is not compiled, and no compiled
 //! statement can store `none`) and the type a `let` stores, which is written to the session's
-//! variables as the tree walker would, skipped where the compiler can tell it is unchanged.
+//! variables as the tree walker would, skipped where the compiler can tell it is unchanged
+//! (the tree walker runs a loop's first iteration, so a `let` in the body has its type by the
+//! time the rest is compiled).
 
 use super::{err, Exec, R};
 use crate::check::ir::*;
@@ -1275,6 +1277,20 @@ mod tests {
              print t, c, k, never, i\nfree(p)\n",
         );
         assert_eq!(out, "false 39 39 0 39\n");
+    }
+
+    #[test]
+    fn a_variable_declared_twice_changes_type_mid_body() {
+        let out = both(
+            "let p: *int = malloc(64)\nlet k = 0\n\
+             expect segfault {\n  for i in 0..100 {\n    let t = i\n    k = k + 1\n    p[k * 1000] = 1\n    let t = i < 3\n  }\n}\n\
+             print t, k\n\
+             let s = 0\nfor i in 0..100 {\n  let u = i\n  s = s + u\n  let u = i < 3\n}\nprint u, s\nfree(p)\n",
+        );
+        assert_eq!(
+            out,
+            "expect true\n33 34\nfalse 4950\nmem::heap::overflow at line 7\n"
+        );
     }
 
     #[test]
