@@ -414,6 +414,9 @@ impl Safety {
             let missing = unset(bits, from, to);
             if missing > 0 {
                 let (ptr, req, line) = (l.ptr, l.requested, l.site.line);
+                if self.reported(FindingKind::Uninit, span) {
+                    return;
+                }
                 let w = to - from;
                 self.report(
                     FindingKind::Uninit,
@@ -458,7 +461,7 @@ impl Safety {
                         addr,
                         span,
                     );
-                } else {
+                } else if !self.reported(FindingKind::Overflow, span) {
                     let (req, line) = (l.requested, l.site.line);
                     self.report(
                         FindingKind::Overflow,
@@ -477,6 +480,9 @@ impl Safety {
         }
         if let Some((&p, f)) = self.freed.range(..=addr).next_back() {
             if addr < p.saturating_add(f.len.max(1)) {
+                if self.reported(FindingKind::UseAfterFree, span) {
+                    return;
+                }
                 let (len, al, fl) = (f.len, f.alloc_line, f.free_line);
                 self.report(
                     FindingKind::UseAfterFree,
@@ -492,6 +498,9 @@ impl Safety {
                 );
                 return;
             }
+        }
+        if self.reported(FindingKind::Overflow, span) {
+            return;
         }
         let label = self.nearest(addr);
         self.report(
@@ -540,6 +549,12 @@ impl Safety {
                 units::addr(addr)
             ),
         }
+    }
+
+    /// Whether this kind of finding was reported at this place already: [`Safety::report`]
+    /// would drop it, so a loop's repeats skip building its text.
+    fn reported(&self, kind: FindingKind, span: (usize, usize)) -> bool {
+        self.seen.contains(&(kind, span.0, span.1))
     }
 
     fn report(
