@@ -610,10 +610,11 @@ impl Compiler<'_> {
             _ => {}
         }
         self.typed(e)?;
+        // Allocated first, written only by the last instruction.
+        let d = want.unwrap_or_else(|| self.temp());
         let op = match &e.kind {
             Ex::Unary(op, inner) => {
                 let a = self.expr(inner)?;
-                let d = want.unwrap_or_else(|| self.temp());
                 let n = Narrow::of(e.ty);
                 match op {
                     UnOp::Neg => Op::Neg { d, a, n },
@@ -623,7 +624,6 @@ impl Compiler<'_> {
             }
             Ex::Cast(inner) => {
                 let a = self.expr(inner)?;
-                let d = want.unwrap_or_else(|| self.temp());
                 Op::Cast {
                     d,
                     a,
@@ -642,7 +642,6 @@ impl Compiler<'_> {
                         self.typed(addr)?;
                         let base = self.expr(l)?;
                         let (idx, mask) = self.index(r)?;
-                        let d = want.unwrap_or_else(|| self.temp());
                         Op::LoadIdx {
                             d,
                             base,
@@ -656,7 +655,6 @@ impl Compiler<'_> {
                     }
                     _ => {
                         let addr = self.expr(addr)?;
-                        let d = want.unwrap_or_else(|| self.temp());
                         Op::Load {
                             d,
                             addr,
@@ -671,7 +669,6 @@ impl Compiler<'_> {
                 // `a && b`: 0 without evaluating `b` when `a` is 0, else whether `b` is
                 // non-zero (`||` likewise with 1).
                 let a = self.expr(l)?;
-                let d = want.unwrap_or_else(|| self.temp());
                 let and = *op == BinOp::And;
                 let short = if and {
                     self.emit(Op::JmpZ { a, to: 0 })
@@ -700,7 +697,6 @@ impl Compiler<'_> {
                     Some(_) => 0,
                     None => self.expr(r)?,
                 };
-                let d = want.unwrap_or_else(|| self.temp());
                 let f = match alu(*op, *kind) {
                     Ok(f) => f,
                     Err(signed) => {
@@ -733,7 +729,7 @@ impl Compiler<'_> {
             _ => return None,
         };
         self.emit(op);
-        Some(want.unwrap_or_else(|| dest(&op)))
+        Some(d)
     }
 
     /// An index: a register and a mask, `i & 1023` folded into the access that uses it.
@@ -758,29 +754,6 @@ impl Compiler<'_> {
             }
             _ => r,
         }
-    }
-}
-
-/// The register an instruction that computes a value writes.
-fn dest(op: &Op) -> Reg {
-    match *op {
-        Op::Mov { d, .. }
-        | Op::Imm { d, .. }
-        | Op::Add { d, .. }
-        | Op::AddI { d, .. }
-        | Op::MulI { d, .. }
-        | Op::AndI { d, .. }
-        | Op::Bin { d, .. }
-        | Op::BinI { d, .. }
-        | Op::Div { d, .. }
-        | Op::Neg { d, .. }
-        | Op::BitNot { d, .. }
-        | Op::Not { d, .. }
-        | Op::Cast { d, .. }
-        | Op::Truth { d, .. }
-        | Op::Load { d, .. }
-        | Op::LoadIdx { d, .. } => d,
-        _ => unreachable!("only value instructions have a destination"),
     }
 }
 
