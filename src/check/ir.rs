@@ -339,6 +339,19 @@ impl Vars {
     pub fn set_bits(&mut self, slot: u32, bits: u64) {
         self.bits[slot as usize] = bits;
     }
+    #[inline(always)]
+    pub fn ty(&self, slot: u32) -> Ty {
+        self.tys[slot as usize]
+    }
+    /// Sets only the type of a slot (a compiled loop keeps the bits in its registers).
+    #[inline(always)]
+    pub fn set_ty(&mut self, slot: u32, ty: Ty) {
+        self.tys[slot as usize] = ty;
+    }
+    /// Every slot's bits at once, from a compiled loop's registers (`bits` has one per slot).
+    pub fn set_all_bits(&mut self, bits: &[u64]) {
+        self.bits.copy_from_slice(bits);
+    }
     pub fn len(&self) -> usize {
         self.bits.len()
     }

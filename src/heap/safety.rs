@@ -206,6 +206,21 @@ impl Safety {
         i > 0 && addr < self.others[i - 1].1
     }
 
+    /// Whether [`Safety::access`] would do nothing: the access is inside the last block hit
+    /// and every byte of that block has been written. Lets the hot path skip the call.
+    #[inline(always)]
+    pub fn settled(&self, addr: u64, width: u64) -> bool {
+        let end = addr.wrapping_add(width);
+        let (lo, hi, slot) = self.cache;
+        addr >= lo
+            && end <= hi
+            && end > addr
+            && self
+                .slots
+                .get(slot)
+                .is_none_or(|l| matches!(l.init, Init::All))
+    }
+
     /// A block handed out by malloc/calloc (`zeroed`: its bytes count as written).
     pub fn on_alloc(&mut self, ptr: u64, requested: u64, zeroed: bool, site: Site) {
         if ptr == 0 {
@@ -399,6 +414,9 @@ impl Safety {
             let missing = unset(bits, from, to);
             if missing > 0 {
                 let (ptr, req, line) = (l.ptr, l.requested, l.site.line);
+                if self.reported(FindingKind::Uninit, span) {
+                    return;
+                }
                 let w = to - from;
                 self.report(
                     FindingKind::Uninit,
@@ -443,7 +461,7 @@ impl Safety {
                         addr,
                         span,
                     );
-                } else {
+                } else if !self.reported(FindingKind::Overflow, span) {
                     let (req, line) = (l.requested, l.site.line);
                     self.report(
                         FindingKind::Overflow,
@@ -462,6 +480,9 @@ impl Safety {
         }
         if let Some((&p, f)) = self.freed.range(..=addr).next_back() {
             if addr < p.saturating_add(f.len.max(1)) {
+                if self.reported(FindingKind::UseAfterFree, span) {
+                    return;
+                }
                 let (len, al, fl) = (f.len, f.alloc_line, f.free_line);
                 self.report(
                     FindingKind::UseAfterFree,
@@ -477,6 +498,9 @@ impl Safety {
                 );
                 return;
             }
+        }
+        if self.reported(FindingKind::Overflow, span) {
+            return;
         }
         let label = self.nearest(addr);
         self.report(
@@ -525,6 +549,12 @@ impl Safety {
                 units::addr(addr)
             ),
         }
+    }
+
+    /// Whether this kind of finding was reported at this place already: [`Safety::report`]
+    /// would drop it, so a loop's repeats skip building its text.
+    fn reported(&self, kind: FindingKind, span: (usize, usize)) -> bool {
+        self.seen.contains(&(kind, span.0, span.1))
     }
 
     fn report(
@@ -762,6 +792,23 @@ mod tests {
             leaks[0].message,
             "memory leak: 48 bytes in 2 blocks never freed"
         );
+    }
+
+    #[test]
+    fn settled_only_where_an_access_changes_nothing() {
+        let mut s = tracker();
+        s.on_alloc(0x4052a0, 16, false, site(1));
+        s.access(0x4052a0, 8, true, (0, 1));
+        // Half written: a load of the other half is a finding.
+        assert!(!s.settled(0x4052a8, 8));
+        s.access(0x4052a8, 8, true, (0, 1));
+        assert!(s.settled(0x4052a8, 8) && s.settled(0x4052a0, 16));
+        // Past the end, or across it, is an overflow.
+        assert!(!s.settled(0x4052b0, 1) && !s.settled(0x4052ac, 8));
+        s.on_free(0x4052a0, 2);
+        assert!(!s.settled(0x4052a0, 8));
+        s.access(0x4052a0, 8, false, (2, 3));
+        assert_eq!(s.take_findings()[0].kind, FindingKind::UseAfterFree);
     }
 
     #[test]

@@ -9,7 +9,7 @@ use crate::check::ir::*;
 use crate::diag::heap::HeapFinding;
 use crate::diag::run::RunError;
 use crate::events::{Event, EventSink, SegvCode};
-use crate::heap::safety::Site;
+use crate::heap::safety::{Safety, Site};
 use crate::heap::HeapError;
 use crate::machine::pagetable::pte;
 use crate::machine::{Access, FrameUse};
@@ -17,6 +17,7 @@ use crate::os::{Death, Perms, Role, Trap};
 use crate::syntax::{BinOp, FaultExpect, SegvCode as WantSegv, Span, UnOp};
 use crate::units;
 
+mod compiled;
 mod pressure;
 
 /// A signal that ends the current block unless an `expect` catches it.
@@ -264,8 +265,20 @@ impl<'a> Exec<'a> {
         format!("{} (pid {})", pr.name, pr.pid)
     }
 
+    /// Counts a step; the limits are looked at in [`Exec::tick_limits`] only when one could
+    /// be hit.
+    #[inline(always)]
     fn tick(&mut self, span: Span) -> R<()> {
         self.steps += 1;
+        if self.steps > self.opts.max_steps || self.steps & 0x3ff == 0 {
+            return self.tick_limits(span);
+        }
+        Ok(())
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn tick_limits(&mut self, span: Span) -> R<()> {
         if self.steps > self.opts.max_steps {
             return Err(Box::new(Stop::Error(Report::new(RunError::Limit {
                 what: format!("more than {} steps", self.opts.max_steps),
@@ -326,6 +339,8 @@ impl<'a> Exec<'a> {
         Ok(p)
     }
 
+    #[cold]
+    #[inline(never)]
     fn trap(t: Trap, p: usize, span: Span) -> Box<Stop> {
         let sig = match t {
             Trap::Segv {
@@ -344,7 +359,7 @@ impl<'a> Exec<'a> {
         Box::new(Stop::Signal { sig, p, span })
     }
 
-    #[inline]
+    #[inline(always)]
     fn access(&mut self, p: usize, addr: u64, access: Access, span: Span) -> R<u64> {
         let w = &mut *self.world;
         w.os.access(&mut w.mmu, p, addr, access, &mut self.sink)
@@ -355,6 +370,12 @@ impl<'a> Exec<'a> {
     #[inline]
     fn load(&mut self, addr: u64, width: u8, span: Span) -> R<u64> {
         let p = self.cur(span)?;
+        self.load_at(p, addr, width, span)
+    }
+
+    /// [`Exec::load`] by process `p`, known to be the current one and alive.
+    #[inline(always)]
+    fn load_at(&mut self, p: usize, addr: u64, width: u8, span: Span) -> R<u64> {
         let ps = self.world.mmu.page_size();
         let w = width as usize;
         let v = if (addr & (ps - 1)) + width as u64 <= ps {
@@ -377,6 +398,12 @@ impl<'a> Exec<'a> {
     #[inline]
     fn store(&mut self, addr: u64, width: u8, value: u64, span: Span) -> R<()> {
         let p = self.cur(span)?;
+        self.store_at(p, addr, width, value, span)
+    }
+
+    /// [`Exec::store`] by process `p`, known to be the current one and alive.
+    #[inline(always)]
+    fn store_at(&mut self, p: usize, addr: u64, width: u8, value: u64, span: Span) -> R<()> {
         let ps = self.world.mmu.page_size();
         let b = value.to_le_bytes();
         let w = width as usize;
@@ -395,13 +422,19 @@ impl<'a> Exec<'a> {
 
     /// Memory-safety check of a program access that did not fault: only accesses inside an
     /// allocator's regions go further than one range compare.
-    #[inline]
+    #[inline(always)]
     fn check_heap(&mut self, p: usize, addr: u64, width: u8, write: bool, span: Span) {
         if let Some(t) = self.world.safety.get_mut(p) {
-            if t.watches(addr) {
-                t.access(addr, u64::from(width), write, (span.start, span.end));
+            if !t.settled(addr, u64::from(width)) && t.watches(addr) {
+                Self::check_heap_access(t, addr, width, write, span);
             }
         }
+    }
+
+    /// The tracker's look at an access that is not one more in a block already all written.
+    #[inline(never)]
+    fn check_heap_access(t: &mut Safety, addr: u64, width: u8, write: bool, span: Span) {
+        t.access(addr, u64::from(width), write, (span.start, span.end));
     }
 
     /// Turns the trackers' findings into warnings at the statements they are about.
@@ -481,6 +514,20 @@ impl<'a> Exec<'a> {
                 let b = self.eval(end)?.bits as i64;
                 let b = if *inclusive { b.saturating_add(1) } else { b };
                 let mut i = a;
+                if self.opts.compile_loops
+                    && b > a
+                    && b.wrapping_sub(a) as u64 >= compiled::MIN_TRIPS
+                {
+                    // The first iteration runs here: the types its `let`s leave are mostly
+                    // those every later one keeps, so the compiled rest seldom writes one.
+                    self.vars.set(*slot, Value::long(i));
+                    self.tick(s.span)?;
+                    self.block(body)?;
+                    i += 1;
+                    if let Some(prog) = compiled::compile(Some(*slot), body, s.span, self.vars) {
+                        return self.run_compiled(&prog, i as u64, b as u64);
+                    }
+                }
                 while i < b {
                     self.vars.set(*slot, Value::long(i));
                     self.tick(s.span)?;
@@ -489,7 +536,16 @@ impl<'a> Exec<'a> {
                 }
             }
             St::Repeat { count, body } => {
-                let n = self.eval(count)?.bits;
+                let mut n = self.eval(count)?.bits;
+                if self.opts.compile_loops && n >= compiled::MIN_TRIPS {
+                    // The first iteration runs here, as for `for`.
+                    self.tick(s.span)?;
+                    self.block(body)?;
+                    n -= 1;
+                    if let Some(prog) = compiled::compile(None, body, s.span, self.vars) {
+                        return self.run_compiled(&prog, n, 0);
+                    }
+                }
                 for _ in 0..n {
                     self.tick(s.span)?;
                     self.block(body)?;

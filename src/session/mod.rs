@@ -39,6 +39,9 @@ pub struct Options {
     /// whole file (`memsim run`, `memsim test`), off for REPL lines and notebook cells, whose
     /// blocks live on into the next chunk.
     pub report_leaks: bool,
+    /// Run loops of many iterations as compiled programs (the same results, faster). Off,
+    /// every statement runs on the tree walker: what the compiled loops are tested against.
+    pub compile_loops: bool,
 }
 
 impl Default for Options {
@@ -50,6 +53,7 @@ impl Default for Options {
             max_host_bytes: 2 << 30,
             rollback: false,
             report_leaks: true,
+            compile_loops: true,
         }
     }
 }

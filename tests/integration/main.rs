@@ -2,6 +2,7 @@
 
 mod cases;
 mod cli;
+mod compiled;
 mod examples;
 mod os_props;
 mod props;
