@@ -6,10 +6,13 @@ use std::path::Path;
 use memsim::render::{diag, text};
 use memsim::{Options, Session};
 
-fn render_case(path: &Path) -> String {
+fn render_case(path: &Path, compile_loops: bool) -> String {
     let src = std::fs::read_to_string(path).expect("read case");
     let name = path.file_name().unwrap().to_string_lossy().to_string();
-    let mut s = Session::new(Options::default());
+    let mut s = Session::new(Options {
+        compile_loops,
+        ..Options::default()
+    });
     s.set_base_dir(path.parent().unwrap());
     let r = s.execute(&name, &src);
     let mut out = text::trace(&r);
@@ -52,7 +55,14 @@ fn cases_match_their_snapshots() {
             }
             continue;
         }
-        let output = render_case(&f);
+        let output = render_case(&f, true);
+        // Compiled loops are an optimisation: the tree walker alone must say the same.
+        assert_eq!(
+            output,
+            render_case(&f, false),
+            "{}: compiled loops change the output",
+            f.display()
+        );
         let name = f.file_stem().unwrap().to_string_lossy().to_string();
         let mut settings = insta::Settings::clone_current();
         settings.set_snapshot_path(f.parent().unwrap());
