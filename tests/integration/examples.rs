@@ -18,6 +18,19 @@ fn every_example_holds_its_expectations() {
         let mut s = Session::new(Options::default());
         s.set_base_dir(&dir);
         let r = s.execute(&f.display().to_string(), &src);
+        // The same run on the tree walker alone: compiled loops must not show.
+        let mut plain = Session::new(Options {
+            compile_loops: false,
+            ..Options::default()
+        });
+        plain.set_base_dir(&dir);
+        let r2 = plain.execute(&f.display().to_string(), &src);
+        let render = |r: &memsim::ChunkResult| {
+            memsim::render::text::trace(r) + &memsim::render::report::json(std::slice::from_ref(r))
+        };
+        if render(&r) != render(&r2) {
+            failures.push(format!("{}: compiled loops change the output", f.display()));
+        }
         if r.exit_code() != 0 || r.expectations_passed == 0 {
             let diags: Vec<String> = r
                 .diagnostics
