@@ -55,11 +55,16 @@ fn number(s: &str, hex_default: bool) -> Option<u64> {
         None if hex_default => (s, 16),
         None => (s, 10),
     };
-    let digits = digits.replace('_', "");
+    if digits.contains('_') {
+        let digits = digits.replace('_', "");
+        return (!digits.is_empty())
+            .then(|| u64::from_str_radix(&digits, radix).ok())
+            .flatten();
+    }
     if digits.is_empty() {
         return None;
     }
-    u64::from_str_radix(&digits, radix).ok()
+    u64::from_str_radix(digits, radix).ok()
 }
 
 /// Parses a trace: plain addresses (decimal or `0x` hex, optionally after `R` or `W`), or
