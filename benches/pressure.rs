@@ -1,13 +1,14 @@
 //! Memory pressure: a 1,000,000-reference trace replayed with 10 frames under FIFO, LRU, CLOCK
 //! and OPT through the whole simulated machine (TLB, page walk, fault handler, swap), and a
-//! hand-written minimal LRU loop over the same page numbers as the ceiling.
+//! hand-written minimal LRU loop over the same page numbers as the ceiling; and the parsing of
+//! the same references written as valgrind lackey lines, which `trace "file"` does first.
 //!
 //! Run: `CARGO_TARGET_DIR=/tmp/target-pressure cargo bench --bench pressure`
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use memsim::events::EventSink;
 use memsim::machine::{Access, MachineConfig, Policy};
-use memsim::session::replay::{replay, PageRef};
+use memsim::session::replay::{parse_trace, replay, PageRef};
 use memsim::session::World;
 
 const REFS: usize = 1_000_000;
@@ -140,6 +141,20 @@ fn bench(c: &mut Criterion) {
         });
     }
     let pages: Vec<u64> = refs.iter().map(|r| (r.addr - BASE) >> 12).collect();
+    // What `trace "file"` does first: the same references as valgrind lackey lines (one in
+    // five an instruction fetch), parsed into page references.
+    let lackey: String = refs
+        .iter()
+        .enumerate()
+        .map(|(i, r)| match (i % 5, r.access) {
+            (0, _) => format!("I  {:08x},4\n", r.addr),
+            (_, Access::Write) => format!(" S {:08x},8\n", r.addr),
+            _ => format!(" L {:08x},8\n", r.addr),
+        })
+        .collect();
+    g.bench_function("parse_trace_1M_lackey_lines", |b| {
+        b.iter(|| parse_trace(std::hint::black_box(&lackey), 4096).expect("parses"))
+    });
     g.bench_function("minimal_lru_loop_ceiling", |b| {
         b.iter(|| minimal_lru(std::hint::black_box(&pages), FRAMES as usize))
     });
