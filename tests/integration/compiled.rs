@@ -1,5 +1,7 @@
 //! Compiled loops against the tree walker: random loop bodies run both ways must leave the same
-//! steps, events, outputs, diagnostics, variables and counters.
+//! steps, events, outputs, diagnostics, variables and counters. The bodies mix arithmetic of
+//! every type, loads and stores in and past their blocks, pointer offsets and differences,
+//! accesses that straddle a page boundary, nested loops and bounds computed from variables.
 
 use memsim::{Options, Session};
 use proptest::prelude::*;
@@ -14,6 +16,11 @@ enum E {
     Cast(u8, Box<E>),
     /// A load from one of the arrays, its index masked into the array or not.
     Load(u8, bool, Box<E>),
+    /// How far the moving pointer `r` is from `p`: a pointer difference.
+    Diff,
+    /// A load of width 1, 2, 4 or 8 bytes that may straddle two pages (`x` points a few
+    /// bytes before a page boundary).
+    Straddle(u8, Box<E>),
 }
 
 #[derive(Debug, Clone)]
@@ -22,6 +29,10 @@ enum S {
     /// A new variable, or (when the number says so) one declared again, maybe with a new type.
     Let(u8, E),
     Store(u8, bool, E, E),
+    /// `r = p + (e & 15)` or `r = r - 1`: pointer-typed assignments, pointer offsets.
+    Move(bool, E),
+    /// A store that may straddle two pages.
+    StoreStraddle(u8, E, E),
     Eval(E),
     If(E, Vec<S>, Vec<S>),
     For(u8, Vec<S>),
@@ -35,7 +46,9 @@ fn expr() -> impl Strategy<Value = E> {
             3 => (any::<u8>(), e.clone(), e.clone()).prop_map(|(o, a, b)| E::Bin(o, Box::new(a), Box::new(b))),
             1 => (any::<u8>(), e.clone()).prop_map(|(o, a)| E::Un(o, Box::new(a))),
             1 => (any::<u8>(), e.clone()).prop_map(|(t, a)| E::Cast(t, Box::new(a))),
-            2 => (any::<u8>(), prop::bool::weighted(0.85), e).prop_map(|(r, m, a)| E::Load(r, m, Box::new(a))),
+            2 => (any::<u8>(), prop::bool::weighted(0.85), e.clone()).prop_map(|(r, m, a)| E::Load(r, m, Box::new(a))),
+            1 => Just(E::Diff),
+            1 => (any::<u8>(), e).prop_map(|(w, a)| E::Straddle(w, Box::new(a))),
         ]
     })
 }
@@ -46,6 +59,8 @@ fn stmt() -> impl Strategy<Value = S> {
         1 => (any::<u8>(), expr()).prop_map(|(k, e)| S::Let(k, e)),
         3 => (any::<u8>(), prop::bool::weighted(0.9), expr(), expr()).prop_map(|(r, m, i, v)| S::Store(r, m, i, v)),
         1 => expr().prop_map(S::Eval),
+        1 => (any::<bool>(), expr()).prop_map(|(b, e)| S::Move(b, e)),
+        1 => (any::<u8>(), expr(), expr()).prop_map(|(w, i, v)| S::StoreStraddle(w, i, v)),
     ];
     simple.prop_recursive(2, 10, 3, |s| {
         let block = prop::collection::vec(s, 0..3);
@@ -86,7 +101,9 @@ const OPS: &[&str] = &[
 const CASTS: &[&str] = &[
     "int", "u8", "short", "u64", "char", "long", "u16", "u32", "i8",
 ];
-const ARRAYS: &[&str] = &["p", "q", "w", "g"];
+const ARRAYS: &[&str] = &["p", "q", "w", "g", "r"];
+/// Pointer types for the accesses through `x` near a page boundary.
+const WIDE: &[&str] = &["*u8", "*short", "*int", "*long", "*u16", "*u32"];
 
 /// Renders statements; names become readable once declared (variables are not scoped).
 struct Render {
@@ -118,7 +135,19 @@ impl Render {
                 CASTS[*t as usize % CASTS.len()]
             ),
             E::Load(r, masked, i) => self.place(*r, *masked, i),
+            E::Diff => "(r - p)".into(),
+            E::Straddle(w, i) => self.straddle(*w, i),
         }
+    }
+
+    /// `x` is 5 bytes before a page boundary inside a 3-page block: indexes 0..8 of any width
+    /// reach across it.
+    fn straddle(&self, w: u8, i: &E) -> String {
+        format!(
+            "(x as {})[({}) & 7]",
+            WIDE[w as usize % WIDE.len()],
+            self.expr(i)
+        )
     }
 
     fn place(&self, r: u8, masked: bool, i: &E) -> String {
@@ -167,6 +196,18 @@ impl Render {
                 let line = format!("{} = {}", self.place(*r, *m, i), self.expr(v));
                 self.line(indent, &line);
             }
+            S::Move(back, e) => {
+                let line = if *back {
+                    "r = r - 1".to_string()
+                } else {
+                    format!("r = p + (({}) & 15)", self.expr(e))
+                };
+                self.line(indent, &line);
+            }
+            S::StoreStraddle(w, i, v) => {
+                let line = format!("{} = {}", self.straddle(*w, i), self.expr(v));
+                self.line(indent, &line);
+            }
             S::Eval(e) => {
                 let line = self.expr(e);
                 self.line(indent, &line);
@@ -205,6 +246,10 @@ let b: int = -5
 let c: u8 = 200
 let h: short = 7
 let f = frame_of(NULL)
+let r: *int = p + 4
+let big: *u8 = malloc(3 * 4096)
+let x: *u8 = big + (4096 - (big as long & 4095)) - 5
+let n = 40
 ";
 
 /// A scenario: the prelude, then a loop of `trips` iterations over `body`.
@@ -217,7 +262,9 @@ fn scenario(kind: u8, trips: u8, body: &[S], after: &[S]) -> String {
     };
     let n = 32 + u32::from(trips);
     let head = match kind % 5 {
-        0 | 1 => format!("for i in 0..{n} {{"),
+        0 => format!("for i in 0..{n} {{"),
+        // Bounds from variables and expressions, as the tree walker evaluates them.
+        1 => format!("for i in (n - 40)..(n - 40 + {n}) {{"),
         2 => format!("for i in -5..={n} {{"),
         3 => format!("repeat {n} {{"),
         _ => {
@@ -276,7 +323,7 @@ fn run(src: &str, compile: bool, max_steps: u64, trace: bool, rollback: bool) ->
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(300))]
+    #![proptest_config(ProptestConfig::with_cases(1000))]
 
     #[test]
     fn compiled_loops_match_the_tree_walker(
