@@ -942,8 +942,7 @@ impl Exec<'_> {
                     span,
                 } => {
                     let span = spans[span as usize];
-                    let i = regs[idx as usize] & mask;
-                    let a = regs[base as usize].wrapping_add(i.wrapping_mul(scale));
+                    let a = indexed(regs, base, idx, mask, scale);
                     let p = self.cur_cached(&mut cur, span)?;
                     let raw = self.load_at(p, a, width, span)?;
                     regs[d as usize] = extend(raw, width, signed);
@@ -968,8 +967,7 @@ impl Exec<'_> {
                     span,
                 } => {
                     let span = spans[span as usize];
-                    let i = regs[idx as usize] & mask;
-                    let a = regs[base as usize].wrapping_add(i.wrapping_mul(scale));
+                    let a = indexed(regs, base, idx, mask, scale);
                     let p = self.cur_cached(&mut cur, span)?;
                     self.store_at(p, a, width, regs[v as usize], span)?;
                 }
@@ -1075,6 +1073,14 @@ impl Exec<'_> {
             }
         }
     }
+}
+
+/// The address `base[idx & mask]` of a fused indexed access, as the tree walker computes
+/// `base + (idx & mask) * scale`.
+#[inline(always)]
+fn indexed(regs: &[u64], base: Reg, idx: Reg, mask: u64, scale: u64) -> u64 {
+    let i = regs[idx as usize] & mask;
+    regs[base as usize].wrapping_add(i.wrapping_mul(scale))
 }
 
 /// A loaded value as the tree walker gives it: sign-extended when the type is signed.
