@@ -30,6 +30,24 @@ fn parse(c: &mut Criterion) {
         b.iter(|| memsim::syntax::parse(std::hint::black_box(&src)).expect("parses"))
     });
     g.finish();
+
+    // Bulk data: one `refs` statement of a million page numbers (80 % of them to 20 hot pages,
+    // a fifth of them writes), as a page-replacement exercise generates.
+    let mut refs = String::from("refs");
+    let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+    for _ in 0..1_000_000 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let page = if x % 10 < 8 { x % 20 } else { 20 + (x >> 8) % 80 };
+        refs.push_str(&format!(" {page}{}", if (x >> 20) % 5 == 0 { "w" } else { "" }));
+    }
+    let mut g = c.benchmark_group("parse");
+    g.throughput(Throughput::Bytes(refs.len() as u64));
+    g.bench_function("refs of 1,000,000 numbers", |b| {
+        b.iter(|| memsim::syntax::parse(std::hint::black_box(&refs)).expect("parses"))
+    });
+    g.finish();
 }
 
 fn accesses(c: &mut Criterion) {

@@ -138,7 +138,7 @@ fn explain_at(src: &str, base: usize, at: usize, positives: &[Rule]) -> ParseErr
         }
     }
     if found.kind == TokKind::Number {
-        if positives.contains(&Rule::page_ref) {
+        if positives.contains(&Rule::page_refs) {
             return ParseError::BadRef {
                 text: found.text.to_string(),
                 span: found.span.into(),
@@ -252,7 +252,7 @@ fn phrase(r: Rule) -> Option<(u8, &'static str)> {
             "a region such as `text 64 KiB` or `mmap NAME SIZE PERMS`",
         ),
         sweep_param => (1, "a parameter such as `memory in 1..=7 pages`"),
-        page_ref => (1, "a page number such as `3` or `3w`"),
+        page_refs => (1, "a page number such as `3` or `3w`"),
         show_target => (1, "a view such as `maps` or `walk`"),
         type_expr | prim_type | ptr_type => (2, "a type such as `int` or `*u8`"),
         region_size => (2, "a size such as `4 KiB`"),

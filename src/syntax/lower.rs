@@ -320,9 +320,9 @@ impl<'s> Lowerer<'s> {
                 })
             }
             Rule::refs_stmt => StmtKind::Refs(
-                it.filter(|q| q.as_rule() == Rule::page_ref)
-                    .map(|q| self.page_ref(&q))
-                    .collect(),
+                it.find(|q| q.as_rule() == Rule::page_refs)
+                    .map(|q| self.page_refs(&q))
+                    .unwrap_or_default(),
             ),
             Rule::trace_stmt => StmtKind::Trace {
                 path: self.str_lit(it.next()?),
@@ -536,16 +536,58 @@ impl<'s> Lowerer<'s> {
         Some(SweepParam { key, values, span })
     }
 
-    fn page_ref(&self, p: &P<'_>) -> PageRef {
-        let span = self.span(p);
-        let text = p.as_str();
-        let (digits, write) = if let Some(d) = text.strip_suffix('w') {
-            (d, true)
-        } else if let Some(d) = text.strip_suffix('r') {
-            (d, false)
-        } else {
-            (text, false)
+    /// The items of a `refs` statement, read from its one token: page numbers separated by
+    /// spaces, tabs and line continuations, each with an optional `w` (write) or `r` (read).
+    fn page_refs(&self, p: &P<'_>) -> Vec<PageRef> {
+        let start = self.base + p.as_span().start();
+        let bytes = p.as_str().as_bytes();
+        let mut refs = Vec::with_capacity(bytes.len() / 3 + 1);
+        let mut i = 0;
+        while i < bytes.len() {
+            match bytes[i] {
+                b' ' | b'\t' | b'\\' | b'\r' | b'\n' => i += 1,
+                _ => {
+                    let from = i;
+                    while i < bytes.len() && !matches!(bytes[i], b' ' | b'\t' | b'\\' | b'\r' | b'\n') {
+                        i += 1;
+                    }
+                    let span = Span::new(start + from, start + i);
+                    refs.push(self.page_ref(&bytes[from..i], span));
+                }
+            }
+        }
+        refs
+    }
+
+    fn page_ref(&self, item: &[u8], span: Span) -> PageRef {
+        // Plain decimal numbers are nearly every item of a long string: read them directly.
+        if item.len() < 20 && item.iter().all(u8::is_ascii_digit) {
+            let page = item
+                .iter()
+                .fold(0u64, |v, &d| v * 10 + u64::from(d - b'0'));
+            return PageRef {
+                page,
+                write: false,
+                span,
+            };
+        }
+        let text = String::from_utf8_lossy(item);
+        let (digits, write) = match item.last() {
+            Some(b'w') => (&text[..text.len() - 1], true),
+            Some(b'r') => (&text[..text.len() - 1], false),
+            _ => (&text[..], false),
         };
+        if !is_int_body(digits) {
+            self.error(ParseError::BadRef {
+                text: text.to_string(),
+                span: span.into(),
+            });
+            return PageRef {
+                page: 0,
+                write,
+                span,
+            };
+        }
         PageRef {
             page: self.int_value(digits, span),
             write,
@@ -969,6 +1011,22 @@ pub(super) fn parse_int(text: &str) -> Option<u64> {
         v = v.checked_mul(u64::from(radix))?.checked_add(u64::from(d))?;
     }
     Some(v)
+}
+
+/// Whether `text` has the shape of an integer (`int_body` in the grammar): decimal, `0x`
+/// hexadecimal or `0b` binary digits, `_` allowed after the first digit. Its value may still be
+/// too large for 64 bits.
+fn is_int_body(text: &str) -> bool {
+    let (digits, radix) =
+        if let Some(h) = text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
+            (h, 16)
+        } else if let Some(b) = text.strip_prefix("0b").or_else(|| text.strip_prefix("0B")) {
+            (b, 2)
+        } else {
+            (text, 10)
+        };
+    let mut chars = digits.chars();
+    chars.next().is_some_and(|c| c.is_digit(radix)) && chars.all(|c| c == '_' || c.is_digit(radix))
 }
 
 /// The end of `src[start..end]` without trailing spaces, tabs, line continuations and a trailing

@@ -1,16 +1,13 @@
 //! The `.mem` parser: pest grammar in, owned AST with spans out. No pest type leaves this module.
 //!
-//! [`parse`] first tries the hand-written fast path of `fast.rs`, which gives the same tree for
-//! well-formed chunks and gives up on anything else. Otherwise it parses with pest: first the
-//! whole chunk in one go; when that fails it parses the chunk again
-//! statement by statement, so that every broken statement gets its own error and the statements
-//! after it are still checked (up to [`MAX_ERRORS`]).
+//! [`parse`] parses with the pest grammar of `grammar/mem.pest`, the one definition of the
+//! syntax: first the whole chunk in one go; when that fails it parses the chunk again statement
+//! by statement, so that every broken statement gets its own error and the statements after it
+//! are still checked (up to [`MAX_ERRORS`]). Bulk data (the numbers of a `refs` statement) is one
+//! token in the grammar, read by a tight loop in the lowering step.
 
 pub mod ast;
 mod errors;
-mod fast;
-#[cfg(test)]
-mod fast_tests;
 mod lower;
 #[cfg(test)]
 mod tests;
@@ -54,16 +51,6 @@ pub const MAX_ERRORS: usize = 50;
 /// On failure returns every error found (at most [`MAX_ERRORS`], then a `too_many_errors`
 /// one), in source order. Never panics, whatever the input.
 pub fn parse(src: &str) -> Result<Program, Vec<ParseError>> {
-    // The hand-written parser handles well-formed chunks; anything else (errors included) goes
-    // through pest, which gives the same tree and explains errors.
-    if let Some(p) = fast::parse(src) {
-        return Ok(p);
-    }
-    parse_pest(src)
-}
-
-/// [`parse`] through the pest grammar only.
-fn parse_pest(src: &str) -> Result<Program, Vec<ParseError>> {
     match MemParser::parse(Rule::program, src) {
         Ok(mut pairs) => {
             let l = Lowerer::new(src, 0);

@@ -604,6 +604,78 @@ let z: u64 = (p as u64) & ~0xfff
 }
 
 #[test]
+fn refs_items_are_read_from_one_token() {
+    let src = "refs 7 0x1f 0b1r 1_000w \\\n  4 5 # a comment\nrepeat 2 { refs 1 2w }\nrefs 3;refs 4";
+    let p = ok(src);
+    let StmtKind::Refs(r) = &p.stmts[0].kind else {
+        panic!("{:?}", p.stmts[0])
+    };
+    let items: Vec<(u64, bool, &str)> = r
+        .iter()
+        .map(|x| (x.page, x.write, &src[x.span.start..x.span.end]))
+        .collect();
+    assert_eq!(
+        items,
+        [
+            (7, false, "7"),
+            (31, false, "0x1f"),
+            (1, false, "0b1r"),
+            (1000, true, "1_000w"),
+            (4, false, "4"),
+            (5, false, "5"),
+        ]
+    );
+    // The statement ends before the comment and its spaces.
+    assert_eq!(&src[p.stmts[0].span.start..p.stmts[0].span.end], "refs 7 0x1f 0b1r 1_000w \\\n  4 5");
+    let StmtKind::Repeat { body, .. } = &p.stmts[1].kind else {
+        panic!("{:?}", p.stmts[1])
+    };
+    let StmtKind::Refs(inner) = &body.stmts[0].kind else {
+        panic!("{body:?}")
+    };
+    assert_eq!(inner.iter().map(|x| (x.page, x.write)).collect::<Vec<_>>(), [(1, false), (2, true)]);
+    assert_eq!(kinds(&p), ["refs", "repeat", "refs", "refs"]);
+}
+
+#[test]
+fn refs_bad_items_are_reported_each_at_its_span() {
+    let src = "refs 1 3x 2 -1 99999999999999999999 0x 5";
+    let e = errs(src);
+    let found: Vec<(String, &str)> = e
+        .iter()
+        .map(|e| {
+            let s = e.span();
+            (code(e), &src[s.offset()..s.offset() + s.len()])
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("mem::parse::bad_ref".to_string(), "3x"),
+            ("mem::parse::bad_ref".to_string(), "-1"),
+            ("mem::parse::int_too_large".to_string(), "99999999999999999999"),
+            ("mem::parse::bad_ref".to_string(), "0x"),
+        ]
+    );
+    assert_eq!(code(&one_err("refs\n")), "mem::parse::syntax");
+}
+
+#[test]
+fn a_long_refs_statement_parses() {
+    let mut src = String::from("refs");
+    for i in 0..100_000u64 {
+        src.push_str(&format!(" {}{}", i % 97, if i % 5 == 0 { "w" } else { "" }));
+    }
+    let p = ok(&src);
+    let StmtKind::Refs(r) = &p.stmts[0].kind else {
+        panic!()
+    };
+    assert_eq!(r.len(), 100_000);
+    assert_eq!((r[99_999].page, r[99_999].write), (99_999 % 97, false));
+    assert_eq!((r[5].page, r[5].write), (5, true));
+}
+
+#[test]
 fn newlines_inside_brackets_and_continuations() {
     let p = ok("let p = calloc(\n    10,\n    4,\n)\nx = 1 + \\\n  2\nlet q = (\n  x\n)\n");
     assert_eq!(kinds(&p), ["let", "assign", "let"]);
