@@ -574,6 +574,7 @@ impl Checker<'_> {
         spec.data = 0;
         spec.bss = 0;
         spec.stack = false;
+        spec.default = false;
         let mut ok = true;
         for r in regions {
             let size = match &r.size {

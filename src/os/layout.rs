@@ -30,6 +30,8 @@ pub struct ProcessSpec {
     pub stack_limit: u64,
     /// Whether the layout lists a stack (every Linux process has one regardless).
     pub stack: bool,
+    /// The default program, which a small teaching machine may shrink to fit.
+    pub default: bool,
     pub mmaps: Vec<MmapSpec>,
 }
 
@@ -46,6 +48,7 @@ impl ProcessSpec {
             bss: 0,
             stack_limit,
             stack: true,
+            default: true,
             mmaps: Vec::new(),
         }
     }
@@ -172,6 +175,33 @@ impl Os {
     /// layout does not fit in user space. A `mmap … at ADDR` that cannot go at ADDR goes
     /// elsewhere, and `sink` gets a line saying where and why.
     pub fn spawn(
+        &mut self,
+        mmu: &mut Mmu,
+        spec: &ProcessSpec,
+        sink: &mut EventSink,
+    ) -> Result<usize, LayoutError> {
+        let linux = mmu.config().va_bits == 48 && mmu.config().page_size == 4096;
+        match self.spawn_layout(mmu, spec, sink) {
+            // A teaching machine too small for the default program gets the textbook picture
+            // instead: one page each of code and data, the stack at the top.
+            Err(_) if spec.default && !linux => {
+                let ps = self.page_size();
+                let compact = ProcessSpec {
+                    text: ps,
+                    rodata: 0,
+                    relro: 0,
+                    data: ps,
+                    bss: 0,
+                    default: false,
+                    ..spec.clone()
+                };
+                self.spawn_layout(mmu, &compact, sink)
+            }
+            r => r,
+        }
+    }
+
+    fn spawn_layout(
         &mut self,
         mmu: &mut Mmu,
         spec: &ProcessSpec,

@@ -141,6 +141,7 @@ fn spec(limit: u64, ps: u64) -> impl Strategy<Value = ProcessSpec> {
             bss,
             stack_limit: 4 * ps,
             stack,
+            default: false,
             mmaps: mmaps
                 .into_iter()
                 .enumerate()
