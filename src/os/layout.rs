@@ -165,7 +165,9 @@ impl Plan<'_> {
         role: Role,
         name: String,
     ) {
-        let v = self.os.make_vma(start, len, perms, shared, file, role, name);
+        let v = self
+            .os
+            .make_vma(start, len, perms, shared, file, role, name);
         self.vmas.insert(v);
     }
 }

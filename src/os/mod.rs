@@ -665,9 +665,9 @@ impl Os {
         // The heap's end, rounded up to a page, must stay inside user space.
         let new_end = self.page_ceil(addr).filter(|&e| e <= self.user_limit);
         let why = new_end.is_none().then(|| {
-                refused(format!(
-                    "{} is past the end of user space at {}",
-                    units::addr(addr),
+            refused(format!(
+                "{} is past the end of user space at {}",
+                units::addr(addr),
                 units::addr(self.user_limit)
             ))
         });

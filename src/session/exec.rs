@@ -761,7 +761,8 @@ impl<'a> Exec<'a> {
                 let mut off = lo;
                 while off < hi {
                     self.tick(s.span)?;
-                    let a = b.wrapping_add(off);
+                    // Past the top of user space the access faults before the sum wraps.
+                    let a = b.saturating_add(off);
                     if *write {
                         self.store(a, 1, v, s.span)?;
                     } else {
@@ -1445,7 +1446,7 @@ impl<'a> Exec<'a> {
             Builtin::Calloc => {
                 let p = self.cur(span)?;
                 let ptr = self.heap_call(p, span, |h, m| h.calloc(m, arg(0), arg(1)))?;
-                let (n, zeroed) = (arg(0).wrapping_mul(arg(1)), true);
+                let (n, zeroed) = (arg(0).saturating_mul(arg(1)), true);
                 self.world
                     .after_heap_call(p, HeapCall::Alloc { ptr, n, zeroed }, self.site(span));
                 ptr
@@ -1477,8 +1478,10 @@ impl<'a> Exec<'a> {
                     let chunk = vec![byte; ps as usize];
                     let mut off = 0;
                     while off < n {
-                        let k = (n - off).min(ps - ((dst + off) & (ps - 1)));
-                        m.write(dst + off, &chunk[..k as usize])?;
+                        // Past the top of user space the write faults before the sum wraps.
+                        let a = dst.saturating_add(off);
+                        let k = (n - off).min(ps - (a & (ps - 1)));
+                        m.write(a, &chunk[..k as usize])?;
                         off += k;
                     }
                     Ok(())
@@ -1494,8 +1497,9 @@ impl<'a> Exec<'a> {
                     let mut off = 0;
                     while off < n {
                         let k = (n - off).min(ps) as usize;
-                        m.read(src + off, &mut buf[..k])?;
-                        m.write(dst + off, &buf[..k])?;
+                        // Past the top of user space the copy faults before a sum wraps.
+                        m.read(src.saturating_add(off), &mut buf[..k])?;
+                        m.write(dst.saturating_add(off), &buf[..k])?;
                         off += k as u64;
                     }
                     Ok(())

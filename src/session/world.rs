@@ -95,7 +95,11 @@ impl World {
 
     /// Creates a process and its allocator; fails, changing nothing, when its layout does not
     /// fit the machine.
-    pub fn spawn(&mut self, spec: &ProcessSpec, sink: &mut EventSink) -> Result<usize, LayoutError> {
+    pub fn spawn(
+        &mut self,
+        spec: &ProcessSpec,
+        sink: &mut EventSink,
+    ) -> Result<usize, LayoutError> {
         let p = self.os.spawn(&mut self.mmu, spec, sink)?;
         let seed = self.mmu.config().seed ^ u64::from(self.os.procs[p].pid);
         self.heaps
@@ -202,7 +206,8 @@ impl ProcMem<'_> {
         let ps = self.mmu.page_size();
         let mut done = 0usize;
         while done < len {
-            let a = addr.wrapping_add(done as u64);
+            // Past the top of user space the access faults before the sum could wrap.
+            let a = addr.saturating_add(done as u64);
             let in_page = (ps - (a & (ps - 1))) as usize;
             let n = in_page.min(len - done);
             let pa = self.os.access(self.mmu, self.p, a, access, self.sink)?;
