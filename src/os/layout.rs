@@ -410,12 +410,10 @@ impl Os {
             };
             let len = up(m.size).ok_or_else(|| too_big(&what, m.size))?;
             let file = m.file.as_ref().map(|f| (plan.os.file(f, false), 0));
-            let refused = match m.at {
-                Some(a) => hint_refusal(&plan.vmas, a, len, linux, ps, user_limit),
-                None => None,
-            };
-            let start = match (m.at, &refused) {
-                (Some(a), None) => a,
+            let hinted =
+                m.at.map(|a| place_at_hint(&plan.vmas, a, len, linux, ps, user_limit));
+            let start = match &hinted {
+                Some(Ok((s, _))) => *s,
                 _ => {
                     let found = plan
                         .vmas
@@ -450,7 +448,7 @@ impl Os {
                     }
                 }
             };
-            if let (Some(a), Some(why)) = (m.at, refused) {
+            if let (Some(a), Some(Err(why) | Ok((_, Some(why))))) = (m.at, hinted) {
                 moved.push((m.name.clone(), a, start, len, why));
             }
             plan.add(
@@ -535,53 +533,62 @@ impl Os {
     }
 }
 
-/// Why a hinted mapping cannot go at its hint `a`, as Linux decides for `mmap(a, …)` without
-/// `MAP_FIXED`; `None` when it can.
-fn hint_refusal(
+/// Where a hinted mapping goes, as Linux decides for `mmap(a, …)` without `MAP_FIXED`: the hint
+/// rounded down to a page (and, on Linux, raised to `mmap_min_addr`), if that range is free
+/// and inside user space. `Ok` has the start and what was adjusted; `Err` says why the
+/// mapping cannot go there.
+fn place_at_hint(
     vmas: &VmaSet,
     a: u64,
     len: u64,
     linux: bool,
     ps: u64,
     user_limit: u64,
-) -> Option<String> {
-    if linux && a < MMAP_MIN_ADDR {
-        return Some(format!(
-            "{} is below mmap_min_addr, {}",
-            units::addr(a),
-            units::size(MMAP_MIN_ADDR)
+) -> Result<(u64, Option<String>), String> {
+    if linux && a == 0 {
+        return Err("address 0 is NULL, no hint at all".into());
+    }
+    let mut notes = Vec::new();
+    let mut hint = a & !(ps - 1);
+    if hint != a {
+        notes.push(format!(
+            "it is not page-aligned: the hint rounds down to {}",
+            units::addr(hint)
         ));
     }
-    if a % ps != 0 {
-        return Some(format!(
-            "{} is not a multiple of the {} page size",
-            units::addr(a),
-            units::size(ps)
+    if linux && hint < MMAP_MIN_ADDR {
+        hint = MMAP_MIN_ADDR;
+        notes.push(format!(
+            "it is below mmap_min_addr: the hint rises to {}",
+            units::addr(hint)
         ));
     }
-    let end = match a.checked_add(len) {
-        Some(e) if e <= user_limit => e,
-        _ => {
-            return Some(format!(
-                "{}-{} runs past the end of user space at {}",
-                units::addr(a),
-                units::addr(a.saturating_add(len)),
-                units::addr(user_limit)
-            ))
-        }
+    let refused = match hint.checked_add(len) {
+        Some(end) if end <= user_limit => (!vmas.is_free(hint, end)).then(|| {
+            let other = vmas
+                .iter()
+                .find(|v| v.start < end && hint < v.end)
+                .map_or_else(|| "another mapping".into(), |v| v.describe());
+            format!(
+                "{}-{} overlaps {other}",
+                units::addr(hint),
+                units::addr(end)
+            )
+        }),
+        _ => Some(format!(
+            "{}-{} runs past the end of user space at {}",
+            units::addr(hint),
+            units::addr(hint.saturating_add(len)),
+            units::addr(user_limit)
+        )),
     };
-    if vmas.is_free(a, end) {
-        return None;
+    match refused {
+        None => Ok((hint, (!notes.is_empty()).then(|| notes.join("; ")))),
+        Some(why) => {
+            notes.push(why);
+            Err(notes.join("; "))
+        }
     }
-    let other = vmas
-        .iter()
-        .find(|v| v.start < end && a < v.end)
-        .map_or_else(|| "another mapping".into(), |v| v.describe());
-    Some(format!(
-        "{}-{} overlaps {other}",
-        units::addr(a),
-        units::addr(end)
-    ))
 }
 
 /// The largest free range of `[from, limit)`: its length and start.

@@ -175,7 +175,7 @@ pub fn event(e: &Event) -> String {
             why,
             ..
         } => format!(
-            "mmap {name} {}: not at {} ({why}); placed at {}-{} instead (the address is a hint)",
+            "mmap {name} {}: not at {} ({why}); placed at {}-{} (the address is a hint)",
             size(*len),
             addr(*hint),
             addr(*start),
