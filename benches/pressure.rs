@@ -54,7 +54,7 @@ fn world(policy: Policy) -> (World, usize) {
     cfg.swap = 4 * PAGES * 4096;
     cfg.replace = policy;
     let mut w = World::new(&cfg);
-    let p = w.current();
+    let p = w.current().expect("the default layout fits x86-64");
     // Addresses the process does not map get an anonymous mapping, as `trace` does.
     w.os.auto_map = true;
     // Every page written once first, so later loads hit real frames (not the zero page).

@@ -112,6 +112,27 @@ pub enum Event {
         len: u64,
         perms: String,
     },
+    /// A mapping of an explicit layout that could not go where it asked (`mmap NAME at ADDR`):
+    /// as Linux treats `mmap`'s address without `MAP_FIXED`, ADDR was a hint.
+    MmapMoved {
+        pid: u32,
+        name: String,
+        hint: u64,
+        start: u64,
+        len: u64,
+        /// Why the hint was not honoured: "0x0-0x10000 overlaps the text segment".
+        why: String,
+    },
+    /// A memory system call refused, with the errno Linux gives and the rule that refused it.
+    SyscallFailed {
+        pid: u32,
+        /// The call as written: `munmap(0x0, 0xffffffffffffffff)`.
+        call: String,
+        /// What it returned: `-1`, `MAP_FAILED`, or the unchanged break.
+        result: String,
+        errno: String,
+        reason: String,
+    },
     /// An allocator decision, explained.
     Alloc {
         pid: u32,

@@ -345,6 +345,7 @@ impl Checker<'_> {
             }
             StmtKind::Switch { target } => St::Switch(self.target(target)?),
             StmtKind::Call { name, frame, body } => {
+                self.stack_amount(frame, "frame size", false);
                 let frame = self.size_expr(frame);
                 let body = self.block(&body.stmts);
                 St::Call {
@@ -370,11 +371,17 @@ impl Checker<'_> {
                 let slot = self.declare(&name.name, t);
                 St::Local { slot, ty: t, size }
             }
-            StmtKind::Recurse { name, depth, frame } => St::Recurse {
-                name: name.name.clone(),
-                depth: self.int_expr(depth)?,
-                frame: self.size_expr(frame)?,
-            },
+            StmtKind::Recurse { name, depth, frame } => {
+                let ok = self.stack_amount(depth, "recursion depth", false)
+                    & self.stack_amount(frame, "frame size", true);
+                let depth = self.int_expr(depth);
+                let frame = self.size_expr(frame);
+                St::Recurse {
+                    name: name.name.clone(),
+                    depth: depth?,
+                    frame: frame.filter(|_| ok)?,
+                }
+            }
             StmtKind::Touch(t) => {
                 let base = self.expr(&t.base);
                 let start = self.int_expr(&t.range.start);
@@ -566,6 +573,8 @@ impl Checker<'_> {
         spec.relro = 0;
         spec.data = 0;
         spec.bss = 0;
+        spec.stack = false;
+        spec.default = false;
         let mut ok = true;
         for r in regions {
             let size = match &r.size {
@@ -583,6 +592,7 @@ impl Checker<'_> {
                 "bss" => spec.bss = size,
                 "heap" => {}
                 "stack" => {
+                    spec.stack = true;
                     if size > 0 {
                         spec.stack_limit = size;
                     }
@@ -835,6 +845,47 @@ impl Checker<'_> {
             return None;
         }
         Some(t)
+    }
+
+    /// Rejects a constant frame size or depth that is negative (or, with `nonzero`, zero: a
+    /// recursion of empty frames never reaches the stack's limit). Returns whether it is fine.
+    fn stack_amount(&mut self, e: &Expr, what: &str, nonzero: bool) -> bool {
+        let Some(v) = self.const_signed(e) else {
+            return true;
+        };
+        if v < 0 {
+            self.err(CheckError::Stack {
+                message: format!("a {what} cannot be negative"),
+                span: sp(e.span),
+                label: format!("{what} {v}"),
+                help: format!("write a {what} of 0 or more"),
+            });
+            return false;
+        }
+        if v == 0 && nonzero {
+            self.err(CheckError::Stack {
+                message: "a recursion of 0-byte frames never uses the stack".into(),
+                span: sp(e.span),
+                label: "0 bytes per frame".into(),
+                help: "give each frame a size, such as `frame 1 KiB`".into(),
+            });
+            return false;
+        }
+        true
+    }
+
+    /// The value of a literal, or of a negated one, with no diagnostics: `None` for anything
+    /// else (or a size too large for 64 bits, reported elsewhere).
+    fn const_signed(&self, e: &Expr) -> Option<i128> {
+        match &e.kind {
+            ExprKind::Int(v) => Some(i128::from(*v)),
+            ExprKind::Size(s) => {
+                let unit = s.unit.bytes().unwrap_or(self.env.page_size);
+                s.value.checked_mul(unit).map(i128::from)
+            }
+            ExprKind::Unary(UnOp::Neg, inner) => self.const_signed(inner).map(|v| -v),
+            _ => None,
+        }
     }
 
     fn size_expr(&mut self, e: &Expr) -> Option<TExpr> {

@@ -84,6 +84,17 @@ pub enum CheckError {
         #[label("not a warning kind")]
         span: SourceSpan,
     },
+    /// A `call` frame, `local` size or `recurse` depth that cannot be: negative, or a
+    /// recursion whose frames never use the stack.
+    #[error("{message}")]
+    #[diagnostic(code(mem::check::stack), help("{help}"))]
+    Stack {
+        message: String,
+        #[label("{label}")]
+        span: SourceSpan,
+        label: String,
+        help: String,
+    },
     #[error("{message}")]
     #[diagnostic(code(mem::check::invalid), help("{help}"))]
     Invalid {

@@ -58,6 +58,25 @@ pub enum RunError {
         label: String,
         help: String,
     },
+    /// A process whose regions do not fit in the machine's user space.
+    #[error("{what}")]
+    #[diagnostic(code(mem::layout), help("{help}"))]
+    Layout {
+        what: String,
+        #[label("this process's layout does not fit")]
+        span: SourceSpan,
+        help: String,
+    },
+    /// A stack statement (`call`, `local`, `recurse`) that cannot run as written.
+    #[error("{message}")]
+    #[diagnostic(code(mem::stack), help("{help}"))]
+    Stack {
+        message: String,
+        #[label("{label}")]
+        span: SourceSpan,
+        label: String,
+        help: String,
+    },
     #[error("{message}")]
     #[diagnostic(code(mem::run), help("{help}"))]
     Error {

@@ -245,7 +245,8 @@ impl Os {
         match self.procs[p].refs_region {
             Some((start, have)) if have >= pages => Ok(start),
             Some((start, have)) => {
-                let (from, to) = (start + have * ps, start + len);
+                let from = start + have * ps;
+                let to = start.saturating_add(len);
                 if to > self.user_limit || !self.procs[p].vmas.is_free(from, to) {
                     return Err(format!(
                         "the reference region at {:#x} cannot grow to {pages} pages: something is mapped above it",

@@ -1,8 +1,10 @@
 //! Process layouts: the map of a minimal non-PIE C program on Linux x86-64 (glibc 2.36, ASLR
 //! off), address for address, and a scaled-down layout for machines with small address spaces.
 
-use super::{Os, Perms, ProcStats, Process, Role, Thread, STACK_GUARD_GAP_PAGES};
+use super::{Os, Perms, ProcStats, Process, Role, Thread, VmaSet};
+use crate::events::{Event, EventSink};
 use crate::machine::Mmu;
+use crate::units;
 
 /// A mapping requested in `process NAME { mmap ... }`.
 #[derive(Debug, Clone, PartialEq)]
@@ -26,6 +28,10 @@ pub struct ProcessSpec {
     pub data: u64,
     pub bss: u64,
     pub stack_limit: u64,
+    /// Whether the layout lists a stack (every Linux process has one regardless).
+    pub stack: bool,
+    /// The default program, which a small teaching machine may shrink to fit.
+    pub default: bool,
     pub mmaps: Vec<MmapSpec>,
 }
 
@@ -41,6 +47,8 @@ impl ProcessSpec {
             data: 4096,
             bss: 0,
             stack_limit,
+            stack: true,
+            default: true,
             mmaps: Vec::new(),
         }
     }
@@ -129,16 +137,95 @@ pub fn mmap_base(os: &Os, p: usize) -> u64 {
 /// The initial `[stack]` mapping: 132 KiB on Linux.
 const INITIAL_STACK: u64 = 132 * 1024;
 
+/// Linux's `vm.mmap_min_addr` on x86-64: nothing is mapped below 64 KiB.
+pub const MMAP_MIN_ADDR: u64 = 64 * 1024;
+
+/// Why a process's layout cannot be built: what does not fit, and what would.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LayoutError {
+    pub what: String,
+    pub help: String,
+}
+
+/// A process's mappings while its layout is planned, before anything is committed.
+struct Plan<'a> {
+    vmas: VmaSet,
+    os: &'a mut Os,
+}
+
+impl Plan<'_> {
+    #[allow(clippy::too_many_arguments)]
+    fn add(
+        &mut self,
+        start: u64,
+        len: u64,
+        perms: Perms,
+        shared: bool,
+        file: Option<(u32, u64)>,
+        role: Role,
+        name: String,
+    ) {
+        let v = self
+            .os
+            .make_vma(start, len, perms, shared, file, role, name);
+        self.vmas.insert(v);
+    }
+}
+
 impl Os {
-    /// Creates a process with the given layout; returns its index.
-    pub fn spawn(&mut self, mmu: &mut Mmu, spec: &ProcessSpec) -> usize {
+    /// Creates a process with the given layout; returns its index. Nothing changes when the
+    /// layout does not fit in user space. A `mmap … at ADDR` that cannot go at ADDR goes
+    /// elsewhere, and `sink` gets a line saying where and why.
+    pub fn spawn(
+        &mut self,
+        mmu: &mut Mmu,
+        spec: &ProcessSpec,
+        sink: &mut EventSink,
+    ) -> Result<usize, LayoutError> {
+        let linux = mmu.config().va_bits == 48 && mmu.config().page_size == 4096;
+        match self.spawn_layout(mmu, spec, sink) {
+            // A teaching machine too small for the default program gets the textbook picture
+            // instead: one page each of code and data, the stack at the top.
+            Err(_) if spec.default && !linux => {
+                let ps = self.page_size();
+                let compact = ProcessSpec {
+                    text: ps,
+                    rodata: 0,
+                    relro: 0,
+                    data: ps,
+                    bss: 0,
+                    default: false,
+                    ..spec.clone()
+                };
+                self.spawn_layout(mmu, &compact, sink)
+            }
+            r => r,
+        }
+    }
+
+    fn spawn_layout(
+        &mut self,
+        mmu: &mut Mmu,
+        spec: &ProcessSpec,
+        sink: &mut EventSink,
+    ) -> Result<usize, LayoutError> {
         let cfg = mmu.config().clone();
         let ps = cfg.page_size;
-        let up = |n: u64| n.div_ceil(ps) * ps;
         let linux = cfg.va_bits == 48 && ps == 4096;
-        let asid = mmu.create_space();
-        let pid = self.new_pid();
         let user_limit = self.user_limit();
+        let pages = |n: u64| units::size(n);
+        // Rounds a region up to whole pages; a region larger than user space cannot fit.
+        let up = |n: u64| n.checked_next_multiple_of(ps).filter(|&l| l <= user_limit);
+        let too_big = |what: &str, n: u64| LayoutError {
+            what: format!(
+                "{what} ({}) is larger than user space ({})",
+                pages(n),
+                pages(user_limit)
+            ),
+            help: format!("give {what} a size below {}", pages(user_limit)),
+        };
+        // The pid this process will get, if its layout fits: ASLR draws from it.
+        let pid = self.next_pid;
         // ASLR: each process draws its offsets from the machine seed and its pid, so a run is
         // reproducible and two processes still differ. Ranges follow Linux on x86-64: 22 bits
         // of pages for the stack, 28 for the mmap base, 13 for brk (32 MiB), 28 for PIE.
@@ -153,7 +240,16 @@ impl Os {
         } else {
             (0, 0, 0, 0)
         };
-        let stack_end = user_limit - ps - stack_shift;
+        // Every Linux process has a stack; on a teaching machine an explicit layout has one
+        // only if it lists it.
+        let has_stack = linux || spec.stack;
+        // Linux leaves the top page of x86-64 user space unmapped; a teaching machine's stack
+        // ends at the very top.
+        let stack_end = if linux {
+            user_limit - ps - stack_shift
+        } else {
+            user_limit
+        };
         let stack_limit = spec.stack_limit.min(user_limit / 4).max(ps);
         let base = if cfg.pie && linux {
             0x555555554000 + pie_shift
@@ -163,35 +259,38 @@ impl Os {
             // Small teaching address spaces: leave page 0 unmapped, start right after it.
             ps
         };
+        let initial = if has_stack {
+            // Whole pages: 132 KiB is 33 pages of 4 KiB but not a multiple of 16 KiB.
+            INITIAL_STACK
+                .min(stack_limit)
+                .min(user_limit / 16)
+                .next_multiple_of(ps)
+                .max(ps)
+        } else {
+            0
+        };
+        // The highest address the program's regions may reach.
+        let program_top = stack_end - initial;
         let mmap_base = if linux {
             user_limit - ps - (128 << 20) - mmap_shift
+        } else if has_stack {
+            let gap = stack_limit
+                .saturating_add(self.stack_guard_gap())
+                .min(user_limit / 4);
+            program_top.min(stack_end.saturating_sub(gap)) & !(ps - 1)
         } else {
-            let gap = (stack_limit + STACK_GUARD_GAP_PAGES * ps).min(user_limit / 4);
-            (stack_end - gap) & !(ps - 1)
+            user_limit
         };
-        self.procs.push(Process {
-            pid,
-            name: spec.name.clone(),
-            asid,
-            vmas: Default::default(),
-            brk_start: 0,
-            brk: 0,
-            stack_end,
-            stack_limit,
-            sp: stack_end,
-            threads: Vec::new(),
-            death: None,
-            stats: ProcStats::default(),
-            mmap_base,
-            refs_region: None,
-        });
-        let p = self.procs.len() - 1;
         let exe = self.file(&spec.name, false);
+        let mut plan = Plan {
+            vmas: VmaSet::default(),
+            os: self,
+        };
         let mut at = base;
         let mut offset = 0;
+        let mut listed = Vec::new();
         if linux {
-            self.map_fixed(
-                p,
+            plan.add(
                 at,
                 ps,
                 Perms::R,
@@ -202,70 +301,95 @@ impl Os {
             );
             at += ps;
             offset += ps;
+            listed.push(format!("the ELF header {}", pages(ps)));
         }
         let segs = [
-            (spec.text, Perms::RX, Role::Text),
-            (spec.rodata, Perms::R, Role::Rodata),
-            (spec.relro, Perms::R, Role::Relro),
-            (spec.data, Perms::RW, Role::Data),
+            (spec.text, Perms::RX, Role::Text, "text"),
+            (spec.rodata, Perms::R, Role::Rodata, "rodata"),
+            (spec.relro, Perms::R, Role::Relro, "relro"),
+            (spec.data, Perms::RW, Role::Data, "data"),
+            (spec.bss, Perms::RW, Role::Bss, "bss"),
         ];
-        for (size, perms, role) in segs {
+        let mut need: u64 = if linux { ps } else { 0 };
+        for (size, _, _, what) in segs {
+            if size > 0 {
+                let len = up(size).ok_or_else(|| too_big(what, size))?;
+                need = need.saturating_add(len);
+                listed.push(format!("{what} {}", pages(len)));
+            }
+        }
+        if base.saturating_add(need) > program_top {
+            let room = program_top.saturating_sub(base);
+            let below = if has_stack {
+                format!(", below its {} stack", pages(initial))
+            } else {
+                String::new()
+            };
+            return Err(LayoutError {
+                what: format!(
+                    "the layout of process {} does not fit: {} ({} in all) need more than the {} \
+                     free from {} to {}{below}",
+                    spec.name,
+                    listed.join(", "),
+                    pages(need),
+                    pages(room),
+                    units::addr(base),
+                    units::addr(program_top),
+                ),
+                help: format!(
+                    "use a machine with more `va_bits`, or declare the process with smaller \
+                     regions: `process {} {{ text {p}; data {p}; stack {p} }}`",
+                    spec.name,
+                    p = pages(ps)
+                ),
+            });
+        }
+        for (size, perms, role, _) in segs {
             if size == 0 {
                 continue;
             }
-            let len = up(size);
-            // relro shares the file page of rodata's end, as the linker lays it out.
-            let off = if role == Role::Relro {
-                offset - ps
+            // Checked above: every region fits.
+            let len = up(size).unwrap_or(ps);
+            let end = at + len;
+            if role == Role::Bss {
+                plan.add(at, len, perms, false, None, role, String::new());
             } else {
-                offset
-            };
-            self.map_fixed(
-                p,
-                at,
-                len,
-                perms,
-                false,
-                Some((exe, off)),
-                role,
-                String::new(),
-            );
-            at += len;
-            offset = off + len;
+                // relro shares the file page of rodata's end, as the linker lays it out.
+                let off = if role == Role::Relro {
+                    offset - ps.min(offset)
+                } else {
+                    offset
+                };
+                plan.add(at, len, perms, false, Some((exe, off)), role, String::new());
+                offset = off + len;
+            }
+            at = end;
         }
-        if spec.bss > 0 {
-            let len = up(spec.bss);
-            self.map_fixed(p, at, len, Perms::RW, false, None, Role::Bss, String::new());
-            at += len;
-        }
-        self.procs[p].brk_start = at + brk_shift;
-        self.procs[p].brk = at + brk_shift;
+        let brk_start = at + brk_shift;
         if linux {
             for &(s, e, perms, off, name) in X86_64_LIBS {
                 let (s, e) = (s - mmap_shift, e - mmap_shift);
                 let (file, role) = match name {
                     "" => (None, Role::Lib),
                     n if n.starts_with('[') => (None, Role::Special),
-                    n => (Some((self.file(n, true), off)), Role::Lib),
+                    n => (Some((plan.os.file(n, true), off)), Role::Lib),
                 };
-                self.map_fixed(p, s, e - s, perms, false, file, role, name.to_string());
+                plan.add(s, e - s, perms, false, file, role, name.to_string());
             }
         }
-        // Whole pages: 132 KiB is 33 pages of 4 KiB but not a multiple of 16 KiB.
-        let initial = up(INITIAL_STACK.min(stack_limit).min(user_limit / 16)).max(ps);
-        self.map_fixed(
-            p,
-            stack_end - initial,
-            initial,
-            Perms::RW,
-            false,
-            None,
-            Role::Stack,
-            "[stack]".into(),
-        );
+        if has_stack {
+            plan.add(
+                stack_end - initial,
+                initial,
+                Perms::RW,
+                false,
+                None,
+                Role::Stack,
+                "[stack]".into(),
+            );
+        }
         if linux {
-            self.map_fixed(
-                p,
+            plan.add(
                 0xffffffffff600000,
                 0x1000,
                 Perms::X,
@@ -275,18 +399,59 @@ impl Os {
                 "[vsyscall]".into(),
             );
         }
+        // Linux never maps below mmap_min_addr; a teaching machine maps page 0 only when asked.
+        let min_addr = if linux { MMAP_MIN_ADDR } else { ps };
+        let mut moved = Vec::new();
         for m in &spec.mmaps {
-            let file = m.file.as_ref().map(|f| (self.file(f, false), 0));
-            let len = up(m.size);
-            let start = match m.at {
-                Some(a) if self.procs[p].vmas.is_free(a, a + len) => a,
-                _ => self.procs[p]
-                    .vmas
-                    .top_down_gap(len, mmap_base, at)
-                    .unwrap_or(mmap_base - len),
+            let what = if m.name.is_empty() {
+                "the mapping".to_string()
+            } else {
+                format!("the mapping `{}`", m.name)
             };
-            self.map_fixed(
-                p,
+            let len = up(m.size).ok_or_else(|| too_big(&what, m.size))?;
+            let file = m.file.as_ref().map(|f| (plan.os.file(f, false), 0));
+            let hinted =
+                m.at.map(|a| place_at_hint(&plan.vmas, a, len, linux, ps, user_limit));
+            let start = match &hinted {
+                Some(Ok((s, _))) => *s,
+                _ => {
+                    let found = plan
+                        .vmas
+                        .top_down_gap(len, mmap_base, at.max(min_addr))
+                        .or_else(|| plan.vmas.top_down_gap(len, user_limit, min_addr));
+                    match found {
+                        Some(s) => s,
+                        None => {
+                            let (gap, gs) = largest_gap(&plan.vmas, min_addr, user_limit);
+                            let free = if gap == 0 {
+                                "user space has no free page left".to_string()
+                            } else {
+                                format!(
+                                    "the largest free range is {} at {}-{}",
+                                    pages(gap),
+                                    units::addr(gs),
+                                    units::addr(gs + gap)
+                                )
+                            };
+                            return Err(LayoutError {
+                                what: format!(
+                                    "{what} of process {} ({}) fits nowhere: {free}",
+                                    spec.name,
+                                    pages(len)
+                                ),
+                                help: format!(
+                                    "make it at most {} or remove other regions",
+                                    pages(gap)
+                                ),
+                            });
+                        }
+                    }
+                }
+            };
+            if let (Some(a), Some(Err(why) | Ok((_, Some(why))))) = (m.at, hinted) {
+                moved.push((m.name.clone(), a, start, len, why));
+            }
+            plan.add(
                 start,
                 len,
                 m.perms,
@@ -296,15 +461,47 @@ impl Os {
                 m.name.clone(),
             );
         }
-        p
+        let vmas = plan.vmas;
+        let asid = mmu.create_space();
+        let pid = self.new_pid();
+        self.procs.push(Process {
+            pid,
+            name: spec.name.clone(),
+            asid,
+            vmas,
+            brk_start,
+            brk: brk_start,
+            stack_end,
+            stack_limit,
+            sp: stack_end,
+            has_stack,
+            threads: Vec::new(),
+            death: None,
+            stats: ProcStats::default(),
+            mmap_base,
+            refs_region: None,
+        });
+        for (name, hint, start, len, why) in moved {
+            sink.push(Event::MmapMoved {
+                pid,
+                name,
+                hint,
+                start,
+                len,
+                why,
+            });
+        }
+        Ok(self.procs.len() - 1)
     }
 
     /// Maps a thread's stack (with a guard page below it) top-down in the mmap area.
     pub fn spawn_thread(&mut self, p: usize, name: &str, size: u64) -> Option<usize> {
         let ps = self.page_size();
-        let size = size.div_ceil(ps) * ps;
+        let size = size
+            .checked_next_multiple_of(ps)
+            .filter(|&s| s < self.user_limit())?;
         let base = self.procs[p].mmap_base;
-        let floor = self.procs[p].brk_start;
+        let floor = self.procs[p].brk_start.max(ps);
         let start = self.procs[p].vmas.top_down_gap(size + ps, base, floor)?;
         self.map_fixed(
             p,
@@ -334,6 +531,86 @@ impl Os {
         });
         Some(self.procs[p].threads.len() - 1)
     }
+}
+
+/// Where a hinted mapping goes, as Linux decides for `mmap(a, …)` without `MAP_FIXED`: the hint
+/// rounded down to a page (and, on Linux, raised to `mmap_min_addr`), if that range is free
+/// and inside user space. `Ok` has the start and what was adjusted; `Err` says why the
+/// mapping cannot go there.
+fn place_at_hint(
+    vmas: &VmaSet,
+    a: u64,
+    len: u64,
+    linux: bool,
+    ps: u64,
+    user_limit: u64,
+) -> Result<(u64, Option<String>), String> {
+    if linux && a == 0 {
+        return Err("address 0 is NULL, no hint at all".into());
+    }
+    let mut notes = Vec::new();
+    let mut hint = a & !(ps - 1);
+    if hint != a {
+        notes.push(format!(
+            "it is not page-aligned: the hint rounds down to {}",
+            units::addr(hint)
+        ));
+    }
+    if linux && hint < MMAP_MIN_ADDR {
+        hint = MMAP_MIN_ADDR;
+        notes.push(format!(
+            "it is below mmap_min_addr: the hint rises to {}",
+            units::addr(hint)
+        ));
+    }
+    let refused = match hint.checked_add(len) {
+        Some(end) if end <= user_limit => (!vmas.is_free(hint, end)).then(|| {
+            let other = vmas
+                .iter()
+                .find(|v| v.start < end && hint < v.end)
+                .map_or_else(|| "another mapping".into(), |v| v.describe());
+            format!(
+                "{}-{} overlaps {other}",
+                units::addr(hint),
+                units::addr(end)
+            )
+        }),
+        _ => Some(format!(
+            "{}-{} runs past the end of user space at {}",
+            units::addr(hint),
+            units::addr(hint.saturating_add(len)),
+            units::addr(user_limit)
+        )),
+    };
+    match refused {
+        None => Ok((hint, (!notes.is_empty()).then(|| notes.join("; ")))),
+        Some(why) => {
+            notes.push(why);
+            Err(notes.join("; "))
+        }
+    }
+}
+
+/// The largest free range of `[from, limit)`: its length and start.
+fn largest_gap(vmas: &VmaSet, from: u64, limit: u64) -> (u64, u64) {
+    let mut best = (0, from);
+    let mut cursor = from;
+    for v in vmas.iter() {
+        if v.end <= cursor {
+            continue;
+        }
+        if v.start >= limit {
+            break;
+        }
+        if v.start > cursor && v.start - cursor > best.0 {
+            best = (v.start - cursor, cursor);
+        }
+        cursor = cursor.max(v.end);
+    }
+    if limit > cursor && limit - cursor > best.0 {
+        best = (limit - cursor, cursor);
+    }
+    best
 }
 
 /// splitmix64: a tiny, well-mixed PRNG; ASLR needs reproducible spread, not secrecy.

@@ -88,6 +88,8 @@ pub struct Process {
     pub stack_limit: u64,
     /// The stack pointer: moves with `call` frames.
     pub sp: u64,
+    /// Whether the process has a main stack (a teaching machine's explicit layout may not).
+    pub has_stack: bool,
     pub threads: Vec<Thread>,
     pub death: Option<Death>,
     pub stats: ProcStats,
@@ -118,6 +120,22 @@ pub enum SysError {
     NoMem(String),
     #[error("EINVAL: {0}")]
     Inval(String),
+}
+
+impl SysError {
+    /// The errno's name: `ENOMEM`, `EINVAL`.
+    pub fn errno(&self) -> &'static str {
+        match self {
+            SysError::NoMem(_) => "ENOMEM",
+            SysError::Inval(_) => "EINVAL",
+        }
+    }
+    /// The rule that refused the call.
+    pub fn reason(&self) -> &str {
+        match self {
+            SysError::NoMem(r) | SysError::Inval(r) => r,
+        }
+    }
 }
 
 /// Stack guard gap: the stack never grows within this many pages of another mapping.
@@ -188,8 +206,37 @@ impl Os {
     fn page_floor(&self, a: u64) -> u64 {
         a & !(self.page_size - 1)
     }
-    fn page_ceil(&self, a: u64) -> u64 {
-        a.div_ceil(self.page_size) * self.page_size
+    /// `a` rounded up to a page; `None` past the top of the 64-bit space.
+    fn page_ceil(&self, a: u64) -> Option<u64> {
+        a.checked_next_multiple_of(self.page_size)
+    }
+
+    /// How close the stack may grow to the mapping below it: Linux's 256 pages, or one page on
+    /// a small teaching address space (256 pages may be all of it).
+    pub fn stack_guard_gap(&self) -> u64 {
+        if self.user_limit >= 1 << 32 {
+            STACK_GUARD_GAP_PAGES * self.page_size
+        } else {
+            self.page_size
+        }
+    }
+
+    /// Says in the trace which rule refused a system call, and hands the error back.
+    fn refuse(&self, p: usize, sink: &mut EventSink, call: String, e: SysError) -> SysError {
+        if sink.wants() {
+            sink.push(Event::SyscallFailed {
+                pid: self.procs[p].pid,
+                result: if call.starts_with("mmap") {
+                    "MAP_FAILED".into()
+                } else {
+                    "-1".into()
+                },
+                call,
+                errno: e.errno().into(),
+                reason: e.reason().into(),
+            });
+        }
+        e
     }
 
     /// Translates one access of process `p`, handling page faults as Linux would. On success
@@ -546,9 +593,9 @@ impl Os {
             return None;
         }
         let new_start = self.page_floor(vaddr);
-        let gap = STACK_GUARD_GAP_PAGES * self.page_size;
+        let gap = self.stack_guard_gap();
         if let (Some(below), _) = proc_.vmas.neighbours(new_start) {
-            if below.end + gap > new_start {
+            if below.end.saturating_add(gap) > new_start {
                 return None;
             }
         }
@@ -575,7 +622,7 @@ impl Os {
         let (below, above) = proc_.vmas.neighbours(vaddr);
         if let Some(s) = proc_.vmas.find_role(Role::Stack) {
             let lowest = proc_.stack_end.saturating_sub(proc_.stack_limit);
-            if vaddr < s.start && vaddr + self.page_size >= lowest && vaddr < lowest {
+            if vaddr < s.start && vaddr.saturating_add(self.page_size) >= lowest && vaddr < lowest {
                 return format!(
                     "{} is below the stack's limit of {} (it may grow down to {}): a stack overflow",
                     units::addr(vaddr),
@@ -610,16 +657,57 @@ impl Os {
     /// the kernel does).
     pub fn brk(&mut self, mmu: &mut Mmu, p: usize, addr: u64, sink: &mut EventSink) -> u64 {
         let (start, old) = (self.procs[p].brk_start, self.procs[p].brk);
+        // `brk(0)` and anything below the heap's start only ask where the break is.
         if addr < start {
             return old;
         }
-        let old_end = self.page_ceil(old);
-        let new_end = self.page_ceil(addr);
-        if new_end > old_end {
-            if !self.procs[p].vmas.is_free(old_end, new_end) {
-                return old;
+        let refused = |why: String| SysError::NoMem(why);
+        // The heap's end, rounded up to a page, must stay inside user space.
+        let new_end = self.page_ceil(addr).filter(|&e| e <= self.user_limit);
+        let why = new_end.is_none().then(|| {
+            refused(format!(
+                "{} is past the end of user space at {}",
+                units::addr(addr),
+                units::addr(self.user_limit)
+            ))
+        });
+        // The old break was accepted, so its page end is inside user space.
+        let old_end = self.page_ceil(old).unwrap_or(old);
+        let new_end = new_end.unwrap_or(old_end);
+        let why = why.or_else(|| {
+            let vmas = &self.procs[p].vmas;
+            (new_end > old_end && !vmas.is_free(old_end, new_end)).then(|| {
+                let other = vmas
+                    .iter()
+                    .find(|v| v.start < new_end && old_end < v.end)
+                    .map_or_else(|| "another mapping".into(), Vma::describe);
+                refused(format!(
+                    "the heap would run into {other} ({})",
+                    units::addr(new_end)
+                ))
+            })
+        });
+        if let Some(e) = why {
+            if sink.wants() {
+                sink.push(Event::SyscallFailed {
+                    pid: self.procs[p].pid,
+                    call: format!("brk({})", units::addr(addr)),
+                    result: format!("{} (unchanged)", units::addr(old)),
+                    errno: e.errno().into(),
+                    reason: e.reason().into(),
+                });
             }
-            match self.procs[p].vmas.find_role(Role::Heap).map(|v| v.start) {
+            return old;
+        }
+        if new_end > old_end {
+            // The heap's top piece grows: mprotect or munmap may have split the heap, and only
+            // the piece ending at the old break can extend.
+            let top = old_end
+                .checked_sub(1)
+                .and_then(|a| self.procs[p].vmas.find(a))
+                .filter(|v| v.role == Role::Heap && v.end == old_end && v.perms == Perms::RW)
+                .map(|v| v.start);
+            match top {
                 Some(s) => {
                     self.procs[p].vmas.resize(s, s, new_end);
                 }
@@ -656,16 +744,29 @@ impl Os {
         file: Option<(u32, u64)>,
         sink: &mut EventSink,
     ) -> Result<u64, SysError> {
+        let call = || format!("mmap({len:#x}, {})", perms.rwx());
         if len == 0 {
-            return Err(SysError::Inval("mmap of 0 bytes".into()));
+            let e = SysError::Inval("length 0".into());
+            return Err(self.refuse(p, sink, call(), e));
         }
-        let len = self.page_ceil(len);
+        let Some(len) = self.page_ceil(len).filter(|&l| l <= self.user_limit) else {
+            let e = SysError::NoMem(format!(
+                "length {len:#x} is larger than user space ({})",
+                units::size(self.user_limit)
+            ));
+            return Err(self.refuse(p, sink, call(), e));
+        };
         let base = layout::mmap_base(self, p);
         let floor = self.procs[p].brk_start.max(self.page_size);
-        let start = self.procs[p]
-            .vmas
-            .top_down_gap(len, base, floor)
-            .ok_or_else(|| SysError::NoMem(format!("no gap of {} left", units::size(len))))?;
+        let Some(start) = self.procs[p].vmas.top_down_gap(len, base, floor) else {
+            let e = SysError::NoMem(format!(
+                "no free range of {} between the heap at {} and {}",
+                units::size(len),
+                units::addr(floor),
+                units::addr(base)
+            ));
+            return Err(self.refuse(p, sink, call(), e));
+        };
         self.map_fixed(
             p,
             start,
@@ -702,6 +803,22 @@ impl Os {
         role: Role,
         name: String,
     ) {
+        let v = self.make_vma(start, len, perms, shared, file, role, name);
+        self.procs[p].vmas.insert(v);
+    }
+
+    /// The mapping `map_fixed` adds: a file's mapping is named after the file by default.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn make_vma(
+        &self,
+        start: u64,
+        len: u64,
+        perms: Perms,
+        shared: bool,
+        file: Option<(u32, u64)>,
+        role: Role,
+        name: String,
+    ) -> Vma {
         let (backing, name) = match file {
             Some((file, offset)) => (
                 Backing::File { file, offset },
@@ -713,7 +830,7 @@ impl Os {
             ),
             None => (Backing::Anon, name),
         };
-        self.procs[p].vmas.insert(Vma {
+        Vma {
             start,
             end: start + len,
             perms,
@@ -721,19 +838,36 @@ impl Os {
             backing,
             role,
             name,
-        });
+        }
     }
 
-    /// The end of `[addr, addr + len)` rounded up to a page, as munmap and mprotect take it;
-    /// `addr` itself must be page-aligned (EINVAL otherwise).
-    fn page_range_end(&self, addr: u64, len: u64) -> Result<u64, SysError> {
+    /// `addr` must be page-aligned (EINVAL otherwise), as munmap and mprotect take it.
+    fn check_aligned(&self, addr: u64) -> Result<(), SysError> {
         if addr % self.page_size != 0 {
             return Err(SysError::Inval(format!(
                 "{} is not page-aligned",
                 units::addr(addr)
             )));
         }
-        Ok(self.page_ceil(addr.saturating_add(len)))
+        Ok(())
+    }
+
+    /// The page-aligned end of munmap's range, by Linux's rules: inside user space (EINVAL
+    /// otherwise) and not empty (EINVAL).
+    fn munmap_end(&self, addr: u64, len: u64) -> Result<u64, SysError> {
+        self.check_aligned(addr)?;
+        if addr > self.user_limit || len > self.user_limit - addr {
+            return Err(SysError::Inval(format!(
+                "length {len:#x} from {} runs past the end of user space at {}",
+                units::addr(addr),
+                units::addr(self.user_limit)
+            )));
+        }
+        if len == 0 {
+            return Err(SysError::Inval("length 0".into()));
+        }
+        // In user space, so rounding up to a page cannot overflow.
+        Ok(self.page_ceil(addr + len).unwrap_or(self.user_limit))
     }
 
     /// `munmap(addr, len)`.
@@ -745,7 +879,11 @@ impl Os {
         len: u64,
         sink: &mut EventSink,
     ) -> Result<(), SysError> {
-        let end = self.page_range_end(addr, len)?;
+        let call = || format!("munmap({}, {len:#x})", units::addr(addr));
+        let end = match self.munmap_end(addr, len) {
+            Ok(end) => end,
+            Err(e) => return Err(self.refuse(p, sink, call(), e)),
+        };
         self.unmap_range(mmu, p, addr, end);
         sink.push(Event::Munmap {
             pid: self.procs[p].pid,
@@ -781,12 +919,33 @@ impl Os {
         perms: Perms,
         sink: &mut EventSink,
     ) -> Result<(), SysError> {
-        let end = self.page_range_end(addr, len)?;
+        let call = || format!("mprotect({}, {len:#x}, {})", units::addr(addr), perms.rwx());
+        if let Err(e) = self.check_aligned(addr) {
+            return Err(self.refuse(p, sink, call(), e));
+        }
+        // Linux: an empty range succeeds and changes nothing.
+        if len == 0 {
+            return Ok(());
+        }
+        let end = match self.page_ceil(len).and_then(|l| addr.checked_add(l)) {
+            Some(end) if end <= self.user_limit => end,
+            _ => {
+                let e = SysError::NoMem(format!(
+                    "length {len:#x} from {} runs past the end of user space at {}",
+                    units::addr(addr),
+                    units::addr(self.user_limit)
+                ));
+                return Err(self.refuse(p, sink, call(), e));
+            }
+        };
         let mut a = addr;
         while a < end {
             match self.procs[p].vmas.find(a) {
                 Some(v) => a = v.end,
-                None => return Err(SysError::NoMem(format!("{} is not mapped", units::addr(a)))),
+                None => {
+                    let e = SysError::NoMem(format!("{} is not mapped", units::addr(a)));
+                    return Err(self.refuse(p, sink, call(), e));
+                }
             }
         }
         let pieces = self.procs[p].vmas.remove_range(addr, end);

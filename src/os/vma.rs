@@ -183,7 +183,7 @@ impl VmaSet {
     /// The mapping right below `a` (ending at or before it) and the one right above it.
     pub fn neighbours(&self, a: u64) -> (Option<&Vma>, Option<&Vma>) {
         let below = self.map.range(..=a).next_back().map(|(_, v)| v);
-        let above = self.map.range(a + 1..).next().map(|(_, v)| v);
+        let above = self.map.range(a.saturating_add(1)..).next().map(|(_, v)| v);
         (below.filter(|v| v.end <= a), above)
     }
 

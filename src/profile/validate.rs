@@ -250,6 +250,17 @@ pub fn validate(cfg: &MachineConfig, spans: &FieldSpans) -> Vec<MachineError> {
             ),
             src: None,
         });
+    } else if heap.base == 0 && heap.header == 0 {
+        // The first block would be at address 0: a successful malloc would return NULL.
+        errors.push(MachineError::Heap {
+            what: "the first block would be at address 0, which is NULL".into(),
+            span: spans.first_of(&[Heap, Header]).into(),
+            label: "a heap at 0 with no header hands out address 0".into(),
+            help: "put the heap above 0, such as `heap 100 B at 1000`, or give blocks a header \
+                   (`header 8`)"
+                .into(),
+            src: None,
+        });
     } else if heap.base.checked_add(heap.size).is_none() {
         errors.push(MachineError::Heap {
             what: "the heap runs past the end of the address space".into(),
@@ -625,6 +636,19 @@ mod tests {
             codes(&errs(|c| c.teach_heap.header = 100)),
             ["mem::machine::heap"]
         );
+        // The first block at address 0 would be indistinguishable from NULL.
+        assert_eq!(
+            codes(&errs(|c| {
+                c.teach_heap.base = 0;
+                c.teach_heap.header = 0;
+            })),
+            ["mem::machine::heap"]
+        );
+        assert!(errs(|c| {
+            c.teach_heap.base = 0;
+            c.teach_heap.header = 8;
+        })
+        .is_empty());
     }
 
     #[test]

@@ -167,6 +167,27 @@ pub fn event(e: &Event) -> String {
         Event::Mprotect {
             start, len, perms, ..
         } => format!("mprotect {}-{} to {perms}", addr(*start), addr(start + len)),
+        Event::MmapMoved {
+            name,
+            hint,
+            start,
+            len,
+            why,
+            ..
+        } => format!(
+            "mmap {name} {}: not at {} ({why}); placed at {}-{} (the address is a hint)",
+            size(*len),
+            addr(*hint),
+            addr(*start),
+            addr(start + len)
+        ),
+        Event::SyscallFailed {
+            call,
+            result,
+            errno,
+            reason,
+            ..
+        } => format!("{call} = {result} {errno}: {reason}"),
         Event::Alloc {
             call,
             result,

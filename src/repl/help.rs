@@ -247,8 +247,10 @@ current break.",
         text: "mmap maps a new region: anonymous zero-filled memory or a file's contents, \
 private or shared, with the permissions given (r--, rw-, r-x, …). Its pages are valid at \
 once but get frames only when touched. munmap removes a mapping, after which touching it is \
-a segfault. In a process layout, `mmap NAME at ADDR SIZE PERMS file \"f\" shared` places \
-one explicitly.\n\
+a segfault. A call that Linux refuses (length 0, more than user space) returns MAP_FAILED or \
+-1, and the trace names the errno and the rule. In a process layout, `mmap NAME at ADDR SIZE \
+PERMS file \"f\" shared` asks for ADDR: a hint, as in Linux, so the trace says when the \
+mapping has to go elsewhere.\n\
 Try: let m = mmap(64 KiB, rw-);  munmap(m, 64 KiB);  expect segfault { m[0] = 1 }",
     },
     Topic {

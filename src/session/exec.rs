@@ -13,6 +13,7 @@ use crate::heap::safety::{Safety, Site};
 use crate::heap::HeapError;
 use crate::machine::pagetable::pte;
 use crate::machine::{Access, FrameUse};
+use crate::os::layout::LayoutError;
 use crate::os::{Death, Perms, Role, Trap};
 use crate::syntax::{BinOp, FaultExpect, SegvCode as WantSegv, Span, UnOp};
 use crate::units;
@@ -67,6 +68,46 @@ fn err(
         span: span.into(),
         label: label.into(),
         help: help.into(),
+    })))
+}
+
+/// A stack statement that cannot run as written (`mem::stack`).
+fn stack_err(
+    span: Span,
+    message: impl Into<String>,
+    label: impl Into<String>,
+    help: impl Into<String>,
+) -> Box<Stop> {
+    Box::new(Stop::Error(Report::new(RunError::Stack {
+        message: message.into(),
+        span: span.into(),
+        label: label.into(),
+        help: help.into(),
+    })))
+}
+
+/// A frame size or recursion depth as a count: a negative one (a signed value below 0) is an
+/// error, where C's unsigned arithmetic would silently wrap it. An unsigned one is taken as it
+/// is: a frame of 16 EiB overflows the stack.
+fn stack_amount(v: Value, what: &str, span: Span) -> R<u64> {
+    let signed = matches!(v.ty, Ty::Int(p) if p.signed());
+    if signed && (v.bits as i64) < 0 {
+        return Err(stack_err(
+            span,
+            format!("a {what} cannot be negative"),
+            format!("{what} {}", v.bits as i64),
+            format!("write a {what} of 0 or more"),
+        ));
+    }
+    Ok(v.bits)
+}
+
+/// A process layout that does not fit the machine (`mem::layout`).
+fn layout_err(span: Span, e: LayoutError) -> Box<Stop> {
+    Box::new(Stop::Error(Report::new(RunError::Layout {
+        what: e.what,
+        span: span.into(),
+        help: e.help,
     })))
 }
 
@@ -319,7 +360,7 @@ impl<'a> Exec<'a> {
 
     #[cold]
     fn cur_slow(&mut self, span: Span) -> R<usize> {
-        let p = self.world.current();
+        let p = self.main_proc(span)?;
         if let Some(d) = &self.world.os.procs[p].death {
             let how = match d {
                 Death::Segv { vaddr, code } => format!(
@@ -582,7 +623,9 @@ impl<'a> Exec<'a> {
                         "give each process its own name",
                     ));
                 }
-                self.world.spawn(spec);
+                self.world
+                    .spawn(spec, &mut self.sink)
+                    .map_err(|e| layout_err(s.span, e))?;
             }
             St::Thread {
                 process,
@@ -615,7 +658,7 @@ impl<'a> Exec<'a> {
                 });
             }
             St::Show(what) => {
-                let snap = self.show(what)?;
+                let snap = self.show(what, s.span)?;
                 self.outputs.push(Output::Show { snapshot: snap });
             }
             St::Expect { what, body } => self.expect(what, body, s.span)?,
@@ -634,11 +677,12 @@ impl<'a> Exec<'a> {
                 self.switch(p, t);
             }
             St::Call { frame, body, .. } => {
-                let size = self.eval(frame)?.bits;
+                let size = self.eval(frame)?;
                 let p = self.cur(s.span)?;
+                self.need_stack(p, "call", s.span)?;
+                let size = stack_amount(size, "frame size", frame.span)?;
                 let old = self.sp(p);
-                let new = old.wrapping_sub(size) & !15;
-                self.touch_frame(p, new, old, s.span)?;
+                let new = self.push_frame(p, old, size, s.span)?;
                 self.set_sp(p, new);
                 let r = self.block(body);
                 self.set_sp(p, old);
@@ -646,22 +690,44 @@ impl<'a> Exec<'a> {
             }
             St::Local { slot, ty, size } => {
                 let p = self.cur(s.span)?;
-                let new = self.sp(p).wrapping_sub(*size) & !15;
+                self.need_stack(p, "local", s.span)?;
+                let Some(new) = self.sp(p).checked_sub(*size) else {
+                    return Err(stack_err(
+                        s.span,
+                        format!(
+                            "a local of {} does not fit below the stack pointer {}",
+                            units::size(*size),
+                            units::addr(self.sp(p))
+                        ),
+                        "too large",
+                        "use a smaller local",
+                    ));
+                };
+                let new = new & !15;
                 self.set_sp(p, new);
                 self.vars.set(*slot, Value::new(new, *ty));
             }
             St::Recurse { depth, frame, .. } => {
-                let n = self.eval(depth)?.bits;
-                let size = self.eval(frame)?.bits;
+                let n = self.eval(depth)?;
+                let size = self.eval(frame)?;
                 let p = self.cur(s.span)?;
+                self.need_stack(p, "recurse", s.span)?;
+                let n = stack_amount(n, "recursion depth", depth.span)?;
+                let size = stack_amount(size, "frame size", frame.span)?;
+                if size == 0 && n > 0 {
+                    return Err(stack_err(
+                        frame.span,
+                        "a recursion of 0-byte frames never uses the stack",
+                        "0 bytes per frame",
+                        "give each frame a size, such as `frame 1 KiB`",
+                    ));
+                }
                 let old = self.sp(p);
                 let mut sp = old;
                 let r: R<()> = (|| {
                     for _ in 0..n {
                         self.tick(s.span)?;
-                        let new = sp.wrapping_sub(size) & !15;
-                        self.touch_frame(p, new, sp, s.span)?;
-                        sp = new;
+                        sp = self.push_frame(p, sp, size, s.span)?;
                     }
                     Ok(())
                 })();
@@ -695,7 +761,8 @@ impl<'a> Exec<'a> {
                 let mut off = lo;
                 while off < hi {
                     self.tick(s.span)?;
-                    let a = b.wrapping_add(off);
+                    // Past the top of user space the access faults before the sum wraps.
+                    let a = b.saturating_add(off);
                     if *write {
                         self.store(a, 1, v, s.span)?;
                     } else {
@@ -736,24 +803,70 @@ impl<'a> Exec<'a> {
         }
     }
 
+    /// A statement that uses the main stack needs one: a teaching machine's explicit layout
+    /// may have left it out. A thread always has its own.
+    fn need_stack(&mut self, p: usize, what: &str, span: Span) -> R<()> {
+        let on_thread = self.world.thread.is_some() && self.world.current == Some(p);
+        let pr = &self.world.os.procs[p];
+        if on_thread || pr.has_stack {
+            return Ok(());
+        }
+        Err(stack_err(
+            span,
+            format!("process {} has no stack for `{what}`", pr.name),
+            "needs a stack",
+            format!(
+                "list one in the process's regions: `process {} {{ stack 4 KiB }}`",
+                pr.name
+            ),
+        ))
+    }
+
+    /// Pushes a frame of `size` bytes below `sp` (16-byte aligned) and writes its pages;
+    /// returns the new stack pointer. A frame larger than the space below `sp` overflows the
+    /// stack: the writes fault before they reach address 0.
+    fn push_frame(&mut self, p: usize, sp: u64, size: u64, span: Span) -> R<u64> {
+        let new = sp.checked_sub(size).map(|n| n & !15);
+        self.touch_frame(p, new.unwrap_or(0), sp, span)?;
+        new.ok_or_else(|| {
+            stack_err(
+                span,
+                format!(
+                    "a frame of {} does not fit below the stack pointer {}",
+                    units::size(size),
+                    units::addr(sp)
+                ),
+                "too large",
+                "use a smaller frame",
+            )
+        })
+    }
+
     /// A new stack frame writes its pages, from the top (the return address) down.
     fn touch_frame(&mut self, p: usize, low: u64, high: u64, span: Span) -> R<()> {
         let ps = self.world.mmu.page_size();
-        let mut a = high.wrapping_sub(8);
-        loop {
+        let Some(mut a) = high.checked_sub(8) else {
+            return Ok(());
+        };
+        while a >= low {
             self.access(p, a, Access::Write, span)?;
-            let next = (a & !(ps - 1)).wrapping_sub(8);
-            if next < low || next > a {
-                break;
+            match (a & !(ps - 1)).checked_sub(8) {
+                Some(next) if next >= low => a = next,
+                _ => break,
             }
-            a = next;
         }
         Ok(())
     }
 
+    /// The current process, creating the implicit `main` on first use: a diagnostic at `span`
+    /// when the default layout does not fit the machine.
+    fn main_proc(&mut self, span: Span) -> R<usize> {
+        self.world.current().map_err(|e| layout_err(span, e))
+    }
+
     fn find_proc(&mut self, name: &str, span: Span) -> R<usize> {
         if name == "main" && self.world.os.procs.is_empty() {
-            return Ok(self.world.current());
+            return self.main_proc(span);
         }
         self.world
             .os
@@ -792,7 +905,7 @@ impl<'a> Exec<'a> {
                 if let Ok(p) = self.find_proc(n, t.span) {
                     return Ok((p, None));
                 }
-                let cur = self.world.current();
+                let cur = self.main_proc(t.span)?;
                 match self.world.os.procs[cur]
                     .threads
                     .iter()
@@ -1205,7 +1318,7 @@ impl<'a> Exec<'a> {
     }
 
     fn special(&mut self, s: &Special, e: &TExpr) -> R<Value> {
-        let p = self.world.current();
+        let p = self.main_proc(e.span)?;
         let ps = self.world.mmu.page_size();
         let pr = &self.world.os.procs[p];
         let bits = match s {
@@ -1310,7 +1423,7 @@ impl<'a> Exec<'a> {
             Builtin::PageOf => arg(0) >> self.world.mmu.page_shift(),
             Builtin::OffsetOf => arg(0) & (ps - 1),
             Builtin::FrameOf => {
-                let p = self.world.current();
+                let p = self.main_proc(span)?;
                 let asid = self.world.os.procs[p].asid;
                 let ent = self
                     .world
@@ -1333,7 +1446,7 @@ impl<'a> Exec<'a> {
             Builtin::Calloc => {
                 let p = self.cur(span)?;
                 let ptr = self.heap_call(p, span, |h, m| h.calloc(m, arg(0), arg(1)))?;
-                let (n, zeroed) = (arg(0).wrapping_mul(arg(1)), true);
+                let (n, zeroed) = (arg(0).saturating_mul(arg(1)), true);
                 self.world
                     .after_heap_call(p, HeapCall::Alloc { ptr, n, zeroed }, self.site(span));
                 ptr
@@ -1355,7 +1468,7 @@ impl<'a> Exec<'a> {
                 return Ok(Value::new(0, Ty::Nothing));
             }
             Builtin::UsableSize => {
-                let p = self.world.current();
+                let p = self.main_proc(span)?;
                 self.world.heaps[p].usable_size(arg(0))
             }
             Builtin::Memset => {
@@ -1365,8 +1478,10 @@ impl<'a> Exec<'a> {
                     let chunk = vec![byte; ps as usize];
                     let mut off = 0;
                     while off < n {
-                        let k = (n - off).min(ps - ((dst + off) & (ps - 1)));
-                        m.write(dst + off, &chunk[..k as usize])?;
+                        // Past the top of user space the write faults before the sum wraps.
+                        let a = dst.saturating_add(off);
+                        let k = (n - off).min(ps - (a & (ps - 1)));
+                        m.write(a, &chunk[..k as usize])?;
                         off += k;
                     }
                     Ok(())
@@ -1382,8 +1497,9 @@ impl<'a> Exec<'a> {
                     let mut off = 0;
                     while off < n {
                         let k = (n - off).min(ps) as usize;
-                        m.read(src + off, &mut buf[..k])?;
-                        m.write(dst + off, &buf[..k])?;
+                        // Past the top of user space the copy faults before a sum wraps.
+                        m.read(src.saturating_add(off), &mut buf[..k])?;
+                        m.write(dst.saturating_add(off), &buf[..k])?;
                         off += k as u64;
                     }
                     Ok(())
@@ -1447,12 +1563,27 @@ impl<'a> Exec<'a> {
                 let p = self.cur(span)?;
                 let w = &mut *self.world;
                 let old = w.os.procs[p].brk;
-                let target = old.wrapping_add(arg(0));
-                let got = w.os.brk(&mut w.mmu, p, target, &mut self.sink);
-                if got == target {
-                    old
-                } else {
-                    u64::MAX
+                // sbrk takes a signed increment: a break moved past either end of the 64-bit
+                // space is refused, never wrapped.
+                let inc = arg(0) as i64;
+                match old.checked_add_signed(inc) {
+                    Some(target) if w.os.brk(&mut w.mmu, p, target, &mut self.sink) == target => {
+                        old
+                    }
+                    Some(_) => u64::MAX,
+                    None => {
+                        self.sink.push(Event::SyscallFailed {
+                            pid: w.os.procs[p].pid,
+                            call: format!("sbrk({inc})"),
+                            result: "-1".into(),
+                            errno: "ENOMEM".into(),
+                            reason: format!(
+                                "{} {inc:+} is outside the 64-bit address space",
+                                units::addr(old)
+                            ),
+                        });
+                        u64::MAX
+                    }
                 }
             }
             Builtin::Fork => {
@@ -1466,8 +1597,8 @@ impl<'a> Exec<'a> {
         Ok(Value::new(bits, e.ty))
     }
 
-    fn show(&mut self, what: &ShowWhat) -> R<Snapshot> {
-        let p = self.world.current();
+    fn show(&mut self, what: &ShowWhat, span: Span) -> R<Snapshot> {
+        let p = self.main_proc(span)?;
         let w = &*self.world;
         let pr = &w.os.procs[p];
         let shift = w.mmu.page_shift();

@@ -6,7 +6,7 @@ use crate::events::{Event, EventSink};
 use crate::heap::safety::{Safety, Site};
 use crate::heap::{glibc::Glibc, Allocator, Memory};
 use crate::machine::{Access, MachineConfig, Mmu};
-use crate::os::layout::ProcessSpec;
+use crate::os::layout::{LayoutError, ProcessSpec};
 use crate::os::{Death, Os, Perms, Role, Trap};
 
 #[derive(Clone)]
@@ -93,8 +93,14 @@ impl World {
         s
     }
 
-    pub fn spawn(&mut self, spec: &ProcessSpec) -> usize {
-        let p = self.os.spawn(&mut self.mmu, spec);
+    /// Creates a process and its allocator; fails, changing nothing, when its layout does not
+    /// fit the machine.
+    pub fn spawn(
+        &mut self,
+        spec: &ProcessSpec,
+        sink: &mut EventSink,
+    ) -> Result<usize, LayoutError> {
+        let p = self.os.spawn(&mut self.mmu, spec, sink)?;
         let seed = self.mmu.config().seed ^ u64::from(self.os.procs[p].pid);
         self.heaps
             .push(crate::heap::for_config(self.mmu.config(), seed));
@@ -102,7 +108,7 @@ impl World {
         if self.current.is_none() {
             self.current = Some(p);
         }
-        p
+        Ok(p)
     }
 
     /// Forks process `p`; the child gets a copy of the allocator's state too (its heap is the
@@ -119,12 +125,13 @@ impl World {
 
     /// The current process, creating the implicit `main` on first use.
     #[inline]
-    pub fn current(&mut self) -> usize {
+    pub fn current(&mut self) -> Result<usize, LayoutError> {
         match self.current {
-            Some(p) => p,
+            Some(p) => Ok(p),
             None => {
                 let spec = ProcessSpec::default_program("main", self.mmu.config().stack_limit);
-                self.spawn(&spec)
+                // The default layout maps nothing that the trace would explain.
+                self.spawn(&spec, &mut EventSink::new(false, 0))
             }
         }
     }
@@ -199,7 +206,8 @@ impl ProcMem<'_> {
         let ps = self.mmu.page_size();
         let mut done = 0usize;
         while done < len {
-            let a = addr.wrapping_add(done as u64);
+            // Past the top of user space the access faults before the sum could wrap.
+            let a = addr.saturating_add(done as u64);
             let in_page = (ps - (a & (ps - 1))) as usize;
             let n = in_page.min(len - done);
             let pa = self.os.access(self.mmu, self.p, a, access, self.sink)?;

@@ -4,6 +4,7 @@ mod cases;
 mod cli;
 mod compiled;
 mod examples;
+mod layout_props;
 mod os_props;
 mod props;
 mod repl;

@@ -119,8 +119,10 @@ proptest! {
         let cfg = MachineConfig::default();
         let mut mmu = Mmu::new(&cfg);
         let mut os = Os::new(&mmu);
-        let p = os.spawn(&mut mmu, &ProcessSpec::default_program("t", cfg.stack_limit));
         let mut sink = EventSink::new(false, 0);
+        let p = os
+            .spawn(&mut mmu, &ProcessSpec::default_program("t", cfg.stack_limit), &mut sink)
+            .expect("the default layout fits x86-64");
         let heap = os.procs[p].brk_start;
         let mut m = Model::default();
         for op in ops {
