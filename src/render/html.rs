@@ -199,11 +199,15 @@ pub fn snapshot(s: &Snapshot) -> String {
                     "vpn", "pfn", "present", "dirty", "accessed", "perms", "note",
                 ],
             )
-            .caption(if rows.is_empty() {
-                format!("page table of pid {pid} ({levels} levels): no valid entries")
-            } else {
-                format!("page table of pid {pid} ({levels} levels)")
-            });
+            .caption(format!(
+                "page table of pid {pid} ({}){}",
+                crate::units::count(*levels as u64, "level"),
+                if rows.is_empty() {
+                    ": no valid entries"
+                } else {
+                    ""
+                }
+            ));
             for r in rows {
                 tb.row(vec![
                     code(format!("{:#x}", r.vpn)),

@@ -1800,10 +1800,12 @@ fn frame_place(w: &World, used: FrameUse) -> FrameRow {
         pid: None,
         region: String::new(),
         vaddr: None,
+        page: 0,
     };
     match used {
         FrameUse::Free => {}
         FrameUse::Anon { asid, vpn } => {
+            row.page = vpn;
             if let Some(p) = w.os.procs.iter().find(|p| p.asid == asid) {
                 let va = vpn << shift;
                 row.pid = Some(p.pid);
@@ -1813,6 +1815,7 @@ fn frame_place(w: &World, used: FrameUse) -> FrameRow {
         }
         FrameUse::File { file, page } => {
             row.region = "file".into();
+            row.page = page;
             let ps = w.mmu.page_size();
             let at = page * ps;
             for p in &w.os.procs {

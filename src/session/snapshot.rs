@@ -165,8 +165,11 @@ pub struct FrameRow {
     /// The kind of region the page belongs to (as [`MapRow::kind`]), or `file` for a
     /// page-cache page no process maps.
     pub region: String,
-    /// The virtual address of the page in its process, for anonymous pages.
+    /// The page's virtual address in that process.
     pub vaddr: Option<u64>,
+    /// Which page it is: the page number within its file for the page cache (what `refs`
+    /// names), else the virtual page number.
+    pub page: u64,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]

@@ -6,5 +6,6 @@ mod compiled;
 mod examples;
 mod os_props;
 mod props;
+mod render;
 mod repl;
 mod test;

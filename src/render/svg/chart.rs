@@ -36,18 +36,24 @@ pub fn distinct<'a>(it: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
 }
 
 /// Up to about five round ticks from 0 to at least `max`.
-fn ticks(max: f64) -> Vec<f64> {
+/// Whole-number data gets whole-number ticks.
+fn ticks(max: f64, whole: bool) -> Vec<f64> {
     if max <= 0.0 {
         return vec![0.0, 1.0];
     }
     let raw = max / 5.0;
     let mag = 10f64.powf(raw.log10().floor());
-    let step = [1.0, 2.0, 2.5, 5.0, 10.0]
+    let steps: &[f64] = if whole && mag <= 1.0 {
+        &[1.0, 2.0, 5.0, 10.0]
+    } else {
+        &[1.0, 2.0, 2.5, 5.0, 10.0]
+    };
+    let step = steps
         .iter()
         .map(|m| m * mag)
         .find(|s| *s >= raw)
         .unwrap_or(10.0 * mag);
-    let step = if max >= 1.0 { step.max(1.0) } else { step };
+    let step = if whole { step.max(1.0).round() } else { step };
     let mut t = vec![0.0];
     while *t.last().unwrap_or(&0.0) < max - 1e-9 {
         t.push(t.len() as f64 * step);
@@ -64,6 +70,12 @@ fn fmt_tick(v: f64) -> String {
             .trim_end_matches('.')
             .to_string()
     }
+}
+
+/// Each line a little narrower than the one before, so lines that coincide (FIFO and CLOCK
+/// often do) still show both colours.
+fn width(series: usize) -> String {
+    n((4.5 - 0.7 * series as f64).max(1.5))
 }
 
 struct Series {
@@ -174,7 +186,11 @@ pub fn render(params: &[String], columns: &[String], rows: &[SweepRow]) -> Optio
             .iter()
             .flat_map(|s| s.values.iter().flatten())
             .fold(0.0f64, |a, &b| a.max(b));
-        let t = ticks(max);
+        let whole = series
+            .iter()
+            .flat_map(|s| s.values.iter().flatten())
+            .all(|v| v.fract() == 0.0);
+        let t = ticks(max, whole);
         let ymax = *t.last().unwrap_or(&1.0);
         let (px, py) = (LEFT, top + 24.0);
         let y_of = |v: f64| py + PLOT_H - v / ymax * PLOT_H;
@@ -233,7 +249,10 @@ pub fn render(params: &[String], columns: &[String], rows: &[SweepRow]) -> Optio
             svg.path(
                 &d,
                 "",
-                &format!("fill=\"none\" stroke=\"{c}\" stroke-width=\"2.5\"{dash_attr}"),
+                &format!(
+                    "fill=\"none\" stroke=\"{c}\" stroke-width=\"{}\"{dash_attr}",
+                    width(si)
+                ),
             );
             svg.end_group();
             for (i, v) in s.values.iter().enumerate() {
@@ -278,7 +297,8 @@ pub fn render(params: &[String], columns: &[String], rows: &[SweepRow]) -> Optio
                 &format!("M{} {}h26", n(lx), n(ly - 4.0)),
                 "",
                 &format!(
-                    "stroke=\"{c}\" stroke-width=\"2.5\"{}",
+                    "stroke=\"{c}\" stroke-width=\"{}\"{}",
+                    width(si),
                     if dash.is_empty() {
                         String::new()
                     } else {

@@ -6,8 +6,8 @@ use super::{kind_fill, text_width, Svg, SERIES};
 use crate::session::snapshot::FrameRow;
 
 const COLS: u64 = 16;
-const CELL_W: f64 = 56.0;
-const CELL_H: f64 = 38.0;
+const CELL_W: f64 = 60.0;
+const CELL_H: f64 = 50.0;
 /// Frames drawn at most; the table lists every frame in use.
 const MAX_CELLS: u64 = 256;
 
@@ -67,21 +67,23 @@ pub fn render(
     svg.end_group();
     lx += 17.0 + text_width("free", 12.0) + 16.0;
     let victim_label = format!("next victim ({policy})");
-    place(&mut svg, &mut lx, &mut ly, &victim_label);
-    svg.group("the frame the replacement policy evicts next when no frame is free");
-    svg.path(
-        &format!("M{} {}h10v10h-10Z", lx + 1.0, ly - 9.0),
-        "wn",
-        "stroke-width=\"2.5\"",
-    );
-    svg.text(lx + 17.0, ly, "start", "", &victim_label);
-    svg.end_group();
-    lx += 17.0 + text_width(&victim_label, 12.0) + 16.0;
+    if next_victim.is_some() {
+        place(&mut svg, &mut lx, &mut ly, &victim_label);
+        svg.group("the frame the replacement policy evicts next when no frame is free");
+        svg.path(
+            &format!("M{} {}h10v10h-10Z", lx + 1.0, ly - 9.0),
+            "wn",
+            "stroke-width=\"2.5\"",
+        );
+        svg.text(lx + 17.0, ly, "start", "", &victim_label);
+        svg.end_group();
+        lx += 17.0 + text_width(&victim_label, 12.0) + 16.0;
+    }
     if pids.len() > 1 {
         for &p in &pids {
             let label = format!("pid {p}");
             place(&mut svg, &mut lx, &mut ly, &label);
-            svg.group(&format!("top band: a page of pid {p}"));
+            svg.group(&format!("band and number: a page of pid {p}"));
             svg.rect(lx, ly - 10.0, 12.0, 5.0, "", Some(pid_colour(p)));
             svg.text(lx + 17.0, ly, "start", "", &label);
             svg.end_group();
@@ -131,12 +133,19 @@ pub fn render(
                 if let (Some(p), true) = (r.pid, pids.len() > 1) {
                     svg.rect(x, y, w, 5.0, "", Some(pid_colour(p)));
                 }
-                svg.text(x + 4.0, y + 16.0, "start", "s in", &format!("{pfn:#x}"));
-                let who = match r.pid {
-                    Some(p) if pids.len() > 1 => format!("{p}:{}", r.region),
-                    _ => r.region.clone(),
+                svg.text(x + 4.0, y + 17.0, "start", "s in", &format!("{pfn:#x}"));
+                if let (Some(p), true) = (r.pid, pids.len() > 1) {
+                    svg.text(x + w - 3.0, y + 17.0, "end", "s in", &p.to_string());
+                }
+                svg.text(x + 4.0, y + 29.0, "start", "s in", &r.region);
+                let page = if r.region == "file" || r.owner.contains("page cache") {
+                    format!("page {}", r.page)
+                } else {
+                    format!("{:#x}", r.page)
                 };
-                svg.text(x + 4.0, y + 29.0, "start", "s in", &who);
+                if text_width(&page, 10.0) <= w - 6.0 {
+                    svg.text(x + 4.0, y + 41.0, "start", "s in", &page);
+                }
             }
             None => {
                 svg.rect(x, y, w, h, "free", None);
@@ -175,7 +184,7 @@ pub fn render(
     }
     let victim_note = match next_victim {
         Some(v) => format!("{policy} would evict frame {v:#x} next, when no frame is free"),
-        None => "no frame could be evicted now".into(),
+        None => "no frame could be evicted now (anonymous pages need swap)".into(),
     };
     svg.text(12.0, y, "start", "m", &victim_note);
     svg.finish(width.max(lx + 12.0), y + 14.0, &title)

@@ -7,7 +7,7 @@ use crate::heap::ChunkView;
 
 const WIDTH: f64 = 880.0;
 const MAX_W: f64 = 300.0;
-const MIN_W: f64 = 6.0;
+const MIN_W: f64 = 44.0;
 const CHUNK_H: f64 = 44.0;
 const ROW_H: f64 = CHUNK_H + 34.0;
 
@@ -74,21 +74,40 @@ pub fn render(pid: u32, allocator: &str, rows: &[ChunkView]) -> String {
         .min()
         .unwrap_or(1);
     let mut scale = WIDTH / total.max(1) as f64;
-    if smallest as f64 * scale < 24.0 {
+    let mut max_w = WIDTH;
+    if smallest as f64 * scale < MIN_W {
+        max_w = MAX_W;
         let mut sizes: Vec<u64> = rows.iter().map(|c| c.size).collect();
         sizes.sort_unstable();
         let median = sizes[sizes.len() / 2].max(1) as f64;
-        scale = (40.0 / smallest as f64).min(120.0 / median);
+        scale = (MIN_W / smallest as f64).min(120.0 / median);
     }
 
     let mut x = 12.0;
     let mut y = ly + 22.0;
     let mut label_end = f64::MIN;
+    let mut prev_end: Option<u64> = None;
+    // The address where a run of chunks ends, under its right edge, when there is room.
+    let end_label = |svg: &mut Svg, x: f64, y: f64, label_end: f64, end: Option<u64>| {
+        if let Some(e) = end {
+            let a = num(e);
+            if x - text_width(&a, 10.0) >= label_end {
+                svg.line(x, y + CHUNK_H, x, y + CHUNK_H + 6.0, "ln");
+                svg.text(x, y + CHUNK_H + 18.0, "end", "s m", &a);
+            }
+        }
+    };
     for c in rows {
         let to_scale = c.size as f64 * scale;
-        let broken = to_scale > MAX_W;
-        let w = to_scale.clamp(MIN_W, MAX_W);
-        if x + w > 12.0 + WIDTH && x > 12.0 {
+        let broken = to_scale > max_w + 0.5;
+        let w = to_scale.clamp(MIN_W, max_w);
+        // A new row when the strip is full, or where the chunks stop being contiguous (an
+        // mmapped chunk lies far from the heap).
+        let contiguous = prev_end.is_none_or(|e| e == c.addr);
+        if (x + w > 12.0 + WIDTH || !contiguous) && x > 12.0 {
+            if !contiguous {
+                end_label(&mut svg, x, y, label_end, prev_end);
+            }
             x = 12.0;
             y += ROW_H;
             label_end = f64::MIN;
@@ -136,13 +155,9 @@ pub fn render(pid: u32, allocator: &str, rows: &[ChunkView]) -> String {
             label_end = x + text_width(&a, 10.0) + 8.0;
         }
         x += w;
+        prev_end = Some(c.addr + c.size);
     }
-    let end = rows.last().map_or(0, |c| c.addr + c.size);
-    let a = num(end);
-    if x >= label_end {
-        svg.line(x, y + CHUNK_H, x, y + CHUNK_H + 6.0, "ln");
-        svg.text(x, y + CHUNK_H + 30.0, "end", "s m", &a);
-    }
+    end_label(&mut svg, x, y, label_end, prev_end);
     let note_y = y + ROW_H + 4.0;
     let in_use: u64 = rows.iter().filter(|c| c.in_use).map(|c| c.size).sum();
     let free: u64 = rows
@@ -161,10 +176,14 @@ pub fn render(pid: u32, allocator: &str, rows: &[ChunkView]) -> String {
             rows.len(),
             num(in_use),
             num(free),
-            if rows.iter().any(|c| c.size as f64 * scale > MAX_W) {
-                "; widths to scale, except chunks drawn with a break"
-            } else {
-                "; widths to scale"
+            match (
+                rows.iter().any(|c| (c.size as f64) * scale < MIN_W),
+                rows.iter().any(|c| c.size as f64 * scale > max_w + 0.5),
+            ) {
+                (false, false) => "; widths to scale",
+                (true, false) => "; widths to scale, tiny chunks widened",
+                (false, true) => "; widths to scale, except chunks drawn with a break",
+                (true, true) => "; widths to scale, tiny chunks widened, huge ones broken",
             }
         ),
     );

@@ -2,7 +2,7 @@
 //! regions to scale on a broken axis (wide gaps and very tall regions drawn as breaks), each
 //! labelled and coloured by kind, with its resident pages marked on its right edge.
 
-use super::{kind_fill, n, text_width, zigzag, Svg};
+use super::{approx_size, kind_fill, n, text_width, zigzag, Svg};
 use crate::session::snapshot::MapRow;
 use crate::units::size;
 
@@ -59,9 +59,9 @@ pub fn render(pid: u32, page_size: u64, rows: &[MapRow]) -> String {
 
     let mut sizes: Vec<u64> = regions.iter().map(|r| r.end - r.start).collect();
     sizes.sort_unstable();
-    let median = sizes[sizes.len() / 2].max(1) as f64;
-    // The median region gets 40 px: small regions stay readable, large ones grow to scale.
-    let scale = 40.0 / median;
+    // All but the largest tenth of the regions fit MAX_H to scale; those few are broken.
+    let p90 = sizes[(sizes.len() * 9 / 10).min(sizes.len() - 1)].max(1) as f64;
+    let scale = MAX_H / p90;
 
     let addr_w = regions
         .iter()
@@ -84,7 +84,7 @@ pub fn render(pid: u32, page_size: u64, rows: &[MapRow]) -> String {
         }
     }
     svg.group("a resident page: it holds a frame");
-    svg.rect(lx, ly - 10.0, 12.0, 12.0, "", Some("#1f2328"));
+    svg.rect(lx, ly - 10.0, 12.0, 12.0, "res", None);
     svg.text(lx + 17.0, ly, "start", "", "resident page");
     svg.end_group();
     let mut right = lx + 17.0 + text_width("resident page", 12.0) + 12.0;
@@ -99,7 +99,7 @@ pub fn render(pid: u32, page_size: u64, rows: &[MapRow]) -> String {
             if gap > 0 {
                 let px = gap as f64 * scale;
                 if px > MAX_GAP {
-                    let t = format!("{} unmapped", size(gap));
+                    let t = format!("{} unmapped", approx_size(gap));
                     svg.group(&format!("{:#x}-{:#x}: {t}", r.end, above));
                     let mid = y + BREAK_H / 2.0;
                     svg.path(&zigzag(x0 - 6.0, mid - 3.0, BAR_W + 12.0), "ln", "");
@@ -167,7 +167,7 @@ pub fn render(pid: u32, page_size: u64, rows: &[MapRow]) -> String {
         if broken {
             // Not to scale: a break across the middle says so.
             svg.path(
-                &zigzag(x0, y + h / 2.0, BAR_W - MARK_W - 4.0),
+                &zigzag(x0, y + h * 0.6, BAR_W - MARK_W - 4.0),
                 "ed",
                 "fill=\"none\"",
             );
@@ -184,16 +184,13 @@ pub fn render(pid: u32, page_size: u64, rows: &[MapRow]) -> String {
                 Some("#1f2328"),
             );
         }
-        let kind_label = if broken {
-            format!("{} (not to scale)", r.kind)
-        } else {
-            r.kind.clone()
-        };
-        if h >= 16.0 && text_width(&kind_label, 10.0) < BAR_W - MARK_W - 10.0 {
-            svg.text(x0 + 5.0, y + h / 2.0 + 4.0, "start", "s in", &kind_label);
-        }
+        let kind_y = if broken { y + 14.0 } else { y + h / 2.0 + 4.0 };
+        svg.text(x0 + 5.0, kind_y, "start", "s in", &r.kind);
         let main = label(r);
-        let res = resident_text(r, page_size);
+        let mut res = resident_text(r, page_size);
+        if broken {
+            res.push_str(" · drawn shorter than to scale");
+        }
         if h >= 32.0 {
             svg.text(xl, y + h / 2.0 - 2.0, "start", "", &main);
             svg.text(xl, y + h / 2.0 + 12.0, "start", "s m", &res);

@@ -86,6 +86,7 @@ font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,'DejaVu Sans Mono',monosp
 .ms .wn{stroke:var(--warn);fill:none}\
 .ms .wb{stroke:var(--warn);stroke-width:2}\
 .ms .ar{fill:var(--line)}\
+.ms .res{fill:#1f2328;stroke:var(--line)}\
 .ms .free{fill:none;stroke:var(--line);stroke-dasharray:3 2}\
 ";
 
@@ -231,6 +232,26 @@ impl Svg {
 impl Default for Svg {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+/// A size for a label, to about three digits, with units up to EiB (address-space gaps reach
+/// them): `36 KiB`, `≈127.9 TiB`, `≈16 EiB`. `≈` marks a rounded value.
+pub fn approx_size(bytes: u64) -> String {
+    const UNITS: [&str; 7] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
+    let mut u = 0;
+    while u + 1 < UNITS.len() && bytes >= 1u64 << (10 * (u + 1)) {
+        u += 1;
+    }
+    let unit = 1u64 << (10 * u);
+    if bytes % unit == 0 {
+        return format!("{} {}", bytes / unit, UNITS[u]);
+    }
+    let v = bytes as f64 / unit as f64;
+    if v >= 100.0 {
+        format!("≈{v:.0} {}", UNITS[u])
+    } else {
+        format!("≈{v:.1} {}", UNITS[u])
     }
 }
 
