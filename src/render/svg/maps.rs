@@ -179,7 +179,7 @@ pub fn render(pid: u32, page_size: u64, rows: &[MapRow]) -> String {
                 x0 + BAR_W - MARK_W - 2.0,
                 top,
                 MARK_W,
-                (bot - top).max(1.5),
+                (bot - top).max(3.0),
                 "",
                 Some("#1f2328"),
             );
