@@ -1800,6 +1800,7 @@ fn frame_place(w: &World, used: FrameUse) -> FrameRow {
         pid: None,
         region: String::new(),
         vaddr: None,
+        file: None,
         page: 0,
     };
     match used {
@@ -1816,6 +1817,7 @@ fn frame_place(w: &World, used: FrameUse) -> FrameRow {
         FrameUse::File { file, page } => {
             row.region = "file".into();
             row.page = page;
+            row.file = Some(w.os.files[file as usize].name.clone());
             let ps = w.mmu.page_size();
             let at = page * ps;
             for p in &w.os.procs {

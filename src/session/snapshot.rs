@@ -167,6 +167,8 @@ pub struct FrameRow {
     pub region: String,
     /// The page's virtual address in that process.
     pub vaddr: Option<u64>,
+    /// The file, for a page-cache page.
+    pub file: Option<String>,
     /// Which page it is: the page number within its file for the page cache (what `refs`
     /// names), else the virtual page number.
     pub page: u64,

@@ -48,7 +48,7 @@ pub fn render(
     let mut lx = 12.0;
     let mut ly = 46.0;
     // Starts a new legend line when `label` would not fit on this one.
-    let place = |_: &mut Svg, lx: &mut f64, ly: &mut f64, label: &str| {
+    let place = |lx: &mut f64, ly: &mut f64, label: &str| {
         if *lx + 33.0 + text_width(label, 12.0) > width {
             *lx = 12.0;
             *ly += 20.0;
@@ -56,11 +56,11 @@ pub fn render(
     };
     for (k, name) in KINDS {
         if rows.iter().any(|r| r.region == k) {
-            place(&mut svg, &mut lx, &mut ly, name);
+            place(&mut lx, &mut ly, name);
             lx = svg.swatch(lx, ly, kind_fill(k), name);
         }
     }
-    place(&mut svg, &mut lx, &mut ly, "free");
+    place(&mut lx, &mut ly, "free");
     svg.group("a free frame");
     svg.rect(lx, ly - 10.0, 12.0, 12.0, "free", None);
     svg.text(lx + 17.0, ly, "start", "", "free");
@@ -68,7 +68,7 @@ pub fn render(
     lx += 17.0 + text_width("free", 12.0) + 16.0;
     let victim_label = format!("next victim ({policy})");
     if next_victim.is_some() {
-        place(&mut svg, &mut lx, &mut ly, &victim_label);
+        place(&mut lx, &mut ly, &victim_label);
         svg.group("the frame the replacement policy evicts next when no frame is free");
         svg.path(
             &format!("M{} {}h10v10h-10Z", lx + 1.0, ly - 9.0),
@@ -82,7 +82,7 @@ pub fn render(
     if pids.len() > 1 {
         for &p in &pids {
             let label = format!("pid {p}");
-            place(&mut svg, &mut lx, &mut ly, &label);
+            place(&mut lx, &mut ly, &label);
             svg.group(&format!("band and number: a page of pid {p}"));
             svg.rect(lx, ly - 10.0, 12.0, 5.0, "", Some(pid_colour(p)));
             svg.text(lx + 17.0, ly, "start", "", &label);
@@ -138,7 +138,7 @@ pub fn render(
                     svg.text(x + w - 3.0, y + 17.0, "end", "s in", &p.to_string());
                 }
                 svg.text(x + 4.0, y + 29.0, "start", "s in", &r.region);
-                let page = if r.region == "file" || r.owner.contains("page cache") {
+                let page = if r.file.is_some() {
                     format!("page {}", r.page)
                 } else {
                     format!("{:#x}", r.page)

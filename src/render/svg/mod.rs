@@ -134,8 +134,13 @@ impl Svg {
         self.body.push_str("</g>");
     }
 
-    #[allow(clippy::too_many_arguments)]
     pub fn rect(&mut self, x: f64, y: f64, w: f64, h: f64, class: &str, fill: Option<&str>) {
+        let fill = fill.map(|f| format!("fill=\"{f}\"")).unwrap_or_default();
+        self.rect_attrs(x, y, w, h, class, &fill);
+    }
+
+    /// A rectangle with further attributes (`fill="…" stroke="…"`), already escaped.
+    pub fn rect_attrs(&mut self, x: f64, y: f64, w: f64, h: f64, class: &str, attrs: &str) {
         let _ = write!(
             self.body,
             "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\"",
@@ -147,10 +152,23 @@ impl Svg {
         if !class.is_empty() {
             let _ = write!(self.body, " class=\"{class}\"");
         }
-        if let Some(f) = fill {
-            let _ = write!(self.body, " fill=\"{f}\"");
+        if !attrs.is_empty() {
+            let _ = write!(self.body, " {attrs}");
         }
         self.body.push_str("/>");
+    }
+
+    /// A rectangle tinted with `colour`: translucent fill, solid outline (reads on light and
+    /// dark backgrounds alike).
+    pub fn tinted(&mut self, x: f64, y: f64, w: f64, h: f64, class: &str, colour: &str) {
+        self.rect_attrs(
+            x,
+            y,
+            w,
+            h,
+            class,
+            &format!("fill=\"{colour}\" fill-opacity=\"0.28\" stroke=\"{colour}\""),
+        );
     }
 
     /// Text at (x, y) (the baseline), anchored `start`, `middle` or `end`.

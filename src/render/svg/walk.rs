@@ -62,14 +62,7 @@ pub fn render(w: &WalkSnap) -> String {
             hi - 1,
             lo
         ));
-        svg.rect(
-            x,
-            sy,
-            fw,
-            26.0,
-            "",
-            Some(&format!("{fill}\" fill-opacity=\"0.28\" stroke=\"{fill}")),
-        );
+        svg.tinted(x, sy, fw, 26.0, "", fill);
         for b in 0..bits {
             let bit = (w.vaddr >> (hi - 1 - b)) & 1;
             svg.text(
@@ -127,26 +120,26 @@ pub fn render(w: &WalkSnap) -> String {
             lv.index, lv.entry, lv.meaning
         ));
         svg.rect(bx, by, BOX_W, box_h, "ln", None);
-        svg.rect(
+        svg.rect_attrs(
             bx,
             by,
             BOX_W,
             24.0,
             "",
-            Some(&format!("{c}\" fill-opacity=\"0.28")),
+            &format!("fill=\"{c}\" fill-opacity=\"0.28\""),
         );
         svg.text(bx + 8.0, by + 16.0, "start", "", &head);
         let ry = by + 30.0;
         svg.text(bx + 8.0, ry + 14.0, "start", "m", "⋮");
         let stops = lv.entry == 0 || lv.meaning.starts_with("not present");
         let cls = if stops { "w" } else { "" };
-        svg.rect(
+        svg.tinted(
             bx + 4.0,
             ry + row_h,
             BOX_W - 8.0,
             row_h,
             if stops { "wb" } else { "" },
-            Some(&format!("{c}\" fill-opacity=\"0.28\" stroke=\"{c}")),
+            c,
         );
         svg.text(
             bx + 8.0,
@@ -199,13 +192,13 @@ pub fn render(w: &WalkSnap) -> String {
             w.offset
         ));
         svg.rect(bx, by, BOX_W, box_h, "ln", None);
-        svg.rect(
+        svg.rect_attrs(
             bx,
             by,
             BOX_W,
             24.0,
             "",
-            Some("#7fcf95\" fill-opacity=\"0.35"),
+            "fill=\"#7fcf95\" fill-opacity=\"0.35\"",
         );
         svg.text(
             bx + 8.0,
@@ -215,16 +208,7 @@ pub fn render(w: &WalkSnap) -> String {
             &format!("frame {frame:#x}"),
         );
         let oy = by + 30.0 + row_h;
-        svg.rect(
-            bx + 4.0,
-            oy,
-            BOX_W - 8.0,
-            row_h,
-            "",
-            Some(&format!(
-                "{OFFSET_FILL}\" fill-opacity=\"0.28\" stroke=\"{OFFSET_FILL}"
-            )),
-        );
+        svg.tinted(bx + 4.0, oy, BOX_W - 8.0, row_h, "", OFFSET_FILL);
         svg.text(
             bx + 8.0,
             oy + 14.0,
