@@ -229,7 +229,7 @@ pub fn snapshot(s: &Snapshot) -> String {
                     w.vpn,
                     w.offset
                 ));
-            for l in &w.levels {
+            for (i, l) in w.levels.iter().enumerate() {
                 let cells = vec![
                     t(format!("L{}", l.level + 1)),
                     num(l.table.to_string()),
@@ -237,8 +237,9 @@ pub fn snapshot(s: &Snapshot) -> String {
                     code(format!("{:#x}", l.entry)),
                     t(&l.meaning),
                 ];
-                if l.entry == 0 || l.meaning.starts_with("not present") {
-                    tb.row_styled(FAULT_BG, cells);
+                // Where the translation failed: a page fault (amber) or SIGSEGV (red).
+                if i + 1 == w.levels.len() && w.paddr.is_none() {
+                    tb.row_styled(if w.mapped { FAULT_BG } else { FATAL_BG }, cells);
                 } else {
                     tb.row(cells);
                 }

@@ -1601,6 +1601,7 @@ impl<'a> Exec<'a> {
                     page_shift: shift,
                     levels,
                     paddr,
+                    mapped: a < w.os.user_limit() && pr.vmas.find(a).is_some(),
                     outcome,
                 })
             }

@@ -128,6 +128,9 @@ pub struct WalkSnap {
     pub levels: Vec<WalkLevel>,
     /// The physical address, when the walk ends in a present page.
     pub paddr: Option<u64>,
+    /// A mapping covers the address: an access without a translation page-faults it in
+    /// rather than raising SIGSEGV.
+    pub mapped: bool,
     /// A sentence: what the walk found.
     pub outcome: String,
 }

@@ -69,10 +69,10 @@ pub fn text_width(s: &str, size: f64) -> f64 {
 /// The style every picture carries: theme colours as CSS variables, switched by the reader's
 /// colour scheme, so the picture reads on light and dark pages (and standalone, in an `<img>`).
 const STYLE: &str = "\
-.ms{--fg:#1f2328;--muted:#59636e;--bg:#ffffff;--line:#8c959f;--grid:#d8dee4;--warn:#cf222e;\
+.ms{--fg:#1f2328;--muted:#59636e;--bg:#ffffff;--line:#8c959f;--grid:#d8dee4;--warn:#cf222e;--amber:#9a6700;\
 font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,'DejaVu Sans Mono',monospace}\
 @media (prefers-color-scheme:dark){.ms{--fg:#e6edf3;--muted:#9198a1;--bg:#0d1117;\
---line:#768390;--grid:#30363d;--warn:#ff7b72}}\
+--line:#768390;--grid:#30363d;--warn:#ff7b72;--amber:#e3b341}}\
 .ms .bg{fill:var(--bg)}\
 .ms text{fill:var(--fg);font-size:12px}\
 .ms text.s{font-size:10px}\
@@ -85,6 +85,8 @@ font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,'DejaVu Sans Mono',monosp
 .ms .ed{stroke:#1f2328;stroke-opacity:.55}\
 .ms .wn{stroke:var(--warn);fill:none}\
 .ms .wb{stroke:var(--warn);stroke-width:2}\
+.ms text.a{fill:var(--amber);font-weight:bold}\
+.ms .ab{stroke:var(--amber);stroke-width:2}\
 .ms .ar{fill:var(--line)}\
 .ms .res{fill:#1f2328;stroke:var(--line)}\
 .ms .free{fill:none;stroke:var(--line);stroke-dasharray:3 2}\

@@ -131,16 +131,16 @@ pub fn render(w: &WalkSnap) -> String {
         svg.text(bx + 8.0, by + 16.0, "start", "", &head);
         let ry = by + 30.0;
         svg.text(bx + 8.0, ry + 14.0, "start", "m", "⋮");
-        let stops = lv.entry == 0 || lv.meaning.starts_with("not present");
-        let cls = if stops { "w" } else { "" };
-        svg.tinted(
-            bx + 4.0,
-            ry + row_h,
-            BOX_W - 8.0,
-            row_h,
-            if stops { "wb" } else { "" },
-            c,
-        );
+        // The walk ends at its last level; without a physical address, that entry is where
+        // the translation failed.
+        let stops = i + 1 == w.levels.len() && w.paddr.is_none();
+        // Red where the access would raise SIGSEGV, amber where it would page-fault.
+        let (cls, outline) = match (stops, w.mapped) {
+            (false, _) => ("", ""),
+            (true, true) => ("a", "ab"),
+            (true, false) => ("w", "wb"),
+        };
+        svg.tinted(bx + 4.0, ry + row_h, BOX_W - 8.0, row_h, outline, c);
         svg.text(
             bx + 8.0,
             ry + row_h + 14.0,
@@ -153,7 +153,7 @@ pub fn render(w: &WalkSnap) -> String {
         // What the entry means, under the box.
         let mut my = by + box_h + 16.0;
         for l in wrap(&lv.meaning, (BOX_W / 7.2) as usize) {
-            svg.text(bx, my, "start", if stops { "w" } else { "" }, &l);
+            svg.text(bx, my, "start", cls, &l);
             my += 15.0;
         }
         bottom = bottom.max(my);
@@ -239,14 +239,13 @@ pub fn render(w: &WalkSnap) -> String {
         }
         right = right.max(bx + BOX_W);
     } else if let Some(sx) = last_stop {
-        svg.text(
-            sx + 10.0,
-            by + 30.0 + row_h * 1.5 + 4.0,
-            "start",
-            "w",
-            "✗ no frame",
-        );
-        right = right.max(sx + 10.0 + text_width("✗ no frame", 12.0));
+        let (cls, what) = if w.mapped {
+            ("a", "✗ not present: page fault")
+        } else {
+            ("w", "✗ no mapping: SIGSEGV")
+        };
+        svg.text(sx + 10.0, by + 30.0 + row_h * 1.5 + 4.0, "start", cls, what);
+        right = right.max(sx + 10.0 + text_width(what, 12.0));
     }
     if w.levels.is_empty() {
         svg.text(12.0, by + 16.0, "start", "m", "no page table yet");
