@@ -362,3 +362,20 @@ fn text_is_escaped_everywhere() {
     assert!(!h.contains("<b>"));
     check_table(&h, "trace");
 }
+
+/// Where a walk stops, the picture says what the access would do: fault the page in (the
+/// address is mapped) or raise SIGSEGV (it is not).
+#[test]
+fn a_walk_that_stops_says_fault_or_segfault() {
+    let r = run("let q: *u8 = mmap(2 pages, rw-)\nshow walk q + 4096\nshow walk 0x10\n");
+    let s = shows(&r);
+    let (Snapshot::Walk(valid), Snapshot::Walk(null)) = (s[0], s[1]) else {
+        unreachable!()
+    };
+    assert!(valid.mapped && valid.paddr.is_none());
+    assert!(!null.mapped && null.paddr.is_none());
+    let pic = svg::snapshot(s[0]).unwrap();
+    assert!(pic.contains("not present: page fault") && !pic.contains("SIGSEGV"));
+    let pic = svg::snapshot(s[1]).unwrap();
+    assert!(pic.contains("no mapping: SIGSEGV") && !pic.contains("page fault"));
+}
