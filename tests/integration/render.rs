@@ -379,3 +379,35 @@ fn a_walk_that_stops_says_fault_or_segfault() {
     let pic = svg::snapshot(s[1]).unwrap();
     assert!(pic.contains("no mapping: SIGSEGV") && !pic.contains("page fault"));
 }
+
+/// A machine with millions of frames draws the frames in use (at most 256 cells) and says
+/// which it left out.
+#[test]
+fn a_large_memory_draws_its_used_frames_and_says_what_it_left_out() {
+    let r = run("let p: *u8 = malloc(2 MiB)\nfor i in 0..300 { p[i * 4096] = 1 }\nshow frames\n");
+    let s = shows(&r)[0];
+    let Snapshot::Frames { rows, total, .. } = s else {
+        unreachable!()
+    };
+    assert!(rows.len() > 256 && *total > 1 << 20);
+    let pic = svg::snapshot(s).unwrap();
+    let doc = check_svg(&pic);
+    let cells = doc
+        .descendants()
+        .filter(|g| {
+            g.has_tag_name("g")
+                && g.children().any(|c| {
+                    c.has_tag_name("title") && c.text().is_some_and(|t| t.starts_with("frame 0x"))
+                })
+        })
+        .count();
+    assert_eq!(cells, 256);
+    let beyond = rows.iter().filter(|r| r.pfn >= 256).count();
+    assert!(
+        pic.contains(&format!(
+            "frames 0x100-{:#x} not drawn ({beyond} of them in use",
+            total - 1
+        )),
+        "{pic}"
+    );
+}

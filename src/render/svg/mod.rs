@@ -308,3 +308,36 @@ pub fn zigzag_v(x: f64, y: f64, h: f64) -> String {
     }
     d
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gap_sizes_reach_exbibytes() {
+        assert_eq!(approx_size(36 * 1024), "36 KiB");
+        assert_eq!(approx_size(0x7fff_f7fb_7000 - 0x42_6000), "≈128 TiB");
+        assert_eq!(
+            approx_size(0xffff_ffff_ff60_0000 - 0x7fff_ffff_f000),
+            "≈16.0 EiB"
+        );
+        assert_eq!(approx_size(1536 * 1024 + 1), "≈1.5 MiB");
+    }
+
+    #[test]
+    fn text_is_escaped_for_xml() {
+        assert_eq!(
+            esc("<a href='x'>&\"</a>"),
+            "&lt;a href=&#39;x&#39;&gt;&amp;&quot;&lt;/a&gt;"
+        );
+        assert_eq!(esc("a\u{1}b"), "a\u{fffd}b");
+    }
+
+    #[test]
+    fn coordinates_are_short_and_stable() {
+        assert_eq!(n(12.0), "12");
+        assert_eq!(n(12.04), "12");
+        assert_eq!(n(12.25), "12.3");
+        assert_eq!(n(-0.5), "-0.5");
+    }
+}
