@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::render::{diag, report, text};
+use crate::render::{diag, html, report, text};
 use crate::session::{ChunkResult, Options, Session, Severity};
 
 #[derive(Parser, Debug)]
@@ -36,7 +36,8 @@ enum Command {
         /// Print only what the scenario prints and the diagnostics, no trace.
         #[arg(short, long)]
         quiet: bool,
-        /// Output format: a readable trace, or a machine-readable report.
+        /// Output format: a readable trace, a machine-readable report, or a standalone HTML
+        /// page with tables and pictures (`--format html FILE > report.html`).
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
@@ -63,6 +64,7 @@ enum Format {
     Text,
     Json,
     Yaml,
+    Html,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -186,6 +188,9 @@ fn run(files: &[PathBuf], quiet: bool, format: Format, color: bool) -> i32 {
         }
         Format::Yaml => {
             let _ = write!(out, "{}", report::yaml(&results));
+        }
+        Format::Html => {
+            let _ = write!(out, "{}", html::page(&results));
         }
         Format::Text => {}
     }

@@ -126,6 +126,35 @@ pub struct WalkStep {
     pub entry: u64,
 }
 
+/// [`Mmu::choose_victim`] over the policy's state and the frames it is given.
+fn pick_victim(
+    repl: &mut Replacer,
+    frames: &mut [FrameInfo],
+    swap_free: bool,
+    scope: Option<Asid>,
+    pin: Option<u64>,
+) -> Option<u64> {
+    for scope in [scope, None] {
+        let ok = |pfn: u64, f: &FrameInfo| {
+            Some(pfn) != pin
+                && scope.is_none_or(|a| f.asid == a)
+                && match f.used {
+                    FrameUse::Free => false,
+                    FrameUse::File { .. } => true,
+                    // Shared after fork: see `evictable`.
+                    FrameUse::Anon { .. } => {
+                        f.mapcount <= 1 && (f.swap_slot.is_some() || swap_free)
+                    }
+                }
+        };
+        let v = repl.victim(frames, ok);
+        if v.is_some() || scope.is_none() {
+            return v;
+        }
+    }
+    None
+}
+
 /// The machine: MMU, TLB, physical memory.
 #[derive(Clone)]
 pub struct Mmu {
@@ -380,25 +409,21 @@ impl Mmu {
     /// be evicted: out of memory.
     pub fn choose_victim(&mut self, scope: Option<Asid>, pin: Option<u64>) -> Option<u64> {
         let swap_free = self.swap.free_slots() > 0;
-        for scope in [scope, None] {
-            let ok = |pfn: u64, f: &FrameInfo| {
-                Some(pfn) != pin
-                    && scope.is_none_or(|a| f.asid == a)
-                    && match f.used {
-                        FrameUse::Free => false,
-                        FrameUse::File { .. } => true,
-                        // Shared after fork: see `evictable`.
-                        FrameUse::Anon { .. } => {
-                            f.mapcount <= 1 && (f.swap_slot.is_some() || swap_free)
-                        }
-                    }
-            };
-            let v = self.repl.victim(&mut self.frame_info, ok);
-            if v.is_some() || scope.is_none() {
-                return v;
-            }
-        }
-        None
+        pick_victim(&mut self.repl, &mut self.frame_info, swap_free, scope, pin)
+    }
+
+    /// The frame `choose_victim` would pick now, without changing anything (CLOCK's bits and
+    /// hand stay as they are): what `show frames` marks.
+    pub fn next_victim(&self, scope: Option<Asid>) -> Option<u64> {
+        let mut repl = self.repl.clone();
+        let mut frames = self.frame_info.clone();
+        pick_victim(
+            &mut repl,
+            &mut frames,
+            self.swap.free_slots() > 0,
+            scope,
+            None,
+        )
     }
 
     /// The replacement policy's state (CLOCK's hand, OPT's mode).

@@ -1,6 +1,8 @@
 //! Renderers: they read events, snapshots and results, never the machine. Text for terminals,
-//! JSON/YAML reports for tools.
+//! HTML tables and SVG pictures for notebooks and `--format html`, JSON/YAML reports for tools.
 
 pub mod diag;
+pub mod html;
 pub mod report;
+pub mod svg;
 pub mod text;

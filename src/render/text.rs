@@ -409,7 +409,9 @@ pub fn snapshot(s: &Snapshot) -> String {
             }
             out
         }
-        Snapshot::Frames { total, used, rows } => {
+        Snapshot::Frames {
+            total, used, rows, ..
+        } => {
             let mut out = format!("frames: {used} of {total} in use\n");
             let body: Vec<Vec<String>> = rows
                 .iter()

@@ -1604,10 +1604,14 @@ impl<'a> Exec<'a> {
         let shift = w.mmu.page_shift();
         let ps = w.mmu.page_size();
         Ok(match what {
-            ShowWhat::Maps => Snapshot::Maps {
-                pid: pr.pid,
-                rows: pr.vmas.iter().map(map_row).collect(),
-            },
+            ShowWhat::Maps => {
+                let table = w.mmu.page_table(pr.asid);
+                Snapshot::Maps {
+                    pid: pr.pid,
+                    page_size: ps,
+                    rows: pr.vmas.iter().map(|v| map_row(v, &table, shift)).collect(),
+                }
+            }
             ShowWhat::Smaps => {
                 let table = w.mmu.page_table(pr.asid);
                 let rows = pr
@@ -1616,7 +1620,7 @@ impl<'a> Exec<'a> {
                     .map(|v| {
                         let (lo, hi) = (v.start >> shift, v.end >> shift);
                         let mut row = SmapsRow {
-                            map: map_row(v),
+                            map: map_row(v, &table, shift),
                             size: v.len(),
                             rss: 0,
                             pss: 0,
@@ -1666,6 +1670,7 @@ impl<'a> Exec<'a> {
                 let w = &*self.world;
                 let pr = &w.os.procs[p];
                 let steps = w.mmu.walk(pr.asid, a);
+                let level_bits = w.config().level_bits();
                 let n = w.mmu.levels();
                 let mut levels = Vec::new();
                 let mut paddr = None;
@@ -1695,6 +1700,7 @@ impl<'a> Exec<'a> {
                     };
                     levels.push(WalkLevel {
                         level: st.level,
+                        table: st.table,
                         index: st.index,
                         entry: st.entry,
                         meaning,
@@ -1720,11 +1726,13 @@ impl<'a> Exec<'a> {
                 };
                 Snapshot::Walk(WalkSnap {
                     vaddr: a,
+                    level_bits,
                     vpn: a >> shift,
                     offset: a & (ps - 1),
                     page_shift: shift,
                     levels,
                     paddr,
+                    mapped: a < w.os.user_limit() && pr.vmas.find(a).is_some(),
                     outcome,
                 })
             }
@@ -1774,8 +1782,15 @@ impl<'a> Exec<'a> {
                             ),
                         },
                         mapcount: f.mapcount,
+                        ..frame_place(w, f.used)
                     })
                     .collect(),
+                policy: w.config().replace.name().into(),
+                next_victim: {
+                    let scope =
+                        (w.config().scope == crate::machine::Scope::Local).then_some(pr.asid);
+                    w.mmu.next_victim(scope)
+                },
             },
             ShowWhat::Heap => Snapshot::Heap {
                 pid: pr.pid,
@@ -1817,17 +1832,50 @@ fn is_comparison(op: BinOp) -> bool {
     )
 }
 
-fn map_row(v: &crate::os::Vma) -> MapRow {
+/// A region's kind, for pictures: what it is for, in a few words a legend can show.
+fn region_kind(v: &crate::os::Vma) -> &'static str {
+    match v.role {
+        Role::Elf | Role::Text => "text",
+        Role::Rodata | Role::Relro | Role::Data | Role::Bss => "data",
+        Role::Heap => "heap",
+        Role::Stack | Role::ThreadStack => "stack",
+        Role::Guard => "guard",
+        Role::Lib => "lib",
+        Role::Special => "kernel",
+        Role::Mmap => "mmap",
+    }
+}
+
+/// `table`: the process's valid leaf entries by VPN, in VPN order.
+fn map_row(v: &crate::os::Vma, table: &[(u64, u64)], shift: u32) -> MapRow {
     let offset = match v.backing {
         crate::os::Backing::File { offset, .. } => offset,
         crate::os::Backing::Anon => 0,
     };
+    let (lo, hi) = (v.start >> shift, v.end >> shift);
+    let first = table.partition_point(|&(vpn, _)| vpn < lo);
+    let mut resident: Vec<[u64; 2]> = Vec::new();
+    let mut resident_pages = 0;
+    for &(vpn, e) in table[first..].iter().take_while(|&&(vpn, _)| vpn < hi) {
+        if e & pte::PRESENT == 0 || e & pte::ZERO != 0 {
+            continue;
+        }
+        resident_pages += 1;
+        let (s, t) = (vpn << shift, (vpn + 1) << shift);
+        match resident.last_mut() {
+            Some(r) if r[1] == s => r[1] = t,
+            _ => resident.push([s, t]),
+        }
+    }
     MapRow {
         start: v.start,
         end: v.end,
         perms: format!("{}{}", v.perms.rwx(), if v.shared { 's' } else { 'p' }),
         offset,
         name: v.name.clone(),
+        kind: region_kind(v).into(),
+        resident_pages,
+        resident,
     }
 }
 
@@ -1871,4 +1919,56 @@ fn pte_row(vpn: u64, e: u64) -> PteRow {
 fn unreachable_logic() -> u64 {
     // `&&` and `||` short-circuit before reaching here.
     0
+}
+
+/// Whose page a frame holds, for `show frames`: the process, the kind of region and the
+/// address of the page (a page-cache page: the first process, in pid order, that maps it).
+fn frame_place(w: &World, used: FrameUse) -> FrameRow {
+    let shift = w.mmu.page_shift();
+    let mut row = FrameRow {
+        pfn: 0,
+        owner: String::new(),
+        mapcount: 0,
+        pid: None,
+        region: String::new(),
+        vaddr: None,
+        file: None,
+        page: 0,
+    };
+    match used {
+        FrameUse::Free => {}
+        FrameUse::Anon { asid, vpn } => {
+            row.page = vpn;
+            if let Some(p) = w.os.procs.iter().find(|p| p.asid == asid) {
+                let va = vpn << shift;
+                row.pid = Some(p.pid);
+                row.vaddr = Some(va);
+                row.region = p.vmas.find(va).map_or("mmap", region_kind).into();
+            }
+        }
+        FrameUse::File { file, page } => {
+            row.region = "file".into();
+            row.page = page;
+            row.file = Some(w.os.files[file as usize].name.clone());
+            let ps = w.mmu.page_size();
+            let at = page * ps;
+            for p in &w.os.procs {
+                let hit = p.vmas.iter().find_map(|v| match v.backing {
+                    crate::os::Backing::File { file: f, offset }
+                        if f == file && at >= offset && at - offset < v.len() =>
+                    {
+                        Some((v, v.start + (at - offset)))
+                    }
+                    _ => None,
+                });
+                if let Some((v, va)) = hit {
+                    row.pid = Some(p.pid);
+                    row.vaddr = Some(va);
+                    row.region = region_kind(v).into();
+                    break;
+                }
+            }
+        }
+    }
+    row
 }

@@ -10,6 +10,8 @@ use crate::heap::ChunkView;
 pub enum Snapshot {
     Maps {
         pid: u32,
+        /// Bytes per page, to mark resident pages to scale.
+        page_size: u64,
         rows: Vec<MapRow>,
     },
     Smaps {
@@ -32,6 +34,10 @@ pub enum Snapshot {
         total: u64,
         used: u64,
         rows: Vec<FrameRow>,
+        /// The replacement policy (`lru`, `fifo`…).
+        policy: String,
+        /// The frame the policy would evict next if a frame were needed now, when any can go.
+        next_victim: Option<u64>,
     },
     Heap {
         pid: u32,
@@ -75,6 +81,13 @@ pub struct MapRow {
     pub perms: String,
     pub offset: u64,
     pub name: String,
+    /// What the region is for: `text`, `data`, `heap`, `stack`, `mmap`, `lib`, `guard`,
+    /// `kernel` (vdso, vvar, vsyscall).
+    pub kind: String,
+    /// Pages of the region that hold a frame of their own (the zero page does not count).
+    pub resident_pages: u64,
+    /// The resident pages as address ranges `[start, end)`, in order, adjacent pages merged.
+    pub resident: Vec<[u64; 2]>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -107,12 +120,17 @@ pub struct PteRow {
 #[derive(Debug, Clone, Serialize)]
 pub struct WalkSnap {
     pub vaddr: u64,
+    /// Index bits of each level, top level first (the page offset takes `page_shift` bits).
+    pub level_bits: Vec<u32>,
     pub vpn: u64,
     pub offset: u64,
     pub page_shift: u32,
     pub levels: Vec<WalkLevel>,
     /// The physical address, when the walk ends in a present page.
     pub paddr: Option<u64>,
+    /// A mapping covers the address: an access without a translation page-faults it in
+    /// rather than raising SIGSEGV.
+    pub mapped: bool,
     /// A sentence: what the walk found.
     pub outcome: String,
 }
@@ -120,6 +138,8 @@ pub struct WalkSnap {
 #[derive(Debug, Clone, Serialize)]
 pub struct WalkLevel {
     pub level: usize,
+    /// The table this level read (0 = the process's top-level table).
+    pub table: u32,
     pub index: usize,
     pub entry: u64,
     /// What the entry means: "table 3", "frame 0x12 rw- present", "empty".
@@ -142,6 +162,19 @@ pub struct FrameRow {
     /// `main 0x405` (process and page), `file libc.so.6 page 3`, `free`.
     pub owner: String,
     pub mapcount: u32,
+    /// The process whose page it holds (the first mapper of a shared page); `None` for the
+    /// page cache.
+    pub pid: Option<u32>,
+    /// The kind of region the page belongs to (as [`MapRow::kind`]), or `file` for a
+    /// page-cache page no process maps.
+    pub region: String,
+    /// The page's virtual address in that process.
+    pub vaddr: Option<u64>,
+    /// The file, for a page-cache page.
+    pub file: Option<String>,
+    /// Which page it is: the page number within its file for the page cache (what `refs`
+    /// names), else the virtual page number.
+    pub page: u64,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]

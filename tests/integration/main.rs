@@ -7,5 +7,6 @@ mod examples;
 mod layout_props;
 mod os_props;
 mod props;
+mod render;
 mod repl;
 mod test;
