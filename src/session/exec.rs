@@ -141,7 +141,7 @@ impl<'a> Exec<'a> {
                 .then(|| (self.world.clone(), self.vars.clone()));
             let line = super::line_of(self.src, st.span.start);
             let source = self.src[st.span.start..st.span.end]
-                .lines()
+                .split(['\n', '\r'])
                 .next()
                 .unwrap_or("")
                 .to_string();

@@ -302,11 +302,13 @@ impl ChunkResult {
     }
 }
 
-/// 1-based line of a byte offset.
+/// 1-based line of a byte offset; lines end where the parser ends them: at `\n`, `\r\n` or a
+/// lone `\r`.
 pub fn line_of(src: &str, offset: usize) -> usize {
-    src.as_bytes()[..offset.min(src.len())]
-        .iter()
-        .filter(|&&b| b == b'\n')
+    let b = &src.as_bytes()[..offset.min(src.len())];
+    b.iter()
+        .enumerate()
+        .filter(|&(i, &c)| c == b'\n' || (c == b'\r' && src.as_bytes().get(i + 1) != Some(&b'\n')))
         .count()
         + 1
 }
