@@ -196,6 +196,7 @@ impl Session {
     /// Parses and checks a chunk against the current state, without running it or changing
     /// anything.
     pub fn check(&self, name: &str, src: &str) -> ChunkResult {
+        let src = crate::source::strip_bom(src);
         match self.prepare(name, src) {
             Ok(_) => ChunkResult {
                 name: name.to_string(),
@@ -245,6 +246,7 @@ impl Session {
     /// Parses, checks and runs one chunk. State persists across chunks; a chunk with static
     /// errors changes nothing.
     pub fn execute(&mut self, name: &str, src: &str) -> ChunkResult {
+        let src = crate::source::strip_bom(src);
         let named = || NamedSource::new(name, src.to_string());
         let (stmts, env) = match self.prepare(name, src) {
             Ok(x) => x,
