@@ -7,4 +7,5 @@ mod examples;
 mod os_props;
 mod props;
 mod repl;
+mod robustness;
 mod test;
