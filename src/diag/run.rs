@@ -76,6 +76,18 @@ pub enum RunError {
         #[label("stopped here")]
         span: SourceSpan,
     },
+    /// A warning, once per chunk: the program goes on with `fork()` = -1, as a C program would.
+    #[error("fork() failed: the process table is full ({limit} processes), so it returned -1 (EAGAIN)")]
+    #[diagnostic(
+        code(mem::fork_limit),
+        severity(Warning),
+        help("a machine holds at most {limit} processes, dead ones included; test for -1 as a C program tests fork's result")
+    )]
+    ForkLimit {
+        limit: usize,
+        #[label("returned -1")]
+        span: SourceSpan,
+    },
     #[error("limit reached: {what}")]
     #[diagnostic(code(mem::limit), help("{help}"))]
     Limit {

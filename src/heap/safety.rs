@@ -11,6 +11,7 @@
 //! against the last block hit, and a bit update.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::sync::Arc;
 
 use crate::units;
 
@@ -63,7 +64,8 @@ enum Init {
     /// One bit per byte of the requested size; set = written since allocation. `unset` counts
     /// the clear bits, so a block written all over becomes `All` and costs nothing after.
     Bits {
-        bits: Vec<u64>,
+        /// Shared by a forked child with its parent until one of them writes the block.
+        bits: Arc<Vec<u64>>,
         unset: u64,
     },
 }
@@ -74,7 +76,10 @@ impl Init {
         let set: u64 = bits.iter().map(|w| u64::from(w.count_ones())).sum();
         match n.saturating_sub(set) {
             0 => Init::All,
-            unset => Init::Bits { bits, unset },
+            unset => Init::Bits {
+                bits: Arc::new(bits),
+                unset,
+            },
         }
     }
 }
@@ -406,7 +411,10 @@ impl Safety {
             return;
         };
         if write {
-            *clear = clear.saturating_sub(set_bits(bits, from, to));
+            // A write over bytes already written changes nothing: keep sharing the bits.
+            if unset(bits, from, to) > 0 {
+                *clear = clear.saturating_sub(set_bits(Arc::<Vec<u64>>::make_mut(bits), from, to));
+            }
             if *clear == 0 {
                 l.init = Init::All;
             }

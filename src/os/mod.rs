@@ -123,6 +123,11 @@ pub enum SysError {
 /// Stack guard gap: the stack never grows within this many pages of another mapping.
 pub const STACK_GUARD_GAP_PAGES: u64 = 256;
 
+/// The most processes a machine holds, dead ones included (they stay in the table, as
+/// zombies do until reaped): past it `fork()` fails with EAGAIN, as Linux's fails past
+/// `ulimit -u`. Each process costs host memory, so a fork loop must end somewhere.
+pub const MAX_PROCS: usize = 4096;
+
 #[derive(Debug, Clone)]
 pub struct Os {
     pub procs: Vec<Process>,

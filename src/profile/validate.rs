@@ -95,6 +95,9 @@ const MAX_PAGE: u64 = 1 << 30;
 /// A one-level table is a linear array of 2^v entries; past a million entries no textbook draws
 /// one and the simulator would have to allocate it.
 const MAX_LINEAR_VPN_BITS: u64 = 20;
+/// The most TLB entries simulated: an order of magnitude past the largest real TLBs, and each
+/// entry is host memory.
+pub const MAX_TLB_ENTRIES: u32 = 65_536;
 
 /// Every inconsistency in `cfg`, each pointing at the value that is wrong. Checks that depend on
 /// a value already reported as wrong are skipped, so one mistake gives one error.
@@ -385,6 +388,18 @@ fn check_tlb(cfg: &MachineConfig, spans: &FieldSpans) -> Option<MachineError> {
             help:
                 "give a number of entries such as `tlb 16 entries`, or write `tlb off` for no TLB"
                     .into(),
+            src: None,
+        });
+    }
+    if tlb.entries > MAX_TLB_ENTRIES {
+        return Some(MachineError::Tlb {
+            what: format!("{} entries are far too many", tlb.entries),
+            span,
+            label: format!("more than {MAX_TLB_ENTRIES} entries"),
+            help: format!(
+                "the largest real TLBs hold a few thousand entries (a second-level TLB of 2048 \
+                 or 3072); memsim simulates up to {MAX_TLB_ENTRIES}, or write `tlb off` for no TLB"
+            ),
             src: None,
         });
     }

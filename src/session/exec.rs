@@ -54,6 +54,8 @@ pub(super) struct Exec<'a> {
     sink: EventSink,
     outputs: Vec<Output>,
     steps: u64,
+    /// A full process table is reported once, not once per failed fork of a loop.
+    fork_limit_reported: bool,
 }
 
 fn err(
@@ -125,6 +127,7 @@ impl<'a> Exec<'a> {
             sink,
             outputs: Vec::new(),
             steps: 0,
+            fork_limit_reported: false,
         }
     }
 
@@ -1457,6 +1460,21 @@ impl<'a> Exec<'a> {
             }
             Builtin::Fork => {
                 let p = self.cur(span)?;
+                if self.world.os.procs.len() >= crate::os::MAX_PROCS {
+                    let parent = self.world.os.procs[p].pid;
+                    self.sink.push(Event::ForkFailed {
+                        parent,
+                        limit: crate::os::MAX_PROCS,
+                    });
+                    if !std::mem::replace(&mut self.fork_limit_reported, true) {
+                        let report = Report::new(RunError::ForkLimit {
+                            limit: crate::os::MAX_PROCS,
+                            span: span.into(),
+                        });
+                        self.diag(report, Severity::Warning);
+                    }
+                    return Ok(Value::new(u64::MAX, e.ty));
+                }
                 let c = self.world.fork(p);
                 let (parent, child) = (self.world.os.procs[p].pid, self.world.os.procs[c].pid);
                 self.sink.push(Event::Fork { parent, child });
