@@ -595,10 +595,12 @@ mod tests {
         });
         assert_eq!(codes(&e), ["mem::machine::tlb"]);
         let e = errs(|c| {
-            c.tlb.entries = 1 << 20;
+            c.tlb.entries = 1 << 16;
             c.tlb.ways = Some(3);
         });
-        assert!(help(&e[0]).contains("32, … or 1048576"), "{}", help(&e[0]));
+        assert!(help(&e[0]).contains("32, … or 65536"), "{}", help(&e[0]));
+        let e = errs(|c| c.tlb.entries = MAX_TLB_ENTRIES + 1);
+        assert!(e[0].to_string().contains("far too many"), "{}", e[0]);
     }
 
     proptest::proptest! {
