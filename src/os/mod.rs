@@ -823,32 +823,30 @@ impl Os {
     /// write by either side copies the page); shared mappings stay shared. Returns the
     /// child's index.
     pub fn fork(&mut self, mmu: &mut Mmu, p: usize) -> usize {
-        let asid = mmu.create_space();
         let pid = self.new_pid();
         let parent_asid = self.procs[p].asid;
         let shift = mmu.page_shift();
         let mut child = self.procs[p].clone();
         child.pid = pid;
-        child.asid = asid;
         child.name = format!("{}-{pid}", self.procs[p].name);
         child.stats = ProcStats::default();
+        // Private writable pages become copy-on-write in the parent; the child then starts
+        // with the very same entries, in tables it shares until one side changes one.
         for (vpn, e) in mmu.page_table(parent_asid) {
             let shared = self.procs[p]
                 .vmas
                 .find(vpn << shift)
                 .is_some_and(|v| v.shared);
-            let mut ce = e;
             if e & pte::PRESENT != 0 && e & pte::ZERO == 0 {
                 if !shared && e & pte::WRITE != 0 {
-                    ce = (e & !pte::WRITE) | pte::COW;
-                    mmu.set_pte(parent_asid, vpn, ce);
+                    mmu.set_pte(parent_asid, vpn, (e & !pte::WRITE) | pte::COW);
                 }
                 if let Some(f) = mmu.frame_mut(pte::pfn(e)) {
                     f.mapcount += 1;
                 }
             }
-            mmu.set_pte(asid, vpn, ce);
         }
+        child.asid = mmu.fork_space(parent_asid);
         self.procs.push(child);
         self.procs.len() - 1
     }
