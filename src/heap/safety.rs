@@ -63,11 +63,46 @@ enum Init {
     All,
     /// One bit per byte of the requested size; set = written since allocation. `unset` counts
     /// the clear bits, so a block written all over becomes `All` and costs nothing after.
-    Bits {
-        /// Shared by a forked child with its parent until one of them writes the block.
-        bits: Arc<Vec<u64>>,
-        unset: u64,
-    },
+    Bits { bits: Bits, unset: u64 },
+}
+
+/// The written-bytes bitmap of a block. A small block's lives inline: most blocks are small,
+/// and a heap allocation per block would cost more than the block's own bookkeeping. A large
+/// one's is shared by a forked child with its parent until one of them writes the block.
+#[derive(Clone, Debug)]
+enum Bits {
+    Inline([u64; INLINE_WORDS]),
+    Shared(Arc<Vec<u64>>),
+}
+
+/// Blocks of up to 64 bytes per word keep their bitmap inline.
+const INLINE_WORDS: usize = 2;
+
+impl Bits {
+    fn new(words: Vec<u64>) -> Bits {
+        if words.len() <= INLINE_WORDS {
+            let mut w = [0; INLINE_WORDS];
+            w[..words.len()].copy_from_slice(&words);
+            Bits::Inline(w)
+        } else {
+            Bits::Shared(Arc::new(words))
+        }
+    }
+
+    fn words(&self) -> &[u64] {
+        match self {
+            Bits::Inline(w) => w,
+            Bits::Shared(w) => w,
+        }
+    }
+
+    /// The words to change, copied first if a forked process shares them.
+    fn words_mut(&mut self) -> &mut [u64] {
+        match self {
+            Bits::Inline(w) => w,
+            Bits::Shared(w) => Arc::<Vec<u64>>::make_mut(w),
+        }
+    }
 }
 
 impl Init {
@@ -77,7 +112,7 @@ impl Init {
         match n.saturating_sub(set) {
             0 => Init::All,
             unset => Init::Bits {
-                bits: Arc::new(bits),
+                bits: Bits::new(bits),
                 unset,
             },
         }
@@ -253,7 +288,7 @@ impl Safety {
             self.freed.remove(&p);
         }
         if let Some(old) = self.live.remove(&ptr) {
-            self.spare.push(old);
+            self.release(old);
         }
         self.seq += 1;
         let l = Live {
@@ -280,9 +315,29 @@ impl Safety {
 
     fn remove_live(&mut self, ptr: u64) -> Option<Live> {
         let slot = self.live.remove(&ptr)?;
-        self.spare.push(slot);
         self.cache = (0, 0, 0);
-        self.slots.get(slot).cloned()
+        let l = self.slots.get(slot).cloned();
+        self.release(slot);
+        l
+    }
+
+    /// Puts a slot back for reuse; its bitmap is freed now rather than when the slot is reused.
+    fn release(&mut self, slot: usize) {
+        self.spare.push(slot);
+        if let Some(l) = self.slots.get_mut(slot) {
+            l.init = Init::All;
+        }
+    }
+
+    /// Host bytes this tracker holds, roughly: a live block's slot and index entry, a freed
+    /// block's quarantine entry. Counted against the session's host-memory limit. Bitmaps are
+    /// left out: the host commits their pages only as the simulated bytes they describe are
+    /// written, and those count as memory contents already.
+    pub fn host_bytes(&self) -> usize {
+        self.slots.capacity() * std::mem::size_of::<Live>()
+            + self.live.len() * 32
+            + self.freed.len() * 64
+            + self.order.capacity() * 16
     }
 
     fn quarantine(&mut self, l: &Live, free_line: usize) {
@@ -339,6 +394,7 @@ impl Safety {
                     set_bits(&mut bits, 0, keep);
                 }
                 Init::Bits { bits: b, .. } => {
+                    let b = b.words();
                     for i in 0..keep {
                         if b.get((i / 64) as usize)
                             .is_some_and(|x| x >> (i % 64) & 1 == 1)
@@ -412,14 +468,14 @@ impl Safety {
         };
         if write {
             // A write over bytes already written changes nothing: keep sharing the bits.
-            if unset(bits, from, to) > 0 {
-                *clear = clear.saturating_sub(set_bits(Arc::<Vec<u64>>::make_mut(bits), from, to));
+            if unset(bits.words(), from, to) > 0 {
+                *clear = clear.saturating_sub(set_bits(bits.words_mut(), from, to));
             }
             if *clear == 0 {
                 l.init = Init::All;
             }
         } else if check {
-            let missing = unset(bits, from, to);
+            let missing = unset(bits.words(), from, to);
             if missing > 0 {
                 let (ptr, req, line) = (l.ptr, l.requested, l.site.line);
                 if self.reported(FindingKind::Uninit, span) {

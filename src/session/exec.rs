@@ -295,14 +295,14 @@ impl<'a> Exec<'a> {
                     span: span.into(),
                 }))));
             }
-            if self.world.mmu.host_bytes() > self.opts.max_host_bytes {
+            if self.world.host_bytes() > self.opts.max_host_bytes {
                 return Err(Box::new(Stop::Error(Report::new(RunError::Limit {
                     what: format!(
-                        "simulated memory contents exceed {}",
+                        "the simulation holds more than {} of host memory",
                         units::size(self.opts.max_host_bytes as u64)
                     ),
                     span: span.into(),
-                    help: "the scenario writes more distinct memory than the session allows".into(),
+                    help: "memory contents, page tables, heap blocks and processes all take host memory; the scenario uses more than the session allows".into(),
                 }))));
             }
         }

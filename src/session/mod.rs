@@ -30,7 +30,8 @@ pub struct Options {
     pub events_per_step: usize,
     /// Statements and loop iterations one chunk may execute.
     pub max_steps: u64,
-    /// Host memory the simulated RAM's contents may take.
+    /// Host memory the simulation may hold: simulated memory contents, page tables, allocator
+    /// and memory-safety bookkeeping, processes.
     pub max_host_bytes: usize,
     /// Keep the world as it was when a statement ends in an error (REPL, notebooks). Costs a
     /// copy of the world per statement, so `memsim run` leaves it off.

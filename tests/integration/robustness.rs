@@ -183,3 +183,45 @@ fn a_full_disk_is_an_error_for_every_command() {
         );
     }
 }
+
+#[test]
+fn the_host_memory_limit_counts_heap_bookkeeping_not_only_memory_contents() {
+    // 20,000 blocks of 24 bytes: 640 KB of simulated heap, several MB of bookkeeping.
+    let mut s = memsim::Session::new(memsim::Options {
+        max_host_bytes: 2 << 20,
+        ..memsim::Options::default()
+    });
+    let r = s.execute("t.mem", "repeat 20000 { malloc(24) }\nprint 1\n");
+    let limit = r
+        .diagnostics
+        .iter()
+        .find(|d| d.code == "mem::limit")
+        .unwrap_or_else(|| panic!("no mem::limit: {:?}", r.diagnostics));
+    assert!(
+        limit.report.to_string().contains("host memory"),
+        "{}",
+        limit.report
+    );
+    assert_eq!(r.exit_code(), 1);
+}
+
+#[test]
+fn forks_share_page_tables_so_thousands_fit_a_small_host_limit() {
+    // 4,096 processes with 1 MB blocks; copied page tables alone would take over 100 MB.
+    let mut s = memsim::Session::new(memsim::Options {
+        max_host_bytes: 16 << 20,
+        ..memsim::Options::default()
+    });
+    let r = s.execute(
+        "t.mem",
+        "let p: *int = malloc(1000000)\np[0] = 1\nlet last = 0\nrepeat 5000 { last = fork() }\nexpect last == -1\n",
+    );
+    assert!(
+        r.diagnostics.iter().all(|d| d.code != "mem::limit"),
+        "{:?}",
+        r.diagnostics.iter().map(|d| d.report.to_string()).collect::<Vec<_>>()
+    );
+    assert_eq!(r.expectations_passed, 1);
+    let tables = s.world().mmu.table_host_bytes();
+    assert!(tables < 1 << 20, "{tables} bytes of page tables");
+}
