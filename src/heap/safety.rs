@@ -63,7 +63,7 @@ enum Init {
     All,
     /// One bit per byte of the requested size; set = written since allocation. `unset` counts
     /// the clear bits, so a block written all over becomes `All` and costs nothing after.
-    Bits { bits: Bits, unset: u64 },
+    Bits { bits: Bits, unset: u32 },
 }
 
 /// The written-bytes bitmap of a block. A small block's lives inline: most blocks are small,
@@ -76,7 +76,7 @@ enum Bits {
 }
 
 /// Blocks of up to 64 bytes per word keep their bitmap inline.
-const INLINE_WORDS: usize = 2;
+const INLINE_WORDS: usize = 1;
 
 impl Bits {
     fn new(words: Vec<u64>) -> Bits {
@@ -111,11 +111,43 @@ impl Init {
         let set: u64 = bits.iter().map(|w| u64::from(w.count_ones())).sum();
         match n.saturating_sub(set) {
             0 => Init::All,
+            // `n` is at most `INIT_TRACK_MAX`.
             unset => Init::Bits {
                 bits: Bits::new(bits),
-                unset,
+                unset: u32::try_from(unset).unwrap_or(u32::MAX),
             },
         }
+    }
+}
+
+/// A [`Site`] in 12 bytes instead of 24: every live block keeps one, and a scenario may have
+/// millions.
+#[derive(Clone, Copy, Debug)]
+struct PackedSite {
+    line: u32,
+    start: u32,
+    end: u32,
+}
+
+impl PackedSite {
+    fn pack(s: Site) -> Self {
+        let small = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        PackedSite {
+            line: small(s.line),
+            start: small(s.span.0),
+            end: small(s.span.1),
+        }
+    }
+
+    fn unpack(self) -> Site {
+        Site {
+            line: self.line as usize,
+            span: (self.start as usize, self.end as usize),
+        }
+    }
+
+    fn line(self) -> usize {
+        self.line as usize
     }
 }
 
@@ -123,7 +155,7 @@ impl Init {
 struct Live {
     ptr: u64,
     requested: u64,
-    site: Site,
+    site: PackedSite,
     seq: u64,
     init: Init,
     leak_reported: bool,
@@ -294,7 +326,7 @@ impl Safety {
         let l = Live {
             ptr,
             requested,
-            site,
+            site: PackedSite::pack(site),
             seq: self.seq,
             init,
             leak_reported: false,
@@ -346,7 +378,7 @@ impl Safety {
             l.ptr,
             Freed {
                 len: l.requested,
-                alloc_line: l.site.line,
+                alloc_line: l.site.line(),
                 free_line,
                 gen: self.gen,
             },
@@ -469,7 +501,8 @@ impl Safety {
         if write {
             // A write over bytes already written changes nothing: keep sharing the bits.
             if unset(bits.words(), from, to) > 0 {
-                *clear = clear.saturating_sub(set_bits(bits.words_mut(), from, to));
+                let set = set_bits(bits.words_mut(), from, to);
+                *clear = clear.saturating_sub(u32::try_from(set).unwrap_or(u32::MAX));
             }
             if *clear == 0 {
                 l.init = Init::All;
@@ -477,7 +510,7 @@ impl Safety {
         } else if check {
             let missing = unset(bits.words(), from, to);
             if missing > 0 {
-                let (ptr, req, line) = (l.ptr, l.requested, l.site.line);
+                let (ptr, req, line) = (l.ptr, l.requested, l.site.line());
                 if self.reported(FindingKind::Uninit, span) {
                     return;
                 }
@@ -526,7 +559,7 @@ impl Safety {
                         span,
                     );
                 } else if !self.reported(FindingKind::Overflow, span) {
-                    let (req, line) = (l.requested, l.site.line);
+                    let (req, line) = (l.requested, l.site.line());
                     self.report(
                         FindingKind::Overflow,
                         span,
@@ -606,7 +639,7 @@ impl Safety {
                 },
                 l.requested,
                 units::addr(l.ptr),
-                l.site.line
+                l.site.line()
             ),
             None => format!(
                 "{} is in the heap, but no block is allocated",
@@ -669,7 +702,7 @@ impl Safety {
                 l.leak_reported = true;
                 bytes += l.requested;
                 n += 1;
-                first.get_or_insert(l.site);
+                first.get_or_insert(l.site.unpack());
             }
         }
         if let Some(site) = first {
@@ -729,7 +762,7 @@ impl Safety {
                 continue;
             }
             l.leak_reported = true;
-            let e = by_line.entry(l.site.line).or_insert((0, 0, l.site));
+            let e = by_line.entry(l.site.line()).or_insert((0, 0, l.site.unpack()));
             e.0 += l.requested;
             e.1 += 1;
         }
