@@ -123,9 +123,9 @@ pub enum SysError {
 /// Stack guard gap: the stack never grows within this many pages of another mapping.
 pub const STACK_GUARD_GAP_PAGES: u64 = 256;
 
-/// The most processes a machine holds, dead ones included (they stay in the table, as
-/// zombies do until reaped): past it `fork()` fails with EAGAIN, as Linux's fails past
-/// `ulimit -u`. Each process costs host memory, so a fork loop must end somewhere.
+/// The most processes and threads a machine holds, dead processes included (they stay in the
+/// table, as zombies do until reaped): past it `fork()` fails with EAGAIN, as Linux's fails past
+/// `ulimit -u`, and so does a new thread. Each costs host memory, so a loop must end somewhere.
 pub const MAX_PROCS: usize = 4096;
 
 #[derive(Debug, Clone)]
@@ -849,6 +849,11 @@ impl Os {
         child.asid = mmu.fork_space(parent_asid);
         self.procs.push(child);
         self.procs.len() - 1
+    }
+
+    /// Processes and threads, as `ulimit -u` counts them.
+    pub fn tasks(&self) -> usize {
+        self.procs.iter().map(|p| 1 + p.threads.len()).sum()
     }
 
     /// Resident pages of a process (pages with a frame of their own or a shared one; the

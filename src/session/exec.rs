@@ -596,6 +596,17 @@ impl<'a> Exec<'a> {
                     Some(n) => self.find_proc(n, s.span)?,
                     None => self.cur(s.span)?,
                 };
+                if self.world.os.tasks() >= crate::os::MAX_PROCS {
+                    return Err(err(
+                        s.span,
+                        format!(
+                            "cannot create thread `{name}`: the machine holds at most {} processes and threads (EAGAIN)",
+                            crate::os::MAX_PROCS
+                        ),
+                        "one too many",
+                        "a thread counts against the same limit as a process, as under `ulimit -u`",
+                    ));
+                }
                 if self.world.os.spawn_thread(p, name, *stack).is_none() {
                     return Err(err(
                         s.span,
@@ -1460,7 +1471,7 @@ impl<'a> Exec<'a> {
             }
             Builtin::Fork => {
                 let p = self.cur(span)?;
-                if self.world.os.procs.len() >= crate::os::MAX_PROCS {
+                if self.world.os.tasks() >= crate::os::MAX_PROCS {
                     let parent = self.world.os.procs[p].pid;
                     self.sink.push(Event::ForkFailed {
                         parent,

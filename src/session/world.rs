@@ -45,7 +45,7 @@ impl World {
             .os
             .procs
             .iter()
-            .map(|p| 512 + p.vmas.iter().count() * 128)
+            .map(|p| 512 + p.vmas.count() * 128)
             .sum();
         self.mmu.host_bytes()
             + self.mmu.table_host_bytes()
