@@ -8,27 +8,27 @@ use miette::NamedSource;
 use crate::diag::io::IoError;
 
 /// The text of a `.mem` file, named in diagnostics as `name`.
-pub fn read(path: &Path, name: &str) -> Result<String, IoError> {
+pub fn read(path: &Path, name: &str) -> Result<String, Box<IoError>> {
     let path_text = || name.to_string();
     if path.is_dir() {
-        return Err(IoError::IsAFolder { path: path_text() });
+        return Err(Box::new(IoError::IsAFolder { path: path_text() }));
     }
     match std::fs::read(path) {
         Ok(bytes) => decode(name, bytes),
-        Err(e) => Err(match e.kind() {
+        Err(e) => Err(Box::new(match e.kind() {
             std::io::ErrorKind::NotFound => IoError::NotFound { path: path_text() },
             std::io::ErrorKind::PermissionDenied => IoError::PermissionDenied { path: path_text() },
             std::io::ErrorKind::IsADirectory => IoError::IsAFolder { path: path_text() },
             _ => IoError::Read {
                 path: path_text(),
-                reason: e.to_string(),
+                reason: crate::diag::io::describe(&e),
             },
-        }),
+        })),
     }
 }
 
 /// Bytes to text, or where the first byte that is not UTF-8 is.
-pub fn decode(name: &str, bytes: Vec<u8>) -> Result<String, IoError> {
+pub fn decode(name: &str, bytes: Vec<u8>) -> Result<String, Box<IoError>> {
     match String::from_utf8(bytes) {
         Ok(s) => Ok(s),
         Err(e) => {
@@ -37,14 +37,14 @@ pub fn decode(name: &str, bytes: Vec<u8>) -> Result<String, IoError> {
             let at = bad.offset;
             // Up to the bad byte the text is valid, so its offset is the same in the lossy copy.
             let text = String::from_utf8_lossy(&bytes).into_owned();
-            Err(IoError::NotUtf8 {
+            Err(Box::new(IoError::NotUtf8 {
                 path: name.to_string(),
                 byte: format!("{:#04x}", bytes[at]),
                 line: bad.line,
                 column: bad.column,
                 src: NamedSource::new(name, text),
                 span: (at, '\u{fffd}'.len_utf8()).into(),
-            })
+            }))
         }
     }
 }

@@ -124,7 +124,7 @@ fn read(path: &Path, color: bool, err: &mut impl Write) -> Option<String> {
             let _ = writeln!(
                 err,
                 "{}",
-                diag::render(&miette::Report::new(e), color, WIDTH)
+                diag::render(&miette::Report::new(*e), color, WIDTH)
             );
             None
         }
@@ -332,7 +332,7 @@ fn test(paths: &[PathBuf], color: bool) -> i32 {
                 failed += 1;
                 out.put(&format!("FAIL  {}\n", path.display()));
                 out.flush();
-                let e = miette::Report::new(e);
+                let e = miette::Report::new(*e);
                 let _ = writeln!(err, "{}", diag::render(&e, color, WIDTH));
                 if !out.flush() {
                     break;
@@ -380,15 +380,15 @@ fn profiles() -> i32 {
         .collect();
     let mut out = Out::new(std::io::stdout().lock());
     out.put(&text::table(
-            &[
-                "profile",
-                "page size",
-                "VA bits",
-                "levels",
-                "memory",
-                "description"
-            ],
-            &rows
+        &[
+            "profile",
+            "page size",
+            "VA bits",
+            "levels",
+            "memory",
+            "description",
+        ],
+        &rows,
     ));
     out.finish(0, false, &mut std::io::stderr().lock())
 }

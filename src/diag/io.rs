@@ -24,7 +24,10 @@ pub enum IoError {
     )]
     PermissionDenied { path: String },
     #[error("cannot read {path}: {reason}")]
-    #[diagnostic(code(mem::io::read), help("check that the file exists and can be read"))]
+    #[diagnostic(
+        code(mem::io::read),
+        help("check that the file exists and can be read")
+    )]
     Read { path: String, reason: String },
     /// The snippet shows the file with the bad bytes replaced by U+FFFD.
     #[error("{path} is not UTF-8 text: byte {byte} at line {line}, column {column}")]

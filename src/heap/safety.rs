@@ -63,7 +63,10 @@ enum Init {
     All,
     /// One bit per byte of the requested size; set = written since allocation. `unset` counts
     /// the clear bits, so a block written all over becomes `All` and costs nothing after.
-    Bits { bits: Bits, unset: u32 },
+    Bits {
+        bits: Bits,
+        unset: u32,
+    },
 }
 
 /// The written-bytes bitmap of a block. A small block's lives inline: most blocks are small,
@@ -762,7 +765,9 @@ impl Safety {
                 continue;
             }
             l.leak_reported = true;
-            let e = by_line.entry(l.site.line()).or_insert((0, 0, l.site.unpack()));
+            let e = by_line
+                .entry(l.site.line())
+                .or_insert((0, 0, l.site.unpack()));
             e.0 += l.requested;
             e.1 += 1;
         }

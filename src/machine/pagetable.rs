@@ -107,7 +107,11 @@ impl PageTables {
     /// Host bytes held by tables in use.
     pub fn host_bytes(&self) -> usize {
         let entries: usize = self.tables.iter().map(|t| t.len()).sum();
-        let free: usize = self.free.iter().map(|&t| self.tables[t as usize].len()).sum();
+        let free: usize = self
+            .free
+            .iter()
+            .map(|&t| self.tables[t as usize].len())
+            .sum();
         (entries - free) * 8 + self.tables.len() * 24
     }
 

@@ -134,7 +134,10 @@ pub fn run_interactive(file: Option<&Path>, cfg: ReplConfig) -> i32 {
     let mut rl = match editor {
         Ok(rl) => rl,
         Err(e) => {
-            let _ = writeln!(std::io::stderr(), "memsim: cannot start the line editor: {e}");
+            let _ = writeln!(
+                std::io::stderr(),
+                "memsim: cannot start the line editor: {e}"
+            );
             return 2;
         }
     };

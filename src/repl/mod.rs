@@ -274,7 +274,7 @@ impl ReplCore {
     pub fn load(&mut self, path: &Path) -> Reply {
         let src = match crate::source::read(path, &path.display().to_string()) {
             Ok(s) => s,
-            Err(e) => return self.io_error(e),
+            Err(e) => return self.io_error(*e),
         };
         let dir = match path.parent() {
             Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
@@ -685,7 +685,7 @@ pub fn main(file: Option<&Path>, color: bool) -> i32 {
     if let Some(f) = file {
         // A file that cannot be read is an error of the command line, as under `memsim run`.
         if let Err(e) = crate::source::read(f, &f.display().to_string()) {
-            let r = miette::Report::new(e);
+            let r = miette::Report::new(*e);
             let _ = writeln!(std::io::stderr(), "{}", diag::render(&r, color, 100));
             return 2;
         }

@@ -42,7 +42,11 @@ fn a_missing_file_and_a_folder_get_their_own_codes() {
         .args(&["run", "d"])
         .run();
     assert_eq!(out.status, 2);
-    assert!(out.stderr.contains("mem::io::is_a_folder"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("mem::io::is_a_folder"),
+        "{}",
+        out.stderr
+    );
     assert!(out.stderr.contains("memsim test d"), "{}", out.stderr);
     let out = Test::new().args(&["repl", "nope.mem"]).run();
     assert_eq!(out.status, 2);
@@ -175,7 +179,11 @@ fn a_full_disk_is_an_error_for_every_command() {
         let out = t.run();
         no_panic(&out);
         assert_eq!(out.status, 74, "{args:?}: {}", out.stderr);
-        assert!(out.stderr.contains("mem::io::write"), "{args:?}: {}", out.stderr);
+        assert!(
+            out.stderr.contains("mem::io::write"),
+            "{args:?}: {}",
+            out.stderr
+        );
         assert!(
             out.stderr.contains("No space left on device"),
             "{args:?}: {}",
@@ -219,7 +227,10 @@ fn forks_share_page_tables_so_thousands_fit_a_small_host_limit() {
     assert!(
         r.diagnostics.iter().all(|d| d.code != "mem::limit"),
         "{:?}",
-        r.diagnostics.iter().map(|d| d.report.to_string()).collect::<Vec<_>>()
+        r.diagnostics
+            .iter()
+            .map(|d| d.report.to_string())
+            .collect::<Vec<_>>()
     );
     assert_eq!(r.expectations_passed, 1);
     let tables = s.world().mmu.table_host_bytes();
