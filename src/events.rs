@@ -162,6 +162,11 @@ pub enum Event {
         parent: u32,
         child: u32,
     },
+    /// `fork()` failed: the process table is full (Linux's EAGAIN); it returned -1.
+    ForkFailed {
+        parent: u32,
+        limit: usize,
+    },
     /// A fault needed a frame and none was free: the policy chose this one.
     Eviction {
         /// The process whose fault needed the frame.

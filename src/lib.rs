@@ -14,6 +14,7 @@ pub mod os;
 pub mod profile;
 pub mod render;
 pub mod session;
+pub mod source;
 pub mod syntax;
 pub mod units;
 

@@ -124,8 +124,10 @@ pub fn check(program: &ast::Program, env: &mut Env) -> Result<Vec<Stmt>, Vec<Rep
     let mut c = Checker {
         env,
         errors: Vec::new(),
+        nested: false,
+        in_sweep: false,
     };
-    let out = c.block(&program.stmts);
+    let out: Vec<Stmt> = program.stmts.iter().filter_map(|s| c.stmt(s)).collect();
     if c.errors.is_empty() {
         Ok(out)
     } else {
@@ -136,6 +138,11 @@ pub fn check(program: &ast::Program, env: &mut Env) -> Result<Vec<Stmt>, Vec<Rep
 struct Checker<'e> {
     env: &'e mut Env,
     errors: Vec<Report>,
+    /// Inside a block (`in`, `call`, `if`, a loop, `expect`, a sweep's body), where a `machine`
+    /// statement would pull the processes out from under the statement that holds it.
+    nested: bool,
+    /// Inside a sweep's body, whose machine the sweep makes.
+    in_sweep: bool,
 }
 
 fn sp(s: Span) -> miette::SourceSpan {
@@ -177,8 +184,12 @@ impl Checker<'_> {
         });
     }
 
+    /// A nested block's statements (the top level's are checked by [`check`]).
     fn block(&mut self, stmts: &[ast::Stmt]) -> Vec<Stmt> {
-        stmts.iter().filter_map(|s| self.stmt(s)).collect()
+        let outer = std::mem::replace(&mut self.nested, true);
+        let out = stmts.iter().filter_map(|s| self.stmt(s)).collect();
+        self.nested = outer;
+        out
     }
 
     fn declare(&mut self, name: &str, ty: Ty) -> u32 {
@@ -194,6 +205,21 @@ impl Checker<'_> {
 
     fn stmt(&mut self, s: &ast::Stmt) -> Option<Stmt> {
         let kind = match &s.kind {
+            StmtKind::Machine(_) if self.nested => {
+                self.err(CheckError::NestedMachine {
+                    span: sp(s.span),
+                    help: if self.in_sweep {
+                        "a sweep runs its body on the machine before it, with the swept settings \
+                         changed: put the `machine` statement before the `sweep`, or sweep the \
+                         setting too"
+                    } else {
+                        "a machine is chosen at the top level of a file or cell, where a new \
+                         one starts afresh: move the `machine` statement out of the block"
+                    }
+                    .into(),
+                });
+                return None;
+            }
             StmtKind::Machine(spec) => match machine::resolve(spec, &self.env.base_dir) {
                 Ok(cfg) => {
                     self.env.page_size = cfg.page_size;
@@ -517,6 +543,8 @@ impl Checker<'_> {
         let mut c = Checker {
             env: &mut inner,
             errors: Vec::new(),
+            nested: true,
+            in_sweep: true,
         };
         let body = c.block(&sw.body.stmts);
         let mut report = Vec::new();

@@ -79,8 +79,14 @@ pub fn main() -> i32 {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
-            let _ = e.print();
-            return if e.use_stderr() { 2 } else { 0 };
+            if e.use_stderr() || std::io::stdout().is_terminal() {
+                let _ = e.print();
+                return if e.use_stderr() { 2 } else { 0 };
+            }
+            // `--help` and `--version` into a pipe or a file, which may be closed or full.
+            let mut out = Out::new(std::io::stdout().lock());
+            out.put(&e.render().to_string());
+            return out.finish(0, false, &mut std::io::stderr().lock());
         }
     };
     let color = match cli.color {
@@ -95,8 +101,9 @@ pub fn main() -> i32 {
             return crate::repl::main(None, color);
         }
         use clap::CommandFactory;
-        let _ = Cli::command().print_help();
-        return 2;
+        let mut out = Out::new(std::io::stdout().lock());
+        out.put(&Cli::command().render_help().to_string());
+        return out.finish(2, false, &mut std::io::stderr().lock());
     };
     match command {
         Command::Run {
@@ -111,9 +118,80 @@ pub fn main() -> i32 {
     }
 }
 
-fn read(path: &Path) -> Result<String, String> {
-    std::fs::read_to_string(path)
-        .map_err(|e| format!("memsim: cannot read {}: {e}", path.display()))
+/// A `.mem` file's text, or its `mem::io::…` diagnostic written to `err`.
+fn read(path: &Path, color: bool, err: &mut impl Write) -> Option<String> {
+    match crate::source::read(path, &display_name(path)) {
+        Ok(s) => Some(s),
+        Err(e) => {
+            let _ = writeln!(
+                err,
+                "{}",
+                diag::render(&miette::Report::new(*e), color, WIDTH)
+            );
+            None
+        }
+    }
+}
+
+/// The width diagnostics are drawn at.
+const WIDTH: usize = 100;
+
+/// The exit status when the output could not be written (sysexits' `EX_IOERR`).
+pub const EXIT_OUTPUT: i32 = 74;
+
+/// Standard output that remembers its first failure. A closed pipe (`memsim … | head -1`) ends
+/// the command quietly, as `grep` does; any other failure, such as a full disk, is reported and
+/// makes the exit status [`EXIT_OUTPUT`], since the output is incomplete.
+pub struct Out<W: Write> {
+    w: W,
+    failed: Option<std::io::Error>,
+}
+
+impl<W: Write> Out<W> {
+    pub fn new(w: W) -> Self {
+        Out { w, failed: None }
+    }
+
+    /// Writes `s`; false once the output is gone (nothing more need be computed for it).
+    pub fn put(&mut self, s: &str) -> bool {
+        if self.failed.is_none() {
+            if let Err(e) = self.w.write_all(s.as_bytes()) {
+                self.failed = Some(e);
+            }
+        }
+        self.failed.is_none()
+    }
+
+    /// Flushes; false once the output is gone.
+    pub fn flush(&mut self) -> bool {
+        if self.failed.is_none() {
+            if let Err(e) = self.w.flush() {
+                self.failed = Some(e);
+            }
+        }
+        self.failed.is_none()
+    }
+
+    /// The exit status, given the command's own: unchanged unless writing failed for another
+    /// reason than a closed pipe, which is then reported on `err`.
+    pub fn finish(mut self, status: i32, color: bool, err: &mut impl Write) -> i32 {
+        self.flush();
+        match self.failed {
+            None => status,
+            Some(e) if e.kind() == std::io::ErrorKind::BrokenPipe => status,
+            Some(e) => {
+                let e = crate::diag::io::IoError::Write {
+                    reason: crate::diag::io::describe(&e),
+                };
+                let _ = write!(
+                    err,
+                    "{}",
+                    diag::render(&miette::Report::new(e), color, WIDTH)
+                );
+                status.max(EXIT_OUTPUT)
+            }
+        }
+    }
 }
 
 fn display_name(path: &Path) -> String {
@@ -137,7 +215,7 @@ fn session_for(path: &Path, trace: bool) -> Session {
 
 fn print_diagnostics(r: &ChunkResult, color: bool, err: &mut impl Write) {
     for d in &r.diagnostics {
-        let _ = write!(err, "{}", diag::render(&d.report, color, 100));
+        let _ = write!(err, "{}", diag::render(&d.report, color, WIDTH));
         if d.severity == Severity::Error {
             let _ = writeln!(err);
         }
@@ -145,19 +223,14 @@ fn print_diagnostics(r: &ChunkResult, color: bool, err: &mut impl Write) {
 }
 
 fn run(files: &[PathBuf], quiet: bool, format: Format, color: bool) -> i32 {
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
+    let mut out = Out::new(std::io::stdout().lock());
     let mut err = std::io::stderr().lock();
     let mut status = 0;
     let mut results = Vec::new();
     for path in files {
-        let src = match read(path) {
-            Ok(s) => s,
-            Err(e) => {
-                let _ = writeln!(err, "{e}");
-                status = status.max(2);
-                continue;
-            }
+        let Some(src) = read(path, color, &mut err) else {
+            status = status.max(2);
+            continue;
         };
         let mut session = session_for(path, format != Format::Text || !quiet);
         let r = session.execute(&display_name(path), &src);
@@ -168,14 +241,18 @@ fn run(files: &[PathBuf], quiet: bool, format: Format, color: bool) -> i32 {
                 for step in &r.steps {
                     text::outputs(step, &mut s);
                 }
-                let _ = write!(out, "{s}");
+                out.put(&s);
             } else {
-                let _ = write!(out, "{}", text::trace(&r));
+                out.put(&text::trace(&r));
             }
-            let _ = out.flush();
+            // The trace goes out before the diagnostics that explain it.
+            out.flush();
             print_diagnostics(&r, color, &mut err);
             if !r.static_errors {
-                let _ = write!(out, "{}", text::summary(&r, &r.stats));
+                out.put(&text::summary(&r, &r.stats));
+            }
+            if !out.flush() {
+                break;
             }
         } else {
             print_diagnostics(&r, color, &mut err);
@@ -184,41 +261,41 @@ fn run(files: &[PathBuf], quiet: bool, format: Format, color: bool) -> i32 {
     }
     match format {
         Format::Json => {
-            let _ = writeln!(out, "{}", report::json(&results));
+            out.put(&report::json(&results));
+            out.put("\n");
         }
         Format::Yaml => {
-            let _ = write!(out, "{}", report::yaml(&results));
+            out.put(&report::yaml(&results));
         }
         Format::Html => {
             let _ = write!(out, "{}", html::page(&results));
         }
         Format::Text => {}
     }
-    status
+    out.finish(status, color, &mut err)
 }
 
 fn check(files: &[PathBuf], color: bool) -> i32 {
     let mut status = 0;
+    let mut out = Out::new(std::io::stdout().lock());
     let mut err = std::io::stderr().lock();
     for path in files {
-        let src = match read(path) {
-            Ok(s) => s,
-            Err(e) => {
-                let _ = writeln!(err, "{e}");
-                status = 2;
-                continue;
-            }
+        let Some(src) = read(path, color, &mut err) else {
+            status = 2;
+            continue;
         };
         let session = session_for(path, false);
         let r = session.check(&display_name(path), &src);
         if r.diagnostics.is_empty() {
-            println!("{}: ok", path.display());
+            if !out.put(&format!("{}: ok\n", path.display())) {
+                break;
+            }
         } else {
             print_diagnostics(&r, color, &mut err);
             status = 2;
         }
     }
-    status
+    out.finish(status, color, &mut err)
 }
 
 /// Every `.mem` file under `paths`, sorted, so runs are reproducible.
@@ -251,13 +328,20 @@ fn collect(paths: &[PathBuf]) -> Vec<PathBuf> {
 fn test(paths: &[PathBuf], color: bool) -> i32 {
     let files = collect(paths);
     let (mut passed, mut failed) = (0, 0);
+    let mut out = Out::new(std::io::stdout().lock());
     let mut err = std::io::stderr().lock();
     for path in &files {
-        let src = match read(path) {
-            Ok(s) => s,
+        let src = match crate::source::read(path, &display_name(path)) {
+            Ok(src) => src,
             Err(e) => {
-                let _ = writeln!(err, "{e}");
                 failed += 1;
+                out.put(&format!("FAIL  {}\n", path.display()));
+                out.flush();
+                let e = miette::Report::new(*e);
+                let _ = writeln!(err, "{}", diag::render(&e, color, WIDTH));
+                if !out.flush() {
+                    break;
+                }
                 continue;
             }
         };
@@ -265,19 +349,24 @@ fn test(paths: &[PathBuf], color: bool) -> i32 {
         let r = session.execute(&display_name(path), &src);
         if r.exit_code() == 0 {
             passed += 1;
-            println!(
-                "ok    {} ({})",
+            out.put(&format!(
+                "ok    {} ({})\n",
                 path.display(),
                 crate::units::count(r.expectations_passed as u64, "expectation")
-            );
+            ));
         } else {
             failed += 1;
-            println!("FAIL  {}", path.display());
+            out.put(&format!("FAIL  {}\n", path.display()));
+            out.flush();
             print_diagnostics(&r, color, &mut err);
         }
+        // Nobody reads the rest: running it would only cost time.
+        if !out.flush() {
+            break;
+        }
     }
-    println!("{passed} passed, {failed} failed");
-    i32::from(failed > 0)
+    out.put(&format!("{passed} passed, {failed} failed\n"));
+    out.finish(i32::from(failed > 0), color, &mut err)
 }
 
 fn profiles() -> i32 {
@@ -294,19 +383,17 @@ fn profiles() -> i32 {
             ]
         })
         .collect();
-    print!(
-        "{}",
-        text::table(
-            &[
-                "profile",
-                "page size",
-                "VA bits",
-                "levels",
-                "memory",
-                "description"
-            ],
-            &rows
-        )
-    );
-    0
+    let mut out = Out::new(std::io::stdout().lock());
+    out.put(&text::table(
+        &[
+            "profile",
+            "page size",
+            "VA bits",
+            "levels",
+            "memory",
+            "description",
+        ],
+        &rows,
+    ));
+    out.finish(0, false, &mut std::io::stderr().lock())
 }

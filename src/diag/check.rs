@@ -104,4 +104,11 @@ pub enum CheckError {
         label: String,
         help: String,
     },
+    #[error("a `machine` statement cannot be inside a block")]
+    #[diagnostic(code(mem::check::nested_machine), help("{help}"))]
+    NestedMachine {
+        #[label("chooses a new machine here")]
+        span: SourceSpan,
+        help: String,
+    },
 }

@@ -2,6 +2,7 @@
 
 pub mod check;
 pub mod heap;
+pub mod io;
 pub mod machine;
 pub mod parse;
 pub mod run;

@@ -95,6 +95,18 @@ pub enum RunError {
         #[label("stopped here")]
         span: SourceSpan,
     },
+    /// A warning, once per chunk: the program goes on with `fork()` = -1, as a C program would.
+    #[error("fork() failed: the machine holds {limit} processes and threads, so it returned -1 (EAGAIN)")]
+    #[diagnostic(
+        code(mem::fork_limit),
+        severity(Warning),
+        help("a machine holds at most {limit} processes and threads, dead processes included; test for -1 as a C program tests fork's result")
+    )]
+    ForkLimit {
+        limit: usize,
+        #[label("returned -1")]
+        span: SourceSpan,
+    },
     #[error("limit reached: {what}")]
     #[diagnostic(code(mem::limit), help("{help}"))]
     Limit {

@@ -1424,6 +1424,11 @@ impl Allocator for Glibc {
     fn clone_box(&self) -> Box<dyn Allocator> {
         Box::new(self.clone())
     }
+
+    fn host_bytes(&self) -> usize {
+        // A B-tree entry with its share of the node (free chunks' list entries included).
+        (self.chunks.len() + self.mapped.len()) * 72
+    }
 }
 
 #[cfg(test)]

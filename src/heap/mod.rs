@@ -97,6 +97,8 @@ pub trait Allocator: Send {
     /// heap first: accesses there are checked for memory-safety findings.
     fn regions(&self) -> Vec<(u64, u64)>;
     fn clone_box(&self) -> Box<dyn Allocator>;
+    /// Host bytes of the allocator's bookkeeping, roughly, for the session's host-memory limit.
+    fn host_bytes(&self) -> usize;
 }
 
 impl Clone for Box<dyn Allocator> {

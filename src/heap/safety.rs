@@ -11,6 +11,7 @@
 //! against the last block hit, and a bit update.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::sync::Arc;
 
 use crate::units;
 
@@ -63,9 +64,48 @@ enum Init {
     /// One bit per byte of the requested size; set = written since allocation. `unset` counts
     /// the clear bits, so a block written all over becomes `All` and costs nothing after.
     Bits {
-        bits: Vec<u64>,
-        unset: u64,
+        bits: Bits,
+        unset: u32,
     },
+}
+
+/// The written-bytes bitmap of a block. A small block's lives inline: most blocks are small,
+/// and a heap allocation per block would cost more than the block's own bookkeeping. A large
+/// one's is shared by a forked child with its parent until one of them writes the block.
+#[derive(Clone, Debug)]
+enum Bits {
+    Inline([u64; INLINE_WORDS]),
+    Shared(Arc<Vec<u64>>),
+}
+
+/// Blocks of up to 64 bytes per word keep their bitmap inline.
+const INLINE_WORDS: usize = 1;
+
+impl Bits {
+    fn new(words: Vec<u64>) -> Bits {
+        if words.len() <= INLINE_WORDS {
+            let mut w = [0; INLINE_WORDS];
+            w[..words.len()].copy_from_slice(&words);
+            Bits::Inline(w)
+        } else {
+            Bits::Shared(Arc::new(words))
+        }
+    }
+
+    fn words(&self) -> &[u64] {
+        match self {
+            Bits::Inline(w) => w,
+            Bits::Shared(w) => w,
+        }
+    }
+
+    /// The words to change, copied first if a forked process shares them.
+    fn words_mut(&mut self) -> &mut [u64] {
+        match self {
+            Bits::Inline(w) => w,
+            Bits::Shared(w) => Arc::<Vec<u64>>::make_mut(w),
+        }
+    }
 }
 
 impl Init {
@@ -74,8 +114,43 @@ impl Init {
         let set: u64 = bits.iter().map(|w| u64::from(w.count_ones())).sum();
         match n.saturating_sub(set) {
             0 => Init::All,
-            unset => Init::Bits { bits, unset },
+            // `n` is at most `INIT_TRACK_MAX`.
+            unset => Init::Bits {
+                bits: Bits::new(bits),
+                unset: u32::try_from(unset).unwrap_or(u32::MAX),
+            },
         }
+    }
+}
+
+/// A [`Site`] in 12 bytes instead of 24: every live block keeps one, and a scenario may have
+/// millions.
+#[derive(Clone, Copy, Debug)]
+struct PackedSite {
+    line: u32,
+    start: u32,
+    end: u32,
+}
+
+impl PackedSite {
+    fn pack(s: Site) -> Self {
+        let small = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        PackedSite {
+            line: small(s.line),
+            start: small(s.span.0),
+            end: small(s.span.1),
+        }
+    }
+
+    fn unpack(self) -> Site {
+        Site {
+            line: self.line as usize,
+            span: (self.start as usize, self.end as usize),
+        }
+    }
+
+    fn line(self) -> usize {
+        self.line as usize
     }
 }
 
@@ -83,7 +158,7 @@ impl Init {
 struct Live {
     ptr: u64,
     requested: u64,
-    site: Site,
+    site: PackedSite,
     seq: u64,
     init: Init,
     leak_reported: bool,
@@ -248,13 +323,13 @@ impl Safety {
             self.freed.remove(&p);
         }
         if let Some(old) = self.live.remove(&ptr) {
-            self.spare.push(old);
+            self.release(old);
         }
         self.seq += 1;
         let l = Live {
             ptr,
             requested,
-            site,
+            site: PackedSite::pack(site),
             seq: self.seq,
             init,
             leak_reported: false,
@@ -275,9 +350,29 @@ impl Safety {
 
     fn remove_live(&mut self, ptr: u64) -> Option<Live> {
         let slot = self.live.remove(&ptr)?;
-        self.spare.push(slot);
         self.cache = (0, 0, 0);
-        self.slots.get(slot).cloned()
+        let l = self.slots.get(slot).cloned();
+        self.release(slot);
+        l
+    }
+
+    /// Puts a slot back for reuse; its bitmap is freed now rather than when the slot is reused.
+    fn release(&mut self, slot: usize) {
+        self.spare.push(slot);
+        if let Some(l) = self.slots.get_mut(slot) {
+            l.init = Init::All;
+        }
+    }
+
+    /// Host bytes this tracker holds, roughly: a live block's slot and index entry, a freed
+    /// block's quarantine entry. Counted against the session's host-memory limit. Bitmaps are
+    /// left out: the host commits their pages only as the simulated bytes they describe are
+    /// written, and those count as memory contents already.
+    pub fn host_bytes(&self) -> usize {
+        self.slots.capacity() * std::mem::size_of::<Live>()
+            + self.live.len() * 32
+            + self.freed.len() * 64
+            + self.order.capacity() * 16
     }
 
     fn quarantine(&mut self, l: &Live, free_line: usize) {
@@ -286,7 +381,7 @@ impl Safety {
             l.ptr,
             Freed {
                 len: l.requested,
-                alloc_line: l.site.line,
+                alloc_line: l.site.line(),
                 free_line,
                 gen: self.gen,
             },
@@ -334,6 +429,7 @@ impl Safety {
                     set_bits(&mut bits, 0, keep);
                 }
                 Init::Bits { bits: b, .. } => {
+                    let b = b.words();
                     for i in 0..keep {
                         if b.get((i / 64) as usize)
                             .is_some_and(|x| x >> (i % 64) & 1 == 1)
@@ -406,14 +502,18 @@ impl Safety {
             return;
         };
         if write {
-            *clear = clear.saturating_sub(set_bits(bits, from, to));
+            // A write over bytes already written changes nothing: keep sharing the bits.
+            if unset(bits.words(), from, to) > 0 {
+                let set = set_bits(bits.words_mut(), from, to);
+                *clear = clear.saturating_sub(u32::try_from(set).unwrap_or(u32::MAX));
+            }
             if *clear == 0 {
                 l.init = Init::All;
             }
         } else if check {
-            let missing = unset(bits, from, to);
+            let missing = unset(bits.words(), from, to);
             if missing > 0 {
-                let (ptr, req, line) = (l.ptr, l.requested, l.site.line);
+                let (ptr, req, line) = (l.ptr, l.requested, l.site.line());
                 if self.reported(FindingKind::Uninit, span) {
                     return;
                 }
@@ -462,7 +562,7 @@ impl Safety {
                         span,
                     );
                 } else if !self.reported(FindingKind::Overflow, span) {
-                    let (req, line) = (l.requested, l.site.line);
+                    let (req, line) = (l.requested, l.site.line());
                     self.report(
                         FindingKind::Overflow,
                         span,
@@ -542,7 +642,7 @@ impl Safety {
                 },
                 l.requested,
                 units::addr(l.ptr),
-                l.site.line
+                l.site.line()
             ),
             None => format!(
                 "{} is in the heap, but no block is allocated",
@@ -605,7 +705,7 @@ impl Safety {
                 l.leak_reported = true;
                 bytes += l.requested;
                 n += 1;
-                first.get_or_insert(l.site);
+                first.get_or_insert(l.site.unpack());
             }
         }
         if let Some(site) = first {
@@ -665,7 +765,9 @@ impl Safety {
                 continue;
             }
             l.leak_reported = true;
-            let e = by_line.entry(l.site.line).or_insert((0, 0, l.site));
+            let e = by_line
+                .entry(l.site.line())
+                .or_insert((0, 0, l.site.unpack()));
             e.0 += l.requested;
             e.1 += 1;
         }

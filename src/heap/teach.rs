@@ -552,4 +552,8 @@ impl Allocator for Teach {
     fn clone_box(&self) -> Box<dyn Allocator> {
         Box::new(self.clone())
     }
+
+    fn host_bytes(&self) -> usize {
+        self.blocks.len() * 64 + self.list.len() * 8
+    }
 }

@@ -225,6 +225,36 @@ impl Mmu {
         }
     }
 
+    /// A new address space with `parent`'s entries, sharing its tables until one side
+    /// changes an entry (`fork`).
+    pub fn fork_space(&mut self, parent: Asid) -> Asid {
+        let root = self.tables.share(self.root(parent));
+        if let Some(i) = self.roots.iter().position(Option::is_none) {
+            self.roots[i] = Some(root);
+            i as Asid
+        } else {
+            self.roots.push(Some(root));
+            (self.roots.len() - 1) as Asid
+        }
+    }
+
+    /// The leaf slot of `vpn` in `asid`'s own tables, copying shared ones on the way; cached
+    /// translations that pointed into a copied table follow it.
+    fn private_loc(&mut self, asid: Asid, vpn: u64) -> Loc {
+        let mut root = self.root(asid);
+        let (loc, moved) = self.tables.find_private(&mut root, vpn);
+        self.roots[asid as usize] = Some(root);
+        if let Some((old, new)) = moved {
+            self.tlb.retarget(asid, old, new);
+        }
+        loc
+    }
+
+    /// Host bytes held by page tables.
+    pub fn table_host_bytes(&self) -> usize {
+        self.tables.host_bytes()
+    }
+
     /// Drops an address space's tables and TLB entries. Frames are the OS's to release first.
     pub fn destroy_space(&mut self, asid: Asid) {
         if let Some(Some(root)) = self.roots.get(asid as usize).copied() {
@@ -282,7 +312,11 @@ impl Mmu {
     fn mark_dirty(&mut self, slot: usize) {
         let e = self.tlb.entry_mut(slot);
         e.pte |= pte::DIRTY;
-        let loc = e.loc;
+        let (mut loc, asid, vpn) = (e.loc, e.asid, e.vpn);
+        if self.tables.path_shared(self.root(asid), vpn) {
+            loc = self.private_loc(asid, vpn);
+            self.tlb.entry_mut(slot).loc = loc;
+        }
         let v = self.tables.get(loc) | pte::DIRTY;
         self.tables.set(loc, v);
     }
@@ -298,10 +332,11 @@ impl Mmu {
         self.stats.walks += 1;
         let (loc, refs) = self.tables.find(self.root(asid), vpn);
         self.stats.walk_refs += refs as u64;
-        let Some(loc) = loc else {
+        let Some(mut loc) = loc else {
             return Err(Fault::NotPresent { pte: 0 });
         };
-        let mut e = self.tables.get(loc);
+        let old = self.tables.get(loc);
+        let mut e = old;
         if e & pte::PRESENT == 0 {
             return Err(Fault::NotPresent { pte: e });
         }
@@ -312,7 +347,12 @@ impl Mmu {
         if access == Access::Write {
             e |= pte::DIRTY;
         }
-        self.tables.set(loc, e);
+        if e != old {
+            if self.tables.path_shared(self.root(asid), vpn) {
+                loc = self.private_loc(asid, vpn);
+            }
+            self.tables.set(loc, e);
+        }
         if self.tlb.enabled {
             self.tlb.insert(asid, vpn, e, loc, self.stats.accesses);
         }
@@ -341,8 +381,7 @@ impl Mmu {
 
     /// Sets a leaf entry and drops any stale TLB copy of it.
     pub fn set_pte(&mut self, asid: Asid, vpn: u64, e: u64) {
-        let root = self.root(asid);
-        let loc: Loc = self.tables.find_or_create(root, vpn);
+        let loc = self.private_loc(asid, vpn);
         self.tables.set(loc, e);
         self.tlb.invalidate(asid, vpn);
     }

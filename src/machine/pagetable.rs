@@ -36,9 +36,16 @@ pub struct Loc {
 }
 
 /// The arena of tables. Interior entries hold `child index + 1` (0 = no table below).
+///
+/// A forked child starts with its parent's tables, shared (`refs` counts the roots and interior
+/// entries that point to a table); the first change to an entry copies the shared tables on the
+/// way to it, for the address space that changes it only. A fork thus costs no host memory for
+/// tables until one side writes, and the two spaces never see each other's entries.
 #[derive(Clone)]
 pub struct PageTables {
     tables: Vec<Box<[u64]>>,
+    /// How many roots and interior entries point to each table.
+    refs: Vec<u32>,
     free: Vec<u32>,
     /// Shift of each level's index within a VPN, top level first.
     shifts: Vec<u32>,
@@ -58,6 +65,7 @@ impl PageTables {
         }
         PageTables {
             tables: Vec::new(),
+            refs: Vec::new(),
             free: Vec::new(),
             shifts,
             masks,
@@ -77,6 +85,7 @@ impl PageTables {
     fn alloc_table(&mut self, level: usize) -> u32 {
         let n = (self.masks[level] + 1) as usize;
         if let Some(t) = self.free.pop() {
+            self.refs[t as usize] = 1;
             if self.tables[t as usize].len() == n {
                 self.tables[t as usize].fill(0);
                 return t;
@@ -85,7 +94,93 @@ impl PageTables {
             return t;
         }
         self.tables.push(vec![0; n].into_boxed_slice());
+        self.refs.push(1);
         (self.tables.len() - 1) as u32
+    }
+
+    /// The root of a new address space that shares every table of `root`'s.
+    pub fn share(&mut self, root: u32) -> u32 {
+        self.refs[root as usize] += 1;
+        root
+    }
+
+    /// Host bytes held by tables in use.
+    pub fn host_bytes(&self) -> usize {
+        let entries: usize = self.tables.iter().map(|t| t.len()).sum();
+        let free: usize = self
+            .free
+            .iter()
+            .map(|&t| self.tables[t as usize].len())
+            .sum();
+        (entries - free) * 8 + self.tables.len() * 24
+    }
+
+    /// Whether `table` is shared with another address space.
+    #[inline]
+    pub fn is_shared(&self, table: u32) -> bool {
+        self.refs[table as usize] > 1
+    }
+
+    /// A private copy of the shared level-`level` table `t`, for the one pointer to it that
+    /// is about to be redirected; its children gain a sharer.
+    fn unshare(&mut self, t: u32, level: usize) -> u32 {
+        let copy = self.tables[t as usize].clone();
+        if level + 1 < self.shifts.len() {
+            for &e in copy.iter().filter(|&&e| e != 0) {
+                self.refs[(e - 1) as usize] += 1;
+            }
+        }
+        self.refs[t as usize] -= 1;
+        if let Some(c) = self.free.pop() {
+            self.tables[c as usize] = copy;
+            self.refs[c as usize] = 1;
+            c
+        } else {
+            self.tables.push(copy);
+            self.refs.push(1);
+            (self.tables.len() - 1) as u32
+        }
+    }
+
+    /// The leaf slot for `vpn` in tables that belong to `root`'s address space alone: shared
+    /// tables on the way are copied (the root too, so `root` may change), missing ones
+    /// created. Also returns the leaf tables that were copied, as (old, new), so cached
+    /// locations can follow.
+    pub fn find_private(&mut self, root: &mut u32, vpn: u64) -> (Loc, Option<(u32, u32)>) {
+        if self.is_shared(*root) {
+            *root = self.unshare(*root, 0);
+        }
+        let mut t = *root;
+        let last = self.shifts.len() - 1;
+        let mut moved = None;
+        for l in 0..last {
+            let i = self.index(l, vpn);
+            let e = self.tables[t as usize][i];
+            t = if e == 0 {
+                let c = self.alloc_table(l + 1);
+                self.tables[t as usize][i] = c as u64 + 1;
+                c
+            } else {
+                let c = (e - 1) as u32;
+                if self.is_shared(c) {
+                    let n = self.unshare(c, l + 1);
+                    self.tables[t as usize][i] = n as u64 + 1;
+                    if l + 1 == last {
+                        moved = Some((c, n));
+                    }
+                    n
+                } else {
+                    c
+                }
+            };
+        }
+        (
+            Loc {
+                table: t,
+                slot: self.index(last, vpn) as u32,
+            },
+            moved,
+        )
     }
 
     /// A new, empty top-level table.
@@ -113,6 +208,26 @@ impl PageTables {
             }),
             self.shifts.len() as u32,
         )
+    }
+
+    /// Whether any table on the way from `root` to `vpn`'s leaf slot is shared.
+    pub fn path_shared(&self, root: u32, vpn: u64) -> bool {
+        let mut t = root;
+        let last = self.shifts.len() - 1;
+        for l in 0..=last {
+            if self.is_shared(t) {
+                return true;
+            }
+            if l == last {
+                break;
+            }
+            let e = self.tables[t as usize][self.index(l, vpn)];
+            if e == 0 {
+                return false;
+            }
+            t = (e - 1) as u32;
+        }
+        false
     }
 
     /// The leaf slot for `vpn`, creating intermediate tables on the way.
@@ -206,6 +321,11 @@ impl PageTables {
     }
 
     fn free_from(&mut self, t: u32, level: usize) {
+        // A table still shared lives on for the other address spaces.
+        self.refs[t as usize] -= 1;
+        if self.refs[t as usize] > 0 {
+            return;
+        }
         if level + 1 < self.shifts.len() {
             let children: Vec<u32> = self.tables[t as usize]
                 .iter()
@@ -239,6 +359,43 @@ mod tests {
         );
         assert_eq!(pt.count_tables(root), 4);
         pt.free_space(root);
+    }
+
+    #[test]
+    fn shared_tables_are_copied_on_the_first_change_only() {
+        let mut pt = PageTables::new(&[9, 9, 9, 9]);
+        let mut a = pt.new_root();
+        let (v1, v2) = (0x400u64, 0x7_ffff_fffeu64);
+        for v in [v1, v2] {
+            let (loc, _) = pt.find_private(&mut a, v);
+            pt.set(loc, v << pte::PFN_SHIFT | pte::PRESENT);
+        }
+        let before = pt.host_bytes();
+        let mut b = pt.share(a);
+        assert_eq!(pt.host_bytes(), before, "sharing copies nothing");
+        assert!(pt.path_shared(b, v1));
+        let (loc, moved) = pt.find_private(&mut b, v1);
+        assert!(moved.is_some(), "the leaf was copied");
+        pt.set(loc, 99 << pte::PFN_SHIFT | pte::PRESENT);
+        assert_ne!(a, b);
+        // Only the path to v1 was copied: v2's tables below the root are still shared.
+        assert!(!pt.path_shared(b, v1));
+        assert!(pt.path_shared(b, v2));
+        assert_eq!(pt.get(pt.find(a, v1).0.unwrap()) >> pte::PFN_SHIFT, v1);
+        assert_eq!(pt.get(pt.find(b, v1).0.unwrap()) >> pte::PFN_SHIFT, 99);
+        assert_eq!(pt.entries(a).len(), 2);
+        assert_eq!(pt.entries(b).len(), 2);
+        pt.free_space(b);
+        assert!(!pt.path_shared(a, v2));
+        assert_eq!(
+            pt.entries(a),
+            vec![
+                (v1, v1 << pte::PFN_SHIFT | pte::PRESENT),
+                (v2, v2 << pte::PFN_SHIFT | pte::PRESENT)
+            ]
+        );
+        pt.free_space(a);
+        assert_eq!(pt.host_bytes(), pt.tables.len() * 24);
     }
 
     #[test]

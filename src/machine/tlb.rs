@@ -149,6 +149,15 @@ impl Tlb {
         }
     }
 
+    /// Points `asid`'s cached translations that live in table `old` at its copy `new`.
+    pub fn retarget(&mut self, asid: u32, old: u32, new: u32) {
+        for e in &mut self.entries {
+            if e.valid && e.asid == asid && e.loc.table == old {
+                e.loc.table = new;
+            }
+        }
+    }
+
     /// Drops every translation of one address space, or all (`None`).
     pub fn flush(&mut self, asid: Option<u32>) {
         for e in &mut self.entries {

@@ -141,6 +141,11 @@ impl SysError {
 /// Stack guard gap: the stack never grows within this many pages of another mapping.
 pub const STACK_GUARD_GAP_PAGES: u64 = 256;
 
+/// The most processes and threads a machine holds, dead processes included (they stay in the
+/// table, as zombies do until reaped): past it `fork()` fails with EAGAIN, as Linux's fails past
+/// `ulimit -u`, and so does a new thread. Each costs host memory, so a loop must end somewhere.
+pub const MAX_PROCS: usize = 4096;
+
 #[derive(Debug, Clone)]
 pub struct Os {
     pub procs: Vec<Process>,
@@ -977,34 +982,37 @@ impl Os {
     /// write by either side copies the page); shared mappings stay shared. Returns the
     /// child's index.
     pub fn fork(&mut self, mmu: &mut Mmu, p: usize) -> usize {
-        let asid = mmu.create_space();
         let pid = self.new_pid();
         let parent_asid = self.procs[p].asid;
         let shift = mmu.page_shift();
         let mut child = self.procs[p].clone();
         child.pid = pid;
-        child.asid = asid;
         child.name = format!("{}-{pid}", self.procs[p].name);
         child.stats = ProcStats::default();
+        // Private writable pages become copy-on-write in the parent; the child then starts
+        // with the very same entries, in tables it shares until one side changes one.
         for (vpn, e) in mmu.page_table(parent_asid) {
             let shared = self.procs[p]
                 .vmas
                 .find(vpn << shift)
                 .is_some_and(|v| v.shared);
-            let mut ce = e;
             if e & pte::PRESENT != 0 && e & pte::ZERO == 0 {
                 if !shared && e & pte::WRITE != 0 {
-                    ce = (e & !pte::WRITE) | pte::COW;
-                    mmu.set_pte(parent_asid, vpn, ce);
+                    mmu.set_pte(parent_asid, vpn, (e & !pte::WRITE) | pte::COW);
                 }
                 if let Some(f) = mmu.frame_mut(pte::pfn(e)) {
                     f.mapcount += 1;
                 }
             }
-            mmu.set_pte(asid, vpn, ce);
         }
+        child.asid = mmu.fork_space(parent_asid);
         self.procs.push(child);
         self.procs.len() - 1
+    }
+
+    /// Processes and threads, as `ulimit -u` counts them.
+    pub fn tasks(&self) -> usize {
+        self.procs.iter().map(|p| 1 + p.threads.len()).sum()
     }
 
     /// Resident pages of a process (pages with a frame of their own or a shared one; the

@@ -170,6 +170,11 @@ impl VmaSet {
         self.map.values()
     }
 
+    /// How many mappings there are.
+    pub fn count(&self) -> usize {
+        self.map.len()
+    }
+
     /// The mapping containing `a`.
     #[inline]
     pub fn find(&self, a: u64) -> Option<&Vma> {

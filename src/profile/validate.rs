@@ -95,6 +95,9 @@ const MAX_PAGE: u64 = 1 << 30;
 /// A one-level table is a linear array of 2^v entries; past a million entries no textbook draws
 /// one and the simulator would have to allocate it.
 const MAX_LINEAR_VPN_BITS: u64 = 20;
+/// The most TLB entries simulated: an order of magnitude past the largest real TLBs, and each
+/// entry is host memory.
+pub const MAX_TLB_ENTRIES: u32 = 65_536;
 
 /// Every inconsistency in `cfg`, each pointing at the value that is wrong. Checks that depend on
 /// a value already reported as wrong are skipped, so one mistake gives one error.
@@ -399,6 +402,18 @@ fn check_tlb(cfg: &MachineConfig, spans: &FieldSpans) -> Option<MachineError> {
             src: None,
         });
     }
+    if tlb.entries > MAX_TLB_ENTRIES {
+        return Some(MachineError::Tlb {
+            what: format!("{} entries are far too many", tlb.entries),
+            span,
+            label: format!("more than {MAX_TLB_ENTRIES} entries"),
+            help: format!(
+                "the largest real TLBs hold a few thousand entries (a second-level TLB of 2048 \
+                 or 3072); memsim simulates up to {MAX_TLB_ENTRIES}, or write `tlb off` for no TLB"
+            ),
+            src: None,
+        });
+    }
     match tlb.ways {
         Some(w) if w == 0 || tlb.entries % w != 0 => {
             let divisors = divisors(tlb.entries);
@@ -591,10 +606,12 @@ mod tests {
         });
         assert_eq!(codes(&e), ["mem::machine::tlb"]);
         let e = errs(|c| {
-            c.tlb.entries = 1 << 20;
+            c.tlb.entries = 1 << 16;
             c.tlb.ways = Some(3);
         });
-        assert!(help(&e[0]).contains("32, … or 1048576"), "{}", help(&e[0]));
+        assert!(help(&e[0]).contains("32, … or 65536"), "{}", help(&e[0]));
+        let e = errs(|c| c.tlb.entries = MAX_TLB_ENTRIES + 1);
+        assert!(e[0].to_string().contains("far too many"), "{}", e[0]);
     }
 
     proptest::proptest! {

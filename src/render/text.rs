@@ -216,6 +216,9 @@ pub fn event(e: &Event) -> String {
             }
         ),
         Event::Fork { parent, child } => format!("fork: pid {parent} -> child pid {child}"),
+        Event::ForkFailed { parent, limit } => format!(
+            "fork: pid {parent} gets -1 (EAGAIN): the machine holds {limit} processes and threads"
+        ),
         Event::Eviction {
             pfn,
             victim,

@@ -134,7 +134,10 @@ pub fn run_interactive(file: Option<&Path>, cfg: ReplConfig) -> i32 {
     let mut rl = match editor {
         Ok(rl) => rl,
         Err(e) => {
-            eprintln!("memsim: cannot start the line editor: {e}");
+            let _ = writeln!(
+                std::io::stderr(),
+                "memsim: cannot start the line editor: {e}"
+            );
             return 2;
         }
     };
@@ -149,7 +152,8 @@ pub fn run_interactive(file: Option<&Path>, cfg: ReplConfig) -> i32 {
         }
         let _ = rl.load_history(p);
     }
-    println!(
+    let _ = writeln!(
+        std::io::stdout(),
         "memsim {} — a simulated MMU. :help for help, Tab completes, Ctrl-D leaves.",
         env!("CARGO_PKG_VERSION")
     );
@@ -182,7 +186,7 @@ pub fn run_interactive(file: Option<&Path>, cfg: ReplConfig) -> i32 {
             }
             Err(ReadlineError::Eof) => break,
             Err(e) => {
-                eprintln!("memsim: {e}");
+                let _ = writeln!(std::io::stderr(), "memsim: {e}");
                 break;
             }
         }

@@ -116,6 +116,8 @@ pub struct ReplCore {
     pending_start: usize,
     lines_seen: usize,
     inputs_run: usize,
+    /// The pending input holds a line that was not UTF-8: it is dropped once complete.
+    poisoned: bool,
     interrupter: Interrupter,
 }
 
@@ -148,6 +150,7 @@ impl ReplCore {
             pending_start: 0,
             lines_seen: 0,
             inputs_run: 0,
+            poisoned: false,
             interrupter,
         }
     }
@@ -209,6 +212,9 @@ impl ReplCore {
             return Reply::default();
         }
         let src = std::mem::take(&mut self.pending);
+        if std::mem::take(&mut self.poisoned) {
+            return Reply::default();
+        }
         self.run(&src)
     }
 
@@ -219,19 +225,56 @@ impl ReplCore {
             return Reply::default();
         }
         let src = std::mem::take(&mut self.pending);
+        if std::mem::take(&mut self.poisoned) {
+            return Reply::default();
+        }
         self.run(&src)
+    }
+
+    /// A `mem::io::…` diagnostic as a reply.
+    fn io_error(&self, e: crate::diag::io::IoError) -> Reply {
+        let r = miette::Report::new(e);
+        Reply::err(diag::render(&r, self.cfg.color, self.cfg.width))
+    }
+
+    /// A line of input that is not UTF-8 text: reported, and not run. The input it belongs to
+    /// (a block it continues or opens) does not run either, since that would run something
+    /// else than what was written; its other lines are still read, to find where it ends.
+    pub fn reject_line(&mut self, bytes: &[u8]) -> Reply {
+        let bad = crate::source::bad_byte(bytes).unwrap_or_default();
+        let byte = format!("{:#04x}", bytes.get(bad.offset).copied().unwrap_or(0));
+        let line = String::from_utf8_lossy(bytes).into_owned();
+        let continues = (!self.pending.is_empty()).then_some(self.pending_start);
+        if continues.is_none() && line.trim_start().starts_with(':') {
+            self.lines_seen += 1;
+        } else {
+            self.poisoned = true;
+            self.handle(&line);
+        }
+        let dropped = match continues {
+            Some(start) => format!("; the input started at line {start} does not run"),
+            None if !self.pending.is_empty() => "; the block it opens does not run".to_string(),
+            None => String::new(),
+        };
+        self.io_error(crate::diag::io::IoError::InputNotUtf8 {
+            line: self.lines_seen,
+            byte,
+            column: bad.column,
+            dropped,
+        })
     }
 
     /// Forgets a half-typed input (Ctrl-C at a continuation prompt).
     pub fn discard_pending(&mut self) {
         self.pending.clear();
+        self.poisoned = false;
     }
 
     /// Runs a file in this session, as `memsim repl FILE` and `:load FILE` do.
     pub fn load(&mut self, path: &Path) -> Reply {
-        let src = match std::fs::read_to_string(path) {
+        let src = match crate::source::read(path, &path.display().to_string()) {
             Ok(s) => s,
-            Err(e) => return Reply::err(format!("cannot read {}: {e}", path.display())),
+            Err(e) => return self.io_error(*e),
         };
         let dir = match path.parent() {
             Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
@@ -573,41 +616,67 @@ pub fn describe_machine(c: &crate::machine::MachineConfig) -> String {
 /// [`ReplCore`], without prompts or colour; output to `out`, diagnostics to `err`. Returns the
 /// worst exit status of any input, as `memsim run` would.
 pub fn run_script(
-    input: impl BufRead,
+    mut input: impl BufRead,
     out: &mut impl Write,
     err: &mut impl Write,
     file: Option<&Path>,
     cfg: ReplConfig,
 ) -> i32 {
+    let color = cfg.color;
     let mut core = ReplCore::new(ReplConfig {
         name_by_line: true,
         ..cfg
     });
     let mut status = 0;
-    let mut emit = |r: &Reply, status: &mut i32| {
-        let _ = out.write_all(r.out.as_bytes());
-        let _ = out.flush();
+    let mut out = crate::cli::Out::new(out);
+    // False once the output is gone: nothing more is run for nobody to read.
+    let mut emit = |r: &Reply, status: &mut i32, out: &mut crate::cli::Out<_>| {
+        out.put(&r.out);
         let _ = err.write_all(r.err.as_bytes());
         *status = (*status).max(r.status);
+        out.flush()
     };
     if let Some(f) = file {
         let r = core.load(f);
-        emit(&r, &mut status);
+        if !emit(&r, &mut status, &mut out) {
+            return out.finish(status, color, err);
+        }
     }
-    for line in input.lines() {
-        let Ok(line) = line else {
-            // Not UTF-8, or the pipe broke: stop reading, as at the end of the input.
-            break;
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        match input.read_until(b'\n', &mut line) {
+            Ok(0) => break,
+            Ok(_) => {}
+            Err(e) => {
+                let r = core.io_error(crate::diag::io::IoError::Read {
+                    path: "standard input".into(),
+                    reason: crate::diag::io::describe(&e),
+                });
+                emit(&r, &mut status, &mut out);
+                return out.finish(status, color, err);
+            }
+        }
+        if line.last() == Some(&b'\n') {
+            line.pop();
+            if line.last() == Some(&b'\r') {
+                line.pop();
+            }
+        }
+        let r = match std::str::from_utf8(&line) {
+            Ok(text) => core.handle(text),
+            Err(_) => core.reject_line(&line),
         };
-        let r = core.handle(&line);
-        emit(&r, &mut status);
+        if !emit(&r, &mut status, &mut out) {
+            return out.finish(status, color, err);
+        }
         if r.quit {
-            return status;
+            return out.finish(status, color, err);
         }
     }
     let r = core.finish();
-    emit(&r, &mut status);
-    status
+    emit(&r, &mut status, &mut out);
+    out.finish(status, color, err)
 }
 
 /// `memsim repl [FILE]`: the line editor on a terminal, script mode otherwise.
@@ -615,8 +684,9 @@ pub fn main(file: Option<&Path>, color: bool) -> i32 {
     use std::io::IsTerminal;
     if let Some(f) = file {
         // A file that cannot be read is an error of the command line, as under `memsim run`.
-        if let Err(e) = std::fs::metadata(f) {
-            eprintln!("memsim: cannot read {}: {e}", f.display());
+        if let Err(e) = crate::source::read(f, &f.display().to_string()) {
+            let r = miette::Report::new(*e);
+            let _ = writeln!(std::io::stderr(), "{}", diag::render(&r, color, 100));
             return 2;
         }
     }

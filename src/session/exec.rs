@@ -55,6 +55,8 @@ pub(super) struct Exec<'a> {
     sink: EventSink,
     outputs: Vec<Output>,
     steps: u64,
+    /// A full process table is reported once, not once per failed fork of a loop.
+    fork_limit_reported: bool,
 }
 
 fn err(
@@ -166,6 +168,7 @@ impl<'a> Exec<'a> {
             sink,
             outputs: Vec::new(),
             steps: 0,
+            fork_limit_reported: false,
         }
     }
 
@@ -182,7 +185,7 @@ impl<'a> Exec<'a> {
                 .then(|| (self.world.clone(), self.vars.clone()));
             let line = super::line_of(self.src, st.span.start);
             let source = self.src[st.span.start..st.span.end]
-                .lines()
+                .split(['\n', '\r'])
                 .next()
                 .unwrap_or("")
                 .to_string();
@@ -333,14 +336,14 @@ impl<'a> Exec<'a> {
                     span: span.into(),
                 }))));
             }
-            if self.world.mmu.host_bytes() > self.opts.max_host_bytes {
+            if self.world.host_bytes() > self.opts.max_host_bytes {
                 return Err(Box::new(Stop::Error(Report::new(RunError::Limit {
                     what: format!(
-                        "simulated memory contents exceed {}",
+                        "the simulation holds more than {} of host memory",
                         units::size(self.opts.max_host_bytes as u64)
                     ),
                     span: span.into(),
-                    help: "the scenario writes more distinct memory than the session allows".into(),
+                    help: "memory contents, page tables, heap blocks and processes all take host memory; the scenario uses more than the session allows".into(),
                 }))));
             }
         }
@@ -636,6 +639,17 @@ impl<'a> Exec<'a> {
                     Some(n) => self.find_proc(n, s.span)?,
                     None => self.cur(s.span)?,
                 };
+                if self.world.os.tasks() >= crate::os::MAX_PROCS {
+                    return Err(err(
+                        s.span,
+                        format!(
+                            "cannot create thread `{name}`: the machine holds at most {} processes and threads (EAGAIN)",
+                            crate::os::MAX_PROCS
+                        ),
+                        "one too many",
+                        "a thread counts against the same limit as a process, as under `ulimit -u`",
+                    ));
+                }
                 if self.world.os.spawn_thread(p, name, *stack).is_none() {
                     return Err(err(
                         s.span,
@@ -1588,6 +1602,21 @@ impl<'a> Exec<'a> {
             }
             Builtin::Fork => {
                 let p = self.cur(span)?;
+                if self.world.os.tasks() >= crate::os::MAX_PROCS {
+                    let parent = self.world.os.procs[p].pid;
+                    self.sink.push(Event::ForkFailed {
+                        parent,
+                        limit: crate::os::MAX_PROCS,
+                    });
+                    if !std::mem::replace(&mut self.fork_limit_reported, true) {
+                        let report = Report::new(RunError::ForkLimit {
+                            limit: crate::os::MAX_PROCS,
+                            span: span.into(),
+                        });
+                        self.diag(report, Severity::Warning);
+                    }
+                    return Ok(Value::new(u64::MAX, e.ty));
+                }
                 let c = self.world.fork(p);
                 let (parent, child) = (self.world.os.procs[p].pid, self.world.os.procs[c].pid);
                 self.sink.push(Event::Fork { parent, child });

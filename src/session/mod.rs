@@ -30,7 +30,8 @@ pub struct Options {
     pub events_per_step: usize,
     /// Statements and loop iterations one chunk may execute.
     pub max_steps: u64,
-    /// Host memory the simulated RAM's contents may take.
+    /// Host memory the simulation may hold: simulated memory contents, page tables, allocator
+    /// and memory-safety bookkeeping, processes.
     pub max_host_bytes: usize,
     /// Keep the world as it was when a statement ends in an error (REPL, notebooks). Costs a
     /// copy of the world per statement, so `memsim run` leaves it off.
@@ -196,6 +197,7 @@ impl Session {
     /// Parses and checks a chunk against the current state, without running it or changing
     /// anything.
     pub fn check(&self, name: &str, src: &str) -> ChunkResult {
+        let src = crate::source::strip_bom(src);
         match self.prepare(name, src) {
             Ok(_) => ChunkResult {
                 name: name.to_string(),
@@ -245,6 +247,7 @@ impl Session {
     /// Parses, checks and runs one chunk. State persists across chunks; a chunk with static
     /// errors changes nothing.
     pub fn execute(&mut self, name: &str, src: &str) -> ChunkResult {
+        let src = crate::source::strip_bom(src);
         let named = || NamedSource::new(name, src.to_string());
         let (stmts, env) = match self.prepare(name, src) {
             Ok(x) => x,
@@ -302,11 +305,13 @@ impl ChunkResult {
     }
 }
 
-/// 1-based line of a byte offset.
+/// 1-based line of a byte offset; lines end where the parser ends them: at `\n`, `\r\n` or a
+/// lone `\r`.
 pub fn line_of(src: &str, offset: usize) -> usize {
-    src.as_bytes()[..offset.min(src.len())]
-        .iter()
-        .filter(|&&b| b == b'\n')
+    let b = &src.as_bytes()[..offset.min(src.len())];
+    b.iter()
+        .enumerate()
+        .filter(|&(i, &c)| c == b'\n' || (c == b'\r' && src.as_bytes().get(i + 1) != Some(&b'\n')))
         .count()
         + 1
 }

@@ -37,6 +37,23 @@ impl World {
         }
     }
 
+    /// Host memory the simulation holds, roughly: simulated memory contents and page tables,
+    /// each process's allocator and memory-safety bookkeeping, the process table. What the
+    /// session's host-memory limit is checked against.
+    pub fn host_bytes(&self) -> usize {
+        let procs: usize = self
+            .os
+            .procs
+            .iter()
+            .map(|p| 512 + p.vmas.count() * 128)
+            .sum();
+        self.mmu.host_bytes()
+            + self.mmu.table_host_bytes()
+            + self.heaps.iter().map(|h| h.host_bytes()).sum::<usize>()
+            + self.safety.iter().map(Safety::host_bytes).sum::<usize>()
+            + procs
+    }
+
     pub fn config(&self) -> &MachineConfig {
         self.mmu.config()
     }

@@ -9,4 +9,5 @@ mod os_props;
 mod props;
 mod render;
 mod repl;
+mod robustness;
 mod test;
