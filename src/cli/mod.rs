@@ -268,7 +268,7 @@ fn run(files: &[PathBuf], quiet: bool, format: Format, color: bool) -> i32 {
             out.put(&report::yaml(&results));
         }
         Format::Html => {
-            let _ = write!(out, "{}", html::page(&results));
+            out.put(&html::page(&results));
         }
         Format::Text => {}
     }
