@@ -71,6 +71,10 @@ pub struct ReplConfig {
     pub name_by_line: bool,
     /// Where relative paths in input (profiles, traces) resolve from.
     pub base_dir: PathBuf,
+    /// Steps one input may take (`--max-steps`).
+    pub max_steps: u64,
+    /// Wall-clock time one input may run (`--timeout`).
+    pub timeout: Option<std::time::Duration>,
 }
 
 impl Default for ReplConfig {
@@ -81,6 +85,8 @@ impl Default for ReplConfig {
             trace: true,
             name_by_line: false,
             base_dir: PathBuf::from("."),
+            max_steps: crate::session::DEFAULT_MAX_STEPS,
+            timeout: None,
         }
     }
 }
@@ -133,6 +139,8 @@ impl ReplCore {
             rollback: true,
             // Every line would end with "leaks" for blocks the user is still working with.
             report_leaks: false,
+            max_steps: cfg.max_steps,
+            timeout: cfg.timeout,
             ..Options::default()
         };
         let mut session = Session::new(opts.clone());
@@ -611,7 +619,8 @@ pub fn run_script(
 }
 
 /// `memsim repl [FILE]`: the line editor on a terminal, script mode otherwise.
-pub fn main(file: Option<&Path>, color: bool) -> i32 {
+/// The REPL of `memsim repl`; `limits` gives the step and time limits of each input.
+pub fn main(file: Option<&Path>, color: bool, limits: Options) -> i32 {
     use std::io::IsTerminal;
     if let Some(f) = file {
         // A file that cannot be read is an error of the command line, as under `memsim run`.
@@ -631,6 +640,8 @@ pub fn main(file: Option<&Path>, color: bool) -> i32 {
             ReplConfig {
                 color,
                 width,
+                max_steps: limits.max_steps,
+                timeout: limits.timeout,
                 ..ReplConfig::default()
             },
         )
@@ -643,6 +654,8 @@ pub fn main(file: Option<&Path>, color: bool) -> i32 {
             ReplConfig {
                 color: false,
                 width,
+                max_steps: limits.max_steps,
+                timeout: limits.timeout,
                 ..ReplConfig::default()
             },
         )

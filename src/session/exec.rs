@@ -53,7 +53,12 @@ pub(super) struct Exec<'a> {
     res: &'a mut ChunkResult,
     sink: EventSink,
     outputs: Vec<Output>,
+    budget: &'a super::Budget,
+    /// Steps taken and not yet added to the budget.
     steps: u64,
+    /// When `steps` reaches this, [`Exec::tick_limits`] looks at the limits.
+    check_at: u64,
+    lines: super::Lines,
 }
 
 fn err(
@@ -68,6 +73,29 @@ fn err(
         label: label.into(),
         help: help.into(),
     })))
+}
+
+/// The step limit's diagnostic.
+pub(super) fn steps_error(limit: u64, span: Span) -> RunError {
+    RunError::Steps {
+        limit,
+        span: span.into(),
+        help: format!(
+            "every statement, loop iteration, stack frame and page reference is a step; a run this long is likely a loop that never ends. If it is meant to be this long, allow more with `--max-steps` (now {limit})"
+        ),
+    }
+}
+
+/// The time limit's diagnostic.
+pub(super) fn timeout_error(after: std::time::Duration, span: Span) -> RunError {
+    let after = units::duration(after);
+    RunError::Timeout {
+        help: format!(
+            "the run took longer than `--timeout {after}` allows: a loop that never ends? If it only needs more time, raise `--timeout`"
+        ),
+        after,
+        span: span.into(),
+    }
 }
 
 /// How `print` shows a value: addresses in hex, sizes with units.
@@ -101,8 +129,21 @@ fn narrow(bits: u64, ty: Ty) -> u64 {
 }
 
 impl<'a> Exec<'a> {
-    pub(super) fn new(s: &'a mut Session, src: &'a str, res: &'a mut ChunkResult) -> Self {
-        Self::with_parts(&mut s.world, &mut s.vars, &s.opts, &s.interrupt, src, res)
+    pub(super) fn new(
+        s: &'a mut Session,
+        src: &'a str,
+        res: &'a mut ChunkResult,
+        budget: &'a super::Budget,
+    ) -> Self {
+        Self::with_parts(
+            &mut s.world,
+            &mut s.vars,
+            &s.opts,
+            &s.interrupt,
+            src,
+            res,
+            budget,
+        )
     }
 
     /// An executor over a world that is not a session's (each run of a `sweep`).
@@ -113,6 +154,7 @@ impl<'a> Exec<'a> {
         interrupt: &'a super::Interrupt,
         src: &'a str,
         res: &'a mut ChunkResult,
+        budget: &'a super::Budget,
     ) -> Self {
         let sink = EventSink::new(opts.trace, opts.events_per_step);
         Exec {
@@ -124,12 +166,15 @@ impl<'a> Exec<'a> {
             res,
             sink,
             outputs: Vec::new(),
+            budget,
             steps: 0,
+            check_at: budget.first_check(),
+            lines: super::Lines::new(src),
         }
     }
 
     fn diag(&mut self, report: Report, severity: Severity) {
-        self.res.push(report, severity, self.src);
+        self.res.push(report, severity, &self.lines);
     }
 
     pub(super) fn run_top(&mut self, stmts: &[Stmt]) {
@@ -139,7 +184,7 @@ impl<'a> Exec<'a> {
                 .opts
                 .rollback
                 .then(|| (self.world.clone(), self.vars.clone()));
-            let line = super::line_of(self.src, st.span.start);
+            let line = self.lines.line(st.span.start);
             let source = self.src[st.span.start..st.span.end]
                 .lines()
                 .next()
@@ -270,40 +315,45 @@ impl<'a> Exec<'a> {
     #[inline(always)]
     fn tick(&mut self, span: Span) -> R<()> {
         self.steps += 1;
-        if self.steps > self.opts.max_steps || self.steps & 0x3ff == 0 {
+        if self.steps >= self.check_at {
             return self.tick_limits(span);
         }
         Ok(())
     }
 
+    /// Adds the steps taken to the shared budget, then looks at every limit: steps, time,
+    /// Ctrl-C and host memory.
     #[cold]
     #[inline(never)]
-    fn tick_limits(&mut self, span: Span) -> R<()> {
-        if self.steps > self.opts.max_steps {
-            return Err(Box::new(Stop::Error(Report::new(RunError::Limit {
-                what: format!("more than {} steps", self.opts.max_steps),
-                span: span.into(),
-                help: "a loop this long is likely a mistake; the limit is a session option".into(),
-            }))));
+    pub(super) fn tick_limits(&mut self, span: Span) -> R<()> {
+        let total = self.budget.add(std::mem::take(&mut self.steps));
+        self.check_at = self.budget.next_check(total);
+        let stop = |e: RunError| Err(Box::new(Stop::Error(Report::new(e))));
+        if total > self.budget.max_steps() {
+            return stop(steps_error(self.budget.max_steps(), span));
         }
-        if self.steps & 0x3ff == 0 {
-            if self.interrupt.is_set() {
-                return Err(Box::new(Stop::Error(Report::new(RunError::Interrupted {
-                    span: span.into(),
-                }))));
-            }
-            if self.world.mmu.host_bytes() > self.opts.max_host_bytes {
-                return Err(Box::new(Stop::Error(Report::new(RunError::Limit {
-                    what: format!(
-                        "simulated memory contents exceed {}",
-                        units::size(self.opts.max_host_bytes as u64)
-                    ),
-                    span: span.into(),
-                    help: "the scenario writes more distinct memory than the session allows".into(),
-                }))));
-            }
+        if let Some(t) = self.budget.expired() {
+            return stop(timeout_error(t, span));
+        }
+        if self.interrupt.is_set() {
+            return stop(RunError::Interrupted { span: span.into() });
+        }
+        if self.world.mmu.host_bytes() > self.opts.max_host_bytes {
+            return stop(RunError::Limit {
+                what: format!(
+                    "simulated memory contents exceed {}",
+                    units::size(self.opts.max_host_bytes as u64)
+                ),
+                span: span.into(),
+                help: "the scenario writes more distinct memory than the session allows".into(),
+            });
         }
         Ok(())
+    }
+
+    /// Hands the steps not yet counted to the shared budget (a sweep's run that ends).
+    pub(super) fn flush_steps(&mut self) {
+        self.budget.add(std::mem::take(&mut self.steps));
     }
 
     /// The current process, if alive.
@@ -451,6 +501,11 @@ impl<'a> Exec<'a> {
         if self.res.stopped {
             return;
         }
+        self.world_leaks();
+    }
+
+    /// Blocks still allocated in the current world, in every process still alive.
+    fn world_leaks(&mut self) {
         self.drain_findings();
         for p in 0..self.world.safety.len() {
             if self
@@ -473,7 +528,7 @@ impl<'a> Exec<'a> {
 
     fn site(&self, span: Span) -> Site {
         Site {
-            line: super::line_of(self.src, span.start),
+            line: self.lines.line(span.start),
             span: (span.start, span.end),
         }
     }
@@ -571,6 +626,12 @@ impl<'a> Exec<'a> {
     fn stmt_other(&mut self, s: &Stmt) -> R<()> {
         match &s.kind {
             St::Machine(cfg) => {
+                // The machine it replaces ends here: its leaks and counters belong to the
+                // file's report as much as the last machine's.
+                if self.opts.report_leaks {
+                    self.world_leaks();
+                }
+                self.res.stats = self.world.stats().after(&self.res.stats);
                 *self.world = World::new(cfg);
             }
             St::Process(spec) => {

@@ -3,6 +3,7 @@
 mod cases;
 mod cli;
 mod compiled;
+mod docs;
 mod examples;
 mod os_props;
 mod props;
