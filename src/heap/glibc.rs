@@ -1175,6 +1175,7 @@ impl Glibc {
             self.note(|| format!("grew in place into the free {nsize:#x} chunk after it"));
         } else {
             let next_was_top = next == self.top;
+            let next_state = self.chunks.get(&next).map(|k| k.state);
             let Some(nc) = self.int_malloc(mem, nb)? else {
                 self.note(|| "no memory (ENOMEM); the block is kept".to_string());
                 return Ok(0);
@@ -1193,7 +1194,11 @@ impl Glibc {
                 } else if next_free {
                     format!("the free {nsize:#x} chunk after it is too small")
                 } else {
-                    "the next chunk is in use".to_string()
+                    match next_state {
+                        Some(State::Tcache) => "the next chunk is in tcache, which keeps it marked in use".to_string(),
+                        Some(State::Fast) => "the next chunk is in a fastbin, which keeps it marked in use".to_string(),
+                        _ => "the next chunk is in use".to_string(),
+                    }
                 };
                 let before = self.notes.len();
                 self.int_free(mem, c)?;

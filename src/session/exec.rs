@@ -81,7 +81,7 @@ pub(super) fn steps_error(limit: u64, span: Span) -> RunError {
         limit,
         span: span.into(),
         help: format!(
-            "every statement, loop iteration, stack frame and page reference is a step; a run this long is likely a loop that never ends. If it is meant to be this long, allow more with `--max-steps` (now {limit})"
+            "allow more with `--max-steps N` (now {limit}) if the run is meant to be this long; every statement, loop iteration, stack frame and page reference is a step, and a run this long is more likely a loop that never ends"
         ),
     }
 }
@@ -91,7 +91,7 @@ pub(super) fn timeout_error(after: std::time::Duration, span: Span) -> RunError 
     let after = units::duration(after);
     RunError::Timeout {
         help: format!(
-            "the run took longer than `--timeout {after}` allows: a loop that never ends? If it only needs more time, raise `--timeout`"
+            "allow more time with `--timeout` (now {after}) if the run is meant to be this long; a run this long is more likely a loop that never ends"
         ),
         after,
         span: span.into(),

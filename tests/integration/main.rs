@@ -5,6 +5,7 @@ mod cli;
 mod compiled;
 mod docs;
 mod examples;
+mod limits;
 mod os_props;
 mod props;
 mod repl;
