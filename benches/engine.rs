@@ -1,4 +1,5 @@
-//! Criterion benchmarks of the engine: parse throughput and the MMU hot path under a `for` loop.
+//! Criterion benchmarks of the engine: parse throughput, the MMU hot path under a `for` loop, and
+//! a file of many top-level statements (run time must grow linearly with their number).
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use memsim::{Options, Session};
@@ -73,5 +74,28 @@ fn run_loop(
     });
 }
 
-criterion_group!(benches, parse, accesses);
+/// 100,000 top-level statements, traced as `memsim run` does: parsing, checking, running and
+/// naming each statement's line.
+fn statements(c: &mut Criterion) {
+    const N: u64 = 100_000;
+    let mut src = String::from("let x = 0\n");
+    for _ in 0..N {
+        src.push_str("x = x + 1\n");
+    }
+    src.push_str(&format!("expect x == {N}\n"));
+    let mut g = c.benchmark_group("statements");
+    g.throughput(Throughput::Elements(N));
+    g.sample_size(10);
+    g.bench_function("100k top-level statements, trace on", |b| {
+        b.iter(|| {
+            let mut s = Session::new(Options::default());
+            let r = s.execute("many.mem", std::hint::black_box(&src));
+            assert_eq!(r.exit_code(), 0);
+            r.steps.len()
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, parse, accesses, statements);
 criterion_main!(benches);

@@ -423,4 +423,48 @@ mod tests {
         }
         assert_eq!(Lines::new("").line(0), 1);
     }
+
+    fn limited(max_steps: u64, timeout: Option<Duration>, src: &str) -> ChunkResult {
+        let mut s = Session::new(Options {
+            max_steps,
+            timeout,
+            trace: false,
+            ..Options::default()
+        });
+        s.execute("t.mem", src)
+    }
+
+    fn codes(r: &ChunkResult) -> Vec<&str> {
+        r.diagnostics.iter().map(|d| d.code.as_str()).collect()
+    }
+
+    #[test]
+    fn a_short_replay_counts_each_reference() {
+        // One statement of 200 references: 201 steps, checked when the replay ends.
+        let refs = "refs ".to_string() + &["0 1 2 3"; 50].join(" ") + "\n";
+        assert_eq!(codes(&limited(150, None, &refs)), ["mem::limit"]);
+        assert!(codes(&limited(201, None, &refs)).is_empty());
+    }
+
+    #[test]
+    fn a_sweep_shares_one_budget_between_its_runs() {
+        let src = "sweep seed in 0..=99 { repeat 5000 { } }\n";
+        assert_eq!(codes(&limited(100_000, None, src)), ["mem::limit"]);
+        assert!(codes(&limited(600_000, None, src)).is_empty());
+    }
+
+    #[test]
+    fn the_timeout_stops_what_cannot_finish() {
+        let t = Some(Duration::from_millis(50));
+        for src in [
+            "repeat 9223372036854775807 { }\n",
+            "let n = 0\nrepeat 9223372036854775807 { n = n + 1 }\n",
+            "repeat 9223372036854775807 { refs 0 1 2 }\n",
+            "sweep seed in 0..=9999 { repeat 1900000000 { } }\n",
+        ] {
+            let r = limited(u64::MAX, t, src);
+            assert_eq!(codes(&r), ["mem::timeout"], "{src}");
+            assert!(r.stopped);
+        }
+    }
 }
