@@ -305,8 +305,11 @@ impl ReplCore {
         let chunks: Vec<String> = self.session.history()[..keep].to_vec();
         let dirs: Vec<PathBuf> = self.chunk_dirs[..keep.min(self.chunk_dirs.len())].to_vec();
         // No events while replaying: only the state matters, and it is faster.
+        // Nor a time limit: each input ran within it once, and a slower second run must not
+        // lose the session's state.
         let mut fresh = Session::new(Options {
             trace: false,
+            timeout: None,
             ..self.opts.clone()
         });
         // Ctrl-C during a replay would leave a state that matches no history; the replayed
@@ -334,6 +337,7 @@ impl ReplCore {
         }
         fresh.set_base_dir(&self.cfg.base_dir);
         fresh.options_mut().trace = self.cfg.trace;
+        fresh.options_mut().timeout = self.cfg.timeout;
         self.session = fresh;
         self.chunk_dirs = kept_dirs;
         self.interrupter.point_at(self.session.interrupt_handle());

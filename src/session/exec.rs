@@ -1719,7 +1719,8 @@ impl<'a> Exec<'a> {
             ShowWhat::Stats => Snapshot::Stats(self.world.stats()),
             ShowWhat::Memory(addr, len) => {
                 let a = self.eval(addr)?.bits;
-                let n = self.eval(len)?.bits.min(4096);
+                let asked = self.eval(len)?.bits;
+                let n = asked.min(SHOW_MEMORY_MAX);
                 let w = &*self.world;
                 let asid = w.os.procs[p].asid;
                 let bytes = (0..n)
@@ -1734,11 +1735,18 @@ impl<'a> Exec<'a> {
                         })
                     })
                     .collect();
-                Snapshot::Memory { addr: a, bytes }
+                Snapshot::Memory {
+                    addr: a,
+                    bytes,
+                    omitted: asked - n,
+                }
             }
         })
     }
 }
+
+/// The most bytes one `show memory` dumps; the rest of a longer request is counted, not shown.
+const SHOW_MEMORY_MAX: u64 = 4096;
 
 fn is_comparison(op: BinOp) -> bool {
     matches!(

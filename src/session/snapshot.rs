@@ -42,6 +42,9 @@ pub enum Snapshot {
     Memory {
         addr: u64,
         bytes: Vec<Option<u8>>,
+        /// Bytes asked for beyond the most one dump shows.
+        #[serde(skip_serializing_if = "is_zero")]
+        omitted: u64,
     },
     Swap {
         slots: u64,
@@ -220,4 +223,8 @@ pub struct ProcRow {
     pub vsz: u64,
     /// `running`, or how it died.
     pub state: String,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
