@@ -360,7 +360,18 @@ impl Glibc {
     fn sysmalloc(&mut self, mem: &mut dyn Memory, nb: u64) -> R<Option<u64>> {
         let th = self.mmap_threshold;
         if nb >= th {
-            let why = || format!("request ≥ mmap threshold {}", units::size(th));
+            // glibc compares the chunk (request + header, rounded up), which can reach the
+            // threshold when the request itself is a few bytes below it.
+            let why = || {
+                if nb - (SIZE_SZ + 15) >= th {
+                    format!("request ≥ mmap threshold {}", units::size(th))
+                } else {
+                    format!(
+                        "its {nb:#x}-byte chunk, the request with its header rounded up to 16, ≥ mmap threshold {}",
+                        units::size(th)
+                    )
+                }
+            };
             if let Some(c) = self.mmap_chunk(mem, nb, why)? {
                 return Ok(Some(c));
             }
