@@ -182,12 +182,20 @@ impl Exec<'_> {
         opts.rollback = false;
         let mut vars = self.vars.clone();
         vars.resize(sw.vars);
-        let (src, interrupt, budget) = (self.src, self.interrupt, self.budget);
         // Every run draws on the chunk's one budget of steps and time.
         self.flush_steps();
+        let shared = Shared {
+            sw,
+            vars: &vars,
+            opts: &opts,
+            interrupt: self.interrupt,
+            budget: self.budget,
+            src: self.src,
+            span,
+        };
         let outs: Vec<RunOut> = configs
             .par_iter()
-            .map(|cfg| run_one(cfg, sw, &vars, &opts, interrupt, budget, src, span))
+            .map(|cfg| run_one(cfg, &shared))
             .collect();
         let mut rows = Vec::with_capacity(outs.len());
         for (c, out) in combos.iter().zip(outs) {
@@ -263,18 +271,29 @@ impl Exec<'_> {
     }
 }
 
-/// One combination of a sweep, on its own thread and its own world.
-#[allow(clippy::too_many_arguments)]
-fn run_one(
-    cfg: &MachineConfig,
-    sw: &SweepIr,
-    vars: &Vars,
-    opts: &Options,
-    interrupt: &Interrupt,
-    budget: &Budget,
-    src: &str,
+/// What every run of one sweep shares.
+struct Shared<'a> {
+    sw: &'a SweepIr,
+    vars: &'a Vars,
+    opts: &'a Options,
+    interrupt: &'a Interrupt,
+    budget: &'a Budget,
+    src: &'a str,
+    /// The `sweep` statement, where a spent budget is reported.
     span: Span,
-) -> RunOut {
+}
+
+/// One combination of a sweep, on its own thread and its own world.
+fn run_one(cfg: &MachineConfig, sh: &Shared) -> RunOut {
+    let Shared {
+        sw,
+        vars,
+        opts,
+        interrupt,
+        budget,
+        src,
+        span,
+    } = *sh;
     // Once the budget is spent, the runs still queued stop before building their machines.
     let spent = if budget.used() > budget.max_steps() {
         Some(super::steps_error(budget.max_steps(), span))
