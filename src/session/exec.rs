@@ -53,12 +53,12 @@ pub(super) struct Exec<'a> {
     res: &'a mut ChunkResult,
     sink: EventSink,
     outputs: Vec<Output>,
-    budget: &'a super::Budget,
+    /// The chunk's step and time budget and its source's lines, shared with a sweep's runs.
+    ctx: &'a super::ChunkCtx,
     /// Steps taken and not yet added to the budget.
     steps: u64,
     /// When `steps` reaches this, [`Exec::tick_limits`] looks at the limits.
     check_at: u64,
-    lines: super::Lines,
 }
 
 fn err(
@@ -133,17 +133,9 @@ impl<'a> Exec<'a> {
         s: &'a mut Session,
         src: &'a str,
         res: &'a mut ChunkResult,
-        budget: &'a super::Budget,
+        ctx: &'a super::ChunkCtx,
     ) -> Self {
-        Self::with_parts(
-            &mut s.world,
-            &mut s.vars,
-            &s.opts,
-            &s.interrupt,
-            src,
-            res,
-            budget,
-        )
+        Self::with_parts(&mut s.world, &mut s.vars, &s.opts, &s.interrupt, src, res, ctx)
     }
 
     /// An executor over a world that is not a session's (each run of a `sweep`).
@@ -154,7 +146,7 @@ impl<'a> Exec<'a> {
         interrupt: &'a super::Interrupt,
         src: &'a str,
         res: &'a mut ChunkResult,
-        budget: &'a super::Budget,
+        ctx: &'a super::ChunkCtx,
     ) -> Self {
         let sink = EventSink::new(opts.trace, opts.events_per_step);
         Exec {
@@ -166,15 +158,14 @@ impl<'a> Exec<'a> {
             res,
             sink,
             outputs: Vec::new(),
-            budget,
+            ctx,
             steps: 0,
-            check_at: budget.first_check(),
-            lines: super::Lines::new(src),
+            check_at: ctx.budget.first_check(),
         }
     }
 
     fn diag(&mut self, report: Report, severity: Severity) {
-        self.res.push(report, severity, &self.lines);
+        self.res.push(report, severity, &self.ctx.lines);
     }
 
     pub(super) fn run_top(&mut self, stmts: &[Stmt]) {
@@ -184,7 +175,7 @@ impl<'a> Exec<'a> {
                 .opts
                 .rollback
                 .then(|| (self.world.clone(), self.vars.clone()));
-            let line = self.lines.line(st.span.start);
+            let line = self.ctx.lines.line(st.span.start);
             let source = self.src[st.span.start..st.span.end]
                 .lines()
                 .next()
@@ -326,13 +317,13 @@ impl<'a> Exec<'a> {
     #[cold]
     #[inline(never)]
     pub(super) fn tick_limits(&mut self, span: Span) -> R<()> {
-        let total = self.budget.add(std::mem::take(&mut self.steps));
-        self.check_at = self.budget.next_check(total);
+        let total = self.ctx.budget.add(std::mem::take(&mut self.steps));
+        self.check_at = self.ctx.budget.next_check(total);
         let stop = |e: RunError| Err(Box::new(Stop::Error(Report::new(e))));
-        if total > self.budget.max_steps() {
-            return stop(steps_error(self.budget.max_steps(), span));
+        if total > self.ctx.budget.max_steps() {
+            return stop(steps_error(self.ctx.budget.max_steps(), span));
         }
-        if let Some(t) = self.budget.expired() {
+        if let Some(t) = self.ctx.budget.expired() {
             return stop(timeout_error(t, span));
         }
         if self.interrupt.is_set() {
@@ -353,7 +344,7 @@ impl<'a> Exec<'a> {
 
     /// Hands the steps not yet counted to the shared budget (a sweep's run that ends).
     pub(super) fn flush_steps(&mut self) {
-        self.budget.add(std::mem::take(&mut self.steps));
+        self.ctx.budget.add(std::mem::take(&mut self.steps));
     }
 
     /// The current process, if alive.
@@ -528,7 +519,7 @@ impl<'a> Exec<'a> {
 
     fn site(&self, span: Span) -> Site {
         Site {
-            line: self.lines.line(span.start),
+            line: self.ctx.lines.line(span.start),
             span: (span.start, span.end),
         }
     }

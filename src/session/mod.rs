@@ -159,6 +159,12 @@ impl Interrupt {
 /// that a limit stops the run within microseconds.
 const CHECK_EVERY: u64 = 1024;
 
+/// What every executor of one chunk shares, whichever world and thread it runs on.
+pub(crate) struct ChunkCtx {
+    pub(crate) budget: Budget,
+    pub(crate) lines: Lines,
+}
+
 /// The step and time budget of one chunk, shared by every world it runs: a `sweep` runs its
 /// combinations on several threads, and all of them draw from this one budget. Each executor
 /// counts steps locally and adds them here every [`CHECK_EVERY`] steps, so threads seldom
@@ -326,8 +332,11 @@ impl Session {
         self.vars.resize(self.env.vars.len());
         self.interrupt.clear();
         let report_leaks = self.opts.report_leaks;
-        let budget = Budget::new(&self.opts);
-        let mut ex = exec::Exec::new(self, src, &mut result, &budget);
+        let ctx = ChunkCtx {
+            budget: Budget::new(&self.opts),
+            lines: Lines::new(src),
+        };
+        let mut ex = exec::Exec::new(self, src, &mut result, &ctx);
         ex.run_top(&stmts);
         if report_leaks {
             ex.report_leaks();

@@ -12,7 +12,7 @@ use crate::diag::run::RunError;
 use crate::machine::{Access, MachineConfig};
 use crate::session::replay::{self, PageRef, ReplayStop};
 use crate::session::snapshot::{Snapshot, SweepRow};
-use crate::session::{Budget, ChunkResult, Diag, Interrupt, Options, Output, World};
+use crate::session::{ChunkCtx, ChunkResult, Diag, Interrupt, Options, Output, World};
 use crate::syntax::Span;
 use crate::units;
 
@@ -83,7 +83,7 @@ impl Exec<'_> {
         let refs = match replay::parse_trace(&text, ps) {
             Ok(r) => r,
             Err(e) => {
-                let line = self.lines.line(span.start);
+                let line = self.ctx.lines.line(span.start);
                 return Err(Box::new(Stop::Error(Report::new(RunError::TraceLine {
                     file: path.to_string(),
                     line: e.line,
@@ -106,7 +106,7 @@ impl Exec<'_> {
     /// reference is a step.
     fn replay(&mut self, p: usize, refs: &[PageRef], span: Span) -> R<()> {
         let max_host = self.opts.max_host_bytes;
-        let (interrupt, budget) = (self.interrupt, self.budget);
+        let (interrupt, budget) = (self.interrupt, &self.ctx.budget);
         // Steps taken before the replay and references done since, not yet in the budget.
         let mut pending = std::mem::take(&mut self.steps);
         let mut counted = 0;
@@ -189,7 +189,7 @@ impl Exec<'_> {
             vars: &vars,
             opts: &opts,
             interrupt: self.interrupt,
-            budget: self.budget,
+            ctx: self.ctx,
             src: self.src,
             span,
         };
@@ -277,7 +277,7 @@ struct Shared<'a> {
     vars: &'a Vars,
     opts: &'a Options,
     interrupt: &'a Interrupt,
-    budget: &'a Budget,
+    ctx: &'a ChunkCtx,
     src: &'a str,
     /// The `sweep` statement, where a spent budget is reported.
     span: Span,
@@ -290,10 +290,11 @@ fn run_one(cfg: &MachineConfig, sh: &Shared) -> RunOut {
         vars,
         opts,
         interrupt,
-        budget,
+        ctx,
         src,
         span,
     } = *sh;
+    let budget = &ctx.budget;
     // Once the budget is spent, the runs still queued stop before building their machines.
     let spent = if budget.used() > budget.max_steps() {
         Some(super::steps_error(budget.max_steps(), span))
@@ -313,7 +314,7 @@ fn run_one(cfg: &MachineConfig, sh: &Shared) -> RunOut {
     let mut world = World::new(cfg);
     let mut vars = vars.clone();
     let mut res = ChunkResult::default();
-    let mut ex = Exec::with_parts(&mut world, &mut vars, opts, interrupt, src, &mut res, budget);
+    let mut ex = Exec::with_parts(&mut world, &mut vars, opts, interrupt, src, &mut res, ctx);
     let mut note = String::new();
     let mut error = None;
     match ex.block(&sw.body).map_err(|b| *b) {
