@@ -72,7 +72,9 @@ pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
     let t = text.trim();
     let digits = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
     let (num, unit) = t.split_at(digits);
-    let bad = || format!("`{text}` is not a duration: write a whole number and a unit, such as `500ms`, `10s` or `2m`");
+    let bad = || {
+        format!("`{text}` is not a duration: write a whole number and a unit, such as `500ms`, `10s` or `2m`")
+    };
     let n: u64 = num.parse().map_err(|_| bad())?;
     let ms = match unit.trim() {
         "ms" => Some(n),
@@ -83,7 +85,9 @@ pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
     }
     .ok_or_else(|| format!("`{text}` is too long a duration"))?;
     if ms == 0 {
-        return Err(format!("`{text}` is no time at all: give a time limit above zero"));
+        return Err(format!(
+            "`{text}` is no time at all: give a time limit above zero"
+        ));
     }
     Ok(std::time::Duration::from_millis(ms))
 }
@@ -112,7 +116,15 @@ mod tests {
         }
         assert_eq!(super::parse_duration("3").unwrap().as_secs(), 3);
         assert_eq!(super::parse_duration("2m").unwrap().as_secs(), 120);
-        for bad in ["", "s", "10 parsecs", "-1s", "1.5s", "0s", "99999999999999999999h"] {
+        for bad in [
+            "",
+            "s",
+            "10 parsecs",
+            "-1s",
+            "1.5s",
+            "0s",
+            "99999999999999999999h",
+        ] {
             assert!(super::parse_duration(bad).is_err(), "{bad}");
         }
     }

@@ -401,7 +401,8 @@ impl Glibc {
         // The break cannot move: glibc falls back to mmap.
         if nb < th {
             let (brk, end) = (mem.brk(), self.end);
-            let why = || match grow {
+            let why = || {
+                match grow {
                 _ if brk != end => format!(
                     "below the mmap threshold {}, but the break ({}) is no longer at the heap's end ({}), so top cannot grow",
                     units::size(th),
@@ -418,6 +419,7 @@ impl Glibc {
                     "below the mmap threshold {}, but the heap cannot grow that far",
                     units::size(th)
                 ),
+            }
             };
             if let Some(c) = self.mmap_chunk(mem, nb, why)? {
                 return Ok(Some(c));
@@ -1206,8 +1208,13 @@ impl Glibc {
                     format!("the free {nsize:#x} chunk after it is too small")
                 } else {
                     match next_state {
-                        Some(State::Tcache) => "the next chunk is in tcache, which keeps it marked in use".to_string(),
-                        Some(State::Fast) => "the next chunk is in a fastbin, which keeps it marked in use".to_string(),
+                        Some(State::Tcache) => {
+                            "the next chunk is in tcache, which keeps it marked in use".to_string()
+                        }
+                        Some(State::Fast) => {
+                            "the next chunk is in a fastbin, which keeps it marked in use"
+                                .to_string()
+                        }
                         _ => "the next chunk is in use".to_string(),
                     }
                 };

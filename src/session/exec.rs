@@ -135,7 +135,15 @@ impl<'a> Exec<'a> {
         res: &'a mut ChunkResult,
         ctx: &'a super::ChunkCtx,
     ) -> Self {
-        Self::with_parts(&mut s.world, &mut s.vars, &s.opts, &s.interrupt, src, res, ctx)
+        Self::with_parts(
+            &mut s.world,
+            &mut s.vars,
+            &s.opts,
+            &s.interrupt,
+            src,
+            res,
+            ctx,
+        )
     }
 
     /// An executor over a world that is not a session's (each run of a `sweep`).

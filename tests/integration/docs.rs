@@ -42,7 +42,11 @@ fn blocks(path: &Path) -> Vec<Block> {
             }
         }
     }
-    assert!(open.is_none(), "{}: a ```mem block is not closed", path.display());
+    assert!(
+        open.is_none(),
+        "{}: a ```mem block is not closed",
+        path.display()
+    );
     out
 }
 
