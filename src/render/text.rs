@@ -670,5 +670,12 @@ pub fn summary(r: &ChunkResult, stats: &StatsSnap) -> String {
             r.unexpected_deaths
         ));
     }
+    // The counts above are of what ran: say that the rest of the file did not.
+    if r.stopped {
+        parts.push(match r.steps.last() {
+            Some(s) => format!("stopped at line {} by an error", s.line),
+            None => "stopped by an error".to_string(),
+        });
+    }
     format!("{}: {}\n", r.name, parts.join("; "))
 }
