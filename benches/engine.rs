@@ -86,14 +86,17 @@ fn statements(c: &mut Criterion) {
         }
         src.push_str(&format!("expect x == {n}\n"));
         g.throughput(Throughput::Elements(n));
-        g.bench_function(format!("{}k top-level statements, trace on", n / 1000), |b| {
-            b.iter(|| {
-                let mut s = Session::new(Options::default());
-                let r = s.execute("many.mem", std::hint::black_box(&src));
-                assert_eq!(r.exit_code(), 0);
-                r.steps.len()
-            })
-        });
+        g.bench_function(
+            format!("{}k top-level statements, trace on", n / 1000),
+            |b| {
+                b.iter(|| {
+                    let mut s = Session::new(Options::default());
+                    let r = s.execute("many.mem", std::hint::black_box(&src));
+                    assert_eq!(r.exit_code(), 0);
+                    r.steps.len()
+                })
+            },
+        );
     }
     g.finish();
 }
