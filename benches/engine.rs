@@ -1,4 +1,5 @@
-//! Criterion benchmarks of the engine: parse throughput and the MMU hot path under a `for` loop.
+//! Criterion benchmarks of the engine: parse throughput, the MMU hot path under a `for` loop, and
+//! a file of many top-level statements (run time must grow linearly with their number).
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use memsim::{Options, Session};
@@ -91,5 +92,32 @@ fn run_loop(
     });
 }
 
-criterion_group!(benches, parse, accesses);
+/// Files of 25,000 and 100,000 top-level statements, traced as `memsim run` does: parsing,
+/// checking, running and naming each statement's line. Linear time: the same per statement.
+fn statements(c: &mut Criterion) {
+    let mut g = c.benchmark_group("statements");
+    g.sample_size(10);
+    for n in [25_000u64, 100_000] {
+        let mut src = String::from("let x = 0\n");
+        for _ in 0..n {
+            src.push_str("x = x + 1\n");
+        }
+        src.push_str(&format!("expect x == {n}\n"));
+        g.throughput(Throughput::Elements(n));
+        g.bench_function(
+            format!("{}k top-level statements, trace on", n / 1000),
+            |b| {
+                b.iter(|| {
+                    let mut s = Session::new(Options::default());
+                    let r = s.execute("many.mem", std::hint::black_box(&src));
+                    assert_eq!(r.exit_code(), 0);
+                    r.steps.len()
+                })
+            },
+        );
+    }
+    g.finish();
+}
+
+criterion_group!(benches, parse, accesses, statements);
 criterion_main!(benches);

@@ -66,8 +66,69 @@ pub fn count(n: u64, noun: &str) -> String {
     }
 }
 
+/// A time limit as written on the command line: a whole number and a unit, `ms`, `s`, `m` or
+/// `h` (`500ms`, `10s`, `2m`); a bare number is seconds.
+pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let t = text.trim();
+    let digits = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(digits);
+    let bad = || {
+        format!("`{text}` is not a duration: write a whole number and a unit, such as `500ms`, `10s` or `2m`")
+    };
+    let n: u64 = num.parse().map_err(|_| bad())?;
+    let ms = match unit.trim() {
+        "ms" => Some(n),
+        "" | "s" => n.checked_mul(1000),
+        "m" | "min" => n.checked_mul(60_000),
+        "h" => n.checked_mul(3_600_000),
+        _ => return Err(bad()),
+    }
+    .ok_or_else(|| format!("`{text}` is too long a duration"))?;
+    if ms == 0 {
+        return Err(format!(
+            "`{text}` is no time at all: give a time limit above zero"
+        ));
+    }
+    Ok(std::time::Duration::from_millis(ms))
+}
+
+/// A duration the way [`parse_duration`] reads it: `500ms`, `10s`, `2m`, `1h`.
+pub fn duration(d: std::time::Duration) -> String {
+    let ms = d.as_millis();
+    if ms == 0 || ms % 1000 != 0 {
+        format!("{ms}ms")
+    } else if ms % 3_600_000 == 0 {
+        format!("{}h", ms / 3_600_000)
+    } else if ms % 60_000 == 0 {
+        format!("{}m", ms / 60_000)
+    } else {
+        format!("{}s", ms / 1000)
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn durations_read_and_print_alike() {
+        for t in ["500ms", "10s", "2m", "1h", "90s", "1500ms"] {
+            let d = super::parse_duration(t).unwrap();
+            assert_eq!(super::duration(d), t);
+        }
+        assert_eq!(super::parse_duration("3").unwrap().as_secs(), 3);
+        assert_eq!(super::parse_duration("2m").unwrap().as_secs(), 120);
+        for bad in [
+            "",
+            "s",
+            "10 parsecs",
+            "-1s",
+            "1.5s",
+            "0s",
+            "99999999999999999999h",
+        ] {
+            assert!(super::parse_duration(bad).is_err(), "{bad}");
+        }
+    }
+
     #[test]
     fn sizes_read_like_a_person_wrote_them() {
         assert_eq!(super::size(132 * 1024), "132 KiB");

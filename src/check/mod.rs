@@ -126,6 +126,7 @@ pub fn check(program: &ast::Program, env: &mut Env) -> Result<Vec<Stmt>, Vec<Rep
         errors: Vec::new(),
         nested: false,
         in_sweep: false,
+        failed_lets: Vec::new(),
     };
     let out: Vec<Stmt> = program.stmts.iter().filter_map(|s| c.stmt(s)).collect();
     if c.errors.is_empty() {
@@ -143,6 +144,8 @@ struct Checker<'e> {
     nested: bool,
     /// Inside a sweep's body, whose machine the sweep makes.
     in_sweep: bool,
+    /// Names whose `let` had an error already: a later use is not reported again as unknown.
+    failed_lets: Vec<String>,
 }
 
 fn sp(s: Span) -> miette::SourceSpan {
@@ -254,7 +257,10 @@ impl Checker<'_> {
                 }
             }
             StmtKind::Let { name, ty, value } => {
-                let v = self.expr(value)?;
+                let Some(v) = self.expr(value) else {
+                    self.failed_lets.push(name.name.clone());
+                    return None;
+                };
                 let ty = match ty {
                     Some(t) => {
                         let declared = self.ty(t)?;
@@ -318,7 +324,13 @@ impl Checker<'_> {
             }
             StmtKind::Expr(e) => St::Eval(self.expr(e)?),
             StmtKind::Print(items) => {
-                let items: Vec<_> = items.iter().map(|e| self.expr(e)).collect();
+                let items: Vec<_> = items
+                    .iter()
+                    .map(|e| match e.kind {
+                        ExprKind::Str(_) => self.expr_any(e),
+                        _ => self.expr(e),
+                    })
+                    .collect();
                 St::Print(items.into_iter().collect::<Option<Vec<_>>>()?)
             }
             StmtKind::Show { target, args } => St::Show(self.show(target, args, s.span)?),
@@ -545,6 +557,7 @@ impl Checker<'_> {
             errors: Vec::new(),
             nested: true,
             in_sweep: true,
+            failed_lets: self.failed_lets.clone(),
         };
         let body = c.block(&sw.body.stmts);
         let mut report = Vec::new();
@@ -930,6 +943,9 @@ impl Checker<'_> {
     }
 
     fn unknown_name(&mut self, name: &str, span: Span) {
+        if self.failed_lets.iter().any(|n| n == name) {
+            return;
+        }
         let mut cands: Vec<&str> = self.env.slots.keys().map(String::as_str).collect();
         cands.extend(SPECIAL_NAMES);
         let help = match suggest(name, cands.iter().copied()) {
@@ -943,7 +959,32 @@ impl Checker<'_> {
         });
     }
 
+    /// An expression where a value is needed: a string, permissions or a mapping flag is
+    /// not one, and would otherwise run as a silent `none`.
     fn expr(&mut self, e: &Expr) -> Option<TExpr> {
+        let t = self.expr_any(e)?;
+        let what = match &t.kind {
+            Ex::Str(_) => "a string",
+            Ex::Perms(_, Some(_)) if matches!(e.kind, ExprKind::Name(_)) => "a mapping flag",
+            Ex::Perms(..) => "permissions",
+            Ex::FileArg(_) => "a file argument",
+            _ => return Some(t),
+        };
+        let help = match t.kind {
+            Ex::Str(_) => "strings are text for `print` (`print \"hello\", x`), file paths (`trace \"t.txt\"`) and profile names; a variable holds a number, a size or a pointer",
+            _ => "permissions and mapping flags are arguments of `mmap` and `mprotect` only: `mmap(4 KiB, rw-, shared)`",
+        };
+        self.err(CheckError::NotAValue {
+            what: what.into(),
+            span: sp(e.span),
+            help: help.into(),
+        });
+        None
+    }
+
+    /// Any expression, including the literals that are only arguments (`print` text, `mmap`
+    /// permissions and flags).
+    fn expr_any(&mut self, e: &Expr) -> Option<TExpr> {
         let mk = |kind, ty| {
             Some(TExpr {
                 kind,
@@ -1300,7 +1341,7 @@ impl Checker<'_> {
             });
             return None;
         }
-        let targs: Vec<_> = args.iter().map(|a| self.expr(a)).collect();
+        let targs: Vec<_> = args.iter().map(|a| self.expr_any(a)).collect();
         let targs = targs.into_iter().collect::<Option<Vec<_>>>()?;
         // Arguments that must be permissions, and those that must be numbers.
         for (i, a) in targs.iter().enumerate() {

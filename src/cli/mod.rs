@@ -3,6 +3,7 @@
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
@@ -27,12 +28,38 @@ struct Cli {
     color: ColorChoice,
 }
 
+/// The limits every command that runs scenarios takes.
+#[derive(clap::Args, Debug, Clone, Copy)]
+struct Limits {
+    /// Stop a run after N steps (statements, loop iterations, stack frames, page references),
+    /// counted per file or REPL input, over every run of a `sweep`.
+    #[arg(long, value_name = "N", default_value_t = crate::session::DEFAULT_MAX_STEPS)]
+    max_steps: u64,
+    /// Stop a run that takes longer than this wall-clock time, per file or REPL input:
+    /// `500ms`, `10s`, `2m`, `1h`.
+    #[arg(long, value_name = "DURATION", value_parser = crate::units::parse_duration)]
+    timeout: Option<Duration>,
+}
+
+impl Limits {
+    fn options(self, trace: bool) -> Options {
+        Options {
+            trace,
+            max_steps: self.max_steps,
+            timeout: self.timeout,
+            ..Options::default()
+        }
+    }
+}
+
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Run scenarios: a trace of every step, then a summary.
     Run {
         #[arg(required = true)]
         files: Vec<PathBuf>,
+        #[command(flatten)]
+        limits: Limits,
         /// Print only what the scenario prints and the diagnostics, no trace.
         #[arg(short, long)]
         quiet: bool,
@@ -48,12 +75,18 @@ enum Command {
     },
     /// Run every .mem file under the given paths (default: the current folder) and report
     /// which held all their expectations.
-    Test { paths: Vec<PathBuf> },
+    Test {
+        paths: Vec<PathBuf>,
+        #[command(flatten)]
+        limits: Limits,
+    },
     /// An interactive session: statements run as they are typed, `:help` explains. With
     /// piped input, runs it line by line as a script.
     Repl {
         /// A scenario to run first; its state is kept.
         file: Option<PathBuf>,
+        #[command(flatten)]
+        limits: Limits,
     },
     /// List the built-in machine profiles.
     Profiles,
@@ -98,7 +131,7 @@ pub fn main() -> i32 {
     };
     let Some(command) = cli.command else {
         if std::io::stdin().is_terminal() {
-            return crate::repl::main(None, color);
+            return crate::repl::main(None, color, Options::default());
         }
         use clap::CommandFactory;
         let mut out = Out::new(std::io::stdout().lock());
@@ -108,12 +141,15 @@ pub fn main() -> i32 {
     match command {
         Command::Run {
             files,
+            limits,
             quiet,
             format,
-        } => run(&files, quiet, format, color),
+        } => run(&files, limits, quiet, format, color),
         Command::Check { files } => check(&files, color),
-        Command::Test { paths } => test(&paths, color),
-        Command::Repl { file } => crate::repl::main(file.as_deref(), color),
+        Command::Test { paths, limits } => test(&paths, limits, color),
+        Command::Repl { file, limits } => {
+            crate::repl::main(file.as_deref(), color, limits.options(true))
+        }
         Command::Profiles => profiles(),
     }
 }
@@ -198,11 +234,8 @@ fn display_name(path: &Path) -> String {
     path.display().to_string()
 }
 
-fn session_for(path: &Path, trace: bool) -> Session {
-    let mut s = Session::new(Options {
-        trace,
-        ..Options::default()
-    });
+fn session_for(path: &Path, opts: Options) -> Session {
+    let mut s = Session::new(opts);
     if let Some(dir) = path.parent() {
         s.set_base_dir(if dir.as_os_str().is_empty() {
             Path::new(".")
@@ -222,7 +255,7 @@ fn print_diagnostics(r: &ChunkResult, color: bool, err: &mut impl Write) {
     }
 }
 
-fn run(files: &[PathBuf], quiet: bool, format: Format, color: bool) -> i32 {
+fn run(files: &[PathBuf], limits: Limits, quiet: bool, format: Format, color: bool) -> i32 {
     let mut out = Out::new(std::io::stdout().lock());
     let mut err = std::io::stderr().lock();
     let mut status = 0;
@@ -232,7 +265,7 @@ fn run(files: &[PathBuf], quiet: bool, format: Format, color: bool) -> i32 {
             status = status.max(2);
             continue;
         };
-        let mut session = session_for(path, format != Format::Text || !quiet);
+        let mut session = session_for(path, limits.options(format != Format::Text || !quiet));
         let r = session.execute(&display_name(path), &src);
         status = status.max(r.exit_code());
         if format == Format::Text {
@@ -284,7 +317,7 @@ fn check(files: &[PathBuf], color: bool) -> i32 {
             status = 2;
             continue;
         };
-        let session = session_for(path, false);
+        let session = session_for(path, Options::default());
         let r = session.check(&display_name(path), &src);
         if r.diagnostics.is_empty() {
             if !out.put(&format!("{}: ok\n", path.display())) {
@@ -298,38 +331,68 @@ fn check(files: &[PathBuf], color: bool) -> i32 {
     out.finish(status, color, &mut err)
 }
 
-/// Every `.mem` file under `paths`, sorted, so runs are reproducible.
-fn collect(paths: &[PathBuf]) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    fn walk(p: &Path, out: &mut Vec<PathBuf>) {
-        if p.is_dir() {
-            let mut entries: Vec<PathBuf> = std::fs::read_dir(p)
-                .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).collect())
-                .unwrap_or_default();
-            entries.sort();
-            for e in entries {
-                walk(&e, out);
+/// Every `.mem` file under `paths`, sorted, so runs are reproducible; a file named on the
+/// command line runs whatever its name. A path that cannot be read is an error, not an empty
+/// folder.
+fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+    fn walk(p: &Path, out: &mut Vec<PathBuf>) -> Result<(), String> {
+        let rd = std::fs::read_dir(p)
+            .map_err(|e| format!("memsim: cannot read the folder {}: {e}", p.display()))?;
+        let mut entries: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        entries.sort();
+        for e in entries {
+            if e.is_dir() {
+                walk(&e, out)?;
+            } else if e.extension().is_some_and(|x| x == "mem") {
+                out.push(e);
             }
-        } else if p.extension().is_some_and(|e| e == "mem") {
-            out.push(p.to_path_buf());
         }
+        Ok(())
     }
+    let mut out = Vec::new();
     let default = [PathBuf::from(".")];
     for p in if paths.is_empty() {
         &default[..]
     } else {
         paths
     } {
-        walk(p, &mut out);
+        match std::fs::metadata(p) {
+            Ok(m) if m.is_dir() => walk(p, &mut out)?,
+            Ok(_) => out.push(p.clone()),
+            Err(e) => return Err(format!("memsim: cannot read {}: {e}", p.display())),
+        }
     }
-    out
+    Ok(out)
 }
 
-fn test(paths: &[PathBuf], color: bool) -> i32 {
-    let files = collect(paths);
-    let (mut passed, mut failed) = (0, 0);
+fn test(paths: &[PathBuf], limits: Limits, color: bool) -> i32 {
     let mut out = Out::new(std::io::stdout().lock());
     let mut err = std::io::stderr().lock();
+    let files = match collect(paths) {
+        Ok(f) => f,
+        Err(e) => {
+            let _ = writeln!(err, "{e}");
+            return 2;
+        }
+    };
+    if files.is_empty() {
+        let _ = writeln!(
+            err,
+            "memsim: no .mem files under {}: nothing was tested",
+            if paths.is_empty() {
+                ".".to_string()
+            } else {
+                paths
+                    .iter()
+                    .map(|p| p.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }
+        );
+        out.put("0 passed, 0 failed: no scenarios found\n");
+        return out.finish(1, color, &mut err);
+    }
+    let (mut passed, mut failed) = (0, 0);
     for path in &files {
         let src = match crate::source::read(path, &display_name(path)) {
             Ok(src) => src,
@@ -345,7 +408,7 @@ fn test(paths: &[PathBuf], color: bool) -> i32 {
                 continue;
             }
         };
-        let mut session = session_for(path, false);
+        let mut session = session_for(path, limits.options(false));
         let r = session.execute(&display_name(path), &src);
         if r.exit_code() == 0 {
             passed += 1;

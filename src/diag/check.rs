@@ -48,6 +48,14 @@ pub enum CheckError {
         span: SourceSpan,
         help: String,
     },
+    #[error("{what} is not a value")]
+    #[diagnostic(code(mem::check::not_a_value), help("{help}"))]
+    NotAValue {
+        what: String,
+        #[label("{what} here")]
+        span: SourceSpan,
+        help: String,
+    },
     #[error("size overflows 64 bits")]
     #[diagnostic(
         code(mem::check::size_overflow),

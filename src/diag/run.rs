@@ -107,6 +107,22 @@ pub enum RunError {
         #[label("returned -1")]
         span: SourceSpan,
     },
+    #[error("step limit reached: more than {limit} steps")]
+    #[diagnostic(code(mem::limit), help("{help}"))]
+    Steps {
+        limit: u64,
+        #[label("stopped here")]
+        span: SourceSpan,
+        help: String,
+    },
+    #[error("time limit reached: the run took longer than {after}")]
+    #[diagnostic(code(mem::timeout), help("{help}"))]
+    Timeout {
+        after: String,
+        #[label("stopped here")]
+        span: SourceSpan,
+        help: String,
+    },
     #[error("limit reached: {what}")]
     #[diagnostic(code(mem::limit), help("{help}"))]
     Limit {

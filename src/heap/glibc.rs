@@ -320,6 +320,24 @@ impl Glibc {
         Ok(true)
     }
 
+    /// Why [`Glibc::ensure_heap`] could not make the heap: what it asked of brk, in this
+    /// machine's numbers.
+    fn no_heap(mem: &dyn Memory) -> String {
+        let brk = mem.brk();
+        let want = align_up(brk, 16)
+            .and_then(|start| align_up(TCACHE_STRUCT + TOP_PAD + MINSIZE + (start - brk), PAGE));
+        match want {
+            Some(size) => format!(
+                "no heap: brk refused to grow by {} to {} (tcache's {:#x}-byte bookkeeping chunk and the {} top pad), so glibc fell back to mmap",
+                units::size(size),
+                brk.checked_add(size).map_or("beyond 2^64".into(), units::addr),
+                TCACHE_STRUCT,
+                units::size(TOP_PAD)
+            ),
+            None => "no heap: the break is at the end of the address space, so glibc fell back to mmap".into(),
+        }
+    }
+
     fn split_top(&mut self, mem: &mut dyn Memory, nb: u64) -> R<u64> {
         let victim = self.top;
         let rest = self.top_size() - nb;
@@ -340,8 +358,21 @@ impl Glibc {
     /// sysmalloc: mmap for big requests, else grow the break (top_pad + MINSIZE beyond the
     /// need, in pages).
     fn sysmalloc(&mut self, mem: &mut dyn Memory, nb: u64) -> R<Option<u64>> {
-        if nb >= self.mmap_threshold {
-            if let Some(c) = self.mmap_chunk(mem, nb)? {
+        let th = self.mmap_threshold;
+        if nb >= th {
+            // glibc compares the chunk (request + header, rounded up), which can reach the
+            // threshold when the request itself is a few bytes below it.
+            let why = || {
+                if nb - (SIZE_SZ + 15) >= th {
+                    format!("request ≥ mmap threshold {}", units::size(th))
+                } else {
+                    format!(
+                        "its {nb:#x}-byte chunk, the request with its header rounded up to 16, ≥ mmap threshold {}",
+                        units::size(th)
+                    )
+                }
+            };
+            if let Some(c) = self.mmap_chunk(mem, nb, why)? {
                 return Ok(Some(c));
             }
         }
@@ -368,8 +399,29 @@ impl Glibc {
             }
         }
         // The break cannot move: glibc falls back to mmap.
-        if nb < self.mmap_threshold {
-            if let Some(c) = self.mmap_chunk(mem, nb)? {
+        if nb < th {
+            let (brk, end) = (mem.brk(), self.end);
+            let why = || {
+                match grow {
+                _ if brk != end => format!(
+                    "below the mmap threshold {}, but the break ({}) is no longer at the heap's end ({}), so top cannot grow",
+                    units::size(th),
+                    units::addr(brk),
+                    units::addr(end)
+                ),
+                Some(g) => format!(
+                    "below the mmap threshold {}, but brk refused to grow the heap by {} to {}",
+                    units::size(th),
+                    units::size(g),
+                    end.checked_add(g).map_or("beyond 2^64".into(), units::addr)
+                ),
+                None => format!(
+                    "below the mmap threshold {}, but the heap cannot grow that far",
+                    units::size(th)
+                ),
+            }
+            };
+            if let Some(c) = self.mmap_chunk(mem, nb, why)? {
                 return Ok(Some(c));
             }
         }
@@ -377,7 +429,13 @@ impl Glibc {
         Ok(None)
     }
 
-    fn mmap_chunk(&mut self, mem: &mut dyn Memory, nb: u64) -> R<Option<u64>> {
+    /// An mmapped chunk; `why` is the rule that sent the request there, for the explanation.
+    fn mmap_chunk(
+        &mut self,
+        mem: &mut dyn Memory,
+        nb: u64,
+        why: impl FnOnce() -> String,
+    ) -> R<Option<u64>> {
         let Some(len) = nb.checked_add(SIZE_SZ).and_then(|v| align_up(v, PAGE)) else {
             return Ok(None);
         };
@@ -387,14 +445,7 @@ impl Glibc {
         wr(mem, c, 0)?;
         wr(mem, c + 8, len | IS_MMAPPED)?;
         self.mapped.insert(c, Mapped { len, requested: 0 });
-        let th = self.mmap_threshold;
-        self.note(|| {
-            format!(
-                "mmapped {} (request ≥ mmap threshold {})",
-                pretty(len),
-                units::size(th)
-            )
-        });
+        self.note(|| format!("mmapped {} ({})", pretty(len), why()));
         Ok(Some(c))
     }
 
@@ -1028,7 +1079,8 @@ impl Glibc {
             return Ok(0);
         };
         if !self.ensure_heap(mem)? {
-            let c = self.mmap_chunk(mem, nb)?;
+            let why = Self::no_heap(mem);
+            let c = self.mmap_chunk(mem, nb, || why)?;
             if let Some(c) = c {
                 self.set_requested(c, n);
             }
@@ -1110,6 +1162,12 @@ impl Glibc {
             return abort("realloc(): invalid next size");
         }
         let newsize;
+        // glibc reads the bit only when the chunk must grow and the next chunk is not top.
+        let next_free = if oldsize < nb && next != self.top {
+            rd(mem, next + nsize + 8)? & PREV_INUSE == 0
+        } else {
+            false
+        };
         if oldsize >= nb {
             newsize = oldsize;
             self.note(|| "kept in place: the chunk is big enough".to_string());
@@ -1123,16 +1181,14 @@ impl Glibc {
             }
             self.note(|| "grew in place: the next chunk is top".to_string());
             return Ok(p);
-        } else if next != self.top
-            && rd(mem, next + nsize + 8)? & PREV_INUSE == 0
-            && oldsize + nsize >= nb
-        {
+        } else if next_free && oldsize + nsize >= nb {
             self.unlink(mem, next)?;
             self.chunks.remove(&next);
             newsize = oldsize + nsize;
             self.note(|| format!("grew in place into the free {nsize:#x} chunk after it"));
         } else {
             let next_was_top = next == self.top;
+            let next_state = self.chunks.get(&next).map(|k| k.state);
             let Some(nc) = self.int_malloc(mem, nb)? else {
                 self.note(|| "no memory (ENOMEM); the block is kept".to_string());
                 return Ok(0);
@@ -1147,9 +1203,20 @@ impl Glibc {
                 Self::copy(mem, p, nc + 16, oldsize - SIZE_SZ)?;
                 self.set_requested(nc, n);
                 let why = if next_was_top {
-                    "top is too small"
+                    "top is too small".to_string()
+                } else if next_free {
+                    format!("the free {nsize:#x} chunk after it is too small")
                 } else {
-                    "the next chunk is in use"
+                    match next_state {
+                        Some(State::Tcache) => {
+                            "the next chunk is in tcache, which keeps it marked in use".to_string()
+                        }
+                        Some(State::Fast) => {
+                            "the next chunk is in a fastbin, which keeps it marked in use"
+                                .to_string()
+                        }
+                        _ => "the next chunk is in use".to_string(),
+                    }
                 };
                 let before = self.notes.len();
                 self.int_free(mem, c)?;
@@ -1258,7 +1325,8 @@ impl Glibc {
             return Ok(0);
         };
         if !self.ensure_heap(mem)? {
-            let c = self.mmap_chunk(mem, nb)?;
+            let why = Self::no_heap(mem);
+            let c = self.mmap_chunk(mem, nb, || why)?;
             if let Some(c) = c {
                 self.set_requested(c, bytes);
             }

@@ -377,7 +377,11 @@ impl Teach {
                 }
             }
             self.write_header(mem, a, need)?;
-            *why = format!("shrank in place; {rest} B at its end are free again");
+            *why = if rest == 0 {
+                "kept in place: the block already has exactly this size".to_string()
+            } else {
+                format!("shrank in place; {rest} B at its end are free again")
+            };
             return Ok(p);
         }
         let next = a + b.size;

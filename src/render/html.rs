@@ -346,7 +346,11 @@ pub fn snapshot(s: &Snapshot) -> String {
             tb.finish()
         }
         Snapshot::Stats(s) => stats(s),
-        Snapshot::Memory { addr: a, bytes } => {
+        Snapshot::Memory {
+            addr: a,
+            bytes,
+            omitted,
+        } => {
             let mut headers: Vec<String> = vec!["address".into()];
             headers.extend((0..16).map(|i| format!("{i:x}")));
             headers.push("ASCII".into());
@@ -373,8 +377,15 @@ pub fn snapshot(s: &Snapshot) -> String {
                 cells.push(code(ascii));
                 tb.row(cells);
             }
+            let mut notes = Vec::new();
             if bytes.iter().any(Option::is_none) {
-                tb.foot = Some("-- = page not resident".into());
+                notes.push("-- = page not resident".to_string());
+            }
+            if *omitted > 0 {
+                notes.push(format!("{omitted} more bytes not shown"));
+            }
+            if !notes.is_empty() {
+                tb.foot = Some(notes.join("; "));
             }
             tb.finish()
         }

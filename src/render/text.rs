@@ -527,7 +527,11 @@ pub fn snapshot(s: &Snapshot) -> String {
             }
             out
         }
-        Snapshot::Memory { addr: a, bytes } => {
+        Snapshot::Memory {
+            addr: a,
+            bytes,
+            omitted,
+        } => {
             let mut out = String::new();
             for (i, chunk) in bytes.chunks(16).enumerate() {
                 let _ = write!(out, "{:#014x} ", a + 16 * i as u64);
@@ -552,6 +556,15 @@ pub fn snapshot(s: &Snapshot) -> String {
             }
             if bytes.iter().any(Option::is_none) {
                 out.push_str("(-- = page not resident)\n");
+            }
+            if *omitted > 0 {
+                let _ = writeln!(
+                    out,
+                    "({} more bytes not shown: one dump shows at most {}; show the rest from {})",
+                    omitted,
+                    bytes.len(),
+                    crate::units::addr(a.wrapping_add(bytes.len() as u64))
+                );
             }
             out
         }
@@ -682,6 +695,13 @@ pub fn summary(r: &ChunkResult, stats: &StatsSnap) -> String {
             "{} process(es) died unexpectedly",
             r.unexpected_deaths
         ));
+    }
+    // The counts above are of what ran: say that the rest of the file did not.
+    if r.stopped {
+        parts.push(match r.steps.last() {
+            Some(s) => format!("stopped at line {} by an error", s.line),
+            None => "stopped by an error".to_string(),
+        });
     }
     format!("{}: {}\n", r.name, parts.join("; "))
 }

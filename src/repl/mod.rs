@@ -71,6 +71,10 @@ pub struct ReplConfig {
     pub name_by_line: bool,
     /// Where relative paths in input (profiles, traces) resolve from.
     pub base_dir: PathBuf,
+    /// Steps one input may take (`--max-steps`).
+    pub max_steps: u64,
+    /// Wall-clock time one input may run (`--timeout`).
+    pub timeout: Option<std::time::Duration>,
 }
 
 impl Default for ReplConfig {
@@ -81,6 +85,8 @@ impl Default for ReplConfig {
             trace: true,
             name_by_line: false,
             base_dir: PathBuf::from("."),
+            max_steps: crate::session::DEFAULT_MAX_STEPS,
+            timeout: None,
         }
     }
 }
@@ -135,6 +141,8 @@ impl ReplCore {
             rollback: true,
             // Every line would end with "leaks" for blocks the user is still working with.
             report_leaks: false,
+            max_steps: cfg.max_steps,
+            timeout: cfg.timeout,
             ..Options::default()
         };
         let mut session = Session::new(opts.clone());
@@ -340,8 +348,11 @@ impl ReplCore {
         let chunks: Vec<String> = self.session.history()[..keep].to_vec();
         let dirs: Vec<PathBuf> = self.chunk_dirs[..keep.min(self.chunk_dirs.len())].to_vec();
         // No events while replaying: only the state matters, and it is faster.
+        // Nor a time limit: each input ran within it once, and a slower second run must not
+        // lose the session's state.
         let mut fresh = Session::new(Options {
             trace: false,
+            timeout: None,
             ..self.opts.clone()
         });
         // Ctrl-C during a replay would leave a state that matches no history; the replayed
@@ -369,6 +380,7 @@ impl ReplCore {
         }
         fresh.set_base_dir(&self.cfg.base_dir);
         fresh.options_mut().trace = self.cfg.trace;
+        fresh.options_mut().timeout = self.cfg.timeout;
         self.session = fresh;
         self.chunk_dirs = kept_dirs;
         self.interrupter.point_at(self.session.interrupt_handle());
@@ -680,7 +692,8 @@ pub fn run_script(
 }
 
 /// `memsim repl [FILE]`: the line editor on a terminal, script mode otherwise.
-pub fn main(file: Option<&Path>, color: bool) -> i32 {
+/// The REPL of `memsim repl`; `limits` gives the step and time limits of each input.
+pub fn main(file: Option<&Path>, color: bool, limits: Options) -> i32 {
     use std::io::IsTerminal;
     if let Some(f) = file {
         // A file that cannot be read is an error of the command line, as under `memsim run`.
@@ -701,6 +714,8 @@ pub fn main(file: Option<&Path>, color: bool) -> i32 {
             ReplConfig {
                 color,
                 width,
+                max_steps: limits.max_steps,
+                timeout: limits.timeout,
                 ..ReplConfig::default()
             },
         )
@@ -713,6 +728,8 @@ pub fn main(file: Option<&Path>, color: bool) -> i32 {
             ReplConfig {
                 color: false,
                 width,
+                max_steps: limits.max_steps,
+                timeout: limits.timeout,
                 ..ReplConfig::default()
             },
         )

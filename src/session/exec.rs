@@ -54,9 +54,14 @@ pub(super) struct Exec<'a> {
     res: &'a mut ChunkResult,
     sink: EventSink,
     outputs: Vec<Output>,
+    /// The chunk's step and time budget and its source's lines, shared with a sweep's runs.
+    ctx: &'a super::ChunkCtx,
+    /// Steps taken and not yet added to the budget.
     steps: u64,
     /// A full process table is reported once, not once per failed fork of a loop.
     fork_limit_reported: bool,
+    /// When `steps` reaches this, [`Exec::tick_limits`] looks at the limits.
+    check_at: u64,
 }
 
 fn err(
@@ -113,6 +118,29 @@ fn layout_err(span: Span, e: LayoutError) -> Box<Stop> {
     })))
 }
 
+/// The step limit's diagnostic.
+pub(super) fn steps_error(limit: u64, span: Span) -> RunError {
+    RunError::Steps {
+        limit,
+        span: span.into(),
+        help: format!(
+            "allow more with `--max-steps N` (now {limit}) if the run is meant to be this long; every statement, loop iteration, stack frame and page reference is a step, and a run this long is more likely a loop that never ends"
+        ),
+    }
+}
+
+/// The time limit's diagnostic.
+pub(super) fn timeout_error(after: std::time::Duration, span: Span) -> RunError {
+    let after = units::duration(after);
+    RunError::Timeout {
+        help: format!(
+            "allow more time with `--timeout` (now {after}) if the run is meant to be this long; a run this long is more likely a loop that never ends"
+        ),
+        after,
+        span: span.into(),
+    }
+}
+
 /// How `print` shows a value: addresses in hex, sizes with units.
 pub fn fmt_value(v: Value) -> String {
     match v.ty {
@@ -144,8 +172,21 @@ fn narrow(bits: u64, ty: Ty) -> u64 {
 }
 
 impl<'a> Exec<'a> {
-    pub(super) fn new(s: &'a mut Session, src: &'a str, res: &'a mut ChunkResult) -> Self {
-        Self::with_parts(&mut s.world, &mut s.vars, &s.opts, &s.interrupt, src, res)
+    pub(super) fn new(
+        s: &'a mut Session,
+        src: &'a str,
+        res: &'a mut ChunkResult,
+        ctx: &'a super::ChunkCtx,
+    ) -> Self {
+        Self::with_parts(
+            &mut s.world,
+            &mut s.vars,
+            &s.opts,
+            &s.interrupt,
+            src,
+            res,
+            ctx,
+        )
     }
 
     /// An executor over a world that is not a session's (each run of a `sweep`).
@@ -156,6 +197,7 @@ impl<'a> Exec<'a> {
         interrupt: &'a super::Interrupt,
         src: &'a str,
         res: &'a mut ChunkResult,
+        ctx: &'a super::ChunkCtx,
     ) -> Self {
         let sink = EventSink::new(opts.trace, opts.events_per_step);
         Exec {
@@ -167,13 +209,15 @@ impl<'a> Exec<'a> {
             res,
             sink,
             outputs: Vec::new(),
+            ctx,
             steps: 0,
             fork_limit_reported: false,
+            check_at: ctx.budget.first_check(),
         }
     }
 
     fn diag(&mut self, report: Report, severity: Severity) {
-        self.res.push(report, severity, self.src);
+        self.res.push(report, severity, &self.ctx.lines);
     }
 
     pub(super) fn run_top(&mut self, stmts: &[Stmt]) {
@@ -183,7 +227,7 @@ impl<'a> Exec<'a> {
                 .opts
                 .rollback
                 .then(|| (self.world.clone(), self.vars.clone()));
-            let line = super::line_of(self.src, st.span.start);
+            let line = self.ctx.lines.line(st.span.start);
             let source = self.src[st.span.start..st.span.end]
                 .split(['\n', '\r'])
                 .next()
@@ -314,40 +358,45 @@ impl<'a> Exec<'a> {
     #[inline(always)]
     fn tick(&mut self, span: Span) -> R<()> {
         self.steps += 1;
-        if self.steps > self.opts.max_steps || self.steps & 0x3ff == 0 {
+        if self.steps >= self.check_at {
             return self.tick_limits(span);
         }
         Ok(())
     }
 
+    /// Adds the steps taken to the shared budget, then looks at every limit: steps, time,
+    /// Ctrl-C and host memory.
     #[cold]
     #[inline(never)]
-    fn tick_limits(&mut self, span: Span) -> R<()> {
-        if self.steps > self.opts.max_steps {
-            return Err(Box::new(Stop::Error(Report::new(RunError::Limit {
-                what: format!("more than {} steps", self.opts.max_steps),
-                span: span.into(),
-                help: "a loop this long is likely a mistake; the limit is a session option".into(),
-            }))));
+    pub(super) fn tick_limits(&mut self, span: Span) -> R<()> {
+        let total = self.ctx.budget.add(std::mem::take(&mut self.steps));
+        self.check_at = self.ctx.budget.next_check(total);
+        let stop = |e: RunError| Err(Box::new(Stop::Error(Report::new(e))));
+        if total > self.ctx.budget.max_steps() {
+            return stop(steps_error(self.ctx.budget.max_steps(), span));
         }
-        if self.steps & 0x3ff == 0 {
-            if self.interrupt.is_set() {
-                return Err(Box::new(Stop::Error(Report::new(RunError::Interrupted {
-                    span: span.into(),
-                }))));
-            }
-            if self.world.host_bytes() > self.opts.max_host_bytes {
-                return Err(Box::new(Stop::Error(Report::new(RunError::Limit {
-                    what: format!(
-                        "the simulation holds more than {} of host memory",
-                        units::size(self.opts.max_host_bytes as u64)
-                    ),
-                    span: span.into(),
-                    help: "memory contents, page tables, heap blocks and processes all take host memory; the scenario uses more than the session allows".into(),
-                }))));
-            }
+        if let Some(t) = self.ctx.budget.expired() {
+            return stop(timeout_error(t, span));
+        }
+        if self.interrupt.is_set() {
+            return stop(RunError::Interrupted { span: span.into() });
+        }
+        if self.world.host_bytes() > self.opts.max_host_bytes {
+            return stop(RunError::Limit {
+                what: format!(
+                    "the simulation holds more than {} of host memory",
+                    units::size(self.opts.max_host_bytes as u64)
+                ),
+                span: span.into(),
+                help: "memory contents, page tables, heap blocks and processes all take host memory; the scenario uses more than the session allows".into(),
+            });
         }
         Ok(())
+    }
+
+    /// Hands the steps not yet counted to the shared budget (a sweep's run that ends).
+    pub(super) fn flush_steps(&mut self) {
+        self.ctx.budget.add(std::mem::take(&mut self.steps));
     }
 
     /// The current process, if alive.
@@ -495,6 +544,11 @@ impl<'a> Exec<'a> {
         if self.res.stopped {
             return;
         }
+        self.world_leaks();
+    }
+
+    /// Blocks still allocated in the current world, in every process still alive.
+    fn world_leaks(&mut self) {
         self.drain_findings();
         for p in 0..self.world.safety.len() {
             if self
@@ -517,7 +571,7 @@ impl<'a> Exec<'a> {
 
     fn site(&self, span: Span) -> Site {
         Site {
-            line: super::line_of(self.src, span.start),
+            line: self.ctx.lines.line(span.start),
             span: (span.start, span.end),
         }
     }
@@ -615,6 +669,12 @@ impl<'a> Exec<'a> {
     fn stmt_other(&mut self, s: &Stmt) -> R<()> {
         match &s.kind {
             St::Machine(cfg) => {
+                // The machine it replaces ends here: its leaks and counters belong to the
+                // file's report as much as the last machine's.
+                if self.opts.report_leaks {
+                    self.world_leaks();
+                }
+                self.res.stats = self.world.stats().after(&self.res.stats);
                 *self.world = World::new(cfg);
             }
             St::Process(spec) => {
@@ -1833,7 +1893,8 @@ impl<'a> Exec<'a> {
             ShowWhat::Stats => Snapshot::Stats(self.world.stats()),
             ShowWhat::Memory(addr, len) => {
                 let a = self.eval(addr)?.bits;
-                let n = self.eval(len)?.bits.min(4096);
+                let asked = self.eval(len)?.bits;
+                let n = asked.min(SHOW_MEMORY_MAX);
                 let w = &*self.world;
                 let asid = w.os.procs[p].asid;
                 let bytes = (0..n)
@@ -1848,11 +1909,18 @@ impl<'a> Exec<'a> {
                         })
                     })
                     .collect();
-                Snapshot::Memory { addr: a, bytes }
+                Snapshot::Memory {
+                    addr: a,
+                    bytes,
+                    omitted: asked - n,
+                }
             }
         })
     }
 }
+
+/// The most bytes one `show memory` dumps; the rest of a longer request is counted, not shown.
+const SHOW_MEMORY_MAX: u64 = 4096;
 
 fn is_comparison(op: BinOp) -> bool {
     matches!(

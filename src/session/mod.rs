@@ -7,8 +7,9 @@ pub mod snapshot;
 mod world;
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use miette::{NamedSource, Report};
 use serde::Serialize;
@@ -21,6 +22,9 @@ use crate::syntax;
 pub use snapshot::Snapshot;
 pub use world::World;
 
+/// The step limit when none is given (`--max-steps`).
+pub const DEFAULT_MAX_STEPS: u64 = 2_000_000_000;
+
 /// Limits that keep any scenario from exhausting the host.
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -28,8 +32,12 @@ pub struct Options {
     pub trace: bool,
     /// Events kept per top-level statement; the rest are counted.
     pub events_per_step: usize,
-    /// Statements and loop iterations one chunk may execute.
+    /// Steps one chunk may take: statements, loop iterations, stack frames of a `recurse`,
+    /// accesses of a `touch` and page references of a `refs` or `trace`, counted together
+    /// over every run of a `sweep`.
     pub max_steps: u64,
+    /// Wall-clock time one chunk may run (every run of a `sweep` included); `None` is no limit.
+    pub timeout: Option<Duration>,
     /// Host memory the simulation may hold: simulated memory contents, page tables, allocator
     /// and memory-safety bookkeeping, processes.
     pub max_host_bytes: usize,
@@ -50,7 +58,8 @@ impl Default for Options {
         Options {
             trace: true,
             events_per_step: 64,
-            max_steps: 2_000_000_000,
+            max_steps: DEFAULT_MAX_STEPS,
+            timeout: None,
             max_host_bytes: 2 << 30,
             rollback: false,
             report_leaks: true,
@@ -111,7 +120,8 @@ pub struct ChunkResult {
     pub unexpected_deaths: usize,
     /// A runtime error stopped the chunk early.
     pub stopped: bool,
-    /// The world's counters after the chunk.
+    /// The counters of the chunk's worlds: those a `machine` statement replaced, plus the
+    /// current one's.
     pub stats: snapshot::StatsSnap,
 }
 
@@ -142,6 +152,68 @@ impl Interrupt {
     }
     pub fn clear(&self) {
         self.0.store(false, Ordering::Relaxed);
+    }
+}
+
+/// How often (in steps) a running chunk looks at the shared step count, the clock, the
+/// interrupt flag and the host memory: rarely enough to cost nothing per step, often enough
+/// that a limit stops the run within microseconds.
+const CHECK_EVERY: u64 = 1024;
+
+/// What every executor of one chunk shares, whichever world and thread it runs on.
+pub(crate) struct ChunkCtx {
+    pub(crate) budget: Budget,
+    pub(crate) lines: Lines,
+}
+
+/// The step and time budget of one chunk, shared by every world it runs: a `sweep` runs its
+/// combinations on several threads, and all of them draw from this one budget. Each executor
+/// counts steps locally and adds them here every [`CHECK_EVERY`] steps, so threads seldom
+/// touch the shared counter.
+#[derive(Debug)]
+pub(crate) struct Budget {
+    max_steps: u64,
+    used: AtomicU64,
+    timeout: Option<(Instant, Duration)>,
+}
+
+impl Budget {
+    pub(crate) fn new(opts: &Options) -> Self {
+        Budget {
+            max_steps: opts.max_steps,
+            used: AtomicU64::new(0),
+            timeout: opts.timeout.map(|t| (Instant::now() + t, t)),
+        }
+    }
+
+    /// Adds `n` steps; returns the chunk's total so far.
+    pub(crate) fn add(&self, n: u64) -> u64 {
+        self.used.fetch_add(n, Ordering::Relaxed).saturating_add(n)
+    }
+
+    /// Steps added so far.
+    pub(crate) fn used(&self) -> u64 {
+        self.used.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn max_steps(&self) -> u64 {
+        self.max_steps
+    }
+
+    /// How many more steps an executor may take before it must come back (at least one).
+    pub(crate) fn next_check(&self, total: u64) -> u64 {
+        CHECK_EVERY.min(self.max_steps.saturating_sub(total).saturating_add(1))
+    }
+
+    /// The next check for an executor that has added nothing yet.
+    pub(crate) fn first_check(&self) -> u64 {
+        self.next_check(self.used())
+    }
+
+    /// The time limit, once it has passed.
+    pub(crate) fn expired(&self) -> Option<Duration> {
+        self.timeout
+            .and_then(|(deadline, t)| (Instant::now() >= deadline).then_some(t))
     }
 }
 
@@ -221,11 +293,12 @@ impl Session {
             Ok(p) => p,
             Err(errs) => {
                 result.static_errors = true;
+                let lines = Lines::new(src);
                 for e in errs {
                     result.push(
                         Report::new(e).with_source_code(named()),
                         Severity::Error,
-                        src,
+                        &lines,
                     );
                 }
                 return Err(Box::new(result));
@@ -236,8 +309,9 @@ impl Session {
             Ok(s) => Ok((s, env)),
             Err(errs) => {
                 result.static_errors = true;
+                let lines = Lines::new(src);
                 for e in errs {
-                    result.push(e.with_source_code(named()), Severity::Error, src);
+                    result.push(e.with_source_code(named()), Severity::Error, &lines);
                 }
                 Err(Box::new(result))
             }
@@ -261,7 +335,11 @@ impl Session {
         self.vars.resize(self.env.vars.len());
         self.interrupt.clear();
         let report_leaks = self.opts.report_leaks;
-        let mut ex = exec::Exec::new(self, src, &mut result);
+        let ctx = ChunkCtx {
+            budget: Budget::new(&self.opts),
+            lines: Lines::new(src),
+        };
+        let mut ex = exec::Exec::new(self, src, &mut result, &ctx);
         ex.run_top(&stmts);
         if report_leaks {
             ex.report_leaks();
@@ -277,7 +355,7 @@ impl Session {
         if !result.stopped {
             self.history.push(src.to_string());
         }
-        result.stats = self.world.stats();
+        result.stats = self.world.stats().after(&result.stats);
         result
     }
 
@@ -290,12 +368,12 @@ impl Session {
 }
 
 impl ChunkResult {
-    fn push(&mut self, report: Report, severity: Severity, src: &str) {
+    fn push(&mut self, report: Report, severity: Severity, lines: &Lines) {
         let code = report.code().map(|c| c.to_string()).unwrap_or_default();
         let line = report
             .labels()
             .and_then(|mut l| l.next())
-            .map(|l| line_of(src, l.offset()));
+            .map(|l| lines.line(l.offset()));
         self.diagnostics.push(Diag {
             report,
             severity,
@@ -305,8 +383,40 @@ impl ChunkResult {
     }
 }
 
+/// Where each line of a source starts: a byte offset's line in O(log lines), so that naming
+/// the line of every statement of a long file stays linear in its length. Lines end where the
+/// parser ends them: at `\n`, `\r\n` or a lone `\r`.
+#[derive(Debug, Clone)]
+pub struct Lines {
+    /// Offsets just after each line end.
+    breaks: Vec<usize>,
+    len: usize,
+}
+
+impl Lines {
+    pub fn new(src: &str) -> Self {
+        let bytes = src.as_bytes();
+        let breaks = bytes
+            .iter()
+            .enumerate()
+            .filter(|&(i, &c)| c == b'\n' || (c == b'\r' && bytes.get(i + 1) != Some(&b'\n')))
+            .map(|(i, _)| i + 1)
+            .collect();
+        Lines {
+            breaks,
+            len: src.len(),
+        }
+    }
+
+    /// 1-based line of a byte offset (offsets past the end count as the end).
+    pub fn line(&self, offset: usize) -> usize {
+        let offset = offset.min(self.len);
+        self.breaks.partition_point(|&b| b <= offset) + 1
+    }
+}
+
 /// 1-based line of a byte offset; lines end where the parser ends them: at `\n`, `\r\n` or a
-/// lone `\r`.
+/// lone `\r`. For many offsets into one source, build [`Lines`] once.
 pub fn line_of(src: &str, offset: usize) -> usize {
     let b = &src.as_bytes()[..offset.min(src.len())];
     b.iter()
@@ -314,4 +424,63 @@ pub fn line_of(src: &str, offset: usize) -> usize {
         .filter(|&(i, &c)| c == b'\n' || (c == b'\r' && src.as_bytes().get(i + 1) != Some(&b'\n')))
         .count()
         + 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_agree_with_counting_newlines() {
+        let src = "a\nbb\n\nccc\r\nd\re\r\r\n";
+        let lines = Lines::new(src);
+        for off in 0..src.len() + 3 {
+            assert_eq!(lines.line(off), line_of(src, off), "offset {off}");
+        }
+        assert_eq!(Lines::new("").line(0), 1);
+    }
+
+    fn limited(max_steps: u64, timeout: Option<Duration>, src: &str) -> ChunkResult {
+        let mut s = Session::new(Options {
+            max_steps,
+            timeout,
+            trace: false,
+            ..Options::default()
+        });
+        s.execute("t.mem", src)
+    }
+
+    fn codes(r: &ChunkResult) -> Vec<&str> {
+        r.diagnostics.iter().map(|d| d.code.as_str()).collect()
+    }
+
+    #[test]
+    fn a_short_replay_counts_each_reference() {
+        // One statement of 200 references: 201 steps, checked when the replay ends.
+        let refs = "refs ".to_string() + &["0 1 2 3"; 50].join(" ") + "\n";
+        assert_eq!(codes(&limited(150, None, &refs)), ["mem::limit"]);
+        assert!(codes(&limited(201, None, &refs)).is_empty());
+    }
+
+    #[test]
+    fn a_sweep_shares_one_budget_between_its_runs() {
+        let src = "sweep seed in 0..=99 { repeat 5000 { } }\n";
+        assert_eq!(codes(&limited(100_000, None, src)), ["mem::limit"]);
+        assert!(codes(&limited(600_000, None, src)).is_empty());
+    }
+
+    #[test]
+    fn the_timeout_stops_what_cannot_finish() {
+        let t = Some(Duration::from_millis(50));
+        for src in [
+            "repeat 9223372036854775807 { }\n",
+            "let n = 0\nrepeat 9223372036854775807 { n = n + 1 }\n",
+            "repeat 9223372036854775807 { refs 0 1 2 }\n",
+            "sweep seed in 0..=9999 { repeat 1900000000 { } }\n",
+        ] {
+            let r = limited(u64::MAX, t, src);
+            assert_eq!(codes(&r), ["mem::timeout"], "{src}");
+            assert!(r.stopped);
+        }
+    }
 }

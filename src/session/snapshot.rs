@@ -48,6 +48,9 @@ pub enum Snapshot {
     Memory {
         addr: u64,
         bytes: Vec<Option<u8>>,
+        /// Bytes asked for beyond the most one dump shows.
+        #[serde(skip_serializing_if = "is_zero")]
+        omitted: u64,
     },
     Swap {
         slots: u64,
@@ -205,6 +208,43 @@ pub struct StatsSnap {
     pub per_process: Vec<ProcRow>,
 }
 
+impl StatsSnap {
+    /// The counters of a whole file whose earlier machines ended with `earlier`: counts add
+    /// up, the frames are those of this (the last) machine, and the earlier machines'
+    /// processes come first, as they were when their machine was replaced.
+    pub fn after(mut self, earlier: &StatsSnap) -> StatsSnap {
+        for (mine, theirs) in [
+            (&mut self.minor, earlier.minor),
+            (&mut self.major, earlier.major),
+            (&mut self.segv, earlier.segv),
+            (&mut self.accesses, earlier.accesses),
+            (&mut self.tlb_hits, earlier.tlb_hits),
+            (&mut self.tlb_misses, earlier.tlb_misses),
+            (&mut self.walks, earlier.walks),
+            (&mut self.walk_refs, earlier.walk_refs),
+            (&mut self.evictions, earlier.evictions),
+            (&mut self.swap_ins, earlier.swap_ins),
+            (&mut self.swap_outs, earlier.swap_outs),
+            (&mut self.writebacks, earlier.writebacks),
+            (&mut self.references, earlier.references),
+            (&mut self.stack_growths, earlier.stack_growths),
+            (&mut self.cow_copies, earlier.cow_copies),
+        ] {
+            *mine = mine.saturating_add(theirs);
+        }
+        self.faults = self.minor.saturating_add(self.major);
+        self.hit_ratio = if self.references > 0 {
+            self.references.saturating_sub(self.faults) as f64 / self.references as f64
+        } else {
+            0.0
+        };
+        let mut procs = earlier.per_process.clone();
+        procs.append(&mut self.per_process);
+        self.per_process = procs;
+        self
+    }
+}
+
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct ProcRow {
     pub pid: u32,
@@ -216,4 +256,8 @@ pub struct ProcRow {
     pub vsz: u64,
     /// `running`, or how it died.
     pub state: String,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }

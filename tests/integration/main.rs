@@ -3,8 +3,10 @@
 mod cases;
 mod cli;
 mod compiled;
+mod docs;
 mod examples;
 mod layout_props;
+mod limits;
 mod os_props;
 mod props;
 mod render;

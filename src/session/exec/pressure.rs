@@ -12,7 +12,7 @@ use crate::diag::run::RunError;
 use crate::machine::{Access, MachineConfig};
 use crate::session::replay::{self, PageRef, ReplayStop};
 use crate::session::snapshot::{Snapshot, SweepRow};
-use crate::session::{ChunkResult, Diag, Interrupt, Options, Output, World};
+use crate::session::{ChunkCtx, ChunkResult, Diag, Interrupt, Options, Output, World};
 use crate::syntax::Span;
 use crate::units;
 
@@ -83,7 +83,7 @@ impl Exec<'_> {
         let refs = match replay::parse_trace(&text, ps) {
             Ok(r) => r,
             Err(e) => {
-                let line = super::super::line_of(self.src, span.start);
+                let line = self.ctx.lines.line(span.start);
                 return Err(Box::new(Stop::Error(Report::new(RunError::TraceLine {
                     file: path.to_string(),
                     line: e.line,
@@ -102,12 +102,14 @@ impl Exec<'_> {
         r
     }
 
-    /// Runs page references with the session's limits checked every few thousand.
+    /// Runs page references with the session's limits checked every few thousand. Each
+    /// reference is a step.
     fn replay(&mut self, p: usize, refs: &[PageRef], span: Span) -> R<()> {
-        let max_steps = self.opts.max_steps;
         let max_host = self.opts.max_host_bytes;
-        let interrupt = self.interrupt;
-        let mut steps = self.steps;
+        let (interrupt, budget) = (self.interrupt, &self.ctx.budget);
+        // Steps taken before the replay and references done since, not yet in the budget.
+        let mut pending = std::mem::take(&mut self.steps);
+        let mut counted = 0;
         #[cfg(feature = "cli")]
         let bar = progress_bar(refs.len());
         let r = replay::replay(self.world, p, refs, &mut self.sink, |done, mmu| {
@@ -115,14 +117,14 @@ impl Exec<'_> {
             if let Some(b) = &bar {
                 b.set_position(done as u64);
             }
-            steps = self.steps.saturating_add(done as u64);
-            if steps > max_steps {
-                return Err(Box::new(RunError::Limit {
-                    what: format!("more than {max_steps} steps"),
-                    span: span.into(),
-                    help: "a replay this long is likely a mistake; the limit is a session option"
-                        .into(),
-                }));
+            pending += (done - counted) as u64;
+            counted = done;
+            let total = budget.add(std::mem::take(&mut pending));
+            if total > budget.max_steps() {
+                return Err(Box::new(super::steps_error(budget.max_steps(), span)));
+            }
+            if let Some(t) = budget.expired() {
+                return Err(Box::new(super::timeout_error(t, span)));
             }
             if interrupt.is_set() {
                 return Err(Box::new(RunError::Interrupted { span: span.into() }));
@@ -143,9 +145,11 @@ impl Exec<'_> {
         if let Some(b) = bar {
             b.finish_and_clear();
         }
-        self.steps = steps.max(self.steps.saturating_add(refs.len() as u64));
+        // The references after the last check count too, and a short replay is checked now:
+        // a loop of short `refs` must not slip past the limits.
+        self.steps = pending + (refs.len() - counted) as u64;
         match r {
-            Ok(()) => Ok(()),
+            Ok(()) => self.tick_limits(span),
             Err(ReplayStop::Trap(_, t)) => Err(Self::trap(t, p, span)),
             Err(ReplayStop::Check(e)) => Err(Box::new(Stop::Error(Report::new(*e)))),
         }
@@ -178,10 +182,20 @@ impl Exec<'_> {
         opts.rollback = false;
         let mut vars = self.vars.clone();
         vars.resize(sw.vars);
-        let (src, interrupt) = (self.src, self.interrupt);
+        // Every run draws on the chunk's one budget of steps and time.
+        self.flush_steps();
+        let shared = Shared {
+            sw,
+            vars: &vars,
+            opts: &opts,
+            interrupt: self.interrupt,
+            ctx: self.ctx,
+            src: self.src,
+            span,
+        };
         let outs: Vec<RunOut> = configs
             .par_iter()
-            .map(|cfg| run_one(cfg, sw, &vars, &opts, interrupt, src))
+            .map(|cfg| run_one(cfg, &shared))
             .collect();
         let mut rows = Vec::with_capacity(outs.len());
         for (c, out) in combos.iter().zip(outs) {
@@ -257,19 +271,50 @@ impl Exec<'_> {
     }
 }
 
+/// What every run of one sweep shares.
+struct Shared<'a> {
+    sw: &'a SweepIr,
+    vars: &'a Vars,
+    opts: &'a Options,
+    interrupt: &'a Interrupt,
+    ctx: &'a ChunkCtx,
+    src: &'a str,
+    /// The `sweep` statement, where a spent budget is reported.
+    span: Span,
+}
+
 /// One combination of a sweep, on its own thread and its own world.
-fn run_one(
-    cfg: &MachineConfig,
-    sw: &SweepIr,
-    vars: &Vars,
-    opts: &Options,
-    interrupt: &Interrupt,
-    src: &str,
-) -> RunOut {
+fn run_one(cfg: &MachineConfig, sh: &Shared) -> RunOut {
+    let Shared {
+        sw,
+        vars,
+        opts,
+        interrupt,
+        ctx,
+        src,
+        span,
+    } = *sh;
+    let budget = &ctx.budget;
+    // Once the budget is spent, the runs still queued stop before building their machines.
+    let spent = if budget.used() > budget.max_steps() {
+        Some(super::steps_error(budget.max_steps(), span))
+    } else {
+        budget.expired().map(|t| super::timeout_error(t, span))
+    };
+    if let Some(e) = spent {
+        return RunOut {
+            values: vec!["-".into(); sw.report.len()],
+            note: String::new(),
+            diagnostics: Vec::new(),
+            passed: 0,
+            failed: 0,
+            error: Some(Report::new(e)),
+        };
+    }
     let mut world = World::new(cfg);
     let mut vars = vars.clone();
     let mut res = ChunkResult::default();
-    let mut ex = Exec::with_parts(&mut world, &mut vars, opts, interrupt, src, &mut res);
+    let mut ex = Exec::with_parts(&mut world, &mut vars, opts, interrupt, src, &mut res, ctx);
     let mut note = String::new();
     let mut error = None;
     match ex.block(&sw.body).map_err(|b| *b) {
@@ -283,6 +328,7 @@ fn run_one(
         }
         Err(Stop::Error(r)) => error = Some(r),
     }
+    ex.flush_steps();
     let values = sw
         .report
         .iter()
