@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 
 use crate::events::{Event, EvictAction, MajorReason, MinorReason};
 use crate::session::snapshot::*;
-use crate::session::{ChunkResult, Output, Step};
+use crate::session::{ChunkResult, Item, Output, Step};
 use crate::units::{addr, size};
 
 /// Lays out rows under headers, columns padded to their widest cell; numeric-looking columns
@@ -573,7 +573,7 @@ fn yes(b: bool) -> String {
 
 /// What one step printed, without the trace (for `--quiet` and the REPL's plain output).
 pub fn outputs(step: &Step, out: &mut String) {
-    for o in &step.outputs {
+    for o in step.outputs() {
         match o {
             Output::Print { text } => {
                 out.push_str(text);
@@ -585,52 +585,117 @@ pub fn outputs(step: &Step, out: &mut String) {
     }
 }
 
-/// The full trace: each step's line, then what happened, then what it printed.
+/// How a step's trace is laid out: in a file's trace every row has a line-number gutter; in
+/// the REPL a one-statement input shows its events indented and its prints bare.
+#[derive(Debug, Clone, Copy)]
+pub struct Layout {
+    /// Width of the line-number column; `None` for the REPL's bare layout.
+    pub gutter: Option<usize>,
+}
+
+/// The rows of one item: an event's sentence, a print's lines, a table, a verdict.
+fn item_rows(item: &Item, layout: Layout) -> Vec<String> {
+    let bare = layout.gutter.is_none();
+    match item {
+        Item::Event(e) => vec![format!("  {}", event(e))],
+        Item::Output(Output::Print { text }) => text
+            .lines()
+            .map(|l| {
+                if bare {
+                    l.to_string()
+                } else {
+                    format!("> {l}")
+                }
+            })
+            .collect(),
+        Item::Output(Output::Show { snapshot: s }) => {
+            snapshot(s).lines().map(String::from).collect()
+        }
+        Item::Output(Output::Expect { passed, .. }) => vec![if *passed {
+            "  expectation holds".to_string()
+        } else {
+            "  EXPECTATION FAILED".to_string()
+        }],
+    }
+}
+
+/// A step's happenings, each under the line that caused it: a row naming a line is written
+/// whenever the line changes, and a run that repeated says how often (`(× 12)`) once.
+pub fn step_body(step: &Step, layout: Layout, out: &mut String) {
+    let row = |out: &mut String, text: &str| match layout.gutter {
+        Some(w) => {
+            let _ = writeln!(out, "{:w$} | {text}", "");
+        }
+        None => {
+            let _ = writeln!(out, "{text}");
+        }
+    };
+    let header = |out: &mut String, line: usize, source: &str| match layout.gutter {
+        Some(w) => {
+            let _ = writeln!(out, "{line:>w$} | {source}");
+        }
+        None => {
+            let _ = writeln!(out, "{line:>3} | {source}");
+        }
+    };
+    let mut shown = Some(step.line);
+    for run in &step.runs {
+        let folded = run.times > 1;
+        let count = format!("  (× {})", run.times);
+        let single = run.parts.len() == 1 && run.parts[0].items.len() == 1;
+        for (pi, part) in run.parts.iter().enumerate() {
+            // A repeated run of several rows starts under its line, where its count goes.
+            let named = shown != Some(part.line) || (folded && pi == 0 && !single);
+            if named {
+                let source = if folded {
+                    format!("{}{count}", part.source)
+                } else {
+                    part.source.clone()
+                };
+                header(out, part.line, &source);
+                shown = Some(part.line);
+            }
+            for item in &part.items {
+                for (k, r) in item_rows(item, layout).iter().enumerate() {
+                    if folded && single && !named && k == 0 {
+                        row(out, &format!("{r}{count}"));
+                    } else {
+                        row(out, r);
+                    }
+                }
+            }
+        }
+        if folded {
+            shown = None;
+        }
+    }
+    if step.dropped > 0 {
+        row(out, &format!("  ... and {} more events", step.dropped));
+    }
+}
+
+/// The full trace: each step's line, then what happened, in order, under the lines that
+/// caused it.
 pub fn trace(r: &ChunkResult) -> String {
     let mut out = String::new();
     let width = r
         .steps
         .iter()
-        .map(|s| s.line)
+        .flat_map(|s| {
+            std::iter::once(s.line)
+                .chain(s.runs.iter().flat_map(|r| r.parts.iter().map(|p| p.line)))
+        })
         .max()
         .unwrap_or(1)
         .to_string()
         .len()
         .max(3);
-    let pad = " ".repeat(width);
+    let layout = Layout {
+        gutter: Some(width),
+    };
     for step in &r.steps {
         let _ = writeln!(out, "{:>width$} | {}", step.line, step.source);
-        for e in &step.events {
-            let _ = writeln!(out, "{pad} |   {}", event(e));
-        }
-        if step.dropped > 0 {
-            let _ = writeln!(out, "{pad} |   ... and {} more events", step.dropped);
-        }
-        for o in &step.outputs {
-            match o {
-                Output::Print { text } => {
-                    for l in text.lines() {
-                        let _ = writeln!(out, "{pad} | > {l}");
-                    }
-                }
-                Output::Show { snapshot: s } => {
-                    for l in snapshot(s).lines() {
-                        let _ = writeln!(out, "{pad} | {l}");
-                    }
-                }
-                Output::Expect { passed, .. } => {
-                    let _ = writeln!(
-                        out,
-                        "{pad} |   {}",
-                        if *passed {
-                            "expectation holds"
-                        } else {
-                            "EXPECTATION FAILED"
-                        }
-                    );
-                }
-            }
-        }
+        step_body(step, layout, &mut out);
     }
     out
 }

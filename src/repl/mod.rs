@@ -21,7 +21,7 @@ pub use editor::{history_path, run_interactive};
 pub use input::{highlight, is_complete, needs_more};
 
 use crate::render::{diag, text};
-use crate::session::{ChunkResult, Interrupt, Options, Output, Session};
+use crate::session::{ChunkResult, Interrupt, Options, Session};
 use crate::units;
 
 /// What one line of input produced.
@@ -415,27 +415,7 @@ impl ReplCore {
         } else {
             for step in &r.steps {
                 if self.cfg.trace {
-                    for e in &step.events {
-                        let _ = writeln!(out, "  {}", text::event(e));
-                    }
-                    if step.dropped > 0 {
-                        let _ = writeln!(out, "  … and {} more events", step.dropped);
-                    }
-                    for o in &step.outputs {
-                        match o {
-                            Output::Expect { passed: true, .. } => {
-                                out.push_str("  expectation holds\n")
-                            }
-                            Output::Expect { passed: false, .. } => {
-                                out.push_str("  EXPECTATION FAILED\n")
-                            }
-                            Output::Print { text } => {
-                                out.push_str(text);
-                                out.push('\n');
-                            }
-                            Output::Show { snapshot } => out.push_str(&text::snapshot(snapshot)),
-                        }
-                    }
+                    text::step_body(step, text::Layout { gutter: None }, &mut out);
                 } else {
                     text::outputs(step, &mut out);
                 }

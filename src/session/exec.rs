@@ -52,7 +52,11 @@ pub(super) struct Exec<'a> {
     src: &'a str,
     res: &'a mut ChunkResult,
     sink: EventSink,
-    outputs: Vec<Output>,
+    /// Where each line of `src` starts: turns the sink's offsets into line numbers.
+    line_starts: Vec<usize>,
+    /// What blocks left by a signal did on the way out (the switch back after `in`): shown
+    /// after the signal, once it is handled.
+    unwound: Vec<(usize, crate::session::Item)>,
     steps: u64,
 }
 
@@ -80,6 +84,12 @@ pub fn fmt_value(v: Value) -> String {
         Ty::Int(p) if p.signed() => (v.bits as i64).to_string(),
         Ty::Int(_) => v.bits.to_string(),
     }
+}
+
+/// The offset of a block statement's closing brace: what happens as the block ends (an
+/// expectation's verdict, the switch back after `in`) is shown under it.
+fn closing(span: Span) -> usize {
+    span.end.saturating_sub(1).max(span.start)
 }
 
 /// Truncates to the type's width, sign-extending signed types.
@@ -123,7 +133,8 @@ impl<'a> Exec<'a> {
             src,
             res,
             sink,
-            outputs: Vec::new(),
+            line_starts: super::step::line_starts(src),
+            unwound: Vec::new(),
             steps: 0,
         }
     }
@@ -146,6 +157,7 @@ impl<'a> Exec<'a> {
                 .unwrap_or("")
                 .to_string();
             let last = Some(i) == last_eval;
+            self.sink.at = st.span.start;
             let r = self.tick(st.span).and_then(|()| match &st.kind {
                 // A final bare expression's value is the chunk's result (`1 + 41` shows 42).
                 St::Eval(e) if last => self.eval(e).map(|v| {
@@ -170,13 +182,13 @@ impl<'a> Exec<'a> {
                     stop = true;
                 }
             }
-            let (events, dropped) = self.sink.take();
+            self.after_signal();
+            let (items, dropped) = self.sink.take();
             self.res.steps.push(Step {
                 line,
                 source,
-                events,
+                runs: super::step::fold(items, self.src, &self.line_starts),
                 dropped,
-                outputs: std::mem::take(&mut self.outputs),
             });
             if stop {
                 break;
@@ -188,6 +200,7 @@ impl<'a> Exec<'a> {
     fn die(&mut self, sig: Sig, p: usize, span: Span) {
         let name = self.proc_label(p);
         let pid = self.world.os.procs[p].pid;
+        self.sink.at = span.start;
         let (death, report) = match sig {
             Sig::Segv {
                 vaddr,
@@ -256,8 +269,15 @@ impl<'a> Exec<'a> {
             },
         });
         self.world.os.procs[p].death = Some(death);
+        self.after_signal();
         self.res.unexpected_deaths += 1;
         self.diag(Report::new(report), Severity::Error);
+    }
+
+    /// Puts back what blocks did as a signal left them, now that the signal is shown.
+    fn after_signal(&mut self) {
+        let items = std::mem::take(&mut self.unwound);
+        self.sink.restore(items);
     }
 
     fn proc_label(&self, p: usize) -> String {
@@ -361,6 +381,8 @@ impl<'a> Exec<'a> {
 
     #[inline(always)]
     fn access(&mut self, p: usize, addr: u64, access: Access, span: Span) -> R<u64> {
+        // Whatever the access causes is shown under the line it is on.
+        self.sink.at = span.start;
         let w = &mut *self.world;
         w.os.access(&mut w.mmu, p, addr, access, &mut self.sink)
             .map_err(|t| Self::trap(t, p, span))
@@ -490,6 +512,7 @@ impl<'a> Exec<'a> {
     fn stmt(&mut self, s: &Stmt) -> R<()> {
         // Steps are counted per top-level statement and per loop iteration: every unbounded
         // amount of work goes through one of those.
+        self.sink.at = s.span.start;
         match &s.kind {
             St::SetVar { slot, value } => {
                 let v = self.operand(value)?;
@@ -610,13 +633,13 @@ impl<'a> Exec<'a> {
                         _ => fmt_value(self.eval(it)?),
                     });
                 }
-                self.outputs.push(Output::Print {
+                self.sink.output(Output::Print {
                     text: parts.join(" "),
                 });
             }
             St::Show(what) => {
                 let snap = self.show(what)?;
-                self.outputs.push(Output::Show { snapshot: snap });
+                self.sink.output(Output::Show { snapshot: snap });
             }
             St::Expect { what, body } => self.expect(what, body, s.span)?,
             St::In { target, body } => {
@@ -624,8 +647,15 @@ impl<'a> Exec<'a> {
                 let saved = (self.world.current, self.world.thread);
                 self.switch(p, t);
                 let r = self.block(body);
+                self.sink.at = closing(s.span);
                 if let (Some(old), th) = saved {
+                    let mark = self.sink.len();
                     self.switch(old, th);
+                    if matches!(r.as_ref().map_err(|b| &**b), Err(Stop::Signal { .. })) {
+                        // The signal is shown first, where it is handled: it came first.
+                        let back = self.sink.split_off(mark);
+                        self.unwound.extend(back);
+                    }
                 }
                 r?;
             }
@@ -850,9 +880,15 @@ impl<'a> Exec<'a> {
             .next()
             .unwrap_or("")
             .to_string();
+        // A block's verdict comes when the block ends: it is shown under the closing brace.
+        let verdict_at = match what {
+            ExpectIr::Cond(_) => span.start,
+            _ => closing(span),
+        };
         let failed = |this: &mut Self, message: String, label: String, help: &str| {
             this.res.expectations_failed += 1;
-            this.outputs.push(Output::Expect {
+            this.sink.at = verdict_at;
+            this.sink.output(Output::Expect {
                 passed: false,
                 text: text.clone(),
             });
@@ -868,7 +904,8 @@ impl<'a> Exec<'a> {
         };
         let passed = |this: &mut Self| {
             this.res.expectations_passed += 1;
-            this.outputs.push(Output::Expect {
+            this.sink.at = verdict_at;
+            this.sink.output(Output::Expect {
                 passed: true,
                 text: text.clone(),
             });
@@ -945,6 +982,7 @@ impl<'a> Exec<'a> {
                             code: got,
                             detail: detail.clone(),
                         });
+                        self.after_signal();
                         let ok = match code {
                             None => true,
                             Some(WantSegv::MapErr) => got == SegvCode::MapErr,
@@ -1000,6 +1038,7 @@ impl<'a> Exec<'a> {
                 }) => {
                     let pid = self.world.os.procs[p].pid;
                     self.sink.push(Event::Abort { pid, message: m });
+                    self.after_signal();
                     passed(self);
                 }
                 Err(e) => return Err(Box::new(e)),
@@ -1021,6 +1060,7 @@ impl<'a> Exec<'a> {
                         status: 137,
                         reason: "SIGKILL (OOM killer)".into(),
                     });
+                    self.after_signal();
                     passed(self);
                 }
                 Err(e) => return Err(Box::new(e)),

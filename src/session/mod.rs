@@ -4,6 +4,7 @@
 mod exec;
 pub mod replay;
 pub mod snapshot;
+pub mod step;
 mod world;
 
 use std::path::PathBuf;
@@ -19,6 +20,7 @@ use crate::events::Event;
 use crate::machine::MachineConfig;
 use crate::syntax;
 pub use snapshot::Snapshot;
+pub use step::{Item, Part, Run};
 pub use world::World;
 
 /// Limits that keep any scenario from exhausting the host.
@@ -67,15 +69,40 @@ pub enum Output {
     Expect { passed: bool, text: String },
 }
 
-/// One top-level statement's run: its source line, the events it caused, what it printed.
+/// One top-level statement's run: its source line, then what happened, in order, under the
+/// line that caused it (a block's statements have their own lines).
 #[derive(Debug, Clone, Serialize)]
 pub struct Step {
     pub line: usize,
     pub source: String,
-    pub events: Vec<Event>,
+    /// Events and outputs in the order they happened; identical repetitions (a loop's
+    /// iterations) are one run with its count.
+    pub runs: Vec<Run>,
     /// Events beyond the per-statement limit, counted but not kept.
     pub dropped: u64,
-    pub outputs: Vec<Output>,
+}
+
+impl Step {
+    /// Everything that happened, in order, a folded run repeated as many times as it ran.
+    pub fn items(&self) -> impl Iterator<Item = &Item> {
+        self.runs.iter().flat_map(|r| {
+            (0..r.times).flat_map(move |_| r.parts.iter().flat_map(|p| p.items.iter()))
+        })
+    }
+    /// The events, in order.
+    pub fn events(&self) -> impl Iterator<Item = &Event> {
+        self.items().filter_map(|i| match i {
+            Item::Event(e) => Some(e),
+            Item::Output(_) => None,
+        })
+    }
+    /// What the statement printed, showed and expected, in order.
+    pub fn outputs(&self) -> impl Iterator<Item = &Output> {
+        self.items().filter_map(|i| match i {
+            Item::Output(o) => Some(o),
+            Item::Event(_) => None,
+        })
+    }
 }
 
 /// A diagnostic with its source attached, plus what a machine-readable report needs.

@@ -95,6 +95,30 @@ fn json_and_yaml_reports_parse() {
 }
 
 #[test]
+fn the_json_report_keeps_order_lines_and_repetitions() {
+    let src = "let p: *long = malloc(8)\nfor i in 0..3 {\n    print \"x\"\n}\nexpect segfault {\n    p[100000] = 1\n}\nfree(p)\n";
+    let out = Test::new()
+        .file("r.mem", src)
+        .args(&["run", "--format", "json", "r.mem"])
+        .run();
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).expect("valid JSON");
+    let steps = &v[0]["steps"];
+    // The loop: one run, three times, its print under line 3.
+    let run = &steps[1]["runs"][0];
+    assert_eq!(run["times"], 3);
+    assert_eq!(run["parts"][0]["line"], 3);
+    assert_eq!(run["parts"][0]["source"], "    print \"x\"");
+    assert_eq!(run["parts"][0]["items"][0]["kind"], "print");
+    // The segfault under the store's line, the verdict under the closing brace, in order.
+    let parts = &steps[2]["runs"][0]["parts"];
+    assert_eq!(parts[0]["line"], 6);
+    assert_eq!(parts[0]["items"][0]["event"], "segv");
+    assert_eq!(parts[1]["line"], 7);
+    assert_eq!(parts[1]["items"][0]["kind"], "expect");
+}
+
+#[test]
 fn test_runs_every_file_and_counts() {
     let out = Test::new()
         .file("t/a.mem", "expect 1 + 1 == 2\n")

@@ -212,7 +212,7 @@ impl Exec<'_> {
                 }
             })
             .collect();
-        self.outputs.push(Output::Show {
+        self.sink.output(Output::Show {
             snapshot: Snapshot::Sweep {
                 params: sw.params.iter().map(|p| p.key.clone()).collect(),
                 columns,
