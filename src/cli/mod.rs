@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::render::{diag, report, text};
-use crate::session::{ChunkResult, Options, Session, Severity};
+use crate::render::{diag, report, style, text};
+use crate::session::{ChunkResult, Options, Progress, ProgressFn, Session, Severity};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -22,7 +22,8 @@ struct Cli {
     /// Without a command: the REPL when standard input is a terminal, else this help.
     #[command(subcommand)]
     command: Option<Command>,
-    /// When to colour diagnostics.
+    /// When to colour the trace and diagnostics: `auto` colours a terminal unless NO_COLOR is
+    /// set.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]
     color: ColorChoice,
 }
@@ -30,19 +31,30 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Run scenarios: a trace of every step, then a summary.
+    ///
+    /// Each file runs on a fresh machine. The trace shows every statement with its line
+    /// number, then what the MMU, the OS and the allocator did, what it printed (`>`) and
+    /// whether its expectations held. Exit status: 0 when every expectation held, 1 when one
+    /// failed or a process died unexpectedly, 2 when a file has errors before it runs.
     Run {
-        #[arg(required = true)]
+        /// Scenario files (.mem) to run, in order; `-` reads one from standard input.
+        #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
-        /// Print only what the scenario prints and the diagnostics, no trace.
+        /// Print only what the scenarios print, and the diagnostics: no trace, no summary.
         #[arg(short, long)]
         quiet: bool,
-        /// Output format: a readable trace, or a machine-readable report.
+        /// Output format: a readable trace, or a machine-readable report of steps, events,
+        /// statistics and expectations.
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
     /// Check scenarios for errors without running them.
+    ///
+    /// Reports every static error (syntax, names, types, machine settings) of each file,
+    /// or `FILE: ok`. Exit status: 0 when every file is free of errors, 2 otherwise.
     Check {
-        #[arg(required = true)]
+        /// Scenario files (.mem) to check; `-` reads one from standard input.
+        #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
     },
     /// Run every .mem file under the given paths (default: the current folder) and report
@@ -56,6 +68,13 @@ enum Command {
     },
     /// List the built-in machine profiles.
     Profiles,
+    /// Print a shell completion script: `memsim completions bash > /etc/bash_completion.d/memsim`.
+    Completions {
+        /// The shell to complete for.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff): `memsim manpage > memsim.1; man ./memsim.1`.
+    Manpage,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -81,13 +100,15 @@ pub fn main() -> i32 {
             return if e.use_stderr() { 2 } else { 0 };
         }
     };
-    let color = match cli.color {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
-        }
+    let choice = match cli.color {
+        ColorChoice::Always => Some(true),
+        ColorChoice::Never => Some(false),
+        ColorChoice::Auto => None,
     };
+    // Diagnostics go to standard error and the trace to standard output: each is coloured
+    // when its own stream is a terminal.
+    let color = style::wanted(choice, std::io::stderr().is_terminal());
+    let color_out = style::wanted(choice, std::io::stdout().is_terminal());
     let Some(command) = cli.command else {
         if std::io::stdin().is_terminal() {
             return crate::repl::main(None, color);
@@ -101,26 +122,107 @@ pub fn main() -> i32 {
             files,
             quiet,
             format,
-        } => run(&files, quiet, format, color),
+        } => run(&files, quiet, format, color, color_out),
         Command::Check { files } => check(&files, color),
         Command::Test { paths } => test(&paths, color),
         Command::Repl { file } => crate::repl::main(file.as_deref(), color),
         Command::Profiles => profiles(),
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            // Made in memory first: clap_complete panics on a write error (`| head`).
+            let mut buf = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "memsim", &mut buf);
+            let _ = std::io::stdout().write_all(&buf);
+            0
+        }
+        Command::Manpage => {
+            use clap::CommandFactory;
+            let mut buf = Vec::new();
+            match clap_mangen::Man::new(Cli::command()).render(&mut buf) {
+                Ok(()) => {
+                    let _ = std::io::stdout().write_all(&buf);
+                    0
+                }
+                Err(e) => {
+                    eprintln!("memsim: cannot make the manual page: {e}");
+                    1
+                }
+            }
+        }
     }
 }
 
+/// A progress indication on standard error for a statement running more than a second: a
+/// bar for a replay of known length, else a spinner with the line, the time and the steps.
+/// Only on a terminal: piped or captured output stays byte for byte the same.
+pub fn progress_callback() -> Option<ProgressFn> {
+    use indicatif::{ProgressBar, ProgressStyle};
+    use std::sync::{Arc, Mutex, PoisonError};
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar: Arc<Mutex<Option<ProgressBar>>> = Arc::default();
+    Some(ProgressFn(Arc::new(move |p: &Progress| {
+        let mut slot = bar.lock().unwrap_or_else(PoisonError::into_inner);
+        if p.finished {
+            if let Some(b) = slot.take() {
+                b.finish_and_clear();
+            }
+            return;
+        }
+        let b = slot.get_or_insert_with(|| {
+            let (b, template) = match p.of {
+                Some((_, n)) => (
+                    ProgressBar::new(n),
+                    "{bar:40} {pos}/{len} references ({eta}) {msg}",
+                ),
+                None => (ProgressBar::new_spinner(), "{spinner} {msg}"),
+            };
+            if let Ok(style) = ProgressStyle::with_template(template) {
+                b.set_style(style);
+            }
+            b
+        });
+        if let Some((done, _)) = p.of {
+            b.set_position(done);
+        }
+        b.set_message(format!(
+            "line {}: {:.1} s, {} (Ctrl-C stops it)",
+            p.line,
+            p.elapsed.as_secs_f64(),
+            crate::units::count(p.steps, "step")
+        ));
+        b.tick();
+    })))
+}
+
+/// `-` names standard input.
+fn is_stdin(path: &Path) -> bool {
+    path.as_os_str() == "-"
+}
+
 fn read(path: &Path) -> Result<String, String> {
+    if is_stdin(path) {
+        let mut s = String::new();
+        return std::io::Read::read_to_string(&mut std::io::stdin(), &mut s)
+            .map(|_| s)
+            .map_err(|e| format!("memsim: cannot read standard input: {e}"));
+    }
     std::fs::read_to_string(path)
         .map_err(|e| format!("memsim: cannot read {}: {e}", path.display()))
 }
 
 fn display_name(path: &Path) -> String {
+    if is_stdin(path) {
+        return "<stdin>".into();
+    }
     path.display().to_string()
 }
 
 fn session_for(path: &Path, trace: bool) -> Session {
     let mut s = Session::new(Options {
         trace,
+        progress: progress_callback(),
         ..Options::default()
     });
     if let Some(dir) = path.parent() {
@@ -142,7 +244,7 @@ fn print_diagnostics(r: &ChunkResult, color: bool, err: &mut impl Write) {
     }
 }
 
-fn run(files: &[PathBuf], quiet: bool, format: Format, color: bool) -> i32 {
+fn run(files: &[PathBuf], quiet: bool, format: Format, color: bool, color_out: bool) -> i32 {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let mut err = std::io::stderr().lock();
@@ -168,12 +270,13 @@ fn run(files: &[PathBuf], quiet: bool, format: Format, color: bool) -> i32 {
                 }
                 let _ = write!(out, "{s}");
             } else {
-                let _ = write!(out, "{}", text::trace(&r));
+                let _ = write!(out, "{}", text::trace_in(&r, color_out));
             }
             let _ = out.flush();
             print_diagnostics(&r, color, &mut err);
-            if !r.static_errors {
-                let _ = write!(out, "{}", text::summary(&r, &r.stats));
+            // `--quiet` promises only what the scenario prints.
+            if !r.static_errors && !quiet {
+                let _ = write!(out, "{}", text::summary_in(&r, &r.stats, color_out));
             }
         } else {
             print_diagnostics(&r, color, &mut err);

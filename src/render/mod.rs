@@ -3,4 +3,5 @@
 
 pub mod diag;
 pub mod report;
+pub mod style;
 pub mod text;

@@ -2,6 +2,7 @@
 
 use std::fmt::Write as _;
 
+use super::style::{paint, Tone};
 use crate::events::{Event, EvictAction, MajorReason, MinorReason};
 use crate::session::snapshot::*;
 use crate::session::{ChunkResult, Item, Output, Step};
@@ -172,7 +173,14 @@ pub fn event(e: &Event) -> String {
             result,
             detail,
             ..
-        } => format!("{call} = {}: {detail}", addr(*result)),
+        } => {
+            // free returns nothing: only what it did is worth a line.
+            if call.starts_with("free(") {
+                format!("{call}: {detail}")
+            } else {
+                format!("{call} = {}: {detail}", addr(*result))
+            }
+        }
         Event::Abort { message, .. } => format!("abort: {message} (SIGABRT)"),
         Event::Oom { vaddr, .. } => format!("out of memory at {}", addr(*vaddr)),
         Event::Exit {
@@ -450,7 +458,7 @@ pub fn snapshot(s: &Snapshot) -> String {
             } else {
                 String::new()
             };
-            let rows = vec![
+            let mut rows = vec![
                 vec!["page faults".into(), s.faults.to_string()],
                 vec!["  minor".into(), s.minor.to_string()],
                 vec!["  major".into(), s.major.to_string()],
@@ -458,10 +466,30 @@ pub fn snapshot(s: &Snapshot) -> String {
                 vec!["accesses".into(), s.accesses.to_string()],
                 vec!["TLB hits".into(), format!("{}{ratio}", s.tlb_hits)],
                 vec!["TLB misses".into(), s.tlb_misses.to_string()],
+            ];
+            let lookups = s.tlb_hits + s.tlb_misses;
+            if lookups > s.accesses {
+                // An access that faults is looked up again once the fault is handled.
+                rows.push(vec![
+                    "TLB lookups".into(),
+                    match lookups - s.accesses {
+                        1 => format!("{lookups} (1 access looked up again after its fault)"),
+                        n => format!("{lookups} ({n} accesses looked up again after their fault)"),
+                    },
+                ]);
+            }
+            rows.extend([
                 vec!["page walks".into(), s.walks.to_string()],
                 vec!["walk memory refs".into(), s.walk_refs.to_string()],
                 vec!["references".into(), s.references.to_string()],
-                vec!["hit ratio".into(), format!("{:.1}%", 100.0 * s.hit_ratio)],
+                vec![
+                    "hit ratio".into(),
+                    if s.references > 0 {
+                        format!("{:.1}%", 100.0 * s.hit_ratio)
+                    } else {
+                        "- (no references)".into()
+                    },
+                ],
                 vec!["evictions".into(), s.evictions.to_string()],
                 vec![
                     "swap ins / outs".into(),
@@ -473,7 +501,7 @@ pub fn snapshot(s: &Snapshot) -> String {
                     "frames in use".into(),
                     format!("{} of {}", s.frames_used, s.frames_total),
                 ],
-            ];
+            ]);
             let mut out = table(&["statistic", "value"], &rows);
             if s.per_process.len() > 1 {
                 let body: Vec<Vec<String>> = s
@@ -591,13 +619,33 @@ pub fn outputs(step: &Step, out: &mut String) {
 pub struct Layout {
     /// Width of the line-number column; `None` for the REPL's bare layout.
     pub gutter: Option<usize>,
+    /// ANSI colour for faults, signals and verdicts (a terminal only).
+    pub color: bool,
+}
+
+/// The colour of an item, if any.
+fn tone(item: &Item) -> Option<Tone> {
+    match item {
+        Item::Event(Event::MinorFault { .. }) => Some(Tone::Minor),
+        Item::Event(Event::MajorFault { .. } | Event::SwapIn { .. }) => Some(Tone::Major),
+        Item::Event(
+            Event::Segv { .. } | Event::Abort { .. } | Event::Oom { .. } | Event::Exit { .. },
+        ) => Some(Tone::Signal),
+        Item::Output(Output::Expect { passed: true, .. }) => Some(Tone::Passed),
+        Item::Output(Output::Expect { passed: false, .. }) => Some(Tone::Failed),
+        _ => None,
+    }
 }
 
 /// The rows of one item: an event's sentence, a print's lines, a table, a verdict.
 fn item_rows(item: &Item, layout: Layout) -> Vec<String> {
     let bare = layout.gutter.is_none();
+    let color = |s: String| match tone(item) {
+        Some(t) => paint(layout.color, t, &s),
+        None => s,
+    };
     match item {
-        Item::Event(e) => vec![format!("  {}", event(e))],
+        Item::Event(e) => vec![format!("  {}", color(event(e)))],
         Item::Output(Output::Print { text }) => text
             .lines()
             .map(|l| {
@@ -611,11 +659,14 @@ fn item_rows(item: &Item, layout: Layout) -> Vec<String> {
         Item::Output(Output::Show { snapshot: s }) => {
             snapshot(s).lines().map(String::from).collect()
         }
-        Item::Output(Output::Expect { passed, .. }) => vec![if *passed {
-            "  expectation holds".to_string()
-        } else {
-            "  EXPECTATION FAILED".to_string()
-        }],
+        Item::Output(Output::Expect { passed, .. }) => vec![format!(
+            "  {}",
+            color(if *passed {
+                "expectation holds".to_string()
+            } else {
+                "EXPECTATION FAILED".to_string()
+            })
+        )],
     }
 }
 
@@ -630,13 +681,10 @@ pub fn step_body(step: &Step, layout: Layout, out: &mut String) {
             let _ = writeln!(out, "{text}");
         }
     };
-    let header = |out: &mut String, line: usize, source: &str| match layout.gutter {
-        Some(w) => {
-            let _ = writeln!(out, "{line:>w$} | {source}");
-        }
-        None => {
-            let _ = writeln!(out, "{line:>3} | {source}");
-        }
+    let header = |out: &mut String, line: usize, source: &str| {
+        let w = layout.gutter.unwrap_or(3);
+        let num = paint(layout.color, Tone::Line, &format!("{line:>w$} |"));
+        let _ = writeln!(out, "{num} {source}");
     };
     let mut shown = Some(step.line);
     for run in &step.runs {
@@ -677,6 +725,11 @@ pub fn step_body(step: &Step, layout: Layout, out: &mut String) {
 /// The full trace: each step's line, then what happened, in order, under the lines that
 /// caused it.
 pub fn trace(r: &ChunkResult) -> String {
+    trace_in(r, false)
+}
+
+/// [`trace`], coloured for a terminal when `color` is set.
+pub fn trace_in(r: &ChunkResult, color: bool) -> String {
     let mut out = String::new();
     let width = r
         .steps
@@ -692,9 +745,11 @@ pub fn trace(r: &ChunkResult) -> String {
         .max(3);
     let layout = Layout {
         gutter: Some(width),
+        color,
     };
     for step in &r.steps {
-        let _ = writeln!(out, "{:>width$} | {}", step.line, step.source);
+        let num = paint(color, Tone::Line, &format!("{:>width$} |", step.line));
+        let _ = writeln!(out, "{num} {}", step.source);
         step_body(step, layout, &mut out);
     }
     out
@@ -702,10 +757,21 @@ pub fn trace(r: &ChunkResult) -> String {
 
 /// The closing line of a run.
 pub fn summary(r: &ChunkResult, stats: &StatsSnap) -> String {
+    summary_in(r, stats, false)
+}
+
+/// [`summary`], its failures in colour for a terminal when `color` is set.
+pub fn summary_in(r: &ChunkResult, stats: &StatsSnap, color: bool) -> String {
+    let failed = format!("{} failed", r.expectations_failed);
     let mut parts = vec![
         format!(
-            "{} passed, {} failed",
-            r.expectations_passed, r.expectations_failed
+            "{} passed, {}",
+            r.expectations_passed,
+            if r.expectations_failed > 0 {
+                paint(color, Tone::Failed, &failed)
+            } else {
+                failed
+            }
         ),
         format!(
             "{} ({} minor, {} major)",
@@ -717,10 +783,11 @@ pub fn summary(r: &ChunkResult, stats: &StatsSnap) -> String {
         format!("TLB {} hits, {} misses", stats.tlb_hits, stats.tlb_misses),
     ];
     if r.unexpected_deaths > 0 {
-        parts.push(format!(
-            "{} process(es) died unexpectedly",
-            r.unexpected_deaths
-        ));
+        let died = match r.unexpected_deaths {
+            1 => "1 process died unexpectedly".to_string(),
+            n => format!("{n} processes died unexpectedly"),
+        };
+        parts.push(paint(color, Tone::Failed, &died));
     }
     format!("{}: {}\n", r.name, parts.join("; "))
 }

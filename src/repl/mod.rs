@@ -71,6 +71,8 @@ pub struct ReplConfig {
     pub name_by_line: bool,
     /// Where relative paths in input (profiles, traces) resolve from.
     pub base_dir: PathBuf,
+    /// Told how a statement running for more than a second is getting on.
+    pub progress: Option<crate::session::ProgressFn>,
 }
 
 impl Default for ReplConfig {
@@ -81,6 +83,7 @@ impl Default for ReplConfig {
             trace: true,
             name_by_line: false,
             base_dir: PathBuf::from("."),
+            progress: None,
         }
     }
 }
@@ -133,6 +136,7 @@ impl ReplCore {
             rollback: true,
             // Every line would end with "leaks" for blocks the user is still working with.
             report_leaks: false,
+            progress: cfg.progress.clone(),
             ..Options::default()
         };
         let mut session = Session::new(opts.clone());
@@ -411,11 +415,18 @@ impl ReplCore {
     fn render(&self, r: &ChunkResult) -> String {
         let mut out = String::new();
         if self.cfg.trace && r.steps.len() > 1 {
-            out.push_str(&text::trace(r));
+            out.push_str(&text::trace_in(r, self.cfg.color));
         } else {
             for step in &r.steps {
                 if self.cfg.trace {
-                    text::step_body(step, text::Layout { gutter: None }, &mut out);
+                    text::step_body(
+                        step,
+                        text::Layout {
+                            gutter: None,
+                            color: self.cfg.color,
+                        },
+                        &mut out,
+                    );
                 } else {
                     text::outputs(step, &mut out);
                 }
@@ -611,6 +622,7 @@ pub fn main(file: Option<&Path>, color: bool) -> i32 {
             ReplConfig {
                 color,
                 width,
+                progress: crate::cli::progress_callback(),
                 ..ReplConfig::default()
             },
         )

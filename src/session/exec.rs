@@ -58,6 +58,11 @@ pub(super) struct Exec<'a> {
     /// after the signal, once it is handled.
     unwound: Vec<(usize, crate::session::Item)>,
     steps: u64,
+    /// When the running top-level statement started, its line and the step count then: what
+    /// progress reports say.
+    started: (std::time::Instant, usize, u64),
+    /// A progress report went out for the running statement: its end is reported too.
+    reported: bool,
 }
 
 fn err(
@@ -136,6 +141,8 @@ impl<'a> Exec<'a> {
             line_starts: super::step::line_starts(src),
             unwound: Vec::new(),
             steps: 0,
+            started: (std::time::Instant::now(), 0, 0),
+            reported: false,
         }
     }
 
@@ -158,6 +165,9 @@ impl<'a> Exec<'a> {
                 .to_string();
             let last = Some(i) == last_eval;
             self.sink.at = st.span.start;
+            if self.opts.progress.is_some() {
+                self.started = (std::time::Instant::now(), line, self.steps);
+            }
             let r = self.tick(st.span).and_then(|()| match &st.kind {
                 // A final bare expression's value is the chunk's result (`1 + 41` shows 42).
                 St::Eval(e) if last => self.eval(e).map(|v| {
@@ -183,6 +193,9 @@ impl<'a> Exec<'a> {
                 }
             }
             self.after_signal();
+            if std::mem::take(&mut self.reported) {
+                self.progress(None, true);
+            }
             let (items, dropped) = self.sink.take();
             self.res.steps.push(Step {
                 line,
@@ -274,6 +287,26 @@ impl<'a> Exec<'a> {
         self.diag(Report::new(report), Severity::Error);
     }
 
+    /// Reports how the running statement is getting on, once it has run for a second (or
+    /// its end, when a report went out).
+    fn progress(&mut self, of: Option<(u64, u64)>, finished: bool) {
+        let Some(f) = &self.opts.progress else {
+            return;
+        };
+        let (start, line, steps) = self.started;
+        let elapsed = start.elapsed();
+        if finished || elapsed >= std::time::Duration::from_secs(1) {
+            self.reported = !finished;
+            (f.0)(&super::Progress {
+                line,
+                elapsed,
+                steps: self.steps - steps,
+                of,
+                finished,
+            });
+        }
+    }
+
     /// Puts back what blocks did as a signal left them, now that the signal is shown.
     fn after_signal(&mut self) {
         let items = std::mem::take(&mut self.unwound);
@@ -307,6 +340,9 @@ impl<'a> Exec<'a> {
             }))));
         }
         if self.steps & 0x3ff == 0 {
+            if self.opts.progress.is_some() {
+                self.progress(None, false);
+            }
             if self.interrupt.is_set() {
                 return Err(Box::new(Stop::Error(Report::new(RunError::Interrupted {
                     span: span.into(),
@@ -350,9 +386,15 @@ impl<'a> Exec<'a> {
                 Death::Abort { message } => format!("aborted: {message}"),
                 Death::Oom => "killed by the OOM killer".into(),
             };
+            let help = match d {
+                Death::Segv { .. } => "a dead process runs nothing more; catch the fault with `expect segfault { ... }`, or switch to another process",
+                Death::Abort { .. } => "a dead process runs nothing more; catch the abort with `expect abort { ... }`, or switch to another process",
+                Death::Oom => "the OOM killer's victim stays dead, as on Linux, even when `expect oom { ... }` checked the kill; switch to another process to go on",
+            };
             return Err(Box::new(Stop::Error(Report::new(RunError::Dead {
                 process: self.proc_label(p),
                 how,
+                help: help.into(),
                 span: span.into(),
             }))));
         }
@@ -463,6 +505,7 @@ impl<'a> Exec<'a> {
     fn drain_findings(&mut self) {
         for i in 0..self.world.safety.len() {
             for f in self.world.safety[i].take_findings() {
+                let f = self.name_process(f, i);
                 self.diag(Report::new(HeapFinding::from_finding(f)), Severity::Warning);
             }
         }
@@ -487,10 +530,24 @@ impl<'a> Exec<'a> {
                     if f.site.1 > self.src.len() {
                         f.site = (0, 0);
                     }
+                    let f = self.name_process(f, p);
                     self.diag(Report::new(HeapFinding::from_finding(f)), Severity::Warning);
                 }
             }
         }
+    }
+
+    /// With several processes, a finding says whose heap it is about: after `fork` the same
+    /// block, at the same address, is in each.
+    fn name_process(
+        &self,
+        mut f: crate::heap::safety::Finding,
+        p: usize,
+    ) -> crate::heap::safety::Finding {
+        if self.world.os.procs.len() > 1 && p < self.world.os.procs.len() {
+            f.message = format!("{}, in process {}", f.message, self.proc_label(p));
+        }
+        f
     }
 
     fn site(&self, span: Span) -> Site {

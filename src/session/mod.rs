@@ -44,6 +44,34 @@ pub struct Options {
     /// Run loops of many iterations as compiled programs (the same results, faster). Off,
     /// every statement runs on the tree walker: what the compiled loops are tested against.
     pub compile_loops: bool,
+    /// Told how a statement that has run for more than a second is getting on, every few
+    /// thousand steps, and once more when it ends. The library draws nothing: the CLI turns
+    /// this into a progress bar on a terminal, a notebook kernel into stream messages.
+    pub progress: Option<ProgressFn>,
+}
+
+/// How a long statement is getting on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Progress {
+    /// The statement's line.
+    pub line: usize,
+    pub elapsed: std::time::Duration,
+    /// Steps (statements, loop iterations, references) it has run so far.
+    pub steps: u64,
+    /// A replay of known length: references done, of how many.
+    pub of: Option<(u64, u64)>,
+    /// The statement has ended: the last report about it.
+    pub finished: bool,
+}
+
+/// The progress callback of [`Options::progress`].
+#[derive(Clone)]
+pub struct ProgressFn(pub Arc<dyn Fn(&Progress) + Send + Sync>);
+
+impl std::fmt::Debug for ProgressFn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ProgressFn")
+    }
 }
 
 impl Default for Options {
@@ -56,6 +84,7 @@ impl Default for Options {
             rollback: false,
             report_leaks: true,
             compile_loops: true,
+            progress: None,
         }
     }
 }

@@ -16,10 +16,6 @@ use crate::session::{ChunkResult, Diag, Interrupt, Options, Output, World};
 use crate::syntax::Span;
 use crate::units;
 
-/// Replays this long and longer show a progress bar when stderr is a terminal.
-#[cfg(feature = "cli")]
-const PROGRESS_MIN: usize = 500_000;
-
 /// What one run of a sweep hands back to the thread that builds the table.
 struct RunOut {
     values: Vec<String>,
@@ -108,14 +104,24 @@ impl Exec<'_> {
         let max_host = self.opts.max_host_bytes;
         let interrupt = self.interrupt;
         let mut steps = self.steps;
-        #[cfg(feature = "cli")]
-        let bar = progress_bar(refs.len());
+        let progress = self.opts.progress.clone();
+        let (start, line, before) = self.started;
+        let mut reported = false;
         let r = replay::replay(self.world, p, refs, &mut self.sink, |done, mmu| {
-            #[cfg(feature = "cli")]
-            if let Some(b) = &bar {
-                b.set_position(done as u64);
-            }
             steps = self.steps.saturating_add(done as u64);
+            if let Some(f) = &progress {
+                let elapsed = start.elapsed();
+                if elapsed >= std::time::Duration::from_secs(1) {
+                    reported = true;
+                    (f.0)(&crate::session::Progress {
+                        line,
+                        elapsed,
+                        steps: steps - before,
+                        of: Some((done as u64, refs.len() as u64)),
+                        finished: false,
+                    });
+                }
+            }
             if steps > max_steps {
                 return Err(Box::new(RunError::Limit {
                     what: format!("more than {max_steps} steps"),
@@ -139,10 +145,7 @@ impl Exec<'_> {
             }
             Ok(())
         });
-        #[cfg(feature = "cli")]
-        if let Some(b) = bar {
-            b.finish_and_clear();
-        }
+        self.reported |= reported;
         self.steps = steps.max(self.steps.saturating_add(refs.len() as u64));
         match r {
             Ok(()) => Ok(()),
@@ -176,6 +179,8 @@ impl Exec<'_> {
         let mut opts: Options = self.opts.clone();
         opts.trace = false;
         opts.rollback = false;
+        // The sweep is one statement: its runs, in parallel, do not report on their own.
+        opts.progress = None;
         let mut vars = self.vars.clone();
         vars.resize(sw.vars);
         let (src, interrupt) = (self.src, self.interrupt);
@@ -300,21 +305,4 @@ fn run_one(
         diagnostics: res.diagnostics,
         error,
     }
-}
-
-/// A progress bar on stderr for a long replay, only when stderr is a terminal (never when
-/// piped or captured, so output files and tests stay byte for byte the same).
-#[cfg(feature = "cli")]
-fn progress_bar(len: usize) -> Option<indicatif::ProgressBar> {
-    use std::io::IsTerminal;
-    if len < PROGRESS_MIN || !std::io::stderr().is_terminal() {
-        return None;
-    }
-    let b = indicatif::ProgressBar::new(len as u64);
-    if let Ok(style) =
-        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} references ({eta})")
-    {
-        b.set_style(style);
-    }
-    Some(b)
 }
