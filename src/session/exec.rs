@@ -295,7 +295,7 @@ impl<'a> Exec<'a> {
         };
         let (start, line, steps) = self.started;
         let elapsed = start.elapsed();
-        if finished || elapsed >= std::time::Duration::from_secs(1) {
+        if finished || elapsed >= self.opts.progress_after {
             self.reported = !finished;
             (f.0)(&super::Progress {
                 line,

@@ -48,6 +48,8 @@ pub struct Options {
     /// thousand steps, and once more when it ends. The library draws nothing: the CLI turns
     /// this into a progress bar on a terminal, a notebook kernel into stream messages.
     pub progress: Option<ProgressFn>,
+    /// How long a statement runs before progress is reported.
+    pub progress_after: std::time::Duration,
 }
 
 /// How a long statement is getting on.
@@ -85,6 +87,7 @@ impl Default for Options {
             report_leaks: true,
             compile_loops: true,
             progress: None,
+            progress_after: std::time::Duration::from_secs(1),
         }
     }
 }

@@ -5,6 +5,7 @@ mod cli;
 mod compiled;
 mod examples;
 mod os_props;
+mod progress;
 mod props;
 mod repl;
 mod test;

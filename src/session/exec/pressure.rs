@@ -105,13 +105,14 @@ impl Exec<'_> {
         let interrupt = self.interrupt;
         let mut steps = self.steps;
         let progress = self.opts.progress.clone();
+        let after = self.opts.progress_after;
         let (start, line, before) = self.started;
         let mut reported = false;
         let r = replay::replay(self.world, p, refs, &mut self.sink, |done, mmu| {
             steps = self.steps.saturating_add(done as u64);
             if let Some(f) = &progress {
                 let elapsed = start.elapsed();
-                if elapsed >= std::time::Duration::from_secs(1) {
+                if elapsed >= after {
                     reported = true;
                     (f.0)(&crate::session::Progress {
                         line,
