@@ -686,14 +686,32 @@ pub fn step_body(step: &Step, layout: Layout, out: &mut String) {
         let num = paint(layout.color, Tone::Line, &format!("{line:>w$} |"));
         let _ = writeln!(out, "{num} {source}");
     };
+    let only_output = |part: &crate::session::Part| {
+        part.items
+            .iter()
+            .all(|i| matches!(i, Item::Output(Output::Print { .. } | Output::Show { .. })))
+    };
     let mut shown = Some(step.line);
     for run in &step.runs {
+        if layout.gutter.is_none() && run.parts.iter().all(only_output) {
+            // The REPL shows what the scenario prints as it is: every time, unmarked.
+            for _ in 0..run.times {
+                for item in run.parts.iter().flat_map(|p| &p.items) {
+                    for r in item_rows(item, layout) {
+                        row(out, &r);
+                    }
+                }
+            }
+            continue;
+        }
         let folded = run.times > 1;
         let count = format!("  (× {})", run.times);
         let single = run.parts.len() == 1 && run.parts[0].items.len() == 1;
         for (pi, part) in run.parts.iter().enumerate() {
-            // A repeated run of several rows starts under its line, where its count goes.
-            let named = shown != Some(part.line) || (folded && pi == 0 && !single);
+            // A repeated run of several rows starts under its line, where its count goes. The
+            // REPL's bare layout names lines only for what the machine did, not for output.
+            let named = (shown != Some(part.line) || (folded && pi == 0 && !single))
+                && !(layout.gutter.is_none() && only_output(part));
             if named {
                 let source = if folded {
                     format!("{}{count}", part.source)

@@ -38,6 +38,14 @@ pub struct Reply {
 }
 
 impl Reply {
+    /// This reply, then `next`'s.
+    fn then(mut self, next: Reply) -> Reply {
+        self.out.push_str(&next.out);
+        self.err.push_str(&next.err);
+        self.status = self.status.max(next.status);
+        self.quit |= next.quit;
+        self
+    }
     fn out(s: impl Into<String>) -> Reply {
         Reply {
             out: s.into(),
@@ -117,6 +125,8 @@ pub struct ReplCore {
     pending: String,
     /// The line (script mode) or input number where the pending input began.
     pending_start: usize,
+    /// The pending input is a complete `if` waiting to see whether an `else` follows.
+    held: bool,
     lines_seen: usize,
     inputs_run: usize,
     interrupter: Interrupter,
@@ -150,6 +160,7 @@ impl ReplCore {
             chunk_dirs: Vec::new(),
             pending: String::new(),
             pending_start: 0,
+            held: false,
             lines_seen: 0,
             inputs_run: 0,
             interrupter,
@@ -196,6 +207,16 @@ impl ReplCore {
     /// Handles one line: a `:`-command, a line of a statement still open, or a complete input
     /// to run.
     pub fn handle(&mut self, line: &str) -> Reply {
+        if std::mem::take(&mut self.held) && !line.trim_start().starts_with("else") {
+            // No `else` came: the `if` runs now, then this line (a blank one just ends it).
+            let src = std::mem::take(&mut self.pending);
+            let first = self.run(&src);
+            if line.trim().is_empty() {
+                self.lines_seen += 1;
+                return first;
+            }
+            return first.then(self.handle(line));
+        }
         self.lines_seen += line.split('\n').count();
         if self.pending.is_empty() && line.trim_start().starts_with(':') {
             return match command::parse(line) {
@@ -212,6 +233,10 @@ impl ReplCore {
         if needs_more(&self.pending) {
             return Reply::default();
         }
+        if input::may_take_else(&self.pending) {
+            self.held = true;
+            return Reply::default();
+        }
         let src = std::mem::take(&mut self.pending);
         self.run(&src)
     }
@@ -219,6 +244,7 @@ impl ReplCore {
     /// Runs what is pending even though a bracket is still open (end of input): the parser
     /// then says what is missing.
     pub fn finish(&mut self) -> Reply {
+        self.held = false;
         if self.pending.is_empty() {
             return Reply::default();
         }
@@ -229,6 +255,13 @@ impl ReplCore {
     /// Forgets a half-typed input (Ctrl-C at a continuation prompt).
     pub fn discard_pending(&mut self) {
         self.pending.clear();
+        self.held = false;
+    }
+
+    /// Whether the pending input is a complete `if` that only waits for a possible `else`:
+    /// end of input runs it rather than dropping it.
+    pub fn held(&self) -> bool {
+        self.held
     }
 
     /// Runs a file in this session, as `memsim repl FILE` and `:load FILE` do.
@@ -254,13 +287,17 @@ impl ReplCore {
             return Reply::default();
         }
         self.inputs_run += 1;
+        // A piped script is one text: its statements are reported at their lines in it.
         let name = if self.cfg.name_by_line {
-            format!("line {}", self.pending_start)
+            self.session.set_first_line(self.pending_start);
+            "<stdin>".to_string()
         } else {
             format!("input {}", self.inputs_run)
         };
         let dir = self.cfg.base_dir.clone();
-        self.execute(&name, src, dir)
+        let r = self.execute(&name, src, dir);
+        self.session.set_first_line(1);
+        r
     }
 
     fn execute(&mut self, name: &str, src: &str, dir: PathBuf) -> Reply {
@@ -365,10 +402,17 @@ impl ReplCore {
                 Reply::out("reset: the default machine, no processes, no variables\n")
             }
             Command::Undo => {
-                let n = self.session.history().len();
-                let Some(last) = self.session.history().last() else {
-                    return Reply::err("nothing to undo");
+                // The last input that changed something: inputs that only print, show or
+                // evaluate after it go with it (they may name what it made).
+                let history = self.session.history();
+                let Some(n) = history.iter().rposition(|c| !only_looks(c)).map(|i| i + 1) else {
+                    return Reply::err(if history.is_empty() {
+                        "nothing to undo"
+                    } else {
+                        "nothing to undo: the inputs so far only print, show or evaluate"
+                    });
                 };
+                let last = &history[n - 1];
                 let first = last.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
                 let more = if last.trim().lines().count() > 1 {
                     " …"
@@ -445,6 +489,38 @@ impl ReplCore {
         }
         err
     }
+}
+
+/// Whether an input only looks at the world: `print`, `show` and bare expressions that call
+/// nothing but the builtins that only look (`print malloc(8)` allocates).
+fn only_looks(chunk: &str) -> bool {
+    use crate::syntax::ast::StmtKind;
+    const LOOKS: &[&str] = &[
+        "getpagesize",
+        "page_of",
+        "offset_of",
+        "frame_of",
+        "usable_size",
+        "sizeof",
+    ];
+    let toks: Vec<_> = input::lex(chunk)
+        .into_iter()
+        .filter(|(t, _, _)| !matches!(t, input::Tok::Space | input::Tok::Comment))
+        .collect();
+    let calls_more = toks.windows(2).any(|w| {
+        w[0].0 == input::Tok::Word
+            && w[1].0 == input::Tok::Punct('(')
+            && !LOOKS.contains(&&chunk[w[0].1..w[0].2])
+    });
+    !calls_more
+        && crate::syntax::parse(chunk).is_ok_and(|p| {
+            p.stmts.iter().all(|s| {
+                matches!(
+                    s.kind,
+                    StmtKind::Print(_) | StmtKind::Show { .. } | StmtKind::Expr(_)
+                )
+            })
+        })
 }
 
 /// What `:machine` prints: the current machine's settings, with what follows from them.

@@ -54,6 +54,8 @@ pub(super) struct Exec<'a> {
     sink: EventSink,
     /// Where each line of `src` starts: turns the sink's offsets into line numbers.
     line_starts: Vec<usize>,
+    /// Lines before `src` in the text it is part of: added to every line number shown.
+    line_offset: usize,
     /// What blocks left by a signal did on the way out (the switch back after `in`): shown
     /// after the signal, once it is handled.
     unwound: Vec<(usize, crate::session::Item)>,
@@ -117,7 +119,10 @@ fn narrow(bits: u64, ty: Ty) -> u64 {
 
 impl<'a> Exec<'a> {
     pub(super) fn new(s: &'a mut Session, src: &'a str, res: &'a mut ChunkResult) -> Self {
-        Self::with_parts(&mut s.world, &mut s.vars, &s.opts, &s.interrupt, src, res)
+        let offset = s.first_line - 1;
+        let mut ex = Self::with_parts(&mut s.world, &mut s.vars, &s.opts, &s.interrupt, src, res);
+        ex.line_offset = offset;
+        ex
     }
 
     /// An executor over a world that is not a session's (each run of a `sweep`).
@@ -139,6 +144,7 @@ impl<'a> Exec<'a> {
             res,
             sink,
             line_starts: super::step::line_starts(src),
+            line_offset: 0,
             unwound: Vec::new(),
             steps: 0,
             started: (std::time::Instant::now(), 0, 0),
@@ -157,7 +163,7 @@ impl<'a> Exec<'a> {
                 .opts
                 .rollback
                 .then(|| (self.world.clone(), self.vars.clone()));
-            let line = super::line_of(self.src, st.span.start);
+            let line = super::line_of(self.src, st.span.start) + self.line_offset;
             let source = self.src[st.span.start..st.span.end]
                 .lines()
                 .next()
@@ -200,7 +206,7 @@ impl<'a> Exec<'a> {
             self.res.steps.push(Step {
                 line,
                 source,
-                runs: super::step::fold(items, self.src, &self.line_starts),
+                runs: super::step::fold(items, self.src, &self.line_starts, self.line_offset),
                 dropped,
             });
             if stop {
@@ -552,7 +558,7 @@ impl<'a> Exec<'a> {
 
     fn site(&self, span: Span) -> Site {
         Site {
-            line: super::line_of(self.src, span.start),
+            line: super::line_of(self.src, span.start) + self.line_offset,
             span: (span.start, span.end),
         }
     }

@@ -4,6 +4,7 @@
 mod exec;
 pub mod replay;
 pub mod snapshot;
+mod source;
 pub mod step;
 mod world;
 
@@ -11,8 +12,9 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use miette::{NamedSource, Report};
+use miette::Report;
 use serde::Serialize;
+use source::LinedSource;
 
 use crate::check::ir::Vars;
 use crate::check::{self, Env};
@@ -212,6 +214,9 @@ pub struct Session {
     interrupt: Interrupt,
     /// Accepted chunks, in order: replaying them rebuilds this state.
     history: Vec<String>,
+    /// The line of a longer text the next chunk starts on: its trace and diagnostics count
+    /// lines from there.
+    first_line: usize,
 }
 
 impl Session {
@@ -223,12 +228,18 @@ impl Session {
             opts,
             interrupt: Interrupt::default(),
             history: Vec::new(),
+            first_line: 1,
         }
     }
 
     /// Relative paths in chunks (profiles, traces) resolve from here.
     pub fn set_base_dir(&mut self, dir: impl Into<PathBuf>) {
         self.env.base_dir = dir.into();
+    }
+    /// Numbers the lines of the chunks that follow from `line` (a script piped into the REPL
+    /// runs statement by statement, each reported at its line of the script).
+    pub fn set_first_line(&mut self, line: usize) {
+        self.first_line = line.max(1);
     }
     pub fn interrupt_handle(&self) -> Interrupt {
         self.interrupt.clone()
@@ -269,7 +280,8 @@ impl Session {
         name: &str,
         src: &str,
     ) -> Result<(Vec<check::ir::Stmt>, Env), Box<ChunkResult>> {
-        let named = || NamedSource::new(name, src.to_string());
+        let named = || LinedSource::new(name, src, self.first_line);
+        let offset = self.first_line - 1;
         let mut result = ChunkResult {
             name: name.to_string(),
             ..Default::default()
@@ -285,6 +297,7 @@ impl Session {
                         src,
                     );
                 }
+                result.offset_lines(offset);
                 return Err(Box::new(result));
             }
         };
@@ -296,6 +309,7 @@ impl Session {
                 for e in errs {
                     result.push(e.with_source_code(named()), Severity::Error, src);
                 }
+                result.offset_lines(offset);
                 Err(Box::new(result))
             }
         }
@@ -304,7 +318,8 @@ impl Session {
     /// Parses, checks and runs one chunk. State persists across chunks; a chunk with static
     /// errors changes nothing.
     pub fn execute(&mut self, name: &str, src: &str) -> ChunkResult {
-        let named = || NamedSource::new(name, src.to_string());
+        let first_line = self.first_line;
+        let named = || LinedSource::new(name, src, first_line);
         let (stmts, env) = match self.prepare(name, src) {
             Ok(x) => x,
             Err(r) => return *r,
@@ -330,6 +345,7 @@ impl Session {
                 d.report = r.with_source_code(named());
             }
         }
+        result.offset_lines(first_line - 1);
         if !result.stopped {
             self.history.push(src.to_string());
         }
@@ -346,6 +362,13 @@ impl Session {
 }
 
 impl ChunkResult {
+    /// Diagnostics' lines counted in the longer text the chunk is part of.
+    fn offset_lines(&mut self, offset: usize) {
+        for d in &mut self.diagnostics {
+            d.line = d.line.map(|l| l + offset);
+        }
+    }
+
     fn push(&mut self, report: Report, severity: Severity, src: &str) {
         let code = report.code().map(|c| c.to_string()).unwrap_or_default();
         let line = report

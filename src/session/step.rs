@@ -66,12 +66,18 @@ const MAX_PERIOD: usize = 16;
 
 /// Turns a statement's happenings, each with the byte offset of the source that caused it,
 /// into runs: repetitions folded, then consecutive happenings of one line grouped.
-pub(super) fn fold(items: Vec<(usize, Item)>, src: &str, line_starts: &[usize]) -> Vec<Run> {
-    let line_of = |pos: usize| line_starts.partition_point(|&s| s <= pos);
+/// `offset` lines come before `src` in the text it is part of.
+pub(super) fn fold(
+    items: Vec<(usize, Item)>,
+    src: &str,
+    line_starts: &[usize],
+    offset: usize,
+) -> Vec<Run> {
+    let line_of = |pos: usize| line_starts.partition_point(|&s| s <= pos) + offset;
     let items: Vec<(usize, Item)> = items.into_iter().map(|(p, i)| (line_of(p), i)).collect();
     let eq = |a: usize, b: usize| items[a].0 == items[b].0 && items[a].1.same(&items[b].1);
     let source = |line: usize| {
-        let start = line_starts[line - 1];
+        let start = line_starts[line - offset - 1];
         without_comment(src[start..].lines().next().unwrap_or("")).to_string()
     };
     let mut runs: Vec<Run> = Vec::new();
@@ -188,7 +194,7 @@ mod tests {
             items.push((18, print("1")));
             items.push((28, print("2")));
         }
-        let runs = fold(items, src, &ls);
+        let runs = fold(items, src, &ls, 0);
         assert_eq!(shape(&runs), vec![(3, vec![(2, 1), (3, 1)])]);
         assert_eq!(runs[0].parts[0].source, "  print 1");
     }
@@ -209,7 +215,7 @@ mod tests {
             (2, print("z")),
             (0, print("w")),
         ];
-        let runs = fold(items, src, &line_starts(src));
+        let runs = fold(items, src, &line_starts(src), 0);
         assert_eq!(shape(&runs), vec![(1, vec![(1, 2), (2, 1), (1, 1)])]);
     }
 
@@ -217,7 +223,7 @@ mod tests {
     fn a_repetition_after_a_different_start_folds_from_where_it_begins() {
         let src = "a\n";
         let items = vec![(0, print("first")), (0, print("x")), (0, print("x"))];
-        let runs = fold(items, src, &line_starts(src));
+        let runs = fold(items, src, &line_starts(src), 0);
         assert_eq!(shape(&runs), vec![(1, vec![(1, 1)]), (2, vec![(1, 1)])]);
     }
 }
