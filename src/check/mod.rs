@@ -124,6 +124,7 @@ pub fn check(program: &ast::Program, env: &mut Env) -> Result<Vec<Stmt>, Vec<Rep
     let mut c = Checker {
         env,
         errors: Vec::new(),
+        frames: 0,
     };
     let out = c.block(&program.stmts);
     if c.errors.is_empty() {
@@ -136,6 +137,8 @@ pub fn check(program: &ast::Program, env: &mut Env) -> Result<Vec<Stmt>, Vec<Rep
 struct Checker<'e> {
     env: &'e mut Env,
     errors: Vec<Report>,
+    /// `call` blocks around the statement being checked: a `local` needs one.
+    frames: usize,
 }
 
 fn sp(s: Span) -> miette::SourceSpan {
@@ -346,7 +349,9 @@ impl Checker<'_> {
             StmtKind::Switch { target } => St::Switch(self.target(target)?),
             StmtKind::Call { name, frame, body } => {
                 let frame = self.size_expr(frame);
+                self.frames += 1;
                 let body = self.block(&body.stmts);
+                self.frames -= 1;
                 St::Call {
                     name: name.name.clone(),
                     frame: frame?,
@@ -354,6 +359,14 @@ impl Checker<'_> {
                 }
             }
             StmtKind::Local { name, ty } => {
+                if self.frames == 0 {
+                    // Outside a function the stack pointer is `main`'s own: nothing would
+                    // ever pop the variable.
+                    self.err(CheckError::LocalOutsideFrame {
+                        name: name.name.clone(),
+                        span: sp(s.span),
+                    });
+                }
                 let (t, size) = match &ty.kind {
                     TypeKind::Array(elem, n) => {
                         let elem = self.ty(elem)?;
@@ -510,6 +523,7 @@ impl Checker<'_> {
         let mut c = Checker {
             env: &mut inner,
             errors: Vec::new(),
+            frames: self.frames,
         };
         let body = c.block(&sw.body.stmts);
         let mut report = Vec::new();
@@ -585,6 +599,9 @@ impl Checker<'_> {
                 "stack" => {
                     if size > 0 {
                         spec.stack_limit = size;
+                    } else if r.size.is_some() {
+                        self.err(CheckError::ZeroStack { span: sp(r.span) });
+                        ok = false;
                     }
                 }
                 "mmap" => {

@@ -679,6 +679,21 @@ impl<'a> Exec<'a> {
                     Some(n) => self.find_proc(n, s.span)?,
                     None => self.cur(s.span)?,
                 };
+                if self.world.os.procs[p]
+                    .threads
+                    .iter()
+                    .any(|t| &t.name == name)
+                {
+                    return Err(err(
+                        s.span,
+                        format!(
+                            "process {} has a thread named `{name}` already",
+                            self.proc_label(p)
+                        ),
+                        "declared again",
+                        "give each thread of a process its own name",
+                    ));
+                }
                 if self.world.os.spawn_thread(p, name, *stack).is_none() {
                     return Err(err(
                         s.span,
