@@ -663,6 +663,7 @@ impl Checker<'_> {
             "heap" => (Some(ShowWhat::Heap), 0),
             "swap" => (Some(ShowWhat::Swap), 0),
             "stats" => (Some(ShowWhat::Stats), 0),
+            "machine" => (Some(ShowWhat::Machine), 0),
             "walk" => (None, 1),
             "memory" => (None, 2),
             other => {

@@ -564,6 +564,14 @@ pub fn snapshot(s: &Snapshot) -> String {
                 format!("swap: {used} of {slots} slots in use\n")
             }
         }
+        Snapshot::Machine { rows } => {
+            let width = rows.iter().map(|r| r.setting.len()).max().unwrap_or(0);
+            let mut out = String::new();
+            for r in rows {
+                let _ = writeln!(out, "{:width$}  {}", r.setting, r.value);
+            }
+            out
+        }
         Snapshot::Sweep {
             params,
             columns,

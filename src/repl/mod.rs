@@ -523,117 +523,12 @@ fn only_looks(chunk: &str) -> bool {
         })
 }
 
-/// What `:machine` prints: the current machine's settings, with what follows from them.
+/// What `:machine` prints: the current machine's settings, with what follows from them (the
+/// same table as `show machine`).
 pub fn describe_machine(c: &crate::machine::MachineConfig) -> String {
-    let lower = |s: String| s.to_lowercase();
-    let bits: Vec<String> = c.level_bits().iter().map(u32::to_string).collect();
-    let on = |b: bool| if b { "on" } else { "off" };
-    let mut rows: Vec<(&str, String)> = vec![
-        ("profile", c.name.clone()),
-        (
-            "page size",
-            format!(
-                "{} ({} offset bits)",
-                units::size(c.page_size),
-                c.page_shift()
-            ),
-        ),
-        (
-            "addresses",
-            format!(
-                "{} bits virtual = {} page-number bits + {} offset bits",
-                c.va_bits,
-                c.vpn_bits(),
-                c.page_shift()
-            ),
-        ),
-        (
-            "page table",
-            format!(
-                "{} with {} index bits ({}), {}-byte entries",
-                units::count(u64::from(c.levels), "level"),
-                bits.join(" + "),
-                if c.levels > 1 {
-                    "top level first"
-                } else {
-                    "one linear table"
-                },
-                c.pte_size
-            ),
-        ),
-        (
-            "memory",
-            format!(
-                "{} = {}",
-                units::size(c.memory),
-                units::count(c.frames(), "frame")
-            ),
-        ),
-        (
-            "swap",
-            if c.swap == 0 {
-                "none (anonymous pages cannot be evicted)".into()
-            } else {
-                format!(
-                    "{} = {}",
-                    units::size(c.swap),
-                    units::count(c.swap_slots(), "slot")
-                )
-            },
-        ),
-        (
-            "tlb",
-            if c.tlb.enabled {
-                format!(
-                    "{}, {}, {}",
-                    match c.tlb.entries {
-                        1 => "1 entry".to_string(),
-                        n => format!("{n} entries"),
-                    },
-                    c.tlb
-                        .ways
-                        .map_or("fully associative".to_string(), |w| format!("{w}-way")),
-                    lower(format!("{:?}", c.tlb.policy))
-                )
-            } else {
-                "off (every access walks the page table)".into()
-            },
-        ),
-        (
-            "replace",
-            format!(
-                "{} ({} scope)",
-                c.replace.name(),
-                lower(format!("{:?}", c.scope))
-            ),
-        ),
-        ("allocator", c.allocator.name().to_string()),
-        ("stack limit", units::size(c.stack_limit)),
-        (
-            "aslr / pie / pcid",
-            format!("{} / {} / {}", on(c.aslr), on(c.pie), on(c.pcid)),
-        ),
-        ("seed", c.seed.to_string()),
-    ];
-    if c.allocator != crate::machine::config::AllocatorKind::Glibc {
-        rows.push((
-            "teaching heap",
-            format!(
-                "{} at {}, header {}, coalesce {}, order {}",
-                units::size(c.teach_heap.size),
-                c.teach_heap.base,
-                c.teach_heap.header,
-                on(c.teach_heap.coalesce),
-                c.teach_heap.order.name()
-            ),
-        ));
-    }
-    let width = rows.iter().map(|r| r.0.len()).max().unwrap_or(0);
-    let mut out = String::new();
-    for (k, v) in rows {
-        let _ = writeln!(out, "{k:width$}  {v}");
-    }
-    out
+    text::snapshot(&crate::session::Snapshot::Machine {
+        rows: crate::session::snapshot::machine_rows(c),
+    })
 }
 
 /// Script mode (standard input is not a terminal): every line goes through the same

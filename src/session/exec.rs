@@ -1774,6 +1774,9 @@ impl<'a> Exec<'a> {
                 used: w.mmu.swap().used(),
             },
             ShowWhat::Stats => Snapshot::Stats(self.world.stats()),
+            ShowWhat::Machine => Snapshot::Machine {
+                rows: super::snapshot::machine_rows(self.world.config()),
+            },
             ShowWhat::Memory(addr, len) => {
                 let a = self.eval(addr)?.bits;
                 let n = self.eval(len)?.bits.min(4096);

@@ -224,6 +224,12 @@ fn machine_and_help() {
     core.handle_line("machine tiny");
     let out = core.handle_line(":machine");
     assert!(out.contains("tiny") && out.contains("256 B"), "{out}");
+    // An inline override is reflected, and named.
+    core.handle_line("machine { page_size 16 KiB }");
+    let out = core.handle_line(":machine");
+    assert!(out.contains("x86_64, changed: page_size"), "{out}");
+    assert!(out.contains("16 KiB (14 offset bits)"), "{out}");
+    assert_eq!(out, core.handle_line("show machine"));
     let out = core.handle_line(":help page fault");
     assert!(out.contains("valid"), "{out}");
     let out = core.handle_line(":help malloc");
