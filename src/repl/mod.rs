@@ -5,6 +5,7 @@
 //! and returns text. The line editor ([`editor`], rustyline) and the piped-stdin script mode
 //! ([`run_script`]) are thin loops around it, so tests drive everything through `ReplCore`.
 
+pub mod codes;
 pub mod command;
 pub mod complete;
 mod editor;

@@ -235,6 +235,12 @@ fn machine_and_help() {
     let out = core.handle_line(":help malloc");
     assert!(out.starts_with("malloc(n)"), "{out}");
     assert!(core.handle_line(":help").contains(":save FILE"));
+    // A diagnostic code: its meaning, an example, and what memsim says about the example.
+    let out = core.handle_line(":help mem::segv");
+    assert!(out.starts_with("mem::segv\n"), "{out}");
+    assert!(out.contains("For example:"), "{out}");
+    assert!(out.contains("segmentation fault: the store at"), "{out}");
+    assert!(core.handle_line(":help heap::leak").contains("memory leak"));
     assert!(core.handle_line(":quit").is_empty());
     assert!(core.handle(":quit").quit);
 }
