@@ -167,6 +167,9 @@ pub fn progress_callback() -> Option<ProgressFn> {
         if p.finished {
             if let Some(b) = slot.take() {
                 b.finish_and_clear();
+                // After Ctrl-C the terminal may have dropped indicatif's own clearing: the
+                // bar's line is erased once more, so the error that follows starts clean.
+                let _ = std::io::stderr().write_all(b"\r\x1b[2K");
             }
             return;
         }

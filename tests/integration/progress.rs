@@ -58,3 +58,26 @@ fn a_quick_statement_reports_nothing() {
     )
     .is_empty());
 }
+
+#[test]
+fn an_interrupted_statement_reports_its_end_too() {
+    let seen: Arc<Mutex<Vec<Progress>>> = Arc::default();
+    let sink = seen.clone();
+    let stop: Arc<Mutex<Option<memsim::session::Interrupt>>> = Arc::default();
+    let stopper = stop.clone();
+    let mut s = Session::new(Options {
+        progress: Some(ProgressFn(Arc::new(move |p: &Progress| {
+            sink.lock().unwrap().push(p.clone());
+            if let Some(i) = stopper.lock().unwrap().as_ref() {
+                i.interrupt();
+            }
+        }))),
+        progress_after: Duration::ZERO,
+        ..Options::default()
+    });
+    *stop.lock().unwrap() = Some(s.interrupt_handle());
+    let r = s.execute("p.mem", "let x = 0\nrepeat 100000000 { x = x + 1 }\n");
+    assert!(r.stopped);
+    let got = seen.lock().unwrap().clone();
+    assert!(got.last().is_some_and(|p| p.finished), "{got:?}");
+}
