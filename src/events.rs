@@ -3,6 +3,7 @@
 use serde::Serialize;
 
 use crate::machine::Access;
+use crate::session::{Item, Output};
 
 /// Why a page fault was minor (no I/O).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -222,11 +223,18 @@ impl Event {
 /// Where events go while a statement runs. Counting is always on; keeping events is not, and
 /// even when it is, a statement keeps at most `limit` of them (a loop over a gigabyte would
 /// otherwise produce a quarter of a million fault lines) and counts the rest.
+///
+/// Each event is kept with `at`, the byte offset of the source being run when it happened,
+/// so a trace can show it under its own line; what a statement prints goes in the same list,
+/// so the two stay in order.
 #[derive(Debug, Clone, Default)]
 pub struct EventSink {
     pub keep: bool,
     pub limit: usize,
-    pub events: Vec<Event>,
+    /// The source offset being run: set by the executor, read when an event is kept.
+    pub at: usize,
+    items: Vec<(usize, Item)>,
+    kept: usize,
     pub dropped: u64,
 }
 
@@ -235,8 +243,7 @@ impl EventSink {
         EventSink {
             keep,
             limit,
-            events: Vec::new(),
-            dropped: 0,
+            ..Default::default()
         }
     }
     /// Whether an event would be kept: lets callers skip building one (and its strings).
@@ -253,15 +260,38 @@ impl EventSink {
             e,
             Event::Segv { .. } | Event::Abort { .. } | Event::Oom { .. } | Event::Exit { .. }
         );
-        if self.events.len() < self.limit || vital {
-            self.events.push(e);
+        if self.kept < self.limit || vital {
+            self.kept += 1;
+            self.items.push((self.at, Item::Event(e)));
         } else {
             self.dropped += 1;
         }
     }
-    pub fn take(&mut self) -> (Vec<Event>, u64) {
+    /// What the scenario prints, shows or expects: always kept, whatever the trace keeps.
+    pub fn output(&mut self, o: Output) {
+        self.items.push((self.at, Item::Output(o)));
+    }
+    /// How many events and outputs are kept so far.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+    /// Takes back what was kept since `len()` was `mark`, to be put back later with
+    /// [`EventSink::restore`].
+    pub fn split_off(&mut self, mark: usize) -> Vec<(usize, Item)> {
+        self.items.split_off(mark.min(self.items.len()))
+    }
+    pub fn restore(&mut self, items: Vec<(usize, Item)>) {
+        self.items.extend(items);
+    }
+    /// The statement's events and outputs, in order, each with its source offset; and how
+    /// many events were dropped.
+    pub fn take(&mut self) -> (Vec<(usize, Item)>, u64) {
         let d = self.dropped;
         self.dropped = 0;
-        (std::mem::take(&mut self.events), d)
+        self.kept = 0;
+        (std::mem::take(&mut self.items), d)
     }
 }

@@ -16,7 +16,18 @@ pub fn size(bytes: u64) -> String {
     }
     for (name, unit) in UNITS {
         if unit > 1 && bytes >= unit && bytes % unit == 0 {
-            return format!("{} {name}", bytes / unit);
+            let n = bytes / unit;
+            if n < 10_000 {
+                return format!("{n} {name}");
+            }
+            // `104857604 KiB` is exact but unreadable: the largest unit's whole part, then
+            // the rest (`100 GiB + 4 KiB`).
+            let (big_name, big) = UNITS
+                .iter()
+                .copied()
+                .find(|&(_, u)| bytes >= u)
+                .unwrap_or((name, unit));
+            return format!("{} {big_name} + {}", bytes / big, size(bytes % big));
         }
     }
     for (name, unit) in UNITS {
@@ -141,5 +152,8 @@ mod tests {
         assert_eq!(super::size(40), "40 B");
         assert_eq!(super::size(0), "0 B");
         assert_eq!(super::size(16 << 30), "16 GiB");
+        assert_eq!(super::size((100 << 30) + 4096), "100 GiB + 4 KiB");
+        assert_eq!(super::size(65540 * 1024), "64 MiB + 4 KiB");
+        assert_eq!(super::size(9999 * 1024), "9999 KiB");
     }
 }

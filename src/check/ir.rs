@@ -213,6 +213,7 @@ pub enum ShowWhat {
     Swap,
     Stats,
     Memory(TExpr, TExpr),
+    Machine,
 }
 
 #[derive(Debug, Clone, PartialEq)]

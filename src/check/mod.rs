@@ -127,6 +127,7 @@ pub fn check(program: &ast::Program, env: &mut Env) -> Result<Vec<Stmt>, Vec<Rep
         nested: false,
         in_sweep: false,
         failed_lets: Vec::new(),
+        frames: 0,
     };
     let out: Vec<Stmt> = program.stmts.iter().filter_map(|s| c.stmt(s)).collect();
     if c.errors.is_empty() {
@@ -146,6 +147,8 @@ struct Checker<'e> {
     in_sweep: bool,
     /// Names whose `let` had an error already: a later use is not reported again as unknown.
     failed_lets: Vec<String>,
+    /// `call` blocks around the statement being checked: a `local` needs one.
+    frames: usize,
 }
 
 fn sp(s: Span) -> miette::SourceSpan {
@@ -385,7 +388,9 @@ impl Checker<'_> {
             StmtKind::Call { name, frame, body } => {
                 self.stack_amount(frame, "frame size", false);
                 let frame = self.size_expr(frame);
+                self.frames += 1;
                 let body = self.block(&body.stmts);
+                self.frames -= 1;
                 St::Call {
                     name: name.name.clone(),
                     frame: frame?,
@@ -393,6 +398,14 @@ impl Checker<'_> {
                 }
             }
             StmtKind::Local { name, ty } => {
+                if self.frames == 0 {
+                    // Outside a function the stack pointer is `main`'s own: nothing would
+                    // ever pop the variable.
+                    self.err(CheckError::LocalOutsideFrame {
+                        name: name.name.clone(),
+                        span: sp(s.span),
+                    });
+                }
                 let (t, size) = match &ty.kind {
                     TypeKind::Array(elem, n) => {
                         let elem = self.ty(elem)?;
@@ -558,6 +571,7 @@ impl Checker<'_> {
             nested: true,
             in_sweep: true,
             failed_lets: self.failed_lets.clone(),
+            frames: self.frames,
         };
         let body = c.block(&sw.body.stmts);
         let mut report = Vec::new();
@@ -636,6 +650,9 @@ impl Checker<'_> {
                     spec.stack = true;
                     if size > 0 {
                         spec.stack_limit = size;
+                    } else if r.size.is_some() {
+                        self.err(CheckError::ZeroStack { span: sp(r.span) });
+                        ok = false;
                     }
                 }
                 "mmap" => {
@@ -697,6 +714,7 @@ impl Checker<'_> {
             "heap" => (Some(ShowWhat::Heap), 0),
             "swap" => (Some(ShowWhat::Swap), 0),
             "stats" => (Some(ShowWhat::Stats), 0),
+            "machine" => (Some(ShowWhat::Machine), 0),
             "walk" => (None, 1),
             "memory" => (None, 2),
             other => {

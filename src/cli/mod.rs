@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::render::{diag, html, report, text};
-use crate::session::{ChunkResult, Options, Session, Severity};
+use crate::render::{diag, html, report, style, text};
+use crate::session::{ChunkResult, Options, Progress, ProgressFn, Session, Severity};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -23,7 +23,8 @@ struct Cli {
     /// Without a command: the REPL when standard input is a terminal, else this help.
     #[command(subcommand)]
     command: Option<Command>,
-    /// When to colour diagnostics.
+    /// When to colour the trace and diagnostics: `auto` colours a terminal unless NO_COLOR is
+    /// set.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]
     color: ColorChoice,
 }
@@ -55,12 +56,18 @@ impl Limits {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Run scenarios: a trace of every step, then a summary.
+    ///
+    /// Each file runs on a fresh machine. The trace shows every statement with its line
+    /// number, then what the MMU, the OS and the allocator did, what it printed (`>`) and
+    /// whether its expectations held. Exit status: 0 when every expectation held, 1 when one
+    /// failed or a process died unexpectedly, 2 when a file has errors before it runs.
     Run {
-        #[arg(required = true)]
+        /// Scenario files (.mem) to run, in order; `-` reads one from standard input.
+        #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
         #[command(flatten)]
         limits: Limits,
-        /// Print only what the scenario prints and the diagnostics, no trace.
+        /// Print only what the scenarios print, and the diagnostics: no trace, no summary.
         #[arg(short, long)]
         quiet: bool,
         /// Output format: a readable trace, a machine-readable report, or a standalone HTML
@@ -69,8 +76,12 @@ enum Command {
         format: Format,
     },
     /// Check scenarios for errors without running them.
+    ///
+    /// Reports every static error (syntax, names, types, machine settings) of each file,
+    /// or `FILE: ok`. Exit status: 0 when every file is free of errors, 2 otherwise.
     Check {
-        #[arg(required = true)]
+        /// Scenario files (.mem) to check; `-` reads one from standard input.
+        #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
     },
     /// Run every .mem file under the given paths (default: the current folder) and report
@@ -90,6 +101,13 @@ enum Command {
     },
     /// List the built-in machine profiles.
     Profiles,
+    /// Print a shell completion script: `memsim completions bash > /etc/bash_completion.d/memsim`.
+    Completions {
+        /// The shell to complete for.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff): `memsim manpage > memsim.1; man ./memsim.1`.
+    Manpage,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -122,13 +140,15 @@ pub fn main() -> i32 {
             return out.finish(0, false, &mut std::io::stderr().lock());
         }
     };
-    let color = match cli.color {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
-        }
+    let choice = match cli.color {
+        ColorChoice::Always => Some(true),
+        ColorChoice::Never => Some(false),
+        ColorChoice::Auto => None,
     };
+    // Diagnostics go to standard error and the trace to standard output: each is coloured
+    // when its own stream is a terminal.
+    let color = style::wanted(choice, std::io::stderr().is_terminal());
+    let color_out = style::wanted(choice, std::io::stdout().is_terminal());
     let Some(command) = cli.command else {
         if std::io::stdin().is_terminal() {
             return crate::repl::main(None, color, Options::default());
@@ -144,19 +164,54 @@ pub fn main() -> i32 {
             limits,
             quiet,
             format,
-        } => run(&files, limits, quiet, format, color),
+        } => run(&files, limits, quiet, format, color, color_out),
         Command::Check { files } => check(&files, color),
         Command::Test { paths, limits } => test(&paths, limits, color),
         Command::Repl { file, limits } => {
             crate::repl::main(file.as_deref(), color, limits.options(true))
         }
         Command::Profiles => profiles(),
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            // Made in memory first: clap_complete panics on a write error (`| head`).
+            let mut buf = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "memsim", &mut buf);
+            let _ = std::io::stdout().write_all(&buf);
+            0
+        }
+        Command::Manpage => {
+            use clap::CommandFactory;
+            let mut buf = Vec::new();
+            match clap_mangen::Man::new(Cli::command()).render(&mut buf) {
+                Ok(()) => {
+                    let _ = std::io::stdout().write_all(&buf);
+                    0
+                }
+                Err(e) => {
+                    eprintln!("memsim: cannot make the manual page: {e}");
+                    1
+                }
+            }
+        }
     }
 }
 
-/// A `.mem` file's text, or its `mem::io::…` diagnostic written to `err`.
+/// A `.mem` file's text (`-`: standard input's), or its `mem::io::…` diagnostic written to `err`.
 fn read(path: &Path, color: bool, err: &mut impl Write) -> Option<String> {
-    match crate::source::read(path, &display_name(path)) {
+    let name = display_name(path);
+    let got = if is_stdin(path) {
+        let mut bytes = Vec::new();
+        match std::io::Read::read_to_end(&mut std::io::stdin(), &mut bytes) {
+            Ok(_) => crate::source::decode(&name, bytes),
+            Err(e) => Err(Box::new(crate::diag::io::IoError::Read {
+                path: name,
+                reason: crate::diag::io::describe(&e),
+            })),
+        }
+    } else {
+        crate::source::read(path, &name)
+    };
+    match got {
         Ok(s) => Some(s),
         Err(e) => {
             let _ = writeln!(
@@ -230,11 +285,67 @@ impl<W: Write> Out<W> {
     }
 }
 
+/// A progress indication on standard error for a statement running more than a second: a
+/// bar for a replay of known length, else a spinner with the line, the time and the steps.
+/// Only on a terminal: piped or captured output stays byte for byte the same.
+pub fn progress_callback() -> Option<ProgressFn> {
+    use indicatif::{ProgressBar, ProgressStyle};
+    use std::sync::{Arc, Mutex, PoisonError};
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar: Arc<Mutex<Option<ProgressBar>>> = Arc::default();
+    Some(ProgressFn(Arc::new(move |p: &Progress| {
+        let mut slot = bar.lock().unwrap_or_else(PoisonError::into_inner);
+        if p.finished {
+            if let Some(b) = slot.take() {
+                b.finish_and_clear();
+                // After Ctrl-C the terminal may have dropped indicatif's own clearing: the
+                // bar's line is erased once more, so the error that follows starts clean.
+                let _ = std::io::stderr().write_all(b"\r\x1b[2K");
+            }
+            return;
+        }
+        let b = slot.get_or_insert_with(|| {
+            let (b, template) = match p.of {
+                Some((_, n)) => (
+                    ProgressBar::new(n),
+                    "{bar:40} {pos}/{len} references ({eta}) {msg}",
+                ),
+                None => (ProgressBar::new_spinner(), "{spinner} {msg}"),
+            };
+            if let Ok(style) = ProgressStyle::with_template(template) {
+                b.set_style(style);
+            }
+            b
+        });
+        if let Some((done, _)) = p.of {
+            b.set_position(done);
+        }
+        b.set_message(format!(
+            "line {}: {:.1} s, {} (Ctrl-C stops it)",
+            p.line,
+            p.elapsed.as_secs_f64(),
+            crate::units::count(p.steps, "step")
+        ));
+        b.tick();
+    })))
+}
+
+/// `-` names standard input.
+fn is_stdin(path: &Path) -> bool {
+    path.as_os_str() == "-"
+}
+
 fn display_name(path: &Path) -> String {
+    if is_stdin(path) {
+        return "<stdin>".into();
+    }
     path.display().to_string()
 }
 
-fn session_for(path: &Path, opts: Options) -> Session {
+fn session_for(path: &Path, mut opts: Options) -> Session {
+    opts.progress = progress_callback();
     let mut s = Session::new(opts);
     if let Some(dir) = path.parent() {
         s.set_base_dir(if dir.as_os_str().is_empty() {
@@ -255,7 +366,14 @@ fn print_diagnostics(r: &ChunkResult, color: bool, err: &mut impl Write) {
     }
 }
 
-fn run(files: &[PathBuf], limits: Limits, quiet: bool, format: Format, color: bool) -> i32 {
+fn run(
+    files: &[PathBuf],
+    limits: Limits,
+    quiet: bool,
+    format: Format,
+    color: bool,
+    color_out: bool,
+) -> i32 {
     let mut out = Out::new(std::io::stdout().lock());
     let mut err = std::io::stderr().lock();
     let mut status = 0;
@@ -276,13 +394,14 @@ fn run(files: &[PathBuf], limits: Limits, quiet: bool, format: Format, color: bo
                 }
                 out.put(&s);
             } else {
-                out.put(&text::trace(&r));
+                out.put(&text::trace_in(&r, color_out));
             }
             // The trace goes out before the diagnostics that explain it.
             out.flush();
             print_diagnostics(&r, color, &mut err);
-            if !r.static_errors {
-                out.put(&text::summary(&r, &r.stats));
+            // `--quiet` promises only what the scenario prints.
+            if !r.static_errors && !quiet {
+                out.put(&text::summary_in(&r, &r.stats, color_out));
             }
             if !out.flush() {
                 break;

@@ -103,6 +103,25 @@ pub enum CheckError {
         label: String,
         help: String,
     },
+    #[error("`local {name}` is outside every function")]
+    #[diagnostic(
+        code(mem::check::local_outside_frame),
+        help("a local variable lives in a stack frame: put it inside `call f frame 1 KiB {{ local {name}: long }}`")
+    )]
+    LocalOutsideFrame {
+        name: String,
+        #[label("no `call` block around it")]
+        span: SourceSpan,
+    },
+    #[error("a stack of 0 bytes cannot hold a single frame")]
+    #[diagnostic(
+        code(mem::check::zero_stack),
+        help("give the stack its limit (`stack 8 MiB`), or write `stack` alone for the machine's default")
+    )]
+    ZeroStack {
+        #[label("stack of size 0")]
+        span: SourceSpan,
+    },
     #[error("{message}")]
     #[diagnostic(code(mem::check::invalid), help("{help}"))]
     Invalid {

@@ -35,6 +35,38 @@ pub enum ParseError {
         help: String,
     },
 
+    /// A C declaration (`int *p = malloc(10);`): memsim declares with `let`.
+    #[error("this is C's way to declare a variable")]
+    #[diagnostic(code(mem::parse::c_declaration))]
+    CDeclaration {
+        #[label("a declaration in C syntax")]
+        span: SourceSpan,
+        /// The same declaration in memsim: "declare with `let p: *int = malloc(10)`".
+        #[help]
+        help: String,
+    },
+
+    /// A builtin named without parentheses (`free p`).
+    #[error("`{name}` is a function: it needs parentheses")]
+    #[diagnostic(code(mem::parse::call_without_parens))]
+    CallWithoutParens {
+        name: String,
+        #[label("called without `( )`")]
+        span: SourceSpan,
+        #[help]
+        help: String,
+    },
+
+    /// `=` where a condition is expected (`expect p[0] = 0`, `if x = 1 { }`).
+    #[error("`=` assigns; a condition compares with `==`")]
+    #[diagnostic(code(mem::parse::assign_in_condition))]
+    AssignInCondition {
+        #[label("`=` in a condition")]
+        span: SourceSpan,
+        #[help]
+        help: String,
+    },
+
     /// An integer literal that does not fit in 64 bits.
     #[error("the number `{text}` is too large")]
     #[diagnostic(
@@ -239,6 +271,9 @@ impl ParseError {
         match self {
             ParseError::Syntax { span, .. }
             | ParseError::UnknownStatement { span, .. }
+            | ParseError::CDeclaration { span, .. }
+            | ParseError::CallWithoutParens { span, .. }
+            | ParseError::AssignInCondition { span, .. }
             | ParseError::IntTooLarge { span, .. }
             | ParseError::SizeTooLarge { span, .. }
             | ParseError::BadPerms { span, .. }

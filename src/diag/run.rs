@@ -39,13 +39,11 @@ pub enum RunError {
         help: String,
     },
     #[error("process {process} is dead: {how}")]
-    #[diagnostic(
-        code(mem::dead),
-        help("a dead process runs nothing more; catch the fault with `expect segfault {{ ... }}`, or switch to another process")
-    )]
+    #[diagnostic(code(mem::dead), help("{help}"))]
     Dead {
         process: String,
         how: String,
+        help: String,
         #[label("runs in the dead process")]
         span: SourceSpan,
     },

@@ -637,6 +637,22 @@ impl Os {
             }
         }
         match (below, above) {
+            // A page unmapped from the middle of a mapping: the hole is what to name.
+            (Some(b), Some(a)) if a.start - b.end < (1 << 30) && b.describe() == a.describe() => {
+                format!(
+                    "{} is in a {} hole in {} ({}-{}), in no mapping: an invalid page",
+                    units::addr(vaddr),
+                    units::size(a.start - b.end),
+                    b.describe(),
+                    units::addr(b.end),
+                    units::addr(a.start)
+                )
+            }
+            (Some(b), _) if vaddr == b.end => format!(
+                "{} is the first byte past the end of {}, in no mapping: an invalid page",
+                units::addr(vaddr),
+                b.describe()
+            ),
             (Some(b), _) if vaddr - b.end < (1 << 30) => format!(
                 "{} is {} past the end of {} at {}, in no mapping: an invalid page",
                 units::addr(vaddr),

@@ -9,7 +9,7 @@ use super::svg::{self, esc};
 use super::text;
 use crate::events::Event;
 use crate::session::snapshot::*;
-use crate::session::{ChunkResult, Output, Severity, Step};
+use crate::session::{ChunkResult, Item, Output, Severity, Step};
 use crate::units::{addr, size};
 
 const FAULT_BG: &str = "background:rgba(212,167,44,.18)";
@@ -389,6 +389,13 @@ pub fn snapshot(s: &Snapshot) -> String {
             }
             tb.finish()
         }
+        Snapshot::Machine { rows } => {
+            let mut tb = Table::new("machine", &["setting", "value"]).caption("the machine");
+            for r in rows {
+                tb.row(vec![t(&r.setting), code(&r.value)]);
+            }
+            tb.finish()
+        }
         Snapshot::Swap { slots, used } => {
             let mut tb = Table::new("swap", &["slots", "in use", "free"]).caption(if *slots == 0 {
                 "swap: none (anonymous pages cannot be evicted)"
@@ -570,12 +577,12 @@ fn step_style(step: &Step) -> Option<&'static str> {
             worst = Some(s);
         }
     };
-    for e in &step.events {
+    for e in step.events() {
         if let Some(s) = event_style(e) {
             consider(s);
         }
     }
-    for o in &step.outputs {
+    for o in step.outputs() {
         if let Output::Expect { passed: false, .. } = o {
             consider(FATAL_BG);
         }
@@ -583,41 +590,68 @@ fn step_style(step: &Step) -> Option<&'static str> {
     worst
 }
 
-/// One step's events, prints and expectation results as list items.
+/// One step's events, prints and expectation results as list items, in the order they
+/// happened: what a line inside the statement (a loop's body, an `in` block) did is headed by
+/// that line, and identical iterations of a loop are shown once with their count.
 fn step_items(step: &Step) -> String {
     let mut out = String::new();
-    for e in &step.events {
-        match event_style(e) {
-            Some(s) => {
-                let _ = write!(out, "<li style=\"{s}\">{}</li>", esc(&text::event(e)));
+    for run in &step.runs {
+        for (i, part) in run.parts.iter().enumerate() {
+            let shown = part
+                .items
+                .iter()
+                .any(|it| !matches!(it, Item::Output(Output::Show { .. })));
+            let repeat = if run.times > 1 && i == 0 {
+                format!(" <em>(× {})</em>", run.times)
+            } else {
+                String::new()
+            };
+            if part.line != step.line && (shown || !repeat.is_empty()) {
+                let _ = write!(
+                    out,
+                    "<li class=\"part\">line {}: <code>{}</code>{repeat}</li>",
+                    part.line,
+                    esc(part.source.trim())
+                );
+            } else if !repeat.is_empty() {
+                let _ = write!(out, "<li class=\"part\">{}</li>", repeat.trim_start());
             }
-            None => {
-                let _ = write!(out, "<li>{}</li>", esc(&text::event(e)));
+            for it in &part.items {
+                item(it, &mut out);
             }
         }
     }
     if step.dropped > 0 {
         let _ = write!(out, "<li><em>… and {} more events</em></li>", step.dropped);
     }
-    for o in &step.outputs {
-        match o {
-            Output::Print { text } => {
-                let _ = write!(out, "<li><samp>&gt; {}</samp></li>", esc(text));
-            }
-            Output::Expect { passed, .. } => {
-                if *passed {
-                    let _ = write!(out, "<li style=\"{PASS_BG}\">expectation holds</li>");
-                } else {
-                    let _ = write!(
-                        out,
-                        "<li style=\"{FATAL_BG}\"><strong>EXPECTATION FAILED</strong></li>"
-                    );
-                }
-            }
-            Output::Show { .. } => {}
-        }
-    }
     out
+}
+
+/// One event or output as a list item (a `show` is drawn beside the trace, not in it).
+fn item(it: &Item, out: &mut String) {
+    match it {
+        Item::Event(e) => match event_style(e) {
+            Some(s) => {
+                let _ = write!(out, "<li style=\"{s}\">{}</li>", esc(&text::event(e)));
+            }
+            None => {
+                let _ = write!(out, "<li>{}</li>", esc(&text::event(e)));
+            }
+        },
+        Item::Output(Output::Print { text }) => {
+            let _ = write!(out, "<li><samp>&gt; {}</samp></li>", esc(text));
+        }
+        Item::Output(Output::Expect { passed: true, .. }) => {
+            let _ = write!(out, "<li style=\"{PASS_BG}\">expectation holds</li>");
+        }
+        Item::Output(Output::Expect { passed: false, .. }) => {
+            let _ = write!(
+                out,
+                "<li style=\"{FATAL_BG}\"><strong>EXPECTATION FAILED</strong></li>"
+            );
+        }
+        Item::Output(Output::Show { .. }) => {}
+    }
 }
 
 fn step_row(step: &Step, out: &mut String) {
@@ -715,8 +749,7 @@ pub fn page(results: &[ChunkResult]) -> String {
             for s in &r.steps {
                 step_row(s, &mut out);
                 let shows: Vec<&Snapshot> = s
-                    .outputs
-                    .iter()
+                    .outputs()
                     .filter_map(|o| match o {
                         Output::Show { snapshot } => Some(snapshot),
                         _ => None,

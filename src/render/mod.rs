@@ -5,4 +5,5 @@ pub mod diag;
 pub mod html;
 pub mod report;
 pub mod svg;
+pub mod style;
 pub mod text;

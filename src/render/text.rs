@@ -2,9 +2,10 @@
 
 use std::fmt::Write as _;
 
+use super::style::{paint, Tone};
 use crate::events::{Event, EvictAction, MajorReason, MinorReason};
 use crate::session::snapshot::*;
-use crate::session::{ChunkResult, Output, Step};
+use crate::session::{ChunkResult, Item, Output, Step};
 use crate::units::{addr, size};
 
 /// Lays out rows under headers, columns padded to their widest cell; numeric-looking columns
@@ -193,7 +194,14 @@ pub fn event(e: &Event) -> String {
             result,
             detail,
             ..
-        } => format!("{call} = {}: {detail}", addr(*result)),
+        } => {
+            // free returns nothing: only what it did is worth a line.
+            if call.starts_with("free(") {
+                format!("{call}: {detail}")
+            } else {
+                format!("{call} = {}: {detail}", addr(*result))
+            }
+        }
         Event::Abort { message, .. } => format!("abort: {message} (SIGABRT)"),
         Event::Oom { vaddr, .. } => format!("out of memory at {}", addr(*vaddr)),
         Event::Exit {
@@ -476,7 +484,7 @@ pub fn snapshot(s: &Snapshot) -> String {
             } else {
                 String::new()
             };
-            let rows = vec![
+            let mut rows = vec![
                 vec!["page faults".into(), s.faults.to_string()],
                 vec!["  minor".into(), s.minor.to_string()],
                 vec!["  major".into(), s.major.to_string()],
@@ -484,10 +492,30 @@ pub fn snapshot(s: &Snapshot) -> String {
                 vec!["accesses".into(), s.accesses.to_string()],
                 vec!["TLB hits".into(), format!("{}{ratio}", s.tlb_hits)],
                 vec!["TLB misses".into(), s.tlb_misses.to_string()],
+            ];
+            let lookups = s.tlb_hits + s.tlb_misses;
+            if lookups > s.accesses {
+                // An access that faults is looked up again once the fault is handled.
+                rows.push(vec![
+                    "TLB lookups".into(),
+                    match lookups - s.accesses {
+                        1 => format!("{lookups} (1 access looked up again after its fault)"),
+                        n => format!("{lookups} ({n} accesses looked up again after their fault)"),
+                    },
+                ]);
+            }
+            rows.extend([
                 vec!["page walks".into(), s.walks.to_string()],
                 vec!["walk memory refs".into(), s.walk_refs.to_string()],
                 vec!["references".into(), s.references.to_string()],
-                vec!["hit ratio".into(), format!("{:.1}%", 100.0 * s.hit_ratio)],
+                vec![
+                    "hit ratio".into(),
+                    if s.references > 0 {
+                        format!("{:.1}%", 100.0 * s.hit_ratio)
+                    } else {
+                        "- (no references)".into()
+                    },
+                ],
                 vec!["evictions".into(), s.evictions.to_string()],
                 vec![
                     "swap ins / outs".into(),
@@ -499,7 +527,7 @@ pub fn snapshot(s: &Snapshot) -> String {
                     "frames in use".into(),
                     format!("{} of {}", s.frames_used, s.frames_total),
                 ],
-            ];
+            ]);
             let mut out = table(&["statistic", "value"], &rows);
             if s.per_process.len() > 1 {
                 let body: Vec<Vec<String>> = s
@@ -575,6 +603,14 @@ pub fn snapshot(s: &Snapshot) -> String {
                 format!("swap: {used} of {slots} slots in use\n")
             }
         }
+        Snapshot::Machine { rows } => {
+            let width = rows.iter().map(|r| r.setting.len()).max().unwrap_or(0);
+            let mut out = String::new();
+            for r in rows {
+                let _ = writeln!(out, "{:width$}  {}", r.setting, r.value);
+            }
+            out
+        }
         Snapshot::Sweep {
             params,
             columns,
@@ -612,7 +648,7 @@ fn yes(b: bool) -> String {
 
 /// What one step printed, without the trace (for `--quiet` and the REPL's plain output).
 pub fn outputs(step: &Step, out: &mut String) {
-    for o in &step.outputs {
+    for o in step.outputs() {
         match o {
             Output::Print { text } => {
                 out.push_str(text);
@@ -624,62 +660,183 @@ pub fn outputs(step: &Step, out: &mut String) {
     }
 }
 
-/// The full trace: each step's line, then what happened, then what it printed.
+/// How a step's trace is laid out: in a file's trace every row has a line-number gutter; in
+/// the REPL a one-statement input shows its events indented and its prints bare.
+#[derive(Debug, Clone, Copy)]
+pub struct Layout {
+    /// Width of the line-number column; `None` for the REPL's bare layout.
+    pub gutter: Option<usize>,
+    /// ANSI colour for faults, signals and verdicts (a terminal only).
+    pub color: bool,
+}
+
+/// The colour of an item, if any.
+fn tone(item: &Item) -> Option<Tone> {
+    match item {
+        Item::Event(Event::MinorFault { .. }) => Some(Tone::Minor),
+        Item::Event(Event::MajorFault { .. } | Event::SwapIn { .. }) => Some(Tone::Major),
+        Item::Event(
+            Event::Segv { .. } | Event::Abort { .. } | Event::Oom { .. } | Event::Exit { .. },
+        ) => Some(Tone::Signal),
+        Item::Output(Output::Expect { passed: true, .. }) => Some(Tone::Passed),
+        Item::Output(Output::Expect { passed: false, .. }) => Some(Tone::Failed),
+        _ => None,
+    }
+}
+
+/// The rows of one item: an event's sentence, a print's lines, a table, a verdict.
+fn item_rows(item: &Item, layout: Layout) -> Vec<String> {
+    let bare = layout.gutter.is_none();
+    let color = |s: String| match tone(item) {
+        Some(t) => paint(layout.color, t, &s),
+        None => s,
+    };
+    match item {
+        Item::Event(e) => vec![format!("  {}", color(event(e)))],
+        Item::Output(Output::Print { text }) => text
+            .lines()
+            .map(|l| {
+                if bare {
+                    l.to_string()
+                } else {
+                    format!("> {l}")
+                }
+            })
+            .collect(),
+        Item::Output(Output::Show { snapshot: s }) => {
+            snapshot(s).lines().map(String::from).collect()
+        }
+        Item::Output(Output::Expect { passed, .. }) => vec![format!(
+            "  {}",
+            color(if *passed {
+                "expectation holds".to_string()
+            } else {
+                "EXPECTATION FAILED".to_string()
+            })
+        )],
+    }
+}
+
+/// A step's happenings, each under the line that caused it: a row naming a line is written
+/// whenever the line changes, and a run that repeated says how often (`(× 12)`) once.
+pub fn step_body(step: &Step, layout: Layout, out: &mut String) {
+    let row = |out: &mut String, text: &str| match layout.gutter {
+        Some(w) => {
+            let _ = writeln!(out, "{:w$} | {text}", "");
+        }
+        None => {
+            let _ = writeln!(out, "{text}");
+        }
+    };
+    let header = |out: &mut String, line: usize, source: &str| {
+        let w = layout.gutter.unwrap_or(3);
+        let num = paint(layout.color, Tone::Line, &format!("{line:>w$} |"));
+        let _ = writeln!(out, "{num} {source}");
+    };
+    let only_output = |part: &crate::session::Part| {
+        part.items
+            .iter()
+            .all(|i| matches!(i, Item::Output(Output::Print { .. } | Output::Show { .. })))
+    };
+    let mut shown = Some(step.line);
+    for run in &step.runs {
+        if layout.gutter.is_none() && run.parts.iter().all(only_output) {
+            // The REPL shows what the scenario prints as it is: every time, unmarked.
+            for _ in 0..run.times {
+                for item in run.parts.iter().flat_map(|p| &p.items) {
+                    for r in item_rows(item, layout) {
+                        row(out, &r);
+                    }
+                }
+            }
+            continue;
+        }
+        let folded = run.times > 1;
+        let count = format!("  (× {})", run.times);
+        let single = run.parts.len() == 1 && run.parts[0].items.len() == 1;
+        for (pi, part) in run.parts.iter().enumerate() {
+            // A repeated run of several rows starts under its line, where its count goes. The
+            // REPL's bare layout names lines only for what the machine did, not for output.
+            let named = (shown != Some(part.line) || (folded && pi == 0 && !single))
+                && !(layout.gutter.is_none() && only_output(part));
+            if named {
+                let source = if folded {
+                    format!("{}{count}", part.source)
+                } else {
+                    part.source.clone()
+                };
+                header(out, part.line, &source);
+                shown = Some(part.line);
+            }
+            for item in &part.items {
+                for (k, r) in item_rows(item, layout).iter().enumerate() {
+                    if folded && single && !named && k == 0 {
+                        row(out, &format!("{r}{count}"));
+                    } else {
+                        row(out, r);
+                    }
+                }
+            }
+        }
+        if folded {
+            shown = None;
+        }
+    }
+    if step.dropped > 0 {
+        row(out, &format!("  ... and {} more events", step.dropped));
+    }
+}
+
+/// The full trace: each step's line, then what happened, in order, under the lines that
+/// caused it.
 pub fn trace(r: &ChunkResult) -> String {
+    trace_in(r, false)
+}
+
+/// [`trace`], coloured for a terminal when `color` is set.
+pub fn trace_in(r: &ChunkResult, color: bool) -> String {
     let mut out = String::new();
     let width = r
         .steps
         .iter()
-        .map(|s| s.line)
+        .flat_map(|s| {
+            std::iter::once(s.line)
+                .chain(s.runs.iter().flat_map(|r| r.parts.iter().map(|p| p.line)))
+        })
         .max()
         .unwrap_or(1)
         .to_string()
         .len()
         .max(3);
-    let pad = " ".repeat(width);
+    let layout = Layout {
+        gutter: Some(width),
+        color,
+    };
     for step in &r.steps {
-        let _ = writeln!(out, "{:>width$} | {}", step.line, step.source);
-        for e in &step.events {
-            let _ = writeln!(out, "{pad} |   {}", event(e));
-        }
-        if step.dropped > 0 {
-            let _ = writeln!(out, "{pad} |   ... and {} more events", step.dropped);
-        }
-        for o in &step.outputs {
-            match o {
-                Output::Print { text } => {
-                    for l in text.lines() {
-                        let _ = writeln!(out, "{pad} | > {l}");
-                    }
-                }
-                Output::Show { snapshot: s } => {
-                    for l in snapshot(s).lines() {
-                        let _ = writeln!(out, "{pad} | {l}");
-                    }
-                }
-                Output::Expect { passed, .. } => {
-                    let _ = writeln!(
-                        out,
-                        "{pad} |   {}",
-                        if *passed {
-                            "expectation holds"
-                        } else {
-                            "EXPECTATION FAILED"
-                        }
-                    );
-                }
-            }
-        }
+        let num = paint(color, Tone::Line, &format!("{:>width$} |", step.line));
+        let _ = writeln!(out, "{num} {}", step.source);
+        step_body(step, layout, &mut out);
     }
     out
 }
 
 /// The closing line of a run.
 pub fn summary(r: &ChunkResult, stats: &StatsSnap) -> String {
+    summary_in(r, stats, false)
+}
+
+/// [`summary`], its failures in colour for a terminal when `color` is set.
+pub fn summary_in(r: &ChunkResult, stats: &StatsSnap, color: bool) -> String {
+    let failed = format!("{} failed", r.expectations_failed);
     let mut parts = vec![
         format!(
-            "{} passed, {} failed",
-            r.expectations_passed, r.expectations_failed
+            "{} passed, {}",
+            r.expectations_passed,
+            if r.expectations_failed > 0 {
+                paint(color, Tone::Failed, &failed)
+            } else {
+                failed
+            }
         ),
         format!(
             "{} ({} minor, {} major)",
@@ -691,10 +848,11 @@ pub fn summary(r: &ChunkResult, stats: &StatsSnap) -> String {
         format!("TLB {} hits, {} misses", stats.tlb_hits, stats.tlb_misses),
     ];
     if r.unexpected_deaths > 0 {
-        parts.push(format!(
-            "{} process(es) died unexpectedly",
-            r.unexpected_deaths
-        ));
+        let died = match r.unexpected_deaths {
+            1 => "1 process died unexpectedly".to_string(),
+            n => format!("{n} processes died unexpectedly"),
+        };
+        parts.push(paint(color, Tone::Failed, &died));
     }
     // The counts above are of what ran: say that the rest of the file did not.
     if r.stopped {

@@ -281,7 +281,7 @@ mod tests {
             names("sweep replace in [fifo] { refs 1 } rep"),
             ["repeat", "report"]
         );
-        assert_eq!(names("show ma"), ["maps"]);
+        assert_eq!(names("show ma"), ["machine", "maps"]);
         assert_eq!(names("machine x86"), ["x86_64", "x86_64_la57"]);
         assert_eq!(names("print stats.tlb.h"), ["tlb.hits"]);
         assert_eq!(names("print heap.s"), ["size", "start"]);

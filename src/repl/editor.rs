@@ -97,12 +97,10 @@ impl Highlighter for MemHelper {
 }
 
 impl Validator for MemHelper {
-    fn validate(&self, ctx: &mut ValidationContext<'_>) -> rustyline::Result<ValidationResult> {
-        Ok(if input::is_complete(ctx.input()) {
-            ValidationResult::Valid(None)
-        } else {
-            ValidationResult::Incomplete
-        })
+    /// Every line is accepted as typed: the REPL keeps an open block itself, so each further
+    /// line gets the continuation prompt and Ctrl-D on one cancels the block.
+    fn validate(&self, _ctx: &mut ValidationContext<'_>) -> rustyline::Result<ValidationResult> {
+        Ok(ValidationResult::Valid(None))
     }
 }
 
@@ -160,16 +158,16 @@ pub fn run_interactive(file: Option<&Path>, cfg: ReplConfig) -> i32 {
     if let Some(f) = file {
         print(&core.load(f));
     }
-    let prompt = if color {
-        "\x1b[1;32mmem>\x1b[0m "
+    let (prompt, more) = if color {
+        ("\x1b[1;32mmem>\x1b[0m ", "\x1b[2m...>\x1b[0m ")
     } else {
-        "mem> "
+        ("mem> ", "...> ")
     };
     loop {
         if let Some(h) = rl.helper_mut() {
             h.vars = core.session().variables();
         }
-        match rl.readline(prompt) {
+        match rl.readline(if core.pending() { more } else { prompt }) {
             Ok(line) => {
                 if !line.trim().is_empty() {
                     let _ = rl.add_history_entry(line.as_str());
@@ -183,6 +181,15 @@ pub fn run_interactive(file: Option<&Path>, cfg: ReplConfig) -> i32 {
             Err(ReadlineError::Interrupted) => {
                 // Ctrl-C at the prompt: the line (and any lines of an open block) is dropped.
                 core.discard_pending();
+            }
+            Err(ReadlineError::Eof) if core.held() => {
+                // A complete `if` waiting for an `else`: Ctrl-D runs it, as Enter would.
+                print(&core.finish());
+            }
+            Err(ReadlineError::Eof) if core.pending() => {
+                // Ctrl-D inside an open block cancels that input, not the session.
+                core.discard_pending();
+                println!("(input cancelled)");
             }
             Err(ReadlineError::Eof) => break,
             Err(e) => {

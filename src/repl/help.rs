@@ -438,6 +438,9 @@ pub fn help(topic: Option<&str>) -> String {
         let usage = format!(":{} {}", c.name, c.args);
         return format!("{}\n  {}\n", usage.trim_end(), c.summary);
     }
+    if let Some(c) = super::codes::find(topic) {
+        return super::codes::explain(c);
+    }
     let Some(t) = find(topic) else {
         let names = TOPICS.iter().flat_map(|t| t.names.iter().copied());
         let hint = match crate::check::suggest(&normalize(topic), names) {

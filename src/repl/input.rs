@@ -206,6 +206,39 @@ pub fn needs_more(src: &str) -> bool {
     matches!(lex(src).last(), Some(&(Tok::Punct('\\'), _, end)) if end == src.len())
 }
 
+/// Whether a complete input ends with an `if` (or `else if`) block that an `else` on the next
+/// line could continue, as it can in a file: the REPL waits for that line before running it.
+pub fn may_take_else(src: &str) -> bool {
+    use crate::syntax::ast::{Stmt, StmtKind};
+    fn open(s: &Stmt, src: &str) -> bool {
+        match &s.kind {
+            StmtKind::If {
+                otherwise: None, ..
+            } => true,
+            StmtKind::If {
+                otherwise: Some(b), ..
+            } => {
+                // `else if`: a block of one `if`, written without braces.
+                let braced = src.get(b.span.start..).is_some_and(|t| t.starts_with('{'));
+                !braced && b.stmts.len() == 1 && open(&b.stmts[0], src)
+            }
+            _ => false,
+        }
+    }
+    if src.trim_start().starts_with(':') {
+        return false;
+    }
+    let Ok(p) = crate::syntax::parse(src) else {
+        return false;
+    };
+    let ends_with_brace = lex(src)
+        .iter()
+        .rev()
+        .find(|(t, _, _)| !matches!(t, Tok::Space | Tok::Comment))
+        .is_some_and(|&(t, _, _)| t == Tok::Punct('}'));
+    ends_with_brace && p.stmts.last().is_some_and(|s| open(s, src))
+}
+
 /// Whether the input can run as it is (the line editor's validator).
 pub fn is_complete(src: &str) -> bool {
     !needs_more(src)

@@ -5,6 +5,7 @@
 //! and returns text. The line editor ([`editor`], rustyline) and the piped-stdin script mode
 //! ([`run_script`]) are thin loops around it, so tests drive everything through `ReplCore`.
 
+pub mod codes;
 pub mod command;
 pub mod complete;
 mod editor;
@@ -21,7 +22,7 @@ pub use editor::{history_path, run_interactive};
 pub use input::{highlight, is_complete, needs_more};
 
 use crate::render::{diag, text};
-use crate::session::{ChunkResult, Interrupt, Options, Output, Session};
+use crate::session::{ChunkResult, Interrupt, Options, Session};
 use crate::units;
 
 /// What one line of input produced.
@@ -38,6 +39,14 @@ pub struct Reply {
 }
 
 impl Reply {
+    /// This reply, then `next`'s.
+    fn then(mut self, next: Reply) -> Reply {
+        self.out.push_str(&next.out);
+        self.err.push_str(&next.err);
+        self.status = self.status.max(next.status);
+        self.quit |= next.quit;
+        self
+    }
     fn out(s: impl Into<String>) -> Reply {
         Reply {
             out: s.into(),
@@ -75,6 +84,8 @@ pub struct ReplConfig {
     pub max_steps: u64,
     /// Wall-clock time one input may run (`--timeout`).
     pub timeout: Option<std::time::Duration>,
+    /// Told how a statement running for more than a second is getting on.
+    pub progress: Option<crate::session::ProgressFn>,
 }
 
 impl Default for ReplConfig {
@@ -87,6 +98,7 @@ impl Default for ReplConfig {
             base_dir: PathBuf::from("."),
             max_steps: crate::session::DEFAULT_MAX_STEPS,
             timeout: None,
+            progress: None,
         }
     }
 }
@@ -120,6 +132,8 @@ pub struct ReplCore {
     pending: String,
     /// The line (script mode) or input number where the pending input began.
     pending_start: usize,
+    /// The pending input is a complete `if` waiting to see whether an `else` follows.
+    held: bool,
     lines_seen: usize,
     inputs_run: usize,
     /// The pending input holds a line that was not UTF-8: it is dropped once complete.
@@ -143,6 +157,7 @@ impl ReplCore {
             report_leaks: false,
             max_steps: cfg.max_steps,
             timeout: cfg.timeout,
+            progress: cfg.progress.clone(),
             ..Options::default()
         };
         let mut session = Session::new(opts.clone());
@@ -156,6 +171,7 @@ impl ReplCore {
             chunk_dirs: Vec::new(),
             pending: String::new(),
             pending_start: 0,
+            held: false,
             lines_seen: 0,
             inputs_run: 0,
             poisoned: false,
@@ -203,6 +219,16 @@ impl ReplCore {
     /// Handles one line: a `:`-command, a line of a statement still open, or a complete input
     /// to run.
     pub fn handle(&mut self, line: &str) -> Reply {
+        if std::mem::take(&mut self.held) && !line.trim_start().starts_with("else") {
+            // No `else` came: the `if` runs now, then this line (a blank one just ends it).
+            let src = std::mem::take(&mut self.pending);
+            let first = self.run(&src);
+            if line.trim().is_empty() {
+                self.lines_seen += 1;
+                return first;
+            }
+            return first.then(self.handle(line));
+        }
         self.lines_seen += line.split('\n').count();
         if self.pending.is_empty() && line.trim_start().starts_with(':') {
             return match command::parse(line) {
@@ -219,6 +245,10 @@ impl ReplCore {
         if needs_more(&self.pending) {
             return Reply::default();
         }
+        if input::may_take_else(&self.pending) {
+            self.held = true;
+            return Reply::default();
+        }
         let src = std::mem::take(&mut self.pending);
         if std::mem::take(&mut self.poisoned) {
             return Reply::default();
@@ -229,6 +259,7 @@ impl ReplCore {
     /// Runs what is pending even though a bracket is still open (end of input): the parser
     /// then says what is missing.
     pub fn finish(&mut self) -> Reply {
+        self.held = false;
         if self.pending.is_empty() {
             return Reply::default();
         }
@@ -276,6 +307,13 @@ impl ReplCore {
     pub fn discard_pending(&mut self) {
         self.pending.clear();
         self.poisoned = false;
+        self.held = false;
+    }
+
+    /// Whether the pending input is a complete `if` that only waits for a possible `else`:
+    /// end of input runs it rather than dropping it.
+    pub fn held(&self) -> bool {
+        self.held
     }
 
     /// Runs a file in this session, as `memsim repl FILE` and `:load FILE` do.
@@ -301,13 +339,17 @@ impl ReplCore {
             return Reply::default();
         }
         self.inputs_run += 1;
+        // A piped script is one text: its statements are reported at their lines in it.
         let name = if self.cfg.name_by_line {
-            format!("line {}", self.pending_start)
+            self.session.set_first_line(self.pending_start);
+            "<stdin>".to_string()
         } else {
             format!("input {}", self.inputs_run)
         };
         let dir = self.cfg.base_dir.clone();
-        self.execute(&name, src, dir)
+        let r = self.execute(&name, src, dir);
+        self.session.set_first_line(1);
+        r
     }
 
     fn execute(&mut self, name: &str, src: &str, dir: PathBuf) -> Reply {
@@ -416,10 +458,17 @@ impl ReplCore {
                 Reply::out("reset: the default machine, no processes, no variables\n")
             }
             Command::Undo => {
-                let n = self.session.history().len();
-                let Some(last) = self.session.history().last() else {
-                    return Reply::err("nothing to undo");
+                // The last input that changed something: inputs that only print, show or
+                // evaluate after it go with it (they may name what it made).
+                let history = self.session.history();
+                let Some(n) = history.iter().rposition(|c| !only_looks(c)).map(|i| i + 1) else {
+                    return Reply::err(if history.is_empty() {
+                        "nothing to undo"
+                    } else {
+                        "nothing to undo: the inputs so far only print, show or evaluate"
+                    });
                 };
+                let last = &history[n - 1];
                 let first = last.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
                 let more = if last.trim().lines().count() > 1 {
                     " …"
@@ -466,31 +515,18 @@ impl ReplCore {
     fn render(&self, r: &ChunkResult) -> String {
         let mut out = String::new();
         if self.cfg.trace && r.steps.len() > 1 {
-            out.push_str(&text::trace(r));
+            out.push_str(&text::trace_in(r, self.cfg.color));
         } else {
             for step in &r.steps {
                 if self.cfg.trace {
-                    for e in &step.events {
-                        let _ = writeln!(out, "  {}", text::event(e));
-                    }
-                    if step.dropped > 0 {
-                        let _ = writeln!(out, "  … and {} more events", step.dropped);
-                    }
-                    for o in &step.outputs {
-                        match o {
-                            Output::Expect { passed: true, .. } => {
-                                out.push_str("  expectation holds\n")
-                            }
-                            Output::Expect { passed: false, .. } => {
-                                out.push_str("  EXPECTATION FAILED\n")
-                            }
-                            Output::Print { text } => {
-                                out.push_str(text);
-                                out.push('\n');
-                            }
-                            Output::Show { snapshot } => out.push_str(&text::snapshot(snapshot)),
-                        }
-                    }
+                    text::step_body(
+                        step,
+                        text::Layout {
+                            gutter: None,
+                            color: self.cfg.color,
+                        },
+                        &mut out,
+                    );
                 } else {
                     text::outputs(step, &mut out);
                 }
@@ -511,117 +547,44 @@ impl ReplCore {
     }
 }
 
-/// What `:machine` prints: the current machine's settings, with what follows from them.
-pub fn describe_machine(c: &crate::machine::MachineConfig) -> String {
-    let lower = |s: String| s.to_lowercase();
-    let bits: Vec<String> = c.level_bits().iter().map(u32::to_string).collect();
-    let on = |b: bool| if b { "on" } else { "off" };
-    let mut rows: Vec<(&str, String)> = vec![
-        ("profile", c.name.clone()),
-        (
-            "page size",
-            format!(
-                "{} ({} offset bits)",
-                units::size(c.page_size),
-                c.page_shift()
-            ),
-        ),
-        (
-            "addresses",
-            format!(
-                "{} bits virtual = {} page-number bits + {} offset bits",
-                c.va_bits,
-                c.vpn_bits(),
-                c.page_shift()
-            ),
-        ),
-        (
-            "page table",
-            format!(
-                "{} with {} index bits ({}), {}-byte entries",
-                units::count(u64::from(c.levels), "level"),
-                bits.join(" + "),
-                if c.levels > 1 {
-                    "top level first"
-                } else {
-                    "one linear table"
-                },
-                c.pte_size
-            ),
-        ),
-        (
-            "memory",
-            format!(
-                "{} = {}",
-                units::size(c.memory),
-                units::count(c.frames(), "frame")
-            ),
-        ),
-        (
-            "swap",
-            if c.swap == 0 {
-                "none (anonymous pages cannot be evicted)".into()
-            } else {
-                format!(
-                    "{} = {}",
-                    units::size(c.swap),
-                    units::count(c.swap_slots(), "slot")
-                )
-            },
-        ),
-        (
-            "tlb",
-            if c.tlb.enabled {
-                format!(
-                    "{}, {}, {}",
-                    match c.tlb.entries {
-                        1 => "1 entry".to_string(),
-                        n => format!("{n} entries"),
-                    },
-                    c.tlb
-                        .ways
-                        .map_or("fully associative".to_string(), |w| format!("{w}-way")),
-                    lower(format!("{:?}", c.tlb.policy))
-                )
-            } else {
-                "off (every access walks the page table)".into()
-            },
-        ),
-        (
-            "replace",
-            format!(
-                "{} ({} scope)",
-                c.replace.name(),
-                lower(format!("{:?}", c.scope))
-            ),
-        ),
-        ("allocator", c.allocator.name().to_string()),
-        ("stack limit", units::size(c.stack_limit)),
-        (
-            "aslr / pie / pcid",
-            format!("{} / {} / {}", on(c.aslr), on(c.pie), on(c.pcid)),
-        ),
-        ("seed", c.seed.to_string()),
+/// Whether an input only looks at the world: `print`, `show` and bare expressions that call
+/// nothing but the builtins that only look (`print malloc(8)` allocates).
+fn only_looks(chunk: &str) -> bool {
+    use crate::syntax::ast::StmtKind;
+    const LOOKS: &[&str] = &[
+        "getpagesize",
+        "page_of",
+        "offset_of",
+        "frame_of",
+        "usable_size",
+        "sizeof",
     ];
-    if c.allocator != crate::machine::config::AllocatorKind::Glibc {
-        rows.push((
-            "teaching heap",
-            format!(
-                "{} at {}, header {}, coalesce {}, order {}",
-                units::size(c.teach_heap.size),
-                c.teach_heap.base,
-                c.teach_heap.header,
-                on(c.teach_heap.coalesce),
-                c.teach_heap.order.name()
-            ),
-        ));
-    }
-    let width = rows.iter().map(|r| r.0.len()).max().unwrap_or(0);
-    let mut out = String::new();
-    for (k, v) in rows {
-        let _ = writeln!(out, "{k:width$}  {v}");
-    }
-    out
+    let toks: Vec<_> = input::lex(chunk)
+        .into_iter()
+        .filter(|(t, _, _)| !matches!(t, input::Tok::Space | input::Tok::Comment))
+        .collect();
+    let calls_more = toks.windows(2).any(|w| {
+        w[0].0 == input::Tok::Word
+            && w[1].0 == input::Tok::Punct('(')
+            && !LOOKS.contains(&&chunk[w[0].1..w[0].2])
+    });
+    !calls_more
+        && crate::syntax::parse(chunk).is_ok_and(|p| {
+            p.stmts.iter().all(|s| {
+                matches!(
+                    s.kind,
+                    StmtKind::Print(_) | StmtKind::Show { .. } | StmtKind::Expr(_)
+                )
+            })
+        })
+}
+
+/// What `:machine` prints: the current machine's settings, with what follows from them (the
+/// same table as `show machine`).
+pub fn describe_machine(c: &crate::machine::MachineConfig) -> String {
+    text::snapshot(&crate::session::Snapshot::Machine {
+        rows: crate::session::snapshot::machine_rows(c),
+    })
 }
 
 /// Script mode (standard input is not a terminal): every line goes through the same
@@ -716,6 +679,7 @@ pub fn main(file: Option<&Path>, color: bool, limits: Options) -> i32 {
                 width,
                 max_steps: limits.max_steps,
                 timeout: limits.timeout,
+                progress: crate::cli::progress_callback(),
                 ..ReplConfig::default()
             },
         )

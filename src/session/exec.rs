@@ -53,7 +53,6 @@ pub(super) struct Exec<'a> {
     src: &'a str,
     res: &'a mut ChunkResult,
     sink: EventSink,
-    outputs: Vec<Output>,
     /// The chunk's step and time budget and its source's lines, shared with a sweep's runs.
     ctx: &'a super::ChunkCtx,
     /// Steps taken and not yet added to the budget.
@@ -62,6 +61,18 @@ pub(super) struct Exec<'a> {
     fork_limit_reported: bool,
     /// When `steps` reaches this, [`Exec::tick_limits`] looks at the limits.
     check_at: u64,
+    /// Where each line of `src` starts: turns the sink's offsets into line numbers.
+    line_starts: Vec<usize>,
+    /// Lines before `src` in the text it is part of: added to every line number shown.
+    line_offset: usize,
+    /// What blocks left by a signal did on the way out (the switch back after `in`): shown
+    /// after the signal, once it is handled.
+    unwound: Vec<(usize, crate::session::Item)>,
+    /// When the running top-level statement started, its line and the steps counted then: what
+    /// progress reports say.
+    started: (std::time::Instant, usize, u64),
+    /// A progress report went out for the running statement: its end is reported too.
+    reported: bool,
 }
 
 fn err(
@@ -153,6 +164,12 @@ pub fn fmt_value(v: Value) -> String {
     }
 }
 
+/// The offset of a block statement's closing brace: what happens as the block ends (an
+/// expectation's verdict, the switch back after `in`) is shown under it.
+fn closing(span: Span) -> usize {
+    span.end.saturating_sub(1).max(span.start)
+}
+
 /// Truncates to the type's width, sign-extending signed types.
 #[inline]
 fn narrow(bits: u64, ty: Ty) -> u64 {
@@ -178,7 +195,8 @@ impl<'a> Exec<'a> {
         res: &'a mut ChunkResult,
         ctx: &'a super::ChunkCtx,
     ) -> Self {
-        Self::with_parts(
+        let offset = s.first_line - 1;
+        let mut ex = Self::with_parts(
             &mut s.world,
             &mut s.vars,
             &s.opts,
@@ -186,7 +204,9 @@ impl<'a> Exec<'a> {
             src,
             res,
             ctx,
-        )
+        );
+        ex.line_offset = offset;
+        ex
     }
 
     /// An executor over a world that is not a session's (each run of a `sweep`).
@@ -208,11 +228,15 @@ impl<'a> Exec<'a> {
             src,
             res,
             sink,
-            outputs: Vec::new(),
             ctx,
             steps: 0,
             fork_limit_reported: false,
             check_at: ctx.budget.first_check(),
+            line_starts: super::step::line_starts(src),
+            line_offset: 0,
+            unwound: Vec::new(),
+            started: (std::time::Instant::now(), 0, 0),
+            reported: false,
         }
     }
 
@@ -227,13 +251,21 @@ impl<'a> Exec<'a> {
                 .opts
                 .rollback
                 .then(|| (self.world.clone(), self.vars.clone()));
-            let line = self.ctx.lines.line(st.span.start);
+            let line = self.ctx.lines.line(st.span.start) + self.line_offset;
             let source = self.src[st.span.start..st.span.end]
                 .split(['\n', '\r'])
                 .next()
                 .unwrap_or("")
                 .to_string();
             let last = Some(i) == last_eval;
+            self.sink.at = st.span.start;
+            if self.opts.progress.is_some() {
+                self.started = (
+                    std::time::Instant::now(),
+                    line,
+                    self.ctx.budget.used() + self.steps,
+                );
+            }
             let r = self.tick(st.span).and_then(|()| match &st.kind {
                 // A final bare expression's value is the chunk's result (`1 + 41` shows 42).
                 St::Eval(e) if last => self.eval(e).map(|v| {
@@ -258,13 +290,16 @@ impl<'a> Exec<'a> {
                     stop = true;
                 }
             }
-            let (events, dropped) = self.sink.take();
+            self.after_signal();
+            if std::mem::take(&mut self.reported) {
+                self.progress(None, true);
+            }
+            let (items, dropped) = self.sink.take();
             self.res.steps.push(Step {
                 line,
                 source,
-                events,
+                runs: super::step::fold(items, self.src, &self.line_starts, self.line_offset),
                 dropped,
-                outputs: std::mem::take(&mut self.outputs),
             });
             if stop {
                 break;
@@ -276,6 +311,7 @@ impl<'a> Exec<'a> {
     fn die(&mut self, sig: Sig, p: usize, span: Span) {
         let name = self.proc_label(p);
         let pid = self.world.os.procs[p].pid;
+        self.sink.at = span.start;
         let (death, report) = match sig {
             Sig::Segv {
                 vaddr,
@@ -344,8 +380,35 @@ impl<'a> Exec<'a> {
             },
         });
         self.world.os.procs[p].death = Some(death);
+        self.after_signal();
         self.res.unexpected_deaths += 1;
         self.diag(Report::new(report), Severity::Error);
+    }
+
+    /// Reports how the running statement is getting on, once it has run for a second (or
+    /// its end, when a report went out).
+    fn progress(&mut self, of: Option<(u64, u64)>, finished: bool) {
+        let Some(f) = &self.opts.progress else {
+            return;
+        };
+        let (start, line, steps) = self.started;
+        let elapsed = start.elapsed();
+        if finished || elapsed >= self.opts.progress_after {
+            self.reported = !finished;
+            (f.0)(&super::Progress {
+                line,
+                elapsed,
+                steps: (self.ctx.budget.used() + self.steps).saturating_sub(steps),
+                of,
+                finished,
+            });
+        }
+    }
+
+    /// Puts back what blocks did as a signal left them, now that the signal is shown.
+    fn after_signal(&mut self) {
+        let items = std::mem::take(&mut self.unwound);
+        self.sink.restore(items);
     }
 
     fn proc_label(&self, p: usize) -> String {
@@ -374,6 +437,9 @@ impl<'a> Exec<'a> {
         let stop = |e: RunError| Err(Box::new(Stop::Error(Report::new(e))));
         if total > self.ctx.budget.max_steps() {
             return stop(steps_error(self.ctx.budget.max_steps(), span));
+        }
+        if self.opts.progress.is_some() {
+            self.progress(None, false);
         }
         if let Some(t) = self.ctx.budget.expired() {
             return stop(timeout_error(t, span));
@@ -423,9 +489,15 @@ impl<'a> Exec<'a> {
                 Death::Abort { message } => format!("aborted: {message}"),
                 Death::Oom => "killed by the OOM killer".into(),
             };
+            let help = match d {
+                Death::Segv { .. } => "a dead process runs nothing more; catch the fault with `expect segfault { ... }`, or switch to another process",
+                Death::Abort { .. } => "a dead process runs nothing more; catch the abort with `expect abort { ... }`, or switch to another process",
+                Death::Oom => "the OOM killer's victim stays dead, as on Linux, even when `expect oom { ... }` checked the kill; switch to another process to go on",
+            };
             return Err(Box::new(Stop::Error(Report::new(RunError::Dead {
                 process: self.proc_label(p),
                 how,
+                help: help.into(),
                 span: span.into(),
             }))));
         }
@@ -454,6 +526,8 @@ impl<'a> Exec<'a> {
 
     #[inline(always)]
     fn access(&mut self, p: usize, addr: u64, access: Access, span: Span) -> R<u64> {
+        // Whatever the access causes is shown under the line it is on.
+        self.sink.at = span.start;
         let w = &mut *self.world;
         w.os.access(&mut w.mmu, p, addr, access, &mut self.sink)
             .map_err(|t| Self::trap(t, p, span))
@@ -534,6 +608,7 @@ impl<'a> Exec<'a> {
     fn drain_findings(&mut self) {
         for i in 0..self.world.safety.len() {
             for f in self.world.safety[i].take_findings() {
+                let f = self.name_process(f, i);
                 self.diag(Report::new(HeapFinding::from_finding(f)), Severity::Warning);
             }
         }
@@ -563,15 +638,29 @@ impl<'a> Exec<'a> {
                     if f.site.1 > self.src.len() {
                         f.site = (0, 0);
                     }
+                    let f = self.name_process(f, p);
                     self.diag(Report::new(HeapFinding::from_finding(f)), Severity::Warning);
                 }
             }
         }
     }
 
+    /// With several processes, a finding says whose heap it is about: after `fork` the same
+    /// block, at the same address, is in each.
+    fn name_process(
+        &self,
+        mut f: crate::heap::safety::Finding,
+        p: usize,
+    ) -> crate::heap::safety::Finding {
+        if self.world.os.procs.len() > 1 && p < self.world.os.procs.len() {
+            f.message = format!("{}, in process {}", f.message, self.proc_label(p));
+        }
+        f
+    }
+
     fn site(&self, span: Span) -> Site {
         Site {
-            line: self.ctx.lines.line(span.start),
+            line: self.ctx.lines.line(span.start) + self.line_offset,
             span: (span.start, span.end),
         }
     }
@@ -588,6 +677,7 @@ impl<'a> Exec<'a> {
     fn stmt(&mut self, s: &Stmt) -> R<()> {
         // Steps are counted per top-level statement and per loop iteration: every unbounded
         // amount of work goes through one of those.
+        self.sink.at = s.span.start;
         match &s.kind {
             St::SetVar { slot, value } => {
                 let v = self.operand(value)?;
@@ -710,6 +800,21 @@ impl<'a> Exec<'a> {
                         "a thread counts against the same limit as a process, as under `ulimit -u`",
                     ));
                 }
+                if self.world.os.procs[p]
+                    .threads
+                    .iter()
+                    .any(|t| &t.name == name)
+                {
+                    return Err(err(
+                        s.span,
+                        format!(
+                            "process {} has a thread named `{name}` already",
+                            self.proc_label(p)
+                        ),
+                        "declared again",
+                        "give each thread of a process its own name",
+                    ));
+                }
                 if self.world.os.spawn_thread(p, name, *stack).is_none() {
                     return Err(err(
                         s.span,
@@ -727,13 +832,13 @@ impl<'a> Exec<'a> {
                         _ => fmt_value(self.eval(it)?),
                     });
                 }
-                self.outputs.push(Output::Print {
+                self.sink.output(Output::Print {
                     text: parts.join(" "),
                 });
             }
             St::Show(what) => {
                 let snap = self.show(what, s.span)?;
-                self.outputs.push(Output::Show { snapshot: snap });
+                self.sink.output(Output::Show { snapshot: snap });
             }
             St::Expect { what, body } => self.expect(what, body, s.span)?,
             St::In { target, body } => {
@@ -741,8 +846,15 @@ impl<'a> Exec<'a> {
                 let saved = (self.world.current, self.world.thread);
                 self.switch(p, t);
                 let r = self.block(body);
+                self.sink.at = closing(s.span);
                 if let (Some(old), th) = saved {
+                    let mark = self.sink.len();
                     self.switch(old, th);
+                    if matches!(r.as_ref().map_err(|b| &**b), Err(Stop::Signal { .. })) {
+                        // The signal is shown first, where it is handled: it came first.
+                        let back = self.sink.split_off(mark);
+                        self.unwound.extend(back);
+                    }
                 }
                 r?;
             }
@@ -1037,9 +1149,15 @@ impl<'a> Exec<'a> {
             .next()
             .unwrap_or("")
             .to_string();
+        // A block's verdict comes when the block ends: it is shown under the closing brace.
+        let verdict_at = match what {
+            ExpectIr::Cond(_) => span.start,
+            _ => closing(span),
+        };
         let failed = |this: &mut Self, message: String, label: String, help: &str| {
             this.res.expectations_failed += 1;
-            this.outputs.push(Output::Expect {
+            this.sink.at = verdict_at;
+            this.sink.output(Output::Expect {
                 passed: false,
                 text: text.clone(),
             });
@@ -1055,7 +1173,8 @@ impl<'a> Exec<'a> {
         };
         let passed = |this: &mut Self| {
             this.res.expectations_passed += 1;
-            this.outputs.push(Output::Expect {
+            this.sink.at = verdict_at;
+            this.sink.output(Output::Expect {
                 passed: true,
                 text: text.clone(),
             });
@@ -1132,6 +1251,7 @@ impl<'a> Exec<'a> {
                             code: got,
                             detail: detail.clone(),
                         });
+                        self.after_signal();
                         let ok = match code {
                             None => true,
                             Some(WantSegv::MapErr) => got == SegvCode::MapErr,
@@ -1187,6 +1307,7 @@ impl<'a> Exec<'a> {
                 }) => {
                     let pid = self.world.os.procs[p].pid;
                     self.sink.push(Event::Abort { pid, message: m });
+                    self.after_signal();
                     passed(self);
                 }
                 Err(e) => return Err(Box::new(e)),
@@ -1208,6 +1329,7 @@ impl<'a> Exec<'a> {
                         status: 137,
                         reason: "SIGKILL (OOM killer)".into(),
                     });
+                    self.after_signal();
                     passed(self);
                 }
                 Err(e) => return Err(Box::new(e)),
@@ -1891,6 +2013,9 @@ impl<'a> Exec<'a> {
                 used: w.mmu.swap().used(),
             },
             ShowWhat::Stats => Snapshot::Stats(self.world.stats()),
+            ShowWhat::Machine => Snapshot::Machine {
+                rows: super::snapshot::machine_rows(self.world.config()),
+            },
             ShowWhat::Memory(addr, len) => {
                 let a = self.eval(addr)?.bits;
                 let asked = self.eval(len)?.bits;

@@ -4,6 +4,8 @@
 mod exec;
 pub mod replay;
 pub mod snapshot;
+mod source;
+pub mod step;
 mod world;
 
 use std::path::PathBuf;
@@ -11,8 +13,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use miette::{NamedSource, Report};
+use miette::Report;
 use serde::Serialize;
+use source::LinedSource;
 
 use crate::check::ir::Vars;
 use crate::check::{self, Env};
@@ -20,6 +23,7 @@ use crate::events::Event;
 use crate::machine::MachineConfig;
 use crate::syntax;
 pub use snapshot::Snapshot;
+pub use step::{Item, Part, Run};
 pub use world::World;
 
 /// The step limit when none is given (`--max-steps`).
@@ -51,6 +55,36 @@ pub struct Options {
     /// Run loops of many iterations as compiled programs (the same results, faster). Off,
     /// every statement runs on the tree walker: what the compiled loops are tested against.
     pub compile_loops: bool,
+    /// Told how a statement that has run for more than a second is getting on, every few
+    /// thousand steps, and once more when it ends. The library draws nothing: the CLI turns
+    /// this into a progress bar on a terminal, a notebook kernel into stream messages.
+    pub progress: Option<ProgressFn>,
+    /// How long a statement runs before progress is reported.
+    pub progress_after: std::time::Duration,
+}
+
+/// How a long statement is getting on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Progress {
+    /// The statement's line.
+    pub line: usize,
+    pub elapsed: std::time::Duration,
+    /// Steps (statements, loop iterations, references) it has run so far.
+    pub steps: u64,
+    /// A replay of known length: references done, of how many.
+    pub of: Option<(u64, u64)>,
+    /// The statement has ended: the last report about it.
+    pub finished: bool,
+}
+
+/// The progress callback of [`Options::progress`].
+#[derive(Clone)]
+pub struct ProgressFn(pub Arc<dyn Fn(&Progress) + Send + Sync>);
+
+impl std::fmt::Debug for ProgressFn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ProgressFn")
+    }
 }
 
 impl Default for Options {
@@ -64,6 +98,8 @@ impl Default for Options {
             rollback: false,
             report_leaks: true,
             compile_loops: true,
+            progress: None,
+            progress_after: std::time::Duration::from_secs(1),
         }
     }
 }
@@ -77,15 +113,40 @@ pub enum Output {
     Expect { passed: bool, text: String },
 }
 
-/// One top-level statement's run: its source line, the events it caused, what it printed.
+/// One top-level statement's run: its source line, then what happened, in order, under the
+/// line that caused it (a block's statements have their own lines).
 #[derive(Debug, Clone, Serialize)]
 pub struct Step {
     pub line: usize,
     pub source: String,
-    pub events: Vec<Event>,
+    /// Events and outputs in the order they happened; identical repetitions (a loop's
+    /// iterations) are one run with its count.
+    pub runs: Vec<Run>,
     /// Events beyond the per-statement limit, counted but not kept.
     pub dropped: u64,
-    pub outputs: Vec<Output>,
+}
+
+impl Step {
+    /// Everything that happened, in order, a folded run repeated as many times as it ran.
+    pub fn items(&self) -> impl Iterator<Item = &Item> {
+        self.runs.iter().flat_map(|r| {
+            (0..r.times).flat_map(move |_| r.parts.iter().flat_map(|p| p.items.iter()))
+        })
+    }
+    /// The events, in order.
+    pub fn events(&self) -> impl Iterator<Item = &Event> {
+        self.items().filter_map(|i| match i {
+            Item::Event(e) => Some(e),
+            Item::Output(_) => None,
+        })
+    }
+    /// What the statement printed, showed and expected, in order.
+    pub fn outputs(&self) -> impl Iterator<Item = &Output> {
+        self.items().filter_map(|i| match i {
+            Item::Output(o) => Some(o),
+            Item::Event(_) => None,
+        })
+    }
 }
 
 /// A diagnostic with its source attached, plus what a machine-readable report needs.
@@ -226,6 +287,9 @@ pub struct Session {
     interrupt: Interrupt,
     /// Accepted chunks, in order: replaying them rebuilds this state.
     history: Vec<String>,
+    /// The line of a longer text the next chunk starts on: its trace and diagnostics count
+    /// lines from there.
+    first_line: usize,
 }
 
 impl Session {
@@ -237,12 +301,18 @@ impl Session {
             opts,
             interrupt: Interrupt::default(),
             history: Vec::new(),
+            first_line: 1,
         }
     }
 
     /// Relative paths in chunks (profiles, traces) resolve from here.
     pub fn set_base_dir(&mut self, dir: impl Into<PathBuf>) {
         self.env.base_dir = dir.into();
+    }
+    /// Numbers the lines of the chunks that follow from `line` (a script piped into the REPL
+    /// runs statement by statement, each reported at its line of the script).
+    pub fn set_first_line(&mut self, line: usize) {
+        self.first_line = line.max(1);
     }
     pub fn interrupt_handle(&self) -> Interrupt {
         self.interrupt.clone()
@@ -284,7 +354,8 @@ impl Session {
         name: &str,
         src: &str,
     ) -> Result<(Vec<check::ir::Stmt>, Env), Box<ChunkResult>> {
-        let named = || NamedSource::new(name, src.to_string());
+        let named = || LinedSource::new(name, src, self.first_line);
+        let offset = self.first_line - 1;
         let mut result = ChunkResult {
             name: name.to_string(),
             ..Default::default()
@@ -301,6 +372,7 @@ impl Session {
                         &lines,
                     );
                 }
+                result.offset_lines(offset);
                 return Err(Box::new(result));
             }
         };
@@ -313,6 +385,7 @@ impl Session {
                 for e in errs {
                     result.push(e.with_source_code(named()), Severity::Error, &lines);
                 }
+                result.offset_lines(offset);
                 Err(Box::new(result))
             }
         }
@@ -322,7 +395,8 @@ impl Session {
     /// errors changes nothing.
     pub fn execute(&mut self, name: &str, src: &str) -> ChunkResult {
         let src = crate::source::strip_bom(src);
-        let named = || NamedSource::new(name, src.to_string());
+        let first_line = self.first_line;
+        let named = || LinedSource::new(name, src, first_line);
         let (stmts, env) = match self.prepare(name, src) {
             Ok(x) => x,
             Err(r) => return *r,
@@ -352,6 +426,7 @@ impl Session {
                 d.report = r.with_source_code(named());
             }
         }
+        result.offset_lines(first_line - 1);
         if !result.stopped {
             self.history.push(src.to_string());
         }
@@ -368,6 +443,13 @@ impl Session {
 }
 
 impl ChunkResult {
+    /// Diagnostics' lines counted in the longer text the chunk is part of.
+    fn offset_lines(&mut self, offset: usize) {
+        for d in &mut self.diagnostics {
+            d.line = d.line.map(|l| l + offset);
+        }
+    }
+
     fn push(&mut self, report: Report, severity: Severity, lines: &Lines) {
         let code = report.code().map(|c| c.to_string()).unwrap_or_default();
         let line = report

@@ -4,6 +4,9 @@
 use serde::Serialize;
 
 use crate::heap::ChunkView;
+use crate::machine::config::AllocatorKind;
+use crate::machine::MachineConfig;
+use crate::units;
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "show", rename_all = "snake_case")]
@@ -55,6 +58,10 @@ pub enum Snapshot {
     Swap {
         slots: u64,
         used: u64,
+    },
+    /// `show machine`: the machine's settings, as `:machine` lists them.
+    Machine {
+        rows: Vec<MachineRow>,
     },
     /// A `sweep`: one row per combination of the parameters, in the order they were written.
     Sweep {
@@ -178,6 +185,161 @@ pub struct FrameRow {
     /// Which page it is: the page number within its file for the page cache (what `refs`
     /// names), else the virtual page number.
     pub page: u64,
+}
+
+/// One setting of `show machine`: `page size`, `4 KiB (12 offset bits)`.
+#[derive(Debug, Clone, Serialize)]
+pub struct MachineRow {
+    pub setting: String,
+    pub value: String,
+}
+
+/// The rows of `show machine` and `:machine`: each setting of `c`, with what follows from it.
+pub fn machine_rows(c: &MachineConfig) -> Vec<MachineRow> {
+    let lower = |s: String| s.to_lowercase();
+    let bits: Vec<String> = c.level_bits().iter().map(u32::to_string).collect();
+    let on = |b: bool| if b { "on" } else { "off" };
+    let mut rows: Vec<(&str, String)> = vec![
+        ("profile", profile_line(c)),
+        (
+            "page size",
+            format!(
+                "{} ({} offset bits)",
+                units::size(c.page_size),
+                c.page_shift()
+            ),
+        ),
+        (
+            "addresses",
+            format!(
+                "{} bits virtual = {} page-number bits + {} offset bits",
+                c.va_bits,
+                c.vpn_bits(),
+                c.page_shift()
+            ),
+        ),
+        (
+            "page table",
+            format!(
+                "{} with {} index bits ({}), {}-byte entries",
+                units::count(u64::from(c.levels), "level"),
+                bits.join(" + "),
+                if c.levels > 1 {
+                    "top level first"
+                } else {
+                    "one linear table"
+                },
+                c.pte_size
+            ),
+        ),
+        (
+            "memory",
+            format!(
+                "{} = {}",
+                units::size(c.memory),
+                units::count(c.frames(), "frame")
+            ),
+        ),
+        (
+            "swap",
+            if c.swap == 0 {
+                "none (anonymous pages cannot be evicted)".into()
+            } else {
+                format!(
+                    "{} = {}",
+                    units::size(c.swap),
+                    units::count(c.swap_slots(), "slot")
+                )
+            },
+        ),
+        (
+            "tlb",
+            if c.tlb.enabled {
+                format!(
+                    "{}, {}, {}",
+                    match c.tlb.entries {
+                        1 => "1 entry".to_string(),
+                        n => format!("{n} entries"),
+                    },
+                    c.tlb
+                        .ways
+                        .map_or("fully associative".to_string(), |w| format!("{w}-way")),
+                    lower(format!("{:?}", c.tlb.policy))
+                )
+            } else {
+                "off (every access walks the page table)".into()
+            },
+        ),
+        (
+            "replace",
+            format!(
+                "{} ({} scope)",
+                c.replace.name(),
+                lower(format!("{:?}", c.scope))
+            ),
+        ),
+        ("allocator", c.allocator.name().to_string()),
+        ("stack limit", units::size(c.stack_limit)),
+        (
+            "aslr / pie / pcid",
+            format!("{} / {} / {}", on(c.aslr), on(c.pie), on(c.pcid)),
+        ),
+        ("seed", c.seed.to_string()),
+    ];
+    if c.allocator != AllocatorKind::Glibc {
+        rows.push((
+            "teaching heap",
+            format!(
+                "{} at {}, header {}, coalesce {}, order {}",
+                units::size(c.teach_heap.size),
+                c.teach_heap.base,
+                c.teach_heap.header,
+                on(c.teach_heap.coalesce),
+                c.teach_heap.order.name()
+            ),
+        ));
+    }
+    rows.into_iter()
+        .map(|(k, v)| MachineRow {
+            setting: k.to_string(),
+            value: v,
+        })
+        .collect()
+}
+
+/// The profile a machine came from, and which of its settings the scenario changed: a
+/// `machine { page_size 16 KiB }` is not plain `x86_64` any more.
+fn profile_line(c: &MachineConfig) -> String {
+    let Some(base) = crate::profile::builtin(&c.name) else {
+        return c.name.clone();
+    };
+    let mut changed = Vec::new();
+    let mut differs = |name: &'static str, d: bool| {
+        if d {
+            changed.push(name);
+        }
+    };
+    differs("page_size", c.page_size != base.page_size);
+    differs("va_bits", c.va_bits != base.va_bits);
+    differs("levels", c.levels != base.levels);
+    differs("pte_size", c.pte_size != base.pte_size);
+    differs("memory", c.memory != base.memory);
+    differs("swap", c.swap != base.swap);
+    differs("tlb", c.tlb != base.tlb);
+    differs("replace", c.replace != base.replace);
+    differs("scope", c.scope != base.scope);
+    differs("seed", c.seed != base.seed);
+    differs("aslr", c.aslr != base.aslr);
+    differs("pie", c.pie != base.pie);
+    differs("pcid", c.pcid != base.pcid);
+    differs("allocator", c.allocator != base.allocator);
+    differs("heap", c.teach_heap != base.teach_heap);
+    differs("stack_limit", c.stack_limit != base.stack_limit);
+    if changed.is_empty() {
+        c.name.clone()
+    } else {
+        format!("{}, changed: {}", c.name, changed.join(", "))
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize)]

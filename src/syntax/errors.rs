@@ -105,6 +105,9 @@ fn explain_at(src: &str, base: usize, at: usize, positives: &[Rule]) -> ParseErr
             }
         }
     }
+    if let Some(e) = beginner_mistake(src, at, &found, &scan) {
+        return e;
+    }
     let is_keyword = found.kind == TokKind::Word && KEYWORDS.contains(&found.text);
     if found.text == "else" && positives.contains(&Rule::stmt) {
         return ParseError::DanglingElse {
@@ -366,6 +369,103 @@ fn vocabulary(positives: &[Rule]) -> Vec<&'static str> {
         }
     }
     v
+}
+
+/// C's type names, as a C programmer declares with them.
+const C_TYPES: &[&str] = &[
+    "int", "long", "char", "short", "unsigned", "signed", "void", "size_t", "float", "double",
+    "uint8_t", "uint16_t", "uint32_t", "uint64_t", "int8_t", "int16_t", "int32_t", "int64_t",
+];
+
+/// memsim's spelling of a C type name.
+fn mem_type(c: &str) -> &str {
+    match c {
+        "unsigned" | "uint32_t" => "u32",
+        "signed" | "int32_t" => "int",
+        "size_t" | "uint64_t" => "u64",
+        "uint8_t" => "u8",
+        "uint16_t" => "u16",
+        "int8_t" => "char",
+        "int16_t" => "short",
+        "int64_t" => "long",
+        "void" => "u8",
+        other => other,
+    }
+}
+
+/// A C declaration `TYPE [*...]NAME [= VALUE]` rewritten as memsim's `let`, if `text` is one.
+pub(super) fn c_declaration(text: &str) -> Option<String> {
+    let text = text.trim().trim_end_matches(';').trim_end();
+    let (ty, _) = text.split_once(|c: char| c.is_whitespace() || c == '*')?;
+    if !C_TYPES.contains(&ty) {
+        return None;
+    }
+    let rest_full = &text[ty.len()..];
+    let stars = rest_full.chars().filter(|&c| c == '*').count();
+    let rest = rest_full
+        .trim_start_matches(|c: char| c.is_whitespace() || c == '*')
+        .to_string();
+    let (name, value) = match rest.split_once('=') {
+        Some((n, v)) => (n.trim().to_string(), Some(v.trim().to_string())),
+        None => (rest.trim().to_string(), None),
+    };
+    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return None;
+    }
+    let ty = format!("{}{}", "*".repeat(stars), mem_type(ty));
+    Some(match value {
+        Some(v) => format!("let {name}: {ty} = {v}"),
+        None => format!("let {name}: {ty} = 0"),
+    })
+}
+
+/// The mistakes a newcomer from C makes first, each with the right syntax.
+fn beginner_mistake(src: &str, at: usize, found: &Token, scan: &Scan) -> Option<ParseError> {
+    let start = scan.stmt_start?;
+    let word = word_at(src, start);
+    let line = &src[start..line_end(src, start)];
+    // `int x = 5`: a C declaration.
+    if C_TYPES.contains(&word) && scan.opener_word.is_none() {
+        if let Some(fixed) = c_declaration(line) {
+            return Some(ParseError::CDeclaration {
+                span: Span::new(start, start + line.trim_end().len()).into(),
+                help: format!("declare with `{fixed}`"),
+            });
+        }
+    }
+    // `free p`: a builtin without parentheses.
+    if crate::check::BUILTINS.iter().any(|b| b.0 == word)
+        && skip_blanks(src, start + word.len()) == at
+        && matches!(found.kind, TokKind::Word | TokKind::Number)
+    {
+        let arg = word_at(src, at);
+        return Some(ParseError::CallWithoutParens {
+            name: word.to_string(),
+            span: Span::new(start, at + arg.len().max(1)).into(),
+            help: format!("write `{word}({arg})`"),
+        });
+    }
+    // `expect p[0] = 0`, `if x = 1 {`: an assignment where a comparison belongs.
+    if matches!(word, "expect" | "if")
+        && found.text.starts_with('=')
+        && !found.text.starts_with("==")
+        && src.get(at..at + 2) != Some("==")
+    {
+        let cond = src[start + word.len()..at].trim();
+        let rhs = src[at + 1..line_end(src, at)]
+            .split('{')
+            .next()
+            .unwrap_or("")
+            .split('#')
+            .next()
+            .unwrap_or("")
+            .trim();
+        return Some(ParseError::AssignInCondition {
+            span: Span::new(at, at + 1).into(),
+            help: format!("compare with `==`: `{word} {cond} == {rhs}`"),
+        });
+    }
+    None
 }
 
 /// What a statement of this kind looks like.

@@ -216,7 +216,14 @@ impl<'s> Lowerer<'s> {
                 match it.next() {
                     Some(v) => {
                         let value = self.expr(v);
-                        if !matches!(
+                        let stmt_text = &self.src[first.span.start..value.span.end];
+                        if let Some(fixed) = super::errors::c_declaration(stmt_text) {
+                            // `int *p = malloc(10)` parses as `int * p = ...`: C's declaration.
+                            self.error(ParseError::CDeclaration {
+                                span: (first.span.start..value.span.end).into(),
+                                help: format!("declare with `{fixed}`"),
+                            });
+                        } else if !matches!(
                             first.kind,
                             ExprKind::Name(_) | ExprKind::Index { .. } | ExprKind::Deref(_)
                         ) {

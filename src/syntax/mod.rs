@@ -27,6 +27,7 @@ pub const SHOW_TARGETS: &[&str] = &[
     "swap",
     "stats",
     "memory",
+    "machine",
 ];
 
 pub use crate::diag::parse::ParseError;

@@ -72,7 +72,8 @@ fn quiet_prints_only_what_the_scenario_prints() {
         .args(&["run", "--quiet", "q.mem"])
         .run();
     assert_eq!(out.status, 0);
-    assert!(out.stdout.starts_with("4096\n"), "{}", out.stdout);
+    // Nothing but what it prints: no summary line.
+    assert_eq!(out.stdout, "4096\n");
 }
 
 #[test]
@@ -92,6 +93,30 @@ fn json_and_yaml_reports_parse() {
         .run();
     let y: serde_yaml::Value = serde_yaml::from_str(&out.stdout).expect("valid YAML");
     assert_eq!(y[0]["file"].as_str(), Some("s.mem"));
+}
+
+#[test]
+fn the_json_report_keeps_order_lines_and_repetitions() {
+    let src = "let p: *long = malloc(8)\nfor i in 0..3 {\n    print \"x\"\n}\nexpect segfault {\n    p[100000] = 1\n}\nfree(p)\n";
+    let out = Test::new()
+        .file("r.mem", src)
+        .args(&["run", "--format", "json", "r.mem"])
+        .run();
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).expect("valid JSON");
+    let steps = &v[0]["steps"];
+    // The loop: one run, three times, its print under line 3.
+    let run = &steps[1]["runs"][0];
+    assert_eq!(run["times"], 3);
+    assert_eq!(run["parts"][0]["line"], 3);
+    assert_eq!(run["parts"][0]["source"], "    print \"x\"");
+    assert_eq!(run["parts"][0]["items"][0]["kind"], "print");
+    // The segfault under the store's line, the verdict under the closing brace, in order.
+    let parts = &steps[2]["runs"][0]["parts"];
+    assert_eq!(parts[0]["line"], 6);
+    assert_eq!(parts[0]["items"][0]["event"], "segv");
+    assert_eq!(parts[1]["line"], 7);
+    assert_eq!(parts[1]["items"][0]["kind"], "expect");
 }
 
 #[test]
@@ -146,4 +171,72 @@ fn a_missing_file_is_an_error_not_a_panic() {
         "{}",
         out.stderr
     );
+}
+
+#[test]
+fn run_dash_reads_the_scenario_from_stdin() {
+    let out = Test::new()
+        .args(&["run", "-"])
+        .stdin("print 6 * 7\nexpect 2 == 3\n")
+        .run();
+    assert_eq!(out.status, 1, "{}", out.stderr);
+    assert!(out.stdout.contains("> 42"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("<stdin>: 0 passed, 1 failed"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stderr.contains("<stdin>:2:1"), "{}", out.stderr);
+}
+
+#[test]
+fn the_trace_is_coloured_only_when_asked_or_on_a_terminal() {
+    let src =
+        "let p: *long = malloc(8)\nexpect segfault { p[100000] = 1 }\nexpect 1 == 2\nfree(p)\n";
+    let always = Test::new()
+        .file("c.mem", src)
+        .args(&["run", "--color", "always", "c.mem"])
+        .run();
+    assert!(
+        always.stdout.contains("\x1b[1;31mSIGSEGV"),
+        "{}",
+        always.stdout
+    );
+    assert!(always.stdout.contains("\x1b[32mexpectation holds"));
+    assert!(always.stdout.contains("\x1b[1;31mEXPECTATION FAILED"));
+    // Piped, and with NO_COLOR: plain.
+    for args in [
+        &["run", "c.mem"][..],
+        &["run", "--color", "never", "c.mem"][..],
+    ] {
+        let plain = Test::new().file("c.mem", src).args(args).run();
+        assert!(!plain.stdout.contains('\x1b'), "{}", plain.stdout);
+        assert!(!plain.stderr.contains('\x1b'), "{}", plain.stderr);
+    }
+}
+
+#[test]
+fn help_completions_and_man_page() {
+    let help = Test::new().args(&["run", "--help"]).run();
+    assert!(
+        help.stdout.contains("`-` reads one from standard input"),
+        "{}",
+        help.stdout
+    );
+    let help = Test::new().args(&["check", "--help"]).run();
+    assert!(
+        help.stdout.contains("Scenario files (.mem) to check"),
+        "{}",
+        help.stdout
+    );
+    for shell in ["bash", "zsh", "fish"] {
+        let out = Test::new().args(&["completions", shell]).run();
+        assert_eq!(out.status, 0, "{}", out.stderr);
+        assert!(out.stdout.contains("memsim"), "{shell}: {}", out.stdout);
+        assert!(out.stdout.contains("profiles"), "{shell}: {}", out.stdout);
+    }
+    let man = Test::new().args(&["manpage"]).run();
+    assert_eq!(man.status, 0, "{}", man.stderr);
+    assert!(man.stdout.starts_with(".ie"), "{}", man.stdout);
+    assert!(man.stdout.contains(".TH memsim 1"), "{}", man.stdout);
 }

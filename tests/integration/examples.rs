@@ -31,6 +31,17 @@ fn every_example_holds_its_expectations() {
         if render(&r) != render(&r2) {
             failures.push(format!("{}: compiled loops change the output", f.display()));
         }
+        // An example frees what it allocates and wraps the findings it shows in
+        // `expect warning`: a newcomer's first run prints no warnings.
+        let warnings: Vec<String> = r
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == memsim::session::Severity::Warning)
+            .map(|d| memsim::render::diag::render(&d.report, false, 100))
+            .collect();
+        if !warnings.is_empty() {
+            failures.push(format!("{} warns:\n{}", f.display(), warnings.join("\n")));
+        }
         if r.exit_code() != 0 || r.expectations_passed == 0 {
             let diags: Vec<String> = r
                 .diagnostics

@@ -8,6 +8,7 @@ mod examples;
 mod layout_props;
 mod limits;
 mod os_props;
+mod progress;
 mod props;
 mod render;
 mod repl;

@@ -93,7 +93,7 @@ fn printed(machine: &str, body: &str) -> String {
     let r = s.execute("pressure.mem", &src);
     let mut out = String::new();
     for st in &r.steps {
-        for o in &st.outputs {
+        for o in st.outputs() {
             if let memsim::session::Output::Print { text } = o {
                 out.push_str(text);
                 out.push('\n');

@@ -27,7 +27,7 @@ fn run(src: &str) -> ChunkResult {
 fn shows(r: &ChunkResult) -> Vec<&Snapshot> {
     r.steps
         .iter()
-        .flat_map(|s| &s.outputs)
+        .flat_map(|s| s.outputs())
         .filter_map(|o| match o {
             Output::Show { snapshot } => Some(snapshot),
             _ => None,
@@ -90,6 +90,7 @@ fn target(s: &Snapshot) -> &'static str {
         Snapshot::Memory { .. } => "memory",
         Snapshot::Swap { .. } => "swap",
         Snapshot::Sweep { .. } => "sweep",
+        Snapshot::Machine { .. } => "machine",
     }
 }
 
@@ -253,8 +254,7 @@ fn the_marked_victim_is_the_next_one_evicted() {
             .steps
             .last()
             .unwrap()
-            .events
-            .iter()
+            .events()
             .find_map(|e| match e {
                 Event::Eviction { pfn, .. } => Some(*pfn),
                 _ => None,

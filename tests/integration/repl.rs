@@ -224,11 +224,23 @@ fn machine_and_help() {
     core.handle_line("machine tiny");
     let out = core.handle_line(":machine");
     assert!(out.contains("tiny") && out.contains("256 B"), "{out}");
+    // An inline override is reflected, and named.
+    core.handle_line("machine { page_size 16 KiB }");
+    let out = core.handle_line(":machine");
+    assert!(out.contains("x86_64, changed: page_size"), "{out}");
+    assert!(out.contains("16 KiB (14 offset bits)"), "{out}");
+    assert_eq!(out, core.handle_line("show machine"));
     let out = core.handle_line(":help page fault");
     assert!(out.contains("valid"), "{out}");
     let out = core.handle_line(":help malloc");
     assert!(out.starts_with("malloc(n)"), "{out}");
     assert!(core.handle_line(":help").contains(":save FILE"));
+    // A diagnostic code: its meaning, an example, and what memsim says about the example.
+    let out = core.handle_line(":help mem::segv");
+    assert!(out.starts_with("mem::segv\n"), "{out}");
+    assert!(out.contains("For example:"), "{out}");
+    assert!(out.contains("segmentation fault: the store at"), "{out}");
+    assert!(core.handle_line(":help heap::leak").contains("memory leak"));
     assert!(core.handle_line(":quit").is_empty());
     assert!(core.handle(":quit").quit);
 }
@@ -281,9 +293,12 @@ fn piped_errors_go_to_stderr_and_set_the_status() {
     assert_eq!(out.status, 2);
     assert_eq!(out.stdout, "1\n2\n");
     assert!(out.stderr.contains("nosuch"), "{}", out.stderr);
-    assert!(out.stderr.contains("line 2"), "{}", out.stderr);
+    // Located by the script's own lines, the snippet numbered as in the script.
+    assert!(out.stderr.contains("<stdin>:2:7"), "{}", out.stderr);
+    assert!(out.stderr.contains(" 2 │ print nosuch"), "{}", out.stderr);
+    assert!(!out.stderr.contains(" 1 │ print nosuch"), "{}", out.stderr);
     assert!(
-        out.stderr.contains("line 4"),
+        out.stderr.contains("<stdin>:4:"),
         "the unclosed block: {}",
         out.stderr
     );
@@ -310,4 +325,63 @@ fn plain_memsim_without_a_terminal_prints_help() {
     let out = Test::new().stdin("print 1\n").run();
     assert_eq!(out.status, 2);
     assert!(out.stdout.contains("repl"), "{}", out.stdout);
+}
+
+#[test]
+fn else_on_the_line_after_a_closing_brace_continues_the_if() {
+    let mut core = quiet();
+    core.handle_line("let x = 1");
+    assert_eq!(core.handle_line("if x > 5 {"), "");
+    assert_eq!(core.handle_line("    print \"big\""), "");
+    assert_eq!(core.handle_line("}"), "", "waits: an else may follow");
+    assert!(core.pending());
+    // A plain else ends the if: it runs at once.
+    assert_eq!(core.handle_line("else { print \"small\" }"), "small\n");
+    assert!(!core.pending());
+    // An if without else runs when the next line is something else, then that line runs.
+    core.handle_line("if x == 1 { print \"one\" }");
+    assert_eq!(core.handle_line("print 2"), "one\n2\n");
+    // `else if` chains wait too.
+    core.handle_line("if x == 2 { print \"two\" } else if x == 3 { print \"three\" }");
+    assert_eq!(core.handle_line("else { print \"other\" }"), "other\n");
+    // A blank line runs a waiting if.
+    core.handle_line("if x == 1 { print \"one\" }");
+    assert_eq!(core.handle_line(""), "one\n");
+}
+
+#[test]
+fn piped_else_after_a_brace_works_as_in_a_file() {
+    let out = Test::new()
+        .args(&["repl"])
+        .stdin("let x = 0\nif x == 1 {\n  print 1\n}\nelse {\n  print 2\n}\nprint 3\n")
+        .run();
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    assert_eq!(out.stdout, "2\n3\n");
+    // What a loop prints is shown as printed, each time, with the trace on.
+    let out = Test::new()
+        .args(&["repl"])
+        .stdin("repeat 3 { print \"x\" }\n")
+        .run();
+    assert_eq!(out.stdout, "x\nx\nx\n");
+}
+
+#[test]
+fn undo_skips_inputs_that_only_print_or_show() {
+    let mut core = quiet();
+    feed(
+        &mut core,
+        &["let a = 1", "let b = 2", "print a + b", "show stats", "b"],
+    );
+    let out = core.handle_line(":undo");
+    assert_eq!(out, "undone: let b = 2\n");
+    assert_eq!(core.session().variable("a").as_deref(), Some("1"));
+    assert!(!core.session().variables().contains(&"b".to_string()));
+    // A print that allocates changed the world: it is what is undone.
+    feed(&mut core, &["print malloc(8)"]);
+    assert_eq!(core.handle_line(":undo"), "undone: print malloc(8)\n");
+    let mut looks = quiet();
+    feed(&mut looks, &["print 1"]);
+    assert!(looks
+        .handle_line(":undo")
+        .contains("only print, show or evaluate"));
 }

@@ -1112,7 +1112,7 @@ mod tests {
             let r = s.execute("t.mem", src);
             let mut out = String::new();
             for st in &r.steps {
-                for o in &st.outputs {
+                for o in st.outputs() {
                     match o {
                         Output::Print { text } => out.push_str(text),
                         Output::Expect { passed, .. } => out.push_str(&format!("expect {passed}")),

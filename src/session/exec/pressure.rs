@@ -16,10 +16,6 @@ use crate::session::{ChunkCtx, ChunkResult, Diag, Interrupt, Options, Output, Wo
 use crate::syntax::Span;
 use crate::units;
 
-/// Replays this long and longer show a progress bar when stderr is a terminal.
-#[cfg(feature = "cli")]
-const PROGRESS_MIN: usize = 500_000;
-
 /// What one run of a sweep hands back to the thread that builds the table.
 struct RunOut {
     values: Vec<String>,
@@ -110,12 +106,23 @@ impl Exec<'_> {
         // Steps taken before the replay and references done since, not yet in the budget.
         let mut pending = std::mem::take(&mut self.steps);
         let mut counted = 0;
-        #[cfg(feature = "cli")]
-        let bar = progress_bar(refs.len());
+        let progress = self.opts.progress.clone();
+        let after = self.opts.progress_after;
+        let (start, line, _) = self.started;
+        let mut reported = false;
         let r = replay::replay(self.world, p, refs, &mut self.sink, |done, mmu| {
-            #[cfg(feature = "cli")]
-            if let Some(b) = &bar {
-                b.set_position(done as u64);
+            if let Some(f) = &progress {
+                let elapsed = start.elapsed();
+                if elapsed >= after {
+                    reported = true;
+                    (f.0)(&crate::session::Progress {
+                        line,
+                        elapsed,
+                        steps: done as u64,
+                        of: Some((done as u64, refs.len() as u64)),
+                        finished: false,
+                    });
+                }
             }
             pending += (done - counted) as u64;
             counted = done;
@@ -141,10 +148,7 @@ impl Exec<'_> {
             }
             Ok(())
         });
-        #[cfg(feature = "cli")]
-        if let Some(b) = bar {
-            b.finish_and_clear();
-        }
+        self.reported |= reported;
         // The references after the last check count too, and a short replay is checked now:
         // a loop of short `refs` must not slip past the limits.
         self.steps = pending + (refs.len() - counted) as u64;
@@ -180,6 +184,8 @@ impl Exec<'_> {
         let mut opts: Options = self.opts.clone();
         opts.trace = false;
         opts.rollback = false;
+        // The sweep is one statement: its runs, in parallel, do not report on their own.
+        opts.progress = None;
         let mut vars = self.vars.clone();
         vars.resize(sw.vars);
         // Every run draws on the chunk's one budget of steps and time.
@@ -226,7 +232,7 @@ impl Exec<'_> {
                 }
             })
             .collect();
-        self.outputs.push(Output::Show {
+        self.sink.output(Output::Show {
             snapshot: Snapshot::Sweep {
                 params: sw.params.iter().map(|p| p.key.clone()).collect(),
                 columns,
@@ -346,21 +352,4 @@ fn run_one(cfg: &MachineConfig, sh: &Shared) -> RunOut {
         diagnostics: res.diagnostics,
         error,
     }
-}
-
-/// A progress bar on stderr for a long replay, only when stderr is a terminal (never when
-/// piped or captured, so output files and tests stay byte for byte the same).
-#[cfg(feature = "cli")]
-fn progress_bar(len: usize) -> Option<indicatif::ProgressBar> {
-    use std::io::IsTerminal;
-    if len < PROGRESS_MIN || !std::io::stderr().is_terminal() {
-        return None;
-    }
-    let b = indicatif::ProgressBar::new(len as u64);
-    if let Ok(style) =
-        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} references ({eta})")
-    {
-        b.set_style(style);
-    }
-    Some(b)
 }

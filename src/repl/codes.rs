@@ -1,0 +1,206 @@
+//! `:help mem::CODE`: what each diagnostic code means, with a small scenario that gets it. The
+//! example is run when help is asked for, so what help shows is what memsim says.
+
+use crate::render::diag;
+use crate::session::{Options, Session};
+
+/// A diagnostic code, what it means, and an input that gets it (none for the few that need a
+/// file, a long run or an interrupt).
+pub struct Code {
+    pub code: &'static str,
+    pub meaning: &'static str,
+    pub example: Option<&'static str>,
+}
+
+const fn c(code: &'static str, meaning: &'static str, example: Option<&'static str>) -> Code {
+    Code {
+        code,
+        meaning,
+        example,
+    }
+}
+
+pub const CODES: &[Code] = &[
+    // --- running ----------------------------------------------------------------------------
+    c("mem::segv", "A load or store the MMU could not translate and the OS could not fix: the address is in no mapping (SEGV_MAPERR) or its mapping forbids the access (SEGV_ACCERR). The process dies, as on Linux, unless `expect segfault { ... }` catches it.", Some("let p: *int = malloc(40)\np[100000] = 1")),
+    c("mem::abort", "glibc found a corrupted or doubly freed chunk and called abort(): the process dies with SIGABRT, unless `expect abort { ... }` catches it.", Some("let p = malloc(40)\nfree(p)\nfree(p)")),
+    c("mem::oom", "Every frame is in use and none can be evicted (no swap for anonymous pages): the OOM killer kills the process.", Some("machine { memory 2 pages; swap 0 }\nlet p: *u8 = mmap(4 pages, rw-)\nwrite p[0..4 pages] = 1")),
+    c("mem::dead", "A statement runs in a process that a signal or the OOM killer has killed. A dead process runs nothing more: switch to another one, or catch the signal where it happens.", Some("let p: *int = 0\np[0] = 1\np[1] = 2")),
+    c("mem::expect", "An expectation that did not hold: the condition was false, or the block did not fault, abort or warn as expected. The message says what each side was.", Some("let n = 40\nexpect n == 41")),
+    c("mem::run", "A run-time error that is not a signal: a division by zero, an unknown process or thread, a name declared twice. The statement is taken back and the run stops.", Some("let z = 0\nprint 1 / z")),
+    c("mem::limit", "The run went past a limit that protects the computer running memsim: too many steps (an endless loop?) or too much simulated memory written.", None),
+    c("mem::interrupted", "Ctrl-C stopped the statement; in the REPL the session is as it was before the input.", None),
+    c("mem::trace", "A line of a `trace` file could not be read as a memory reference (lackey's ` L 0400d7d4,8` or `ADDR [r|w]`).", None),
+    // --- memory-safety findings (warnings) -------------------------------------------------
+    c("mem::heap::overflow", "An access outside every live heap block, on a valid page: no fault, but a heap buffer overflow, as valgrind or ASan would report it.", Some("let p: *int = malloc(40)\np[10] = 1\nfree(p)")),
+    c("mem::heap::use_after_free", "An access inside a block that was freed: the page is still valid, so nothing faults, but the memory may belong to someone else now.", Some("let p: *int = malloc(40)\nfree(p)\np[0] = 1")),
+    c("mem::heap::uninit", "A load of heap bytes never written since the block was allocated: malloc does not clear memory (calloc does).", Some("let p: *int = malloc(40)\nprint p[0]\nfree(p)")),
+    c("mem::heap::leak", "A block still allocated when the scenario ends, in a process that is still alive.", Some("let p = malloc(40)")),
+    // --- checking ---------------------------------------------------------------------------
+    c("mem::check::unknown_name", "A name used before it is declared (or misspelt).", Some("let a = 1\nprint b")),
+    c("mem::check::unknown_function", "A call of a function memsim does not have; the help lists the builtins.", Some("let p = maloc(40)")),
+    c("mem::check::arity", "A builtin called with the wrong number of arguments.", Some("let p = malloc(40, 2)")),
+    c("mem::check::type_mismatch", "A value of the wrong type: indexing a number, comparing a pointer with a size, storing a pointer in an int.", Some("let n = 40\nn[3] = 1")),
+    c("mem::check::not_a_size", "A size was expected (`4 KiB`, `3 pages`) and a plain number or something else was given.", Some("let p: *int = malloc(8)\ncall f frame p { }")),
+    c("mem::check::size_overflow", "A size that does not fit in 64 bits.", Some("let s = 18446744073709551 pages")),
+    c("mem::check::not_assignable", "The left side of `=` is not something that can be assigned: a variable, an element or a dereference.", None),
+    c("mem::check::unknown_show", "`show` of something memsim cannot show; the help lists what it can.", Some("show mapz")),
+    c("mem::check::unknown_warning", "`expect warning KIND` with a kind that is not overflow, use_after_free, uninit or leak.", Some("expect warning overflw { let x = 1 }")),
+    c("mem::check::local_outside_frame", "`local` reserves a variable in a stack frame, so it must be inside a `call` block.", Some("local x: long")),
+    c("mem::check::zero_stack", "A process declared with a stack of 0 bytes: no frame would fit.", Some("process a { stack 0 B }")),
+    c("mem::check::invalid", "A statement that is well formed but cannot mean anything: a mapping without a size, a `sweep` of too many combinations, and similar; the message says which.", Some("process a { mmap lib 0 B r-x }")),
+    // --- the machine ------------------------------------------------------------------------
+    c("mem::machine::unknown_profile", "`machine NAME` with a name that is not a built-in profile; `memsim profiles` lists them.", Some("machine x86")),
+    c("mem::machine::unknown_setting", "A setting `machine { }` does not have.", Some("machine { pagesize 4 KiB }")),
+    c("mem::machine::bad_value", "A setting with a value it cannot take (a policy that does not exist, a word where a size belongs).", Some("machine { replace fifoo }")),
+    c("mem::machine::page_size", "A page size that is not a power of two between 256 B and 1 GiB.", Some("machine { page_size 3 KiB }")),
+    c("mem::machine::va_bits", "Virtual address bits that the page size and levels cannot cover, or out of range.", Some("machine { va_bits 80 }")),
+    c("mem::machine::levels", "A number of page-table levels that does not fit the address bits and page size.", Some("machine { levels 9 }")),
+    c("mem::machine::pte_size", "A page-table entry size other than 4 or 8 bytes.", Some("machine { pte_size 3 }")),
+    c("mem::machine::memory", "Physical memory that is not a whole, positive number of frames.", Some("machine { memory 5000 B }")),
+    c("mem::machine::swap", "Swap that is not a whole number of pages.", Some("machine { swap 5000 B }")),
+    c("mem::machine::tlb", "A TLB whose size, associativity or policy does not fit together.", Some("machine { tlb 10 entries 4-way }")),
+    c("mem::machine::stack_limit", "A stack limit that is not a positive whole number of pages.", Some("machine { stack_limit 0 B }")),
+    c("mem::machine::heap", "A teaching heap (`heap SIZE at BASE`) that does not fit in the address space or overlaps the program.", Some("machine { allocator first_fit; heap 0 B at 1000 }")),
+    c("mem::machine::profile_file", "`machine \"file.yaml\"` names a file that cannot be read.", Some("machine \"no-such-board.yaml\"")),
+    c("mem::machine::yaml", "A machine profile file that is not valid YAML or has fields memsim does not know.", None),
+    // --- parsing ----------------------------------------------------------------------------
+    c("mem::parse::syntax", "Text the grammar does not accept at this point; the message says what could come here.", Some("let = 4")),
+    c("mem::parse::unknown_statement", "A line that starts with a word that is not a statement.", Some("expct 1 == 1")),
+    c("mem::parse::c_declaration", "A variable declared the C way; memsim declares with `let NAME: TYPE = VALUE`.", Some("int *p = malloc(10);")),
+    c("mem::parse::call_without_parens", "A builtin named without parentheses around its arguments.", Some("let p = malloc(10)\nfree p")),
+    c("mem::parse::assign_in_condition", "`=` (assignment) where a condition belongs; comparisons are `==`.", Some("let p: *int = malloc(10)\nexpect p[0] = 0")),
+    c("mem::parse::bad_assign_target", "The left side of `=` is an expression that cannot be assigned to.", Some("1 + 2 = 3")),
+    c("mem::parse::dangling_else", "`else` that does not follow the `}` of an `if` (on the same line or the next).", Some("let x = 1\nprint x\nelse { print 2 }")),
+    c("mem::parse::reserved_word", "A keyword used as a name.", Some("let repeat = 3")),
+    c("mem::parse::unknown_type", "A type memsim does not have; the help lists the types.", Some("let p: *float = 0")),
+    c("mem::parse::int_too_large", "An integer literal that does not fit in 64 bits.", Some("let n = 99999999999999999999999")),
+    c("mem::parse::size_too_large", "A size literal that does not fit in 64 bits.", Some("let p = malloc(99999999 TiB)")),
+    c("mem::parse::bad_number", "A number that is not written right: a digit its base does not have, letters after it.", Some("let x = 0b102")),
+    c("mem::parse::bad_unit", "A size unit that does not exist (`KiB`, `MiB`, `pages`... are units; `Kib` is not).", Some("let s = 4 Kib")),
+    c("mem::parse::bad_perms", "Permissions that are not three characters from `rwx-` in that order (`rw-`, `r-x`).", Some("let m = mmap(4 KiB, wr-)")),
+    c("mem::parse::bad_ref", "A page reference that is not a page number with an optional `w` or `r`.", Some("refs 1 2 3x")),
+    c("mem::parse::bad_escape", "A backslash in a string that starts no escape (`\\\"`, `\\\\`, `\\n`, `\\t` do).", Some("print \"a\\qb\"")),
+    c("mem::parse::unterminated_string", "A string whose closing `\"` is missing on its line.", Some("print \"hello")),
+    c("mem::parse::unclosed_delimiter", "A `{`, `(` or `[` never closed before the end of the input.", Some("repeat 3 {\n  print 1")),
+    c("mem::parse::unmatched_delimiter", "A closing `}`, `)` or `]` that closes nothing, or the wrong bracket.", Some("print (1 + 2]")),
+    c("mem::parse::too_deep", "Nesting (brackets, blocks, operators) deeper than the parser accepts.", None),
+    c("mem::parse::too_many_errors", "So many errors that the rest are not listed; fix the first ones and check again.", None),
+];
+
+/// The code (`mem::segv`, or `segv` for short) looked up.
+pub fn find(topic: &str) -> Option<&'static Code> {
+    let t = topic.trim();
+    CODES
+        .iter()
+        .find(|c| c.code == t || c.code.strip_prefix("mem::") == Some(t))
+}
+
+/// The help for a code: its meaning, then its example and what memsim says about it.
+pub fn explain(code: &Code) -> String {
+    let mut out = format!("{}\n", code.code);
+    // The meaning, wrapped to the width of the diagnostics below it.
+    let mut line = String::new();
+    for word in code.meaning.split(' ') {
+        if !line.is_empty() && line.len() + 1 + word.len() > 88 {
+            out.push_str(&format!("  {line}\n"));
+            line.clear();
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    out.push_str(&format!("  {line}\n"));
+    if let Some(src) = code.example {
+        out.push_str("\nFor example:\n");
+        for l in src.lines() {
+            out.push_str("    ");
+            out.push_str(l);
+            out.push('\n');
+        }
+        out.push('\n');
+        if let Some(d) = run(src, code.code) {
+            out.push_str(&d);
+        }
+    }
+    out
+}
+
+/// What memsim says about `src`: the first diagnostic with `code`, rendered without colour.
+pub fn run(src: &str, code: &str) -> Option<String> {
+    let mut s = Session::new(Options {
+        trace: false,
+        ..Options::default()
+    });
+    let r = s.execute("example.mem", src);
+    r.diagnostics
+        .iter()
+        .find(|d| d.code == code)
+        .map(|d| diag::render(&d.report, false, 90))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every code a diagnostic enum declares, read from their sources.
+    fn declared() -> Vec<String> {
+        let sources = [
+            include_str!("../diag/check.rs"),
+            include_str!("../diag/heap.rs"),
+            include_str!("../diag/machine.rs"),
+            include_str!("../diag/parse.rs"),
+            include_str!("../diag/run.rs"),
+        ];
+        let mut out = Vec::new();
+        for s in sources {
+            for part in s.split("code(").skip(1) {
+                if let Some(end) = part.find(')') {
+                    if part.starts_with("mem::") {
+                        out.push(part[..end].to_string());
+                    }
+                }
+            }
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    #[test]
+    fn every_code_is_explained() {
+        for code in declared() {
+            assert!(find(&code).is_some(), "no :help for {code}");
+        }
+        assert_eq!(
+            CODES.len(),
+            declared().len(),
+            "an entry for a code that does not exist"
+        );
+    }
+
+    #[test]
+    fn every_example_gets_its_code() {
+        let mut wrong = Vec::new();
+        for c in CODES {
+            if let Some(src) = c.example {
+                if run(src, c.code).is_none() {
+                    let mut s = Session::new(Options::default());
+                    let got: Vec<String> = s
+                        .execute("example.mem", src)
+                        .diagnostics
+                        .iter()
+                        .map(|d| d.code.clone())
+                        .collect();
+                    wrong.push(format!("{}: got {got:?}", c.code));
+                }
+            }
+        }
+        assert!(
+            wrong.is_empty(),
+            "examples that miss their code:\n{}",
+            wrong.join("\n")
+        );
+    }
+}
