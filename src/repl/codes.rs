@@ -29,6 +29,10 @@ pub const CODES: &[Code] = &[
     c("mem::expect", "An expectation that did not hold: the condition was false, or the block did not fault, abort or warn as expected. The message says what each side was.", Some("let n = 40\nexpect n == 41")),
     c("mem::run", "A run-time error that is not a signal: a division by zero, an unknown process or thread, a name declared twice. The statement is taken back and the run stops.", Some("let z = 0\nprint 1 / z")),
     c("mem::limit", "The run went past a limit that protects the computer running memsim: too many steps (an endless loop?) or too much simulated memory written.", None),
+    c("mem::timeout", "The run took longer than `--timeout` allows (a wall-clock limit beside the step limit). Allow more time if the run is meant to be that long.", None),
+    c("mem::layout", "A process's regions, or a mapping, do not fit in the machine's user space: the message names each region and the free space.", Some("machine tiny\nprocess big { text 32 KiB; data 32 KiB; stack 1 KiB }")),
+    c("mem::stack", "A stack statement that cannot run as written: `call`, `local` or `recurse` in a process that has no stack, or a frame size or depth computed as a negative number.", Some("machine tiny\nprocess vmm { text 1 KiB; data 1 KiB }\nswitch vmm\ncall g frame 64 B { }")),
+    c("mem::fork_limit", "Warning: `fork()` returned -1 (EAGAIN) because the machine already holds its maximum of processes and threads, dead ones included. The program goes on, as a C program that tests fork's result would.", None),
     c("mem::interrupted", "Ctrl-C stopped the statement; in the REPL the session is as it was before the input.", None),
     c("mem::trace", "A line of a `trace` file could not be read as a memory reference (lackey's ` L 0400d7d4,8` or `ADDR [r|w]`).", None),
     // --- memory-safety findings (warnings) -------------------------------------------------
@@ -48,6 +52,9 @@ pub const CODES: &[Code] = &[
     c("mem::check::unknown_warning", "`expect warning KIND` with a kind that is not overflow, use_after_free, uninit or leak.", Some("expect warning overflw { let x = 1 }")),
     c("mem::check::local_outside_frame", "`local` reserves a variable in a stack frame, so it must be inside a `call` block.", Some("local x: long")),
     c("mem::check::zero_stack", "A process declared with a stack of 0 bytes: no frame would fit.", Some("process a { stack 0 B }")),
+    c("mem::check::nested_machine", "A `machine` statement inside a block (`in`, `call`, `if`, a loop, `expect`, a sweep's body). A machine is chosen at the top level: the statement holding the block runs in a process a new machine would not have.", Some("in main { machine x86_64 }")),
+    c("mem::check::not_a_value", "A string (or a mapping flag such as `shared`) where a value is needed: strings are text for `print`, file paths and profile names, not values to store or compare.", Some("let s = \"hello\"")),
+    c("mem::check::stack", "A frame size or recursion depth that cannot be, written as a literal: negative, or a recursion of 0-byte frames that would never use the stack.", Some("recurse f 10 frame 0 B")),
     c("mem::check::invalid", "A statement that is well formed but cannot mean anything: a mapping without a size, a `sweep` of too many combinations, and similar; the message says which.", Some("process a { mmap lib 0 B r-x }")),
     // --- the machine ------------------------------------------------------------------------
     c("mem::machine::unknown_profile", "`machine NAME` with a name that is not a built-in profile; `memsim profiles` lists them.", Some("machine x86")),
