@@ -6,6 +6,9 @@ use std::path::{Path, PathBuf};
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+#[cfg(feature = "kernel")]
+mod kernel;
+
 use crate::render::{diag, report, text};
 use crate::session::{ChunkResult, Options, Session, Severity};
 
@@ -56,6 +59,10 @@ enum Command {
     },
     /// List the built-in machine profiles.
     Profiles,
+    /// The Jupyter kernel: `memsim kernel install` once, then notebooks and
+    /// `jupyter console --kernel mem` start it.
+    #[cfg(feature = "kernel")]
+    Kernel(kernel::KernelArgs),
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -106,6 +113,8 @@ pub fn main() -> i32 {
         Command::Test { paths } => test(&paths, color),
         Command::Repl { file } => crate::repl::main(file.as_deref(), color),
         Command::Profiles => profiles(),
+        #[cfg(feature = "kernel")]
+        Command::Kernel(args) => kernel::main(args, color),
     }
 }
 

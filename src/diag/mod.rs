@@ -2,6 +2,8 @@
 
 pub mod check;
 pub mod heap;
+#[cfg(feature = "kernel")]
+pub mod kernel;
 pub mod machine;
 pub mod parse;
 pub mod run;

@@ -2,5 +2,7 @@
 //! JSON/YAML reports for tools.
 
 pub mod diag;
+pub mod html;
 pub mod report;
+pub mod svg;
 pub mod text;

@@ -1,0 +1,527 @@
+//! The kernel proper: one [`Session`] driven by Jupyter requests. Shell requests run one at a
+//! time on the main thread; control requests (interrupt, shutdown) are answered on a thread of
+//! their own so that they get through while a cell runs.
+
+use std::path::PathBuf;
+use std::sync::mpsc;
+
+use serde_json::{json, Map, Value};
+
+use super::jupyter::zmtp::Frames;
+use super::jupyter::{Channel, Inbox, Message, Transport, PROTOCOL_VERSION};
+use super::outputs;
+use crate::repl::{complete, help, input};
+use crate::session::{Interrupt, Options, Session};
+
+/// An accepted cell, for `history` requests.
+struct Entry {
+    line: u64,
+    input: String,
+    output: Option<String>,
+}
+
+/// What the main thread does next.
+enum Work {
+    Shell(Frames),
+    Shutdown,
+}
+
+/// The number IPython gives the current session in history replies.
+const HISTORY_SESSION: u64 = 1;
+
+pub struct Kernel {
+    t: Transport,
+    session: Session,
+    count: u64,
+    history: Vec<Entry>,
+}
+
+/// The session options of a notebook: like the REPL's, a failed statement is rolled back and
+/// blocks live on into the next cell.
+fn options() -> Options {
+    Options {
+        rollback: true,
+        report_leaks: false,
+        ..Options::default()
+    }
+}
+
+/// Serves requests until a shutdown request.
+pub fn serve(t: Transport, inbox: Inbox, base_dir: PathBuf) {
+    let mut session = Session::new(options());
+    session.set_base_dir(base_dir);
+    let interrupt = session.interrupt_handle();
+    #[cfg(feature = "cli")]
+    {
+        // SIGINT (Jupyter's "signal" interrupt mode, or Ctrl-C in a terminal) stops the cell,
+        // not the kernel.
+        let i = interrupt.clone();
+        let _ = ctrlc::set_handler(move || i.interrupt());
+    }
+    let (work_tx, work_rx) = mpsc::channel();
+    let shell_tx = work_tx.clone();
+    let Inbox { shell, control } = inbox;
+    std::thread::spawn(move || {
+        for frames in shell {
+            if shell_tx.send(Work::Shell(frames)).is_err() {
+                break;
+            }
+        }
+    });
+    let ct = t.clone();
+    std::thread::spawn(move || {
+        for frames in control {
+            if let Some(m) = ct.decode(Channel::Control, frames) {
+                if control_request(&ct, &m, &interrupt) {
+                    let _ = work_tx.send(Work::Shutdown);
+                }
+            }
+        }
+    });
+    let mut kernel = Kernel {
+        t,
+        session,
+        count: 0,
+        history: Vec::new(),
+    };
+    for w in work_rx {
+        match w {
+            Work::Shell(frames) => {
+                let Some(m) = kernel.t.decode(Channel::Shell, frames) else {
+                    continue;
+                };
+                if kernel.shell_request(&m) {
+                    break;
+                }
+            }
+            Work::Shutdown => break,
+        }
+    }
+}
+
+/// Answers a control request; true when the kernel should stop.
+fn control_request(t: &Transport, m: &Message, interrupt: &Interrupt) -> bool {
+    t.publish(Some(m), "status", json!({ "execution_state": "busy" }));
+    let mut stop = false;
+    match m.msg_type() {
+        "kernel_info_request" => t.reply(Channel::Control, m, "kernel_info_reply", kernel_info()),
+        "interrupt_request" => {
+            interrupt.interrupt();
+            t.reply(
+                Channel::Control,
+                m,
+                "interrupt_reply",
+                json!({ "status": "ok" }),
+            );
+        }
+        "shutdown_request" => {
+            interrupt.interrupt();
+            stop = true;
+            t.reply(Channel::Control, m, "shutdown_reply", shutdown_content(m));
+        }
+        other => unknown(t, Channel::Control, m, other),
+    }
+    t.publish(Some(m), "status", json!({ "execution_state": "idle" }));
+    stop
+}
+
+fn shutdown_content(m: &Message) -> Value {
+    let restart = m.content["restart"].as_bool().unwrap_or(false);
+    json!({ "status": "ok", "restart": restart })
+}
+
+/// The error reply to a request this kernel does not know: never silence.
+fn unknown(t: &Transport, channel: Channel, m: &Message, msg_type: &str) {
+    let reply = match msg_type.strip_suffix("_request") {
+        Some(stem) => format!("{stem}_reply"),
+        None => format!("{msg_type}_reply"),
+    };
+    let evalue = format!("memsim's kernel does not handle `{msg_type}` messages");
+    t.reply(
+        channel,
+        m,
+        &reply,
+        json!({
+            "status": "error",
+            "ename": "mem::kernel::unknown_request",
+            "evalue": evalue,
+            "traceback": [evalue],
+        }),
+    );
+}
+
+/// `kernel_info_reply`'s content.
+pub fn kernel_info() -> Value {
+    let version = env!("CARGO_PKG_VERSION");
+    let docs = std::env::var("MEMSIM_KERNEL_DOCS").unwrap_or_else(|_| {
+        concat!(env!("CARGO_MANIFEST_DIR"), "/docs/language.md").to_string()
+    });
+    json!({
+        "status": "ok",
+        "protocol_version": PROTOCOL_VERSION,
+        "implementation": "memsim",
+        "implementation_version": version,
+        "language_info": {
+            "name": "mem",
+            "version": version,
+            "mimetype": "text/x-mem",
+            "file_extension": ".mem",
+            // Both highlight `#` comments, strings and numbers, which is what .mem has in
+            // common with Python.
+            "pygments_lexer": "python3",
+            "codemirror_mode": { "name": "python", "version": 3 },
+            "nbconvert_exporter": "script",
+        },
+        "banner": format!(
+            "memsim {version}: memory-management scenarios on a simulated MMU and OS \
+             (Linux x86-64 + glibc)\nShift-Tab (or `?`-style inspect) on a word explains it; \
+             `show maps`, `show frames`, `show walk ADDR` and `show heap` draw pictures."
+        ),
+        "help_links": [
+            { "text": "The .mem language", "url": format!("file://{docs}") },
+        ],
+        "debugger": false,
+    })
+}
+
+impl Kernel {
+    /// Answers a shell request; true when the kernel should stop.
+    fn shell_request(&mut self, m: &Message) -> bool {
+        let t = self.t.clone();
+        t.publish(Some(m), "status", json!({ "execution_state": "busy" }));
+        let mut stop = false;
+        let reply = |msg_type: &str, content: Value| t.reply(Channel::Shell, m, msg_type, content);
+        match m.msg_type() {
+            "kernel_info_request" => reply("kernel_info_reply", kernel_info()),
+            "execute_request" => self.execute(m),
+            "is_complete_request" => reply("is_complete_reply", is_complete(&m.content)),
+            "complete_request" => reply("complete_reply", self.complete(&m.content)),
+            "inspect_request" => reply("inspect_reply", self.inspect(&m.content)),
+            "history_request" => reply("history_reply", self.history_reply(&m.content)),
+            "comm_info_request" => reply("comm_info_reply", json!({ "status": "ok", "comms": {} })),
+            "comm_open" => {
+                // No comm targets: say at once that this one is closed.
+                let id = m.content["comm_id"].clone();
+                t.publish(Some(m), "comm_close", json!({ "comm_id": id, "data": {} }));
+            }
+            // Messages on comms that never opened: nothing to answer.
+            "comm_msg" | "comm_close" => {}
+            "shutdown_request" => {
+                stop = true;
+                reply("shutdown_reply", shutdown_content(m));
+            }
+            other => unknown(&t, Channel::Shell, m, other),
+        }
+        t.publish(Some(m), "status", json!({ "execution_state": "idle" }));
+        stop
+    }
+
+    fn execute(&mut self, m: &Message) {
+        let c = &m.content;
+        let code = c["code"].as_str().unwrap_or_default();
+        let silent = c["silent"].as_bool().unwrap_or(false);
+        let store = !silent && c["store_history"].as_bool().unwrap_or(true);
+        if store {
+            self.count += 1;
+        }
+        let count = self.count;
+        let t = self.t.clone();
+        if !silent {
+            t.publish(
+                Some(m),
+                "execute_input",
+                json!({ "code": code, "execution_count": count }),
+            );
+        }
+        let trace = self.session.options_mut().trace;
+        let name = format!("cell {count}");
+        let r = self.session.execute_with(&name, code, &mut |step| {
+            if !silent {
+                for o in outputs::step(step, trace) {
+                    t.publish(Some(m), o.msg_type, o.content);
+                }
+            }
+        });
+        if !silent {
+            if let Some(w) = outputs::warnings(&r) {
+                t.publish(Some(m), w.msg_type, w.content);
+            }
+        }
+        let failure = outputs::failure(&r);
+        let mut output = None;
+        let content = match &failure {
+            Some(f) => {
+                if !silent {
+                    t.publish(Some(m), "error", f.content());
+                }
+                let mut content = f.content();
+                content["status"] = "error".into();
+                content["execution_count"] = count.into();
+                content["user_expressions"] = json!({});
+                content["payload"] = json!([]);
+                content
+            }
+            None => {
+                if let Some(o) = outputs::value(&r, count) {
+                    output = r.value.clone();
+                    if !silent {
+                        t.publish(Some(m), o.msg_type, o.content);
+                    }
+                }
+                json!({
+                    "status": "ok",
+                    "execution_count": count,
+                    "user_expressions": self.user_expressions(&c["user_expressions"]),
+                    "payload": [],
+                })
+            }
+        };
+        if store {
+            self.history.push(Entry {
+                line: count,
+                input: code.to_string(),
+                output,
+            });
+        }
+        t.reply(Channel::Shell, m, "execute_reply", content);
+    }
+
+    /// Each user expression evaluated without changing anything.
+    fn user_expressions(&mut self, exprs: &Value) -> Value {
+        let mut out = Map::new();
+        let Some(exprs) = exprs.as_object() else {
+            return json!({});
+        };
+        for (key, expr) in exprs {
+            let src = expr.as_str().unwrap_or_default();
+            let r = self.session.evaluate(&format!("user expression {key}"), src);
+            let v = match (outputs::failure(&r), &r.value) {
+                (Some(f), _) => {
+                    let mut v = f.content();
+                    v["status"] = "error".into();
+                    v
+                }
+                (None, value) => json!({
+                    "status": "ok",
+                    "data": { "text/plain": value.clone().unwrap_or_else(|| "none".into()) },
+                    "metadata": {},
+                }),
+            };
+            out.insert(key.clone(), v);
+        }
+        Value::Object(out)
+    }
+
+    fn complete(&self, c: &Value) -> Value {
+        let code = c["code"].as_str().unwrap_or_default();
+        let cursor = byte_at(code, c["cursor_pos"].as_u64().unwrap_or(u64::MAX));
+        let line_start = code[..cursor].rfind('\n').map_or(0, |i| i + 1);
+        let line_end = code[cursor..].find('\n').map_or(code.len(), |i| cursor + i);
+        let line = &code[line_start..line_end];
+        let (start, matches) =
+            complete::complete(line, cursor - line_start, &self.session.variables());
+        json!({
+            "status": "ok",
+            "matches": matches,
+            "cursor_start": chars_to(code, line_start + start.min(cursor - line_start)),
+            "cursor_end": chars_to(code, cursor),
+            "metadata": {},
+        })
+    }
+
+    fn inspect(&self, c: &Value) -> Value {
+        let code = c["code"].as_str().unwrap_or_default();
+        let cursor = byte_at(code, c["cursor_pos"].as_u64().unwrap_or(u64::MAX));
+        let text = word_at(code, cursor).and_then(|w| self.explain(w));
+        match text {
+            Some(t) => json!({
+                "status": "ok",
+                "found": true,
+                "data": { "text/plain": t },
+                "metadata": {},
+            }),
+            None => json!({ "status": "ok", "found": false, "data": {}, "metadata": {} }),
+        }
+    }
+
+    /// What `:help` says about a word, or a variable's type and value.
+    fn explain(&self, word: &str) -> Option<String> {
+        if let (Some(ty), Some(v)) = (
+            self.session.variable_type(word),
+            self.session.variable(word),
+        ) {
+            return Some(format!("{word}: {ty} = {v}\n"));
+        }
+        let known = |w: &str| {
+            let text = help::help(Some(w));
+            (!text.starts_with("no help on")).then_some(text)
+        };
+        if let Some(text) = known(word) {
+            return Some(text);
+        }
+        // `stats.tlb.hits`: the counters are explained together under `stats`.
+        let (head, _) = word.split_once('.')?;
+        known(head)
+    }
+
+    fn history_reply(&self, c: &Value) -> Value {
+        let output = c["output"].as_bool().unwrap_or(false);
+        let n = c["n"].as_u64().map(|n| n as usize);
+        let picked: Vec<&Entry> = match c["hist_access_type"].as_str().unwrap_or("tail") {
+            "range" => {
+                let start = c["start"].as_u64().unwrap_or(0);
+                let stop = c["stop"].as_u64().unwrap_or(u64::MAX);
+                // Session numbers: this one, by number or as 0 (IPython's "current").
+                let session = c["session"].as_i64().unwrap_or(0);
+                if session == 0 || session == HISTORY_SESSION as i64 {
+                    self.history
+                        .iter()
+                        .filter(|e| e.line >= start && e.line < stop)
+                        .collect()
+                } else {
+                    Vec::new()
+                }
+            }
+            "search" => {
+                let pattern = c["pattern"].as_str().unwrap_or("*");
+                let unique = c["unique"].as_bool().unwrap_or(false);
+                let mut hits: Vec<&Entry> = Vec::new();
+                for e in self.history.iter().rev() {
+                    if glob(pattern, &e.input)
+                        && !(unique && hits.iter().any(|h| h.input == e.input))
+                    {
+                        hits.push(e);
+                    }
+                }
+                if let Some(n) = n {
+                    hits.truncate(n);
+                }
+                hits.reverse();
+                hits
+            }
+            _ => {
+                let n = n.unwrap_or(self.history.len()).min(self.history.len());
+                self.history[self.history.len() - n..].iter().collect()
+            }
+        };
+        let history: Vec<Value> = picked
+            .iter()
+            .map(|e| {
+                if output {
+                    json!([HISTORY_SESSION, e.line, [e.input, e.output]])
+                } else {
+                    json!([HISTORY_SESSION, e.line, e.input])
+                }
+            })
+            .collect();
+        json!({ "status": "ok", "history": history })
+    }
+}
+
+/// `is_complete_reply`: an open bracket or a trailing `\` wants more lines, a syntax error is
+/// invalid.
+pub fn is_complete(c: &Value) -> Value {
+    let code = c["code"].as_str().unwrap_or_default();
+    if input::needs_more(code) {
+        let depth = input::open_brackets(code).max(0) as usize;
+        let line = code.rsplit('\n').next().unwrap_or("");
+        let current = line.len() - line.trim_start().len();
+        let indent = if line.trim_end().ends_with('\\') {
+            current
+        } else {
+            current.max(4 * depth)
+        };
+        return json!({ "status": "incomplete", "indent": " ".repeat(indent) });
+    }
+    match crate::syntax::parse(code) {
+        Ok(_) => json!({ "status": "complete" }),
+        Err(_) => json!({ "status": "invalid" }),
+    }
+}
+
+/// The byte offset of code point `pos` (Jupyter counts cursors in code points).
+fn byte_at(code: &str, pos: u64) -> usize {
+    code.char_indices()
+        .nth(pos.min(usize::MAX as u64) as usize)
+        .map_or(code.len(), |(i, _)| i)
+}
+
+/// How many code points come before byte `at`.
+fn chars_to(code: &str, at: usize) -> usize {
+    code[..at.min(code.len())].chars().count()
+}
+
+/// The word (letters, digits, `_`, `.`) around byte `cursor`.
+fn word_at(code: &str, cursor: usize) -> Option<&str> {
+    let is_word = |c: char| c.is_alphanumeric() || c == '_' || c == '.';
+    let start = code[..cursor]
+        .rfind(|c: char| !is_word(c))
+        .map_or(0, |i| i + code[i..].chars().next().map_or(1, char::len_utf8));
+    let end = code[cursor..]
+        .find(|c: char| !is_word(c))
+        .map_or(code.len(), |i| cursor + i);
+    let w = code[start..end].trim_matches('.');
+    (!w.is_empty()).then_some(w)
+}
+
+/// Shell-style glob matching as IPython's history search does it: `*` any run, `?` one
+/// character.
+pub fn glob(pattern: &str, text: &str) -> bool {
+    let p: Vec<char> = pattern.chars().collect();
+    let t: Vec<char> = text.chars().collect();
+    let (mut pi, mut ti) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while ti < t.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+            pi += 1;
+            ti += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some((pi, ti));
+            pi += 1;
+        } else if let Some((sp, st)) = star {
+            pi = sp + 1;
+            ti = st + 1;
+            star = Some((sp, st + 1));
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|&c| c == '*')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn globs_match_as_in_a_shell() {
+        assert!(glob("*", ""));
+        assert!(glob("let *", "let p = malloc(40)"));
+        assert!(glob("*malloc(?0)", "let p = malloc(40)"));
+        assert!(!glob("let", "let p"));
+        assert!(!glob("*free*", "let p = malloc(40)"));
+        assert!(glob("a*b*c", "a--b--b--c"));
+    }
+
+    #[test]
+    fn completeness_follows_brackets_and_syntax() {
+        let st = |code: &str| is_complete(&json!({ "code": code }))["status"].clone();
+        assert_eq!(st("let p = malloc(40)"), "complete");
+        assert_eq!(st("repeat 3 {"), "incomplete");
+        assert_eq!(st("let x = 1 + \\"), "incomplete");
+        assert_eq!(st("let = = 3"), "invalid");
+        assert_eq!(
+            is_complete(&json!({ "code": "repeat 3 {" }))["indent"],
+            "    "
+        );
+    }
+
+    #[test]
+    fn words_at_the_cursor() {
+        assert_eq!(word_at("print stats.faults", 10), Some("stats.faults"));
+        assert_eq!(word_at("malloc(40)", 3), Some("malloc"));
+        assert_eq!(word_at("a + b", 2), None);
+        assert_eq!(byte_at("é malloc", 2), 3);
+        assert_eq!(chars_to("é malloc", 3), 2);
+    }
+}
