@@ -329,7 +329,7 @@ impl Kernel {
         })
     }
 
-    fn inspect(&self, c: &Value) -> Value {
+    fn inspect(&mut self, c: &Value) -> Value {
         let code = c["code"].as_str().unwrap_or_default();
         let cursor = byte_at(code, c["cursor_pos"].as_u64().unwrap_or(u64::MAX));
         let text = word_at(code, cursor).and_then(|w| self.explain(w));
@@ -344,24 +344,25 @@ impl Kernel {
         }
     }
 
-    /// What `:help` says about a word, or a variable's type and value.
-    fn explain(&self, word: &str) -> Option<String> {
+    /// What `:help` says about a word, or a variable's type and value; a counter's help
+    /// with its value now.
+    fn explain(&mut self, word: &str) -> Option<String> {
         if let (Some(ty), Some(v)) = (
             self.session.variable_type(word),
             self.session.variable(word),
         ) {
             return Some(format!("{word}: {ty} = {v}\n"));
         }
-        let known = |w: &str| {
-            let text = help::help(Some(w));
-            (!text.starts_with("no help on")).then_some(text)
-        };
-        if let Some(text) = known(word) {
-            return Some(text);
+        let text = help::help(Some(word));
+        if text.starts_with("no help on") {
+            return None;
         }
-        // `stats.tlb.hits`: the counters are explained together under `stats`.
-        let (head, _) = word.split_once('.')?;
-        known(head)
+        if word.starts_with("stats.") {
+            if let Some(v) = self.session.evaluate("inspect", word).value {
+                return Some(format!("{word} = {v} now\n\n{text}"));
+            }
+        }
+        Some(text)
     }
 
     fn history_reply(&self, c: &Value) -> Value {

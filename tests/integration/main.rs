@@ -4,6 +4,8 @@ mod cases;
 mod cli;
 mod compiled;
 mod examples;
+#[cfg(feature = "kernel")]
+mod kernel;
 mod os_props;
 mod props;
 mod repl;
