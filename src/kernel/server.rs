@@ -473,12 +473,12 @@ pub fn glob(pattern: &str, text: &str) -> bool {
     let (mut pi, mut ti) = (0, 0);
     let mut star: Option<(usize, usize)> = None;
     while ti < t.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
-            pi += 1;
-            ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
+        if pi < p.len() && p[pi] == '*' {
             star = Some((pi, ti));
             pi += 1;
+        } else if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+            pi += 1;
+            ti += 1;
         } else if let Some((sp, st)) = star {
             pi = sp + 1;
             ti = st + 1;
@@ -502,6 +502,7 @@ mod tests {
         assert!(!glob("let", "let p"));
         assert!(!glob("*free*", "let p = malloc(40)"));
         assert!(glob("a*b*c", "a--b--b--c"));
+        assert!(glob("6 *", "6 * 7"), "a `*` in the text is matched by the pattern's `*`");
     }
 
     #[test]
