@@ -174,8 +174,8 @@ pub fn kernel_info() -> Value {
         },
         "banner": format!(
             "memsim {version}: memory-management scenarios on a simulated MMU and OS \
-             (Linux x86-64 + glibc)\nShift-Tab (or `?`-style inspect) on a word explains it; \
-             `show maps`, `show frames`, `show walk ADDR` and `show heap` draw pictures."
+             (Linux x86-64 + glibc)\nTab completes, Shift-Tab on a word explains it; in a \
+             notebook `show maps`, `show frames`, `show walk ADDR` and `show heap` draw pictures."
         ),
         "help_links": [
             { "text": "The .mem language", "url": format!("file://{docs}") },

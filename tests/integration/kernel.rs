@@ -458,6 +458,30 @@ fn an_interrupt_stops_a_long_cell_within_a_second() {
 }
 
 #[test]
+fn statements_stream_while_the_cell_still_runs() {
+    let mut f = Front::start();
+    f.execute("let p: *u8 = malloc(64)");
+    let id = f.send(
+        false,
+        "execute_request",
+        json!({ "code": "print \"first\"\nrepeat 1000000000000 { p[1] = 1 }",
+                "silent": false, "store_history": true }),
+    );
+    // The print arrives while the loop is still running: nothing has interrupted it yet.
+    loop {
+        let m = f.next_iopub().expect("no output while the cell runs");
+        if m.parent_header["msg_id"] == id && m.msg_type() == "stream" {
+            assert_eq!(m.content["text"], "first\n");
+            break;
+        }
+    }
+    assert!(f.reply(false, Duration::from_millis(200)).is_none(), "the cell is still running");
+    f.send(true, "interrupt_request", json!({}));
+    let reply = f.reply(false, WAIT).unwrap();
+    assert_eq!(reply.content["ename"], "mem::interrupted");
+}
+
+#[test]
 fn shutdown_and_restart() {
     let mut f = Front::start();
     f.execute("let kept = 1");
