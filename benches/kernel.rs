@@ -38,7 +38,8 @@ fn round_trip(c: &mut Criterion) {
         .collect();
     let ports: Vec<u16> = ls.iter().map(|l| l.local_addr().unwrap().port()).collect();
     drop(ls);
-    let file = std::env::temp_dir().join(format!("memsim-bench-kernel-{}.json", std::process::id()));
+    let file =
+        std::env::temp_dir().join(format!("memsim-bench-kernel-{}.json", std::process::id()));
     let info = json!({
         "ip": "127.0.0.1", "transport": "tcp", "shell_port": ports[0], "iopub_port": ports[1],
         "stdin_port": ports[2], "control_port": ports[3], "hb_port": ports[4],

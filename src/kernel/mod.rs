@@ -14,7 +14,6 @@ use std::path::Path;
 
 use crate::diag::kernel::KernelError;
 
-
 /// Runs the kernel on a connection file until a front end asks it to shut down.
 pub fn run(connection_file: &Path) -> Result<(), KernelError> {
     let info = jupyter::ConnectionInfo::read(connection_file)?;

@@ -3,7 +3,8 @@
 //! their own so that they get through while a cell runs.
 
 use std::path::PathBuf;
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use serde_json::{json, Map, Value};
 
@@ -11,7 +12,7 @@ use super::jupyter::zmtp::Frames;
 use super::jupyter::{Channel, Inbox, Message, Transport, PROTOCOL_VERSION};
 use super::outputs;
 use crate::repl::{complete, help, input};
-use crate::session::{Interrupt, Options, Session};
+use crate::session::{Interrupt, Options, Progress, Session};
 
 /// An accepted cell, for `history` requests.
 struct Entry {
@@ -34,21 +35,92 @@ pub struct Kernel {
     session: Session,
     count: u64,
     history: Vec<Entry>,
+    progress: Arc<Mutex<ProgressLine>>,
 }
 
 /// The session options of a notebook: like the REPL's, a failed statement is rolled back and
-/// blocks live on into the next cell.
-fn options() -> Options {
+/// blocks live on into the next cell; a long replay reports its progress.
+fn options(progress: &Arc<Mutex<ProgressLine>>, t: &Transport) -> Options {
+    let (line, t) = (progress.clone(), t.clone());
     Options {
         rollback: true,
         report_leaks: false,
+        progress: Some(Progress(Arc::new(move |done, total| {
+            lock(&line).update(&t, done, total)
+        }))),
         ..Options::default()
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// How often a progress line is redrawn: often enough to look alive, not a flood of messages.
+const PROGRESS_EVERY: Duration = Duration::from_millis(250);
+
+/// The progress line of a long replay: one output updated in place (`update_display_data`).
+#[derive(Default)]
+pub struct ProgressLine {
+    /// The request running now.
+    parent: Option<Message>,
+    /// The line's display id and the replay's length, once it is shown.
+    shown: Option<(String, u64)>,
+    last: Option<Instant>,
+}
+
+impl ProgressLine {
+    fn text(done: u64, total: u64) -> Value {
+        let data = format!(
+            "replaying: {} of {} references",
+            thousands(done),
+            thousands(total)
+        );
+        json!({ "text/plain": data })
+    }
+
+    fn update(&mut self, t: &Transport, done: u64, total: u64) {
+        if self.last.is_some_and(|l| l.elapsed() < PROGRESS_EVERY) {
+            return;
+        }
+        self.last = Some(Instant::now());
+        let Some(parent) = &self.parent else { return };
+        let msg_type = match &self.shown {
+            Some((_, n)) if *n == total => "update_display_data",
+            _ => {
+                self.shown = Some((super::jupyter::new_id(), total));
+                "display_data"
+            }
+        };
+        let id = self.shown.as_ref().map(|s| s.0.clone());
+        t.publish(
+            Some(parent),
+            msg_type,
+            json!({ "data": Self::text(done, total), "metadata": {},
+                    "transient": { "display_id": id } }),
+        );
+    }
+
+    /// The statement ended: the line says the whole replay ran (or how far it got).
+    fn finish(&mut self, t: &Transport, done_all: bool) {
+        if let (Some((id, total)), Some(parent)) = (self.shown.take(), &self.parent) {
+            if done_all {
+                t.publish(
+                    Some(parent),
+                    "update_display_data",
+                    json!({ "data": Self::text(total, total), "metadata": {},
+                            "transient": { "display_id": id } }),
+                );
+            }
+        }
+        self.last = None;
     }
 }
 
 /// Serves requests until a shutdown request.
 pub fn serve(t: Transport, inbox: Inbox, base_dir: PathBuf) {
-    let mut session = Session::new(options());
+    let progress = Arc::new(Mutex::new(ProgressLine::default()));
+    let mut session = Session::new(options(&progress, &t));
     session.set_base_dir(base_dir);
     let interrupt = session.interrupt_handle();
     #[cfg(feature = "cli")]
@@ -83,6 +155,7 @@ pub fn serve(t: Transport, inbox: Inbox, base_dir: PathBuf) {
         session,
         count: 0,
         history: Vec::new(),
+        progress,
     };
     for w in work_rx {
         match w {
@@ -153,9 +226,8 @@ fn unknown(t: &Transport, channel: Channel, m: &Message, msg_type: &str) {
 /// `kernel_info_reply`'s content.
 pub fn kernel_info() -> Value {
     let version = env!("CARGO_PKG_VERSION");
-    let docs = std::env::var("MEMSIM_KERNEL_DOCS").unwrap_or_else(|_| {
-        concat!(env!("CARGO_MANIFEST_DIR"), "/docs/language.md").to_string()
-    });
+    let docs = std::env::var("MEMSIM_KERNEL_DOCS")
+        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/docs/language.md").to_string());
     json!({
         "status": "ok",
         "protocol_version": PROTOCOL_VERSION,
@@ -235,13 +307,22 @@ impl Kernel {
         }
         let trace = self.session.options_mut().trace;
         let name = format!("cell {count}");
+        let progress = self.progress.clone();
+        lock(&progress).parent = (!silent).then(|| m.clone());
+        let interrupt = self.session.interrupt_handle();
         let r = self.session.execute_with(&name, code, &mut |step| {
+            lock(&progress).finish(&t, !interrupt.is_set());
             if !silent {
                 for o in outputs::step(step, trace) {
                     t.publish(Some(m), o.msg_type, o.content);
                 }
             }
         });
+        {
+            let mut p = lock(&self.progress);
+            p.finish(&t, false);
+            p.parent = None;
+        }
         if !silent {
             if let Some(w) = outputs::warnings(&r) {
                 t.publish(Some(m), w.msg_type, w.content);
@@ -294,7 +375,9 @@ impl Kernel {
         };
         for (key, expr) in exprs {
             let src = expr.as_str().unwrap_or_default();
-            let r = self.session.evaluate(&format!("user expression {key}"), src);
+            let r = self
+                .session
+                .evaluate(&format!("user expression {key}"), src);
             let v = match (outputs::failure(&r), &r.value) {
                 (Some(f), _) => {
                     let mut v = f.content();
@@ -440,6 +523,19 @@ pub fn is_complete(c: &Value) -> Value {
     }
 }
 
+/// `1234567` as `1,234,567`.
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// The byte offset of code point `pos` (Jupyter counts cursors in code points).
 fn byte_at(code: &str, pos: u64) -> usize {
     code.char_indices()
@@ -455,9 +551,9 @@ fn chars_to(code: &str, at: usize) -> usize {
 /// The word (letters, digits, `_`, `.`) around byte `cursor`.
 fn word_at(code: &str, cursor: usize) -> Option<&str> {
     let is_word = |c: char| c.is_alphanumeric() || c == '_' || c == '.';
-    let start = code[..cursor]
-        .rfind(|c: char| !is_word(c))
-        .map_or(0, |i| i + code[i..].chars().next().map_or(1, char::len_utf8));
+    let start = code[..cursor].rfind(|c: char| !is_word(c)).map_or(0, |i| {
+        i + code[i..].chars().next().map_or(1, char::len_utf8)
+    });
     let end = code[cursor..]
         .find(|c: char| !is_word(c))
         .map_or(code.len(), |i| cursor + i);
@@ -502,7 +598,10 @@ mod tests {
         assert!(!glob("let", "let p"));
         assert!(!glob("*free*", "let p = malloc(40)"));
         assert!(glob("a*b*c", "a--b--b--c"));
-        assert!(glob("6 *", "6 * 7"), "a `*` in the text is matched by the pattern's `*`");
+        assert!(
+            glob("6 *", "6 * 7"),
+            "a `*` in the text is matched by the pattern's `*`"
+        );
     }
 
     #[test]
@@ -516,6 +615,14 @@ mod tests {
             is_complete(&json!({ "code": "repeat 3 {" }))["indent"],
             "    "
         );
+    }
+
+    #[test]
+    fn counts_are_grouped() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(10_000_000), "10,000,000");
     }
 
     #[test]

@@ -597,7 +597,10 @@ mod tests {
     #[test]
     fn every_counter_is_explained() {
         for name in crate::check::STAT_NAMES {
-            assert!(!stat_summary(name).is_empty(), "stats.{name} has no summary");
+            assert!(
+                !stat_summary(name).is_empty(),
+                "stats.{name} has no summary"
+            );
             let text = help(Some(&format!("stats.{name}")));
             assert!(text.starts_with(&format!("stats.{name}: ")), "{text}");
         }

@@ -42,6 +42,19 @@ pub struct Options {
     /// Run loops of many iterations as compiled programs (the same results, faster). Off,
     /// every statement runs on the tree walker: what the compiled loops are tested against.
     pub compile_loops: bool,
+    /// Told how far a long replay (`refs`, `trace`) has got, every few thousand references:
+    /// a front end's progress display.
+    pub progress: Option<Progress>,
+}
+
+/// A progress callback: references replayed so far, and in all.
+#[derive(Clone)]
+pub struct Progress(pub Arc<dyn Fn(u64, u64) + Send + Sync>);
+
+impl std::fmt::Debug for Progress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Progress(..)")
+    }
 }
 
 impl Default for Options {
@@ -54,6 +67,7 @@ impl Default for Options {
             rollback: false,
             report_leaks: true,
             compile_loops: true,
+            progress: None,
         }
     }
 }

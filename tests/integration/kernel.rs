@@ -233,7 +233,10 @@ fn kernel_info_describes_the_language() {
     assert_eq!(c["language_info"]["name"], "mem");
     assert_eq!(c["language_info"]["mimetype"], "text/x-mem");
     assert_eq!(c["language_info"]["file_extension"], ".mem");
-    assert!(c["help_links"][0]["url"].as_str().unwrap().contains("language.md"));
+    assert!(c["help_links"][0]["url"]
+        .as_str()
+        .unwrap()
+        .contains("language.md"));
     assert_eq!(types(&outs), ["status", "status"]);
     assert_eq!(outs[0].content["execution_state"], "busy");
     // The same on control.
@@ -416,8 +419,10 @@ fn history_tail_range_and_search() {
     assert_eq!(tail, [json!([1, 2, "let b = 2"]), json!([1, 3, "a + b"])]);
     let out = history(json!({ "hist_access_type": "tail", "n": 1, "output": true, "raw": true }));
     assert_eq!(out, [json!([1, 3, ["a + b", "3"]])]);
-    let range = history(json!({ "hist_access_type": "range", "session": 0, "start": 1, "stop": 2,
-                                "output": false, "raw": true }));
+    let range = history(
+        json!({ "hist_access_type": "range", "session": 0, "start": 1, "stop": 2,
+                                "output": false, "raw": true }),
+    );
     assert_eq!(range, [json!([1, 1, "let a = 1"])]);
     let search = history(json!({ "hist_access_type": "search", "pattern": "let *",
                                  "output": false, "raw": true }));
@@ -475,10 +480,43 @@ fn statements_stream_while_the_cell_still_runs() {
             break;
         }
     }
-    assert!(f.reply(false, Duration::from_millis(200)).is_none(), "the cell is still running");
+    assert!(
+        f.reply(false, Duration::from_millis(200)).is_none(),
+        "the cell is still running"
+    );
     f.send(true, "interrupt_request", json!({}));
     let reply = f.reply(false, WAIT).unwrap();
     assert_eq!(reply.content["ename"], "mem::interrupted");
+}
+
+#[test]
+fn a_long_replay_shows_its_progress() {
+    let mut f = Front::start();
+    let dir = TempDir::new("progress");
+    let trace = dir.0.join("long.trace");
+    let lines: String = (0..600_000u64)
+        .map(|i| format!("{:#x}\n", 0x10000 + (i % 64) * 4096))
+        .collect();
+    std::fs::write(&trace, lines).unwrap();
+    let (reply, outs) = f.execute(&format!("trace \"{}\"", trace.display()));
+    assert_eq!(reply.content["status"], "ok", "{:?}", reply.content);
+    let first = outs
+        .iter()
+        .find(|m| m.msg_type() == "display_data")
+        .expect("a progress line");
+    let text = first.content["data"]["text/plain"].as_str().unwrap();
+    assert!(text.starts_with("replaying: "), "{text}");
+    let id = first.content["transient"]["display_id"].clone();
+    assert!(id.is_string());
+    let last = outs
+        .iter()
+        .rfind(|m| m.msg_type() == "update_display_data")
+        .expect("the line is updated when the replay ends");
+    assert_eq!(last.content["transient"]["display_id"], id);
+    assert_eq!(
+        last.content["data"]["text/plain"],
+        "replaying: 600,000 of 600,000 references"
+    );
 }
 
 #[test]
@@ -601,7 +639,10 @@ fn bad_connection_files_are_clear_errors() {
             .arg(file)
             .output()
             .unwrap();
-        (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
     };
     let (code, err) = run(&dir.0.join("missing.json"));
     assert_eq!(code, Some(2));
@@ -644,7 +685,11 @@ fn install_list_uninstall() {
     assert_eq!(json["argv"][0], env!("CARGO_BIN_EXE_memsim"));
     assert_eq!(
         json["argv"].as_array().unwrap()[1..],
-        [json!("kernel"), json!("--connection-file"), json!("{connection_file}")]
+        [
+            json!("kernel"),
+            json!("--connection-file"),
+            json!("{connection_file}")
+        ]
     );
     assert_eq!(json["display_name"], "Mem (memsim)");
     assert_eq!(json["language"], "mem");

@@ -171,7 +171,11 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 /// Accepts connections on its own thread and hands each to `serve` on a thread of its own.
-fn accept_loop(listener: TcpListener, name: &'static str, serve: impl Fn(TcpStream) + Send + Sync + 'static) {
+fn accept_loop(
+    listener: TcpListener,
+    name: &'static str,
+    serve: impl Fn(TcpStream) + Send + Sync + 'static,
+) {
     let serve = Arc::new(serve);
     let spawned = std::thread::Builder::new()
         .name(format!("{name} accept"))
@@ -247,8 +251,7 @@ fn router_conn(
     // starting with a zero byte (which peers may not use).
     let id = {
         let map = lock(peers);
-        if !peer.identity.is_empty() && peer.identity[0] != 0 && !map.contains_key(&peer.identity)
-        {
+        if !peer.identity.is_empty() && peer.identity[0] != 0 && !map.contains_key(&peer.identity) {
             peer.identity.clone()
         } else {
             let mut id = vec![0u8];
@@ -313,7 +316,9 @@ impl Publisher {
         let mut subs = lock(&self.subs);
         let mut gone = Vec::new();
         for (id, s) in subs.iter_mut() {
-            if s.topics.iter().any(|t| topic.starts_with(t)) && write_message(&mut s.stream, frames).is_err() {
+            if s.topics.iter().any(|t| topic.starts_with(t))
+                && write_message(&mut s.stream, frames).is_err()
+            {
                 gone.push(*id);
             }
         }
@@ -323,7 +328,12 @@ impl Publisher {
     }
 }
 
-fn pub_conn(mut conn: TcpStream, id: u64, subs: &Mutex<HashMap<u64, Subscriber>>, welcome: &Welcome) {
+fn pub_conn(
+    mut conn: TcpStream,
+    id: u64,
+    subs: &Mutex<HashMap<u64, Subscriber>>,
+    welcome: &Welcome,
+) {
     if let Err(e) = handshake(&mut conn, "PUB", b"") {
         return eprintln!("memsim kernel: iopub: dropped a connection: {e}");
     }
@@ -370,7 +380,9 @@ pub fn echo(listener: TcpListener) {
         if handshake(&mut conn, "REP", b"").is_err() {
             return;
         }
-        let Ok(mut writer) = conn.try_clone() else { return };
+        let Ok(mut writer) = conn.try_clone() else {
+            return;
+        };
         let mut reader = BufReader::new(conn);
         while let Ok(Incoming::Message(frames)) = read(&mut reader) {
             if write_message(&mut writer, &frames).is_err() {
@@ -389,7 +401,11 @@ pub struct Conn {
 
 impl Conn {
     /// Connects as a `socket_type` socket (`DEALER`, `SUB`, `REQ`) with a routing identity.
-    pub fn connect(addr: impl ToSocketAddrs, socket_type: &str, identity: &[u8]) -> io::Result<Conn> {
+    pub fn connect(
+        addr: impl ToSocketAddrs,
+        socket_type: &str,
+        identity: &[u8],
+    ) -> io::Result<Conn> {
         let mut stream = TcpStream::connect(addr)?;
         stream.set_nodelay(true)?;
         let peer = handshake(&mut stream, socket_type, identity)?;
@@ -423,7 +439,12 @@ impl Conn {
             match read(&mut self.reader) {
                 Ok(Incoming::Message(f)) => return Ok(Some(f)),
                 Ok(Incoming::Command { .. }) => {}
-                Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                    ) =>
+                {
                     return Ok(None)
                 }
                 Err(e) => return Err(e),

@@ -16,8 +16,8 @@ use crate::session::{ChunkResult, Diag, Interrupt, Options, Output, World};
 use crate::syntax::Span;
 use crate::units;
 
-/// Replays this long and longer show a progress bar when stderr is a terminal.
-#[cfg(feature = "cli")]
+/// Replays this long and longer show a progress bar when stderr is a terminal, and report
+/// their progress to `Options::progress`.
 const PROGRESS_MIN: usize = 500_000;
 
 /// What one run of a sweep hands back to the thread that builds the table.
@@ -110,7 +110,14 @@ impl Exec<'_> {
         let mut steps = self.steps;
         #[cfg(feature = "cli")]
         let bar = progress_bar(refs.len());
+        let total = refs.len() as u64;
+        let progress = (refs.len() >= PROGRESS_MIN)
+            .then_some(self.opts.progress.as_ref())
+            .flatten();
         let r = replay::replay(self.world, p, refs, &mut self.sink, |done, mmu| {
+            if let Some(tell) = progress {
+                (tell.0)(done as u64, total);
+            }
             #[cfg(feature = "cli")]
             if let Some(b) = &bar {
                 b.set_position(done as u64);
