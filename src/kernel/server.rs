@@ -2,6 +2,8 @@
 //! time on the main thread; control requests (interrupt, shutdown) are answered on a thread of
 //! their own so that they get through while a cell runs.
 
+use std::collections::VecDeque;
+use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
 use std::sync::{mpsc, Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -24,6 +26,8 @@ struct Entry {
 /// What the main thread does next.
 enum Work {
     Shell(Frames),
+    /// A request already checked, put back in line.
+    Decoded(Message),
     Shutdown,
 }
 
@@ -36,6 +40,8 @@ pub struct Kernel {
     count: u64,
     history: Vec<Entry>,
     progress: Arc<Mutex<ProgressLine>>,
+    work: mpsc::Receiver<Work>,
+    deferred: VecDeque<Work>,
 }
 
 /// The session options of a notebook: like the REPL's, a failed statement is rolled back and
@@ -156,20 +162,70 @@ pub fn serve(t: Transport, inbox: Inbox, base_dir: PathBuf) {
         count: 0,
         history: Vec::new(),
         progress,
+        work: work_rx,
+        deferred: VecDeque::new(),
     };
-    for w in work_rx {
-        match w {
-            Work::Shell(frames) => {
-                let Some(m) = kernel.t.decode(Channel::Shell, frames) else {
-                    continue;
-                };
-                if kernel.shell_request(&m) {
-                    break;
-                }
-            }
+    loop {
+        let w = match kernel.deferred.pop_front() {
+            Some(w) => w,
+            None => match kernel.work.recv() {
+                Ok(w) => w,
+                Err(_) => break,
+            },
+        };
+        let m = match w {
+            Work::Shell(frames) => match kernel.t.decode(Channel::Shell, frames) {
+                Some(m) => m,
+                None => continue,
+            },
+            Work::Decoded(m) => m,
             Work::Shutdown => break,
+        };
+        // A bug in the engine must not take the notebook's kernel down with it.
+        match std::panic::catch_unwind(AssertUnwindSafe(|| kernel.shell_request(&m))) {
+            Ok(Handled::Stop) => break,
+            Ok(Handled::Done) => {}
+            Err(_) => internal_error(&kernel.t, &m),
         }
     }
+}
+
+/// What became of a shell request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Handled {
+    Done,
+    /// A shutdown request.
+    Stop,
+}
+
+/// The reply to a cell skipped because one before it failed.
+fn abort(t: &Transport, m: &Message) {
+    t.publish(Some(m), "status", json!({ "execution_state": "busy" }));
+    t.reply(
+        Channel::Shell,
+        m,
+        "execute_reply",
+        json!({ "status": "aborted", "execution_count": null }),
+    );
+    t.publish(Some(m), "status", json!({ "execution_state": "idle" }));
+}
+
+/// The answer when handling a request panicked: an error reply, and the kernel goes on.
+fn internal_error(t: &Transport, m: &Message) {
+    let evalue = "memsim failed inside while handling this request (a bug: please report \
+                  the cell)";
+    let content = json!({ "ename": "mem::kernel::internal", "evalue": evalue,
+                          "traceback": [evalue] });
+    t.publish(Some(m), "error", content.clone());
+    let mut reply = content;
+    reply["status"] = "error".into();
+    let name = m.msg_type();
+    let name = match name.strip_suffix("_request") {
+        Some(stem) => format!("{stem}_reply"),
+        None => format!("{name}_reply"),
+    };
+    t.reply(Channel::Shell, m, &name, reply);
+    t.publish(Some(m), "status", json!({ "execution_state": "idle" }));
 }
 
 /// Answers a control request; true when the kernel should stop.
@@ -257,11 +313,11 @@ pub fn kernel_info() -> Value {
 }
 
 impl Kernel {
-    /// Answers a shell request; true when the kernel should stop.
-    fn shell_request(&mut self, m: &Message) -> bool {
+    /// Answers a shell request.
+    fn shell_request(&mut self, m: &Message) -> Handled {
         let t = self.t.clone();
         t.publish(Some(m), "status", json!({ "execution_state": "busy" }));
-        let mut stop = false;
+        let mut handled = Handled::Done;
         let reply = |msg_type: &str, content: Value| t.reply(Channel::Shell, m, msg_type, content);
         match m.msg_type() {
             "kernel_info_request" => reply("kernel_info_reply", kernel_info()),
@@ -279,13 +335,13 @@ impl Kernel {
             // Messages on comms that never opened: nothing to answer.
             "comm_msg" | "comm_close" => {}
             "shutdown_request" => {
-                stop = true;
+                handled = Handled::Stop;
                 reply("shutdown_reply", shutdown_content(m));
             }
             other => unknown(&t, Channel::Shell, m, other),
         }
         t.publish(Some(m), "status", json!({ "execution_state": "idle" }));
-        stop
+        handled
     }
 
     fn execute(&mut self, m: &Message) {
@@ -364,7 +420,34 @@ impl Kernel {
                 output,
             });
         }
+        // Collected before the reply, so that only cells sent before the failure was known
+        // are skipped; answered after it, in order.
+        let skipped = if failure.is_some() && c["stop_on_error"].as_bool().unwrap_or(true) {
+            self.take_queued_cells()
+        } else {
+            Vec::new()
+        };
         t.reply(Channel::Shell, m, "execute_reply", content);
+        for q in &skipped {
+            abort(&t, q);
+        }
+    }
+
+    /// As IPython does: cells already queued behind a failed one (a "run all") are not run;
+    /// other requests wait their turn.
+    fn take_queued_cells(&mut self) -> Vec<Message> {
+        let mut cells = Vec::new();
+        while let Ok(w) = self.work.try_recv() {
+            match w {
+                Work::Shell(frames) => match self.t.decode(Channel::Shell, frames) {
+                    Some(q) if q.msg_type() == "execute_request" => cells.push(q),
+                    Some(q) => self.deferred.push_back(Work::Decoded(q)),
+                    None => {}
+                },
+                other => self.deferred.push_back(other),
+            }
+        }
+        cells
     }
 
     /// Each user expression evaluated without changing anything.

@@ -349,6 +349,38 @@ fn failing_cells_report_errors_and_keep_earlier_statements() {
 }
 
 #[test]
+fn cells_queued_behind_a_failed_one_are_aborted() {
+    let mut f = Front::start();
+    let cell = |code: &str| json!({ "code": code, "silent": false, "store_history": true });
+    // A "run all": the second cell is queued while the first still runs, then fails.
+    let first = f.send(
+        false,
+        "execute_request",
+        cell("let n = 0\nrepeat 300000 { n = n + 1 }\nexpect n == 1"),
+    );
+    let second = f.send(false, "execute_request", cell("let after = 1"));
+    let r1 = f.reply(false, WAIT).unwrap();
+    assert_eq!(r1.parent_header["msg_id"], first);
+    assert_eq!(r1.content["ename"], "mem::expect");
+    let r2 = f.reply(false, WAIT).unwrap();
+    assert_eq!(r2.parent_header["msg_id"], second);
+    assert_eq!(r2.content["status"], "aborted");
+    f.outputs(&second);
+    let (reply, _) = f.execute("print after");
+    assert_eq!(reply.content["ename"], "mem::check::unknown_name");
+    // Without stop_on_error the next cell runs.
+    f.send(
+        false,
+        "execute_request",
+        json!({ "code": "let n2 = 0\nrepeat 300000 { n2 = n2 + 1 }\nexpect n2 == 1",
+                "stop_on_error": false }),
+    );
+    f.send(false, "execute_request", cell("let after = 2"));
+    assert_eq!(f.reply(false, WAIT).unwrap().content["status"], "error");
+    assert_eq!(f.reply(false, WAIT).unwrap().content["status"], "ok");
+}
+
+#[test]
 fn is_complete_complete_and_inspect() {
     let mut f = Front::start();
     let mut is_complete = |code: &str| {
