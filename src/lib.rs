@@ -21,6 +21,8 @@ pub mod units;
 pub use session::{ChunkResult, Options, Session};
 #[cfg(feature = "cli")]
 pub mod cli;
+#[cfg(feature = "kernel")]
+pub mod kernel;
 #[cfg(feature = "cli")]
 pub mod repl;
 pub mod suggest;

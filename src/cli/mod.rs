@@ -7,6 +7,9 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+#[cfg(feature = "kernel")]
+mod kernel;
+
 use crate::render::{diag, html, report, style, text};
 use crate::session::{ChunkResult, Options, Progress, ProgressFn, Session, Severity};
 
@@ -108,6 +111,10 @@ enum Command {
     },
     /// Print the manual page (roff): `memsim manpage > memsim.1; man ./memsim.1`.
     Manpage,
+    /// The Jupyter kernel: `memsim kernel install` once, then notebooks and
+    /// `jupyter console --kernel mem` start it.
+    #[cfg(feature = "kernel")]
+    Kernel(kernel::KernelArgs),
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -193,6 +200,8 @@ pub fn main() -> i32 {
                 }
             }
         }
+        #[cfg(feature = "kernel")]
+        Command::Kernel(args) => kernel::main(args, color),
     }
 }
 

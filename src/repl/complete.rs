@@ -18,11 +18,19 @@ pub fn complete(line: &str, pos: usize, vars: &[String]) -> (usize, Vec<String>)
     if let Some(colon) = command_start(before) {
         return complete_command(before, colon);
     }
-    // Inside a comment or a string there is nothing to complete.
-    if let Some(&(Tok::Comment | Tok::Str, s, e)) = lex(before).last() {
-        if s < pos && (e == pos) {
-            return (pos, Vec::new());
+    // Inside a comment there is nothing to complete; inside a string, a file name (profiles,
+    // traces, files to map).
+    match lex(before).last() {
+        Some(&(Tok::Comment, s, e)) if s < pos && e == pos => return (pos, Vec::new()),
+        Some(&(Tok::Str, s, e)) if s < pos && e == pos => {
+            let text = &before[s..e];
+            let closed = text.len() > 1 && text.ends_with('"') && !text.ends_with("\\\"");
+            if closed {
+                return (pos, Vec::new());
+            }
+            return complete_file(before, s + 1, false);
         }
+        _ => {}
     }
     let start = run_start(before, is_name_char);
     let word = &before[start..];
@@ -37,6 +45,15 @@ pub fn complete(line: &str, pos: usize, vars: &[String]) -> (usize, Vec<String>)
     let pool: Vec<String> = match prev {
         Some("show") => strings(SHOW_TARGETS),
         Some("machine") => crate::profile::builtin_names().map(String::from).collect(),
+        // `replace lru`, `tlb 4 entries fifo`: the replacement policies.
+        Some("replace" | "entries") => crate::machine::Policy::ALL
+            .iter()
+            .map(|p| p.name().to_string())
+            .collect(),
+        Some("allocator") => crate::machine::AllocatorKind::ALL
+            .iter()
+            .map(|a| a.name().to_string())
+            .collect(),
         _ => match enclosing_block(&before[..start]).as_deref() {
             Some("machine") if at_statement_start(&before[..start]) => strings(&SETTINGS),
             Some("process") if at_statement_start(&before[..start]) => strings(region_kinds()),
@@ -291,7 +308,13 @@ mod tests {
         assert_eq!(names("process web {\n  bs"), ["bss"]);
         assert!(names("print i").contains(&"ip".to_string()));
         assert!(names("# show").is_empty());
-        assert!(names("print \"sh").is_empty());
+        assert!(names("print \"zz-no-such-file").is_empty());
+        assert_eq!(names("trace \"exampl"), ["examples/"]);
+        assert!(names("trace \"examples/be").contains(&"belady.mem".to_string()));
+        assert!(names("print \"done\"").is_empty());
+        assert_eq!(names("machine { replace cl"), ["clock"]);
+        assert_eq!(names("machine { tlb 4 entries l"), ["lru"]);
+        assert_eq!(names("machine { allocator best"), ["best_fit"]);
         assert!(names("print 4").is_empty());
         assert_eq!(names(":tr"), [":trace"]);
         assert_eq!(names(":trace o"), ["off", "on"]);

@@ -377,11 +377,41 @@ fresh machine for every combination and prints a table; `report stats.faults, â€
 columns.",
     },
     Topic {
+        names: &["stats", "counters", "statistics"],
+        text: "`stats.NAME` reads one of the machine's counters, which only ever grow: \
+`print stats.faults`, `expect stats.major == 0`, `report stats.faults` in a sweep. Take a \
+difference to count what one step did: `let before = stats.faults`. `show stats` lists them all.\n\
+Try: print stats.faults, stats.tlb.hits;  :help stats.walk_refs",
+    },
+    Topic {
         names: &["sizeof", "types"],
         text: "`sizeof(T)` is the size of a type in bytes: sizeof(int) is 4, sizeof(*int) 8 on \
 a 64-bit machine. Pointer arithmetic scales by the element size.",
     },
 ];
+
+/// What each `stats.NAME` counts.
+fn stat_summary(name: &str) -> &'static str {
+    match name {
+        "faults" => "page faults of every kind (minor + major)",
+        "minor" => "page faults served without reading a disk: a zero-filled frame, a copy on write, a page already in memory",
+        "major" => "page faults that read the page back from swap or from its file",
+        "segv" => "segmentation faults delivered",
+        "accesses" => "translations the MMU did (a faulting access is translated again after the fault)",
+        "tlb.hits" => "translations the TLB answered",
+        "tlb.misses" => "translations the TLB did not have: each costs a page-table walk",
+        "walks" => "page-table walks",
+        "walk_refs" => "memory references the page-table walks made (one per level read)",
+        "evictions" => "pages taken out of their frame to make room",
+        "swap_ins" => "pages read back from swap",
+        "swap_outs" => "pages written out to swap",
+        "writebacks" => "dirty pages of shared file mappings written back to their file on eviction",
+        "references" => "memory references the program made: each access, each page of `refs` and of a trace",
+        "stack_growths" => "times the stack grew down to take an access just below it",
+        "cow_copies" => "pages copied on a write after fork (copy on write)",
+        _ => "",
+    }
+}
 
 /// A short line per `show` target, for `:help show`; a target without one is still listed.
 fn show_target_summary(target: &str) -> &'static str {
@@ -440,6 +470,12 @@ pub fn help(topic: Option<&str>) -> String {
     }
     if let Some(c) = super::codes::find(topic) {
         return super::codes::explain(c);
+    }
+    if let Some(name) = normalize(topic).strip_prefix("stats.") {
+        if crate::check::STAT_NAMES.contains(&name) {
+            let about = find("stats").map_or(String::new(), |t| wrap(t.text, 88));
+            return format!("stats.{name}: {}\n\n{about}", stat_summary(name));
+        }
     }
     let Some(t) = find(topic) else {
         let names = TOPICS.iter().flat_map(|t| t.names.iter().copied());
@@ -561,6 +597,19 @@ mod tests {
         assert!(help(Some("segfalt")).contains("did you mean `segfault`"));
         assert!(help(Some(":save")).starts_with(":save FILE"));
         assert!(help(None).contains(":undo"));
+    }
+
+    #[test]
+    fn every_counter_is_explained() {
+        for name in crate::check::STAT_NAMES {
+            assert!(
+                !stat_summary(name).is_empty(),
+                "stats.{name} has no summary"
+            );
+            let text = help(Some(&format!("stats.{name}")));
+            assert!(text.starts_with(&format!("stats.{name}: ")), "{text}");
+        }
+        assert!(help(Some("stats.nope")).starts_with("no help on"));
     }
 
     #[test]

@@ -244,7 +244,9 @@ impl<'a> Exec<'a> {
         self.res.push(report, severity, &self.ctx.lines);
     }
 
-    pub(super) fn run_top(&mut self, stmts: &[Stmt]) {
+    /// Runs the top-level statements in order, handing each finished one to `on_step` before
+    /// the next starts (a notebook shows it while the rest still runs).
+    pub(super) fn run_top(&mut self, stmts: &[Stmt], on_step: &mut dyn FnMut(&Step)) {
         let last_eval = stmts.len().checked_sub(1);
         for (i, st) in stmts.iter().enumerate() {
             let saved = self
@@ -301,6 +303,9 @@ impl<'a> Exec<'a> {
                 runs: super::step::fold(items, self.src, &self.line_starts, self.line_offset),
                 dropped,
             });
+            if let Some(step) = self.res.steps.last() {
+                on_step(step);
+            }
             if stop {
                 break;
             }

@@ -336,6 +336,12 @@ impl Session {
         (slot < self.vars.len() as u32).then(|| exec::fmt_value(self.vars.get(slot)))
     }
 
+    /// A variable's type as a user writes it (`*u8`, `long`).
+    pub fn variable_type(&self, name: &str) -> Option<String> {
+        let slot = *self.env.slots.get(name)?;
+        self.env.vars.get(slot as usize).map(|v| v.1.name())
+    }
+
     /// Parses and checks a chunk against the current state, without running it or changing
     /// anything.
     pub fn check(&self, name: &str, src: &str) -> ChunkResult {
@@ -394,6 +400,17 @@ impl Session {
     /// Parses, checks and runs one chunk. State persists across chunks; a chunk with static
     /// errors changes nothing.
     pub fn execute(&mut self, name: &str, src: &str) -> ChunkResult {
+        self.execute_with(name, src, &mut |_| {})
+    }
+
+    /// [`Session::execute`], calling `on_step` with each top-level statement as soon as it has
+    /// run, so a front end can show a long chunk's output while it is still running.
+    pub fn execute_with(
+        &mut self,
+        name: &str,
+        src: &str,
+        on_step: &mut dyn FnMut(&Step),
+    ) -> ChunkResult {
         let src = crate::source::strip_bom(src);
         let first_line = self.first_line;
         let named = || LinedSource::new(name, src, first_line);
@@ -414,7 +431,7 @@ impl Session {
             lines: Lines::new(src),
         };
         let mut ex = exec::Exec::new(self, src, &mut result, &ctx);
-        ex.run_top(&stmts);
+        ex.run_top(&stmts, on_step);
         if report_leaks {
             ex.report_leaks();
         }
@@ -432,6 +449,21 @@ impl Session {
         }
         result.stats = self.world.stats().after(&result.stats);
         result
+    }
+
+    /// Evaluates a chunk (a notebook's user expression) and then puts everything back as it
+    /// was: variables, the world, the history. The result says what the value was.
+    pub fn evaluate(&mut self, name: &str, src: &str) -> ChunkResult {
+        let world = self.world.clone();
+        let vars = self.vars.clone();
+        let env = self.env.clone();
+        let kept = self.history.len();
+        let r = self.execute(name, src);
+        self.world = world;
+        self.vars = vars;
+        self.env = env;
+        self.history.truncate(kept);
+        r
     }
 
     /// Starts over with the default machine and no variables.

@@ -7,6 +7,8 @@ mod docs;
 mod examples;
 mod layout_props;
 mod limits;
+#[cfg(feature = "kernel")]
+mod kernel;
 mod os_props;
 mod progress;
 mod props;

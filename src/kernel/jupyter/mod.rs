@@ -1,0 +1,400 @@
+//! Jupyter's messaging protocol 5.3: the connection file, signed multipart messages, the five
+//! sockets and where each message goes. It knows nothing of memsim: content is JSON in and out.
+
+pub mod zmtp;
+
+use std::net::TcpListener;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::Receiver;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use hmac::{Hmac, Mac};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use sha2::Sha256;
+
+use crate::diag::kernel::KernelError;
+use zmtp::{Frames, Publisher, Router};
+
+/// The separator between routing ids and the signed parts of a message.
+pub const DELIMITER: &[u8] = b"<IDS|MSG>";
+pub const PROTOCOL_VERSION: &str = "5.3";
+
+/// What Jupyter writes to the connection file it hands a kernel.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ConnectionInfo {
+    #[serde(default = "default_ip")]
+    pub ip: String,
+    #[serde(default = "default_transport")]
+    pub transport: String,
+    pub shell_port: u16,
+    pub iopub_port: u16,
+    pub stdin_port: u16,
+    pub control_port: u16,
+    pub hb_port: u16,
+    #[serde(default)]
+    pub key: String,
+    #[serde(default = "default_scheme")]
+    pub signature_scheme: String,
+}
+
+fn default_ip() -> String {
+    "127.0.0.1".into()
+}
+fn default_transport() -> String {
+    "tcp".into()
+}
+fn default_scheme() -> String {
+    "hmac-sha256".into()
+}
+
+impl ConnectionInfo {
+    /// Reads and checks a connection file: only TCP and HMAC-SHA256 are spoken.
+    pub fn read(path: &Path) -> Result<ConnectionInfo, KernelError> {
+        let text = std::fs::read_to_string(path).map_err(|e| KernelError::ConnectionFile {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        })?;
+        let info: ConnectionInfo =
+            serde_json::from_str(&text).map_err(|e| KernelError::ConnectionJson {
+                path: path.display().to_string(),
+                reason: e.to_string(),
+            })?;
+        if info.signature_scheme != "hmac-sha256" {
+            return Err(KernelError::SignatureScheme {
+                scheme: info.signature_scheme,
+            });
+        }
+        if info.transport != "tcp" {
+            return Err(KernelError::Transport {
+                transport: info.transport,
+            });
+        }
+        Ok(info)
+    }
+}
+
+/// Signs and checks messages with the connection file's key. An empty key means no signing,
+/// as Jupyter defines it.
+#[derive(Clone)]
+pub struct Signer {
+    mac: Option<Hmac<Sha256>>,
+}
+
+impl Signer {
+    pub fn new(key: &str) -> Signer {
+        let mac = (!key.is_empty())
+            .then(|| Hmac::<Sha256>::new_from_slice(key.as_bytes()).ok())
+            .flatten();
+        Signer { mac }
+    }
+
+    fn mac(&self, parts: &[&[u8]]) -> Option<Hmac<Sha256>> {
+        let mut m = self.mac.clone()?;
+        for p in parts {
+            m.update(p);
+        }
+        Some(m)
+    }
+
+    /// The hex signature of the four signed parts.
+    pub fn sign(&self, parts: &[&[u8]]) -> String {
+        match self.mac(parts) {
+            Some(m) => hex(&m.finalize().into_bytes()),
+            None => String::new(),
+        }
+    }
+
+    /// Whether `signature` (hex) signs `parts`; compared in constant time.
+    pub fn verify(&self, signature: &[u8], parts: &[&[u8]]) -> bool {
+        let Some(m) = self.mac(parts) else {
+            return true;
+        };
+        match unhex(signature) {
+            Some(sig) => m.verify_slice(&sig).is_ok(),
+            None => false,
+        }
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex(s: &[u8]) -> Option<Vec<u8>> {
+    if s.len() % 2 != 0 {
+        return None;
+    }
+    s.chunks(2)
+        .map(|c| u8::from_str_radix(std::str::from_utf8(c).ok()?, 16).ok())
+        .collect()
+}
+
+/// One Jupyter message, with the routing ids it came with.
+#[derive(Debug, Clone)]
+pub struct Message {
+    pub ids: Frames,
+    pub header: Value,
+    pub parent_header: Value,
+    pub metadata: Value,
+    pub content: Value,
+    pub buffers: Frames,
+}
+
+impl Message {
+    pub fn msg_type(&self) -> &str {
+        self.header["msg_type"].as_str().unwrap_or("")
+    }
+
+    /// A new message answering (or caused by) `parent`.
+    pub fn new(session: &str, msg_type: &str, parent: Option<&Message>, content: Value) -> Self {
+        Message {
+            ids: Vec::new(),
+            header: header(session, msg_type),
+            parent_header: parent.map_or_else(|| json!({}), |p| p.header.clone()),
+            metadata: json!({}),
+            content,
+            buffers: Vec::new(),
+        }
+    }
+
+    /// Splits and checks a multipart message: routing ids, delimiter, signature, the four JSON
+    /// parts, buffers.
+    pub fn decode(mut frames: Frames, signer: &Signer) -> Result<Message, String> {
+        let at = frames
+            .iter()
+            .position(|f| f == DELIMITER)
+            .ok_or("no <IDS|MSG> delimiter")?;
+        if frames.len() < at + 6 {
+            return Err(format!(
+                "{} parts after the delimiter, 5 needed",
+                frames.len() - at - 1
+            ));
+        }
+        let buffers = frames.split_off(at + 6);
+        let parts: Vec<&[u8]> = frames[at + 2..at + 6].iter().map(Vec::as_slice).collect();
+        if !signer.verify(&frames[at + 1], &parts) {
+            return Err("bad or missing signature".into());
+        }
+        let parse = |i: usize, what: &str| -> Result<Value, String> {
+            let v: Value = serde_json::from_slice(&frames[at + 2 + i])
+                .map_err(|e| format!("the {what} is not JSON: {e}"))?;
+            if v.is_object() {
+                Ok(v)
+            } else {
+                Err(format!("the {what} is not a JSON object"))
+            }
+        };
+        let header = parse(0, "header")?;
+        if !header["msg_type"].is_string() {
+            return Err("the header has no msg_type".into());
+        }
+        Ok(Message {
+            header,
+            parent_header: parse(1, "parent header")?,
+            metadata: parse(2, "metadata")?,
+            content: parse(3, "content")?,
+            ids: frames[..at].to_vec(),
+            buffers,
+        })
+    }
+
+    /// The signed multipart form, behind `ids` (the routing ids or the iopub topic).
+    pub fn encode(&self, signer: &Signer) -> Frames {
+        let parts = [
+            self.header.to_string().into_bytes(),
+            self.parent_header.to_string().into_bytes(),
+            self.metadata.to_string().into_bytes(),
+            self.content.to_string().into_bytes(),
+        ];
+        let refs: Vec<&[u8]> = parts.iter().map(Vec::as_slice).collect();
+        let sig = signer.sign(&refs);
+        let mut frames = self.ids.clone();
+        frames.push(DELIMITER.to_vec());
+        frames.push(sig.into_bytes());
+        frames.extend(parts);
+        frames.extend(self.buffers.iter().cloned());
+        frames
+    }
+}
+
+fn header(session: &str, msg_type: &str) -> Value {
+    json!({
+        "msg_id": new_id(),
+        "session": session,
+        "username": "memsim",
+        "date": now_iso8601(),
+        "msg_type": msg_type,
+        "version": PROTOCOL_VERSION,
+    })
+}
+
+/// A random-enough UUID (version 4 layout) from the standard library's hasher seeds, a clock
+/// and a counter: message ids must only be unique.
+pub fn new_id() -> String {
+    use std::collections::hash_map::RandomState;
+    use std::hash::{BuildHasher, Hasher};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    let mut words = [0u64; 2];
+    for (i, w) in words.iter_mut().enumerate() {
+        let mut h = RandomState::new().build_hasher();
+        h.write_u64(n);
+        h.write_u64(nanos);
+        h.write_usize(i);
+        h.write_u32(std::process::id());
+        *w = h.finish();
+    }
+    let b: Vec<u8> = words.iter().flat_map(|w| w.to_be_bytes()).collect();
+    let x = hex(&b);
+    format!(
+        "{}-{}-4{}-{:x}{}-{}",
+        &x[0..8],
+        &x[8..12],
+        &x[13..16],
+        8 | (b[8] & 3),
+        &x[17..20],
+        &x[20..32]
+    )
+}
+
+/// The current UTC time as ISO 8601 with microseconds, as Jupyter headers carry it.
+pub fn now_iso8601() -> String {
+    let d = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    let secs = d.as_secs() as i64;
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Howard Hinnant's days-to-civil.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:06}Z",
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60,
+        d.subsec_micros()
+    )
+}
+
+/// Which socket a request came on; replies go back on the same one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channel {
+    Shell,
+    Control,
+}
+
+/// The kernel's end of the five sockets.
+#[derive(Clone)]
+pub struct Transport {
+    shell: Router,
+    control: Router,
+    iopub: Publisher,
+    signer: Signer,
+    session: Arc<str>,
+}
+
+/// Raw requests as they arrive, one queue per channel that takes requests.
+pub struct Inbox {
+    pub shell: Receiver<Frames>,
+    pub control: Receiver<Frames>,
+}
+
+impl Transport {
+    /// Binds the five sockets of `info` and starts serving them.
+    pub fn bind(info: &ConnectionInfo) -> Result<(Transport, Inbox), KernelError> {
+        let listen = |channel: &'static str, port: u16| {
+            let addr = format!("{}:{port}", info.ip);
+            TcpListener::bind(&addr).map_err(|e| KernelError::Bind {
+                channel,
+                addr,
+                reason: e.to_string(),
+            })
+        };
+        let shell_l = listen("shell", info.shell_port)?;
+        let control_l = listen("control", info.control_port)?;
+        let stdin_l = listen("stdin", info.stdin_port)?;
+        let iopub_l = listen("iopub", info.iopub_port)?;
+        let hb_l = listen("heartbeat", info.hb_port)?;
+        let signer = Signer::new(&info.key);
+        let session: Arc<str> = new_id().into();
+        let welcome: zmtp::Welcome = {
+            let signer = signer.clone();
+            let session = session.clone();
+            Arc::new(move |topic: &[u8]| {
+                let mut m = Message::new(
+                    &session,
+                    "iopub_welcome",
+                    None,
+                    json!({ "subscription": String::from_utf8_lossy(topic) }),
+                );
+                m.ids = vec![topic.to_vec()];
+                m.encode(&signer)
+            })
+        };
+        let (shell, shell_rx) = Router::bind(shell_l, "shell");
+        let (control, control_rx) = Router::bind(control_l, "control");
+        // Nothing asks for input, but front ends expect the socket to be there.
+        let (_stdin, stdin_rx) = Router::bind(stdin_l, "stdin");
+        std::thread::spawn(move || while stdin_rx.recv().is_ok() {});
+        let iopub = Publisher::bind(iopub_l, welcome);
+        zmtp::echo(hb_l);
+        Ok((
+            Transport {
+                shell,
+                control,
+                iopub,
+                signer,
+                session,
+            },
+            Inbox {
+                shell: shell_rx,
+                control: control_rx,
+            },
+        ))
+    }
+
+    /// Checks an incoming message; a bad one is logged to stderr and dropped.
+    pub fn decode(&self, channel: Channel, frames: Frames) -> Option<Message> {
+        match Message::decode(frames, &self.signer) {
+            Ok(m) => Some(m),
+            Err(e) => {
+                eprintln!("memsim kernel: dropped a {channel:?} message: {e}");
+                None
+            }
+        }
+    }
+
+    /// Sends `msg_type` with `content` back to whoever sent `parent`.
+    pub fn reply(&self, channel: Channel, parent: &Message, msg_type: &str, content: Value) {
+        let mut m = Message::new(&self.session, msg_type, Some(parent), content);
+        m.ids = parent.ids.clone();
+        let frames = m.encode(&self.signer);
+        let socket = match channel {
+            Channel::Shell => &self.shell,
+            Channel::Control => &self.control,
+        };
+        if let Err(e) = socket.send(&frames) {
+            eprintln!("memsim kernel: could not send {msg_type}: {e}");
+        }
+    }
+
+    /// Broadcasts `msg_type` on iopub, as caused by `parent`.
+    pub fn publish(&self, parent: Option<&Message>, msg_type: &str, content: Value) {
+        let mut m = Message::new(&self.session, msg_type, parent, content);
+        m.ids = vec![format!("kernel.{}.{msg_type}", self.session).into_bytes()];
+        self.iopub.publish(&m.encode(&self.signer));
+    }
+}
