@@ -1,6 +1,8 @@
 """Checks executed lesson notebooks against the rules in notebooks/README.md: kernel `mem`,
 every code cell run without an error, no cell output over MAX_LINES lines, solution cells
-hidden. Usage: check-notebooks.py NOTEBOOK.ipynb [...]; exits 1 with the reasons if one fails."""
+hidden. Usage: check-notebooks.py [--strip-timing] NOTEBOOK.ipynb [...]; exits 1 with the
+reasons if one fails. --strip-timing first removes the run's timestamps that nbclient writes
+into each cell's metadata, so that a notebook saved twice from the same run is the same file."""
 
 import os
 import sys
@@ -50,11 +52,23 @@ def problems(path):
                 yield f"{where} is a solution but its source is not hidden"
 
 
+def strip_timing(path):
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        cell.metadata.pop("execution", None)
+    nbformat.write(nb, path)
+
+
 def main():
+    args = sys.argv[1:]
+    strip = "--strip-timing" in args
+    paths = [a for a in args if a != "--strip-timing"]
     bad = False
-    for path in sys.argv[1:]:
+    for path in paths:
+        if strip:
+            strip_timing(path)
         for p in problems(path):
-            print(f"{path}: {p}", file=sys.stderr)
+            print(f"{os.path.basename(path)}: {p}", file=sys.stderr)
             bad = True
     sys.exit(1 if bad else 0)
 

@@ -42,7 +42,7 @@ for nb in "$@"; do
     fi
     echo "== $nb"
     if "$venv/bin/jupyter" execute --inplace --timeout=120 "$target" \
-        && "$venv/bin/python" scripts/check-notebooks.py "$target"; then
+        && "$venv/bin/python" scripts/check-notebooks.py --strip-timing "$target"; then
         :
     else
         echo "run-notebooks: $nb FAILED" >&2
