@@ -40,8 +40,15 @@ fn parse(c: &mut Criterion) {
         x ^= x << 13;
         x ^= x >> 7;
         x ^= x << 17;
-        let page = if x % 10 < 8 { x % 20 } else { 20 + (x >> 8) % 80 };
-        refs.push_str(&format!(" {page}{}", if (x >> 20) % 5 == 0 { "w" } else { "" }));
+        let page = if x % 10 < 8 {
+            x % 20
+        } else {
+            20 + (x >> 8) % 80
+        };
+        refs.push_str(&format!(
+            " {page}{}",
+            if (x >> 20) % 5 == 0 { "w" } else { "" }
+        ));
     }
     let mut g = c.benchmark_group("parse");
     g.throughput(Throughput::Bytes(refs.len() as u64));

@@ -4,6 +4,6 @@
 pub mod diag;
 pub mod html;
 pub mod report;
-pub mod svg;
 pub mod style;
+pub mod svg;
 pub mod text;

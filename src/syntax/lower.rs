@@ -555,7 +555,9 @@ impl<'s> Lowerer<'s> {
                 b' ' | b'\t' | b'\\' | b'\r' | b'\n' => i += 1,
                 _ => {
                     let from = i;
-                    while i < bytes.len() && !matches!(bytes[i], b' ' | b'\t' | b'\\' | b'\r' | b'\n') {
+                    while i < bytes.len()
+                        && !matches!(bytes[i], b' ' | b'\t' | b'\\' | b'\r' | b'\n')
+                    {
                         i += 1;
                     }
                     let span = Span::new(start + from, start + i);
@@ -569,9 +571,7 @@ impl<'s> Lowerer<'s> {
     fn page_ref(&self, item: &[u8], span: Span) -> PageRef {
         // Plain decimal numbers are nearly every item of a long string: read them directly.
         if item.len() < 20 && item.iter().all(u8::is_ascii_digit) {
-            let page = item
-                .iter()
-                .fold(0u64, |v, &d| v * 10 + u64::from(d - b'0'));
+            let page = item.iter().fold(0u64, |v, &d| v * 10 + u64::from(d - b'0'));
             return PageRef {
                 page,
                 write: false,

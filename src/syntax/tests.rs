@@ -605,7 +605,8 @@ let z: u64 = (p as u64) & ~0xfff
 
 #[test]
 fn refs_items_are_read_from_one_token() {
-    let src = "refs 7 0x1f 0b1r 1_000w \\\n  4 5 # a comment\nrepeat 2 { refs 1 2w }\nrefs 3;refs 4";
+    let src =
+        "refs 7 0x1f 0b1r 1_000w \\\n  4 5 # a comment\nrepeat 2 { refs 1 2w }\nrefs 3;refs 4";
     let p = ok(src);
     let StmtKind::Refs(r) = &p.stmts[0].kind else {
         panic!("{:?}", p.stmts[0])
@@ -626,14 +627,20 @@ fn refs_items_are_read_from_one_token() {
         ]
     );
     // The statement ends before the comment and its spaces.
-    assert_eq!(&src[p.stmts[0].span.start..p.stmts[0].span.end], "refs 7 0x1f 0b1r 1_000w \\\n  4 5");
+    assert_eq!(
+        &src[p.stmts[0].span.start..p.stmts[0].span.end],
+        "refs 7 0x1f 0b1r 1_000w \\\n  4 5"
+    );
     let StmtKind::Repeat { body, .. } = &p.stmts[1].kind else {
         panic!("{:?}", p.stmts[1])
     };
     let StmtKind::Refs(inner) = &body.stmts[0].kind else {
         panic!("{body:?}")
     };
-    assert_eq!(inner.iter().map(|x| (x.page, x.write)).collect::<Vec<_>>(), [(1, false), (2, true)]);
+    assert_eq!(
+        inner.iter().map(|x| (x.page, x.write)).collect::<Vec<_>>(),
+        [(1, false), (2, true)]
+    );
     assert_eq!(kinds(&p), ["refs", "repeat", "refs", "refs"]);
 }
 
@@ -653,7 +660,10 @@ fn refs_bad_items_are_reported_each_at_its_span() {
         [
             ("mem::parse::bad_ref".to_string(), "3x"),
             ("mem::parse::bad_ref".to_string(), "-1"),
-            ("mem::parse::int_too_large".to_string(), "99999999999999999999"),
+            (
+                "mem::parse::int_too_large".to_string(),
+                "99999999999999999999"
+            ),
             ("mem::parse::bad_ref".to_string(), "0x"),
         ]
     );

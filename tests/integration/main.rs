@@ -5,10 +5,10 @@ mod cli;
 mod compiled;
 mod docs;
 mod examples;
-mod layout_props;
-mod limits;
 #[cfg(feature = "kernel")]
 mod kernel;
+mod layout_props;
+mod limits;
 mod os_props;
 mod progress;
 mod props;
