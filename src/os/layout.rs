@@ -1,6 +1,8 @@
 //! Process layouts: the map of a minimal non-PIE C program on Linux x86-64 (glibc 2.36, ASLR
 //! off), address for address, and a scaled-down layout for machines with small address spaces.
 
+use std::path::PathBuf;
+
 use super::{Os, Perms, ProcStats, Process, Role, Thread, STACK_GUARD_GAP_PAGES};
 use crate::machine::Mmu;
 
@@ -11,7 +13,8 @@ pub struct MmapSpec {
     pub at: Option<u64>,
     pub size: u64,
     pub perms: Perms,
-    pub file: Option<String>,
+    /// The file as written and where it is on the host.
+    pub file: Option<(String, PathBuf)>,
     pub shared: bool,
 }
 
@@ -27,6 +30,8 @@ pub struct ProcessSpec {
     pub bss: u64,
     pub stack_limit: u64,
     pub mmaps: Vec<MmapSpec>,
+    /// The scenario wrote the regions (a `process NAME { … }` block with regions).
+    pub declared: bool,
 }
 
 impl ProcessSpec {
@@ -42,6 +47,7 @@ impl ProcessSpec {
             bss: 0,
             stack_limit,
             mmaps: Vec::new(),
+            declared: false,
         }
     }
 }
@@ -184,6 +190,7 @@ impl Os {
             stats: ProcStats::default(),
             mmap_base,
             refs_region: None,
+            declared_layout: spec.declared,
         });
         let p = self.procs.len() - 1;
         let exe = self.file(&spec.name, false);
@@ -276,7 +283,7 @@ impl Os {
             );
         }
         for m in &spec.mmaps {
-            let file = m.file.as_ref().map(|f| (self.file(f, false), 0));
+            let file = m.file.as_ref().map(|(f, host)| (self.host_file(f, host), 0));
             let len = up(m.size);
             let start = match m.at {
                 Some(a) if self.procs[p].vmas.is_free(a, a + len) => a,
