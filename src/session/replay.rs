@@ -666,6 +666,105 @@ mod tests {
         assert_eq!(lackey_line(b"R 0x10"), None);
     }
 
+    /// A reader that hands out at most `step` bytes at a time, so lines straddle reads.
+    struct Trickle<'a> {
+        text: &'a [u8],
+        step: usize,
+    }
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.step.min(buf.len()).min(self.text.len());
+            buf[..n].copy_from_slice(&self.text[..n]);
+            self.text = &self.text[n..];
+            Ok(n)
+        }
+    }
+
+    fn stream(text: &str, step: usize) -> Result<Vec<PageRef>, TraceLineError> {
+        let mut r = TraceReader::new(
+            Trickle {
+                text: text.as_bytes(),
+                step,
+            },
+            4096,
+        );
+        let mut all = Vec::new();
+        loop {
+            match r.next_refs() {
+                Ok(Some(refs)) => all.extend_from_slice(refs),
+                Ok(None) => return Ok(all),
+                Err(TraceError::Line(e)) => return Err(e),
+                Err(TraceError::Io(e)) => panic!("{e}"),
+            }
+        }
+    }
+
+    #[test]
+    fn a_streamed_trace_reads_as_the_whole_text_does() {
+        let t = "==1== x\nI  0400d7d4,8\r\n L 04222cac,4\n\n# c\nW 4096\n M 0ffe,4\n8192";
+        for step in [1, 3, 7, 1 << 16] {
+            assert_eq!(stream(t, step), parse_trace(t, 4096), "step {step}");
+        }
+        let bad = "1\n2\n S 10,4\nbanana\n5\n";
+        assert_eq!(stream(bad, 2), parse_trace(bad, 4096));
+        assert_eq!(stream(bad, 2).unwrap_err().line, 4);
+    }
+
+    /// Endless lackey loads, made up as they are read.
+    struct Loads {
+        left: u64,
+        line: Vec<u8>,
+        at: usize,
+    }
+
+    impl Read for Loads {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let mut n = 0;
+            while n < buf.len() {
+                if self.at == self.line.len() {
+                    if self.left == 0 {
+                        break;
+                    }
+                    self.left -= 1;
+                    self.line = format!(" L {:x},8\n", 0x10000 + (self.left % 4096) * 64).into_bytes();
+                    self.at = 0;
+                }
+                let k = (self.line.len() - self.at).min(buf.len() - n);
+                buf[n..n + k].copy_from_slice(&self.line[self.at..self.at + k]);
+                self.at += k;
+                n += k;
+            }
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn a_long_trace_streams_in_bounded_memory() {
+        let lines = 3_000_000;
+        let mut r = TraceReader::new(
+            Loads {
+                left: lines,
+                line: Vec::new(),
+                at: 0,
+            },
+            4096,
+        );
+        let mut n = 0u64;
+        let mut held = 0;
+        loop {
+            match r.next_refs() {
+                Ok(Some(refs)) => n += refs.len() as u64,
+                Ok(None) => break,
+                Err(_) => panic!("a bad line"),
+            }
+            held = held.max(r.data.capacity() + r.out.capacity() * std::mem::size_of::<PageRef>());
+        }
+        assert_eq!(n, lines);
+        // One block, one partial line, one chunk: the same for three lines or three million.
+        assert!(held <= 2 * BLOCK + 2 * CHUNK * std::mem::size_of::<PageRef>(), "{held}");
+    }
+
     #[test]
     fn next_uses_point_forward() {
         let refs: Vec<PageRef> = [1u64, 2, 1, 3, 2]
