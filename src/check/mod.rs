@@ -635,7 +635,10 @@ impl Checker<'_> {
                         at,
                         size,
                         perms,
-                        file: r.file.as_ref().map(|f| (f.value.clone(), self.mapped_file(f))),
+                        file: r
+                            .file
+                            .as_ref()
+                            .map(|f| (f.value.clone(), self.mapped_file(f))),
                         shared: r.shared || r.perms.and_then(|p| p.shared).unwrap_or(false),
                     });
                 }

@@ -283,7 +283,10 @@ impl Os {
             );
         }
         for m in &spec.mmaps {
-            let file = m.file.as_ref().map(|(f, host)| (self.host_file(f, host), 0));
+            let file = m
+                .file
+                .as_ref()
+                .map(|(f, host)| (self.host_file(f, host), 0));
             let len = up(m.size);
             let start = match m.at {
                 Some(a) if self.procs[p].vmas.is_free(a, a + len) => a,

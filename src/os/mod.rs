@@ -311,17 +311,19 @@ impl Os {
         let mut fault = fault;
         if self.auto_map {
             let asid = self.procs[p].asid;
-            let declared = match self.procs[p].vmas.find(vaddr) {
-                Some(v) => Some(self.is_declared(p, v)),
-                None => None,
-            };
+            let declared = self.procs[p]
+                .vmas
+                .find(vaddr)
+                .map(|v| self.is_declared(p, v));
             match declared {
                 Some(true) => {}
                 Some(false) => {
                     // A page of the built-in program where the traced program has its own:
                     // the traced program's page replaces it.
                     let start = self.page_floor(vaddr);
-                    self.procs[p].vmas.remove_range(start, start + self.page_size);
+                    self.procs[p]
+                        .vmas
+                        .remove_range(start, start + self.page_size);
                     self.unmap_page(mmu, asid, vaddr >> mmu.page_shift());
                     self.trace_mapping(p, vaddr);
                     fault = Fault::NotPresent { pte: 0 };
@@ -416,7 +418,8 @@ impl Os {
                                 if let Some(b) = f.store.get(&page) {
                                     mmu.write_phys(pfn << mmu.page_shift(), b);
                                 } else if let Some(host) = &f.host {
-                                    let bytes = read_page(host, page * self.page_size, self.page_size);
+                                    let bytes =
+                                        read_page(host, page * self.page_size, self.page_size);
                                     if bytes.iter().any(|&b| b != 0) {
                                         mmu.write_phys(pfn << mmu.page_shift(), &bytes);
                                     }

@@ -248,7 +248,8 @@ current break.",
 private or shared, with the permissions given (r--, rw-, r-x, …). Its pages are valid at \
 once but get frames only when touched. munmap removes a mapping, after which touching it is \
 a segfault. In a process layout, `mmap NAME at ADDR SIZE PERMS file \"f\" shared` places \
-one explicitly.\n\
+one explicitly. A file's path is relative to the working folder; a page's first touch reads \
+its bytes from the file (zeros past its end), and memsim never writes the file.\n\
 Try: let m = mmap(64 KiB, rw-);  munmap(m, 64 KiB);  expect segfault { m[0] = 1 }",
     },
     Topic {
@@ -365,8 +366,9 @@ write): the textbook reference-string exercise. Each miss is exactly one page fa
     Topic {
         names: &["trace"],
         text: "`trace \"file\"` replays a memory trace (one address per line, or valgrind \
-lackey output) through the MMU. `:trace on|off` is something else: it shows or hides what \
-each input did.",
+lackey output) through the MMU. A page outside the scenario's own mappings belongs to the \
+traced program: each miss is exactly one page fault, read or write, as in the textbooks. \
+`:trace on|off` is something else: it shows or hides what each input did.",
     },
     Topic {
         names: &["sweep", "report"],

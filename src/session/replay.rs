@@ -221,8 +221,15 @@ impl<R: Read> TraceReader<R> {
             let rest = &self.data[self.pos..];
             if let Some(n) = rest.iter().position(|&c| c == b'\n') {
                 let raw = &rest[..n];
-                parse_line(raw, self.line, self.offset, &mut self.out, self.page_size, true)
-                    .map_err(TraceError::Line)?;
+                parse_line(
+                    raw,
+                    self.line,
+                    self.offset,
+                    &mut self.out,
+                    self.page_size,
+                    true,
+                )
+                .map_err(TraceError::Line)?;
                 self.pos += n + 1;
                 self.offset += n + 1;
                 self.line += 1;
@@ -231,8 +238,15 @@ impl<R: Read> TraceReader<R> {
             if self.eof {
                 if !rest.is_empty() {
                     let n = rest.len();
-                    parse_line(rest, self.line, self.offset, &mut self.out, self.page_size, true)
-                        .map_err(TraceError::Line)?;
+                    parse_line(
+                        rest,
+                        self.line,
+                        self.offset,
+                        &mut self.out,
+                        self.page_size,
+                        true,
+                    )
+                    .map_err(TraceError::Line)?;
                     self.pos += n;
                     self.offset += n;
                     self.line += 1;
@@ -315,10 +329,7 @@ impl SourceCode for Excerpt {
         before: usize,
         after: usize,
     ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
-        let local = SourceSpan::new(
-            span.offset().saturating_sub(self.offset).into(),
-            span.len(),
-        );
+        let local = SourceSpan::new(span.offset().saturating_sub(self.offset).into(), span.len());
         let c = self.text.read_span(&local, before, after)?;
         let at = c.span();
         Ok(Box::new(MietteSpanContents::new(
@@ -727,7 +738,8 @@ mod tests {
                         break;
                     }
                     self.left -= 1;
-                    self.line = format!(" L {:x},8\n", 0x10000 + (self.left % 4096) * 64).into_bytes();
+                    self.line =
+                        format!(" L {:x},8\n", 0x10000 + (self.left % 4096) * 64).into_bytes();
                     self.at = 0;
                 }
                 let k = (self.line.len() - self.at).min(buf.len() - n);
@@ -762,7 +774,10 @@ mod tests {
         }
         assert_eq!(n, lines);
         // One block, one partial line, one chunk: the same for three lines or three million.
-        assert!(held <= 2 * BLOCK + 2 * CHUNK * std::mem::size_of::<PageRef>(), "{held}");
+        assert!(
+            held <= 2 * BLOCK + 2 * CHUNK * std::mem::size_of::<PageRef>(),
+            "{held}"
+        );
     }
 
     #[test]

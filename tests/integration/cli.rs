@@ -177,7 +177,10 @@ fn a_trace_file_of_a_million_lines_replays_to_the_textbook_count() {
     let mut t = String::with_capacity(12_000_000);
     for i in 0..1_000_000u64 {
         let page = (i / 10) % 2;
-        t.push_str(&format!(" L {:x},4\n", 0x1000_0000 + page * 0x1000 + (i % 10) * 8));
+        t.push_str(&format!(
+            " L {:x},4\n",
+            0x1000_0000 + page * 0x1000 + (i % 10) * 8
+        ));
     }
     let out = Test::new()
         .file("big.trace", &t)

@@ -207,35 +207,44 @@ impl Exec<'_> {
         let mut steps = self.steps;
         #[cfg(feature = "cli")]
         let bar = progress_bar(total);
-        let r = replay::replay_source(self.world, p, source, future, &mut self.sink, |done, mmu| {
-            #[cfg(feature = "cli")]
-            if let Some(b) = &bar {
-                b.set_position(done as u64);
-            }
-            steps = self.steps.saturating_add(done as u64);
-            if steps > max_steps {
-                return Err(Box::new(RunError::Limit {
-                    what: format!("more than {max_steps} steps"),
-                    span: span.into(),
-                    help: "a replay this long is likely a mistake; the limit is a session option"
-                        .into(),
-                }));
-            }
-            if interrupt.is_set() {
-                return Err(Box::new(RunError::Interrupted { span: span.into() }));
-            }
-            if mmu.host_bytes() > max_host {
-                return Err(Box::new(RunError::Limit {
-                    what: format!(
-                        "simulated memory contents exceed {}",
-                        units::size(max_host as u64)
-                    ),
-                    span: span.into(),
-                    help: "the scenario writes more distinct memory than the session allows".into(),
-                }));
-            }
-            Ok(())
-        });
+        let r = replay::replay_source(
+            self.world,
+            p,
+            source,
+            future,
+            &mut self.sink,
+            |done, mmu| {
+                #[cfg(feature = "cli")]
+                if let Some(b) = &bar {
+                    b.set_position(done as u64);
+                }
+                steps = self.steps.saturating_add(done as u64);
+                if steps > max_steps {
+                    return Err(Box::new(RunError::Limit {
+                        what: format!("more than {max_steps} steps"),
+                        span: span.into(),
+                        help:
+                            "a replay this long is likely a mistake; the limit is a session option"
+                                .into(),
+                    }));
+                }
+                if interrupt.is_set() {
+                    return Err(Box::new(RunError::Interrupted { span: span.into() }));
+                }
+                if mmu.host_bytes() > max_host {
+                    return Err(Box::new(RunError::Limit {
+                        what: format!(
+                            "simulated memory contents exceed {}",
+                            units::size(max_host as u64)
+                        ),
+                        span: span.into(),
+                        help: "the scenario writes more distinct memory than the session allows"
+                            .into(),
+                    }));
+                }
+                Ok(())
+            },
+        );
         #[cfg(feature = "cli")]
         if let Some(b) = bar {
             b.finish_and_clear();
