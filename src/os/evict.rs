@@ -16,6 +16,9 @@ pub const REFS_FILE: &str = "[refs]";
 /// The name of the backing store of the pages a trace replay gives the traced program.
 pub const TRACE_FILE: &str = "[trace]";
 
+/// What every trace backing store's name starts with (`[trace]`, `[trace NAME]`).
+const TRACE_FILE_PREFIX: &str = "[trace";
+
 impl Os {
     /// Frees one frame by the replacement policy. `false` = nothing could be evicted (every
     /// frame holds anonymous memory and swap is full or absent, or is pinned).
@@ -47,21 +50,41 @@ impl Os {
             FrameUse::File { file, page } => {
                 // Every page table that maps this page-cache page loses it.
                 let mut dirty = false;
+                let f = &self.files[file as usize];
+                let identity = f.host.is_none() && f.name.starts_with(TRACE_FILE_PREFIX);
                 for q in 0..self.procs.len() {
                     let asid = self.procs[q].asid;
-                    let vpns: Vec<u64> = self.procs[q]
-                        .vmas
-                        .iter()
-                        .filter_map(|v| match v.backing {
-                            Backing::File { file: f, offset } if f == file => {
-                                let first = offset / ps;
-                                let n = v.len() / ps;
-                                (page >= first && page < first + n)
-                                    .then(|| (v.start >> shift) + page - first)
-                            }
-                            _ => None,
-                        })
-                        .collect();
+                    let vpns: Vec<u64> = if identity {
+                        // A trace's backing store is mapped only at its own addresses: one
+                        // lookup, however many mappings a scattered trace made.
+                        self.procs[q]
+                            .vmas
+                            .find(page << shift)
+                            .filter(|v| {
+                                v.backing
+                                    == Backing::File {
+                                        file,
+                                        offset: v.start,
+                                    }
+                            })
+                            .map(|_| page)
+                            .into_iter()
+                            .collect()
+                    } else {
+                        self.procs[q]
+                            .vmas
+                            .iter()
+                            .filter_map(|v| match v.backing {
+                                Backing::File { file: f, offset } if f == file => {
+                                    let first = offset / ps;
+                                    let n = v.len() / ps;
+                                    (page >= first && page < first + n)
+                                        .then(|| (v.start >> shift) + page - first)
+                                }
+                                _ => None,
+                            })
+                            .collect()
+                    };
                     for vpn in vpns {
                         let e = mmu.pte(asid, vpn);
                         if e & pte::PRESENT != 0 && e & pte::ZERO == 0 && pte::pfn(e) == victim {
@@ -159,10 +182,11 @@ impl Os {
                 format!("{who} page {vpn:#x} (anonymous)")
             }
             Some(FrameUse::File { file, page }) => {
-                let name = &self.files[file as usize].name;
+                let f = &self.files[file as usize];
+                let name = &f.name;
                 // A trace's backing store is indexed by address: its page numbers read as the
                 // trace's addresses do, in hex.
-                if name.starts_with("[trace") {
+                if f.host.is_none() && name.starts_with(TRACE_FILE_PREFIX) {
                     format!("{name} page {page:#x} (page cache)")
                 } else {
                     format!("{name} page {page} (page cache)")

@@ -780,6 +780,62 @@ mod tests {
         );
     }
 
+    /// Faults of FIFO or LRU over a sequence of page numbers, by the book.
+    fn textbook_faults(pages: &[u64], frames: usize, lru: bool) -> u64 {
+        let mut resident: Vec<u64> = Vec::new();
+        let mut faults = 0;
+        for &p in pages {
+            if let Some(i) = resident.iter().position(|&r| r == p) {
+                if lru {
+                    resident.remove(i);
+                    resident.push(p);
+                }
+                continue;
+            }
+            faults += 1;
+            if resident.len() == frames {
+                resident.remove(0);
+            }
+            resident.push(p);
+        }
+        faults
+    }
+
+    proptest::proptest! {
+        /// A trace's fault count is the policy's over the pages it references, reads and writes
+        /// alike, with no swap; pages far apart (a mapping each) as well as adjacent ones.
+        #[test]
+        fn a_trace_faults_as_the_textbook_says(
+            refs in proptest::collection::vec((0u64..24, proptest::bool::ANY), 1..200),
+            frames in 1u64..6,
+            lru in proptest::bool::ANY,
+            spread in proptest::bool::ANY,
+        ) {
+            let mut cfg = crate::machine::MachineConfig::default_x86_64();
+            cfg.memory = frames * 4096;
+            cfg.replace = if lru { Policy::Lru } else { Policy::Fifo };
+            let mut w = World::new(&cfg);
+            let p = w.current();
+            w.os.auto_map = true;
+            let stride = if spread { 0x3000 } else { 0x1000 };
+            let trace: Vec<PageRef> = refs
+                .iter()
+                .map(|&(n, write)| PageRef {
+                    addr: 0x1000_0000 + n * stride + 8,
+                    access: if write { Access::Write } else { Access::Read },
+                })
+                .collect();
+            let mut sink = EventSink::new(false, 0);
+            let r = replay(&mut w, p, &trace, &mut sink, |_, _| Ok::<(), ()>(()));
+            proptest::prop_assert!(r.is_ok());
+            let pages: Vec<u64> = refs.iter().map(|r| r.0).collect();
+            let s = w.stats();
+            proptest::prop_assert_eq!(s.faults, textbook_faults(&pages, frames as usize, lru));
+            proptest::prop_assert_eq!(s.references, refs.len() as u64);
+            proptest::prop_assert_eq!(s.swap_outs, 0);
+        }
+    }
+
     #[test]
     fn next_uses_point_forward() {
         let refs: Vec<PageRef> = [1u64, 2, 1, 3, 2]
