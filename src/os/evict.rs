@@ -16,9 +16,6 @@ pub const REFS_FILE: &str = "[refs]";
 /// The name of the backing store of the pages a trace replay gives the traced program.
 pub const TRACE_FILE: &str = "[trace]";
 
-/// What every trace backing store's name starts with (`[trace]`, `[trace NAME]`).
-const TRACE_FILE_PREFIX: &str = "[trace";
-
 impl Os {
     /// Frees one frame by the replacement policy. `false` = nothing could be evicted (every
     /// frame holds anonymous memory and swap is full or absent, or is pinned).
@@ -50,27 +47,31 @@ impl Os {
             FrameUse::File { file, page } => {
                 // Every page table that maps this page-cache page loses it.
                 let mut dirty = false;
-                let f = &self.files[file as usize];
-                let identity = f.host.is_none() && f.name.starts_with(TRACE_FILE_PREFIX);
+                let identity = self.files[file as usize].by_address;
                 for q in 0..self.procs.len() {
                     let asid = self.procs[q].asid;
-                    let vpns: Vec<u64> = if identity {
+                    if identity {
                         // A trace's backing store is mapped only at its own addresses: one
                         // lookup, however many mappings a scattered trace made.
-                        self.procs[q]
-                            .vmas
-                            .find(page << shift)
-                            .filter(|v| {
-                                v.backing
-                                    == Backing::File {
-                                        file,
-                                        offset: v.start,
-                                    }
-                            })
-                            .map(|_| page)
-                            .into_iter()
-                            .collect()
-                    } else {
+                        let mapped = self.procs[q].vmas.find(page << shift).is_some_and(|v| {
+                            v.backing
+                                == Backing::File {
+                                    file,
+                                    offset: v.start,
+                                }
+                        });
+                        let e = mmu.pte(asid, page);
+                        if mapped
+                            && e & pte::PRESENT != 0
+                            && e & pte::ZERO == 0
+                            && pte::pfn(e) == victim
+                        {
+                            dirty |= e & pte::DIRTY != 0;
+                            mmu.set_pte(asid, page, 0);
+                        }
+                        continue;
+                    }
+                    let vpns: Vec<u64> = {
                         self.procs[q]
                             .vmas
                             .iter()
@@ -96,14 +97,18 @@ impl Os {
                 let f = &mut self.files[file as usize];
                 f.cache.remove(&page);
                 if dirty {
-                    let mut buf = vec![0u8; ps as usize];
-                    mmu.read_phys(victim << shift, &mut buf);
                     // A page of zeros needs no copy, unless the host file would read back
                     // something else.
-                    if f.host.is_none() && buf.iter().all(|&b| b == 0) {
+                    if f.host.is_none() && !mmu.frame_has_data(victim) {
                         f.store.remove(&page);
                     } else {
-                        f.store.insert(page, buf.into_boxed_slice());
+                        let mut buf = vec![0u8; ps as usize];
+                        mmu.read_phys(victim << shift, &mut buf);
+                        if f.host.is_none() && buf.iter().all(|&b| b == 0) {
+                            f.store.remove(&page);
+                        } else {
+                            f.store.insert(page, buf.into_boxed_slice());
+                        }
                     }
                     self.procs[p].stats.writebacks += 1;
                     EvictAction::WrittenBack
@@ -186,7 +191,7 @@ impl Os {
                 let name = &f.name;
                 // A trace's backing store is indexed by address: its page numbers read as the
                 // trace's addresses do, in hex.
-                if f.host.is_none() && name.starts_with(TRACE_FILE_PREFIX) {
+                if f.by_address {
                     format!("{name} page {page:#x} (page cache)")
                 } else {
                     format!("{name} page {page} (page cache)")
@@ -263,6 +268,7 @@ impl Os {
             format!("[trace {}]", self.procs[p].name)
         };
         let file = self.file(&name, false);
+        self.files[file as usize].by_address = true;
         let v = Vma {
             start,
             end: start + self.page_size,

@@ -31,6 +31,9 @@ pub struct FileObj {
     /// The host file whose bytes the pages hold (`file "PATH"`), read a page at a time when a
     /// page is first brought in, never written.
     pub host: Option<PathBuf>,
+    /// Mapped only at its own offsets (a trace's backing store: page `n` is at address
+    /// `n * page_size`), so eviction finds a page's mapping with one lookup.
+    pub by_address: bool,
 }
 
 /// Per-process counters.
@@ -185,6 +188,7 @@ impl Os {
             always_cached,
             store: BTreeMap::new(),
             host: None,
+            by_address: false,
         });
         (self.files.len() - 1) as u32
     }
@@ -205,6 +209,7 @@ impl Os {
             always_cached: false,
             store: BTreeMap::new(),
             host: Some(host.to_path_buf()),
+            by_address: false,
         });
         (self.files.len() - 1) as u32
     }
@@ -309,32 +314,21 @@ impl Os {
             return Err(self.segv(p, 0, access, SegvCode::Kernel, detail));
         }
         let mut fault = fault;
-        if self.auto_map {
-            let asid = self.procs[p].asid;
-            let declared = self.procs[p]
-                .vmas
-                .find(vaddr)
-                .map(|v| self.is_declared(p, v));
-            match declared {
-                Some(true) => {}
-                Some(false) => {
-                    // A page of the built-in program where the traced program has its own:
-                    // the traced program's page replaces it.
-                    let start = self.page_floor(vaddr);
-                    self.procs[p]
-                        .vmas
-                        .remove_range(start, start + self.page_size);
-                    self.unmap_page(mmu, asid, vaddr >> mmu.page_shift());
-                    self.trace_mapping(p, vaddr);
-                    fault = Fault::NotPresent { pte: 0 };
-                }
-                None => {
-                    self.trace_mapping(p, vaddr);
-                }
-            }
-        }
         let vma = match self.procs[p].vmas.find(vaddr) {
-            Some(v) => v.clone(),
+            Some(v) if !self.auto_map || self.is_declared(p, v) => v.clone(),
+            Some(_) => {
+                // A trace's page where the built-in program has one: the traced program has
+                // its own, which replaces it.
+                let start = self.page_floor(vaddr);
+                self.procs[p]
+                    .vmas
+                    .remove_range(start, start + self.page_size);
+                let asid = self.procs[p].asid;
+                self.unmap_page(mmu, asid, vaddr >> mmu.page_shift());
+                fault = Fault::NotPresent { pte: 0 };
+                self.trace_mapping(p, vaddr)
+            }
+            None if self.auto_map => self.trace_mapping(p, vaddr),
             None => match self.grow_stack(p, vaddr, sink) {
                 Some(v) => v,
                 None => {
