@@ -100,7 +100,7 @@ fn printed(machine: &str, body: &str) -> String {
         trace: false,
         ..opts()
     });
-    s.set_base_dir(&mapped_files());
+    s.set_base_dir(mapped_files());
     let r = s.execute("pressure.mem", &src);
     let mut out = String::new();
     for st in &r.steps {
