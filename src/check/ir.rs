@@ -167,7 +167,8 @@ pub enum Ex {
     Const(u64),
     Str(String),
     Perms(Perms, Option<bool>),
-    FileArg(String),
+    /// `file "PATH"`: the path as written and where it is on the host.
+    FileArg(String, std::path::PathBuf),
     Var(u32),
     Special(Special),
     Unary(UnOp, Box<TExpr>),

@@ -160,6 +160,29 @@ impl Checker<'_> {
         self.errors.push(Report::new(e));
     }
 
+    /// Where a mapped file is on the host; an error if it cannot be read there (missing, a
+    /// directory, no permission), reported before anything runs.
+    fn mapped_file(&mut self, f: &ast::StrLit) -> std::path::PathBuf {
+        let full = self.env.base_dir.join(&f.value);
+        let reason = match std::fs::metadata(&full) {
+            Ok(m) if m.is_dir() => Some("it is a directory".to_string()),
+            Ok(_) => std::fs::File::open(&full).err().map(|e| match e.kind() {
+                std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+                k => k.to_string(),
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Some("no such file".to_string()),
+            Err(e) => Some(e.kind().to_string()),
+        };
+        if let Some(reason) = reason {
+            self.err(CheckError::MappedFile {
+                path: f.value.clone(),
+                reason,
+                span: sp(f.span),
+            });
+        }
+        full
+    }
+
     fn type_err(
         &mut self,
         span: Span,
@@ -623,6 +646,7 @@ impl Checker<'_> {
         let Some(regions) = &p.regions else {
             return Some(spec);
         };
+        spec.declared = true;
         spec.text = 0;
         spec.rodata = 0;
         spec.relro = 0;
@@ -679,7 +703,10 @@ impl Checker<'_> {
                         at,
                         size,
                         perms,
-                        file: r.file.as_ref().map(|f| f.value.clone()),
+                        file: r
+                            .file
+                            .as_ref()
+                            .map(|f| (f.value.clone(), self.mapped_file(f))),
                         shared: r.shared || r.perms.and_then(|p| p.shared).unwrap_or(false),
                     });
                 }
@@ -985,7 +1012,7 @@ impl Checker<'_> {
             Ex::Str(_) => "a string",
             Ex::Perms(_, Some(_)) if matches!(e.kind, ExprKind::Name(_)) => "a mapping flag",
             Ex::Perms(..) => "permissions",
-            Ex::FileArg(_) => "a file argument",
+            Ex::FileArg(..) => "a file argument",
             _ => return Some(t),
         };
         let help = match t.kind {
@@ -1028,7 +1055,10 @@ impl Checker<'_> {
                 ),
                 Ty::Nothing,
             ),
-            ExprKind::FileArg(f) => mk(Ex::FileArg(f.value.clone()), Ty::Nothing),
+            ExprKind::FileArg(f) => {
+                let full = self.mapped_file(f);
+                mk(Ex::FileArg(f.value.clone(), full), Ty::Nothing)
+            }
             ExprKind::Name(id) => {
                 if let Some(&slot) = self.env.slots.get(&id.name) {
                     let ty = self.env.vars[slot as usize].1;
@@ -1365,7 +1395,7 @@ impl Checker<'_> {
         for (i, a) in targs.iter().enumerate() {
             let wants_perms = matches!((b, i), (Builtin::Mmap, 1) | (Builtin::Mprotect, 2));
             let is_perms = matches!(a.kind, Ex::Perms(..));
-            let is_flag = matches!(a.kind, Ex::Perms(Perms::NONE, Some(_)) | Ex::FileArg(_));
+            let is_flag = matches!(a.kind, Ex::Perms(Perms::NONE, Some(_)) | Ex::FileArg(..));
             if wants_perms && !is_perms {
                 self.type_err(
                     a.span,

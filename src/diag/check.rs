@@ -122,6 +122,18 @@ pub enum CheckError {
         #[label("stack of size 0")]
         span: SourceSpan,
     },
+    /// `file "PATH"` names a file that cannot be mapped.
+    #[error("cannot map the file \"{path}\": {reason}")]
+    #[diagnostic(
+        code(mem::check::mapped_file),
+        help("a mapped file's path is relative to the folder of the .mem file (in the REPL, the working folder); the file is read, never written")
+    )]
+    MappedFile {
+        path: String,
+        reason: String,
+        #[label("this file")]
+        span: SourceSpan,
+    },
     #[error("{message}")]
     #[diagnostic(code(mem::check::invalid), help("{help}"))]
     Invalid {

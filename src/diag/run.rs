@@ -137,7 +137,7 @@ pub enum RunError {
         file: String,
         line: usize,
         #[source_code]
-        src: NamedSource<String>,
+        src: NamedSource<crate::session::replay::Excerpt>,
         #[label("{reason}")]
         span: SourceSpan,
         reason: String,

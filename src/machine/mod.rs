@@ -553,6 +553,11 @@ impl Mmu {
     pub fn store_phys(&mut self, paddr: u64, width: usize, value: u64) {
         self.mem.store(paddr, width, value)
     }
+    /// Whether frame `pfn` holds any byte that is not zero (a frame never written holds none,
+    /// and costs no host memory).
+    pub fn frame_has_data(&self, pfn: u64) -> bool {
+        self.mem.has_data(pfn << self.shift, 1 << self.shift)
+    }
     pub fn zero_frame(&mut self, pfn: u64) {
         self.mem.zero(pfn << self.shift, 1 << self.shift);
     }

@@ -13,6 +13,9 @@ use crate::machine::{Access, FrameUse, Mmu, Scope};
 /// The name of the backing file of the region `refs` uses.
 pub const REFS_FILE: &str = "[refs]";
 
+/// The name of the backing store of the pages a trace replay gives the traced program.
+pub const TRACE_FILE: &str = "[trace]";
+
 impl Os {
     /// Frees one frame by the replacement policy. `false` = nothing could be evicted (every
     /// frame holds anonymous memory and swap is full or absent, or is pinned).
@@ -44,21 +47,45 @@ impl Os {
             FrameUse::File { file, page } => {
                 // Every page table that maps this page-cache page loses it.
                 let mut dirty = false;
+                let identity = self.files[file as usize].by_address;
                 for q in 0..self.procs.len() {
                     let asid = self.procs[q].asid;
-                    let vpns: Vec<u64> = self.procs[q]
-                        .vmas
-                        .iter()
-                        .filter_map(|v| match v.backing {
-                            Backing::File { file: f, offset } if f == file => {
-                                let first = offset / ps;
-                                let n = v.len() / ps;
-                                (page >= first && page < first + n)
-                                    .then(|| (v.start >> shift) + page - first)
-                            }
-                            _ => None,
-                        })
-                        .collect();
+                    if identity {
+                        // A trace's backing store is mapped only at its own addresses: one
+                        // lookup, however many mappings a scattered trace made.
+                        let mapped = self.procs[q].vmas.find(page << shift).is_some_and(|v| {
+                            v.backing
+                                == Backing::File {
+                                    file,
+                                    offset: v.start,
+                                }
+                        });
+                        let e = mmu.pte(asid, page);
+                        if mapped
+                            && e & pte::PRESENT != 0
+                            && e & pte::ZERO == 0
+                            && pte::pfn(e) == victim
+                        {
+                            dirty |= e & pte::DIRTY != 0;
+                            mmu.set_pte(asid, page, 0);
+                        }
+                        continue;
+                    }
+                    let vpns: Vec<u64> = {
+                        self.procs[q]
+                            .vmas
+                            .iter()
+                            .filter_map(|v| match v.backing {
+                                Backing::File { file: f, offset } if f == file => {
+                                    let first = offset / ps;
+                                    let n = v.len() / ps;
+                                    (page >= first && page < first + n)
+                                        .then(|| (v.start >> shift) + page - first)
+                                }
+                                _ => None,
+                            })
+                            .collect()
+                    };
                     for vpn in vpns {
                         let e = mmu.pte(asid, vpn);
                         if e & pte::PRESENT != 0 && e & pte::ZERO == 0 && pte::pfn(e) == victim {
@@ -70,12 +97,18 @@ impl Os {
                 let f = &mut self.files[file as usize];
                 f.cache.remove(&page);
                 if dirty {
-                    let mut buf = vec![0u8; ps as usize];
-                    mmu.read_phys(victim << shift, &mut buf);
-                    if buf.iter().all(|&b| b == 0) {
+                    // A page of zeros needs no copy, unless the host file would read back
+                    // something else.
+                    if f.host.is_none() && !mmu.frame_has_data(victim) {
                         f.store.remove(&page);
                     } else {
-                        f.store.insert(page, buf.into_boxed_slice());
+                        let mut buf = vec![0u8; ps as usize];
+                        mmu.read_phys(victim << shift, &mut buf);
+                        if f.host.is_none() && buf.iter().all(|&b| b == 0) {
+                            f.store.remove(&page);
+                        } else {
+                            f.store.insert(page, buf.into_boxed_slice());
+                        }
                     }
                     self.procs[p].stats.writebacks += 1;
                     EvictAction::WrittenBack
@@ -154,10 +187,15 @@ impl Os {
                 format!("{who} page {vpn:#x} (anonymous)")
             }
             Some(FrameUse::File { file, page }) => {
-                format!(
-                    "{} page {page} (page cache)",
-                    self.files[file as usize].name
-                )
+                let f = &self.files[file as usize];
+                let name = &f.name;
+                // A trace's backing store is indexed by address: its page numbers read as the
+                // trace's addresses do, in hex.
+                if f.by_address {
+                    format!("{name} page {page:#x} (page cache)")
+                } else {
+                    format!("{name} page {page} (page cache)")
+                }
             }
             _ => "a free frame".into(),
         }
@@ -201,11 +239,36 @@ impl Os {
         Ok(())
     }
 
-    /// The anonymous mapping a trace gets for a page where its process maps nothing: one page,
-    /// `rwx` (the trace says where the program went, not what it was allowed to do); adjacent
-    /// pages merge into one `[trace]` mapping.
+    /// Whether a trace replay honours mapping `v` of process `p`: mappings the scenario made
+    /// (`mmap`, the heap, `refs`, threads) and the regions of a `process NAME { … }` block do;
+    /// the built-in program's layout (its text, data, stack, libraries) does not, since the
+    /// traced program has its own.
+    pub(super) fn is_declared(&self, p: usize, v: &Vma) -> bool {
+        match v.role {
+            Role::Mmap | Role::Heap | Role::ThreadStack | Role::Guard => true,
+            Role::Text | Role::Rodata | Role::Relro | Role::Data | Role::Bss | Role::Stack => {
+                self.procs[p].declared_layout
+            }
+            Role::Elf | Role::Lib | Role::Special => false,
+        }
+    }
+
+    /// The mapping a trace gets for a page of the traced program: one page, `rwx` (the trace
+    /// says where the program went, not what it was allowed to do), of the program's backing
+    /// store, the file `[trace]` (`[trace NAME]` for processes after the first) at the page's
+    /// own address as offset, so that adjacent pages merge into one mapping. It is a shared
+    /// file mapping, as `refs` uses: a miss is exactly one fault that takes a frame whether
+    /// it reads or writes, and eviction needs no swap (clean pages are dropped, dirty ones
+    /// written back).
     pub(super) fn trace_mapping(&mut self, p: usize, vaddr: u64) -> Vma {
         let start = vaddr & !(self.page_size - 1);
+        let name = if p == 0 {
+            TRACE_FILE.to_string()
+        } else {
+            format!("[trace {}]", self.procs[p].name)
+        };
+        let file = self.file(&name, false);
+        self.files[file as usize].by_address = true;
         let v = Vma {
             start,
             end: start + self.page_size,
@@ -214,10 +277,13 @@ impl Os {
                 w: true,
                 x: true,
             },
-            shared: false,
-            backing: Backing::Anon,
+            shared: true,
+            backing: Backing::File {
+                file,
+                offset: start,
+            },
             role: Role::Mmap,
-            name: "[trace]".into(),
+            name,
         };
         self.procs[p].vmas.insert(v.clone());
         v

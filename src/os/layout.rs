@@ -1,6 +1,8 @@
 //! Process layouts: the map of a minimal non-PIE C program on Linux x86-64 (glibc 2.36, ASLR
 //! off), address for address, and a scaled-down layout for machines with small address spaces.
 
+use std::path::PathBuf;
+
 use super::{Os, Perms, ProcStats, Process, Role, Thread, VmaSet};
 use crate::events::{Event, EventSink};
 use crate::machine::Mmu;
@@ -13,7 +15,8 @@ pub struct MmapSpec {
     pub at: Option<u64>,
     pub size: u64,
     pub perms: Perms,
-    pub file: Option<String>,
+    /// The file as written and where it is on the host.
+    pub file: Option<(String, PathBuf)>,
     pub shared: bool,
 }
 
@@ -33,6 +36,8 @@ pub struct ProcessSpec {
     /// The default program, which a small teaching machine may shrink to fit.
     pub default: bool,
     pub mmaps: Vec<MmapSpec>,
+    /// The scenario wrote the regions (a `process NAME { … }` block with regions).
+    pub declared: bool,
 }
 
 impl ProcessSpec {
@@ -50,6 +55,7 @@ impl ProcessSpec {
             stack: true,
             default: true,
             mmaps: Vec::new(),
+            declared: false,
         }
     }
 }
@@ -409,7 +415,10 @@ impl Os {
                 format!("the mapping `{}`", m.name)
             };
             let len = up(m.size).ok_or_else(|| too_big(&what, m.size))?;
-            let file = m.file.as_ref().map(|f| (plan.os.file(f, false), 0));
+            let file = m
+                .file
+                .as_ref()
+                .map(|(f, host)| (plan.os.host_file(f, host), 0));
             let hinted =
                 m.at.map(|a| place_at_hint(&plan.vmas, a, len, linux, ps, user_limit));
             let start = match &hinted {
@@ -480,6 +489,7 @@ impl Os {
             stats: ProcStats::default(),
             mmap_base,
             refs_region: None,
+            declared_layout: spec.declared,
         });
         for (name, hint, start, len, why) in moved {
             sink.push(Event::MmapMoved {

@@ -6,6 +6,7 @@ pub mod layout;
 pub mod vma;
 
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
@@ -24,8 +25,15 @@ pub struct FileObj {
     /// Pages of this file count as already cached (libc is always in memory on a real system).
     pub always_cached: bool,
     /// Contents of pages written back from the page cache (dirty shared pages that were
-    /// evicted); a page not here reads as zeros. Sparse: only written pages cost memory.
+    /// evicted); a page not here reads from `host`, or as zeros. Sparse: only written pages
+    /// cost memory.
     pub store: BTreeMap<u64, Box<[u8]>>,
+    /// The host file whose bytes the pages hold (`file "PATH"`), read a page at a time when a
+    /// page is first brought in, never written.
+    pub host: Option<PathBuf>,
+    /// Mapped only at its own offsets (a trace's backing store: page `n` is at address
+    /// `n * page_size`), so eviction finds a page's mapping with one lookup.
+    pub by_address: bool,
 }
 
 /// Per-process counters.
@@ -97,6 +105,9 @@ pub struct Process {
     pub mmap_base: u64,
     /// The region `refs` uses, once created: its start and its length in pages.
     pub refs_region: Option<(u64, u64)>,
+    /// Whether the scenario wrote this process's regions (`process NAME { text … }`) rather
+    /// than taking the built-in program's: a trace replay honours only declared mappings.
+    pub declared_layout: bool,
 }
 
 /// A trap: why an access could not complete.
@@ -154,8 +165,9 @@ pub struct Os {
     /// Lowest address outside user space (2^47 on x86-64).
     user_limit: u64,
     next_pid: u32,
-    /// While a trace replays: an access where the process maps nothing gets an anonymous
-    /// mapping for its page instead of a SIGSEGV (language.md §7).
+    /// While a trace replays: an access outside the mappings the scenario declared belongs to
+    /// the traced program, and gets a page of its backing store instead of a SIGSEGV
+    /// (policies.md, "`refs` and `trace`").
     pub auto_map: bool,
 }
 
@@ -186,7 +198,11 @@ impl Os {
 
     /// The file with this name, opened once and shared.
     pub fn file(&mut self, name: &str, always_cached: bool) -> u32 {
-        if let Some(i) = self.files.iter().position(|f| f.name == name) {
+        if let Some(i) = self
+            .files
+            .iter()
+            .position(|f| f.name == name && f.host.is_none())
+        {
             return i as u32;
         }
         self.files.push(FileObj {
@@ -194,6 +210,29 @@ impl Os {
             cache: BTreeMap::new(),
             always_cached,
             store: BTreeMap::new(),
+            host: None,
+            by_address: false,
+        });
+        (self.files.len() - 1) as u32
+    }
+
+    /// The host file at `host`, named `name` (as the scenario wrote it), opened once: every
+    /// process that maps it shares its page cache.
+    pub fn host_file(&mut self, name: &str, host: &Path) -> u32 {
+        if let Some(i) = self
+            .files
+            .iter()
+            .position(|f| f.host.as_deref() == Some(host))
+        {
+            return i as u32;
+        }
+        self.files.push(FileObj {
+            name: name.to_string(),
+            cache: BTreeMap::new(),
+            always_cached: false,
+            store: BTreeMap::new(),
+            host: Some(host.to_path_buf()),
+            by_address: false,
         });
         (self.files.len() - 1) as u32
     }
@@ -326,11 +365,24 @@ impl Os {
             );
             return Err(self.segv(p, 0, access, SegvCode::Kernel, detail));
         }
+        let mut fault = fault;
         let vma = match self.procs[p].vmas.find(vaddr) {
-            Some(v) => v.clone(),
+            Some(v) if !self.auto_map || self.is_declared(p, v) => v.clone(),
+            Some(_) => {
+                // A trace's page where the built-in program has one: the traced program has
+                // its own, which replaces it.
+                let start = self.page_floor(vaddr);
+                self.procs[p]
+                    .vmas
+                    .remove_range(start, start + self.page_size);
+                let asid = self.procs[p].asid;
+                self.unmap_page(mmu, asid, vaddr >> mmu.page_shift());
+                fault = Fault::NotPresent { pte: 0 };
+                self.trace_mapping(p, vaddr)
+            }
+            None if self.auto_map => self.trace_mapping(p, vaddr),
             None => match self.grow_stack(p, vaddr, sink) {
                 Some(v) => v,
-                None if self.auto_map => self.trace_mapping(p, vaddr),
                 None => {
                     let detail = self.describe_unmapped(p, vaddr);
                     return Err(self.segv(p, vaddr, access, SegvCode::MapErr, detail));
@@ -406,9 +458,17 @@ impl Os {
                                     None,
                                     sink,
                                 )?;
-                                // A page written back earlier reads back as it was written.
-                                if let Some(b) = self.files[file as usize].store.get(&page) {
+                                // A page written back earlier reads back as it was written;
+                                // another reads from the host file, if there is one.
+                                let f = &self.files[file as usize];
+                                if let Some(b) = f.store.get(&page) {
                                     mmu.write_phys(pfn << mmu.page_shift(), b);
+                                } else if let Some(host) = &f.host {
+                                    let bytes =
+                                        read_page(host, page * self.page_size, self.page_size);
+                                    if bytes.iter().any(|&b| b != 0) {
+                                        mmu.write_phys(pfn << mmu.page_shift(), &bytes);
+                                    }
                                 }
                                 self.files[file as usize].cache.insert(page, pfn);
                                 (pfn, !cached)
@@ -1039,4 +1099,26 @@ impl Os {
             .filter(|(_, e)| e & pte::PRESENT != 0 && e & pte::ZERO == 0)
             .count() as u64
     }
+}
+
+/// The bytes of one page of a host file: `len` bytes at `offset`, zeros past the end of the
+/// file (as Linux maps the tail of a file's last page). The file was checked before the run; if
+/// it has since gone, its pages read as zeros.
+fn read_page(host: &Path, offset: u64, len: u64) -> Vec<u8> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut buf = vec![0u8; len as usize];
+    if let Ok(mut f) = std::fs::File::open(host) {
+        if f.seek(SeekFrom::Start(offset)).is_ok() {
+            let mut got = 0;
+            while got < buf.len() {
+                match f.read(&mut buf[got..]) {
+                    Ok(0) => break,
+                    Ok(n) => got += n,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(_) => break,
+                }
+            }
+        }
+    }
+    buf
 }

@@ -250,7 +250,8 @@ once but get frames only when touched. munmap removes a mapping, after which tou
 a segfault. A call that Linux refuses (length 0, more than user space) returns MAP_FAILED or \
 -1, and the trace names the errno and the rule. In a process layout, `mmap NAME at ADDR SIZE \
 PERMS file \"f\" shared` asks for ADDR: a hint, as in Linux, so the trace says when the \
-mapping has to go elsewhere.\n\
+mapping has to go elsewhere. A file's path is relative to the working folder; a page's first \
+touch reads its bytes from the file (zeros past its end), and memsim never writes the file.\n\
 Try: let m = mmap(64 KiB, rw-);  munmap(m, 64 KiB);  expect segfault { m[0] = 1 }",
     },
     Topic {
@@ -367,8 +368,9 @@ write): the textbook reference-string exercise. Each miss is exactly one page fa
     Topic {
         names: &["trace"],
         text: "`trace \"file\"` replays a memory trace (one address per line, or valgrind \
-lackey output) through the MMU. `:trace on|off` is something else: it shows or hides what \
-each input did.",
+lackey output) through the MMU. A page outside the scenario's own mappings belongs to the \
+traced program: each miss is exactly one page fault, read or write, as in the textbooks. \
+`:trace on|off` is something else: it shows or hides what each input did.",
     },
     Topic {
         names: &["sweep", "report"],

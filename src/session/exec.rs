@@ -1406,7 +1406,7 @@ impl<'a> Exec<'a> {
         let bits = match &e.kind {
             Ex::Const(v) => *v,
             Ex::Var(slot) => return Ok(self.vars.get(*slot)),
-            Ex::Str(_) | Ex::Perms(..) | Ex::FileArg(_) | Ex::ProcName(_) => 0,
+            Ex::Str(_) | Ex::Perms(..) | Ex::FileArg(..) | Ex::ProcName(_) => 0,
             Ex::Special(s) => return self.special(s, e),
             Ex::Unary(op, inner) => {
                 let v = self.eval(inner)?;
@@ -1721,11 +1721,11 @@ impl<'a> Exec<'a> {
                 for a in &args[2..] {
                     match &a.kind {
                         Ex::Perms(_, Some(flag)) => shared = *flag,
-                        Ex::FileArg(f) => file = Some(f.clone()),
+                        Ex::FileArg(f, host) => file = Some((f, host)),
                         _ => {}
                     }
                 }
-                let file = file.map(|f| (self.world.os.file(&f, false), 0));
+                let file = file.map(|(f, host)| (self.world.os.host_file(f, host), 0));
                 // MAP_FAILED on error, as in C: the scenario can check for it.
                 self.world
                     .os

@@ -1,9 +1,13 @@
-//! Replaying page references: `refs` strings and `trace` files, parsed once into a flat list
-//! of page references and run through the MMU with nothing allocated per reference. OPT gets
-//! the future it needs here: every reference's next use, computed before the run.
+//! Replaying page references: `refs` strings and `trace` files, run through the MMU a chunk of
+//! page references at a time with nothing allocated per reference. A trace file streams: it is
+//! read in blocks and parsed a chunk at a time, so host memory does not grow with its length.
+//! OPT gets the future it needs here: every reference's next use, computed before the run.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
+use std::io::Read;
+
+use miette::{MietteError, MietteSpanContents, SourceCode, SourceSpan, SpanContents};
 
 use super::World;
 use crate::events::EventSink;
@@ -80,63 +84,262 @@ fn parse(text: &str, page_size: u64, fast: bool) -> Result<Vec<PageRef>, TraceLi
     let mut out = Vec::with_capacity(text.len() / 12);
     let mut start = 0usize;
     for (i, raw) in text.split('\n').enumerate() {
-        let line_start = start;
+        parse_line(raw.as_bytes(), i + 1, start, &mut out, page_size, fast)?;
         start += raw.len() + 1;
-        if fast {
-            if let Some((kind, addr, size)) = lackey_line(raw.as_bytes()) {
-                push_lackey(&mut out, kind, addr, size, page_size);
-                continue;
-            }
-        }
-        let line = raw.trim_end_matches('\r');
-        let t = line.trim();
-        if t.is_empty() || t.starts_with('#') || t.starts_with("==") {
-            continue;
-        }
-        let bad = |reason: String| TraceLineError {
-            line: i + 1,
-            start: line_start,
-            len: line.len(),
-            reason,
-        };
-        let mut chars = t.chars();
-        let first = chars.next().unwrap_or(' ');
-        let second = chars.next();
-        let lackey =
-            matches!(first, 'I' | 'L' | 'S' | 'M') && second.is_some_and(char::is_whitespace);
-        if lackey {
-            let rest = t[1..].trim();
-            let (a, n) = rest.split_once(',').ok_or_else(|| {
-                bad(format!(
-                    "a valgrind lackey line is `{first} ADDRESS,SIZE`; this one has no `,SIZE`"
-                ))
-            })?;
-            let addr = number(a, true)
-                .ok_or_else(|| bad(format!("`{}` is not a hex address", a.trim())))?;
-            let size = number(n, false)
-                .ok_or_else(|| bad(format!("`{}` is not a size in bytes", n.trim())))?;
-            if size > MAX_ACCESS {
-                return Err(bad(format!(
-                    "an access of {size} bytes is larger than any load or store (at most {MAX_ACCESS})"
-                )));
-            }
-            push_lackey(&mut out, first as u8, addr, size, page_size);
-            continue;
-        }
-        let (access, rest) = match first {
-            'R' | 'r' => (Access::Read, &t[1..]),
-            'W' | 'w' => (Access::Write, &t[1..]),
-            _ => (Access::Read, t),
-        };
-        let rest = rest.trim_start_matches([' ', '\t', ':']);
-        let addr = number(rest, false).ok_or_else(|| {
-            bad(format!(
-                "`{t}` is not an address: expected a decimal or 0x-hex address, optionally after R or W, or a valgrind lackey line such as ` L 04222cac,4`"
-            ))
-        })?;
-        push_access(&mut out, addr, 1, access, page_size);
     }
     Ok(out)
+}
+
+/// Appends the page references of one line (without its `\n`), line number `line_no` starting
+/// at byte `line_start` of the file.
+#[inline]
+fn parse_line(
+    raw: &[u8],
+    line_no: usize,
+    line_start: usize,
+    out: &mut Vec<PageRef>,
+    page_size: u64,
+    fast: bool,
+) -> Result<(), TraceLineError> {
+    if fast {
+        if let Some((kind, addr, size)) = lackey_line(raw) {
+            push_lackey(out, kind, addr, size, page_size);
+            return Ok(());
+        }
+    }
+    let Ok(line) = std::str::from_utf8(raw) else {
+        return Err(TraceLineError {
+            line: line_no,
+            start: line_start,
+            len: 0,
+            reason: "this line is not text (it is not UTF-8): is this a trace file?".into(),
+        });
+    };
+    let line = line.trim_end_matches('\r');
+    let t = line.trim();
+    if t.is_empty() || t.starts_with('#') || t.starts_with("==") {
+        return Ok(());
+    }
+    let bad = |reason: String| TraceLineError {
+        line: line_no,
+        start: line_start,
+        len: line.len(),
+        reason,
+    };
+    let mut chars = t.chars();
+    let first = chars.next().unwrap_or(' ');
+    let second = chars.next();
+    let lackey = matches!(first, 'I' | 'L' | 'S' | 'M') && second.is_some_and(char::is_whitespace);
+    if lackey {
+        let rest = t[1..].trim();
+        let (a, n) = rest.split_once(',').ok_or_else(|| {
+            bad(format!(
+                "a valgrind lackey line is `{first} ADDRESS,SIZE`; this one has no `,SIZE`"
+            ))
+        })?;
+        let addr =
+            number(a, true).ok_or_else(|| bad(format!("`{}` is not a hex address", a.trim())))?;
+        let size = number(n, false)
+            .ok_or_else(|| bad(format!("`{}` is not a size in bytes", n.trim())))?;
+        if size > MAX_ACCESS {
+            return Err(bad(format!(
+                "an access of {size} bytes is larger than any load or store (at most {MAX_ACCESS})"
+            )));
+        }
+        push_lackey(out, first as u8, addr, size, page_size);
+        return Ok(());
+    }
+    let (access, rest) = match first {
+        'R' | 'r' => (Access::Read, &t[1..]),
+        'W' | 'w' => (Access::Write, &t[1..]),
+        _ => (Access::Read, t),
+    };
+    let rest = rest.trim_start_matches([' ', '\t', ':']);
+    let addr = number(rest, false).ok_or_else(|| {
+        bad(format!(
+            "`{t}` is not an address: expected a decimal or 0x-hex address, optionally after R or W, or a valgrind lackey line such as ` L 04222cac,4`"
+        ))
+    })?;
+    push_access(out, addr, 1, access, page_size);
+    Ok(())
+}
+
+/// References per chunk of a replay: the periodic check (limits, interrupts, the progress bar)
+/// runs once per chunk.
+pub const CHUNK: usize = 4096;
+
+/// How much of a trace file is read at once.
+const BLOCK: usize = 64 * 1024;
+
+/// No trace line is longer than this; a file with longer lines is surely not a trace (and is
+/// not held in memory whole looking for the end of one).
+const MAX_LINE: usize = 1 << 20;
+
+/// Why a trace file stopped being read.
+#[derive(Debug)]
+pub enum TraceError {
+    /// A line that is not an address or a lackey record.
+    Line(TraceLineError),
+    /// The host could not read the file.
+    Io(std::io::Error),
+}
+
+/// A trace file read in blocks and parsed a chunk of references at a time: what it holds at
+/// any moment is one block, one partial line and one chunk, whatever the file's length.
+pub struct TraceReader<R> {
+    input: R,
+    page_size: u64,
+    /// Bytes read and not yet parsed start at `pos`.
+    data: Vec<u8>,
+    pos: usize,
+    eof: bool,
+    /// The number of the next line (1-based) and its byte offset in the file.
+    line: usize,
+    offset: usize,
+    out: Vec<PageRef>,
+}
+
+impl<R: Read> TraceReader<R> {
+    pub fn new(input: R, page_size: u64) -> Self {
+        TraceReader {
+            input,
+            page_size,
+            data: Vec::with_capacity(BLOCK),
+            pos: 0,
+            eof: false,
+            line: 1,
+            offset: 0,
+            out: Vec::with_capacity(CHUNK + 64),
+        }
+    }
+
+    /// The references of the next lines: at least [`CHUNK`] of them unless the file ends
+    /// first; `None` once it has ended.
+    pub fn next_refs(&mut self) -> Result<Option<&[PageRef]>, TraceError> {
+        self.out.clear();
+        while self.out.len() < CHUNK {
+            let rest = &self.data[self.pos..];
+            if let Some(n) = rest.iter().position(|&c| c == b'\n') {
+                let raw = &rest[..n];
+                parse_line(
+                    raw,
+                    self.line,
+                    self.offset,
+                    &mut self.out,
+                    self.page_size,
+                    true,
+                )
+                .map_err(TraceError::Line)?;
+                self.pos += n + 1;
+                self.offset += n + 1;
+                self.line += 1;
+                continue;
+            }
+            if self.eof {
+                if !rest.is_empty() {
+                    let n = rest.len();
+                    parse_line(
+                        rest,
+                        self.line,
+                        self.offset,
+                        &mut self.out,
+                        self.page_size,
+                        true,
+                    )
+                    .map_err(TraceError::Line)?;
+                    self.pos += n;
+                    self.offset += n;
+                    self.line += 1;
+                }
+                break;
+            }
+            if rest.len() > MAX_LINE {
+                return Err(TraceError::Line(TraceLineError {
+                    line: self.line,
+                    start: self.offset,
+                    len: 0,
+                    reason: format!(
+                        "this line is longer than {MAX_LINE} bytes: is this a trace file?"
+                    ),
+                }));
+            }
+            self.data.drain(..self.pos);
+            self.pos = 0;
+            let len = self.data.len();
+            self.data.resize(len + BLOCK, 0);
+            let n = loop {
+                match self.input.read(&mut self.data[len..]) {
+                    Ok(n) => break n,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(TraceError::Io(e)),
+                }
+            };
+            self.data.truncate(len + n);
+            self.eof = n == 0;
+        }
+        Ok((!self.out.is_empty()).then_some(&self.out[..]))
+    }
+}
+
+/// A few lines of a file around one line, as the source of a diagnostic: miette sees the
+/// file's own line numbers and byte offsets without the whole file in memory.
+#[derive(Debug, Clone)]
+pub struct Excerpt {
+    text: String,
+    /// Byte offset of `text` in the file, and the 0-based number of its first line.
+    offset: usize,
+    first_line: usize,
+}
+
+impl Excerpt {
+    /// Lines `line - 1` to `line + 1` (1-based) of what `input` reads, or `None` if it cannot be
+    /// read as far as `line`.
+    pub fn around(input: impl Read, line: usize) -> Option<Self> {
+        use std::io::BufRead;
+        let mut r = std::io::BufReader::new(input);
+        let first = line.saturating_sub(1).max(1);
+        let (mut n, mut offset) = (1usize, 0usize);
+        let mut text = Vec::new();
+        let mut buf = Vec::new();
+        while n <= line + 1 {
+            buf.clear();
+            let got = r.read_until(b'\n', &mut buf).ok()?;
+            if got == 0 || got > MAX_LINE {
+                break;
+            }
+            if n < first {
+                offset += got;
+            } else {
+                text.extend_from_slice(&buf);
+            }
+            n += 1;
+        }
+        (n > line).then(|| Excerpt {
+            text: String::from_utf8_lossy(&text).into_owned(),
+            offset,
+            first_line: first - 1,
+        })
+    }
+}
+
+impl SourceCode for Excerpt {
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        before: usize,
+        after: usize,
+    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
+        let local = SourceSpan::new(span.offset().saturating_sub(self.offset).into(), span.len());
+        let c = self.text.read_span(&local, before, after)?;
+        let at = c.span();
+        Ok(Box::new(MietteSpanContents::new(
+            c.data(),
+            SourceSpan::new((at.offset() + self.offset).into(), at.len()),
+            c.line() + self.first_line,
+            c.column(),
+            c.line_count(),
+        )))
+    }
 }
 
 /// The page references of one lackey record: `I` a fetch, `L` a load, `S` a store, `M` a load
@@ -219,19 +422,47 @@ impl Hasher for PageHasher {
 /// A map keyed by page number.
 pub type PageMap<V> = HashMap<u64, V, BuildHasherDefault<PageHasher>>;
 
+/// What OPT needs to know of the future: for each reference, the position of the next
+/// reference to the same page (`u64::MAX` = never again), and each page's first position.
+#[derive(Debug, Default)]
+pub struct Future {
+    pub next: Vec<u64>,
+    pub first: PageMap<u64>,
+    /// Each page's latest position so far, while the future is being built.
+    last: PageMap<u64>,
+    shift: u32,
+}
+
+impl Future {
+    pub fn new(shift: u32) -> Self {
+        Future {
+            shift,
+            ..Future::default()
+        }
+    }
+
+    /// Adds the next references, in order.
+    pub fn extend(&mut self, refs: &[PageRef]) {
+        for r in refs {
+            let i = self.next.len() as u64;
+            let vpn = r.addr >> self.shift;
+            match self.last.insert(vpn, i) {
+                Some(j) => self.next[j as usize] = i,
+                None => {
+                    self.first.insert(vpn, i);
+                }
+            }
+            self.next.push(u64::MAX);
+        }
+    }
+}
+
 /// For each reference, the position of the next reference to the same page (`u64::MAX` =
 /// never again), and each page's first position: what OPT needs to know of the future.
 pub fn next_uses(refs: &[PageRef], shift: u32) -> (Vec<u64>, PageMap<u64>) {
-    let mut next = vec![u64::MAX; refs.len()];
-    let mut seen = PageMap::default();
-    for (i, r) in refs.iter().enumerate().rev() {
-        let vpn = r.addr >> shift;
-        if let Some(n) = seen.insert(vpn, i as u64) {
-            next[i] = n;
-        }
-    }
-    // `seen` now maps each page to its first use.
-    (next, seen)
+    let mut f = Future::new(shift);
+    f.extend(refs);
+    (f.next, f.first)
 }
 
 /// Why a replay stopped.
@@ -239,8 +470,23 @@ pub fn next_uses(refs: &[PageRef], shift: u32) -> (Vec<u64>, PageMap<u64>) {
 pub enum ReplayStop<E> {
     /// The access at this index trapped.
     Trap(usize, Trap),
-    /// The periodic check said stop.
+    /// The periodic check (or the source of references) said stop.
     Check(E),
+}
+
+/// Where a replay's references come from, a chunk at a time.
+pub trait RefSource<E> {
+    /// The next references, or `None` at the end.
+    fn next_chunk(&mut self) -> Result<Option<&[PageRef]>, E>;
+}
+
+/// References already in memory (a `refs` string).
+struct Slice<'a>(std::slice::Chunks<'a, PageRef>);
+
+impl<E> RefSource<E> for Slice<'_> {
+    fn next_chunk(&mut self) -> Result<Option<&[PageRef]>, E> {
+        Ok(self.0.next())
+    }
 }
 
 /// Replays `refs` in process `p`. Every 4096 references `check` gets the number done and the
@@ -251,15 +497,34 @@ pub fn replay<E>(
     p: usize,
     refs: &[PageRef],
     sink: &mut EventSink,
+    check: impl FnMut(usize, &Mmu) -> Result<(), E>,
+) -> Result<(), ReplayStop<E>> {
+    let future = (world.mmu.config().replace == Policy::Opt).then(|| {
+        let mut f = Future::new(world.mmu.page_shift());
+        f.extend(refs);
+        f
+    });
+    let mut source = Slice(refs.chunks(CHUNK));
+    replay_source(world, p, &mut source, future.as_ref(), sink, check)
+}
+
+/// Replays the references of `source` in process `p`, as [`replay`] does; under OPT,
+/// `future` is the whole replay's (without it OPT falls back to LRU).
+pub fn replay_source<E>(
+    world: &mut World,
+    p: usize,
+    source: &mut impl RefSource<E>,
+    future: Option<&Future>,
+    sink: &mut EventSink,
     mut check: impl FnMut(usize, &Mmu) -> Result<(), E>,
 ) -> Result<(), ReplayStop<E>> {
     let World { mmu, os, .. } = world;
-    let opt = mmu.config().replace == Policy::Opt;
-    let next = if opt {
-        let (next, first) = next_uses(refs, mmu.page_shift());
+    let future = future.filter(|_| mmu.config().replace == Policy::Opt);
+    if let Some(f) = future {
         let asid = os.procs[p].asid;
         // Pages already resident that the replay uses: keyed by their first use.
-        let mut keys: Vec<(u64, u64)> = first
+        let mut keys: Vec<(u64, u64)> = f
+            .first
             .iter()
             .filter_map(|(&vpn, &pos)| {
                 let e = mmu.pte(asid, vpn);
@@ -268,26 +533,30 @@ pub fn replay<E>(
             .collect();
         keys.sort_unstable();
         mmu.opt_begin(keys);
-        next
-    } else {
-        Vec::new()
-    };
+    }
     let asid = os.procs[p].asid;
     let mut result = Ok(());
-    // Chunks of 4096 references: the periodic check and the reference count once per chunk,
-    // and a loop body that is one translation (plus OPT's next use) on the way that does not
-    // fault.
-    for (c, chunk) in refs.chunks(4096).enumerate() {
-        let start = c * 4096;
+    let mut start = 0usize;
+    // Chunks of references: the periodic check and the reference count once per chunk, and a
+    // loop body that is one translation (plus OPT's next use) on the way that does not fault.
+    loop {
+        let chunk = match source.next_chunk() {
+            Ok(Some(c)) => c,
+            Ok(None) => break,
+            Err(e) => {
+                result = Err(ReplayStop::Check(e));
+                break;
+            }
+        };
         if let Err(e) = check(start, mmu) {
             result = Err(ReplayStop::Check(e));
             break;
         }
         mmu.stats.references += chunk.len() as u64;
         let mut trapped = None;
-        if opt {
-            let future = &next[start..start + chunk.len()];
-            for (j, (r, &n)) in chunk.iter().zip(future).enumerate() {
+        let ahead = future.and_then(|f| f.next.get(start..start + chunk.len()));
+        if let Some(ahead) = ahead {
+            for (j, (r, &n)) in chunk.iter().zip(ahead).enumerate() {
                 mmu.opt_next(n);
                 if let Err(t) = one(os, mmu, p, asid, r, sink) {
                     trapped = Some((j, t));
@@ -308,8 +577,9 @@ pub fn replay<E>(
             result = Err(ReplayStop::Trap(start + j, t));
             break;
         }
+        start += chunk.len();
     }
-    if opt {
+    if future.is_some() {
         mmu.opt_end();
     }
     result
@@ -405,6 +675,165 @@ mod tests {
         assert_eq!(lackey_line(b" M 0ffe,4\r"), Some((b'M', 0xffe, 4)));
         assert_eq!(lackey_line(b" L 04222cac,2000000"), None);
         assert_eq!(lackey_line(b"R 0x10"), None);
+    }
+
+    /// A reader that hands out at most `step` bytes at a time, so lines straddle reads.
+    struct Trickle<'a> {
+        text: &'a [u8],
+        step: usize,
+    }
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.step.min(buf.len()).min(self.text.len());
+            buf[..n].copy_from_slice(&self.text[..n]);
+            self.text = &self.text[n..];
+            Ok(n)
+        }
+    }
+
+    fn stream(text: &str, step: usize) -> Result<Vec<PageRef>, TraceLineError> {
+        let mut r = TraceReader::new(
+            Trickle {
+                text: text.as_bytes(),
+                step,
+            },
+            4096,
+        );
+        let mut all = Vec::new();
+        loop {
+            match r.next_refs() {
+                Ok(Some(refs)) => all.extend_from_slice(refs),
+                Ok(None) => return Ok(all),
+                Err(TraceError::Line(e)) => return Err(e),
+                Err(TraceError::Io(e)) => panic!("{e}"),
+            }
+        }
+    }
+
+    #[test]
+    fn a_streamed_trace_reads_as_the_whole_text_does() {
+        let t = "==1== x\nI  0400d7d4,8\r\n L 04222cac,4\n\n# c\nW 4096\n M 0ffe,4\n8192";
+        for step in [1, 3, 7, 1 << 16] {
+            assert_eq!(stream(t, step), parse_trace(t, 4096), "step {step}");
+        }
+        let bad = "1\n2\n S 10,4\nbanana\n5\n";
+        assert_eq!(stream(bad, 2), parse_trace(bad, 4096));
+        assert_eq!(stream(bad, 2).unwrap_err().line, 4);
+    }
+
+    /// Endless lackey loads, made up as they are read.
+    struct Loads {
+        left: u64,
+        line: Vec<u8>,
+        at: usize,
+    }
+
+    impl Read for Loads {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let mut n = 0;
+            while n < buf.len() {
+                if self.at == self.line.len() {
+                    if self.left == 0 {
+                        break;
+                    }
+                    self.left -= 1;
+                    self.line =
+                        format!(" L {:x},8\n", 0x10000 + (self.left % 4096) * 64).into_bytes();
+                    self.at = 0;
+                }
+                let k = (self.line.len() - self.at).min(buf.len() - n);
+                buf[n..n + k].copy_from_slice(&self.line[self.at..self.at + k]);
+                self.at += k;
+                n += k;
+            }
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn a_long_trace_streams_in_bounded_memory() {
+        let lines = 3_000_000;
+        let mut r = TraceReader::new(
+            Loads {
+                left: lines,
+                line: Vec::new(),
+                at: 0,
+            },
+            4096,
+        );
+        let mut n = 0u64;
+        let mut held = 0;
+        loop {
+            match r.next_refs() {
+                Ok(Some(refs)) => n += refs.len() as u64,
+                Ok(None) => break,
+                Err(_) => panic!("a bad line"),
+            }
+            held = held.max(r.data.capacity() + r.out.capacity() * std::mem::size_of::<PageRef>());
+        }
+        assert_eq!(n, lines);
+        // One block, one partial line, one chunk: the same for three lines or three million.
+        assert!(
+            held <= 2 * BLOCK + 2 * CHUNK * std::mem::size_of::<PageRef>(),
+            "{held}"
+        );
+    }
+
+    /// Faults of FIFO or LRU over a sequence of page numbers, by the book.
+    fn textbook_faults(pages: &[u64], frames: usize, lru: bool) -> u64 {
+        let mut resident: Vec<u64> = Vec::new();
+        let mut faults = 0;
+        for &p in pages {
+            if let Some(i) = resident.iter().position(|&r| r == p) {
+                if lru {
+                    resident.remove(i);
+                    resident.push(p);
+                }
+                continue;
+            }
+            faults += 1;
+            if resident.len() == frames {
+                resident.remove(0);
+            }
+            resident.push(p);
+        }
+        faults
+    }
+
+    proptest::proptest! {
+        /// A trace's fault count is the policy's over the pages it references, reads and writes
+        /// alike, with no swap; pages far apart (a mapping each) as well as adjacent ones.
+        #[test]
+        fn a_trace_faults_as_the_textbook_says(
+            refs in proptest::collection::vec((0u64..24, proptest::bool::ANY), 1..200),
+            frames in 1u64..6,
+            lru in proptest::bool::ANY,
+            spread in proptest::bool::ANY,
+        ) {
+            let mut cfg = crate::machine::MachineConfig::default_x86_64();
+            cfg.memory = frames * 4096;
+            cfg.replace = if lru { Policy::Lru } else { Policy::Fifo };
+            let mut w = World::new(&cfg);
+            let p = w.current().expect("the default layout fits x86-64");
+            w.os.auto_map = true;
+            let stride = if spread { 0x3000 } else { 0x1000 };
+            let trace: Vec<PageRef> = refs
+                .iter()
+                .map(|&(n, write)| PageRef {
+                    addr: 0x1000_0000 + n * stride + 8,
+                    access: if write { Access::Write } else { Access::Read },
+                })
+                .collect();
+            let mut sink = EventSink::new(false, 0);
+            let r = replay(&mut w, p, &trace, &mut sink, |_, _| Ok::<(), ()>(()));
+            proptest::prop_assert!(r.is_ok());
+            let pages: Vec<u64> = refs.iter().map(|r| r.0).collect();
+            let s = w.stats();
+            proptest::prop_assert_eq!(s.faults, textbook_faults(&pages, frames as usize, lru));
+            proptest::prop_assert_eq!(s.references, refs.len() as u64);
+            proptest::prop_assert_eq!(s.swap_outs, 0);
+        }
     }
 
     #[test]

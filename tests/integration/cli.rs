@@ -240,3 +240,50 @@ fn help_completions_and_man_page() {
     assert!(man.stdout.starts_with(".ie"), "{}", man.stdout);
     assert!(man.stdout.contains(".TH memsim 1"), "{}", man.stdout);
 }
+
+#[test]
+fn check_reports_a_mapped_file_that_cannot_be_read() {
+    let out = Test::new()
+        .file("store.bin", "abc")
+        .file(
+            "m.mem",
+            "let ok = mmap(4 KiB, r--, file \"store.bin\")\nlet m = mmap(4 KiB, r--, file \"gone.bin\")\n",
+        )
+        .args(&["check", "m.mem"])
+        .run();
+    assert_eq!(out.status, 2, "{}", out.stdout);
+    assert!(
+        out.stderr.contains("mem::check::mapped_file") && out.stderr.contains("gone.bin"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        !out.stderr.contains("cannot map the file \"store.bin\""),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn a_trace_file_of_a_million_lines_replays_to_the_textbook_count() {
+    // Two pages in turn with one frame: every reference after the first of each run faults.
+    let mut t = String::with_capacity(12_000_000);
+    for i in 0..1_000_000u64 {
+        let page = (i / 10) % 2;
+        t.push_str(&format!(
+            " L {:x},4\n",
+            0x1000_0000 + page * 0x1000 + (i % 10) * 8
+        ));
+    }
+    let out = Test::new()
+        .file("big.trace", &t)
+        .file(
+            "big.mem",
+            "machine { memory 1 pages; swap 0 }\ntrace \"big.trace\"\nexpect stats.references == 1000000\nexpect stats.faults == 100000\n",
+        )
+        .args(&["run", "--quiet", "big.mem"])
+        .run();
+    // Both expectations held (a failed one exits 1); `--quiet` prints no summary.
+    assert_eq!(out.status, 0, "{}{}", out.stdout, out.stderr);
+    assert_eq!(out.stdout, "", "{}", out.stderr);
+}

@@ -142,6 +142,7 @@ fn spec(limit: u64, ps: u64) -> impl Strategy<Value = ProcessSpec> {
             stack_limit: 4 * ps,
             stack,
             default: false,
+            declared: true,
             mmaps: mmaps
                 .into_iter()
                 .enumerate()

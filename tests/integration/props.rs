@@ -82,6 +82,16 @@ proptest! {
     }
 }
 
+/// A folder holding the empty files the scenarios below map (`shared.bin`, `private.bin`).
+fn mapped_files() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("memsim-props-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    for f in ["shared.bin", "private.bin"] {
+        std::fs::write(dir.join(f), b"").expect("scratch file");
+    }
+    dir
+}
+
 /// Runs `body` on a machine and returns what it printed (or the first error, so a failure
 /// shows up as a difference).
 fn printed(machine: &str, body: &str) -> String {
@@ -90,6 +100,7 @@ fn printed(machine: &str, body: &str) -> String {
         trace: false,
         ..opts()
     });
+    s.set_base_dir(mapped_files());
     let r = s.execute("pressure.mem", &src);
     let mut out = String::new();
     for st in &r.steps {

@@ -9,12 +9,66 @@ use super::{err, fmt_value, Exec, Sig, Stop, R};
 use crate::check::ir::{SweepIr, TExpr, Vars};
 use crate::check::machine::{apply_setting, validate, FieldSpans};
 use crate::diag::run::RunError;
-use crate::machine::{Access, MachineConfig};
-use crate::session::replay::{self, PageRef, ReplayStop};
+use crate::machine::{Access, MachineConfig, Policy};
+use crate::session::replay::{
+    self, Excerpt, Future, PageRef, RefSource, ReplayStop, TraceError, TraceReader,
+};
 use crate::session::snapshot::{Snapshot, SweepRow};
 use crate::session::{ChunkCtx, ChunkResult, Diag, Interrupt, Options, Output, World};
 use crate::syntax::Span;
 use crate::units;
+
+/// A `refs` string's references.
+struct Refs<'a>(std::slice::Chunks<'a, PageRef>);
+
+impl RefSource<Box<RunError>> for Refs<'_> {
+    fn next_chunk(&mut self) -> Result<Option<&[PageRef]>, Box<RunError>> {
+        Ok(self.0.next())
+    }
+}
+
+/// A trace file's references, read as the replay goes; a read error stops the replay and is
+/// kept for its diagnostic (which needs the file's lines).
+struct TraceSource {
+    reader: TraceReader<std::fs::File>,
+    error: Option<TraceError>,
+}
+
+impl RefSource<Box<RunError>> for TraceSource {
+    fn next_chunk(&mut self) -> Result<Option<&[PageRef]>, Box<RunError>> {
+        match self.reader.next_refs() {
+            Ok(r) => Ok(r),
+            Err(e) => {
+                self.error = Some(e);
+                Err(Box::new(RunError::Interrupted {
+                    span: (0, 0).into(),
+                }))
+            }
+        }
+    }
+}
+
+/// Opens a trace file, or says why it cannot be read.
+fn open_trace(path: &str, full: &Path, span: Span) -> R<std::fs::File> {
+    let why = match std::fs::metadata(full) {
+        Ok(m) if m.is_dir() => Some("it is a directory".to_string()),
+        Ok(_) => None,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Some("no such file".to_string()),
+        Err(e) => Some(e.kind().to_string()),
+    };
+    let file = match why {
+        Some(w) => Err(w),
+        None => std::fs::File::open(full).map_err(|e| e.kind().to_string()),
+    };
+    file.map_err(|reason| {
+        err(
+            span,
+            format!("cannot read the trace file \"{path}\": {reason}"),
+            "this trace",
+            "a trace path is relative to the folder of the .mem file",
+        )
+    })
+}
 
 /// What one run of a sweep hands back to the thread that builds the table.
 struct RunOut {
@@ -54,53 +108,96 @@ impl Exec<'_> {
                 access: if w { Access::Write } else { Access::Read },
             })
             .collect();
-        self.replay(p, &refs, span)
+        let future = (self.world.mmu.config().replace == Policy::Opt).then(|| {
+            let mut f = Future::new(self.world.mmu.page_shift());
+            f.extend(&refs);
+            f
+        });
+        let mut source = Refs(refs.chunks(replay::CHUNK));
+        self.replay(p, &mut source, future.as_ref(), refs.len(), span)
     }
 
-    /// `trace "file"`: every address of the file through the MMU; an address where the
-    /// process maps nothing gets an anonymous mapping.
+    /// `trace "file"`: every address of the file through the MMU; an address outside the
+    /// mappings the scenario declared belongs to the traced program (a page of its backing
+    /// store). The file streams twice: once to check every line (and, under OPT, to learn the
+    /// future) before anything runs, once to replay.
     pub(super) fn trace(&mut self, path: &str, full: &Path, span: Span) -> R<()> {
         let p = self.cur(span)?;
-        let text = std::fs::read_to_string(full).map_err(|e| {
-            let reason = match e.kind() {
-                std::io::ErrorKind::NotFound => "no such file".to_string(),
-                std::io::ErrorKind::InvalidData => "it is not text".to_string(),
-                _ if full.is_dir() => "it is a directory".to_string(),
-                k => k.to_string(),
-            };
-            err(
-                span,
-                format!("cannot read the trace file \"{path}\": {reason}"),
-                "this trace",
-                "a trace path is relative to the folder of the .mem file",
-            )
-        })?;
         let ps = self.world.mmu.page_size();
-        let refs = match replay::parse_trace(&text, ps) {
-            Ok(r) => r,
-            Err(e) => {
-                let line = self.ctx.lines.line(span.start);
-                return Err(Box::new(Stop::Error(Report::new(RunError::TraceLine {
+        let mut reader = TraceReader::new(open_trace(path, full, span)?, ps);
+        let mut future = (self.world.mmu.config().replace == Policy::Opt)
+            .then(|| Future::new(self.world.mmu.page_shift()));
+        let mut total = 0usize;
+        loop {
+            match reader.next_refs() {
+                Ok(Some(refs)) => {
+                    total += refs.len();
+                    if let Some(f) = &mut future {
+                        f.extend(refs);
+                    }
+                }
+                Ok(None) => break,
+                Err(e) => return Err(Box::new(Stop::Error(self.trace_error(path, full, e, span)))),
+            }
+            if self.interrupt.is_set() {
+                return Err(Box::new(Stop::Error(Report::new(RunError::Interrupted {
+                    span: span.into(),
+                }))));
+            }
+        }
+        let mut source = TraceSource {
+            reader: TraceReader::new(open_trace(path, full, span)?, ps),
+            error: None,
+        };
+        self.world.os.auto_map = true;
+        let r = self.replay(p, &mut source, future.as_ref(), total, span);
+        self.world.os.auto_map = false;
+        match source.error.take() {
+            // The file changed between the two readings.
+            Some(e) => Err(Box::new(Stop::Error(self.trace_error(path, full, e, span)))),
+            None => r,
+        }
+    }
+
+    /// The diagnostic for a trace file that could not be read to its end.
+    fn trace_error(&self, path: &str, full: &Path, e: TraceError, span: Span) -> Report {
+        let line = self.ctx.lines.line(span.start) + self.line_offset;
+        match e {
+            TraceError::Line(e) => {
+                let excerpt = std::fs::File::open(full)
+                    .ok()
+                    .and_then(|f| Excerpt::around(f, e.line))
+                    .unwrap_or_else(|| Excerpt::around(&b""[..], 0).expect("empty excerpt"));
+                Report::new(RunError::TraceLine {
                     file: path.to_string(),
                     line: e.line,
                     span: (e.start, e.len).into(),
                     reason: e.reason,
-                    src: NamedSource::new(path, text),
+                    src: NamedSource::new(path, excerpt),
                     help: format!(
                         "the trace (read by line {line} of the scenario) has one access per line: an address such as `0x7ffc1000` or `W 4096`, or valgrind lackey's `--trace-mem=yes` output"
                     ),
-                }))));
+                })
             }
-        };
-        self.world.os.auto_map = true;
-        let r = self.replay(p, &refs, span);
-        self.world.os.auto_map = false;
-        r
+            TraceError::Io(e) => Report::new(RunError::Error {
+                message: format!("cannot read the trace file \"{path}\": {e}"),
+                span: span.into(),
+                label: "this trace".into(),
+                help: "a trace path is relative to the folder of the .mem file".into(),
+            }),
+        }
     }
 
     /// Runs page references with the session's limits checked every few thousand. Each
     /// reference is a step.
-    fn replay(&mut self, p: usize, refs: &[PageRef], span: Span) -> R<()> {
+    fn replay(
+        &mut self,
+        p: usize,
+        source: &mut impl RefSource<Box<RunError>>,
+        future: Option<&Future>,
+        total: usize,
+        span: Span,
+    ) -> R<()> {
         let max_host = self.opts.max_host_bytes;
         let (interrupt, budget) = (self.interrupt, &self.ctx.budget);
         // Steps taken before the replay and references done since, not yet in the budget.
@@ -110,48 +207,56 @@ impl Exec<'_> {
         let after = self.opts.progress_after;
         let (start, line, _) = self.started;
         let mut reported = false;
-        let r = replay::replay(self.world, p, refs, &mut self.sink, |done, mmu| {
-            if let Some(f) = &progress {
-                let elapsed = start.elapsed();
-                if elapsed >= after {
-                    reported = true;
-                    (f.0)(&crate::session::Progress {
-                        line,
-                        elapsed,
-                        steps: done as u64,
-                        of: Some((done as u64, refs.len() as u64)),
-                        finished: false,
-                    });
+        let r = replay::replay_source(
+            self.world,
+            p,
+            source,
+            future,
+            &mut self.sink,
+            |done, mmu| {
+                if let Some(f) = &progress {
+                    let elapsed = start.elapsed();
+                    if elapsed >= after {
+                        reported = true;
+                        (f.0)(&crate::session::Progress {
+                            line,
+                            elapsed,
+                            steps: done as u64,
+                            of: Some((done as u64, total as u64)),
+                            finished: false,
+                        });
+                    }
                 }
-            }
-            pending += (done - counted) as u64;
-            counted = done;
-            let total = budget.add(std::mem::take(&mut pending));
-            if total > budget.max_steps() {
-                return Err(Box::new(super::steps_error(budget.max_steps(), span)));
-            }
-            if let Some(t) = budget.expired() {
-                return Err(Box::new(super::timeout_error(t, span)));
-            }
-            if interrupt.is_set() {
-                return Err(Box::new(RunError::Interrupted { span: span.into() }));
-            }
-            if mmu.host_bytes() > max_host {
-                return Err(Box::new(RunError::Limit {
-                    what: format!(
-                        "simulated memory contents exceed {}",
-                        units::size(max_host as u64)
-                    ),
-                    span: span.into(),
-                    help: "the scenario writes more distinct memory than the session allows".into(),
-                }));
-            }
-            Ok(())
-        });
+                pending += (done - counted) as u64;
+                counted = done;
+                let used = budget.add(std::mem::take(&mut pending));
+                if used > budget.max_steps() {
+                    return Err(Box::new(super::steps_error(budget.max_steps(), span)));
+                }
+                if let Some(t) = budget.expired() {
+                    return Err(Box::new(super::timeout_error(t, span)));
+                }
+                if interrupt.is_set() {
+                    return Err(Box::new(RunError::Interrupted { span: span.into() }));
+                }
+                if mmu.host_bytes() > max_host {
+                    return Err(Box::new(RunError::Limit {
+                        what: format!(
+                            "simulated memory contents exceed {}",
+                            units::size(max_host as u64)
+                        ),
+                        span: span.into(),
+                        help: "the scenario writes more distinct memory than the session allows"
+                            .into(),
+                    }));
+                }
+                Ok(())
+            },
+        );
         self.reported |= reported;
         // The references after the last check count too, and a short replay is checked now:
         // a loop of short `refs` must not slip past the limits.
-        self.steps = pending + (refs.len() - counted) as u64;
+        self.steps = pending + total.saturating_sub(counted) as u64;
         match r {
             Ok(()) => self.tick_limits(span),
             Err(ReplayStop::Trap(_, t)) => Err(Self::trap(t, p, span)),
