@@ -58,7 +58,10 @@ class MemKernelTests(jupyter_kernel_test.KernelTests):
         {"code": "show maps", "mime": "image/svg+xml"},
         {"code": "show walk 0x401000", "mime": "image/svg+xml"},
         {"code": "show frames", "mime": "image/svg+xml"},
-        {"code": "show heap", "mime": "image/svg+xml"},
+        # An empty heap has nothing to draw: its table only (the suite looks at a cell's first
+        # display, and a cell that allocates shows its trace first; the heap's picture is
+        # tested by the Rust render tests).
+        {"code": "show heap", "mime": "text/html"},
         {"code": "show tlb", "mime": "text/html"},
         {"code": "show stats", "mime": "text/html"},
     ]
