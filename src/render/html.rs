@@ -82,7 +82,7 @@ impl Table {
         }
         out.push_str("<thead><tr>");
         for h in &self.headers {
-            let _ = write!(out, "<th>{}</th>", esc(h));
+            let _ = write!(out, "<th style=\"{LEFT}\">{}</th>", esc(h));
         }
         out.push_str("</tr></thead><tbody>");
         for (style, cells) in &self.rows {
@@ -95,7 +95,7 @@ impl Table {
                 if c.num {
                     let _ = write!(out, "<td style=\"{RIGHT}\">{}</td>", c.html);
                 } else {
-                    let _ = write!(out, "<td>{}</td>", c.html);
+                    let _ = write!(out, "<td style=\"{LEFT}\">{}</td>", c.html);
                 }
             }
             out.push_str("</tr>");
@@ -655,24 +655,31 @@ fn item(it: &Item, out: &mut String) {
 }
 
 fn step_row(step: &Step, out: &mut String) {
-    let style = step_style(step)
-        .map(|s| format!(" style=\"{s}\""))
+    let bg = step_style(step)
+        .map(|s| format!("{s};"))
         .unwrap_or_default();
     let items = step_items(step);
     let _ = write!(
         out,
-        "<tr><td{style} class=\"line\">{}</td><td><code>{}</code></td><td>",
+        "<tr><td style=\"{bg}{TOP};text-align:right\" class=\"line\">{}</td>\
+         <td style=\"{TOP};{LEFT}\"><code>{}</code></td><td style=\"{TOP};{LEFT}\">",
         step.line,
         esc(&step.source)
     );
     if !items.is_empty() {
-        let _ = write!(out, "<ul>{items}</ul>");
+        let _ = write!(out, "<ul style=\"margin:0;padding-left:1.2em\">{items}</ul>");
     }
     out.push_str("</td></tr>");
 }
 
-const TRACE_HEAD: &str = "<table class=\"memsim memsim-trace\"><thead><tr><th>line</th>\
-    <th>statement</th><th>events</th></tr></thead><tbody>";
+const TRACE_HEAD: &str = "<table class=\"memsim memsim-trace\"><thead><tr>\
+    <th style=\"text-align:right\">line</th><th style=\"text-align:left\">statement</th>\
+    <th style=\"text-align:left\">events</th></tr></thead><tbody>";
+
+/// Notebook front ends right-align table cells by default; text reads from the left.
+const LEFT: &str = "text-align:left";
+/// A trace row's cells start at its top, whatever the height of its list of events.
+const TOP: &str = "vertical-align:top";
 
 /// The compact per-statement trace: line, statement, events (with what it printed and the
 /// expectations' results); faults and segfaults highlighted. `show` output is left to
