@@ -667,7 +667,10 @@ fn step_row(step: &Step, out: &mut String) {
         esc(&step.source)
     );
     if !items.is_empty() {
-        let _ = write!(out, "<ul style=\"margin:0;padding-left:1.2em\">{items}</ul>");
+        let _ = write!(
+            out,
+            "<ul style=\"margin:0;padding-left:1.2em\">{items}</ul>"
+        );
     }
     out.push_str("</td></tr>");
 }
