@@ -545,25 +545,45 @@ impl<'s> Lowerer<'s> {
 
     /// The items of a `refs` statement, read from its one token: page numbers separated by
     /// spaces, tabs and line continuations, each with an optional `w` (write) or `r` (read).
+    /// One pass over the bytes: a decimal number, with or without its suffix, is read as it is
+    /// scanned; anything else goes to [`Lowerer::page_ref`], which knows every form and error.
     fn page_refs(&self, p: &P<'_>) -> Vec<PageRef> {
         let start = self.base + p.as_span().start();
         let bytes = p.as_str().as_bytes();
-        let mut refs = Vec::with_capacity(bytes.len() / 3 + 1);
+        let sep = |c: u8| matches!(c, b' ' | b'\t' | b'\\' | b'\r' | b'\n');
+        let mut refs = Vec::with_capacity(bytes.len() / 4 + 1);
         let mut i = 0;
         while i < bytes.len() {
-            match bytes[i] {
-                b' ' | b'\t' | b'\\' | b'\r' | b'\n' => i += 1,
-                _ => {
-                    let from = i;
-                    while i < bytes.len()
-                        && !matches!(bytes[i], b' ' | b'\t' | b'\\' | b'\r' | b'\n')
-                    {
-                        i += 1;
-                    }
-                    let span = Span::new(start + from, start + i);
-                    refs.push(self.page_ref(&bytes[from..i], span));
-                }
+            if sep(bytes[i]) {
+                i += 1;
+                continue;
             }
+            let from = i;
+            let mut page: u64 = 0;
+            while i < bytes.len() && bytes[i].is_ascii_digit() && i - from < 19 {
+                page = page * 10 + u64::from(bytes[i] - b'0');
+                i += 1;
+            }
+            let digits = i - from;
+            let write = match bytes.get(i) {
+                Some(b'w') => Some(true),
+                Some(b'r') => Some(false),
+                _ => None,
+            };
+            let end = i + usize::from(write.is_some());
+            if digits > 0 && (end == bytes.len() || sep(bytes[end])) {
+                refs.push(PageRef {
+                    page,
+                    write: write.unwrap_or(false),
+                    span: Span::new(start + from, start + end),
+                });
+                i = end;
+                continue;
+            }
+            while i < bytes.len() && !sep(bytes[i]) {
+                i += 1;
+            }
+            refs.push(self.page_ref(&bytes[from..i], Span::new(start + from, start + i)));
         }
         refs
     }
