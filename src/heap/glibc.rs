@@ -8,7 +8,7 @@
 //! the memory-safety findings see, and it is the authority whenever memory was corrupted in a
 //! way glibc would follow blindly.
 //!
-//! Simplifications against real glibc (the common cases in linux-fidelity §3 are exact):
+//! Simplifications against real glibc (the common cases are exact: addresses, usable sizes, tcache, bins, brk growth and the mmap threshold):
 //! - One arena, one thread; nobody else moves the break. If the break is not where the heap
 //!   ends (or the kernel refuses), the chunk is mmapped instead of glibc's non-contiguous top.
 //! - Bin lists are followed from bookkeeping; links written into freed chunks are real stores

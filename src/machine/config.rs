@@ -54,7 +54,7 @@ pub enum TlbPolicy {
     Lru,
 }
 
-/// Page replacement policy (language.md §7 states each one's convention).
+/// Page replacement policy (docs/policies.md states each one's convention).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Policy {
@@ -169,7 +169,7 @@ impl FreeListOrder {
 
 impl MachineConfig {
     /// The machine without a `machine` line: x86_64 with 16 GiB of RAM, no swap, a 64-entry
-    /// TLB and LRU replacement (language.md §3).
+    /// TLB and LRU replacement (docs/language.md, "The machine").
     pub fn default_x86_64() -> MachineConfig {
         MachineConfig {
             name: "x86_64".into(),

@@ -1,6 +1,6 @@
 //! Page replacement: the bookkeeping each policy needs and the choice of a victim frame.
 //!
-//! Conventions (language.md §7, docs/policies.md): FIFO evicts the frame loaded earliest, LRU
+//! Conventions (docs/policies.md): FIFO evicts the frame loaded earliest, LRU
 //! the frame used least recently, OPT the frame whose page is next used farthest in the future
 //! (never-again first), CLOCK sweeps a hand over the frames in frame-number order clearing
 //! reference bits and evicts the first clear one, random picks a frame with a seeded PRNG.

@@ -41,7 +41,7 @@ pub struct ProcessSpec {
 }
 
 impl ProcessSpec {
-    /// The minimal C program of linux-fidelity.md §1: one page each of text, rodata, relro,
+    /// The minimal non-PIE C program as Linux x86-64 maps it: one page each of text, rodata, relro,
     /// and data with bss in the same page.
     pub fn default_program(name: &str, stack_limit: u64) -> Self {
         ProcessSpec {

@@ -615,7 +615,7 @@ mod tests {
     }
 
     proptest::proptest! {
-        /// No configuration, however absurd, makes validation panic (language.md §12).
+        /// No configuration, however absurd, makes validation panic.
         #[test]
         fn validate_never_panics(
             page_size in proptest::prelude::any::<u64>(),

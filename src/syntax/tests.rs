@@ -1,4 +1,4 @@
-//! Parser tests: every example of the design contract parses, AST shapes, error wording,
+//! Parser tests: every example of the language reference parses, AST shapes, error wording,
 //! recovery, and no panics on arbitrary input.
 
 use super::*;
@@ -181,7 +181,7 @@ fn show(e: &Expr) -> String {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The contract's examples
+// The language reference's examples
 
 #[test]
 fn language_md_examples_parse() {

@@ -1,4 +1,4 @@
-//! `refs`, `trace` and `sweep`: the textbook side of the language (language.md §7, §11).
+//! `refs`, `trace` and `sweep`: the textbook side of the language (docs/language.md §10, docs/policies.md).
 
 use std::path::Path;
 
