@@ -140,6 +140,9 @@ pub enum Event {
         call: String,
         result: u64,
         detail: String,
+        /// The base the machine prints addresses in, for `result`.
+        #[serde(skip)]
+        radix: crate::units::Radix,
     },
     Abort {
         pid: u32,

@@ -68,6 +68,26 @@ pub fn addr(a: u64) -> String {
     format!("{a:#x}")
 }
 
+/// The number base a machine's addresses are printed in: hex like gdb and glibc, or decimal
+/// like OSTEP's exercises (`heap 100 B at 1000`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Radix {
+    #[default]
+    Hex,
+    Decimal,
+}
+
+impl Radix {
+    /// An address in this base: `0x3e8` or `1000`.
+    pub fn addr(self, a: u64) -> String {
+        match self {
+            Radix::Hex => addr(a),
+            Radix::Decimal => a.to_string(),
+        }
+    }
+}
+
 /// A count with its noun, pluralised: `1 page`, `3 pages`.
 pub fn count(n: u64, noun: &str) -> String {
     if n == 1 {

@@ -4,7 +4,9 @@
 use std::path::Path;
 
 use crate::diag::machine::MachineError;
-use crate::machine::{AllocatorKind, FreeListOrder, MachineConfig, Policy, Scope, TlbPolicy};
+use crate::machine::{
+    Addresses, AllocatorKind, FreeListOrder, MachineConfig, Policy, Scope, TlbPolicy,
+};
 use crate::profile;
 use crate::suggest::{and_list, did_you_mean, or_list};
 use crate::syntax::ast::{Arg, ArgKind, MachineSpec, ProfileRef, SizeUnit, Span};
@@ -12,7 +14,7 @@ use crate::syntax::ast::{Arg, ArgKind, MachineSpec, ProfileRef, SizeUnit, Span};
 pub use crate::profile::validate::{Field, FieldSpans};
 
 /// Every key a `machine { }` block accepts, in the order the help lists them.
-pub const SETTINGS: [&str; 19] = [
+pub const SETTINGS: [&str; 20] = [
     "page_size",
     "memory",
     "swap",
@@ -30,6 +32,7 @@ pub const SETTINGS: [&str; 19] = [
     "header",
     "coalesce",
     "order",
+    "addresses",
     "stack_limit",
     "scope",
 ];
@@ -52,6 +55,7 @@ fn expected(key: &str) -> &'static str {
         "heap" => "a size and an address such as `100 B at 1000`",
         "header" => "a size in bytes such as `8` or `8 B`",
         "order" => "address, size_asc, size_desc, insert_front or insert_back",
+        "addresses" => "decimal, hex or auto",
         "stack_limit" => "a size such as `8 MiB`",
         _ => "a value",
     }
@@ -411,6 +415,16 @@ pub fn apply_setting(
                 "a free-list order",
             )?
         }
+        "addresses" => {
+            let names = Addresses::ALL.map(|a| a.name());
+            cfg.addresses = choice(
+                key,
+                one(key, args, key_span)?,
+                &names,
+                Addresses::from_name,
+                "a number base",
+            )?
+        }
         "scope" => {
             cfg.scope = choice(
                 key,
@@ -599,7 +613,7 @@ fn apply_heap(cfg: &mut MachineConfig, args: &[Arg], key_span: Span) -> Result<(
             match tail {
                 [] => return Err(bad(KEY, at.span, "`at` needs an address after it")),
                 [addr] => match addr.kind {
-                    ArgKind::Int(n) => Some(n),
+                    ArgKind::Int(n) => Some((n, addr.hex)),
                     _ => {
                         return Err(bad(
                             KEY,
@@ -619,8 +633,9 @@ fn apply_heap(cfg: &mut MachineConfig, args: &[Arg], key_span: Span) -> Result<(
         }
     };
     cfg.teach_heap.size = bytes;
-    if let Some(b) = base {
+    if let Some((b, hex)) = base {
         cfg.teach_heap.base = b;
+        cfg.heap_base_hex = hex;
     }
     Ok(())
 }

@@ -546,7 +546,11 @@ impl Checker<'_> {
                                 Some(u) => ast::ArgKind::Size(ast::SizeLit { value: n, unit: *u }),
                                 None => ast::ArgKind::Int(n),
                             };
-                            let a = ast::Arg { kind, span: *span };
+                            let a = ast::Arg {
+                                kind,
+                                span: *span,
+                                hex: false,
+                            };
                             (arg_text(&a), vec![a])
                         })
                         .collect()

@@ -171,6 +171,19 @@ pub enum MachineError {
         src: Option<Arc<NamedSource<String>>>,
     },
 
+    /// `addresses decimal` on a machine whose allocator prints in hex (glibc).
+    #[error("{allocator} addresses cannot print in decimal")]
+    #[diagnostic(code(mem::machine::addresses), help("{help}"))]
+    Addresses {
+        allocator: String,
+        #[label("{label}")]
+        span: SourceSpan,
+        label: String,
+        help: String,
+        #[source_code]
+        src: Option<Arc<NamedSource<String>>>,
+    },
+
     /// A profile file that is not valid YAML or does not have the profile's shape.
     #[error("invalid machine profile file: {message}")]
     #[diagnostic(code(mem::machine::yaml), help("{help}"))]
@@ -200,7 +213,8 @@ impl MachineError {
             | MachineError::Levels { src, .. }
             | MachineError::Tlb { src, .. }
             | MachineError::StackLimit { src, .. }
-            | MachineError::Heap { src, .. } => {
+            | MachineError::Heap { src, .. }
+            | MachineError::Addresses { src, .. } => {
                 if src.is_none() {
                     *src = Some(source);
                 }
@@ -226,7 +240,8 @@ impl MachineError {
             | MachineError::Levels { src, .. }
             | MachineError::Tlb { src, .. }
             | MachineError::StackLimit { src, .. }
-            | MachineError::Heap { src, .. } => src.is_some(),
+            | MachineError::Heap { src, .. }
+            | MachineError::Addresses { src, .. } => src.is_some(),
             MachineError::Yaml { .. } => true,
             MachineError::UnknownProfile { .. } | MachineError::ProfileFile { .. } => false,
         }
@@ -248,6 +263,7 @@ impl MachineError {
             | MachineError::Tlb { span, .. }
             | MachineError::StackLimit { span, .. }
             | MachineError::Heap { span, .. }
+            | MachineError::Addresses { span, .. }
             | MachineError::Yaml { span, .. } => *span,
         }
     }

@@ -75,7 +75,7 @@ pub struct Block {
 /// The allocator a machine configuration asks for.
 pub fn for_config(cfg: &crate::machine::MachineConfig, seed: u64) -> Box<dyn Allocator> {
     match teach::Fit::of(cfg.allocator) {
-        Some(fit) => Box::new(teach::Teach::new(fit, cfg.teach_heap)),
+        Some(fit) => Box::new(teach::Teach::new(fit, cfg.teach_heap, cfg.radix())),
         None => Box::new(glibc::Glibc::new(seed)),
     }
 }

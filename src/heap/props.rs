@@ -66,6 +66,7 @@ fn make(w: &Which) -> (Box<dyn Allocator>, u64) {
                     coalesce,
                     order,
                 },
+                crate::units::Radix::Decimal,
             )),
             1,
         ),
@@ -217,6 +218,7 @@ fn the_ostep_exercise_under_three_policies() {
                 coalesce: false,
                 order: FreeListOrder::Address,
             },
+            crate::units::Radix::Decimal,
         );
         let mut m = Fake::new();
         let a = t.malloc(&mut m, 10).unwrap();
@@ -245,6 +247,7 @@ fn a_full_teaching_heap_returns_null_and_double_free_aborts() {
             coalesce: true,
             order: FreeListOrder::Address,
         },
+        crate::units::Radix::Decimal,
     );
     let mut m = Fake::new();
     let a = t.malloc(&mut m, 50).unwrap();

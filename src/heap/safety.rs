@@ -201,6 +201,18 @@ pub struct Safety {
     saved_seen: Vec<BTreeSet<(FindingKind, usize, usize)>>,
     seq: u64,
     gen: u64,
+    /// The base findings write addresses in: the machine's.
+    radix: units::Radix,
+}
+
+impl Safety {
+    /// A tracker whose findings write addresses in `radix`.
+    pub fn speaking(radix: units::Radix) -> Self {
+        Safety {
+            radix,
+            ..Safety::default()
+        }
+    }
 }
 
 #[inline]
@@ -524,11 +536,11 @@ impl Safety {
                     format!(
                         "read of uninitialised memory: {} load at {}",
                         sized(w),
-                        units::addr(addr)
+                        self.radix.addr(addr)
                     ),
                     format!(
                         "{missing} of these {w} bytes were never written since the {req}-byte block at {} was allocated at line {line}",
-                        units::addr(ptr)
+                        self.radix.addr(ptr)
                     ),
                     "malloc does not clear memory (calloc does): write the bytes before reading them",
                 );
@@ -566,11 +578,11 @@ impl Safety {
                     self.report(
                         FindingKind::Overflow,
                         span,
-                        format!("heap buffer overflow: {} {what} at {}", sized(width), units::addr(addr)),
+                        format!("heap buffer overflow: {} {what} at {}", sized(width), self.radix.addr(addr)),
                         format!(
                             "it runs {} past the end of the {req}-byte block at {} (allocated at line {line})",
                             units::count(addr + width - bend, "byte"),
-                            units::addr(ptr)
+                            self.radix.addr(ptr)
                         ),
                         OVERFLOW_HELP,
                     );
@@ -587,12 +599,12 @@ impl Safety {
                 self.report(
                     FindingKind::UseAfterFree,
                     span,
-                    format!("use after free: {} {what} at {}", sized(width), units::addr(addr)),
+                    format!("use after free: {} {what} at {}", sized(width), self.radix.addr(addr)),
                     format!(
                         "{} is at offset {} of the {len}-byte block at {}, freed at line {fl} (allocated at line {al})",
-                        units::addr(addr),
+                        self.radix.addr(addr),
                         addr - p,
-                        units::addr(p)
+                        self.radix.addr(p)
                     ),
                     "the freed block may already hold the allocator's links or another block; set the pointer to 0 after free",
                 );
@@ -609,7 +621,7 @@ impl Safety {
             format!(
                 "heap buffer overflow: {} {what} at {}",
                 sized(width),
-                units::addr(addr)
+                self.radix.addr(addr)
             ),
             label,
             OVERFLOW_HELP,
@@ -634,19 +646,19 @@ impl Safety {
         match pick {
             Some((d, l, past)) => format!(
                 "{} is {} the {}-byte block at {} (allocated at line {})",
-                units::addr(addr),
+                self.radix.addr(addr),
                 match (d, past) {
                     (0, true) => "the first byte past the end of".to_string(),
                     (d, true) => format!("{} past the end of", units::count(d, "byte")),
                     (d, false) => format!("{} before", units::count(d, "byte")),
                 },
                 l.requested,
-                units::addr(l.ptr),
+                self.radix.addr(l.ptr),
                 l.site.line()
             ),
             None => format!(
                 "{} is in the heap, but no block is allocated",
-                units::addr(addr)
+                self.radix.addr(addr)
             ),
         }
     }

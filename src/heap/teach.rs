@@ -30,6 +30,7 @@ use std::collections::BTreeMap;
 
 use super::{Allocator, Block, ChunkView, HeapError, Memory};
 use crate::machine::{AllocatorKind, FreeListOrder, TeachHeap};
+use crate::units::Radix;
 
 /// Which free block a request takes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -71,6 +72,8 @@ struct Blk {
 pub struct Teach {
     fit: Fit,
     heap: TeachHeap,
+    /// The base its explanations write addresses in.
+    radix: Radix,
     /// `None` until the first call maps the heap; `Some(false)` if it could not be mapped.
     mapped: Option<bool>,
     /// Every block, by address; together they tile the heap.
@@ -82,7 +85,7 @@ pub struct Teach {
 type R<T> = Result<T, HeapError>;
 
 impl Teach {
-    pub fn new(fit: Fit, heap: TeachHeap) -> Self {
+    pub fn new(fit: Fit, heap: TeachHeap, radix: Radix) -> Self {
         let mut blocks = BTreeMap::new();
         let mut list = Vec::new();
         // The machine checker rejects empty heaps and overflowing ones; stay sound anyway.
@@ -101,6 +104,7 @@ impl Teach {
         Teach {
             fit,
             heap,
+            radix,
             mapped: None,
             blocks,
             list,
@@ -219,12 +223,23 @@ impl Teach {
         }
     }
 
+    /// An address as this machine prints it: `1000` or `0x3e8`.
+    fn at(&self, a: u64) -> String {
+        self.radix.addr(a)
+    }
+
     /// The free list as `[1000 (100 B), ...]` for explanations.
     fn list_text(&self) -> String {
         let items: Vec<String> = self
             .list
             .iter()
-            .map(|a| format!("{a} ({} B)", self.blocks.get(a).map_or(0, |b| b.size)))
+            .map(|&a| {
+                format!(
+                    "{} ({} B)",
+                    self.at(a),
+                    self.blocks.get(&a).map_or(0, |b| b.size)
+                )
+            })
             .collect();
         format!("[{}]", items.join(", "))
     }
@@ -233,7 +248,8 @@ impl Teach {
         if !self.ensure_mapped(mem) {
             *why = format!(
                 "the heap's pages ({} B at {}) overlap another mapping: nothing can be allocated",
-                self.heap.size, self.heap.base
+                self.heap.size,
+                self.at(self.heap.base)
             );
             return Ok(0);
         }
@@ -279,12 +295,13 @@ impl Teach {
         }
         self.write_header(mem, a, need)?;
         *why = format!(
-            "{}: looked at {searched} of {} free blocks; took the front {need} B of the {} B free block at {a}{}; free list now {}",
+            "{}: looked at {searched} of {} free blocks; took the front {need} B of the {} B free block at {}{}; free list now {}",
             self.fit.name(),
             self.list.len() + usize::from(rest == 0),
             b.size,
+            self.at(a),
             if rest > 0 {
-                format!(" ({rest} B stay free at {})", a + need)
+                format!(" ({rest} B stay free at {})", self.at(a + need))
             } else {
                 " (all of it)".into()
             },
@@ -307,9 +324,15 @@ impl Teach {
                 .and_then(|a| self.blocks.get(&a))
                 .is_some_and(|b| b.free);
             return Err(HeapError::Abort(if freed {
-                format!("{call}: double free detected (the block at {p:#x} is already free)")
+                format!(
+                    "{call}: double free detected (the block at {} is already free)",
+                    self.at(p)
+                )
             } else {
-                format!("{call}: invalid pointer ({p:#x} is not the start of an allocated block)")
+                format!(
+                    "{call}: invalid pointer ({} is not the start of an allocated block)",
+                    self.at(p)
+                )
             }));
         };
         let _ = mem;
@@ -324,8 +347,9 @@ impl Teach {
             0
         };
         Ok(format!(
-            "the {} B block at {a} is free again{}; free list now {}",
+            "the {} B block at {} is free again{}; free list now {}",
             b.size,
+            self.at(a),
             match merged {
                 0 => String::new(),
                 1 => " (coalesced with a free neighbour)".into(),
@@ -345,7 +369,8 @@ impl Teach {
         }
         let Some((a, b)) = self.live(p) else {
             return Err(HeapError::Abort(format!(
-                "realloc(): invalid pointer ({p:#x} is not the start of an allocated block)"
+                "realloc(): invalid pointer ({} is not the start of an allocated block)",
+                self.at(p)
             )));
         };
         let Some(need) = self.need(n) else {
@@ -416,7 +441,7 @@ impl Teach {
                     self.list.remove(i);
                 }
                 self.write_header(mem, a, need)?;
-                *why = format!("grew in place into the free block at {next}");
+                *why = format!("grew in place into the free block at {}", self.at(next));
                 return Ok(p);
             }
         }
@@ -484,7 +509,8 @@ impl Allocator for Teach {
     fn realloc(&mut self, mem: &mut dyn Memory, p: u64, n: u64) -> Result<u64, HeapError> {
         let mut why = String::new();
         let r = self.realloc_inner(mem, p, n, &mut why)?;
-        Self::explain(mem, || format!("realloc({p:#x}, {n})"), r, why);
+        let p_text = self.at(p);
+        Self::explain(mem, || format!("realloc({p_text}, {n})"), r, why);
         Ok(r)
     }
 
@@ -493,7 +519,8 @@ impl Allocator for Teach {
             return Ok(());
         }
         let why = self.release(mem, p, "free()")?;
-        Self::explain(mem, || format!("free({p:#x})"), 0, why);
+        let p_text = self.at(p);
+        Self::explain(mem, || format!("free({p_text})"), 0, why);
         Ok(())
     }
 

@@ -35,6 +35,40 @@ pub struct MachineConfig {
     pub teach_heap: TeachHeap,
     /// The stack rlimit (`ulimit -s`), 8 MiB by default.
     pub stack_limit: u64,
+    /// The base heap addresses and pointer values print in (`addresses decimal|hex|auto`).
+    #[serde(default)]
+    pub addresses: Addresses,
+    /// Whether the teaching heap's base was written in hex (`heap 100 B at 0x3e8`): under
+    /// `addresses auto` its addresses then print in hex too.
+    #[serde(default)]
+    pub heap_base_hex: bool,
+}
+
+/// The `addresses` setting: a base for printed addresses, or `auto` to speak in the numbers the
+/// teaching heap was given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Addresses {
+    /// Decimal for a teaching heap whose base was written in decimal (OSTEP's `at 1000`), hex
+    /// otherwise (glibc, or `at 0x3e8`).
+    #[default]
+    Auto,
+    Decimal,
+    Hex,
+}
+
+impl Addresses {
+    pub const ALL: [Addresses; 3] = [Addresses::Auto, Addresses::Decimal, Addresses::Hex];
+    pub fn name(self) -> &'static str {
+        match self {
+            Addresses::Auto => "auto",
+            Addresses::Decimal => "decimal",
+            Addresses::Hex => "hex",
+        }
+    }
+    pub fn from_name(s: &str) -> Option<Addresses> {
+        Addresses::ALL.into_iter().find(|a| a.name() == s)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -200,6 +234,21 @@ impl MachineConfig {
                 order: FreeListOrder::Address,
             },
             stack_limit: 8 << 20,
+            addresses: Addresses::Auto,
+            heap_base_hex: false,
+        }
+    }
+
+    /// The base this machine's heap addresses and pointer values print in.
+    pub fn radix(&self) -> crate::units::Radix {
+        use crate::units::Radix;
+        match self.addresses {
+            Addresses::Decimal => Radix::Decimal,
+            Addresses::Hex => Radix::Hex,
+            Addresses::Auto if self.allocator == AllocatorKind::Glibc || self.heap_base_hex => {
+                Radix::Hex
+            }
+            Addresses::Auto => Radix::Decimal,
         }
     }
 

@@ -16,7 +16,7 @@ use serde::Deserialize;
 
 use crate::diag::machine::MachineError;
 use crate::machine::{
-    AllocatorKind, FreeListOrder, MachineConfig, Policy, Scope, TlbConfig, TlbPolicy,
+    Addresses, AllocatorKind, FreeListOrder, MachineConfig, Policy, Scope, TlbConfig, TlbPolicy,
 };
 use crate::syntax::ast::Span;
 
@@ -49,6 +49,7 @@ pub struct ProfileFile {
     pub allocator: Option<AllocatorKind>,
     pub heap: Option<HeapFile>,
     pub stack_limit: Option<Size>,
+    pub addresses: Option<Addresses>,
 }
 
 /// `tlb: off`, or a table of the TLB's fields.
@@ -258,12 +259,15 @@ impl ProfileFile {
         if let Some(Size(v)) = self.stack_limit {
             c.stack_limit = v;
         }
+        if let Some(v) = self.addresses {
+            c.addresses = v;
+        }
         c
     }
 }
 
 /// The top-level keys a profile file may use, for "did you mean" on an unknown one.
-const TOP_KEYS: [&str; 18] = [
+const TOP_KEYS: [&str; 19] = [
     "name",
     "description",
     "page_size",
@@ -282,6 +286,7 @@ const TOP_KEYS: [&str; 18] = [
     "allocator",
     "heap",
     "stack_limit",
+    "addresses",
 ];
 const TLB_KEYS: [&str; 4] = ["enabled", "entries", "ways", "policy"];
 const HEAP_KEYS: [&str; 5] = ["size", "base", "header", "coalesce", "order"];
@@ -304,7 +309,13 @@ pub(crate) fn load(
         serde_yaml::from_str::<ProfileFile>(text)
             .map_err(|e| vec![yaml_error(&e, text, source.clone())])?
     };
-    let cfg = file.to_config(name);
+    let mut cfg = file.to_config(name);
+    // YAML reads `base: 0x3e8` as a plain number: its text says how it was written.
+    let base_given = file.heap.as_ref().is_some_and(|h| h.base.is_some());
+    cfg.heap_base_hex = base_given
+        && key_span(text, &["heap", "base"])
+            .and_then(|s| text.get(s.start..s.end))
+            .is_some_and(|v| v.starts_with("0x") || v.starts_with("0X"));
     let spans = field_spans(text);
     let errors = validate(&cfg, &spans);
     if errors.is_empty() {
@@ -444,7 +455,7 @@ fn field_spans(text: &str) -> FieldSpans {
             Span::new(s, s + t.len())
         });
     let mut spans = FieldSpans::new(base);
-    let keys: [(Field, &[&str]); 10] = [
+    let keys: [(Field, &[&str]); 11] = [
         (Field::PageSize, &["page_size"]),
         (Field::Memory, &["memory"]),
         (Field::Swap, &["swap"]),
@@ -455,6 +466,7 @@ fn field_spans(text: &str) -> FieldSpans {
         (Field::StackLimit, &["stack_limit"]),
         (Field::Heap, &["heap", "size"]),
         (Field::Header, &["heap", "header"]),
+        (Field::Addresses, &["addresses"]),
     ];
     for (field, path) in keys {
         if let Some(s) = key_span(text, path) {
@@ -552,6 +564,34 @@ mod tests {
         expected.memory = 64 << 10;
         expected.name = "test".into();
         assert_eq!(cfg, expected);
+    }
+
+    #[test]
+    fn addresses_follow_the_heap_base_as_written() {
+        use crate::units::Radix;
+        let teach = |rest: &str| load_text(&format!("allocator: first_fit\n{rest}")).unwrap();
+        assert_eq!(
+            teach("heap: { size: 100 B, base: 1000 }\n").radix(),
+            Radix::Decimal
+        );
+        assert_eq!(
+            teach("heap: { size: 100 B, base: 0x3e8 }\n").radix(),
+            Radix::Hex
+        );
+        assert_eq!(teach("heap:\n  base: 0x3e8\n").radix(), Radix::Hex);
+        assert_eq!(teach("heap:\n  size: 100 B\n").radix(), Radix::Decimal);
+        assert_eq!(
+            teach("heap: { base: 0x3e8 }\naddresses: decimal\n").radix(),
+            Radix::Decimal
+        );
+        assert_eq!(teach("addresses: hex\n").radix(), Radix::Hex);
+        assert_eq!(load_text("addresses: auto\n").unwrap().radix(), Radix::Hex);
+        let text = "allocator: glibc\naddresses: decimal\n";
+        let e = load_text(text).unwrap_err();
+        assert_eq!(code(&e[0]), "mem::machine::addresses");
+        assert_eq!(slice(text, &e[0]), "decimal");
+        let e = load_text("addresses: octal\n").unwrap_err();
+        assert_eq!(code(&e[0]), "mem::machine::yaml");
     }
 
     #[test]

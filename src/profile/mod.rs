@@ -21,6 +21,7 @@
 //! allocator: glibc          # glibc | first_fit | best_fit | worst_fit
 //! heap: { size: 100 B, base: 1000, header: 0, coalesce: off, order: address }
 //! stack_limit: 8 MiB
+//! addresses: auto           # decimal | hex | auto (decimal for a heap based in decimal)
 //! ```
 
 mod file;

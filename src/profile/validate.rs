@@ -23,6 +23,7 @@ pub enum Field {
     StackLimit,
     Heap,
     Header,
+    Addresses,
 }
 
 impl Field {
@@ -40,6 +41,7 @@ impl Field {
             "stack_limit" => Field::StackLimit,
             "heap" => Field::Heap,
             "header" => Field::Header,
+            "addresses" => Field::Addresses,
             _ => return None,
         })
     }
@@ -224,6 +226,23 @@ pub fn validate(cfg: &MachineConfig, spans: &FieldSpans) -> Vec<MachineError> {
 
     if let Some(e) = check_tlb(cfg, spans) {
         errors.push(e);
+    }
+
+    if cfg.allocator == crate::machine::AllocatorKind::Glibc
+        && cfg.addresses == crate::machine::Addresses::Decimal
+    {
+        // glibc's own messages, its chunk sizes and every kernel event are hex; a decimal
+        // pointer among them would be read as a different number.
+        errors.push(MachineError::Addresses {
+            allocator: cfg.allocator.name().into(),
+            span: spans.first_of(&[Field::Addresses]).into(),
+            label: "glibc's chunks are read in hex".into(),
+            help: "decimal addresses are for the teaching allocators, as in OSTEP's exercises: \
+                   `allocator first_fit; heap 100 B at 1000`; for glibc use `addresses hex` or \
+                   `auto`"
+                .into(),
+            src: None,
+        });
     }
 
     let heap = &cfg.teach_heap;

@@ -316,9 +316,12 @@ pub fn snapshot(s: &Snapshot) -> String {
         Snapshot::Heap {
             pid,
             allocator,
+            radix,
             rows,
         } => {
-            let decimal = allocator != "glibc";
+            // Teaching heaps' sizes are decimal, as their exercises are; addresses follow the
+            // machine.
+            let decimal = allocator != "glibc" || *radix == crate::units::Radix::Decimal;
             let mut tb = Table::new("heap", &["chunk", "size", "state", "bin"]).caption(
                 if rows.is_empty() {
                     format!("heap of pid {pid} ({allocator}): no chunks yet")
@@ -328,11 +331,7 @@ pub fn snapshot(s: &Snapshot) -> String {
             );
             for c in rows {
                 let cells = vec![
-                    code(if decimal {
-                        c.addr.to_string()
-                    } else {
-                        addr(c.addr)
-                    }),
+                    code(radix.addr(c.addr)),
                     num(if decimal {
                         c.size.to_string()
                     } else {

@@ -193,13 +193,14 @@ pub fn event(e: &Event) -> String {
             call,
             result,
             detail,
+            radix,
             ..
         } => {
             // free returns nothing: only what it did is worth a line.
             if call.starts_with("free(") {
                 format!("{call}: {detail}")
             } else {
-                format!("{call} = {}: {detail}", addr(*result))
+                format!("{call} = {}: {detail}", radix.addr(*result))
             }
         }
         Event::Abort { message, .. } => format!("abort: {message} (SIGABRT)"),
@@ -440,22 +441,22 @@ pub fn snapshot(s: &Snapshot) -> String {
             out
         }
         Snapshot::Heap {
-            allocator, rows, ..
+            allocator,
+            radix,
+            rows,
+            ..
         } => {
             if rows.is_empty() {
                 return format!("heap ({allocator}): no chunks yet\n");
             }
-            // The teaching heaps are OSTEP's exercises, written in decimal (`heap 100 B at 1000`).
-            let decimal = allocator != "glibc";
+            // The teaching heaps are OSTEP's exercises, their sizes written in decimal (`heap
+            // 100 B at 1000`); addresses follow the machine.
+            let decimal = allocator != "glibc" || *radix == crate::units::Radix::Decimal;
             let body: Vec<Vec<String>> = rows
                 .iter()
                 .map(|c| {
                     vec![
-                        if decimal {
-                            c.addr.to_string()
-                        } else {
-                            addr(c.addr)
-                        },
+                        radix.addr(c.addr),
                         if decimal {
                             c.size.to_string()
                         } else {

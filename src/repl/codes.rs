@@ -70,6 +70,7 @@ pub const CODES: &[Code] = &[
     c("mem::machine::tlb", "A TLB whose size, associativity or policy does not fit together.", Some("machine { tlb 10 entries 4-way }")),
     c("mem::machine::stack_limit", "A stack limit that is not a positive whole number of pages.", Some("machine { stack_limit 0 B }")),
     c("mem::machine::heap", "A teaching heap (`heap SIZE at BASE`) that does not fit in the address space or overlaps the program.", Some("machine { allocator first_fit; heap 0 B at 1000 }")),
+    c("mem::machine::addresses", "`addresses decimal` on glibc, whose chunks, sizes and messages are read in hex.", Some("machine { allocator glibc; addresses decimal }")),
     c("mem::machine::profile_file", "`machine \"file.yaml\"` names a file that cannot be read.", Some("machine \"no-such-board.yaml\"")),
     c("mem::machine::yaml", "A machine profile file that is not valid YAML or has fields memsim does not know.", None),
     // --- parsing ----------------------------------------------------------------------------

@@ -152,15 +152,24 @@ pub(super) fn timeout_error(after: std::time::Duration, span: Span) -> RunError 
     }
 }
 
-/// How `print` shows a value: addresses in hex, sizes with units.
-pub fn fmt_value(v: Value) -> String {
+/// How `print` shows a value: addresses in the machine's base, sizes with units.
+pub fn fmt_value(v: Value, radix: units::Radix) -> String {
     match v.ty {
-        Ty::Ptr { .. } => units::addr(v.bits),
+        Ty::Ptr { .. } => radix.addr(v.bits),
         Ty::Size => units::size_exact(v.bits),
         Ty::Bool => (v.bits != 0).to_string(),
         Ty::Nothing => "none".into(),
         Ty::Int(p) if p.signed() => (v.bits as i64).to_string(),
         Ty::Int(_) => v.bits.to_string(),
+    }
+}
+
+/// The value of an integer literal as written (`1000`, `0x3e8`, `1_000`), if the text is one.
+fn int_literal(text: &str) -> Option<u64> {
+    let t = text.trim().replace('_', "");
+    match t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
+        Some(h) => u64::from_str_radix(h, 16).ok(),
+        None => t.parse().ok(),
     }
 }
 
@@ -272,7 +281,7 @@ impl<'a> Exec<'a> {
                 // A final bare expression's value is the chunk's result (`1 + 41` shows 42).
                 St::Eval(e) if last => self.eval(e).map(|v| {
                     if v.ty != Ty::Nothing {
-                        self.res.value = Some(fmt_value(v));
+                        self.res.value = Some(fmt_value(v, self.world.config().radix()));
                     }
                 }),
                 _ => self.stmt(st),
@@ -834,7 +843,7 @@ impl<'a> Exec<'a> {
                 for it in items {
                     parts.push(match &it.kind {
                         Ex::Str(t) => t.clone(),
-                        _ => fmt_value(self.eval(it)?),
+                        _ => fmt_value(self.eval(it)?, self.world.config().radix()),
                     });
                 }
                 self.sink.output(Output::Print {
@@ -1202,11 +1211,22 @@ impl<'a> Exec<'a> {
                     let src = &self.src[c.span.start..c.span.end];
                     let (message, label) = match sides {
                         Some((l, lv, r, rv)) => {
-                            let (lv, rv) = (fmt_value(lv), fmt_value(rv));
+                            let radix = self.world.config().radix();
+                            // A number compared with a pointer is an address: `p == 0x3e8`
+                            // shows both sides alike, so it reads `p is 0x3f2`.
+                            let side = |v: Value, other: Value| match (v.ty, other.ty) {
+                                (Ty::Int(_), Ty::Ptr { .. }) if (v.bits as i64) >= 0 => {
+                                    radix.addr(v.bits)
+                                }
+                                _ => fmt_value(v, radix),
+                            };
+                            let rbits = rv.bits;
+                            let (lv, rv) = (side(lv, rv), side(rv, lv));
                             let ls = &self.src[l.span.start..l.span.end];
                             let rs = &self.src[r.span.start..r.span.end];
                             (
-                                if rs == rv {
+                                // A literal says its own value, in whichever base it was written.
+                                if rs == rv || int_literal(rs) == Some(rbits) {
                                     format!("expected {src}, but {ls} is {lv}")
                                 } else {
                                     format!("expected {src}, but {ls} is {lv} and {rs} is {rv}")
@@ -1215,7 +1235,10 @@ impl<'a> Exec<'a> {
                             )
                         }
                         None => (
-                            format!("expected {src}, but it is {}", fmt_value(v)),
+                            format!(
+                                "expected {src}, but it is {}",
+                                fmt_value(v, self.world.config().radix())
+                            ),
                             "false".into(),
                         ),
                     };
@@ -2011,6 +2034,7 @@ impl<'a> Exec<'a> {
             ShowWhat::Heap => Snapshot::Heap {
                 pid: pr.pid,
                 allocator: w.config().allocator.name().into(),
+                radix: w.config().radix(),
                 rows: w.heaps[p].chunks(),
             },
             ShowWhat::Swap => Snapshot::Swap {

@@ -333,7 +333,8 @@ impl Session {
     /// A variable's value, printed as `print` would.
     pub fn variable(&self, name: &str) -> Option<String> {
         let slot = *self.env.slots.get(name)?;
-        (slot < self.vars.len() as u32).then(|| exec::fmt_value(self.vars.get(slot)))
+        (slot < self.vars.len() as u32)
+            .then(|| exec::fmt_value(self.vars.get(slot), self.world.config().radix()))
     }
 
     /// A variable's type as a user writes it (`*u8`, `long`).

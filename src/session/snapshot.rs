@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use crate::heap::ChunkView;
-use crate::machine::config::AllocatorKind;
+use crate::machine::config::{Addresses, AllocatorKind};
 use crate::machine::MachineConfig;
 use crate::units;
 
@@ -45,6 +45,9 @@ pub enum Snapshot {
     Heap {
         pid: u32,
         allocator: String,
+        /// The base the machine prints addresses in (JSON carries the numbers themselves).
+        #[serde(skip)]
+        radix: crate::units::Radix,
         rows: Vec<ChunkView>,
     },
     Stats(StatsSnap),
@@ -286,18 +289,27 @@ pub fn machine_rows(c: &MachineConfig) -> Vec<MachineRow> {
         ),
         ("seed", c.seed.to_string()),
     ];
+    let radix = c.radix();
+    let printed = match (c.addresses, radix) {
+        (Addresses::Auto, units::Radix::Decimal) => "auto (decimal)".to_string(),
+        (Addresses::Auto, units::Radix::Hex) => "auto (hex)".to_string(),
+        (a, _) => a.name().to_string(),
+    };
     if c.allocator != AllocatorKind::Glibc {
         rows.push((
             "teaching heap",
             format!(
-                "{} at {}, header {}, coalesce {}, order {}",
+                "{} at {}, header {}, coalesce {}, order {}, addresses {printed}",
                 units::size(c.teach_heap.size),
-                c.teach_heap.base,
+                radix.addr(c.teach_heap.base),
                 c.teach_heap.header,
                 on(c.teach_heap.coalesce),
                 c.teach_heap.order.name()
             ),
         ));
+    } else if c.addresses != Addresses::Auto {
+        // glibc prints in hex unless told otherwise: only a choice is worth a row.
+        rows.push(("printed addresses", printed));
     }
     rows.into_iter()
         .map(|(k, v)| MachineRow {
@@ -335,6 +347,7 @@ fn profile_line(c: &MachineConfig) -> String {
     differs("allocator", c.allocator != base.allocator);
     differs("heap", c.teach_heap != base.teach_heap);
     differs("stack_limit", c.stack_limit != base.stack_limit);
+    differs("addresses", c.addresses != base.addresses);
     if changed.is_empty() {
         c.name.clone()
     } else {

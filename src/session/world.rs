@@ -121,7 +121,8 @@ impl World {
         let seed = self.mmu.config().seed ^ u64::from(self.os.procs[p].pid);
         self.heaps
             .push(crate::heap::for_config(self.mmu.config(), seed));
-        self.safety.push(Safety::default());
+        self.safety
+            .push(Safety::speaking(self.mmu.config().radix()));
         if self.current.is_none() {
             self.current = Some(p);
         }
@@ -171,7 +172,8 @@ impl World {
     /// Process `p`'s memory-safety tracker (made on demand, so every process has one).
     pub fn tracker(&mut self, p: usize) -> &mut Safety {
         if self.safety.len() <= p {
-            self.safety.resize_with(p + 1, Safety::default);
+            let radix = self.mmu.config().radix();
+            self.safety.resize_with(p + 1, || Safety::speaking(radix));
         }
         &mut self.safety[p]
     }
@@ -323,11 +325,13 @@ impl Memory for ProcMem<'_> {
     }
     fn explain(&mut self, call: &str, result: u64, detail: String) {
         let pid = self.os.procs[self.p].pid;
+        let radix = self.mmu.config().radix();
         self.sink.push(Event::Alloc {
             pid,
             call: call.to_string(),
             result,
             detail,
+            radix,
         });
     }
     fn explaining(&self) -> bool {

@@ -184,6 +184,8 @@ pub struct Setting {
 pub struct Arg {
     pub kind: ArgKind,
     pub span: Span,
+    /// Written in hex (`0x3e8`): a teaching heap placed at a hex address prints in hex.
+    pub hex: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

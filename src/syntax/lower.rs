@@ -463,6 +463,10 @@ impl<'s> Lowerer<'s> {
     /// A setting argument or a sweep list item.
     fn arg(&self, p: P<'_>) -> Option<Arg> {
         let span = self.span(&p);
+        let hex = p.as_rule() == Rule::number && {
+            let t = p.as_str().trim_start();
+            t.starts_with("0x") || t.starts_with("0X")
+        };
         let kind = match p.as_rule() {
             Rule::ways => {
                 let text = p.as_str();
@@ -478,7 +482,7 @@ impl<'s> Lowerer<'s> {
             Rule::word => ArgKind::Word(p.as_str().to_string()),
             _ => return None,
         };
-        Some(Arg { kind, span })
+        Some(Arg { kind, span, hex })
     }
 
     fn region(&self, p: P<'_>) -> Option<RegionDecl> {

@@ -24,6 +24,7 @@ fn setting(i: usize, key: &str, args: Vec<ArgKind>) -> Setting {
         .map(|(j, kind)| Arg {
             kind,
             span: Span::new(b + 20 + 10 * j, b + 25 + 10 * j),
+            hex: false,
         })
         .collect();
     let end = args.last().map_or(b + key.len(), |a| a.span.end);
@@ -141,6 +142,58 @@ fn language_example_block() {
 }
 
 #[test]
+fn addresses_setting_and_the_base_as_written() {
+    use crate::machine::Addresses;
+    use crate::units::Radix;
+    let teach = |base: Arg, extra: Vec<(&str, Vec<ArgKind>)>| {
+        let mut spec = block([vec![("allocator", vec![w("first_fit")])], extra].concat());
+        spec.settings.push(Setting {
+            key: Ident {
+                name: "heap".into(),
+                span: Span::new(900, 904),
+            },
+            args: vec![
+                Arg {
+                    kind: sz(100, SizeUnit::B),
+                    span: Span::new(905, 910),
+                    hex: false,
+                },
+                Arg {
+                    kind: w("at"),
+                    span: Span::new(911, 913),
+                    hex: false,
+                },
+                base,
+            ],
+            span: Span::new(900, 920),
+        });
+        ok(&spec)
+    };
+    let dec = Arg {
+        kind: int(1000),
+        span: Span::new(914, 918),
+        hex: false,
+    };
+    let hex = Arg {
+        kind: int(1000),
+        span: Span::new(914, 919),
+        hex: true,
+    };
+    assert_eq!(teach(dec.clone(), vec![]).radix(), Radix::Decimal);
+    let c = teach(hex.clone(), vec![]);
+    assert_eq!((c.teach_heap.base, c.radix()), (1000, Radix::Hex));
+    let c = teach(dec, vec![("addresses", vec![w("hex")])]);
+    assert_eq!((c.addresses, c.radix()), (Addresses::Hex, Radix::Hex));
+    let c = teach(hex, vec![("addresses", vec![w("decimal")])]);
+    assert_eq!(c.radix(), Radix::Decimal);
+    assert_eq!(ok(&block(vec![])).radix(), Radix::Hex);
+    let e = errs(&block(vec![("addresses", vec![w("decimal")])]));
+    assert_eq!(code(&e[0]), "mem::machine::addresses");
+    let e = errs(&block(vec![("addresses", vec![w("octal")])]));
+    assert_eq!(code(&e[0]), "mem::machine::bad_value");
+}
+
+#[test]
 fn pages_use_the_blocks_page_size_wherever_it_is_written() {
     // `memory 3 pages` before `page_size 256 B` still means three 256-byte frames.
     let c = ok(&block(vec![
@@ -183,6 +236,7 @@ fn sweep_values_apply_alone() {
     let arg = |kind| Arg {
         kind,
         span: Span::new(5, 10),
+        hex: false,
     };
     apply_setting(
         &mut cfg,

@@ -4,6 +4,7 @@
 
 use super::{text_width, zigzag_v, Svg};
 use crate::heap::ChunkView;
+use crate::units::Radix;
 
 const WIDTH: f64 = 880.0;
 const MAX_W: f64 = 300.0;
@@ -28,12 +29,14 @@ fn fill(c: &ChunkView) -> &'static str {
     }
 }
 
-pub fn render(pid: u32, allocator: &str, rows: &[ChunkView]) -> String {
+pub fn render(pid: u32, allocator: &str, radix: Radix, rows: &[ChunkView]) -> String {
     let mut svg = Svg::new();
     let title = format!("Heap of pid {pid} ({allocator})");
     svg.text(12.0, 22.0, "start", "h", &title);
-    // The teaching heaps are written in decimal, as their exercises are.
-    let decimal = allocator != "glibc";
+    // The teaching heaps' sizes are written in decimal, as their exercises are; addresses
+    // follow the machine.
+    let decimal = allocator != "glibc" || radix == Radix::Decimal;
+    let at = |v: u64| radix.addr(v);
     let num = |v: u64| {
         if decimal {
             v.to_string()
@@ -90,7 +93,7 @@ pub fn render(pid: u32, allocator: &str, rows: &[ChunkView]) -> String {
     // The address where a run of chunks ends, under its right edge, when there is room.
     let end_label = |svg: &mut Svg, x: f64, y: f64, label_end: f64, end: Option<u64>| {
         if let Some(e) = end {
-            let a = num(e);
+            let a = at(e);
             if x - text_width(&a, 10.0) >= label_end {
                 svg.line(x, y + CHUNK_H, x, y + CHUNK_H + 6.0, "ln");
                 svg.text(x, y + CHUNK_H + 18.0, "end", "s m", &a);
@@ -127,7 +130,7 @@ pub fn render(pid: u32, allocator: &str, rows: &[ChunkView]) -> String {
         };
         svg.group(&format!(
             "chunk at {}, {} bytes: {state}",
-            num(c.addr),
+            at(c.addr),
             num(c.size)
         ));
         svg.rect(x, y, w, CHUNK_H, "ed", Some(fill(c)));
@@ -148,7 +151,7 @@ pub fn render(pid: u32, allocator: &str, rows: &[ChunkView]) -> String {
             svg.text(x + 4.0, y + 32.0, "start", "s in", state_label);
         }
         svg.end_group();
-        let a = num(c.addr);
+        let a = at(c.addr);
         if x >= label_end {
             svg.line(x, y + CHUNK_H, x, y + CHUNK_H + 6.0, "ln");
             svg.text(x, y + CHUNK_H + 18.0, "start", "s m", &a);

@@ -31,8 +31,9 @@ pub fn snapshot(s: &Snapshot) -> Option<String> {
         Snapshot::Heap {
             pid,
             allocator,
+            radix,
             rows,
-        } => (!rows.is_empty()).then(|| heap::render(*pid, allocator, rows)),
+        } => (!rows.is_empty()).then(|| heap::render(*pid, allocator, *radix, rows)),
         Snapshot::Sweep {
             params,
             columns,

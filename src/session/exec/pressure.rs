@@ -444,7 +444,7 @@ fn run_one(cfg: &MachineConfig, sh: &Shared) -> RunOut {
         .report
         .iter()
         .map(|(_, e): &(String, TExpr)| match ex.eval(e) {
-            Ok(v) => fmt_value(v),
+            Ok(v) => fmt_value(v, ex.world.config().radix()),
             Err(_) => "-".into(),
         })
         .collect();
