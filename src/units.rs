@@ -47,6 +47,18 @@ pub fn size(bytes: u64) -> String {
     format!("{bytes} B")
 }
 
+/// The length of a mapping: as [`size`] writes it where a KiB divides it, else that and the
+/// bytes left over (`19 KiB + 768 B` on a machine of 256-byte pages), never rounded: a length
+/// the program asked for is read back exactly.
+pub fn size_len(bytes: u64) -> String {
+    let rest = bytes % 1024;
+    if rest == 0 || bytes < 1024 {
+        size(bytes)
+    } else {
+        format!("{} + {rest} B", size(bytes - rest))
+    }
+}
+
 /// A byte count that loses nothing: `132 KiB` where a unit divides it, else `4097 B`. For
 /// values the user prints; messages use the rounder [`size`].
 pub fn size_exact(bytes: u64) -> String {
@@ -168,6 +180,10 @@ mod tests {
         assert_eq!(super::size(1536 * 1024 + 1), "1.5 MiB");
         assert_eq!(super::size(4097), "4 KiB + 1 B");
         assert_eq!(super::size_exact(4097), "4097 B");
+        assert_eq!(super::size_len(20224), "19 KiB + 768 B");
+        assert_eq!(super::size_len(64 << 10), "64 KiB");
+        assert_eq!(super::size_len(768), "768 B");
+        assert_eq!(super::size_len((100 << 30) + 4096), "100 GiB + 4 KiB");
         assert_eq!(super::size_exact(8192), "8 KiB");
         assert_eq!(super::size(40), "40 B");
         assert_eq!(super::size(0), "0 B");

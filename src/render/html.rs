@@ -419,7 +419,7 @@ pub fn snapshot(s: &Snapshot) -> String {
 fn stats(s: &StatsSnap) -> String {
     let ratio = if s.tlb_hits + s.tlb_misses > 0 {
         format!(
-            " ({:.1}% hits)",
+            " ({:.1}% of lookups)",
             100.0 * s.tlb_hits as f64 / (s.tlb_hits + s.tlb_misses) as f64
         )
     } else {
@@ -437,7 +437,17 @@ fn stats(s: &StatsSnap) -> String {
         ("page walks", s.walks.to_string()),
         ("walk memory refs", s.walk_refs.to_string()),
         ("references", s.references.to_string()),
-        ("hit ratio", format!("{:.1}%", 100.0 * s.hit_ratio)),
+        (
+            "page hit ratio",
+            if s.references > 0 {
+                format!(
+                    "{:.1}% (references that did not fault)",
+                    100.0 * s.hit_ratio
+                )
+            } else {
+                "- (no references)".into()
+            },
+        ),
         ("evictions", s.evictions.to_string()),
         (
             "swap ins / outs",

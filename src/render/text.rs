@@ -153,7 +153,7 @@ pub fn event(e: &Event) -> String {
             ..
         } => format!(
             "mmap {} {perms} {what} at {}-{}",
-            size(*len),
+            crate::units::size_len(*len),
             addr(*start),
             addr(start + len)
         ),
@@ -162,7 +162,7 @@ pub fn event(e: &Event) -> String {
                 "munmap {}-{} ({})",
                 addr(*start),
                 addr(start + len),
-                size(*len)
+                crate::units::size_len(*len)
             )
         }
         Event::Mprotect {
@@ -479,7 +479,7 @@ pub fn snapshot(s: &Snapshot) -> String {
         Snapshot::Stats(s) => {
             let ratio = if s.tlb_hits + s.tlb_misses > 0 {
                 format!(
-                    " ({:.1}% hits)",
+                    " ({:.1}% of lookups)",
                     100.0 * s.tlb_hits as f64 / (s.tlb_hits + s.tlb_misses) as f64
                 )
             } else {
@@ -510,9 +510,12 @@ pub fn snapshot(s: &Snapshot) -> String {
                 vec!["walk memory refs".into(), s.walk_refs.to_string()],
                 vec!["references".into(), s.references.to_string()],
                 vec![
-                    "hit ratio".into(),
+                    "page hit ratio".into(),
                     if s.references > 0 {
-                        format!("{:.1}%", 100.0 * s.hit_ratio)
+                        format!(
+                            "{:.1}% (references that did not fault)",
+                            100.0 * s.hit_ratio
+                        )
                     } else {
                         "- (no references)".into()
                     },
