@@ -152,24 +152,8 @@ pub fn snapshot(s: &Snapshot) -> String {
             tb.finish()
         }
         Snapshot::Smaps { pid, rows } => {
-            let mut tb = Table::new(
-                "smaps",
-                &[
-                    "mapping",
-                    "perms",
-                    "name",
-                    "Size",
-                    "Rss",
-                    "Pss",
-                    "Shared",
-                    "Private_Clean",
-                    "Private_Dirty",
-                    "Anonymous",
-                    "KernelPageSize",
-                    "MMUPageSize",
-                ],
-            )
-            .caption(format!("smaps of pid {pid}"));
+            let mut tb =
+                Table::new("smaps", &super::SMAPS_COLUMNS).caption(format!("smaps of pid {pid}"));
             for r in rows {
                 tb.row(vec![
                     code(format!("{:x}-{:x}", r.map.start, r.map.end)),

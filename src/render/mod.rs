@@ -7,3 +7,19 @@ pub mod report;
 pub mod style;
 pub mod svg;
 pub mod text;
+
+/// The columns of `show smaps`, as /proc/PID/smaps names its fields.
+const SMAPS_COLUMNS: [&str; 12] = [
+    "mapping",
+    "perms",
+    "name",
+    "Size",
+    "Rss",
+    "Pss",
+    "Shared",
+    "Private_Clean",
+    "Private_Dirty",
+    "Anonymous",
+    "KernelPageSize",
+    "MMUPageSize",
+];

@@ -315,23 +315,7 @@ pub fn snapshot(s: &Snapshot) -> String {
                     ]
                 })
                 .collect();
-            table(
-                &[
-                    "mapping",
-                    "perms",
-                    "name",
-                    "Size",
-                    "Rss",
-                    "Pss",
-                    "Shared",
-                    "Private_Clean",
-                    "Private_Dirty",
-                    "Anonymous",
-                    "KernelPageSize",
-                    "MMUPageSize",
-                ],
-                &body,
-            )
+            table(&super::SMAPS_COLUMNS, &body)
         }
         Snapshot::PageTable { rows, levels, .. } => {
             if rows.is_empty() {

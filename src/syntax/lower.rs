@@ -1022,14 +1022,7 @@ fn unit_of(s: &str) -> SizeUnit {
 /// Parses `42`, `0x7fff_0000`, `0b1010`, `1_000_000`; `None` when it is not a number or does not
 /// fit in a `u64`.
 pub(super) fn parse_int(text: &str) -> Option<u64> {
-    let (digits, radix) =
-        if let Some(h) = text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
-            (h, 16)
-        } else if let Some(b) = text.strip_prefix("0b").or_else(|| text.strip_prefix("0B")) {
-            (b, 2)
-        } else {
-            (text, 10)
-        };
+    let (digits, radix) = split_radix(text);
     if digits.is_empty() || digits.starts_with('_') {
         return None;
     }
@@ -1044,18 +1037,22 @@ pub(super) fn parse_int(text: &str) -> Option<u64> {
     Some(v)
 }
 
+/// An integer's digits and radix: `0x` hexadecimal, `0b` binary, else decimal.
+fn split_radix(text: &str) -> (&str, u32) {
+    if let Some(h) = text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
+        (h, 16)
+    } else if let Some(b) = text.strip_prefix("0b").or_else(|| text.strip_prefix("0B")) {
+        (b, 2)
+    } else {
+        (text, 10)
+    }
+}
+
 /// Whether `text` has the shape of an integer (`int_body` in the grammar): decimal, `0x`
 /// hexadecimal or `0b` binary digits, `_` allowed after the first digit. Its value may still be
 /// too large for 64 bits.
 fn is_int_body(text: &str) -> bool {
-    let (digits, radix) =
-        if let Some(h) = text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
-            (h, 16)
-        } else if let Some(b) = text.strip_prefix("0b").or_else(|| text.strip_prefix("0B")) {
-            (b, 2)
-        } else {
-            (text, 10)
-        };
+    let (digits, radix) = split_radix(text);
     let mut chars = digits.chars();
     chars.next().is_some_and(|c| c.is_digit(radix)) && chars.all(|c| c == '_' || c.is_digit(radix))
 }
