@@ -47,7 +47,7 @@ fn cases_match_their_snapshots() {
     walk(&root, &mut files);
     assert!(!files.is_empty());
     for f in files {
-        // `parse-ok/` holds fragments of the contract: they must parse; they need not run.
+        // `parse-ok/` holds fragments of the language reference: they must parse; they need not run.
         if f.parent().is_some_and(|d| d.ends_with("parse-ok")) {
             let src = std::fs::read_to_string(&f).expect("read");
             if let Err(errs) = memsim::syntax::parse(&src) {
