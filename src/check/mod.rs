@@ -820,6 +820,23 @@ impl Checker<'_> {
 
     fn target(&mut self, e: &Expr) -> Option<TExpr> {
         match &e.kind {
+            ExprKind::Name(id)
+                if self.env.slots.contains_key(&id.name)
+                    && (self.env.processes.contains(&id.name)
+                        || self.env.threads.contains(&id.name)) =>
+            {
+                let what = if self.env.processes.contains(&id.name) {
+                    "process"
+                } else {
+                    "thread"
+                };
+                self.err(CheckError::AmbiguousTarget {
+                    name: id.name.clone(),
+                    what,
+                    span: sp(id.span),
+                });
+                None
+            }
             ExprKind::Name(id) if !self.env.slots.contains_key(&id.name) => {
                 if self.env.processes.contains(&id.name)
                     || self.env.threads.contains(&id.name)

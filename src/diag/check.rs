@@ -13,6 +13,18 @@ pub enum CheckError {
         span: SourceSpan,
         help: String,
     },
+    /// `in NAME` or `switch NAME` where NAME is both a variable (a pid) and a process or thread.
+    #[error("`{name}` names both a variable and a {what}")]
+    #[diagnostic(
+        code(mem::check::ambiguous_target),
+        help("`in` and `switch` take a process or thread by name, or a pid held in a variable; rename the variable or the {what} so that `{name}` means one of them")
+    )]
+    AmbiguousTarget {
+        name: String,
+        what: &'static str,
+        #[label("a variable, and a {what}")]
+        span: SourceSpan,
+    },
     #[error("unknown function `{name}`")]
     #[diagnostic(code(mem::check::unknown_function), help("{help}"))]
     UnknownFunction {

@@ -56,6 +56,7 @@ pub const CODES: &[Code] = &[
     c("mem::check::not_a_value", "A string (or a mapping flag such as `shared`) where a value is needed: strings are text for `print`, file paths and profile names, not values to store or compare.", Some("let s = \"hello\"")),
     c("mem::check::stack", "A frame size or recursion depth that cannot be, written as a literal: negative, or a recursion of 0-byte frames that would never use the stack.", Some("recurse f 10 frame 0 B")),
     c("mem::check::mapped_file", "`file \"PATH\"` names a file that cannot be mapped: missing, a folder, or unreadable. The path is relative to the .mem file's folder (in the REPL and notebooks, the working folder); memsim reads the file and never writes it.", Some("let m = mmap(4 KiB, r--, file \"no-such-file.bin\")")),
+    c("mem::check::ambiguous_target", "`in NAME` or `switch NAME` where NAME is both a variable and a process or thread: the variable's value (a pid) and the process's name would mean different processes, so the name must mean one of them.", Some("let a = 1\nprocess a\nswitch a")),
     c("mem::check::invalid", "A statement that is well formed but cannot mean anything: a mapping without a size, a `sweep` of too many combinations, and similar; the message says which.", Some("process a { mmap lib 0 B r-x }")),
     // --- the machine ------------------------------------------------------------------------
     c("mem::machine::unknown_profile", "`machine NAME` with a name that is not a built-in profile; `memsim profiles` lists them.", Some("machine x86")),
