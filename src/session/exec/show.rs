@@ -20,45 +20,22 @@ impl Exec<'_> {
             }
             ShowWhat::Smaps => {
                 let table = w.mmu.page_table(pr.asid);
-                let rows = pr
-                    .vmas
-                    .iter()
-                    .map(|v| {
-                        let (lo, hi) = (v.start >> shift, v.end >> shift);
-                        let mut row = SmapsRow {
+                let rows =
+                    w.os.smaps(&w.mmu, p)
+                        .into_iter()
+                        .map(|(v, u)| SmapsRow {
                             map: map_row(v, &table, shift),
-                            size: v.len(),
-                            rss: 0,
-                            pss: 0,
-                            shared_clean: 0,
-                            shared_dirty: 0,
-                            private_clean: 0,
-                            private_dirty: 0,
-                            anonymous: 0,
+                            size: u.size,
+                            rss: u.rss,
+                            pss: u.pss,
+                            shared_clean: u.shared_clean,
+                            shared_dirty: u.shared_dirty,
+                            private_clean: u.private_clean,
+                            private_dirty: u.private_dirty,
+                            anonymous: u.anonymous,
                             page_size: ps,
-                        };
-                        for &(_, e) in table.iter().filter(|(vpn, _)| *vpn >= lo && *vpn < hi) {
-                            if e & pte::PRESENT == 0 || e & pte::ZERO != 0 {
-                                continue;
-                            }
-                            let maps =
-                                w.mmu.frame(pte::pfn(e)).map_or(1, |f| f.mapcount.max(1)) as u64;
-                            row.rss += ps;
-                            row.pss += ps / maps;
-                            let dirty = e & pte::DIRTY != 0;
-                            match (maps > 1, dirty) {
-                                (true, true) => row.shared_dirty += ps,
-                                (true, false) => row.shared_clean += ps,
-                                (false, true) => row.private_dirty += ps,
-                                (false, false) => row.private_clean += ps,
-                            }
-                            if e & pte::FILE == 0 {
-                                row.anonymous += ps;
-                            }
-                        }
-                        row
-                    })
-                    .collect();
+                        })
+                        .collect();
                 Snapshot::Smaps { pid: pr.pid, rows }
             }
             ShowWhat::PageTable => Snapshot::PageTable {
