@@ -23,10 +23,10 @@ mod builtins;
 mod compiled;
 mod eval;
 mod expect;
-mod pressure;
 mod show;
 mod stack;
 mod stmt;
+mod workload;
 
 /// A signal that ends the current block unless an `expect` catches it.
 #[derive(Debug, Clone)]

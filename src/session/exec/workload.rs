@@ -1,4 +1,5 @@
-//! `refs`, `trace` and `sweep`: the textbook side of the language (docs/language.md §10, docs/policies.md).
+//! `refs`, `trace` and `sweep`: reference strings and traces replayed through the MMU, and sweeps
+//! over machine settings (docs/language.md, "Reference strings, traces, sweeps"; docs/policies.md).
 
 use std::path::Path;
 
