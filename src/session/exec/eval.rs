@@ -1,5 +1,6 @@
 //! Expressions: operands, operators, `stats.*` and the other special values.
 
+use super::arith::{extend, narrow, Alu};
 use super::*;
 
 impl Exec<'_> {
@@ -50,13 +51,7 @@ impl Exec<'_> {
                 signed,
             } => {
                 let a = self.eval(addr)?.bits;
-                let raw = self.load(a, *width, e.span)?;
-                if *signed && *width < 8 {
-                    let w = u32::from(*width) * 8;
-                    (((raw << (64 - w)) as i64) >> (64 - w)) as u64
-                } else {
-                    raw
-                }
+                extend(self.load(a, *width, e.span)?, *width, *signed)
             }
             Ex::Cast(inner) => narrow(self.eval(inner)?.bits, e.ty),
             Ex::Call(b, args) => return self.call(*b, args, e),
@@ -84,57 +79,10 @@ impl Exec<'_> {
 
     #[inline]
     pub(super) fn binary(&mut self, op: BinOp, kind: BinKind, a: u64, b: u64, e: &TExpr) -> R<u64> {
-        use BinOp::*;
-        Ok(match kind {
-            BinKind::PtrOffset { scale } => match op {
-                Sub => a.wrapping_sub(b.wrapping_mul(scale)),
-                _ => a.wrapping_add(b.wrapping_mul(scale)),
-            },
-            BinKind::PtrDiff { scale } => ((a.wrapping_sub(b) as i64) / scale.max(1) as i64) as u64,
-            BinKind::Int { signed } => match op {
-                Add => a.wrapping_add(b),
-                Sub => a.wrapping_sub(b),
-                Mul => a.wrapping_mul(b),
-                Div | Rem => {
-                    if b == 0 {
-                        return Err(err(
-                            e.span,
-                            "division by zero",
-                            "the divisor is 0",
-                            "check the divisor first with `if`",
-                        ));
-                    }
-                    match (op, signed) {
-                        (Div, true) => (a as i64).wrapping_div(b as i64) as u64,
-                        (Div, false) => a / b,
-                        (_, true) => (a as i64).wrapping_rem(b as i64) as u64,
-                        (_, false) => a % b,
-                    }
-                }
-                BitAnd => a & b,
-                BitOr => a | b,
-                BitXor => a ^ b,
-                Shl => a.wrapping_shl(b as u32),
-                Shr if signed => ((a as i64).wrapping_shr(b as u32)) as u64,
-                Shr => a.wrapping_shr(b as u32),
-                Eq => u64::from(a == b),
-                Ne => u64::from(a != b),
-                Lt | Le | Gt | Ge => {
-                    let ord = if signed {
-                        (a as i64).cmp(&(b as i64))
-                    } else {
-                        a.cmp(&b)
-                    };
-                    u64::from(match op {
-                        Lt => ord.is_lt(),
-                        Le => ord.is_le(),
-                        Gt => ord.is_gt(),
-                        _ => ord.is_ge(),
-                    })
-                }
-                And | Or => unreachable_logic(),
-            },
-        })
+        match Alu::of(op, kind) {
+            Ok(f) => Ok(f.apply(a, b)),
+            Err(div) => div.apply(a, b, e.span),
+        }
     }
 
     pub(super) fn special(&mut self, s: &Special, e: &TExpr) -> R<Value> {
@@ -208,10 +156,4 @@ pub(super) fn is_comparison(op: BinOp) -> bool {
         op,
         BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge
     )
-}
-
-#[cold]
-pub(super) fn unreachable_logic() -> u64 {
-    // `&&` and `||` short-circuit before reaching here.
-    0
 }

@@ -19,6 +19,7 @@ use crate::syntax::{BinOp, FaultExpect, SegvCode as WantSegv, Span, UnOp};
 use crate::units;
 
 mod access;
+mod arith;
 mod builtins;
 mod compiled;
 mod eval;
@@ -186,23 +187,6 @@ fn closing(span: Span) -> usize {
     span.end.saturating_sub(1).max(span.start)
 }
 
-/// Truncates to the type's width, sign-extending signed types.
-#[inline]
-fn narrow(bits: u64, ty: Ty) -> u64 {
-    match ty {
-        Ty::Int(p) if p.size() < 8 => {
-            let w = p.size() * 8;
-            let m = bits & ((1u64 << w) - 1);
-            if p.signed() && m >> (w - 1) & 1 == 1 {
-                m | !((1u64 << w) - 1)
-            } else {
-                m
-            }
-        }
-        Ty::Bool => u64::from(bits != 0),
-        _ => bits,
-    }
-}
 impl<'a> Exec<'a> {
     pub(super) fn new(
         s: &'a mut Session,
