@@ -3,7 +3,7 @@
 //! (division and remainder by zero). Arithmetic wraps as C's does on a two's-complement
 //! machine; shift amounts wrap modulo 64.
 
-use super::{err, Stop};
+use super::Stop;
 use crate::check::ir::{BinKind, Ty};
 use crate::syntax::{BinOp, Span};
 
@@ -195,7 +195,8 @@ impl Div {
 
 #[cold]
 fn division_by_zero(span: Span) -> Box<Stop> {
-    err(
+    err!(
+        DivisionByZero,
         span,
         "division by zero",
         "the divisor is 0",

@@ -133,7 +133,8 @@ impl Exec<'_> {
                         }),
                 };
                 let Some((start, end)) = found else {
-                    return Err(err(
+                    return Err(err!(
+                        NoRegion,
                         e.span,
                         format!("process {} has no region `{name}`", pr.name),
                         "no such region",

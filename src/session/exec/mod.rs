@@ -18,6 +18,21 @@ use crate::os::{Death, Perms, Role, Trap};
 use crate::syntax::{BinOp, FaultExpect, SegvCode as WantSegv, Span, UnOp};
 use crate::units;
 
+/// A run-time error (`RunError::$variant`) that stops the chunk, with its message, label and
+/// help.
+macro_rules! err {
+    ($variant:ident, $span:expr, $message:expr, $label:expr, $help:expr $(,)?) => {
+        Box::new($crate::session::exec::Stop::Error(miette::Report::new(
+            $crate::diag::run::RunError::$variant {
+                message: $message.into(),
+                span: $span.into(),
+                label: $label.into(),
+                help: $help.into(),
+            },
+        )))
+    };
+}
+
 mod access;
 mod arith;
 mod builtins;
@@ -81,20 +96,6 @@ pub(super) struct Exec<'a> {
     started: (std::time::Instant, usize, u64),
     /// A progress report went out for the running statement: its end is reported too.
     reported: bool,
-}
-
-fn err(
-    span: Span,
-    message: impl Into<String>,
-    label: impl Into<String>,
-    help: impl Into<String>,
-) -> Box<Stop> {
-    Box::new(Stop::Error(Report::new(RunError::Error {
-        message: message.into(),
-        span: span.into(),
-        label: label.into(),
-        help: help.into(),
-    })))
 }
 
 /// A stack statement that cannot run as written (`mem::stack`).

@@ -121,7 +121,8 @@ impl Exec<'_> {
             }
             St::Process(spec) => {
                 if self.world.os.procs.iter().any(|p| p.name == spec.name) {
-                    return Err(err(
+                    return Err(err!(
+                        DuplicateProcess,
                         s.span,
                         format!("a process named `{}` exists already", spec.name),
                         "declared again",
@@ -142,7 +143,7 @@ impl Exec<'_> {
                     None => self.cur(s.span)?,
                 };
                 if self.world.os.tasks() >= crate::os::MAX_PROCS {
-                    return Err(err(
+                    return Err(err!(ThreadLimit,
                         s.span,
                         format!(
                             "cannot create thread `{name}`: the machine holds at most {} processes and threads (EAGAIN)",
@@ -157,7 +158,8 @@ impl Exec<'_> {
                     .iter()
                     .any(|t| &t.name == name)
                 {
-                    return Err(err(
+                    return Err(err!(
+                        DuplicateThread,
                         s.span,
                         format!(
                             "process {} has a thread named `{name}` already",
@@ -168,7 +170,8 @@ impl Exec<'_> {
                     ));
                 }
                 if self.world.os.spawn_thread(p, name, *stack).is_none() {
-                    return Err(err(
+                    return Err(err!(
+                        ThreadStack,
                         s.span,
                         "no room for the thread's stack",
                         "cannot map",
@@ -343,7 +346,8 @@ impl Exec<'_> {
             .iter()
             .position(|p| p.name == name)
             .ok_or_else(|| {
-                err(
+                err!(
+                    UnknownProcess,
                     span,
                     format!("no process `{name}`"),
                     "unknown process",
@@ -363,7 +367,8 @@ impl Exec<'_> {
                         .position(|x| x.name == tn);
                     return match th {
                         Some(i) => Ok((p, Some(i))),
-                        None => Err(err(
+                        None => Err(err!(
+                            UnknownThread,
                             t.span,
                             format!("process `{pn}` has no thread `{tn}`"),
                             "unknown thread",
@@ -381,7 +386,8 @@ impl Exec<'_> {
                     .position(|x| &x.name == n)
                 {
                     Some(i) => Ok((cur, Some(i))),
-                    None => Err(err(
+                    None => Err(err!(
+                        UnknownTarget,
                         t.span,
                         format!("no process or thread `{n}`"),
                         "unknown",
@@ -399,7 +405,8 @@ impl Exec<'_> {
                     .position(|p| u64::from(p.pid) == pid)
                 {
                     Some(p) => Ok((p, None)),
-                    None => Err(err(
+                    None => Err(err!(
+                        UnknownPid,
                         t.span,
                         format!("no process with pid {pid}"),
                         "unknown pid",

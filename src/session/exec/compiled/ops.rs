@@ -1,7 +1,7 @@
 //! The compiled loops' instruction set: a flat register program with the loop's spans.
 
-use crate::session::exec::arith::{Alu, Div, Narrow};
 use crate::check::ir::Ty;
+use crate::session::exec::arith::{Alu, Div, Narrow};
 use crate::syntax::Span;
 
 pub(super) type Reg = u32;

@@ -111,7 +111,7 @@ fn division_by_zero_stops_at_its_iteration() {
          for i in 0..100 {\n  n = n + 1\n  a = 100 / (i - 50)\n}\nprint a, n\n",
     );
     // The chunk stops at the loop: its last full iteration divided by -1.
-    assert_eq!(out, "mem::run at line 5\n");
+    assert_eq!(out, "mem::run::division_by_zero at line 5\n");
     let mut s = Session::new(Options::default());
     s.execute(
         "t.mem",

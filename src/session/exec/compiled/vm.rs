@@ -2,9 +2,9 @@
 //! step accounting the tree walker would have done.
 
 use super::ops::{Op, Prog, Reg};
+use crate::check::ir::Ty;
 use crate::session::exec::arith::extend;
 use crate::session::exec::{Exec, R};
-use crate::check::ir::Ty;
 use crate::syntax::Span;
 
 impl Exec<'_> {
