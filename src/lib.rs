@@ -3,9 +3,11 @@
 //! The layers, top to bottom (arrows only point down): [`syntax`] parses a chunk of `.mem`
 //! source into an owned AST, [`check`] finds every static error at once, [`session`] interprets
 //! checked chunks against one simulated world made of [`os`], [`heap`] and [`machine`], and
-//! reports what happened as [`events`], which [`render`] turns into text, tables or JSON.
+//! reports what happened as [`events`], which [`render`] turns into text, tables or JSON. What
+//! that world is made from is a [`config::ScenarioConfig`]: one part per layer.
 
 pub mod check;
+pub mod config;
 pub mod diag;
 pub mod events;
 pub mod heap;

@@ -3,6 +3,7 @@
 //! never see the AST or the page tables, and every byte they write (chunk headers, tcache
 //! links) is a real store that can fault.
 
+pub mod config;
 pub mod glibc;
 #[cfg(test)]
 mod props;
@@ -12,6 +13,8 @@ pub mod teach;
 use serde::Serialize;
 
 use crate::os::Trap;
+
+pub use config::{Addresses, AllocatorKind, FreeListOrder, HeapConfig, TeachHeap};
 
 /// What an allocator may do to the process it serves. The session implements it over the OS
 /// model; every call is a real, simulated memory access or system call.
@@ -72,8 +75,8 @@ pub struct Block {
     pub usable: u64,
 }
 
-/// The allocator a machine configuration asks for.
-pub fn for_config(cfg: &crate::machine::MachineConfig, seed: u64) -> Box<dyn Allocator> {
+/// The allocator a heap configuration asks for.
+pub fn for_config(cfg: &HeapConfig, seed: u64) -> Box<dyn Allocator> {
     match teach::Fit::of(cfg.allocator) {
         Some(fit) => Box::new(teach::Teach::new(fit, cfg.teach_heap, cfg.radix())),
         None => Box::new(glibc::Glibc::new(seed)),

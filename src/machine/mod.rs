@@ -175,7 +175,8 @@ pub struct Mmu {
 }
 
 impl Mmu {
-    pub fn new(cfg: &MachineConfig) -> Self {
+    /// A machine with nothing mapped; `seed` drives the `random` replacement policy.
+    pub fn new(cfg: &MachineConfig, seed: u64) -> Self {
         let shift = cfg.page_shift();
         Mmu {
             cfg: cfg.clone(),
@@ -191,7 +192,7 @@ impl Mmu {
             frames: FrameAllocator::new(cfg.frames()),
             frame_info: Vec::new(),
             mem: PhysMem::default(),
-            repl: Replacer::new(cfg.replace, cfg.seed),
+            repl: Replacer::new(cfg.replace, seed),
             clock_bits: cfg.replace == Policy::Clock,
             swap: Swap::new(cfg.swap_slots()),
             stats: MachineStats::default(),
@@ -612,7 +613,7 @@ mod tests {
     use super::*;
 
     fn mmu() -> Mmu {
-        Mmu::new(&MachineConfig::default_x86_64())
+        Mmu::new(&MachineConfig::default_x86_64(), 0)
     }
 
     #[test]

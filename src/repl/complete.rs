@@ -50,7 +50,7 @@ pub fn complete(line: &str, pos: usize, vars: &[String]) -> (usize, Vec<String>)
             .iter()
             .map(|p| p.name().to_string())
             .collect(),
-        Some("allocator") => crate::machine::AllocatorKind::ALL
+        Some("allocator") => crate::heap::AllocatorKind::ALL
             .iter()
             .map(|a| a.name().to_string())
             .collect(),

@@ -811,9 +811,9 @@ mod tests {
             lru in proptest::bool::ANY,
             spread in proptest::bool::ANY,
         ) {
-            let mut cfg = crate::machine::MachineConfig::default_x86_64();
-            cfg.memory = frames * 4096;
-            cfg.replace = if lru { Policy::Lru } else { Policy::Fifo };
+            let mut cfg = crate::config::ScenarioConfig::default_x86_64();
+            cfg.machine.memory = frames * 4096;
+            cfg.machine.replace = if lru { Policy::Lru } else { Policy::Fifo };
             let mut w = World::new(&cfg);
             let p = w.current().expect("the default layout fits x86-64");
             w.os.auto_map = true;

@@ -53,7 +53,7 @@ impl Exec<'_> {
                 let w = &*self.world;
                 let pr = &w.os.procs[p];
                 let steps = w.mmu.walk(pr.asid, a);
-                let level_bits = w.config().level_bits();
+                let level_bits = w.config().machine.level_bits();
                 let n = w.mmu.levels();
                 let mut levels = Vec::new();
                 let mut paddr = None;
@@ -168,21 +168,21 @@ impl Exec<'_> {
                         ..frame_place(w, f.used)
                     })
                     .collect(),
-                policy: w.config().replace.name().into(),
+                policy: w.config().machine.replace.name().into(),
                 next_victim: {
-                    let scope =
-                        (w.config().scope == crate::machine::Scope::Local).then_some(pr.asid);
+                    let scope = (w.config().machine.scope == crate::machine::Scope::Local)
+                        .then_some(pr.asid);
                     w.mmu.next_victim(scope)
                 },
             },
             ShowWhat::Heap => Snapshot::Heap {
                 pid: pr.pid,
-                allocator: w.config().allocator.name().into(),
+                allocator: w.config().heap.allocator.name().into(),
                 radix: w.config().radix(),
                 rows: w.heaps[p].chunks(),
             },
             ShowWhat::Swap => Snapshot::Swap {
-                slots: w.config().swap_slots(),
+                slots: w.config().machine.swap_slots(),
                 used: w.mmu.swap().used(),
             },
             ShowWhat::Stats => Snapshot::Stats(self.world.stats()),
