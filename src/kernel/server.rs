@@ -13,7 +13,7 @@ use serde_json::{json, Map, Value};
 use super::jupyter::zmtp::Frames;
 use super::jupyter::{Channel, Inbox, Message, Transport, PROTOCOL_VERSION};
 use super::outputs;
-use crate::repl::{complete, help, input};
+use crate::ide::{complete, help, input};
 use crate::session::{Interrupt, Options, Progress, ProgressFn, Session};
 
 /// An accepted cell, for `history` requests.

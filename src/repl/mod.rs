@@ -5,21 +5,19 @@
 //! and returns text. The line editor ([`editor`], rustyline) and the piped-stdin script mode
 //! ([`run_script`]) are thin loops around it, so tests drive everything through `ReplCore`.
 
-pub mod codes;
-pub mod command;
-pub mod complete;
 mod editor;
-pub mod help;
-pub mod input;
+
+// The language services live in `ide`, shared with the kernel; the REPL is one of their users.
+pub use crate::ide::{codes, command, complete, describe_machine, help, input};
 
 use std::fmt::Write as _;
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
-pub use command::{Command, CommandInfo, COMMANDS};
+pub use crate::ide::{highlight, is_complete, needs_more};
+pub use crate::ide::{Command, CommandInfo, COMMANDS};
 pub use editor::{history_path, run_interactive};
-pub use input::{highlight, is_complete, needs_more};
 
 use crate::render::{diag, text};
 use crate::session::{ChunkResult, Interrupt, Options, Session};
@@ -577,14 +575,6 @@ fn only_looks(chunk: &str) -> bool {
                 )
             })
         })
-}
-
-/// What `:machine` prints: the current machine's settings, with what follows from them (the
-/// same table as `show machine`).
-pub fn describe_machine(c: &crate::machine::MachineConfig) -> String {
-    text::snapshot(&crate::session::Snapshot::Machine {
-        rows: crate::session::snapshot::machine_rows(c),
-    })
 }
 
 /// Script mode (standard input is not a terminal): every line goes through the same

@@ -1391,29 +1391,6 @@ impl<'a> Exec<'a> {
         Ok(())
     }
 
-    fn stat(&self, name: &str) -> u64 {
-        let s = self.world.stats();
-        match name {
-            "faults" => s.faults,
-            "minor" => s.minor,
-            "major" => s.major,
-            "segv" => s.segv,
-            "accesses" => s.accesses,
-            "tlb.hits" => s.tlb_hits,
-            "tlb.misses" => s.tlb_misses,
-            "walks" => s.walks,
-            "walk_refs" => s.walk_refs,
-            "evictions" => s.evictions,
-            "swap_ins" => s.swap_ins,
-            "swap_outs" => s.swap_outs,
-            "writebacks" => s.writebacks,
-            "references" => s.references,
-            "stack_growths" => s.stack_growths,
-            "cow_copies" => s.cow_copies,
-            _ => 0,
-        }
-    }
-
     /// Evaluates an operand, answering variables and constants without a recursive call:
     /// they are most operands in loops, and the call is most of their cost.
     #[inline(always)]
@@ -1557,7 +1534,7 @@ impl<'a> Exec<'a> {
                 .sum(),
             Special::PageSize => ps,
             Special::Pid => u64::from(pr.pid),
-            Special::Stat(n) => self.stat(n),
+            Special::Stat(n) => n.read(&self.world.stats()),
             Special::Region(name, field) => {
                 let role = match name.as_str() {
                     "text" => Some(Role::Text),

@@ -283,17 +283,10 @@ impl Prim {
     }
     /// Parses both the Rust-like and the C spellings.
     pub fn from_name(s: &str) -> Option<Prim> {
-        Some(match s {
-            "u8" => Prim::U8,
-            "i8" | "char" => Prim::I8,
-            "u16" => Prim::U16,
-            "i16" | "short" => Prim::I16,
-            "u32" => Prim::U32,
-            "i32" | "int" => Prim::I32,
-            "u64" => Prim::U64,
-            "i64" | "long" => Prim::I64,
-            _ => return None,
-        })
+        crate::words::TYPE_NAMES
+            .iter()
+            .find(|(n, _)| *n == s)
+            .map(|&(_, p)| p)
     }
     pub fn name(self) -> &'static str {
         match self {
