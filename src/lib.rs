@@ -25,6 +25,5 @@ pub use session::{ChunkResult, Options, Session};
 pub mod cli;
 #[cfg(feature = "kernel")]
 pub mod kernel;
-#[cfg(feature = "cli")]
 pub mod repl;
 pub mod suggest;

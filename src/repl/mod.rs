@@ -2,21 +2,25 @@
 //!
 //! [`ReplCore`] is the whole REPL without a terminal: it takes lines, runs them through one
 //! [`Session`] (the same engine as `memsim run`), answers `:`-commands, completes and hints,
-//! and returns text. The line editor ([`editor`], rustyline) and the piped-stdin script mode
-//! ([`run_script`]) are thin loops around it, so tests drive everything through `ReplCore`.
+//! and returns text. The line editor (rustyline) and the piped-stdin script mode (`run_script`)
+//! are thin loops around it, built with the `cli` feature, so tests drive everything through
+//! `ReplCore`, which the library has without any terminal code.
 
+#[cfg(feature = "cli")]
 mod editor;
 
 // The language services live in `ide`, shared with the kernel; the REPL is one of their users.
 pub use crate::ide::{codes, command, complete, describe_machine, help, input};
 
 use std::fmt::Write as _;
+#[cfg(feature = "cli")]
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
 pub use crate::ide::{highlight, is_complete, needs_more};
 pub use crate::ide::{Command, CommandInfo, COMMANDS};
+#[cfg(feature = "cli")]
 pub use editor::{history_path, run_interactive};
 
 use crate::render::{diag, text};
@@ -577,6 +581,7 @@ fn only_looks(chunk: &str) -> bool {
         })
 }
 
+#[cfg(feature = "cli")]
 /// Script mode (standard input is not a terminal): every line goes through the same
 /// [`ReplCore`], without prompts or colour; output to `out`, diagnostics to `err`. Returns the
 /// worst exit status of any input, as `memsim run` would.
@@ -644,6 +649,7 @@ pub fn run_script(
     out.finish(status, color, err)
 }
 
+#[cfg(feature = "cli")]
 /// `memsim repl [FILE]`: the line editor on a terminal, script mode otherwise.
 /// The REPL of `memsim repl`; `limits` gives the step and time limits of each input.
 pub fn main(file: Option<&Path>, color: bool, limits: Options) -> i32 {
