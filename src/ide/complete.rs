@@ -74,6 +74,45 @@ pub fn complete(line: &str, pos: usize, vars: &[String]) -> (usize, Vec<String>)
     (start, filter(pool, word))
 }
 
+/// What a completion is, for editors that show it beside the word: `keyword`, `function`,
+/// `type`, `name` (a region or a name the language answers), `statistic`, `setting`, `show`
+/// target, `policy`, `allocator`, `profile`, `command`, or `variable`. A word that is several
+/// (`machine` is a keyword and a `show` target) gets the first of these that fits.
+pub fn kind(word: &str, vars: &[String]) -> &'static str {
+    if vars.iter().any(|v| v == word) {
+        "variable"
+    } else if word.starts_with(':') {
+        "command"
+    } else if keywords().contains(&word) {
+        "keyword"
+    } else if Builtin::from_name(word).is_some() {
+        "function"
+    } else if type_names().contains(&word) {
+        "type"
+    } else if SPECIAL_NAMES.contains(&word) || REGION_NAMES.contains(&word) || word == "stats" {
+        "name"
+    } else if STAT_NAMES.contains(&word) {
+        "statistic"
+    } else if SETTING_NAMES.contains(&word) {
+        "setting"
+    } else if SHOW_TARGETS.contains(&word) {
+        "show"
+    } else if words::policy_names().any(|p| p == word) {
+        "policy"
+    } else if words::allocator_names().any(|a| a == word) {
+        "allocator"
+    } else if crate::profile::builtin_names().any(|p| p == word) {
+        "profile"
+    } else {
+        "text"
+    }
+}
+
+/// A builtin's usage line, as an editor shows it beside the completion (`malloc(n)`).
+pub fn signature(word: &str) -> Option<&'static str> {
+    Builtin::from_name(word).map(|b| b.spec().usage)
+}
+
 /// Everything a statement or an expression can start with.
 fn everything(vars: &[String]) -> Vec<String> {
     let mut pool = strings(keywords());
@@ -326,6 +365,19 @@ mod tests {
             let _ = super::super::input::highlight(&line);
             let _ = super::super::input::needs_more(&line);
         }
+    }
+
+    #[test]
+    fn kinds() {
+        let vars = ["ip".to_string()];
+        assert_eq!(kind("ip", &vars), "variable");
+        assert_eq!(kind("let", &vars), "keyword");
+        assert_eq!(kind("malloc", &vars), "function");
+        assert_eq!(kind("tlb.hits", &vars), "statistic");
+        assert_eq!(kind("pagetable", &vars), "show");
+        assert_eq!(kind("lru", &vars), "policy");
+        assert_eq!(kind(":trace", &vars), "command");
+        assert_eq!(signature("calloc"), Some("calloc(n, size)"));
     }
 
     #[test]

@@ -419,6 +419,20 @@ pub fn topic_names() -> Vec<String> {
     v
 }
 
+/// What an editor shows for a word under the cursor (the kernel's inspection): the word's
+/// `:help` text, or `None` when memsim has none for it.
+pub fn about(word: &str) -> Option<String> {
+    let command = word
+        .trim()
+        .strip_prefix(':')
+        .is_some_and(|w| COMMANDS.iter().any(|c| c.name == w));
+    let stat = normalize(word)
+        .strip_prefix("stats.")
+        .is_some_and(|n| Stat::from_name(n).is_some());
+    let known = command || stat || super::codes::find(word).is_some() || find(word).is_some();
+    known.then(|| help(Some(word)))
+}
+
 /// The text of `:help` (no topic) or `:help TOPIC`.
 pub fn help(topic: Option<&str>) -> String {
     let Some(topic) = topic else {
@@ -534,6 +548,16 @@ mod tests {
         for w in words {
             assert!(find(w).is_some(), "no :help for `{w}`");
         }
+    }
+
+    #[test]
+    fn about_answers_only_what_help_knows() {
+        assert!(about("malloc").is_some_and(|t| t.starts_with("malloc(n)")));
+        assert!(about("stats.tlb.hits").is_some());
+        assert!(about(":save").is_some());
+        assert!(about("mem::segv").is_some());
+        assert_eq!(about("zzzz"), None);
+        assert_eq!(about("stats.nope"), None);
     }
 
     #[test]
