@@ -13,7 +13,9 @@ use crate::words::{
     TYPE_WORDS as TYPE_NAMES, UNIT_NAMES as UNITS,
 };
 
-const STATEMENT_HELP: &str = "a statement is an assignment `TARGET = EXPR`, an expression such as `free(p)`, or starts with a keyword: let, print, show, expect, for, repeat, if, in, switch, call, local, recurse, read, write, refs, trace, sweep, machine, process, thread";
+/// The help line where a statement should start: its keywords in the order a newcomer meets them
+/// (a test holds the list to the vocabulary's reserved words).
+pub(super) const STATEMENT_HELP: &str = "a statement is an assignment `TARGET = EXPR`, an expression such as `free(p)`, or starts with a keyword: let, print, show, expect, for, repeat, if, in, switch, call, local, recurse, read, write, refs, trace, sweep, machine, process, thread";
 
 /// The explanation of a pest error that occurred while parsing `src[base..]` (one statement
 /// starting at `base`).
