@@ -3,7 +3,6 @@
 //! Nothing here refers to pest. Every node carries the byte span of its source text so that
 //! diagnostics from any stage can point back into the file, the REPL line or the notebook cell.
 
-
 /// A half-open byte range `[start, end)` into the chunk's source text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct Span {
