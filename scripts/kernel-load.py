@@ -82,9 +82,11 @@ class Kernel:
         self.kc = BlockingKernelClient(connection_file=self.file)
         self.kc.load_connection_file()
         self.kc.start_channels()
-        # The first kernel_info reply: the kernel is listening and answers.
+        # Started: listening, and answering the first kernel_info.
         self.kc.kernel_info(reply=True, timeout=30)
         self.ready = time.perf_counter() - self.start
+        # Then ready as Jupyter means it: iopub delivers too (its retries take 200 ms steps).
+        self.kc.wait_for_ready(timeout=30)
 
     def stop(self):
         self.kc.stop_channels()
