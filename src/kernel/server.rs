@@ -14,7 +14,7 @@ use super::jupyter::{Channel, Frames, Inbox, Message, Transport, PROTOCOL_VERSIO
 use super::magic::{self, BadMagic, Magic};
 use super::outputs;
 use crate::diag::kernel::KernelError;
-use crate::repl::{complete, help, input};
+use crate::ide::{complete, help, input};
 use crate::session::{ChunkResult, Interrupt, Options, Progress, ProgressFn, Session};
 
 /// An accepted cell, for `history` requests.
@@ -577,16 +577,32 @@ impl Kernel {
         let line_start = code[..cursor].rfind('\n').map_or(0, |i| i + 1);
         let line_end = code[cursor..].find('\n').map_or(code.len(), |i| cursor + i);
         let line = &code[line_start..line_end];
+        let vars = self.session.variables();
         let (start, matches) = match magic::complete(&line[..cursor - line_start]) {
             Some(m) => m,
-            None => complete::complete(line, cursor - line_start, &self.session.variables()),
+            None => complete::complete(line, cursor - line_start, &vars),
         };
+        let cursor_start = chars_to(code, line_start + start.min(cursor - line_start));
+        let cursor_end = chars_to(code, cursor);
+        // JupyterLab shows each match's kind and, for a builtin, its usage beside it.
+        let types: Vec<Value> = matches
+            .iter()
+            .map(|m| {
+                json!({
+                    "start": cursor_start,
+                    "end": cursor_end,
+                    "text": m,
+                    "type": complete::kind(m, &vars),
+                    "signature": complete::signature(m).unwrap_or(""),
+                })
+            })
+            .collect();
         json!({
             "status": "ok",
             "matches": matches,
-            "cursor_start": chars_to(code, line_start + start.min(cursor - line_start)),
-            "cursor_end": chars_to(code, cursor),
-            "metadata": {},
+            "cursor_start": cursor_start,
+            "cursor_end": cursor_end,
+            "metadata": { "_jupyter_types_experimental": types },
         })
     }
 
@@ -614,10 +630,7 @@ impl Kernel {
         ) {
             return Some(format!("{word}: {ty} = {v}\n"));
         }
-        let text = help::help(Some(word));
-        if text.starts_with("no help on") {
-            return None;
-        }
+        let text = help::about(word)?;
         if word.starts_with("stats.") {
             if let Some(v) = self.session.evaluate("inspect", word).value {
                 return Some(format!("{word} = {v} now\n\n{text}"));
