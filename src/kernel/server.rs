@@ -109,10 +109,10 @@ impl ProgressLine {
             return;
         }
         let mut text = format!(
-            "line {}: {:.1} s, {}",
+            "line {}: {:.1} s, {} steps",
             p.line,
             p.elapsed.as_secs_f64(),
-            crate::units::count(p.steps, "step")
+            thousands(p.steps)
         );
         let restart = match self.spun {
             Some((_, width)) if p.finished => {
