@@ -242,6 +242,7 @@ pub fn serve(t: Transport, inbox: Inbox, base_dir: PathBuf) {
             Err(_) => internal_error(&kernel.t, &m),
         }
     }
+    kernel.t.flush();
 }
 
 /// What became of a shell request.

@@ -436,6 +436,11 @@ impl Transport {
         self.out.send(dest, m.encode(&self.signer));
     }
 
+    /// Waits until everything sent so far has left: before the process ends.
+    pub fn flush(&self) {
+        self.out.flush();
+    }
+
     /// Broadcasts `msg_type` on iopub, as caused by `parent`.
     pub fn publish(&self, parent: Option<&Message>, msg_type: &str, content: Value) {
         let mut m = Message::new(&self.session, msg_type, parent, content);

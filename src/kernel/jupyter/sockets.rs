@@ -41,12 +41,30 @@ pub type Welcome = Box<dyn Fn(&[u8]) -> Frames + Send>;
 /// The sending end: messages leave in the order they are handed over, whatever their socket,
 /// so that a reply never overtakes the `busy` published before it.
 #[derive(Clone)]
-pub struct Outbox(UnboundedSender<(Dest, Frames)>);
+pub struct Outbox(UnboundedSender<Out>);
+
+enum Out {
+    Send(Dest, Frames),
+    /// Answered once everything handed over before it is written to its socket.
+    Flush(std_mpsc::Sender<()>),
+}
+
+/// How long an exiting kernel waits for its last messages to leave.
+const FLUSH_WAIT: Duration = Duration::from_secs(2);
 
 impl Outbox {
     pub fn send(&self, dest: Dest, frames: Frames) {
         // The socket thread only ends with the process.
-        let _ = self.0.send((dest, frames));
+        let _ = self.0.send(Out::Send(dest, frames));
+    }
+
+    /// Waits until every message handed over so far has been written: the last replies
+    /// (`shutdown_reply`, `idle`) must leave before the process ends.
+    pub fn flush(&self) {
+        let (tx, rx) = std_mpsc::channel();
+        if self.0.send(Out::Flush(tx)).is_ok() {
+            let _ = rx.recv_timeout(FLUSH_WAIT);
+        }
     }
 }
 
@@ -118,7 +136,7 @@ const AFTER_ERROR: Duration = Duration::from_millis(10);
 
 async fn serve(
     s: Sockets,
-    mut out: UnboundedReceiver<(Dest, Frames)>,
+    mut out: UnboundedReceiver<Out>,
     shell_tx: std_mpsc::Sender<Frames>,
     control_tx: std_mpsc::Sender<Frames>,
     welcome: Welcome,
@@ -134,10 +152,15 @@ async fn serve(
     let mut iopub = s.iopub;
     loop {
         tokio::select! {
-            next = out.recv() => {
-                let Some((dest, frames)) = next else { break };
-                send(dest, frames, &mut shell, &mut control, &mut iopub).await;
-            }
+            next = out.recv() => match next {
+                None => break,
+                Some(Out::Send(dest, frames)) => {
+                    send(dest, frames, &mut shell, &mut control, &mut iopub).await;
+                }
+                Some(Out::Flush(done)) => {
+                    let _ = done.send(());
+                }
+            },
             sub = iopub.recv() => match sub {
                 // `\x01topic` subscribes; the welcome tells the front end that from now on
                 // it sees what is published.
