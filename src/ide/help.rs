@@ -371,7 +371,8 @@ write): the textbook reference-string exercise. Each miss is exactly one page fa
         text: "`trace \"file\"` replays a memory trace (one address per line, or valgrind \
 lackey output) through the MMU. A page outside the scenario's own mappings belongs to the \
 traced program: each miss is exactly one page fault, read or write, as in the textbooks. \
-`:trace on|off` is something else: it shows or hides what each input did.",
+`:trace on|off` is something else: it shows or hides what each input did (in a notebook, \
+a cell starting with `%trace on|off`).",
     },
     Topic {
         names: &["sweep", "report"],

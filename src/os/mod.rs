@@ -925,7 +925,7 @@ impl Os {
 
     /// `addr` must be page-aligned (EINVAL otherwise), as munmap and mprotect take it.
     fn check_aligned(&self, addr: u64) -> Result<(), SysError> {
-        if addr % self.page_size != 0 {
+        if !addr.is_multiple_of(self.page_size) {
             return Err(SysError::Inval(format!(
                 "{} is not page-aligned",
                 units::addr(addr)
