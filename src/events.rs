@@ -181,6 +181,21 @@ pub enum Event {
         policy: String,
         action: EvictAction,
     },
+    /// `conventions ostep`: one reference of a replay, as `paging-policy.py -c` prints it.
+    PolicyAccess {
+        pid: u32,
+        page: u64,
+        hit: bool,
+        /// The policy's words for the two ends of its list (`LRU` … `MRU`).
+        left: String,
+        right: String,
+        /// The resident pages in the policy's list order, after the reference.
+        memory: Vec<u64>,
+        victim: Option<u64>,
+        /// Totals of the replay so far.
+        hits: u64,
+        misses: u64,
+    },
     /// An anonymous page written to swap so its frame can be reused.
     SwapOut {
         /// The page's owner.

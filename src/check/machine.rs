@@ -5,7 +5,7 @@ use std::path::Path;
 
 use crate::diag::machine::MachineError;
 use crate::machine::{
-    Addresses, AllocatorKind, FreeListOrder, MachineConfig, Policy, Scope, TlbPolicy,
+    Addresses, AllocatorKind, Conventions, FreeListOrder, MachineConfig, Policy, Scope, TlbPolicy,
 };
 use crate::profile;
 use crate::suggest::{and_list, did_you_mean, or_list};
@@ -14,7 +14,7 @@ use crate::syntax::ast::{Arg, ArgKind, MachineSpec, ProfileRef, SizeUnit, Span};
 pub use crate::profile::validate::{Field, FieldSpans};
 
 /// Every key a `machine { }` block accepts, in the order the help lists them.
-pub const SETTINGS: [&str; 20] = [
+pub const SETTINGS: [&str; 23] = [
     "page_size",
     "memory",
     "swap",
@@ -35,6 +35,9 @@ pub const SETTINGS: [&str; 20] = [
     "addresses",
     "stack_limit",
     "scope",
+    "conventions",
+    "clock_bits",
+    "align",
 ];
 
 /// What each key takes, in words, for "bad value" help lines.
@@ -47,7 +50,12 @@ fn expected(key: &str) -> &'static str {
         "levels" => "a number of page-table levels such as `4`",
         "pte_size" => "a size in bytes: `8` (64-bit) or `4` (32-bit)",
         "tlb" => "`off`, or a number of entries such as `16 entries lru 4-way`",
-        "replace" => "a policy (fifo, lru, clock, opt or random), optionally then global or local",
+        "replace" => {
+            "a policy (fifo, lru, clock, opt, random, mru or unopt), optionally then global or local"
+        }
+        "conventions" => "textbook or ostep",
+        "clock_bits" => "a number of bits such as `2`",
+        "align" => "a size in bytes such as `4`",
         "scope" => "global or local",
         "seed" => "an integer such as `42`",
         "aslr" | "pie" | "pcid" | "coalesce" => "`on` or `off`",
@@ -345,7 +353,7 @@ fn on_off(key: &str, arg: &Arg) -> Result<bool, MachineError> {
     )
 }
 
-const POLICIES: [&str; 5] = ["fifo", "lru", "clock", "opt", "random"];
+const POLICIES: [&str; 7] = ["fifo", "lru", "clock", "opt", "random", "mru", "unopt"];
 const SCOPES: [&str; 2] = ["global", "local"];
 
 fn scope_from(w: &str) -> Option<Scope> {
@@ -433,6 +441,20 @@ pub fn apply_setting(
                 scope_from,
                 "a scope",
             )?
+        }
+        "conventions" => {
+            let names = Conventions::ALL.map(|c| c.name());
+            cfg.conventions = choice(
+                key,
+                one(key, args, key_span)?,
+                &names,
+                Conventions::from_name,
+                "a set of conventions",
+            )?
+        }
+        "clock_bits" => cfg.clock_bits = u32_of(key, one(key, args, key_span)?)?,
+        "align" => {
+            cfg.teach_heap.align = size_of(cfg, key, one(key, args, key_span)?, Ints::Bytes, false)?
         }
         "header" => {
             cfg.teach_heap.header =

@@ -228,6 +228,25 @@ pub fn event(e: &Event) -> String {
         Event::ForkFailed { parent, limit } => format!(
             "fork: pid {parent} gets -1 (EAGAIN): the machine holds {limit} processes and threads"
         ),
+        Event::PolicyAccess {
+            page,
+            hit,
+            left,
+            right,
+            memory,
+            victim,
+            hits,
+            misses,
+            ..
+        } => {
+            let list: Vec<String> = memory.iter().map(u64::to_string).collect();
+            format!(
+                "Access: {page}  {} {left} -> {:>12} <- {right} Replaced:{} [Hits:{hits} Misses:{misses}]",
+                if *hit { "HIT " } else { "MISS" },
+                format!("[{}]", list.join(", ")),
+                victim.map_or("-".to_string(), |v| v.to_string()),
+            )
+        }
         Event::Eviction {
             pfn,
             victim,
