@@ -447,10 +447,15 @@ pub fn snapshot(s: &Snapshot) -> String {
             allocator,
             radix,
             rows,
+            free_list,
             ..
         } => {
+            let ostep = free_list
+                .as_ref()
+                .map(|l| ostep_free_list(l))
+                .unwrap_or_default();
             if rows.is_empty() {
-                return format!("heap ({allocator}): no chunks yet\n");
+                return format!("heap ({allocator}): no chunks yet\n{ostep}");
             }
             // The teaching heaps are OSTEP's exercises, their sizes written in decimal (`heap
             // 100 B at 1000`); addresses follow the machine.
@@ -475,7 +480,7 @@ pub fn snapshot(s: &Snapshot) -> String {
                 })
                 .collect();
             format!(
-                "heap ({allocator}):\n{}",
+                "heap ({allocator}):\n{}{ostep}",
                 table(&["chunk", "size", "state", "bin"], &body)
             )
         }
@@ -869,4 +874,14 @@ pub fn summary_in(r: &ChunkResult, stats: &StatsSnap, color: bool) -> String {
         });
     }
     format!("{}: {}\n", r.name, parts.join("; "))
+}
+
+/// A free list as `malloc.py` dumps it: `Free List [ Size 2 ]: [ addr:1000 sz:10 ][ ... ]`.
+pub fn ostep_free_list(list: &[(u64, u64)]) -> String {
+    let mut s = format!("Free List [ Size {} ]: ", list.len());
+    for (a, n) in list {
+        s.push_str(&format!("[ addr:{a} sz:{n} ]"));
+    }
+    s.push('\n');
+    s
 }

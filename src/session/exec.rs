@@ -2036,6 +2036,9 @@ impl<'a> Exec<'a> {
                 allocator: w.config().allocator.name().into(),
                 radix: w.config().radix(),
                 rows: w.heaps[p].chunks(),
+                free_list: (w.config().conventions == crate::machine::Conventions::Ostep)
+                    .then(|| w.heaps[p].free_list())
+                    .flatten(),
             },
             ShowWhat::Swap => Snapshot::Swap {
                 slots: w.config().swap_slots(),

@@ -49,6 +49,10 @@ pub enum Snapshot {
         #[serde(skip)]
         radix: crate::units::Radix,
         rows: Vec<ChunkView>,
+        /// Under `conventions ostep`, a teaching heap's free list in list order (address,
+        /// size), which the text prints as `malloc.py` dumps it.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        free_list: Option<Vec<(u64, u64)>>,
     },
     Stats(StatsSnap),
     Memory {
