@@ -253,8 +253,14 @@ pub struct EventSink {
     pub at: usize,
     items: Vec<(usize, Item)>,
     kept: usize,
+    /// Lines kept by [`EventSink::push_told`].
+    told: usize,
     pub dropped: u64,
 }
+
+/// The most per-reference lines one statement keeps: a homework's string is far shorter, and
+/// a long trace would otherwise fill memory with them.
+pub const TOLD_MAX: usize = 100_000;
 
 impl EventSink {
     pub fn new(keep: bool, limit: usize) -> Self {
@@ -285,6 +291,19 @@ impl EventSink {
             self.dropped += 1;
         }
     }
+    /// A line that stands for everything one reference did (`conventions ostep` replays):
+    /// kept beyond the step's limit, up to [`TOLD_MAX`] of them.
+    pub fn push_told(&mut self, e: Event) {
+        if !self.keep {
+            return;
+        }
+        if self.told < TOLD_MAX {
+            self.told += 1;
+            self.items.push((self.at, Item::Event(e)));
+        } else {
+            self.dropped += 1;
+        }
+    }
     /// What the scenario prints, shows or expects: always kept, whatever the trace keeps.
     pub fn output(&mut self, o: Output) {
         self.items.push((self.at, Item::Output(o)));
@@ -310,6 +329,7 @@ impl EventSink {
         let d = self.dropped;
         self.dropped = 0;
         self.kept = 0;
+        self.told = 0;
         (std::mem::take(&mut self.items), d)
     }
 }

@@ -131,7 +131,7 @@ impl Opt {
 #[derive(Clone, Debug)]
 pub struct Replacer {
     policy: Policy,
-    /// LRU (and OPT, which falls back to LRU outside a replay) record every access.
+    /// LRU, OPT and UNOPT record every access (the last two read it as their future keys).
     move_on_touch: bool,
     /// FIFO's order: frames in the order they were loaded.
     prev: Vec<u32>,
@@ -183,7 +183,7 @@ impl Replacer {
     pub fn with_conventions(policy: Policy, seed: u64, ostep: bool, clock_bits: u32) -> Self {
         Replacer {
             policy,
-            move_on_touch: matches!(policy, Policy::Lru | Policy::Opt),
+            move_on_touch: matches!(policy, Policy::Lru | Policy::Opt | Policy::Unopt),
             prev: Vec::new(),
             next: Vec::new(),
             linked: Vec::new(),

@@ -629,7 +629,13 @@ fn one_told(
     let hit = match mmu.translate(asid, r.addr, r.access) {
         Ok(_) => true,
         Err(f) => {
-            os.access_faulted(mmu, p, r.addr, r.access, f, sink)?;
+            // The line below stands for the fault and the eviction: they are counted, not
+            // told; only a death (kept whatever the limit) comes through.
+            let mut quiet = EventSink::new(true, 0);
+            quiet.at = sink.at;
+            let done = os.access_faulted(mmu, p, r.addr, r.access, f, &mut quiet);
+            sink.restore(quiet.take().0);
+            done?;
             false
         }
     };
@@ -645,7 +651,7 @@ fn one_told(
     let memory = mmu.policy_pages();
     let victim = before.iter().copied().find(|b| !memory.contains(b));
     let (left, right) = mmu.replacer().ends();
-    sink.push(Event::PolicyAccess {
+    sink.push_told(Event::PolicyAccess {
         pid: os.procs[p].pid,
         page,
         hit,
