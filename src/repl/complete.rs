@@ -50,6 +50,14 @@ pub fn complete(line: &str, pos: usize, vars: &[String]) -> (usize, Vec<String>)
             .iter()
             .map(|p| p.name().to_string())
             .collect(),
+        Some("conventions") => crate::machine::Conventions::ALL
+            .iter()
+            .map(|c| c.name().to_string())
+            .collect(),
+        Some("order") => crate::machine::FreeListOrder::ALL
+            .iter()
+            .map(|o| o.name().to_string())
+            .collect(),
         Some("allocator") => crate::machine::AllocatorKind::ALL
             .iter()
             .map(|a| a.name().to_string())

@@ -129,14 +129,28 @@ Try: machine { memory 4 pages; swap 64 KiB };  show swap;  print stats.swap_outs
             "opt",
             "clock",
             "random",
+            "mru",
+            "unopt",
             "belady",
         ],
         text: "When a fault needs a frame and none is free, a page is evicted by the machine's \
 replacement policy: fifo (the page loaded earliest), lru (the page used least recently), opt \
 (the page whose next use is farthest away: it needs the future, so it is a yardstick), clock \
 (a reference bit per frame and a sweeping hand that gives recently used pages a second \
-chance), or random. FIFO can fault more with more frames (Belady's anomaly).\n\
+chance), random, mru (the page used most recently) or unopt (the page needed soonest: the \
+worst choice, OPT's opposite). FIFO can fault more with more frames (Belady's anomaly).\n\
 Try: machine { page_size 4 KiB; memory 3 pages; replace fifo };  refs 7 0 1 2 0 3 0 4",
+    },
+    Topic {
+        names: &["conventions", "ostep", "textbook", "clock_bits", "align"],
+        text: "`machine { conventions ostep }` answers as OSTEP's homework simulators do where \
+they differ from the textbook: malloc.py's coalescing (a block merges with its list neighbour \
+only when adjacent), size-sorted lists sorted only on free, `show heap` ending with malloc.py's \
+`Free List [ Size N ]: [ addr:A sz:S ]` line; paging-policy.py's random-scan clock with a \
+counter of `clock_bits` bits, random victims from CPython's random sequence for `seed`, and one \
+`Access: …` line per reference of `refs`. `align N` rounds teaching-heap requests up (malloc.py \
+-a) in either convention. The default is `conventions textbook`.\n\
+Try: machine { memory 3 pages; replace clock; conventions ostep; seed 5; clock_bits 2 };  refs 0 1 2 0 3",
     },
     Topic {
         names: &["oom", "out_of_memory"],

@@ -293,6 +293,17 @@ pub fn machine_rows(c: &MachineConfig) -> Vec<MachineRow> {
         ),
         ("seed", c.seed.to_string()),
     ];
+    if c.conventions != crate::machine::Conventions::Textbook {
+        // Only a choice is worth a row: the default machine's table stays as it was.
+        rows.push((
+            "conventions",
+            if c.replace == crate::machine::Policy::Clock {
+                format!("{} (clock_bits {})", c.conventions.name(), c.clock_bits)
+            } else {
+                c.conventions.name().to_string()
+            },
+        ));
+    }
     let radix = c.radix();
     let printed = match (c.addresses, radix) {
         (Addresses::Auto, units::Radix::Decimal) => "auto (decimal)".to_string(),
@@ -303,12 +314,17 @@ pub fn machine_rows(c: &MachineConfig) -> Vec<MachineRow> {
         rows.push((
             "teaching heap",
             format!(
-                "{} at {}, header {}, coalesce {}, order {}, addresses {printed}",
+                "{} at {}, header {}, coalesce {}, order {}{}, addresses {printed}",
                 units::size(c.teach_heap.size),
                 radix.addr(c.teach_heap.base),
                 c.teach_heap.header,
                 on(c.teach_heap.coalesce),
-                c.teach_heap.order.name()
+                c.teach_heap.order.name(),
+                if c.teach_heap.align > 1 {
+                    format!(", align {}", c.teach_heap.align)
+                } else {
+                    String::new()
+                }
             ),
         ));
     } else if c.addresses != Addresses::Auto {
@@ -352,6 +368,8 @@ fn profile_line(c: &MachineConfig) -> String {
     differs("heap", c.teach_heap != base.teach_heap);
     differs("stack_limit", c.stack_limit != base.stack_limit);
     differs("addresses", c.addresses != base.addresses);
+    differs("conventions", c.conventions != base.conventions);
+    differs("clock_bits", c.clock_bits != base.clock_bits);
     if changed.is_empty() {
         c.name.clone()
     } else {
