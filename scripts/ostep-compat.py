@@ -179,6 +179,63 @@ def access_lines(lines):
     return [l.strip() for l in lines if l.strip().startswith("Access:")]
 
 
+# ---- paging-linear-translate.py ----------------------------------------------------------
+
+
+def linear_case(rng):
+    page = rng.choice([256, 512, 1024, 4096])
+    asize = page * rng.choice([4, 8, 16, 64])
+    return {
+        "seed": rng.randrange(1_000_000),
+        "asize": asize,
+        "page": page,
+        "phys": asize * rng.choice([2, 4, 8]),
+        "used": rng.choice([10, 50, 90]),
+        "num": rng.randrange(1, 15),
+    }
+
+
+def linear_args(c):
+    return [
+        "-s", str(c["seed"]), "-a", str(c["asize"]), "-P", str(c["page"]),
+        "-p", str(c["phys"]), "-u", str(c["used"]), "-n", str(c["num"]), "-c",
+    ]
+
+
+def linear_expected(out):
+    """The page table's entries and the trace's addresses, then the simulator's answers."""
+    entries, vas, answers = [], [], []
+    for line in out.splitlines():
+        m = re.match(r"\s+0x([0-9a-f]{8})$", line)
+        if m:
+            entries.append(int(m.group(1), 16))
+        m = re.match(r"\s+VA 0x([0-9a-f]+) ", line)
+        if m:
+            vas.append(int(m.group(1), 16))
+            answers.append(line.strip())
+    return (entries, vas), answers
+
+
+def linear_mem(c, e):
+    entries, vas = e[0]
+    va_bits = c["asize"].bit_length() - 1
+    lines = [
+        "machine { page_size %d B; va_bits %d; levels 1; pte_size 4; memory %d B; "
+        "conventions ostep }" % (c["page"], va_bits, c["phys"])
+    ]
+    for vpn, w in enumerate(entries):
+        if w & 0x80000000:
+            lines.append(f"set_pte({vpn}, {w & 0x7fffffff})")
+        else:
+            lines.append(f"clear_pte({vpn})")
+    lines += [f"print translate({va})" for va in vas]
+    return "\n".join(lines) + "\n"
+
+
+def va_lines(lines):
+    return [l.strip() for l in lines if l.strip().startswith("VA 0x")]
+
+
 # ---- driver -------------------------------------------------------------------------------
 
 
@@ -251,6 +308,16 @@ def main():
                 lambda c: (None, access_lines(run_python(policy_py, policy_args(c)).splitlines())),
                 lambda c, e: policy_mem(c),
                 lambda c, t: access_lines(t),
+            )
+        linear_py = os.path.join(a.ostep_dir, "vm-paging", "paging-linear-translate.py")
+        name = "paging-linear-translate.py"
+        if not a.only or a.only in name:
+            cases = [linear_case(rng) for _ in range(a.cases)]
+            ok &= compare(
+                name, cases, memsim, tmp,
+                lambda c: linear_expected(run_python(linear_py, linear_args(c))),
+                linear_mem,
+                lambda c, t: va_lines(t),
             )
     sys.exit(0 if ok else 1)
 

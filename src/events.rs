@@ -196,6 +196,18 @@ pub enum Event {
         hits: u64,
         misses: u64,
     },
+    /// `translate(addr)`: what the page table says of an address, without faulting anything in.
+    Translate {
+        pid: u32,
+        vaddr: u64,
+        vpn: u64,
+        /// The physical address, or `None` when no valid entry maps the page.
+        paddr: Option<u64>,
+        /// Why there is none: "page 0x1 has no valid entry".
+        why: String,
+        /// Told as `paging-linear-translate.py -c` tells it (`conventions ostep`).
+        ostep: bool,
+    },
     /// An anonymous page written to swap so its frame can be reused.
     SwapOut {
         /// The page's owner.

@@ -142,6 +142,12 @@ pub enum Builtin {
     OffsetOf,
     FrameOf,
     UsableSize,
+    /// `set_pte(vpn, pfn)`: a valid entry written by hand.
+    SetPte,
+    /// `clear_pte(vpn)`: the entry made invalid.
+    ClearPte,
+    /// `translate(addr)`: the physical address, or nothing, without faulting.
+    Translate,
 }
 
 /// How a binary operator computes, decided from the operand types.

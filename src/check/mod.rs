@@ -97,6 +97,9 @@ pub const BUILTINS: &[(&str, &str)] = &[
     ("offset_of", "offset_of(addr)"),
     ("frame_of", "frame_of(addr)"),
     ("usable_size", "usable_size(p)"),
+    ("set_pte", "set_pte(vpn, pfn)"),
+    ("clear_pte", "clear_pte(vpn)"),
+    ("translate", "translate(addr)"),
 ];
 pub const WARNING_KINDS: &[&str] = &["overflow", "use_after_free", "uninit", "leak"];
 
@@ -1376,6 +1379,9 @@ impl Checker<'_> {
             "offset_of" => (Builtin::OffsetOf, 1, 1, Ty::U64),
             "frame_of" => (Builtin::FrameOf, 1, 1, Ty::U64),
             "usable_size" => (Builtin::UsableSize, 1, 1, Ty::Size),
+            "set_pte" => (Builtin::SetPte, 2, 2, Ty::Nothing),
+            "clear_pte" => (Builtin::ClearPte, 1, 1, Ty::Nothing),
+            "translate" => (Builtin::Translate, 1, 1, Ty::U64),
             other => {
                 let help = match suggest(other, BUILTINS.iter().map(|b| b.0)) {
                     Some(s) => format!("did you mean `{s}`?"),

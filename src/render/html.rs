@@ -176,7 +176,9 @@ pub fn snapshot(s: &Snapshot) -> String {
             }
             tb.finish()
         }
-        Snapshot::PageTable { pid, levels, rows } => {
+        Snapshot::PageTable {
+            pid, levels, rows, ..
+        } => {
             let mut tb = Table::new(
                 "pagetable",
                 &[

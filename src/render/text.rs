@@ -228,6 +228,28 @@ pub fn event(e: &Event) -> String {
         Event::ForkFailed { parent, limit } => format!(
             "fork: pid {parent} gets -1 (EAGAIN): the machine holds {limit} processes and threads"
         ),
+        Event::Translate {
+            vaddr,
+            vpn,
+            paddr,
+            why,
+            ostep: true,
+            ..
+        } => match paddr {
+            Some(pa) => format!(
+                "VA 0x{vaddr:08x} (decimal: {vaddr:>8}) --> {pa:08x} (decimal {pa:>8}) [VPN {vpn}]"
+            ),
+            None if why.is_empty() => {
+                format!("VA 0x{vaddr:08x} (decimal: {vaddr:>8}) -->  Invalid (VPN {vpn} not valid)")
+            }
+            None => format!("VA 0x{vaddr:08x} (decimal: {vaddr:>8}) -->  Invalid ({why})"),
+        },
+        Event::Translate {
+            vaddr, paddr, why, ..
+        } => match paddr {
+            Some(pa) => format!("translate {vaddr:#x} = {pa:#x}: {why}"),
+            None => format!("translate {vaddr:#x}: invalid: {why}"),
+        },
         Event::PolicyAccess {
             page,
             hit,
@@ -336,9 +358,18 @@ pub fn snapshot(s: &Snapshot) -> String {
                 .collect();
             table(&super::SMAPS_COLUMNS, &body)
         }
-        Snapshot::PageTable { rows, levels, .. } => {
+        Snapshot::PageTable {
+            rows,
+            levels,
+            linear,
+            ..
+        } => {
+            let ostep = linear
+                .as_ref()
+                .map(|l| ostep_page_table(l))
+                .unwrap_or_default();
             if rows.is_empty() {
-                return format!("page table ({levels} levels): no valid entries\n");
+                return format!("page table ({levels} levels): no valid entries\n{ostep}");
             }
             let body: Vec<Vec<String>> = rows
                 .iter()
@@ -354,12 +385,14 @@ pub fn snapshot(s: &Snapshot) -> String {
                     ]
                 })
                 .collect();
-            table(
+            let mut out = table(
                 &[
                     "vpn", "pfn", "present", "dirty", "accessed", "perms", "note",
                 ],
                 &body,
-            )
+            );
+            out.push_str(&ostep);
+            out
         }
         Snapshot::Walk(w) => {
             let mut out = format!(
@@ -883,5 +916,16 @@ pub fn ostep_free_list(list: &[(u64, u64)]) -> String {
         s.push_str(&format!("[ addr:{a} sz:{n} ]"));
     }
     s.push('\n');
+    s
+}
+
+/// A linear page table as `paging-linear-translate.py` prints it: the valid bit on top of each
+/// 32-bit entry, the frame number below it, entry 0 first.
+pub fn ostep_page_table(entries: &[Option<u64>]) -> String {
+    let mut s = String::from("Page Table (from entry 0 down to the max size)\n");
+    for e in entries {
+        let word = e.map_or(0, |pfn| 0x8000_0000 | pfn);
+        s.push_str(&format!("  0x{word:08x}\n"));
+    }
     s
 }

@@ -1691,6 +1691,87 @@ impl<'a> Exec<'a> {
                     .after_heap_call(p, HeapCall::Free { ptr }, self.site(span));
                 return Ok(Value::new(0, Ty::Nothing));
             }
+            Builtin::SetPte | Builtin::ClearPte => {
+                let p = self.main_proc(span)?;
+                let asid = self.world.os.procs[p].asid;
+                let (vpn, pfn) = (arg(0), arg(1));
+                let vpns = 1u64
+                    .checked_shl(self.world.mmu.config().vpn_bits())
+                    .unwrap_or(u64::MAX);
+                if vpn >= vpns {
+                    return Err(err(
+                        span,
+                        format!("page {vpn} is outside the address space"),
+                        "no such page",
+                        format!("the address space has pages 0 to {}", vpns - 1),
+                    ));
+                }
+                let frames = self.world.mmu.config().frames();
+                let e = if b == Builtin::SetPte {
+                    if pfn >= frames {
+                        return Err(err(
+                            span,
+                            format!("frame {pfn} is beyond physical memory"),
+                            "no such frame",
+                            format!("physical memory has frames 0 to {}", frames - 1),
+                        ));
+                    }
+                    (pfn << pte::PFN_SHIFT) | pte::PRESENT | pte::READ | pte::WRITE
+                } else {
+                    0
+                };
+                self.world.mmu.set_pte(asid, vpn, e);
+                return Ok(Value::new(0, Ty::Nothing));
+            }
+            Builtin::Translate => {
+                let p = self.main_proc(span)?;
+                let asid = self.world.os.procs[p].asid;
+                let va = arg(0);
+                let shift = self.world.mmu.page_shift();
+                let cfg = self.world.mmu.config();
+                let ostep = cfg.conventions == crate::machine::Conventions::Ostep;
+                let vpn = va >> shift;
+                let inside = cfg.va_bits >= 64 || va >> cfg.va_bits == 0;
+                let ent = if inside {
+                    self.world.mmu.pte(asid, vpn)
+                } else {
+                    0
+                };
+                let valid = ent & pte::PRESENT != 0 && ent & pte::ZERO == 0;
+                let pa = valid.then(|| (pte::pfn(ent) << shift) | (va & (ps - 1)));
+                let why = if !inside {
+                    format!("{va:#x} is outside the {}-bit address space", cfg.va_bits)
+                } else if let Some(pa) = pa {
+                    if ostep {
+                        String::new()
+                    } else {
+                        format!(
+                            "page {vpn:#x}, offset {:#x}; its entry maps frame {:#x}, so {pa:#x}",
+                            va & (ps - 1),
+                            pte::pfn(ent)
+                        )
+                    }
+                } else if ostep {
+                    String::new()
+                } else {
+                    format!("page {vpn:#x} has no valid entry (an access would fault)")
+                };
+                if self.sink.wants() {
+                    let pid = self.world.os.procs[p].pid;
+                    self.sink.push(Event::Translate {
+                        pid,
+                        vaddr: va,
+                        vpn,
+                        paddr: pa,
+                        why,
+                        ostep,
+                    });
+                }
+                match pa {
+                    Some(pa) => pa,
+                    None => return Ok(Value::new(0, Ty::Nothing)),
+                }
+            }
             Builtin::UsableSize => {
                 let p = self.main_proc(span)?;
                 self.world.heaps[p].usable_size(arg(0))
@@ -1903,6 +1984,22 @@ impl<'a> Exec<'a> {
                     .into_iter()
                     .map(|(vpn, e)| pte_row(vpn, e))
                     .collect(),
+                linear: {
+                    let c = w.config();
+                    let vpn_bits = c.vpn_bits();
+                    (c.conventions == crate::machine::Conventions::Ostep
+                        && c.levels == 1
+                        && vpn_bits <= 12)
+                        .then(|| {
+                            (0..1u64 << vpn_bits)
+                                .map(|v| {
+                                    let e = w.mmu.pte(pr.asid, v);
+                                    (e & pte::PRESENT != 0 && e & pte::ZERO == 0)
+                                        .then(|| pte::pfn(e))
+                                })
+                                .collect()
+                        })
+                },
             },
             ShowWhat::Walk(addr) => {
                 let a = self.eval(addr)?.bits;

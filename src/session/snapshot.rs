@@ -25,6 +25,10 @@ pub enum Snapshot {
         pid: u32,
         levels: usize,
         rows: Vec<PteRow>,
+        /// Under `conventions ostep`, a linear table of at most 4096 entries as
+        /// `paging-linear-translate.py` prints it: each entry's frame, or `None` when invalid.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        linear: Option<Vec<Option<u64>>>,
     },
     Walk(WalkSnap),
     Tlb {
