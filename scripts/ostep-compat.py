@@ -236,6 +236,62 @@ def va_lines(lines):
     return [l.strip() for l in lines if l.strip().startswith("VA 0x")]
 
 
+# ---- relocation.py and segmentation.py ----------------------------------------------------
+
+
+def seg_case(rng):
+    asize = rng.choice([512, 1024, 2048, 4096])
+    return {
+        "seed": rng.randrange(1_000_000),
+        "asize": asize,
+        "phys": asize * rng.choice([4, 8, 16]),
+        "num": rng.randrange(1, 15),
+    }
+
+
+def seg_args(c):
+    return [
+        "-s", str(c["seed"]), "-a", str(c["asize"]), "-p", str(c["phys"]),
+        "-n", str(c["num"]), "-c",
+    ]
+
+
+def seg_expected(out):
+    """The registers and addresses, then the simulator's answers."""
+    regs, vas, answers = {}, [], []
+    for line in out.splitlines():
+        m = re.match(r"\s+(Base|Segment \d base)\D.*\(decimal (\d+)\)", line)
+        if m:
+            regs[m.group(1).split()[-2] if m.group(1) != "Base" else "b"] = int(m.group(2))
+        m = re.match(r"\s+(Limit|Segment (\d) limit)\s*: (\d+)", line)
+        if m:
+            regs["l" + (m.group(2) or "")] = int(m.group(3))
+        m = re.match(r"\s+VA\s+\d+: 0x([0-9a-f]+) ", line)
+        if m:
+            vas.append(int(m.group(1), 16))
+            answers.append(line.strip())
+    return (regs, vas), answers
+
+
+def seg_mem(c, e):
+    regs, vas = e[0]
+    va_bits = c["asize"].bit_length() - 1
+    if "b" in regs:
+        kind = "base_bounds %d %d" % (regs["b"], regs["l"])
+    else:
+        kind = "seg0 %d %d; seg1 %d %d" % (regs["0"], regs["l0"], regs["1"], regs["l1"])
+    lines = [
+        "machine { page_size 256 B; va_bits %d; levels 1; pte_size 4; memory %d B; %s; "
+        "conventions ostep }" % (va_bits, c["phys"], kind)
+    ]
+    lines += [f"print translate({va})" for va in vas]
+    return "\n".join(lines) + "\n"
+
+
+def seg_lines(lines):
+    return [l.strip() for l in lines if re.match(r"VA\s+\d+: ", l.strip())]
+
+
 # ---- driver -------------------------------------------------------------------------------
 
 
@@ -318,6 +374,20 @@ def main():
                 lambda c: linear_expected(run_python(linear_py, linear_args(c))),
                 linear_mem,
                 lambda c, t: va_lines(t),
+            )
+        for name, sub in [
+            ("relocation.py", ("vm-mechanism", "relocation.py")),
+            ("segmentation.py", ("vm-segmentation", "segmentation.py")),
+        ]:
+            if a.only and a.only not in name:
+                continue
+            script = os.path.join(a.ostep_dir, *sub)
+            cases = [seg_case(rng) for _ in range(a.cases)]
+            ok &= compare(
+                name, cases, memsim, tmp,
+                lambda c, script=script: seg_expected(run_python(script, seg_args(c))),
+                seg_mem,
+                lambda c, t: seg_lines(t),
             )
     sys.exit(0 if ok else 1)
 

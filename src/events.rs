@@ -208,6 +208,19 @@ pub enum Event {
         /// Told as `paging-linear-translate.py -c` tells it (`conventions ostep`).
         ostep: bool,
     },
+    /// `translate(addr)` on a base-and-bounds or segmented machine.
+    SegTranslate {
+        pid: u32,
+        /// The how-manieth translation on this machine, from 0.
+        index: u64,
+        vaddr: u64,
+        paddr: Option<u64>,
+        /// The segment (0 or 1) on a segmented machine; `None` for base and bounds.
+        segment: Option<u8>,
+        /// What decided: "offset 0x1ae is below the limit 472; base 0x3082 + 0x1ae".
+        why: String,
+        ostep: bool,
+    },
     /// An anonymous page written to swap so its frame can be reused.
     SwapOut {
         /// The page's owner.

@@ -14,7 +14,7 @@ use crate::syntax::ast::{Arg, ArgKind, MachineSpec, ProfileRef, SizeUnit, Span};
 pub use crate::profile::validate::{Field, FieldSpans};
 
 /// Every key a `machine { }` block accepts, in the order the help lists them.
-pub const SETTINGS: [&str; 23] = [
+pub const SETTINGS: [&str; 26] = [
     "page_size",
     "memory",
     "swap",
@@ -38,6 +38,9 @@ pub const SETTINGS: [&str; 23] = [
     "conventions",
     "clock_bits",
     "align",
+    "base_bounds",
+    "seg0",
+    "seg1",
 ];
 
 /// What each key takes, in words, for "bad value" help lines.
@@ -56,6 +59,8 @@ fn expected(key: &str) -> &'static str {
         "conventions" => "textbook or ostep",
         "clock_bits" => "a number of bits such as `2`",
         "align" => "a size in bytes such as `4`",
+        "base_bounds" => "a base address and a limit in bytes, such as `12418 472`",
+        "seg0" | "seg1" => "a base address and a limit in bytes, such as `6890 472`",
         "scope" => "global or local",
         "seed" => "an integer such as `42`",
         "aslr" | "pie" | "pcid" | "coalesce" => "`on` or `off`",
@@ -297,6 +302,29 @@ fn size_of(
     }
 }
 
+/// `BASE LIMIT`: two plain numbers (bytes), the limit fitting above the base in 64 bits.
+fn two_numbers(key: &str, args: &[Arg], key_span: Span) -> Result<(u64, u64), MachineError> {
+    match args {
+        [a, b] => {
+            let (base, limit) = (int_of(key, a)?, int_of(key, b)?);
+            if base.checked_add(limit).is_none() {
+                return Err(bad(key, b.span, "base + limit does not fit in 64 bits"));
+            }
+            Ok((base, limit))
+        }
+        [] | [_] => Err(bad(
+            key,
+            args_span(args, key_span),
+            "a base and a limit are needed",
+        )),
+        [_, _, extra @ ..] => Err(bad(
+            key,
+            args_span(extra, key_span),
+            format!("`{key}` takes two values; this is one too many"),
+        )),
+    }
+}
+
 fn int_of(key: &str, arg: &Arg) -> Result<u64, MachineError> {
     match &arg.kind {
         ArgKind::Int(n) => Ok(*n),
@@ -453,6 +481,9 @@ pub fn apply_setting(
             )?
         }
         "clock_bits" => cfg.clock_bits = u32_of(key, one(key, args, key_span)?)?,
+        "base_bounds" => cfg.base_bounds = Some(two_numbers(key, args, key_span)?),
+        "seg0" => cfg.segments[0] = Some(two_numbers(key, args, key_span)?),
+        "seg1" => cfg.segments[1] = Some(two_numbers(key, args, key_span)?),
         "align" => {
             cfg.teach_heap.align = size_of(cfg, key, one(key, args, key_span)?, Ints::Bytes, false)?
         }

@@ -49,6 +49,15 @@ pub struct MachineConfig {
     /// Bits of CLOCK's per-page counter under `conventions ostep` (`paging-policy.py -b`).
     #[serde(default = "default_clock_bits")]
     pub clock_bits: u32,
+    /// `base_bounds BASE LIMIT`: one base and one bounds register (`relocation.py`), which
+    /// `translate` uses in place of the page table.
+    #[serde(default)]
+    pub base_bounds: Option<(u64, u64)>,
+    /// `seg0 BASE LIMIT` and `seg1 BASE LIMIT`: two segments (`segmentation.py`); addresses in
+    /// the lower half of the address space are segment 0's, growing up from its base, the upper
+    /// half segment 1's, growing down from its base.
+    #[serde(default)]
+    pub segments: [Option<(u64, u64)>; 2],
 }
 
 fn default_clock_bits() -> u32 {
@@ -289,6 +298,8 @@ impl MachineConfig {
             heap_base_hex: false,
             conventions: Conventions::Textbook,
             clock_bits: 2,
+            base_bounds: None,
+            segments: [None, None],
         }
     }
 

@@ -250,6 +250,30 @@ pub fn event(e: &Event) -> String {
             Some(pa) => format!("translate {vaddr:#x} = {pa:#x}: {why}"),
             None => format!("translate {vaddr:#x}: invalid: {why}"),
         },
+        Event::SegTranslate {
+            index,
+            vaddr,
+            paddr,
+            segment,
+            ostep: true,
+            ..
+        } => {
+            let head = format!("VA {index:2}: 0x{vaddr:08x} (decimal: {vaddr:4}) --> ");
+            match (paddr, segment) {
+                (Some(pa), None) => format!("{head}VALID: 0x{pa:08x} (decimal: {pa:4})"),
+                (Some(pa), Some(s)) => {
+                    format!("{head}VALID in SEG{s}: 0x{pa:08x} (decimal: {pa:4})")
+                }
+                (None, None) => format!("{head}SEGMENTATION VIOLATION"),
+                (None, Some(s)) => format!("{head}SEGMENTATION VIOLATION (SEG{s})"),
+            }
+        }
+        Event::SegTranslate {
+            vaddr, paddr, why, ..
+        } => match paddr {
+            Some(pa) => format!("translate {vaddr:#x} = {pa:#x}: {why}"),
+            None => format!("translate {vaddr:#x}: segmentation violation: {why}"),
+        },
         Event::PolicyAccess {
             page,
             hit,

@@ -75,6 +75,78 @@ pub(super) struct Exec<'a> {
     reported: bool,
 }
 
+/// Base-and-bounds or segmented translation, as `relocation.py` and `segmentation.py` do it:
+/// the physical address (or none), the segment, and why.
+fn segment_translate(
+    cfg: &crate::machine::MachineConfig,
+    va: u64,
+) -> (Option<u64>, Option<u8>, String) {
+    if let Some((base, limit)) = cfg.base_bounds {
+        return if va < limit {
+            let pa = base + va;
+            (
+                Some(pa),
+                None,
+                format!("{va} is below the bounds {limit}; base {base} + {va} = {pa}"),
+            )
+        } else {
+            (None, None, format!("{va} is not below the bounds {limit}"))
+        };
+    }
+    let asize = 1u64.checked_shl(cfg.va_bits).unwrap_or(u64::MAX);
+    if va >= asize {
+        return (
+            None,
+            None,
+            format!("{va:#x} is outside the {}-bit address space", cfg.va_bits),
+        );
+    }
+    if va >= asize / 2 {
+        // Segment 1 grows down: its base is its top, and the address counts back from the
+        // end of the address space.
+        let Some((base, limit)) = cfg.segments[1] else {
+            return (None, Some(1), "segment 1 is not set".into());
+        };
+        let back = asize - va;
+        if back <= limit && back <= base {
+            let pa = base - back;
+            (
+                Some(pa),
+                Some(1),
+                format!("segment 1 (grows down): {back} below its base {base} is {pa}, within its limit {limit}"),
+            )
+        } else {
+            (
+                None,
+                Some(1),
+                format!(
+                    "segment 1 (grows down): {back} below its base is beyond its limit {limit}"
+                ),
+            )
+        }
+    } else {
+        let Some((base, limit)) = cfg.segments[0] else {
+            return (None, Some(0), "segment 0 is not set".into());
+        };
+        if va < limit {
+            let pa = base + va;
+            (
+                Some(pa),
+                Some(0),
+                format!(
+                    "segment 0: offset {va} is below its limit {limit}; base {base} + {va} = {pa}"
+                ),
+            )
+        } else {
+            (
+                None,
+                Some(0),
+                format!("segment 0: offset {va} is not below its limit {limit}"),
+            )
+        }
+    }
+}
+
 fn err(
     span: Span,
     message: impl Into<String>,
@@ -1722,6 +1794,35 @@ impl<'a> Exec<'a> {
                 };
                 self.world.mmu.set_pte(asid, vpn, e);
                 return Ok(Value::new(0, Ty::Nothing));
+            }
+            Builtin::Translate
+                if self.world.config().base_bounds.is_some()
+                    || self.world.config().segments.iter().any(Option::is_some) =>
+            {
+                // Registers translate here, not a process's tables: no process is needed, so
+                // address spaces too small for one still work.
+                let va = arg(0);
+                let (pa, segment, why) = segment_translate(self.world.config(), va);
+                let index = self.world.translations;
+                self.world.translations += 1;
+                if self.sink.wants() {
+                    let pid = self.world.current.map_or(0, |p| self.world.os.procs[p].pid);
+                    let ostep =
+                        self.world.config().conventions == crate::machine::Conventions::Ostep;
+                    self.sink.push(Event::SegTranslate {
+                        pid,
+                        index,
+                        vaddr: va,
+                        paddr: pa,
+                        segment,
+                        why,
+                        ostep,
+                    });
+                }
+                match pa {
+                    Some(pa) => pa,
+                    None => return Ok(Value::new(0, Ty::Nothing)),
+                }
             }
             Builtin::Translate => {
                 let p = self.main_proc(span)?;
