@@ -622,10 +622,11 @@ impl Allocator for Teach {
     fn block_at(&self, addr: u64) -> Option<Block> {
         let (&a, b) = self.blocks.range(..=addr).next_back()?;
         let ptr = a + self.heap.header;
-        (!b.free && addr >= ptr && addr < a + b.size).then_some(Block {
+        // Free splinters can be smaller than a header: build the block only for a live one.
+        (!b.free && addr >= ptr && addr < a + b.size).then(|| Block {
             ptr,
             requested: b.requested,
-            usable: b.size - self.heap.header,
+            usable: b.size.saturating_sub(self.heap.header),
         })
     }
 

@@ -307,6 +307,21 @@ destination page.",
 the page is not resident.",
     },
     Topic {
+        names: &["set_pte", "clear_pte"],
+        text: "Page-table entries written by hand, for translation exercises: set_pte(vpn, pfn) \
+makes page vpn of the current process map frame pfn; clear_pte(vpn) makes it invalid. They take \
+no frame from the allocator.\n\
+Try: machine ostep_paging;  set_pte(3, 6);  print translate(0x3229)",
+    },
+    Topic {
+        names: &["translate", "base_bounds", "seg0", "seg1", "segmentation", "relocation"],
+        text: "translate(addr) gives the physical address the page table says, or none when \
+the address is invalid, without faulting anything in; the trace says why. On a machine with \
+`base_bounds BASE LIMIT` (relocation.py) or `seg0`/`seg1 BASE LIMIT` (segmentation.py; segment \
+1 grows down from its base) it uses those registers instead.\n\
+Try: machine { va_bits 10; page_size 256 B; levels 1; pte_size 4; memory 16 KiB; base_bounds 12418 472 };  print translate(430)",
+    },
+    Topic {
         names: &["usable_size"],
         text: "How many bytes the block at p really has (malloc_usable_size): at least what \
 was asked, usually a little more.",

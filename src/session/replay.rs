@@ -668,6 +668,7 @@ fn one_told(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::machine::Policy;
 
     #[test]
     fn lackey_and_plain_lines_parse() {
