@@ -297,6 +297,16 @@ pub fn machine_rows(c: &MachineConfig) -> Vec<MachineRow> {
         ),
         ("seed", c.seed.to_string()),
     ];
+    if let Some((base, limit)) = c.base_bounds {
+        rows.push(("base and bounds", format!("base {base}, bounds {limit}")));
+    }
+    for (i, seg) in c.segments.iter().enumerate() {
+        if let Some((base, limit)) = seg {
+            let grows = if i == 0 { "up" } else { "down" };
+            let name = if i == 0 { "segment 0" } else { "segment 1" };
+            rows.push((name, format!("base {base}, limit {limit}, grows {grows}")));
+        }
+    }
     if c.conventions != crate::machine::Conventions::Textbook {
         // Only a choice is worth a row: the default machine's table stays as it was.
         rows.push((
@@ -374,6 +384,8 @@ fn profile_line(c: &MachineConfig) -> String {
     differs("addresses", c.addresses != base.addresses);
     differs("conventions", c.conventions != base.conventions);
     differs("clock_bits", c.clock_bits != base.clock_bits);
+    differs("base_bounds", c.base_bounds != base.base_bounds);
+    differs("segments", c.segments != base.segments);
     if changed.is_empty() {
         c.name.clone()
     } else {
