@@ -16,7 +16,8 @@ use serde::Deserialize;
 
 use crate::diag::machine::MachineError;
 use crate::machine::{
-    Addresses, AllocatorKind, FreeListOrder, MachineConfig, Policy, Scope, TlbConfig, TlbPolicy,
+    Addresses, AllocatorKind, Conventions, FreeListOrder, MachineConfig, Policy, Scope, TlbConfig,
+    TlbPolicy,
 };
 use crate::syntax::ast::Span;
 
@@ -50,6 +51,8 @@ pub struct ProfileFile {
     pub heap: Option<HeapFile>,
     pub stack_limit: Option<Size>,
     pub addresses: Option<Addresses>,
+    pub conventions: Option<Conventions>,
+    pub clock_bits: Option<u32>,
 }
 
 /// `tlb: off`, or a table of the TLB's fields.
@@ -78,6 +81,7 @@ pub struct HeapFile {
     pub header: Option<Size>,
     pub coalesce: Option<OnOff>,
     pub order: Option<FreeListOrder>,
+    pub align: Option<Size>,
 }
 
 /// A size in bytes, written `"4 KiB"` or as a plain number of bytes.
@@ -255,6 +259,9 @@ impl ProfileFile {
             if let Some(v) = h.order {
                 c.teach_heap.order = v;
             }
+            if let Some(Size(v)) = h.align {
+                c.teach_heap.align = v;
+            }
         }
         if let Some(Size(v)) = self.stack_limit {
             c.stack_limit = v;
@@ -262,12 +269,18 @@ impl ProfileFile {
         if let Some(v) = self.addresses {
             c.addresses = v;
         }
+        if let Some(v) = self.conventions {
+            c.conventions = v;
+        }
+        if let Some(v) = self.clock_bits {
+            c.clock_bits = v;
+        }
         c
     }
 }
 
 /// The top-level keys a profile file may use, for "did you mean" on an unknown one.
-const TOP_KEYS: [&str; 19] = [
+const TOP_KEYS: [&str; 21] = [
     "name",
     "description",
     "page_size",
@@ -287,9 +300,11 @@ const TOP_KEYS: [&str; 19] = [
     "heap",
     "stack_limit",
     "addresses",
+    "conventions",
+    "clock_bits",
 ];
 const TLB_KEYS: [&str; 4] = ["enabled", "entries", "ways", "policy"];
-const HEAP_KEYS: [&str; 5] = ["size", "base", "header", "coalesce", "order"];
+const HEAP_KEYS: [&str; 6] = ["size", "base", "header", "coalesce", "order", "align"];
 
 /// Parses and validates a profile file. `name` is used when the file has no `name:`; errors
 /// carry `source` and point into it.

@@ -176,7 +176,9 @@ pub fn snapshot(s: &Snapshot) -> String {
             }
             tb.finish()
         }
-        Snapshot::PageTable { pid, levels, rows } => {
+        Snapshot::PageTable {
+            pid, levels, rows, ..
+        } => {
             let mut tb = Table::new(
                 "pagetable",
                 &[
@@ -302,15 +304,20 @@ pub fn snapshot(s: &Snapshot) -> String {
             allocator,
             radix,
             rows,
+            free_list,
         } => {
+            let ostep = free_list
+                .as_ref()
+                .map(|l| format!("; {}", super::text::ostep_free_list(l).trim_end()))
+                .unwrap_or_default();
             // Teaching heaps' sizes are decimal, as their exercises are; addresses follow the
             // machine.
             let decimal = allocator != "glibc" || *radix == crate::units::Radix::Decimal;
             let mut tb = Table::new("heap", &["chunk", "size", "state", "bin"]).caption(
                 if rows.is_empty() {
-                    format!("heap of pid {pid} ({allocator}): no chunks yet")
+                    format!("heap of pid {pid} ({allocator}): no chunks yet{ostep}")
                 } else {
-                    format!("heap of pid {pid} ({allocator})")
+                    format!("heap of pid {pid} ({allocator}){ostep}")
                 },
             );
             for c in rows {

@@ -157,6 +157,9 @@ fn profiles_lists_the_builtins() {
         "aarch64_64k",
         "riscv_sv39",
         "tiny",
+        "ostep_paging",
+        "ostep_policy",
+        "ostep_malloc",
     ] {
         assert!(out.stdout.contains(p), "{p} missing:\n{}", out.stdout);
     }

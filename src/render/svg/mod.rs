@@ -33,6 +33,7 @@ pub fn snapshot(s: &Snapshot) -> Option<String> {
             allocator,
             radix,
             rows,
+            ..
         } => (!rows.is_empty()).then(|| heap::render(*pid, allocator, *radix, rows)),
         Snapshot::Sweep {
             params,
