@@ -695,6 +695,28 @@ impl Os {
                     units::addr(lowest)
                 );
             }
+            // Linux tries to grow the stack for any address between it and the mapping below,
+            // so the stack's limit or its guard gap is what refused the access.
+            if above.is_some_and(|a| a.start == s.start) {
+                if vaddr < lowest {
+                    return format!(
+                        "{} is {} below the lowest address the stack may grow to ({}, its limit of {} below the top), in no mapping: a stack overflow or a wild pointer",
+                        units::addr(vaddr),
+                        units::size(lowest - vaddr),
+                        units::addr(lowest),
+                        units::size(proc_.stack_limit)
+                    );
+                }
+                if let Some(b) = below {
+                    return format!(
+                        "{} is below the stack, within its guard gap of {} above {} (ending at {}), so the stack may not grow there: an invalid page",
+                        units::addr(vaddr),
+                        units::size(self.stack_guard_gap()),
+                        b.describe(),
+                        units::addr(b.end)
+                    );
+                }
+            }
         }
         match (below, above) {
             // A page unmapped from the middle of a mapping: the hole is what to name.

@@ -73,6 +73,10 @@ pub(super) struct Exec<'a> {
     started: (std::time::Instant, usize, u64),
     /// A progress report went out for the running statement: its end is reported too.
     reported: bool,
+    /// The open `call` frames, innermost last: their process and the lowest byte their locals
+    /// use so far. A local is carved out of its frame, below the return address, and only
+    /// grows the frame when the frame is too small for it.
+    frames: Vec<(usize, u64)>,
 }
 
 fn err(
@@ -246,6 +250,7 @@ impl<'a> Exec<'a> {
             unwound: Vec::new(),
             started: (std::time::Instant::now(), 0, 0),
             reported: false,
+            frames: Vec::new(),
         }
     }
 
@@ -884,14 +889,22 @@ impl<'a> Exec<'a> {
                 let old = self.sp(p);
                 let new = self.push_frame(p, old, size, s.span)?;
                 self.set_sp(p, new);
+                // The return address takes the frame's top 8 bytes, as `call` pushes it.
+                self.frames.push((p, old.saturating_sub(8)));
                 let r = self.block(body);
+                self.frames.pop();
                 self.set_sp(p, old);
                 r?;
             }
             St::Local { slot, ty, size } => {
                 let p = self.cur(s.span)?;
                 self.need_stack(p, "local", s.span)?;
-                let Some(new) = self.sp(p).checked_sub(*size) else {
+                let frame = self.frames.iter().rposition(|&(fp, _)| fp == p);
+                let from = match frame {
+                    Some(i) => self.frames[i].1,
+                    None => self.sp(p),
+                };
+                let Some(new) = from.checked_sub(*size) else {
                     return Err(stack_err(
                         s.span,
                         format!(
@@ -904,7 +917,13 @@ impl<'a> Exec<'a> {
                     ));
                 };
                 let new = new & !15;
-                self.set_sp(p, new);
+                if let Some(i) = frame {
+                    self.frames[i].1 = new;
+                }
+                // A frame too small for its locals grows, as a compiler sizes a frame to fit.
+                if new < self.sp(p) {
+                    self.set_sp(p, new);
+                }
                 self.vars.set(*slot, Value::new(new, *ty));
             }
             St::Recurse { depth, frame, .. } => {
