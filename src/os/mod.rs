@@ -615,6 +615,21 @@ impl Os {
         }
     }
 
+    /// A process's end, as Linux's `exit_mmap`: every page is unmapped, so its anonymous
+    /// frames go back to the free list and its swap slots are released. The mappings stay listed
+    /// (empty) so that post-mortem expressions such as `heap.start` still read them.
+    pub fn exit_mm(&mut self, mmu: &mut Mmu, p: usize) {
+        let asid = self.procs[p].asid;
+        let pages: Vec<u64> = mmu
+            .page_table(asid)
+            .into_iter()
+            .map(|(vpn, _)| vpn)
+            .collect();
+        for vpn in pages {
+            self.unmap_page(mmu, asid, vpn);
+        }
+    }
+
     /// Drops one page's mapping; frees an anonymous frame nobody maps any more.
     fn unmap_page(&mut self, mmu: &mut Mmu, asid: Asid, vpn: u64) {
         let e = mmu.pte(asid, vpn);

@@ -399,9 +399,16 @@ impl<'a> Exec<'a> {
             },
         });
         self.world.os.procs[p].death = Some(death);
+        self.release_memory(p);
         self.after_signal();
         self.res.unexpected_deaths += 1;
         self.diag(Report::new(report), Severity::Error);
+    }
+
+    /// A dead process's memory goes back to the machine, as at Linux's exit.
+    fn release_memory(&mut self, p: usize) {
+        let w = &mut *self.world;
+        w.os.exit_mm(&mut w.mmu, p);
     }
 
     /// Reports how the running statement is getting on, once it has run for a second (or
@@ -785,6 +792,7 @@ impl<'a> Exec<'a> {
                 }
                 self.res.stats = self.world.stats().after(&self.res.stats);
                 *self.world = World::new(cfg);
+                self.vars.mark_stale();
             }
             St::Process(spec) => {
                 if self.world.os.procs.iter().any(|p| p.name == spec.name) {
@@ -1370,6 +1378,7 @@ impl<'a> Exec<'a> {
                     sig: Sig::Oom, p, ..
                 }) => {
                     self.world.os.procs[p].death = Some(Death::Oom);
+                    self.release_memory(p);
                     let pid = self.world.os.procs[p].pid;
                     self.sink.push(Event::Exit {
                         pid,
@@ -1388,7 +1397,7 @@ impl<'a> Exec<'a> {
                 if kind == "leak" {
                     let vars = &*self.vars;
                     let reachable =
-                        |lo: u64, hi: u64| vars.all_bits().iter().any(|v| (lo..hi).contains(v));
+                        |lo: u64, hi: u64| vars.live_bits().any(|v| (lo..hi).contains(&v));
                     self.world
                         .tracker(p)
                         .leaks_since(mark, &reachable, (span.start, span.end));
