@@ -326,6 +326,10 @@ pub fn progress_callback() -> Option<ProgressFn> {
             if let Ok(style) = ProgressStyle::with_template(template) {
                 b.set_style(style);
             }
+            b.set_draw_target(indicatif::ProgressDrawTarget::term_like_with_hz(
+                Box::new(Narrow(console::Term::stderr())),
+                20,
+            ));
             b
         });
         if let Some((done, _)) = p.of {
@@ -339,6 +343,45 @@ pub fn progress_callback() -> Option<ProgressFn> {
         ));
         b.tick();
     })))
+}
+
+/// Standard error as the progress bar sees it, three columns narrower. indicatif pads its line
+/// to the terminal's width, so the `^C` a terminal echoes on Ctrl-C would wrap onto a new line,
+/// and clearing the bar would then erase that line and leave the bar's own on the screen.
+#[derive(Debug)]
+struct Narrow(console::Term);
+
+impl indicatif::TermLike for Narrow {
+    fn width(&self) -> u16 {
+        self.0.size().1.saturating_sub(3).max(1)
+    }
+    fn height(&self) -> u16 {
+        self.0.size().0
+    }
+    fn move_cursor_up(&self, n: usize) -> std::io::Result<()> {
+        self.0.move_cursor_up(n)
+    }
+    fn move_cursor_down(&self, n: usize) -> std::io::Result<()> {
+        self.0.move_cursor_down(n)
+    }
+    fn move_cursor_right(&self, n: usize) -> std::io::Result<()> {
+        self.0.move_cursor_right(n)
+    }
+    fn move_cursor_left(&self, n: usize) -> std::io::Result<()> {
+        self.0.move_cursor_left(n)
+    }
+    fn write_line(&self, s: &str) -> std::io::Result<()> {
+        self.0.write_line(s)
+    }
+    fn write_str(&self, s: &str) -> std::io::Result<()> {
+        self.0.write_str(s)
+    }
+    fn clear_line(&self) -> std::io::Result<()> {
+        self.0.clear_line()
+    }
+    fn flush(&self) -> std::io::Result<()> {
+        self.0.flush()
+    }
 }
 
 /// `-` names standard input.
@@ -587,4 +630,20 @@ fn profiles() -> i32 {
         &rows,
     ));
     out.finish(0, false, &mut std::io::stderr().lock())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Narrow;
+    use indicatif::TermLike;
+
+    /// The bar's line ends before the terminal's last three columns, where a `^C` echo fits
+    /// without wrapping, whatever the width.
+    #[test]
+    fn the_progress_line_leaves_room_for_an_echoed_ctrl_c() {
+        let term = console::Term::stderr();
+        let narrow = Narrow(term.clone());
+        assert_eq!(narrow.width() + 3, term.size().1);
+        assert_eq!(narrow.height(), term.size().0);
+    }
 }
