@@ -347,6 +347,25 @@ impl Os {
         }
     }
 
+    /// Where the kernel's half of the address space starts: the lowest address whose bits above
+    /// the translated ones are all ones (`0xffff800000000000` with 48 bits), or the end of user
+    /// space on a machine whose addresses are not sign-extended.
+    fn kernel_start(&self, mmu: &Mmu) -> u64 {
+        let bits = mmu.config().va_bits;
+        if (39..64).contains(&bits) {
+            !((1u64 << (bits - 1)) - 1)
+        } else {
+            self.user_limit
+        }
+    }
+
+    /// A canonical address: user space, or the kernel's half (sign-extended). Machines of fewer
+    /// than 39 bits have no kernel half above their user space: everything past it is out of
+    /// range.
+    fn is_canonical(&self, mmu: &Mmu, vaddr: u64) -> bool {
+        vaddr < self.user_limit || (mmu.config().va_bits >= 39 && vaddr >= self.kernel_start(mmu))
+    }
+
     /// The page-fault handler.
     fn fault(
         &mut self,
@@ -358,12 +377,43 @@ impl Os {
         sink: &mut EventSink,
     ) -> Result<(), Trap> {
         if vaddr >= self.user_limit || fault == Fault::OutOfRange {
-            let detail = format!(
-                "{} is not a canonical user-space address (user space ends at {}): the kernel reports address 0",
-                units::addr(vaddr),
-                units::addr(self.user_limit)
-            );
-            return Err(self.segv(p, 0, access, SegvCode::Kernel, detail));
+            // Only a non-canonical address raises a general-protection fault (SI_KERNEL, address
+            // 0); a canonical kernel address is an ordinary page fault on a page user code may
+            // not touch, reported with the address itself, as Linux does.
+            if !self.is_canonical(mmu, vaddr) && mmu.config().va_bits < 39 {
+                let detail = format!(
+                    "{} is past the end of user space at {}, outside the machine's {}-bit addresses: the kernel reports address 0",
+                    units::addr(vaddr),
+                    units::addr(self.user_limit),
+                    mmu.config().va_bits
+                );
+                return Err(self.segv(p, 0, access, SegvCode::Kernel, detail));
+            }
+            if !self.is_canonical(mmu, vaddr) {
+                let detail = format!(
+                    "{} is not a canonical address (user space ends at {}; the kernel's half starts at {}): a general-protection fault, and the kernel reports address 0",
+                    units::addr(vaddr),
+                    units::addr(self.user_limit),
+                    units::addr(self.kernel_start(mmu))
+                );
+                return Err(self.segv(p, 0, access, SegvCode::Kernel, detail));
+            }
+            let detail = match self.procs[p].vmas.find(vaddr) {
+                Some(v) => format!(
+                    "{} is in {} ({}-{} {}p), which user code may only call (vsyscall=xonly): any load or store there is a page fault on a kernel address",
+                    units::addr(vaddr),
+                    v.describe(),
+                    units::addr(v.start),
+                    units::addr(v.end),
+                    v.perms.rwx()
+                ),
+                None => format!(
+                    "{} is in the kernel's half of the address space (from {}), which user code may not touch: an invalid page",
+                    units::addr(vaddr),
+                    units::addr(self.kernel_start(mmu))
+                ),
+            };
+            return Err(self.segv(p, vaddr, access, SegvCode::MapErr, detail));
         }
         let mut fault = fault;
         let vma = match self.procs[p].vmas.find(vaddr) {
