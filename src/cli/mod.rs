@@ -91,6 +91,10 @@ enum Command {
     /// which held all their expectations.
     Test {
         paths: Vec<PathBuf>,
+        /// Accept a file that checks nothing (no `expect`); without it such a file fails, since
+        /// a self-checking file that checks nothing cannot fail.
+        #[arg(long)]
+        allow_empty: bool,
         #[command(flatten)]
         limits: Limits,
     },
@@ -173,7 +177,11 @@ pub fn main() -> i32 {
             format,
         } => run(&files, limits, quiet, format, color, color_out),
         Command::Check { files } => check(&files, color),
-        Command::Test { paths, limits } => test(&paths, limits, color),
+        Command::Test {
+            paths,
+            allow_empty,
+            limits,
+        } => test(&paths, allow_empty, limits, color),
         Command::Repl { file, limits } => {
             crate::repl::main(file.as_deref(), color, limits.options(true))
         }
@@ -536,7 +544,7 @@ fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
     Ok(out)
 }
 
-fn test(paths: &[PathBuf], limits: Limits, color: bool) -> i32 {
+fn test(paths: &[PathBuf], allow_empty: bool, limits: Limits, color: bool) -> i32 {
     let mut out = Out::new(std::io::stdout().lock());
     let mut err = std::io::stderr().lock();
     let files = match collect(paths) {
@@ -581,7 +589,28 @@ fn test(paths: &[PathBuf], limits: Limits, color: bool) -> i32 {
         };
         let mut session = session_for(path, limits.options(false));
         let r = session.execute(&display_name(path), &src);
-        if r.exit_code() == 0 {
+        // A warning the file does not expect is a finding nobody checked: the file says so
+        // with `expect warning KIND { … }` when the finding is the point.
+        let warnings = r
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Warning)
+            .count();
+        let empty = r.expectations_passed == 0 && r.expectations_failed == 0 && !allow_empty;
+        if r.exit_code() == 0 && (warnings > 0 || empty) {
+            failed += 1;
+            let why = if warnings > 0 {
+                format!(
+                    "{} it does not expect (`expect warning KIND {{ … }}` accepts one)",
+                    crate::units::count(warnings as u64, "warning")
+                )
+            } else {
+                "no expectation: it checks nothing (`--allow-empty` accepts it)".to_string()
+            };
+            out.put(&format!("FAIL  {}: {why}\n", path.display()));
+            out.flush();
+            print_diagnostics(&r, color, &mut err);
+        } else if r.exit_code() == 0 {
             passed += 1;
             out.put(&format!(
                 "ok    {} ({})\n",

@@ -162,7 +162,10 @@ pub fn snapshot(s: &Snapshot) -> String {
                     num(super::smaps_size(r.size, r.page_size)),
                     num(super::smaps_size(r.rss, r.page_size)),
                     num(super::smaps_size(r.pss, r.page_size)),
-                    num(super::smaps_size(r.shared_clean + r.shared_dirty, r.page_size)),
+                    num(super::smaps_size(
+                        r.shared_clean + r.shared_dirty,
+                        r.page_size,
+                    )),
                     num(super::smaps_size(r.private_clean, r.page_size)),
                     num(super::smaps_size(r.private_dirty, r.page_size)),
                     num(super::smaps_size(r.anonymous, r.page_size)),
