@@ -174,7 +174,11 @@ pub struct Os {
 impl Os {
     pub fn new(mmu: &Mmu) -> Self {
         let cfg = mmu.config();
-        let user_limit = if cfg.va_bits >= 39 {
+        // 5-level paging keeps the 4-level user space (2^47) for programs that do not ask for
+        // more with an mmap hint above it.
+        let user_limit = if cfg.linux_layout() {
+            1u64 << 47
+        } else if cfg.va_bits >= 39 {
             1u64 << (cfg.va_bits - 1)
         } else {
             1u64 << cfg.va_bits
@@ -363,7 +367,9 @@ impl Os {
     /// than 39 bits have no kernel half above their user space: everything past it is out of
     /// range.
     fn is_canonical(&self, mmu: &Mmu, vaddr: u64) -> bool {
-        vaddr < self.user_limit || (mmu.config().va_bits >= 39 && vaddr >= self.kernel_start(mmu))
+        let bits = mmu.config().va_bits;
+        vaddr < self.user_limit
+            || (bits >= 39 && (vaddr >= self.kernel_start(mmu) || vaddr < 1u64 << (bits - 1)))
     }
 
     /// The page-fault handler.
@@ -398,7 +404,14 @@ impl Os {
                 );
                 return Err(self.segv(p, 0, access, SegvCode::Kernel, detail));
             }
+            let bits = mmu.config().va_bits;
             let detail = match self.procs[p].vmas.find(vaddr) {
+                None if bits < 64 && vaddr < 1u64 << (bits - 1) => format!(
+                    "{} is above the {}-bit user space Linux gives a program that does not ask for more (only an mmap hint above {} reaches the rest of the {bits}-bit half): an invalid page",
+                    units::addr(vaddr),
+                    self.user_limit.trailing_zeros(),
+                    units::addr(self.user_limit)
+                ),
                 Some(v) => format!(
                     "{} is in {} ({}-{} {}p), which user code may only call (vsyscall=xonly): any load or store there is a page fault on a kernel address",
                     units::addr(vaddr),
