@@ -657,11 +657,53 @@ mod tests {
         assert_eq!(faults(Policy::Lru, 3, &s), 5);
     }
 
+    /// CLOCK as docs/policies.md states it, written out plainly: a reference bit per frame,
+    /// set on load and on every hit; a hand that clears set bits until it finds a clear one.
+    fn clock_reference(n: usize, refs: &[u64]) -> u64 {
+        let mut frames: Vec<Option<u64>> = vec![None; n];
+        let mut bit = vec![false; n];
+        let (mut hand, mut faults) = (0, 0);
+        for &pg in refs {
+            if let Some(f) = frames.iter().position(|&x| x == Some(pg)) {
+                bit[f] = true;
+                continue;
+            }
+            faults += 1;
+            let f = match frames.iter().position(Option::is_none) {
+                Some(f) => f,
+                None => {
+                    while bit[hand] {
+                        bit[hand] = false;
+                        hand = (hand + 1) % n;
+                    }
+                    hand
+                }
+            };
+            frames[f] = Some(pg);
+            bit[f] = true;
+            hand = (f + 1) % n;
+        }
+        faults
+    }
+
     #[test]
-    fn random_is_deterministic_and_clock_terminates() {
+    fn random_is_deterministic_and_clock_is_the_textbook_clock() {
         let s: Vec<u64> = (0..200).map(|i| (i * 7919) % 13).collect();
         assert_eq!(faults(Policy::Random, 4, &s), faults(Policy::Random, 4, &s));
-        assert!(faults(Policy::Clock, 4, &s) >= 13);
+        for n in 1..=6 {
+            assert_eq!(
+                faults(Policy::Clock, n, &s),
+                clock_reference(n as usize, &s),
+                "{n} frames"
+            );
+        }
+        // A string where the second chance matters: CLOCK keeps the page FIFO would evict.
+        let s = [1, 3, 4, 3, 4, 2, 3, 1, 3, 5];
+        assert_eq!(faults(Policy::Clock, 3, &s), clock_reference(3, &s));
+        assert_eq!(
+            (faults(Policy::Clock, 3, &s), faults(Policy::Fifo, 3, &s)),
+            (6, 7)
+        );
     }
 
     /// What one step of a frame's life does to the policy: loaded, accessed, freed, or a

@@ -117,10 +117,6 @@ fn yes(b: bool) -> Cell {
     t(if b { "yes" } else { "no" })
 }
 
-fn kb(b: u64) -> Cell {
-    num(format!("{} kB", b / 1024))
-}
-
 /// A `show` snapshot as an HTML fragment: a `<table class="memsim memsim-TARGET">`.
 pub fn snapshot(s: &Snapshot) -> String {
     match s {
@@ -163,15 +159,18 @@ pub fn snapshot(s: &Snapshot) -> String {
                     } else {
                         &r.map.name
                     }),
-                    kb(r.size),
-                    kb(r.rss),
-                    kb(r.pss),
-                    kb(r.shared_clean + r.shared_dirty),
-                    kb(r.private_clean),
-                    kb(r.private_dirty),
-                    kb(r.anonymous),
-                    kb(r.page_size),
-                    kb(r.page_size),
+                    num(super::smaps_size(r.size, r.page_size)),
+                    num(super::smaps_size(r.rss, r.page_size)),
+                    num(super::smaps_size(r.pss, r.page_size)),
+                    num(super::smaps_size(
+                        r.shared_clean + r.shared_dirty,
+                        r.page_size,
+                    )),
+                    num(super::smaps_size(r.private_clean, r.page_size)),
+                    num(super::smaps_size(r.private_dirty, r.page_size)),
+                    num(super::smaps_size(r.anonymous, r.page_size)),
+                    num(super::smaps_size(r.page_size, r.page_size)),
+                    num(super::smaps_size(r.page_size, r.page_size)),
                 ]);
             }
             tb.finish()

@@ -368,15 +368,15 @@ pub fn snapshot(s: &Snapshot) -> String {
                         } else {
                             r.map.name.clone()
                         },
-                        kb(r.size),
-                        kb(r.rss),
-                        kb(r.pss),
-                        kb(r.shared_clean + r.shared_dirty),
-                        kb(r.private_clean),
-                        kb(r.private_dirty),
-                        kb(r.anonymous),
-                        kb(r.page_size),
-                        kb(r.page_size),
+                        super::smaps_size(r.size, r.page_size),
+                        super::smaps_size(r.rss, r.page_size),
+                        super::smaps_size(r.pss, r.page_size),
+                        super::smaps_size(r.shared_clean + r.shared_dirty, r.page_size),
+                        super::smaps_size(r.private_clean, r.page_size),
+                        super::smaps_size(r.private_dirty, r.page_size),
+                        super::smaps_size(r.anonymous, r.page_size),
+                        super::smaps_size(r.page_size, r.page_size),
+                        super::smaps_size(r.page_size, r.page_size),
                     ]
                 })
                 .collect();
@@ -705,10 +705,6 @@ pub fn snapshot(s: &Snapshot) -> String {
             table(&headers, &body)
         }
     }
-}
-
-fn kb(b: u64) -> String {
-    format!("{} kB", b / 1024)
 }
 
 fn yes(b: bool) -> String {
