@@ -47,7 +47,7 @@ fn parse(c: &mut Criterion) {
         };
         refs.push_str(&format!(
             " {page}{}",
-            if (x >> 20) % 5 == 0 { "w" } else { "" }
+            if (x >> 20).is_multiple_of(5) { "w" } else { "" }
         ));
     }
     let mut g = c.benchmark_group("parse");

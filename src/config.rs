@@ -20,6 +20,12 @@ pub struct ScenarioConfig {
     pub os: OsConfig,
     /// The allocator, the teaching heap, how addresses print.
     pub heap: HeapConfig,
+    /// Whose rules settle what textbooks and OSTEP's homework simulators answer differently
+    /// (`conventions textbook|ostep`; docs/language.md lists each rule side by side). The
+    /// scenario's, not one layer's: the replacement policies and the teaching heap both follow
+    /// it, so `Mmu::new` and `heap::for_config` are each handed this one field.
+    #[serde(default)]
+    pub conventions: Conventions,
     /// Seeds every random choice (the `random` policy, ASLR, tcache keys): each layer derives
     /// its own stream from it, so one number reproduces a whole run.
     pub seed: u64,
@@ -34,6 +40,7 @@ impl ScenarioConfig {
             machine: MachineConfig::default_x86_64(),
             os: OsConfig::default(),
             heap: HeapConfig::default(),
+            conventions: Conventions::Textbook,
             seed: 0,
         }
     }
@@ -47,5 +54,28 @@ impl ScenarioConfig {
 impl Default for ScenarioConfig {
     fn default() -> Self {
         ScenarioConfig::default_x86_64()
+    }
+}
+
+/// `conventions textbook|ostep`: the textbook's rules (the default), or those of OSTEP's
+/// homework simulators (`malloc.py`, `paging-policy.py`) wherever the two differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Conventions {
+    #[default]
+    Textbook,
+    Ostep,
+}
+
+impl Conventions {
+    pub const ALL: [Conventions; 2] = [Conventions::Textbook, Conventions::Ostep];
+    pub fn name(self) -> &'static str {
+        match self {
+            Conventions::Textbook => "textbook",
+            Conventions::Ostep => "ostep",
+        }
+    }
+    pub fn from_name(s: &str) -> Option<Conventions> {
+        Conventions::ALL.into_iter().find(|c| c.name() == s)
     }
 }

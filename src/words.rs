@@ -478,6 +478,12 @@ pub enum Builtin {
     OffsetOf,
     FrameOf,
     UsableSize,
+    /// `set_pte(vpn, pfn)`: a valid entry written by hand.
+    SetPte,
+    /// `clear_pte(vpn)`: the entry made invalid.
+    ClearPte,
+    /// `translate(addr)`: the physical address, or nothing, without faulting.
+    Translate,
 }
 
 /// Everything the language services and the checker know of a builtin.
@@ -497,7 +503,7 @@ pub struct BuiltinSpec {
 use ParamKind::{MapFlag, Perms as P, Value as V};
 
 impl Builtin {
-    pub const ALL: [Builtin; 17] = [
+    pub const ALL: [Builtin; 20] = [
         Builtin::Malloc,
         Builtin::Calloc,
         Builtin::Realloc,
@@ -515,6 +521,9 @@ impl Builtin {
         Builtin::OffsetOf,
         Builtin::FrameOf,
         Builtin::UsableSize,
+        Builtin::SetPte,
+        Builtin::ClearPte,
+        Builtin::Translate,
     ];
 
     pub const fn spec(self) -> BuiltinSpec {
@@ -671,6 +680,30 @@ impl Builtin {
                 Returns::Size,
                 "usable_size(p)",
                 "the bytes a heap block can really hold",
+            ),
+            Builtin::SetPte => b(
+                "set_pte",
+                &[V, V],
+                2,
+                Returns::Nothing,
+                "set_pte(vpn, pfn)",
+                "writes a valid page-table entry by hand",
+            ),
+            Builtin::ClearPte => b(
+                "clear_pte",
+                &[V],
+                1,
+                Returns::Nothing,
+                "clear_pte(vpn)",
+                "makes a page-table entry invalid",
+            ),
+            Builtin::Translate => b(
+                "translate",
+                &[V],
+                1,
+                Returns::U64,
+                "translate(addr)",
+                "the physical address of an address, or none, without faulting",
             ),
         }
     }
@@ -969,7 +1002,7 @@ pub struct Setting {
 }
 
 /// Every key a `machine { }` block accepts, in the order the help lists them.
-pub const SETTINGS: [Setting; 20] = [
+pub const SETTINGS: [Setting; 26] = [
     Setting {
         name: "page_size",
         takes: "a size such as `4 KiB`",
@@ -1000,7 +1033,7 @@ pub const SETTINGS: [Setting; 20] = [
     },
     Setting {
         name: "replace",
-        takes: "a policy (fifo, lru, clock, opt or random), optionally then global or local",
+        takes: "a policy (fifo, lru, clock, opt, random, mru or unopt), optionally then global or local",
     },
     Setting {
         name: "seed",
@@ -1049,6 +1082,30 @@ pub const SETTINGS: [Setting; 20] = [
     Setting {
         name: "scope",
         takes: "global or local",
+    },
+    Setting {
+        name: "conventions",
+        takes: "textbook or ostep",
+    },
+    Setting {
+        name: "clock_bits",
+        takes: "a number of bits such as `2`",
+    },
+    Setting {
+        name: "align",
+        takes: "a size in bytes such as `4`",
+    },
+    Setting {
+        name: "base_bounds",
+        takes: "a base address and a limit in bytes, such as `12418 472`",
+    },
+    Setting {
+        name: "seg0",
+        takes: "a base address and a limit in bytes, such as `6890 472`",
+    },
+    Setting {
+        name: "seg1",
+        takes: "a base address and a limit in bytes, such as `6890 472`",
     },
 ];
 

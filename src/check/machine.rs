@@ -4,6 +4,7 @@
 
 use std::path::Path;
 
+use crate::config::Conventions;
 use crate::config::ScenarioConfig;
 use crate::diag::machine::MachineError;
 use crate::heap::{Addresses, AllocatorKind, FreeListOrder};
@@ -252,6 +253,29 @@ fn size_of(
     }
 }
 
+/// `BASE LIMIT`: two plain numbers (bytes), the limit fitting above the base in 64 bits.
+fn two_numbers(key: &str, args: &[Arg], key_span: Span) -> Result<(u64, u64), MachineError> {
+    match args {
+        [a, b] => {
+            let (base, limit) = (int_of(key, a)?, int_of(key, b)?);
+            if base.checked_add(limit).is_none() {
+                return Err(bad(key, b.span, "base + limit does not fit in 64 bits"));
+            }
+            Ok((base, limit))
+        }
+        [] | [_] => Err(bad(
+            key,
+            args_span(args, key_span),
+            "a base and a limit are needed",
+        )),
+        [_, _, extra @ ..] => Err(bad(
+            key,
+            args_span(extra, key_span),
+            format!("`{key}` takes two values; this is one too many"),
+        )),
+    }
+}
+
 fn int_of(key: &str, arg: &Arg) -> Result<u64, MachineError> {
     match &arg.kind {
         ArgKind::Int(n) => Ok(*n),
@@ -308,7 +332,7 @@ fn on_off(key: &str, arg: &Arg) -> Result<bool, MachineError> {
     )
 }
 
-const POLICIES: [&str; 5] = ["fifo", "lru", "clock", "opt", "random"];
+const POLICIES: [&str; 7] = ["fifo", "lru", "clock", "opt", "random", "mru", "unopt"];
 const SCOPES: [&str; 2] = ["global", "local"];
 
 fn scope_from(w: &str) -> Option<Scope> {
@@ -397,6 +421,24 @@ pub fn apply_setting(
                 scope_from,
                 "a scope",
             )?
+        }
+        "conventions" => {
+            let names = Conventions::ALL.map(|c| c.name());
+            cfg.conventions = choice(
+                key,
+                one(key, args, key_span)?,
+                &names,
+                Conventions::from_name,
+                "a set of conventions",
+            )?
+        }
+        "clock_bits" => cfg.machine.clock_bits = u32_of(key, one(key, args, key_span)?)?,
+        "base_bounds" => cfg.machine.base_bounds = Some(two_numbers(key, args, key_span)?),
+        "seg0" => cfg.machine.segments[0] = Some(two_numbers(key, args, key_span)?),
+        "seg1" => cfg.machine.segments[1] = Some(two_numbers(key, args, key_span)?),
+        "align" => {
+            cfg.heap.teach_heap.align =
+                size_of(cfg, key, one(key, args, key_span)?, Ints::Bytes, false)?
         }
         "header" => {
             cfg.heap.teach_heap.header =

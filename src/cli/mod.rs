@@ -91,6 +91,10 @@ enum Command {
     /// which held all their expectations.
     Test {
         paths: Vec<PathBuf>,
+        /// Accept a file that checks nothing (no `expect`); without it such a file fails, since
+        /// a self-checking file that checks nothing cannot fail.
+        #[arg(long)]
+        allow_empty: bool,
         #[command(flatten)]
         limits: Limits,
     },
@@ -173,7 +177,11 @@ pub fn main() -> i32 {
             format,
         } => run(&files, limits, quiet, format, color, color_out),
         Command::Check { files } => check(&files, color),
-        Command::Test { paths, limits } => test(&paths, limits, color),
+        Command::Test {
+            paths,
+            allow_empty,
+            limits,
+        } => test(&paths, allow_empty, limits, color),
         Command::Repl { file, limits } => {
             crate::repl::main(file.as_deref(), color, limits.options(true))
         }
@@ -326,6 +334,10 @@ pub fn progress_callback() -> Option<ProgressFn> {
             if let Ok(style) = ProgressStyle::with_template(template) {
                 b.set_style(style);
             }
+            b.set_draw_target(indicatif::ProgressDrawTarget::term_like_with_hz(
+                Box::new(Narrow(console::Term::stderr())),
+                20,
+            ));
             b
         });
         if let Some((done, _)) = p.of {
@@ -339,6 +351,45 @@ pub fn progress_callback() -> Option<ProgressFn> {
         ));
         b.tick();
     })))
+}
+
+/// Standard error as the progress bar sees it, three columns narrower. indicatif pads its line
+/// to the terminal's width, so the `^C` a terminal echoes on Ctrl-C would wrap onto a new line,
+/// and clearing the bar would then erase that line and leave the bar's own on the screen.
+#[derive(Debug)]
+struct Narrow(console::Term);
+
+impl indicatif::TermLike for Narrow {
+    fn width(&self) -> u16 {
+        self.0.size().1.saturating_sub(3).max(1)
+    }
+    fn height(&self) -> u16 {
+        self.0.size().0
+    }
+    fn move_cursor_up(&self, n: usize) -> std::io::Result<()> {
+        self.0.move_cursor_up(n)
+    }
+    fn move_cursor_down(&self, n: usize) -> std::io::Result<()> {
+        self.0.move_cursor_down(n)
+    }
+    fn move_cursor_right(&self, n: usize) -> std::io::Result<()> {
+        self.0.move_cursor_right(n)
+    }
+    fn move_cursor_left(&self, n: usize) -> std::io::Result<()> {
+        self.0.move_cursor_left(n)
+    }
+    fn write_line(&self, s: &str) -> std::io::Result<()> {
+        self.0.write_line(s)
+    }
+    fn write_str(&self, s: &str) -> std::io::Result<()> {
+        self.0.write_str(s)
+    }
+    fn clear_line(&self) -> std::io::Result<()> {
+        self.0.clear_line()
+    }
+    fn flush(&self) -> std::io::Result<()> {
+        self.0.flush()
+    }
 }
 
 /// `-` names standard input.
@@ -493,7 +544,7 @@ fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
     Ok(out)
 }
 
-fn test(paths: &[PathBuf], limits: Limits, color: bool) -> i32 {
+fn test(paths: &[PathBuf], allow_empty: bool, limits: Limits, color: bool) -> i32 {
     let mut out = Out::new(std::io::stdout().lock());
     let mut err = std::io::stderr().lock();
     let files = match collect(paths) {
@@ -538,7 +589,28 @@ fn test(paths: &[PathBuf], limits: Limits, color: bool) -> i32 {
         };
         let mut session = session_for(path, limits.options(false));
         let r = session.execute(&display_name(path), &src);
-        if r.exit_code() == 0 {
+        // A warning the file does not expect is a finding nobody checked: the file says so
+        // with `expect warning KIND { … }` when the finding is the point.
+        let warnings = r
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Warning)
+            .count();
+        let empty = r.expectations_passed == 0 && r.expectations_failed == 0 && !allow_empty;
+        if r.exit_code() == 0 && (warnings > 0 || empty) {
+            failed += 1;
+            let why = if warnings > 0 {
+                format!(
+                    "{} it does not expect (`expect warning KIND {{ … }}` accepts one)",
+                    crate::units::count(warnings as u64, "warning")
+                )
+            } else {
+                "no expectation: it checks nothing (`--allow-empty` accepts it)".to_string()
+            };
+            out.put(&format!("FAIL  {}: {why}\n", path.display()));
+            out.flush();
+            print_diagnostics(&r, color, &mut err);
+        } else if r.exit_code() == 0 {
             passed += 1;
             out.put(&format!(
                 "ok    {} ({})\n",
@@ -587,4 +659,20 @@ fn profiles() -> i32 {
         &rows,
     ));
     out.finish(0, false, &mut std::io::stderr().lock())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Narrow;
+    use indicatif::TermLike;
+
+    /// The bar's line ends before the terminal's last three columns, where a `^C` echo fits
+    /// without wrapping, whatever the width.
+    #[test]
+    fn the_progress_line_leaves_room_for_an_echoed_ctrl_c() {
+        let term = console::Term::stderr();
+        let narrow = Narrow(term.clone());
+        assert_eq!(narrow.width() + 3, term.size().1);
+        assert_eq!(narrow.height(), term.size().0);
+    }
 }

@@ -32,6 +32,7 @@ impl Default for HeapConfig {
                 header: 0,
                 coalesce: false,
                 order: FreeListOrder::Address,
+                align: 0,
             },
             addresses: Addresses::Auto,
             heap_base_hex: false,
@@ -118,6 +119,10 @@ pub struct TeachHeap {
     pub header: u64,
     pub coalesce: bool,
     pub order: FreeListOrder,
+    /// Request sizes are rounded up to a multiple of this (`align 4`, `malloc.py -a 4`); 0 and
+    /// 1 leave them as they are.
+    #[serde(default)]
+    pub align: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

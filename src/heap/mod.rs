@@ -12,6 +12,7 @@ pub mod teach;
 
 use serde::Serialize;
 
+use crate::config::Conventions;
 use crate::os::Trap;
 
 pub use config::{Addresses, AllocatorKind, FreeListOrder, HeapConfig, TeachHeap};
@@ -75,10 +76,15 @@ pub struct Block {
     pub usable: u64,
 }
 
-/// The allocator a heap configuration asks for.
-pub fn for_config(cfg: &HeapConfig, seed: u64) -> Box<dyn Allocator> {
+/// The allocator a heap configuration asks for, following the scenario's `conventions`.
+pub fn for_config(cfg: &HeapConfig, conventions: Conventions, seed: u64) -> Box<dyn Allocator> {
     match teach::Fit::of(cfg.allocator) {
-        Some(fit) => Box::new(teach::Teach::new(fit, cfg.teach_heap, cfg.radix())),
+        Some(fit) => Box::new(teach::Teach::new(
+            fit,
+            cfg.teach_heap,
+            cfg.radix(),
+            conventions == Conventions::Ostep,
+        )),
         None => Box::new(glibc::Glibc::new(seed)),
     }
 }
@@ -93,6 +99,10 @@ pub trait Allocator: Send {
     fn usable_size(&self, p: u64) -> u64;
     /// Every chunk in address order.
     fn chunks(&self) -> Vec<ChunkView>;
+    /// A free-list allocator's list as (address, size) in list order; `None` for the others.
+    fn free_list(&self) -> Option<Vec<(u64, u64)>> {
+        None
+    }
     /// The live block containing `addr`, if any.
     fn block_at(&self, addr: u64) -> Option<Block>;
     fn live_blocks(&self) -> Vec<Block>;

@@ -144,6 +144,19 @@ impl Failure {
     }
 }
 
+/// A cell that failed before it ran, with the report that says why.
+pub fn report_failure(report: &miette::Report) -> Failure {
+    let code = report.code().map(|c| c.to_string());
+    Failure {
+        ename: code.unwrap_or_else(|| "mem::error".into()),
+        evalue: report.to_string(),
+        traceback: diag::render(report, true, WIDTH)
+            .lines()
+            .map(str::to_string)
+            .collect(),
+    }
+}
+
 /// A cell fails on a static error, a failed `expect`, a runtime error (a limit, an interrupt)
 /// or a process killed that no `expect` caught; the first error names the failure and every
 /// error is in the traceback.

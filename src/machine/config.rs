@@ -30,6 +30,31 @@ pub struct MachineConfig {
     pub scope: Scope,
     /// TLB entries carry an address-space id, so a context switch need not flush them.
     pub pcid: bool,
+    /// Bits of CLOCK's per-page counter under `conventions ostep` (`paging-policy.py -b`).
+    #[serde(default = "default_clock_bits")]
+    pub clock_bits: u32,
+    /// `base_bounds BASE LIMIT`: one base and one bounds register (`relocation.py`), which
+    /// `translate` uses in place of the page table.
+    #[serde(default)]
+    pub base_bounds: Option<(u64, u64)>,
+    /// `seg0 BASE LIMIT` and `seg1 BASE LIMIT`: two segments (`segmentation.py`); addresses in
+    /// the lower half of the address space are segment 0's, growing up from its base, the upper
+    /// half segment 1's, growing down from its base.
+    #[serde(default)]
+    pub segments: [Option<(u64, u64)>; 2],
+}
+
+fn default_clock_bits() -> u32 {
+    2
+}
+
+impl MachineConfig {
+    /// Whether processes get the Linux x86-64 user layout (libraries, `[vsyscall]`, ASLR
+    /// ranges): 4 KiB pages with 48-bit addresses, or 57-bit ones, since Linux gives a 5-level
+    /// machine the same 47-bit user space unless a program asks for higher addresses.
+    pub fn linux_layout(&self) -> bool {
+        self.page_size == 4096 && matches!(self.va_bits, 48 | 57)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -58,6 +83,10 @@ pub enum Policy {
     Clock,
     Opt,
     Random,
+    /// Evicts the most recently used page (`paging-policy.py -p MRU`).
+    Mru,
+    /// Evicts the page whose next use is soonest: OPT's opposite (`-p UNOPT`).
+    Unopt,
 }
 
 /// Whether a victim frame is chosen among all frames or only the faulting process's own.
@@ -69,12 +98,14 @@ pub enum Scope {
 }
 
 impl Policy {
-    pub const ALL: [Policy; 5] = [
+    pub const ALL: [Policy; 7] = [
         Policy::Fifo,
         Policy::Lru,
         Policy::Clock,
         Policy::Opt,
         Policy::Random,
+        Policy::Mru,
+        Policy::Unopt,
     ];
     pub fn name(self) -> &'static str {
         match self {
@@ -83,7 +114,13 @@ impl Policy {
             Policy::Clock => "clock",
             Policy::Opt => "opt",
             Policy::Random => "random",
+            Policy::Mru => "mru",
+            Policy::Unopt => "unopt",
         }
+    }
+    /// Whether the policy reads the future (a replay tells it every reference's next use).
+    pub fn needs_future(self) -> bool {
+        matches!(self, Policy::Opt | Policy::Unopt)
     }
     pub fn from_name(s: &str) -> Option<Policy> {
         Policy::ALL.into_iter().find(|p| p.name() == s)
@@ -111,6 +148,9 @@ impl MachineConfig {
             replace: Policy::Lru,
             scope: Scope::Global,
             pcid: false,
+            clock_bits: 2,
+            base_bounds: None,
+            segments: [None, None],
         }
     }
 

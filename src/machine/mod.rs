@@ -5,10 +5,12 @@
 pub mod config;
 pub mod pagetable;
 pub mod phys;
+pub mod pyrandom;
 pub mod replace;
 pub mod swap;
 pub mod tlb;
 
+use crate::config::Conventions;
 pub use config::*;
 use pagetable::{pte, Loc, PageTables};
 use phys::{FrameAllocator, PhysMem};
@@ -168,6 +170,7 @@ pub struct Mmu {
     frame_info: Vec<FrameInfo>,
     mem: PhysMem,
     repl: Replacer,
+    conventions: Conventions,
     /// CLOCK is the policy: accesses set the frames' reference bits.
     clock_bits: bool,
     swap: Swap,
@@ -175,8 +178,9 @@ pub struct Mmu {
 }
 
 impl Mmu {
-    /// A machine with nothing mapped; `seed` drives the `random` replacement policy.
-    pub fn new(cfg: &MachineConfig, seed: u64) -> Self {
+    /// A machine with nothing mapped; `seed` drives the `random` replacement policy, and
+    /// `conventions` (the scenario's) decides whose rules the policies follow.
+    pub fn new(cfg: &MachineConfig, seed: u64, conventions: Conventions) -> Self {
         let shift = cfg.page_shift();
         Mmu {
             cfg: cfg.clone(),
@@ -192,7 +196,13 @@ impl Mmu {
             frames: FrameAllocator::new(cfg.frames()),
             frame_info: Vec::new(),
             mem: PhysMem::default(),
-            repl: Replacer::new(cfg.replace, seed),
+            repl: Replacer::with_conventions(
+                cfg.replace,
+                seed,
+                conventions == Conventions::Ostep,
+                cfg.clock_bits,
+            ),
+            conventions,
             clock_bits: cfg.replace == Policy::Clock,
             swap: Swap::new(cfg.swap_slots()),
             stats: MachineStats::default(),
@@ -201,6 +211,10 @@ impl Mmu {
 
     pub fn config(&self) -> &MachineConfig {
         &self.cfg
+    }
+    /// The scenario's conventions, which a replay follows when it tells a reference.
+    pub fn conventions(&self) -> Conventions {
+        self.conventions
     }
     pub fn page_size(&self) -> u64 {
         1 << self.shift
@@ -466,6 +480,26 @@ impl Mmu {
         )
     }
 
+    /// The page each resident frame holds, in the replacement policy's list order (a file
+    /// page's number in its file, an anonymous page's virtual page number): what
+    /// `paging-policy.py` prints as its memory.
+    pub fn policy_pages(&self) -> Vec<u64> {
+        self.repl
+            .order()
+            .into_iter()
+            .filter_map(|f| self.page_in(f))
+            .collect()
+    }
+
+    /// The page frame `pfn` holds, as [`Mmu::policy_pages`] names it.
+    pub fn page_in(&self, pfn: u64) -> Option<u64> {
+        match self.frame_info.get(pfn as usize)?.used {
+            FrameUse::Free => None,
+            FrameUse::Anon { vpn, .. } => Some(vpn),
+            FrameUse::File { page, .. } => Some(page),
+        }
+    }
+
     /// The replacement policy's state (CLOCK's hand, OPT's mode).
     pub fn replacer(&self) -> &Replacer {
         &self.repl
@@ -613,7 +647,7 @@ mod tests {
     use super::*;
 
     fn mmu() -> Mmu {
-        Mmu::new(&MachineConfig::default_x86_64(), 0)
+        Mmu::new(&MachineConfig::default_x86_64(), 0, Conventions::Textbook)
     }
 
     #[test]

@@ -16,7 +16,7 @@ use miette::NamedSource;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 
-use crate::config::ScenarioConfig;
+use crate::config::{Conventions, ScenarioConfig};
 use crate::diag::machine::MachineError;
 use crate::heap::{Addresses, AllocatorKind, FreeListOrder};
 use crate::machine::{Policy, Scope, TlbConfig, TlbPolicy};
@@ -52,6 +52,8 @@ pub struct ProfileFile {
     pub heap: Option<HeapFile>,
     pub stack_limit: Option<Size>,
     pub addresses: Option<Addresses>,
+    pub conventions: Option<Conventions>,
+    pub clock_bits: Option<u32>,
 }
 
 /// `tlb: off`, or a table of the TLB's fields.
@@ -80,6 +82,7 @@ pub struct HeapFile {
     pub header: Option<Size>,
     pub coalesce: Option<OnOff>,
     pub order: Option<FreeListOrder>,
+    pub align: Option<Size>,
 }
 
 /// A size in bytes, written `"4 KiB"` or as a plain number of bytes.
@@ -262,16 +265,25 @@ impl ProfileFile {
             if let Some(v) = h.order {
                 heap.teach_heap.order = v;
             }
+            if let Some(Size(v)) = h.align {
+                heap.teach_heap.align = v;
+            }
         }
         if let Some(v) = self.addresses {
             heap.addresses = v;
+        }
+        if let Some(v) = self.conventions {
+            sc.conventions = v;
+        }
+        if let Some(v) = self.clock_bits {
+            sc.machine.clock_bits = v;
         }
         sc
     }
 }
 
 /// The top-level keys a profile file may use, for "did you mean" on an unknown one.
-const TOP_KEYS: [&str; 19] = [
+const TOP_KEYS: [&str; 21] = [
     "name",
     "description",
     "page_size",
@@ -291,9 +303,11 @@ const TOP_KEYS: [&str; 19] = [
     "heap",
     "stack_limit",
     "addresses",
+    "conventions",
+    "clock_bits",
 ];
 const TLB_KEYS: [&str; 4] = ["enabled", "entries", "ways", "policy"];
-const HEAP_KEYS: [&str; 5] = ["size", "base", "header", "coalesce", "order"];
+const HEAP_KEYS: [&str; 6] = ["size", "base", "header", "coalesce", "order", "align"];
 
 /// Parses and validates a profile file. `name` is used when the file has no `name:`; errors
 /// carry `source` and point into it.

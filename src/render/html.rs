@@ -117,10 +117,6 @@ fn yes(b: bool) -> Cell {
     t(if b { "yes" } else { "no" })
 }
 
-fn kb(b: u64) -> Cell {
-    num(format!("{} kB", b / 1024))
-}
-
 /// A `show` snapshot as an HTML fragment: a `<table class="memsim memsim-TARGET">`.
 pub fn snapshot(s: &Snapshot) -> String {
     match s {
@@ -163,20 +159,25 @@ pub fn snapshot(s: &Snapshot) -> String {
                     } else {
                         &r.map.name
                     }),
-                    kb(r.size),
-                    kb(r.rss),
-                    kb(r.pss),
-                    kb(r.shared_clean + r.shared_dirty),
-                    kb(r.private_clean),
-                    kb(r.private_dirty),
-                    kb(r.anonymous),
-                    kb(r.page_size),
-                    kb(r.page_size),
+                    num(super::smaps_size(r.size, r.page_size)),
+                    num(super::smaps_size(r.rss, r.page_size)),
+                    num(super::smaps_size(r.pss, r.page_size)),
+                    num(super::smaps_size(
+                        r.shared_clean + r.shared_dirty,
+                        r.page_size,
+                    )),
+                    num(super::smaps_size(r.private_clean, r.page_size)),
+                    num(super::smaps_size(r.private_dirty, r.page_size)),
+                    num(super::smaps_size(r.anonymous, r.page_size)),
+                    num(super::smaps_size(r.page_size, r.page_size)),
+                    num(super::smaps_size(r.page_size, r.page_size)),
                 ]);
             }
             tb.finish()
         }
-        Snapshot::PageTable { pid, levels, rows } => {
+        Snapshot::PageTable {
+            pid, levels, rows, ..
+        } => {
             let mut tb = Table::new(
                 "pagetable",
                 &[
@@ -302,15 +303,20 @@ pub fn snapshot(s: &Snapshot) -> String {
             allocator,
             radix,
             rows,
+            free_list,
         } => {
+            let ostep = free_list
+                .as_ref()
+                .map(|l| format!("; {}", super::text::ostep_free_list(l).trim_end()))
+                .unwrap_or_default();
             // Teaching heaps' sizes are decimal, as their exercises are; addresses follow the
             // machine.
             let decimal = allocator != "glibc" || *radix == crate::units::Radix::Decimal;
             let mut tb = Table::new("heap", &["chunk", "size", "state", "bin"]).caption(
                 if rows.is_empty() {
-                    format!("heap of pid {pid} ({allocator}): no chunks yet")
+                    format!("heap of pid {pid} ({allocator}): no chunks yet{ostep}")
                 } else {
-                    format!("heap of pid {pid} ({allocator})")
+                    format!("heap of pid {pid} ({allocator}){ostep}")
                 },
             );
             for c in rows {

@@ -25,6 +25,10 @@ pub enum Snapshot {
         pid: u32,
         levels: usize,
         rows: Vec<PteRow>,
+        /// Under `conventions ostep`, a linear table of at most 4096 entries as
+        /// `paging-linear-translate.py` prints it: each entry's frame, or `None` when invalid.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        linear: Option<Vec<Option<u64>>>,
     },
     Walk(WalkSnap),
     Tlb {
@@ -49,6 +53,10 @@ pub enum Snapshot {
         #[serde(skip)]
         radix: crate::units::Radix,
         rows: Vec<ChunkView>,
+        /// Under `conventions ostep`, a teaching heap's free list in list order (address,
+        /// size), which the text prints as `malloc.py` dumps it.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        free_list: Option<Vec<(u64, u64)>>,
     },
     Stats(StatsSnap),
     Memory {
@@ -290,6 +298,27 @@ pub fn machine_rows(sc: &ScenarioConfig) -> Vec<MachineRow> {
         ),
         ("seed", sc.seed.to_string()),
     ];
+    if let Some((base, limit)) = c.base_bounds {
+        rows.push(("base and bounds", format!("base {base}, bounds {limit}")));
+    }
+    for (i, seg) in c.segments.iter().enumerate() {
+        if let Some((base, limit)) = seg {
+            let grows = if i == 0 { "up" } else { "down" };
+            let name = if i == 0 { "segment 0" } else { "segment 1" };
+            rows.push((name, format!("base {base}, limit {limit}, grows {grows}")));
+        }
+    }
+    if sc.conventions != crate::config::Conventions::Textbook {
+        // Only a choice is worth a row: the default machine's table stays as it was.
+        rows.push((
+            "conventions",
+            if c.replace == crate::machine::Policy::Clock {
+                format!("{} (clock_bits {})", sc.conventions.name(), c.clock_bits)
+            } else {
+                sc.conventions.name().to_string()
+            },
+        ));
+    }
     let radix = heap.radix();
     let printed = match (heap.addresses, radix) {
         (Addresses::Auto, units::Radix::Decimal) => "auto (decimal)".to_string(),
@@ -300,12 +329,17 @@ pub fn machine_rows(sc: &ScenarioConfig) -> Vec<MachineRow> {
         rows.push((
             "teaching heap",
             format!(
-                "{} at {}, header {}, coalesce {}, order {}, addresses {printed}",
+                "{} at {}, header {}, coalesce {}, order {}{}, addresses {printed}",
                 units::size(heap.teach_heap.size),
                 radix.addr(heap.teach_heap.base),
                 heap.teach_heap.header,
                 on(heap.teach_heap.coalesce),
-                heap.teach_heap.order.name()
+                heap.teach_heap.order.name(),
+                if heap.teach_heap.align > 1 {
+                    format!(", align {}", heap.teach_heap.align)
+                } else {
+                    String::new()
+                }
             ),
         ));
     } else if heap.addresses != Addresses::Auto {
@@ -351,6 +385,10 @@ fn profile_line(sc: &ScenarioConfig) -> String {
     differs("heap", sc.heap.teach_heap != b.heap.teach_heap);
     differs("stack_limit", sc.os.stack_limit != b.os.stack_limit);
     differs("addresses", sc.heap.addresses != b.heap.addresses);
+    differs("conventions", sc.conventions != b.conventions);
+    differs("clock_bits", c.clock_bits != base.clock_bits);
+    differs("base_bounds", c.base_bounds != base.base_bounds);
+    differs("segments", c.segments != base.segments);
     if changed.is_empty() {
         c.name.clone()
     } else {

@@ -24,11 +24,14 @@ pub struct World {
     pub current: Option<usize>,
     /// Statements run on this thread's stack, when set.
     pub thread: Option<usize>,
+    /// `translate` calls on a base-and-bounds or segmented machine so far: OSTEP's simulators
+    /// number their addresses (`VA  0:`).
+    pub translations: u64,
 }
 
 impl World {
     pub fn new(cfg: &ScenarioConfig) -> Self {
-        let mmu = Mmu::new(&cfg.machine, cfg.seed);
+        let mmu = Mmu::new(&cfg.machine, cfg.seed, cfg.conventions);
         let os = Os::new(&mmu, &cfg.os, cfg.seed);
         World {
             cfg: cfg.clone(),
@@ -38,6 +41,7 @@ impl World {
             safety: Vec::new(),
             current: None,
             thread: None,
+            translations: 0,
         }
     }
 
@@ -123,8 +127,11 @@ impl World {
     ) -> Result<usize, LayoutError> {
         let p = self.os.spawn(&mut self.mmu, spec, sink)?;
         let seed = self.cfg.seed ^ u64::from(self.os.procs[p].pid);
-        self.heaps
-            .push(crate::heap::for_config(&self.cfg.heap, seed));
+        self.heaps.push(crate::heap::for_config(
+            &self.cfg.heap,
+            self.cfg.conventions,
+            seed,
+        ));
         self.safety.push(Safety::speaking(self.cfg.radix()));
         if self.current.is_none() {
             self.current = Some(p);

@@ -3,6 +3,7 @@
 //! past the end of user space), every mapping stays inside user space, non-empty,
 //! page-aligned and apart from the others, and each call answers as Linux documents.
 
+use memsim::config::Conventions;
 use memsim::events::EventSink;
 use memsim::machine::{MachineConfig, Mmu};
 use memsim::os::layout::{MmapSpec, ProcessSpec};
@@ -178,7 +179,7 @@ proptest! {
     #[test]
     fn layouts_and_system_calls_never_wrap((pb, va, spec, calls) in layout_case()) {
         let cfg = machine(pb, va);
-        let mut mmu = Mmu::new(&cfg, 0);
+        let mut mmu = Mmu::new(&cfg, 0, Conventions::Textbook);
         let mut os = Os::new(&mmu, &OsConfig::default(), 0);
         let mut sink = EventSink::new(true, 1000);
         let (ps, limit) = (os.page_size(), os.user_limit());

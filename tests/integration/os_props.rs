@@ -118,7 +118,7 @@ proptest! {
     #[test]
     fn mappings_and_accesses_agree_with_a_model(ops in prop::collection::vec(op(), 1..60)) {
         let cfg = ScenarioConfig::default();
-        let mut mmu = Mmu::new(&cfg.machine, cfg.seed);
+        let mut mmu = Mmu::new(&cfg.machine, cfg.seed, cfg.conventions);
         let mut os = Os::new(&mmu, &cfg.os, cfg.seed);
         let mut sink = EventSink::new(false, 0);
         let p = os

@@ -140,7 +140,7 @@ fn commands() -> Vec<(Vec<&'static str>, Option<String>)> {
         (vec!["run", "--quiet", "a.mem"], None),
         (vec!["run", "--format", "json", "a.mem"], None),
         (vec!["check", "a.mem", "b.mem"], None),
-        (vec!["test", "."], None),
+        (vec!["test", "--allow-empty", "."], None),
         (vec!["profiles"], None),
         (vec!["--help"], None),
         (vec!["repl"], Some(prints)),

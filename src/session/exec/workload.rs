@@ -11,7 +11,7 @@ use crate::check::ir::{SweepIr, TExpr, Vars};
 use crate::check::machine::{apply_setting, validate, FieldSpans};
 use crate::config::ScenarioConfig;
 use crate::diag::run::RunError;
-use crate::machine::{Access, Policy};
+use crate::machine::Access;
 use crate::session::replay::{
     self, Excerpt, Future, PageRef, RefSource, ReplayStop, TraceError, TraceReader,
 };
@@ -112,7 +112,7 @@ impl Exec<'_> {
                 access: if w { Access::Write } else { Access::Read },
             })
             .collect();
-        let future = (self.world.mmu.config().replace == Policy::Opt).then(|| {
+        let future = (self.world.mmu.config().replace.needs_future()).then(|| {
             let mut f = Future::new(self.world.mmu.page_shift());
             f.extend(&refs);
             f
@@ -129,7 +129,7 @@ impl Exec<'_> {
         let p = self.cur(span)?;
         let ps = self.world.mmu.page_size();
         let mut reader = TraceReader::new(open_trace(path, full, span)?, ps);
-        let mut future = (self.world.mmu.config().replace == Policy::Opt)
+        let mut future = (self.world.mmu.config().replace.needs_future())
             .then(|| Future::new(self.world.mmu.page_shift()));
         let mut total = 0usize;
         loop {
