@@ -1,0 +1,192 @@
+//! The library's front door for Rust programs and notebooks: [`run`] a scenario, drive a
+//! [`Session`] cell by cell, read the typed [`Report`], and show results in evcxr. Everything
+//! here only drives [`crate::session`] and the renderers; it adds no behaviour of its own.
+
+mod display;
+mod machine;
+mod session;
+mod sweep;
+
+use std::fmt;
+use std::path::Path;
+
+use crate::events::Event;
+use crate::render::{diag, html, text};
+use crate::session::snapshot::StatsSnap;
+use crate::session::{ChunkResult, Diag, Output, Severity, Snapshot, Step};
+
+pub use machine::Machine;
+pub use session::{Session, Variable};
+pub use sweep::Sweep;
+
+/// The name diagnostics give a scenario run from a string.
+const SCENARIO: &str = "scenario.mem";
+
+/// Runs a whole scenario on the default machine (or the one its `machine` statement names),
+/// as `memsim run` does: leaks are reported at the end, `trace "…"` paths resolve from the
+/// current directory.
+///
+/// ```
+/// let r = memsim::run("machine { memory 3 pages; replace fifo }\nrefs 1 2 3 4 1 2 5 1 2 3 4 5\n");
+/// assert!(r.ok());
+/// assert_eq!(r.stats().faults, 9);
+/// ```
+pub fn run(src: &str) -> Report {
+    run_in(src, ".")
+}
+
+/// [`run`], with `trace "…"` files and profile files resolved from `base_dir`.
+///
+/// ```
+/// let dir = std::env::temp_dir().join("memsim-run-in-doc");
+/// std::fs::create_dir_all(&dir).unwrap();
+/// std::fs::write(dir.join("refs.txt"), "1 2 3 1 2 3\n").unwrap();
+/// let r = memsim::run_in("machine { memory 2 pages; replace lru }\ntrace \"refs.txt\"\n", &dir);
+/// assert_eq!(r.stats().faults, 6);
+/// ```
+pub fn run_in(src: &str, base_dir: impl AsRef<Path>) -> Report {
+    let mut s = crate::session::Session::new(crate::session::Options::default());
+    s.set_base_dir(base_dir.as_ref());
+    Report::new(s.execute(SCENARIO, src))
+}
+
+/// Everything one scenario or cell did: its steps (each statement with its events and
+/// outputs, in order), diagnostics, counters and the values it showed.
+///
+/// ```
+/// use memsim::events::Event;
+///
+/// let r = memsim::run("process p\nin p { let a = mmap(8 KiB, rw); a[0] = 1; print a[0] }\n");
+/// assert!(r.ok());
+/// assert_eq!(r.printed().collect::<Vec<_>>(), ["1"]);
+/// let faults = r.events().filter(|e| matches!(e, Event::MinorFault { .. })).count();
+/// assert_eq!(faults as u64, r.stats().minor);
+/// ```
+#[derive(Debug)]
+pub struct Report {
+    result: ChunkResult,
+}
+
+impl Report {
+    pub(crate) fn new(result: ChunkResult) -> Report {
+        Report { result }
+    }
+
+    /// The scenario's or cell's name, as diagnostics show it.
+    pub fn name(&self) -> &str {
+        &self.result.name
+    }
+    /// Nothing failed: no static error, failed `expect`, runtime error or unexpected death.
+    pub fn ok(&self) -> bool {
+        self.exit_code() == 0
+    }
+    /// `memsim run`'s exit status: 0 all good, 1 a failure while running, 2 errors before
+    /// running (nothing ran).
+    pub fn exit_code(&self) -> i32 {
+        self.result.exit_code()
+    }
+    /// Each top-level statement's run, in order.
+    pub fn steps(&self) -> &[Step] {
+        &self.result.steps
+    }
+    /// Every event (faults, evictions, system calls…) of every statement, in order.
+    pub fn events(&self) -> impl Iterator<Item = &Event> {
+        self.result.steps.iter().flat_map(|s| s.events())
+    }
+    /// What the statements printed, showed and expected, in order.
+    pub fn outputs(&self) -> impl Iterator<Item = &Output> {
+        self.result.steps.iter().flat_map(|s| s.outputs())
+    }
+    /// The lines `print` wrote.
+    pub fn printed(&self) -> impl Iterator<Item = &str> {
+        self.outputs().filter_map(|o| match o {
+            Output::Print { text } => Some(text.as_str()),
+            _ => None,
+        })
+    }
+    /// What each `show` (and each `sweep`) showed, in order.
+    pub fn snapshots(&self) -> impl Iterator<Item = &Snapshot> {
+        self.outputs().filter_map(|o| match o {
+            Output::Show { snapshot } => Some(snapshot),
+            _ => None,
+        })
+    }
+    /// The tables of the scenario's `sweep`s, in order.
+    pub fn sweeps(&self) -> impl Iterator<Item = Sweep> + '_ {
+        self.snapshots().filter_map(Sweep::from_snapshot)
+    }
+    /// Errors and warnings, in the order they were found.
+    pub fn diagnostics(&self) -> &[Diag] {
+        &self.result.diagnostics
+    }
+    /// The errors only.
+    pub fn errors(&self) -> impl Iterator<Item = &Diag> {
+        self.diagnostics()
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+    }
+    /// The counters at the end (every machine of the scenario counted).
+    pub fn stats(&self) -> &StatsSnap {
+        &self.result.stats
+    }
+    /// The value of a final bare expression (`1 + 41` is `42`), as `print` writes it.
+    pub fn value(&self) -> Option<&str> {
+        self.result.value.as_deref()
+    }
+    /// Expectations that held and that failed.
+    pub fn expectations(&self) -> (usize, usize) {
+        (
+            self.result.expectations_passed,
+            self.result.expectations_failed,
+        )
+    }
+    /// What `memsim run` prints, without colour: the trace, the diagnostics (80 columns) and
+    /// the summary.
+    pub fn text(&self) -> String {
+        let r = &self.result;
+        let mut out = text::trace(r);
+        for d in &r.diagnostics {
+            out.push_str(&diag::render(&d.report, false, 80));
+            if d.severity == Severity::Error {
+                out.push('\n');
+            }
+        }
+        if !r.static_errors {
+            out.push_str(&text::summary(r, &r.stats));
+        }
+        out
+    }
+    /// An HTML fragment: the summary, the trace with each `show`'s table and picture under its
+    /// statement, the diagnostics and the counters.
+    pub fn html(&self) -> String {
+        html::fragment(&self.result)
+    }
+    /// The result as the interpreter made it.
+    pub fn chunk(&self) -> &ChunkResult {
+        &self.result
+    }
+    pub fn into_chunk(self) -> ChunkResult {
+        self.result
+    }
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text())
+    }
+}
+
+impl Diag {
+    /// The one-line message (`page fault at 0x…`).
+    pub fn message(&self) -> String {
+        self.report.to_string()
+    }
+    /// The help line, when the diagnostic has one.
+    pub fn help(&self) -> Option<String> {
+        self.report.help().map(|h| h.to_string())
+    }
+    /// The whole diagnostic as the CLI prints it, without colour, `width` columns wide.
+    pub fn render(&self, width: usize) -> String {
+        diag::render(&self.report, false, width)
+    }
+}
