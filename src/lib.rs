@@ -66,12 +66,12 @@
 //! use memsim::{Event, Machine, Session, Snapshot};
 //!
 //! let mut s = Session::new(Machine::profile("x86_64"));
-//! s.execute("process p\nlet buf = 0\n");
+//! s.execute("let buf: *u8 = mmap(8 KiB, rw-)\n");
 //! let mut lines = Vec::new();
-//! let r = s.execute_with("in p { buf = mmap(8 KiB, rw) }\nin p { buf[4096] = 1 }\n", |step| {
+//! let r = s.execute_with("buf[0] = 1\nbuf[4096] = 2\n", |step| {
 //!     lines.push((step.line, step.events().count()))
 //! });
-//! assert_eq!(lines, [(1, 1), (2, 1)]); // an mmap, then a minor fault
+//! assert_eq!(lines, [(1, 1), (2, 1)]); // a minor fault each
 //! assert!(matches!(r.events().last(), Some(Event::MinorFault { .. })));
 //!
 //! let buf = s.variable("buf").unwrap();

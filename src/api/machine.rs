@@ -27,7 +27,7 @@ use super::Report;
 /// back as the same diagnostic a `machine` statement gets (`mem::machine::…`).
 ///
 /// ```
-/// let err = memsim::Machine::profile("x86-64").config().unwrap_err();
+/// let err = memsim::Machine::profile("x68_64").config().unwrap_err();
 /// assert_eq!(err.diagnostics()[0].code, "mem::machine::unknown_profile");
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

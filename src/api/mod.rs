@@ -40,7 +40,8 @@ pub fn run(src: &str) -> Report {
 /// ```
 /// let dir = std::env::temp_dir().join("memsim-run-in-doc");
 /// std::fs::create_dir_all(&dir).unwrap();
-/// std::fs::write(dir.join("refs.txt"), "1 2 3 1 2 3\n").unwrap();
+/// // One address per line: pages 1, 2, 3, then the same again.
+/// std::fs::write(dir.join("refs.txt"), "0x1000\n0x2000\n0x3000\n0x1000\n0x2000\n0x3000\n").unwrap();
 /// let r = memsim::run_in("machine { memory 2 pages; replace lru }\ntrace \"refs.txt\"\n", &dir);
 /// assert_eq!(r.stats().faults, 6);
 /// ```
@@ -56,7 +57,7 @@ pub fn run_in(src: &str, base_dir: impl AsRef<Path>) -> Report {
 /// ```
 /// use memsim::events::Event;
 ///
-/// let r = memsim::run("process p\nin p { let a = mmap(8 KiB, rw); a[0] = 1; print a[0] }\n");
+/// let r = memsim::run("let a: *u8 = mmap(8 KiB, rw-)\na[0] = 1\nprint a[0]\n");
 /// assert!(r.ok());
 /// assert_eq!(r.printed().collect::<Vec<_>>(), ["1"]);
 /// let faults = r.events().filter(|e| matches!(e, Event::MinorFault { .. })).count();

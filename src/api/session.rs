@@ -20,8 +20,8 @@ type StepSink = Box<dyn FnMut(&Step) + Send>;
 /// use memsim::{Machine, Session};
 ///
 /// let mut s = Session::new(Machine::profile("x86_64").memory_pages(64));
-/// s.execute("process p\nlet buf = 0\n");
-/// let r = s.execute("in p { buf = malloc(100); buf[0] = 7 }\nprint buf[0]\n");
+/// s.execute("let buf: *u8 = malloc(100)\n");
+/// let r = s.execute("buf[0] = 7\nprint buf[0]\n");
 /// assert!(r.ok(), "{r}");
 /// assert_eq!(r.printed().collect::<Vec<_>>(), ["7"]);
 ///
@@ -154,7 +154,7 @@ impl Session {
     ///
     /// ```
     /// let mut s = memsim::Session::new(memsim::Machine::default());
-    /// s.execute("process p\nlet a = 0\nin p { a = mmap(4 KiB, rw); a[0] = 1 }\n");
+    /// s.execute("let a: *u8 = mmap(4 KiB, rw-)\na[0] = 1\n");
     /// let walk = s.show("walk a").unwrap();
     /// assert!(matches!(walk, memsim::Snapshot::Walk(w) if w.paddr.is_some()));
     /// ```
