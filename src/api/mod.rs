@@ -65,12 +65,15 @@ pub fn run_in(src: &str, base_dir: impl AsRef<Path>) -> Report {
 /// ```
 #[derive(Debug)]
 pub struct Report {
-    result: ChunkResult,
+    /// Boxed: a report travels in `Result`s, whose error side should stay small.
+    result: Box<ChunkResult>,
 }
 
 impl Report {
     pub(crate) fn new(result: ChunkResult) -> Report {
-        Report { result }
+        Report {
+            result: Box::new(result),
+        }
     }
 
     /// The scenario's or cell's name, as diagnostics show it.
@@ -167,7 +170,7 @@ impl Report {
         &self.result
     }
     pub fn into_chunk(self) -> ChunkResult {
-        self.result
+        *self.result
     }
 }
 
