@@ -2,7 +2,7 @@
 //!
 //! [`ReplCore`] is the whole REPL without a terminal: it takes lines, runs them through one
 //! [`Session`] (the same engine as `memsim run`), answers `:`-commands, completes and hints,
-//! and returns text. The line editor ([`editor`], rustyline) and the piped-stdin script mode
+//! and returns text. The line editor (`editor`, rustyline) and the piped-stdin script mode
 //! ([`run_script`]) are thin loops around it, so tests drive everything through `ReplCore`.
 
 pub mod codes;
