@@ -194,3 +194,64 @@ impl Diag {
         diag::render(&self.report, false, width)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::machine::config::Policy;
+
+    #[test]
+    fn a_report_shows_its_counters_in_html() {
+        let r = run("machine { memory 3 pages; replace fifo }\nrefs 1 2 3 4 1 2 5 1 2 3 4 5\n");
+        assert!(r.ok());
+        assert!(r.html().contains(">9</td>"));
+        assert!(r.text().contains("9"));
+    }
+
+    #[test]
+    fn a_loop_over_machines_finds_beladys_anomaly() {
+        let mut sweep = Sweep::new(["replace", "memory"], ["faults"]);
+        for frames in 1..=6 {
+            let m = Machine::profile("x86_64")
+                .memory_pages(frames)
+                .replace(Policy::Fifo);
+            let r = Session::new(m).execute("refs 1 2 3 4 1 2 5 1 2 3 4 5\n");
+            sweep.push(
+                ["fifo".to_string(), format!("{frames} pages")],
+                [r.stats().faults],
+            );
+        }
+        assert_eq!(sweep.column("faults"), [12.0, 12.0, 9.0, 10.0, 5.0, 5.0]);
+    }
+
+    #[test]
+    fn a_session_tells_its_variables_machine_and_each_statement() {
+        let mut s = Session::new(Machine::profile("x86_64").memory(64 << 20));
+        let r = s.execute("let buf: *u8 = mmap(16 KiB, rw-)\nbuf[0] = 1\nbuf[8192] = 2\n");
+        assert!(r.ok(), "{r}");
+        let v = s.variable("buf").unwrap();
+        assert_eq!(v.ty, "*u8");
+        assert_eq!(s.variables(), [v]);
+        assert_eq!(s.machine().frames(), 16384);
+        let walk = s.show("walk buf + 8192").unwrap();
+        assert!(walk.svg().is_some());
+        assert!(s.show("pagetable").unwrap().html().contains("<table"));
+        assert!(s.show("nonsense").is_err());
+        let mut seen = Vec::new();
+        let r = s.execute_with("buf[4096] = 3; buf[4097] = 4\nbuf[12288] = 5\n", |st| {
+            seen.push((st.line, st.events().count()))
+        });
+        // Statements a `;` separates are steps of their own, on one line.
+        assert_eq!(seen, [(1, 1), (1, 0), (2, 1)]);
+        assert_eq!(r.events().count(), 2);
+    }
+
+    #[test]
+    fn a_machine_that_cannot_be_made_answers_every_cell_with_its_diagnostic() {
+        let mut s = Session::new(Machine::profile("x86_64").page_size(3000));
+        let r = s.execute("print 1\n");
+        assert_eq!(r.exit_code(), 2);
+        assert!(r.diagnostics()[0].code.starts_with("mem::machine::"));
+        assert_eq!(r.printed().count(), 0);
+    }
+}

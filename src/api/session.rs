@@ -148,7 +148,7 @@ impl Session {
         Report::new(r)
     }
 
-    /// What `show WHAT` would show now (`"maps"`, `"page_table"`, `"walk 0x601000"`, `"stats"`,
+    /// What `show WHAT` would show now (`"maps"`, `"pagetable"`, `"walk 0x601000"`, `"stats"`,
     /// `"frames"`…), without changing anything; the report with the diagnostics when `what`
     /// is no `show` target.
     ///
