@@ -140,10 +140,7 @@ fn nb_outputs(stdout: &str, bundle: &BTreeMap<String, String>, count: u64) -> Ve
         outs.push(json!({ "name": "stdout", "output_type": "stream", "text": lines(stdout) }));
     }
     if !bundle.is_empty() {
-        let data: Map<String, Value> = bundle
-            .iter()
-            .map(|(k, v)| (k.clone(), lines(v)))
-            .collect();
+        let data: Map<String, Value> = bundle.iter().map(|(k, v)| (k.clone(), lines(v))).collect();
         outs.push(json!({
             "data": data,
             "execution_count": count,
@@ -162,13 +159,19 @@ fn check(cell: &Value, run: &CellRun) -> Result<(), String> {
         let m = m.as_str().unwrap_or_default();
         if !run.bundle.contains_key(m) {
             let got: Vec<&String> = run.bundle.keys().collect();
-            return Err(format!("no {m} output (got {got:?}, printed {:?})", run.stdout));
+            return Err(format!(
+                "no {m} output (got {got:?}, printed {:?})",
+                run.stdout
+            ));
         }
     }
     for c in want["contains"].as_array().into_iter().flatten() {
         let c = c.as_str().unwrap_or_default();
         if !run.stdout.contains(c) && !run.bundle.values().any(|v| v.contains(c)) {
-            return Err(format!("no `{c}` in its outputs (printed {:?})", run.stdout));
+            return Err(format!(
+                "no `{c}` in its outputs (printed {:?})",
+                run.stdout
+            ));
         }
     }
     Ok(())
