@@ -111,6 +111,7 @@ pub mod check;
 pub mod diag;
 pub mod events;
 pub mod heap;
+pub mod ide;
 pub mod machine;
 pub mod os;
 pub mod profile;
@@ -119,6 +120,7 @@ pub mod session;
 pub mod source;
 pub mod syntax;
 pub mod units;
+pub mod words;
 
 pub use api::{run, run_in, Machine, Report, Session, Sweep, Variable};
 pub use events::Event;
@@ -128,6 +130,5 @@ pub use session::{ChunkResult, Diag, Options, Output, Severity, Snapshot, Step};
 pub mod cli;
 #[cfg(feature = "kernel")]
 pub mod kernel;
-#[cfg(feature = "cli")]
 pub mod repl;
 pub mod suggest;

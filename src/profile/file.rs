@@ -22,7 +22,7 @@ use crate::syntax::ast::Span;
 
 use super::size::parse_size;
 use super::validate::{validate, Field, FieldSpans};
-use crate::suggest::{did_you_mean, or_list};
+use crate::suggest::{did_you_mean, or_list, Reach};
 
 /// One profile file. Sizes are strings with units (`"4 KiB"`) or plain numbers of bytes;
 /// switches are `on`/`off` or YAML booleans.
@@ -382,7 +382,7 @@ fn yaml_error(e: &serde_yaml::Error, text: &str, src: Arc<NamedSource<String>>) 
                 &TOP_KEYS
             };
             let list = or_list(keys.iter().copied());
-            match did_you_mean(field, keys.iter().copied()) {
+            match did_you_mean(field, keys.iter().copied(), Reach::Loose) {
                 Some(s) => format!("did you mean `{s}`? The keys here are {list}"),
                 None => format!("the keys here are {list}"),
             }
