@@ -87,7 +87,7 @@ pub enum Event {
         vaddr: u64,
         access: Access,
         code: SegvCode,
-        /// A sentence placing the address: "259 KiB past the end of [heap] at 0x426000".
+        /// A sentence placing the address: "259 KiB past the end of \[heap\] at 0x426000".
         detail: String,
     },
     Brk {
@@ -176,7 +176,7 @@ pub enum Event {
         /// The process whose fault needed the frame.
         pid: u32,
         pfn: u64,
-        /// What the frame held: "main page 0x405 (anonymous)", "[refs] page 3 (page cache)".
+        /// What the frame held: "main page 0x405 (anonymous)", "\[refs\] page 3 (page cache)".
         victim: String,
         policy: String,
         action: EvictAction,

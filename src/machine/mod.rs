@@ -283,7 +283,7 @@ impl Mmu {
     }
 
     /// Translates one access. The hot path: allocates nothing, formats nothing; a TLB hit is
-    /// handled here and everything else in [`Mmu::translate_walk`], kept out of line so a hit
+    /// handled here and everything else in `Mmu::translate_walk`, kept out of line so a hit
     /// costs no more registers than it uses.
     #[inline(always)]
     pub fn translate(&mut self, asid: Asid, vaddr: u64, access: Access) -> Result<u64, Fault> {

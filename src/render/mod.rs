@@ -3,6 +3,7 @@
 
 pub mod diag;
 pub mod html;
+pub mod mime;
 pub mod report;
 pub mod style;
 pub mod svg;

@@ -84,7 +84,7 @@ pub enum Snapshot {
     },
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SweepRow {
     /// Each parameter's value, as written (`fifo`, `3 pages`).
     pub params: Vec<String>,
