@@ -8,6 +8,7 @@
 pub mod check;
 pub mod diag;
 pub mod events;
+pub mod files;
 pub mod heap;
 pub mod machine;
 pub mod os;

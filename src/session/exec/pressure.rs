@@ -166,8 +166,8 @@ impl Exec<'_> {
             TraceError::Line(e) => {
                 let excerpt = std::fs::File::open(full)
                     .ok()
-                    .and_then(|f| Excerpt::around(f, e.line))
-                    .unwrap_or_else(|| Excerpt::around(&b""[..], 0).expect("empty excerpt"));
+                    .and_then(|f| Excerpt::line_of(f, e.line))
+                    .unwrap_or_default();
                 Report::new(RunError::TraceLine {
                     file: path.to_string(),
                     line: e.line,
