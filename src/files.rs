@@ -197,7 +197,26 @@ impl SourceCode for Quoted {
         _before: usize,
         _after: usize,
     ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
-        self.0.read_span(span, 0, 0)
+        let text = &self.0;
+        let (from, to) = (span.offset(), span.offset() + span.len());
+        if to > text.len() {
+            return Err(MietteError::OutOfBounds);
+        }
+        // Whole lines: the label's line from its first byte to its end.
+        let start = text[..from].rfind('\n').map_or(0, |i| i + 1);
+        let end = text[to..]
+            .find('\n')
+            .map_or(text.len(), |i| to + i)
+            .max(start);
+        let line = text[..start].matches('\n').count();
+        let lines = text[start..end].matches('\n').count() + 1;
+        Ok(Box::new(MietteSpanContents::new(
+            &text.as_bytes()[start..end],
+            SourceSpan::new(start.into(), end - start),
+            line,
+            text[start..from].chars().count(),
+            lines,
+        )))
     }
 }
 
