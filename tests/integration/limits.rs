@@ -210,7 +210,9 @@ fn an_interrupt_stops_every_kind_of_long_statement_within_a_second() {
     let dir = std::env::temp_dir().join(format!("memsim-interrupt-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     // A trace that replays for minutes: a few thousand lines, replayed again and again.
-    let lines: String = (0..5000).map(|i| format!("{:#x}\n", (i % 97) << 12)).collect();
+    let lines: String = (0..5000)
+        .map(|i| format!("{:#x}\n", (i % 97) << 12))
+        .collect();
     std::fs::write(dir.join("t.trace"), lines).unwrap();
     for src in [
         FOREVER,
@@ -220,8 +222,14 @@ fn an_interrupt_stops_every_kind_of_long_statement_within_a_second() {
         "sweep seed in 0..=9999 { repeat 1900000000 { } }\n",
     ] {
         let (took, codes) = interrupted(&dir, src);
-        assert!(codes.iter().any(|c| c == "mem::interrupted"), "{src}: {codes:?}");
-        assert!(took < std::time::Duration::from_millis(1300), "{src}: {took:?}");
+        assert!(
+            codes.iter().any(|c| c == "mem::interrupted"),
+            "{src}: {codes:?}"
+        );
+        assert!(
+            took < std::time::Duration::from_millis(1300),
+            "{src}: {took:?}"
+        );
     }
 }
 
@@ -229,9 +237,21 @@ fn an_interrupt_stops_every_kind_of_long_statement_within_a_second() {
 fn every_limit_has_a_flag() {
     // Each flag is accepted, and the small limit it sets is crossed with its own diagnostic.
     let cases: [(&[&str], &str, &str); 4] = [
-        (&["--max-source", "100"], "print 1\n# a comment long enough to cross one hundred bytes in all, which is what this limit allows\n", "mem::io::too_large"),
-        (&["--max-line", "20"], "print 1\nprint 1 + 1 + 1 + 1 + 1 + 1 + 1\n", "mem::parse::line_too_long"),
-        (&["--max-memory", "1 MiB"], "let p: *u8 = malloc(64 MiB)\nwrite p[0..64 MiB] step 4 KiB = 1\n", "mem::limit"),
+        (
+            &["--max-source", "100"],
+            &"print 1\n".repeat(20),
+            "mem::io::too_large",
+        ),
+        (
+            &["--max-line", "20"],
+            "print 1\nprint 1 + 1 + 1 + 1 + 1 + 1 + 1\n",
+            "mem::parse::line_too_long",
+        ),
+        (
+            &["--max-memory", "1 MiB"],
+            "let p: *u8 = malloc(64 MiB)\nwrite p[0..64 MiB] step 4 KiB = 1\n",
+            "mem::limit",
+        ),
         (&["--max-steps", "10"], "repeat 100 { }\n", "mem::limit"),
     ];
     for (flags, src, code) in cases {
@@ -244,7 +264,10 @@ fn every_limit_has_a_flag() {
     }
     // Events past `--max-events` are counted, not kept.
     let out = Test::new()
-        .file("e.mem", "let p: *u8 = malloc(64 KiB)\nwrite p[0..64 KiB] step 4 KiB = 1\n")
+        .file(
+            "e.mem",
+            "let p: *u8 = malloc(64 KiB)\nwrite p[0..64 KiB] step 4 KiB = 1\n",
+        )
         .args(&["run", "--max-events", "2", "e.mem"])
         .run();
     assert_eq!(out.status, 0, "{}", out.stderr);
@@ -271,10 +294,17 @@ fn files_outside_the_root_are_refused_unless_root_allows_them() {
         .args(&["run", "--quiet", "s/a.mem"])
         .run();
     assert_eq!(out.status, 2, "{}", out.stderr);
-    assert!(out.stderr.contains("mem::check::outside_root"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("mem::check::outside_root"),
+        "{}",
+        out.stderr
+    );
     let out = Test::new()
         .file("data/t.trace", "0x1000\n")
-        .file("s/a.mem", "trace \"../data/t.trace\"\nexpect stats.references == 1\n")
+        .file(
+            "s/a.mem",
+            "trace \"../data/t.trace\"\nexpect stats.references == 1\n",
+        )
         .args(&["run", "--quiet", "--root", ".", "s/a.mem"])
         .run();
     assert_eq!(out.status, 0, "{}", out.stderr);
@@ -292,12 +322,20 @@ fn a_fifo_or_a_device_is_refused_not_waited_for() {
     assert!(made.success());
     let out = t.args(&["run", "--quiet", "a.mem"]).run();
     assert_eq!(out.status, 2, "{}", out.stderr);
-    assert!(out.stderr.contains("mem::check::not_a_file"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("mem::check::not_a_file"),
+        "{}",
+        out.stderr
+    );
     let out = Test::new()
         .file("z.mem", "trace \"/dev/zero\"\n")
         .args(&["run", "--quiet", "--root", "/dev", "z.mem"])
         .run();
-    assert!(out.stderr.contains("mem::check::not_a_file"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("mem::check::not_a_file"),
+        "{}",
+        out.stderr
+    );
     // `memsim run /dev/zero` reads no more than the source limit.
     let out = Test::new()
         .args(&["run", "--max-source", "1000", "/dev/zero"])

@@ -34,7 +34,7 @@ fn op() -> impl Strategy<Value = Op> {
 fn machine() -> impl Strategy<Value = String> {
     (
         prop::sample::select(vec!["4 KiB", "16 KiB"]),
-        12u32..40,
+        24u32..64,
         prop::sample::select(vec!["fifo", "lru", "clock", "random", "lru local"]),
         prop::sample::select(vec!["tlb off", "tlb 4 entries", "tlb 16 entries lru 4-way", "tlb 64 entries fifo"]),
         any::<u8>(),
@@ -126,18 +126,21 @@ proptest! {
         let mut s = Session::new(opts());
         let r = s.execute("values.mem", &src);
         let codes: Vec<&str> = r.diagnostics.iter().map(|d| d.code.as_str()).collect();
+        // Pages shared since a fork are not evicted, so a small machine may run out of
+        // frames: the OOM killer ends the run, which loses no value it let the scenario keep.
+        prop_assume!(!codes.contains(&"mem::oom"));
         prop_assert!(codes.iter().all(|c| c.starts_with("mem::heap::")), "{codes:?}\n{src}");
         prop_assert_eq!(r.expectations_failed, 0, "{}", src);
         prop_assert_eq!(r.expectations_passed, expects);
     }
 }
 
-/// What the REPL's user can see of a session: every variable's value, the counters, and what
-/// `show` prints of the machine.
-fn state(s: &mut Session) -> String {
+/// What the REPL's user can see of a session: the values of the variables `names`, the
+/// counters, and what `show` prints of the machine.
+fn state(s: &mut Session, names: &[String]) -> String {
     let mut out = String::new();
-    for v in s.variables() {
-        out.push_str(&format!("{v} = {:?}\n", s.variable(&v)));
+    for v in names {
+        out.push_str(&format!("{v} = {:?}\n", s.variable(v)));
     }
     out.push_str(&format!("{:?}\n", s.world().stats()));
     let shown = s.evaluate("look.mem", "show maps\nshow heap\nshow frames\nshow swap\n");
@@ -172,10 +175,13 @@ proptest! {
         }
         let r = s.execute("setup.mem", &setup);
         prop_assert_eq!(r.exit_code(), 0, "{:?}", r.diagnostics.iter().map(|d| &d.code).collect::<Vec<_>>());
-        let before = state(&mut s);
+        // A name the failed statement declared stays declared (see docs/reliability.md);
+        // everything that existed before keeps its value.
+        let names = s.variables();
+        let before = state(&mut s, &names);
         let r = s.execute("fail.mem", FAILING[which]);
         prop_assert!(r.exit_code() != 0, "{} should fail", FAILING[which]);
-        let after = state(&mut s);
+        let after = state(&mut s, &names);
         prop_assert_eq!(&before, &after, "{}", FAILING[which]);
         // And the bytes are the ones written before.
         let checks: String = shadow.iter().map(|(at, v)| format!("expect b[{at}] == {v}\n")).collect();

@@ -407,7 +407,9 @@ fn run_one(cfg: &MachineConfig, sh: &Shared) -> RunOut {
     } = *sh;
     let budget = &ctx.budget;
     // Once the budget is spent, the runs still queued stop before building their machines.
-    let spent = if budget.used() > budget.max_steps() {
+    let spent = if interrupt.is_set() {
+        Some(RunError::Interrupted { span: span.into() })
+    } else if budget.used() > budget.max_steps() {
         Some(super::steps_error(budget.max_steps(), span))
     } else {
         budget.expired().map(|t| super::timeout_error(t, span))
