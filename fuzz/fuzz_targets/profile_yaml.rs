@@ -9,7 +9,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    if let Err(errors) = memsim::profile::file::load_file(Path::new("fuzz.yaml"), text) {
+    if let Err(errors) = memsim::profile::load_file(Path::new("fuzz.yaml"), text) {
         for e in &errors {
             let _ = format!("{e:?}");
         }
