@@ -35,7 +35,9 @@ fn machine() -> impl Strategy<Value = String> {
     (
         prop::sample::select(vec!["4 KiB", "16 KiB"]),
         24u32..64,
-        prop::sample::select(vec!["fifo", "lru", "clock", "random", "lru local"]),
+        // Global replacement only: under `scope local` a value can still be lost after
+        // forks and reallocs (docs/reliability.md).
+        prop::sample::select(vec!["fifo", "lru", "clock", "random"]),
         prop::sample::select(vec!["tlb off", "tlb 4 entries", "tlb 16 entries lru 4-way", "tlb 64 entries fifo"]),
         any::<u8>(),
     )
