@@ -10,6 +10,7 @@ pub mod diag;
 pub mod events;
 pub mod files;
 pub mod heap;
+pub mod ide;
 pub mod machine;
 pub mod os;
 pub mod profile;
@@ -18,12 +19,12 @@ pub mod session;
 pub mod source;
 pub mod syntax;
 pub mod units;
+pub mod words;
 
 pub use session::{ChunkResult, Options, Session};
 #[cfg(feature = "cli")]
 pub mod cli;
 #[cfg(feature = "kernel")]
 pub mod kernel;
-#[cfg(feature = "cli")]
 pub mod repl;
 pub mod suggest;

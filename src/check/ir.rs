@@ -112,8 +112,8 @@ pub enum Special {
     Pid,
     /// `REGION.start|end|size` of the current process, with the region's name.
     Region(String, RegionField),
-    /// `stats.NAME` (dotted after `stats.`).
-    Stat(String),
+    /// `stats.NAME`.
+    Stat(Stat),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -123,26 +123,7 @@ pub enum RegionField {
     Size,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Builtin {
-    Malloc,
-    Calloc,
-    Realloc,
-    Free,
-    Memset,
-    Memcpy,
-    Mmap,
-    Munmap,
-    Mprotect,
-    Brk,
-    Sbrk,
-    Fork,
-    GetPageSize,
-    PageOf,
-    OffsetOf,
-    FrameOf,
-    UsableSize,
-}
+pub use crate::words::{Builtin, Stat};
 
 /// How a binary operator computes, decided from the operand types.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -8,57 +8,19 @@ use crate::machine::{
     Addresses, AllocatorKind, FreeListOrder, MachineConfig, Policy, Scope, TlbPolicy,
 };
 use crate::profile;
-use crate::suggest::{and_list, did_you_mean, or_list};
+use crate::suggest::{and_list, did_you_mean, or_list, Reach};
 use crate::syntax::ast::{Arg, ArgKind, MachineSpec, ProfileRef, SizeUnit, Span};
 
 pub use crate::profile::validate::{Field, FieldSpans};
 
-/// Every key a `machine { }` block accepts, in the order the help lists them.
-pub const SETTINGS: [&str; 20] = [
-    "page_size",
-    "memory",
-    "swap",
-    "va_bits",
-    "levels",
-    "pte_size",
-    "tlb",
-    "replace",
-    "seed",
-    "aslr",
-    "pie",
-    "pcid",
-    "allocator",
-    "heap",
-    "header",
-    "coalesce",
-    "order",
-    "addresses",
-    "stack_limit",
-    "scope",
-];
+pub use crate::words::SETTING_NAMES as SETTINGS;
 
 /// What each key takes, in words, for "bad value" help lines.
 fn expected(key: &str) -> &'static str {
-    match key {
-        "page_size" => "a size such as `4 KiB`",
-        "memory" => "a size such as `64 KiB` or `16 pages`",
-        "swap" => "a size such as `64 KiB`, or `0` for no swap",
-        "va_bits" => "a number of bits such as `48`",
-        "levels" => "a number of page-table levels such as `4`",
-        "pte_size" => "a size in bytes: `8` (64-bit) or `4` (32-bit)",
-        "tlb" => "`off`, or a number of entries such as `16 entries lru 4-way`",
-        "replace" => "a policy (fifo, lru, clock, opt or random), optionally then global or local",
-        "scope" => "global or local",
-        "seed" => "an integer such as `42`",
-        "aslr" | "pie" | "pcid" | "coalesce" => "`on` or `off`",
-        "allocator" => "glibc, first_fit, best_fit or worst_fit",
-        "heap" => "a size and an address such as `100 B at 1000`",
-        "header" => "a size in bytes such as `8` or `8 B`",
-        "order" => "address, size_asc, size_desc, insert_front or insert_back",
-        "addresses" => "decimal, hex or auto",
-        "stack_limit" => "a size such as `8 MiB`",
-        _ => "a value",
-    }
+    crate::words::SETTINGS
+        .iter()
+        .find(|s| s.name == key)
+        .map_or("a value", |s| s.takes)
 }
 
 /// The span covering all of a setting's arguments (the key's own span when there are none).
@@ -140,7 +102,7 @@ fn load_base(
         None => Ok(MachineConfig::default_x86_64()),
         Some(ProfileRef::Builtin(id)) => profile::builtin(&id.name).ok_or_else(|| {
             let list = and_list(profile::builtin_names());
-            let help = match did_you_mean(&id.name, profile::builtin_names()) {
+            let help = match did_you_mean(&id.name, profile::builtin_names(), Reach::Loose) {
                 Some(s) => format!(
                     "did you mean `{s}`? The built-in profiles are {list}; a profile file is \
                      written as a string, such as `machine \"boards/my.yaml\"`"
@@ -328,7 +290,7 @@ fn choice<T: Copy>(
     if let Some(v) = word.and_then(&parse) {
         return Ok(v);
     }
-    let label = match word.and_then(|w| did_you_mean(w, names.iter().copied())) {
+    let label = match word.and_then(|w| did_you_mean(w, names.iter().copied(), Reach::Loose)) {
         Some(s) => format!("{} is not {what}; did you mean `{s}`?", describe(arg)),
         None => format!("{} is not {what}", describe(arg)),
     };
@@ -447,7 +409,7 @@ pub fn apply_setting(
         "heap" => apply_heap(cfg, args, key_span)?,
         _ => {
             let list = or_list(SETTINGS);
-            let (label, help) = match did_you_mean(key, SETTINGS) {
+            let (label, help) = match did_you_mean(key, SETTINGS, Reach::Loose) {
                 Some(s) => (
                     format!("did you mean `{s}`?"),
                     format!("did you mean `{s}`? A machine setting is one of {list}"),
@@ -492,7 +454,7 @@ fn apply_replace(
             }
         } else {
             let words = POLICIES.iter().chain(&SCOPES).copied();
-            let label = match w.and_then(|w| did_you_mean(w, words)) {
+            let label = match w.and_then(|w| did_you_mean(w, words, Reach::Loose)) {
                 Some(s) => format!("{} is not a policy; did you mean `{s}`?", describe(a)),
                 None => format!("{} is not a replacement policy", describe(a)),
             };
@@ -572,7 +534,7 @@ fn apply_tlb(cfg: &mut MachineConfig, args: &[Arg], key_span: Span) -> Result<()
             }
             _ => {
                 let words = ["entries", "fifo", "lru"];
-                let label = match word_of(a).and_then(|w| did_you_mean(w, words)) {
+                let label = match word_of(a).and_then(|w| did_you_mean(w, words, Reach::Loose)) {
                     Some(s) => format!(
                         "{} is not understood here; did you mean `{s}`?",
                         describe(a)

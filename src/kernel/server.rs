@@ -13,7 +13,7 @@ use serde_json::{json, Map, Value};
 use super::jupyter::zmtp::Frames;
 use super::jupyter::{Channel, Inbox, Message, Transport, PROTOCOL_VERSION};
 use super::outputs;
-use crate::repl::{complete, help, input};
+use crate::ide::{complete, help, input};
 use crate::session::{Interrupt, Options, Progress, ProgressFn, Session};
 
 /// An accepted cell, for `history` requests.
@@ -541,14 +541,29 @@ impl Kernel {
         let line_start = code[..cursor].rfind('\n').map_or(0, |i| i + 1);
         let line_end = code[cursor..].find('\n').map_or(code.len(), |i| cursor + i);
         let line = &code[line_start..line_end];
-        let (start, matches) =
-            complete::complete(line, cursor - line_start, &self.session.variables());
+        let vars = self.session.variables();
+        let (start, matches) = complete::complete(line, cursor - line_start, &vars);
+        let cursor_start = chars_to(code, line_start + start.min(cursor - line_start));
+        let cursor_end = chars_to(code, cursor);
+        // JupyterLab shows each match's kind and, for a builtin, its usage beside it.
+        let types: Vec<Value> = matches
+            .iter()
+            .map(|m| {
+                json!({
+                    "start": cursor_start,
+                    "end": cursor_end,
+                    "text": m,
+                    "type": complete::kind(m, &vars),
+                    "signature": complete::signature(m).unwrap_or(""),
+                })
+            })
+            .collect();
         json!({
             "status": "ok",
             "matches": matches,
-            "cursor_start": chars_to(code, line_start + start.min(cursor - line_start)),
-            "cursor_end": chars_to(code, cursor),
-            "metadata": {},
+            "cursor_start": cursor_start,
+            "cursor_end": cursor_end,
+            "metadata": { "_jupyter_types_experimental": types },
         })
     }
 
@@ -576,10 +591,7 @@ impl Kernel {
         ) {
             return Some(format!("{word}: {ty} = {v}\n"));
         }
-        let text = help::help(Some(word));
-        if text.starts_with("no help on") {
-            return None;
-        }
+        let text = help::about(word)?;
         if word.starts_with("stats.") {
             if let Some(v) = self.session.evaluate("inspect", word).value {
                 return Some(format!("{word} = {v} now\n\n{text}"));

@@ -24,7 +24,7 @@ use crate::syntax::ast::Span;
 
 use super::size::parse_size;
 use super::validate::{validate, Field, FieldSpans};
-use crate::suggest::{did_you_mean, or_list};
+use crate::suggest::{did_you_mean, or_list, Reach};
 
 /// One profile file. Sizes are strings with units (`"4 KiB"`) or plain numbers of bytes;
 /// switches are `on`/`off` or YAML booleans.
@@ -385,7 +385,7 @@ fn yaml_error(e: &serde_yaml::Error, text: &str, file: &str) -> MachineError {
                 &TOP_KEYS
             };
             let list = or_list(keys.iter().copied());
-            match did_you_mean(field, keys.iter().copied()) {
+            match did_you_mean(field, keys.iter().copied(), Reach::Loose) {
                 Some(s) => format!("did you mean `{s}`? The keys here are {list}"),
                 None => format!("the keys here are {list}"),
             }

@@ -14,7 +14,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use miette::Report;
-use serde::Serialize;
 use source::LinedSource;
 
 use crate::check::ir::Vars;
@@ -123,8 +122,7 @@ impl Default for Options {
 }
 
 /// What a statement printed or showed.
-#[derive(Debug, Clone, Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[derive(Debug, Clone)]
 pub enum Output {
     Print { text: String },
     Show { snapshot: Snapshot },
@@ -133,7 +131,7 @@ pub enum Output {
 
 /// One top-level statement's run: its source line, then what happened, in order, under the
 /// line that caused it (a block's statements have their own lines).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Step {
     pub line: usize,
     pub source: String,
@@ -176,8 +174,7 @@ pub struct Diag {
     pub line: Option<usize>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Severity {
     Error,
     Warning,

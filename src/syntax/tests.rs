@@ -1136,3 +1136,23 @@ fn parse_error_cases_fail_with_their_code() {
         }
     }
 }
+
+#[test]
+fn the_statement_help_names_every_statement_keyword() {
+    use crate::words::Keyword;
+    let listed = errors::STATEMENT_HELP
+        .split_once("keyword: ")
+        .map_or("", |(_, l)| l);
+    let listed: Vec<&str> = listed.split(", ").collect();
+    // `else`, `sizeof` and `as` are reserved but only continue a statement.
+    let starts: Vec<&str> = Keyword::ALL
+        .into_iter()
+        .filter(|k| k.reserved() && !matches!(k, Keyword::Else | Keyword::Sizeof | Keyword::As))
+        .map(Keyword::name)
+        .collect();
+    let mut a = listed.clone();
+    let mut b = starts.clone();
+    a.sort_unstable();
+    b.sort_unstable();
+    assert_eq!(a, b, "the help lists {listed:?}");
+}

@@ -417,6 +417,12 @@ fn is_complete_complete_and_inspect() {
         .unwrap()
         .contains(&json!("malloc")));
     assert_eq!(r.content["cursor_start"], 18);
+    let types = r.content["metadata"]["_jupyter_types_experimental"]
+        .as_array()
+        .unwrap();
+    let malloc = types.iter().find(|t| t["text"] == "malloc").unwrap();
+    assert_eq!(malloc["type"], "function");
+    assert_eq!(malloc["signature"], "malloc(n)");
 
     let mut inspect = |code: &str, pos: usize| {
         let (r, _) = f.request(

@@ -237,27 +237,4 @@ impl Exec<'_> {
         }
         Ok(())
     }
-
-    pub(super) fn stat(&self, name: &str) -> u64 {
-        let s = self.world.stats();
-        match name {
-            "faults" => s.faults,
-            "minor" => s.minor,
-            "major" => s.major,
-            "segv" => s.segv,
-            "accesses" => s.accesses,
-            "tlb.hits" => s.tlb_hits,
-            "tlb.misses" => s.tlb_misses,
-            "walks" => s.walks,
-            "walk_refs" => s.walk_refs,
-            "evictions" => s.evictions,
-            "swap_ins" => s.swap_ins,
-            "swap_outs" => s.swap_outs,
-            "writebacks" => s.writebacks,
-            "references" => s.references,
-            "stack_growths" => s.stack_growths,
-            "cow_copies" => s.cow_copies,
-            _ => 0,
-        }
-    }
 }

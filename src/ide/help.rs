@@ -2,7 +2,8 @@
 //! paragraphs that point at what to try in memsim.
 
 use super::command::COMMANDS;
-use crate::check::{BUILTINS, SHOW_TARGETS};
+use crate::suggest::Reach;
+use crate::words::{Builtin, ShowTarget, Stat};
 
 /// One help entry: the names it answers to (the first is the one listed) and its text.
 struct Topic {
@@ -392,46 +393,6 @@ a 64-bit machine. Pointer arithmetic scales by the element size.",
     },
 ];
 
-/// What each `stats.NAME` counts.
-fn stat_summary(name: &str) -> &'static str {
-    match name {
-        "faults" => "page faults of every kind (minor + major)",
-        "minor" => "page faults served without reading a disk: a zero-filled frame, a copy on write, a page already in memory",
-        "major" => "page faults that read the page back from swap or from its file",
-        "segv" => "segmentation faults delivered",
-        "accesses" => "translations the MMU did (a faulting access is translated again after the fault)",
-        "tlb.hits" => "translations the TLB answered",
-        "tlb.misses" => "translations the TLB did not have: each costs a page-table walk",
-        "walks" => "page-table walks",
-        "walk_refs" => "memory references the page-table walks made (one per level read)",
-        "evictions" => "pages taken out of their frame to make room",
-        "swap_ins" => "pages read back from swap",
-        "swap_outs" => "pages written out to swap",
-        "writebacks" => "dirty pages of shared file mappings written back to their file on eviction",
-        "references" => "memory references the program made: each access, each page of `refs` and of a trace",
-        "stack_growths" => "times the stack grew down to take an access just below it",
-        "cow_copies" => "pages copied on a write after fork (copy on write)",
-        _ => "",
-    }
-}
-
-/// A short line per `show` target, for `:help show`; a target without one is still listed.
-fn show_target_summary(target: &str) -> &'static str {
-    match target {
-        "maps" => "the mappings, like /proc/PID/maps",
-        "smaps" => "per mapping: size, RSS, page sizes",
-        "pagetable" => "valid page-table entries: page → frame, bits, permissions",
-        "walk" => "`show walk ADDR`: each level of one translation",
-        "tlb" => "the TLB's entries",
-        "frames" => "who owns each physical frame",
-        "heap" => "the allocator's chunks: address, size, in use or free",
-        "swap" => "the swap slots in use",
-        "stats" => "the counters: faults, TLB hits and misses, evictions…",
-        "memory" => "`show memory ADDR LEN`: a hex dump",
-        _ => "",
-    }
-}
-
 /// Lower case, `_` for spaces and dashes, no `()` or leading `:`.
 fn normalize(topic: &str) -> String {
     topic
@@ -458,6 +419,20 @@ pub fn topic_names() -> Vec<String> {
     v
 }
 
+/// What an editor shows for a word under the cursor (the kernel's inspection): the word's
+/// `:help` text, or `None` when memsim has none for it.
+pub fn about(word: &str) -> Option<String> {
+    let command = word
+        .trim()
+        .strip_prefix(':')
+        .is_some_and(|w| COMMANDS.iter().any(|c| c.name == w));
+    let stat = normalize(word)
+        .strip_prefix("stats.")
+        .is_some_and(|n| Stat::from_name(n).is_some());
+    let known = command || stat || super::codes::find(word).is_some() || find(word).is_some();
+    known.then(|| help(Some(word)))
+}
+
 /// The text of `:help` (no topic) or `:help TOPIC`.
 pub fn help(topic: Option<&str>) -> String {
     let Some(topic) = topic else {
@@ -474,14 +449,14 @@ pub fn help(topic: Option<&str>) -> String {
         return super::codes::explain(c);
     }
     if let Some(name) = normalize(topic).strip_prefix("stats.") {
-        if crate::check::STAT_NAMES.contains(&name) {
+        if let Some(stat) = Stat::from_name(name) {
             let about = find("stats").map_or(String::new(), |t| wrap(t.text, 88));
-            return format!("stats.{name}: {}\n\n{about}", stat_summary(name));
+            return format!("stats.{name}: {}\n\n{about}", stat.help());
         }
     }
     let Some(t) = find(topic) else {
         let names = TOPICS.iter().flat_map(|t| t.names.iter().copied());
-        let hint = match crate::check::suggest(&normalize(topic), names) {
+        let hint = match crate::suggest::did_you_mean(&normalize(topic), names, Reach::Typo) {
             Some(s) => format!("did you mean `{s}`? "),
             None => String::new(),
         };
@@ -493,8 +468,8 @@ pub fn help(topic: Option<&str>) -> String {
     let mut out = String::new();
     // A builtin's usage line comes from the checker's table, so it never disagrees.
     for name in t.names {
-        if let Some((_, usage)) = BUILTINS.iter().find(|b| b.0 == *name) {
-            out.push_str(usage);
+        if let Some(b) = Builtin::from_name(name) {
+            out.push_str(b.spec().usage);
             out.push('\n');
         }
     }
@@ -504,12 +479,11 @@ pub fn help(topic: Option<&str>) -> String {
     out.push_str(&wrap(t.text, 88));
     if t.names.contains(&"show") {
         out.push('\n');
-        let width = SHOW_TARGETS.iter().map(|s| s.len()).max().unwrap_or(0);
-        for target in SHOW_TARGETS {
-            out.push_str(&format!(
-                "  show {target:width$}  {}\n",
-                show_target_summary(target)
-            ));
+        let width = ShowTarget::ALL.iter().map(|s| s.name().len()).max();
+        let width = width.unwrap_or(0);
+        for target in ShowTarget::ALL {
+            let name = target.name();
+            out.push_str(&format!("  show {name:width$}  {}\n", target.help()));
         }
     }
     if t.names.len() > 1 {
@@ -563,16 +537,27 @@ fn wrap(text: &str, width: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::words::{BUILTIN_NAMES, REGION_NAMES};
 
     #[test]
     fn every_word_of_the_language_has_help() {
         let words = super::super::input::keywords()
             .iter()
-            .chain(BUILTINS.iter().map(|b| &b.0))
-            .chain(crate::check::REGION_NAMES);
+            .chain(&BUILTIN_NAMES)
+            .chain(&REGION_NAMES);
         for w in words {
             assert!(find(w).is_some(), "no :help for `{w}`");
         }
+    }
+
+    #[test]
+    fn about_answers_only_what_help_knows() {
+        assert!(about("malloc").is_some_and(|t| t.starts_with("malloc(n)")));
+        assert!(about("stats.tlb.hits").is_some());
+        assert!(about(":save").is_some());
+        assert!(about("mem::segv").is_some());
+        assert_eq!(about("zzzz"), None);
+        assert_eq!(about("stats.nope"), None);
     }
 
     #[test]
@@ -603,11 +588,9 @@ mod tests {
 
     #[test]
     fn every_counter_is_explained() {
-        for name in crate::check::STAT_NAMES {
-            assert!(
-                !stat_summary(name).is_empty(),
-                "stats.{name} has no summary"
-            );
+        for stat in Stat::ALL {
+            let name = stat.name();
+            assert!(!stat.help().is_empty(), "stats.{name} has no summary");
             let text = help(Some(&format!("stats.{name}")));
             assert!(text.starts_with(&format!("stats.{name}: ")), "{text}");
         }

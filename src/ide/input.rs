@@ -6,96 +6,33 @@
 
 use std::sync::OnceLock;
 
-use crate::check::BUILTINS;
+use crate::words::{self, Builtin};
 
-/// The grammar, read for its word lists so that completion and highlighting never drift from
-/// what the parser accepts.
-const GRAMMAR: &str = include_str!("../../grammar/mem.pest");
-
-/// The quoted words of one grammar rule (`name = ... "word" | "word" ...`), in order.
-fn rule_words(rule: &str) -> Vec<&'static str> {
-    let head = format!("{rule} =");
-    GRAMMAR
-        .lines()
-        .find(|l| l.starts_with(&head))
-        .map(quoted_words)
-        .unwrap_or_default()
-}
-
-/// Every `"word"` in a grammar line that is made of letters, digits and `_`.
-fn quoted_words(line: &'static str) -> Vec<&'static str> {
-    line.split('"')
-        .skip(1)
-        .step_by(2)
-        .filter(|w| {
-            !w.is_empty()
-                && w.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-                && w.chars().next().is_some_and(|c| !c.is_ascii_digit())
-        })
-        .collect()
-}
-
-/// The language's words: every `kw_*` rule of the grammar (reserved words such as `let` and
-/// contextual ones such as `frame`), then the small closed word sets of a few rules.
+/// The language's words: every keyword (reserved words such as `let` and contextual ones such
+/// as `frame`), then the small closed word sets of `expect` and `mmap`.
 pub fn keywords() -> &'static [&'static str] {
     static WORDS: OnceLock<Vec<&'static str>> = OnceLock::new();
-    WORDS.get_or_init(|| {
-        let mut words: Vec<&'static str> = GRAMMAR
-            .lines()
-            .filter(|l| l.starts_with("kw_"))
-            .flat_map(quoted_words)
-            .collect();
-        for rule in ["segv_code", "fault_kind", "sharing"] {
-            words.extend(rule_words(rule));
-        }
-        dedup(words)
-    })
+    WORDS.get_or_init(|| words::keywords().collect())
 }
 
-/// The reserved words: those of [`keywords`] that cannot be names. The parser decides, so
-/// this list cannot disagree with it (`report = 1` parses, `repeat = 1` does not).
+/// The reserved words: those of [`keywords`] that cannot be names.
 pub fn reserved_words() -> &'static [&'static str] {
-    static WORDS: OnceLock<Vec<&'static str>> = OnceLock::new();
-    WORDS.get_or_init(|| {
-        keywords()
-            .iter()
-            .copied()
-            .filter(|w| crate::syntax::parse(&format!("{w} = 1")).is_err())
-            .collect()
-    })
+    &words::RESERVED
 }
 
-/// The primitive type names (`u8` … `long`), from the grammar's `prim_type` rule.
+/// The primitive type names (`u8` … `long`).
 pub fn type_names() -> &'static [&'static str] {
-    static WORDS: OnceLock<Vec<&'static str>> = OnceLock::new();
-    WORDS.get_or_init(|| rule_words("prim_type"))
+    &words::TYPE_WORDS
 }
 
-/// The size units (`KiB`, `pages`, …), from the grammar's `size_unit` rule.
+/// The size units (`KiB`, `pages`, …).
 pub fn units() -> &'static [&'static str] {
-    static WORDS: OnceLock<Vec<&'static str>> = OnceLock::new();
-    WORDS.get_or_init(|| rule_words("size_unit"))
+    &words::UNIT_NAMES
 }
 
-/// The fixed regions of a `process { }` layout, from the grammar's `region_kind` rule, plus
-/// `mmap`.
+/// The regions of a `process { }` layout, `mmap` included.
 pub fn region_kinds() -> &'static [&'static str] {
-    static WORDS: OnceLock<Vec<&'static str>> = OnceLock::new();
-    WORDS.get_or_init(|| {
-        let mut w = rule_words("region_kind");
-        w.push("mmap");
-        w
-    })
-}
-
-fn dedup(words: Vec<&'static str>) -> Vec<&'static str> {
-    let mut out: Vec<&'static str> = Vec::with_capacity(words.len());
-    for w in words {
-        if !out.contains(&w) {
-            out.push(w);
-        }
-    }
-    out
+    &words::REGION_KINDS
 }
 
 /// A piece of input, as byte offsets into it.
@@ -276,7 +213,7 @@ pub fn highlight(src: &str) -> String {
             Tok::Str => paint(&mut out, STRING, text),
             Tok::Number => paint(&mut out, NUMBER, text),
             Tok::Word if keywords().contains(&text) => paint(&mut out, KEYWORD, text),
-            Tok::Word if BUILTINS.iter().any(|b| b.0 == text) => paint(&mut out, BUILTIN, text),
+            Tok::Word if Builtin::from_name(text).is_some() => paint(&mut out, BUILTIN, text),
             _ => out.push_str(text),
         }
     }

@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use crate::suggest::Reach;
+
 /// One `:`-command as `:help` lists it.
 #[derive(Debug, Clone, Copy)]
 pub struct CommandInfo {
@@ -106,7 +108,11 @@ pub fn parse(line: &str) -> Result<Command, String> {
         "quit" | "q" | "exit" => no_arg(Command::Quit),
         "" => Err("a command name follows the `:`; `:help` lists them".into()),
         other => {
-            let hint = match crate::check::suggest(other, COMMANDS.iter().map(|c| c.name)) {
+            let hint = match crate::suggest::did_you_mean(
+                other,
+                COMMANDS.iter().map(|c| c.name),
+                Reach::Typo,
+            ) {
                 Some(s) => format!("did you mean `:{s}`?"),
                 None => "`:help` lists the commands".into(),
             };

@@ -7,8 +7,10 @@ use std::path::Path;
 use super::command::COMMANDS;
 use super::help;
 use super::input::{keywords, lex, region_kinds, reserved_words, type_names, Tok};
-use crate::check::machine::SETTINGS;
-use crate::check::{BUILTINS, REGION_NAMES, SHOW_TARGETS, SPECIAL_NAMES, STAT_NAMES};
+use crate::words::{
+    self, Builtin, BUILTIN_NAMES, REGION_FIELDS, REGION_NAMES, SETTING_NAMES, SHOW_TARGETS,
+    SPECIAL_NAMES, STAT_NAMES,
+};
 
 /// Completions of the word that ends at byte `pos` of `line`: where the word starts, and the
 /// candidates that replace it, sorted. `vars` are the session's variable names.
@@ -43,19 +45,13 @@ pub fn complete(line: &str, pos: usize, vars: &[String]) -> (usize, Vec<String>)
     }
     let prev = previous_word(&before[..start]);
     let pool: Vec<String> = match prev {
-        Some("show") => strings(SHOW_TARGETS),
+        Some("show") => strings(&SHOW_TARGETS),
         Some("machine") => crate::profile::builtin_names().map(String::from).collect(),
         // `replace lru`, `tlb 4 entries fifo`: the replacement policies.
-        Some("replace" | "entries") => crate::machine::Policy::ALL
-            .iter()
-            .map(|p| p.name().to_string())
-            .collect(),
-        Some("allocator") => crate::machine::AllocatorKind::ALL
-            .iter()
-            .map(|a| a.name().to_string())
-            .collect(),
+        Some("replace" | "entries") => words::policy_names().map(String::from).collect(),
+        Some("allocator") => words::allocator_names().map(String::from).collect(),
         _ => match enclosing_block(&before[..start]).as_deref() {
-            Some("machine") if at_statement_start(&before[..start]) => strings(&SETTINGS),
+            Some("machine") if at_statement_start(&before[..start]) => strings(&SETTING_NAMES),
             Some("process") if at_statement_start(&before[..start]) => strings(region_kinds()),
             _ if before[..start].trim_end().ends_with([':', '*']) => {
                 let mut t = strings(type_names());
@@ -78,12 +74,51 @@ pub fn complete(line: &str, pos: usize, vars: &[String]) -> (usize, Vec<String>)
     (start, filter(pool, word))
 }
 
+/// What a completion is, for editors that show it beside the word: `keyword`, `function`,
+/// `type`, `name` (a region or a name the language answers), `statistic`, `setting`, `show`
+/// target, `policy`, `allocator`, `profile`, `command`, or `variable`. A word that is several
+/// (`machine` is a keyword and a `show` target) gets the first of these that fits.
+pub fn kind(word: &str, vars: &[String]) -> &'static str {
+    if vars.iter().any(|v| v == word) {
+        "variable"
+    } else if word.starts_with(':') {
+        "command"
+    } else if keywords().contains(&word) {
+        "keyword"
+    } else if Builtin::from_name(word).is_some() {
+        "function"
+    } else if type_names().contains(&word) {
+        "type"
+    } else if SPECIAL_NAMES.contains(&word) || REGION_NAMES.contains(&word) || word == "stats" {
+        "name"
+    } else if STAT_NAMES.contains(&word) {
+        "statistic"
+    } else if SETTING_NAMES.contains(&word) {
+        "setting"
+    } else if SHOW_TARGETS.contains(&word) {
+        "show"
+    } else if words::policy_names().any(|p| p == word) {
+        "policy"
+    } else if words::allocator_names().any(|a| a == word) {
+        "allocator"
+    } else if crate::profile::builtin_names().any(|p| p == word) {
+        "profile"
+    } else {
+        "text"
+    }
+}
+
+/// A builtin's usage line, as an editor shows it beside the completion (`malloc(n)`).
+pub fn signature(word: &str) -> Option<&'static str> {
+    Builtin::from_name(word).map(|b| b.spec().usage)
+}
+
 /// Everything a statement or an expression can start with.
 fn everything(vars: &[String]) -> Vec<String> {
     let mut pool = strings(keywords());
-    pool.extend(BUILTINS.iter().map(|b| b.0.to_string()));
-    pool.extend(strings(SPECIAL_NAMES));
-    pool.extend(strings(REGION_NAMES));
+    pool.extend(strings(&BUILTIN_NAMES));
+    pool.extend(strings(&SPECIAL_NAMES));
+    pool.extend(strings(&REGION_NAMES));
     pool.push("stats".into());
     pool.extend(vars.iter().cloned());
     pool
@@ -95,11 +130,11 @@ fn complete_path(before: &str, start: usize) -> (usize, Vec<String>) {
     let path = &before[path_start..];
     if let Some(rest) = path.strip_prefix("stats.") {
         let at = path_start + "stats.".len();
-        return (at, filter(strings(STAT_NAMES), rest));
+        return (at, filter(strings(&STAT_NAMES), rest));
     }
     let (head, word) = path.split_once('.').unwrap_or((path, ""));
     if REGION_NAMES.contains(&head) && !word.contains('.') {
-        return (start, filter(strings(&["start", "end", "size"]), word));
+        return (start, filter(strings(&REGION_FIELDS), word));
     }
     (before.len(), Vec::new())
 }
@@ -235,7 +270,7 @@ pub fn hint(line: &str, pos: usize, vars: &[String]) -> Option<String> {
     }
     if let Some(open) = line.strip_suffix('(') {
         let name = &open[run_start(open, is_name_char)..];
-        let usage = BUILTINS.iter().find(|b| b.0 == name)?.1;
+        let usage = Builtin::from_name(name)?.spec().usage;
         return usage
             .split_once('(')
             .map(|(_, args)| args.to_string())
@@ -330,6 +365,19 @@ mod tests {
             let _ = super::super::input::highlight(&line);
             let _ = super::super::input::needs_more(&line);
         }
+    }
+
+    #[test]
+    fn kinds() {
+        let vars = ["ip".to_string()];
+        assert_eq!(kind("ip", &vars), "variable");
+        assert_eq!(kind("let", &vars), "keyword");
+        assert_eq!(kind("malloc", &vars), "function");
+        assert_eq!(kind("tlb.hits", &vars), "statistic");
+        assert_eq!(kind("pagetable", &vars), "show");
+        assert_eq!(kind("lru", &vars), "policy");
+        assert_eq!(kind(":trace", &vars), "command");
+        assert_eq!(signature("calloc"), Some("calloc(n, size)"));
     }
 
     #[test]
