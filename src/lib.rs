@@ -110,6 +110,7 @@ pub mod api;
 pub mod check;
 pub mod diag;
 pub mod events;
+pub mod files;
 pub mod heap;
 pub mod ide;
 pub mod machine;

@@ -709,13 +709,27 @@ impl Os {
             return;
         }
         let pfn = pte::pfn(e);
-        let free = match mmu.frame_mut(pfn) {
+        let (free, orphaned) = match mmu.frame_mut(pfn) {
             Some(f) => {
                 f.mapcount = f.mapcount.saturating_sub(1);
-                f.mapcount == 0 && matches!(f.used, FrameUse::Anon { .. })
+                let anon = matches!(f.used, FrameUse::Anon { .. });
+                let owner = f.used == FrameUse::Anon { asid, vpn };
+                (f.mapcount == 0 && anon, f.mapcount > 0 && owner)
             }
-            None => false,
+            None => (false, false),
         };
+        if orphaned {
+            // A page shared since a fork stays with the processes that still map it: eviction
+            // must find it through one of them, never through the page table that let it go
+            // (it would swap out that table's new page and leave the frame mapped but freed).
+            let heir = self.procs.iter().map(|q| q.asid).find(|&a| {
+                a != asid && mmu.pte(a, vpn) & pte::PRESENT != 0 && pte::pfn(mmu.pte(a, vpn)) == pfn
+            });
+            if let (Some(a), Some(f)) = (heir, mmu.frame_mut(pfn)) {
+                f.used = FrameUse::Anon { asid: a, vpn };
+                f.asid = a;
+            }
+        }
         if free {
             if let Some(slot) = mmu.frame(pfn).and_then(|f| f.swap_slot) {
                 mmu.swap_free(slot);

@@ -169,8 +169,8 @@ impl Exec<'_> {
             TraceError::Line(e) => {
                 let excerpt = std::fs::File::open(full)
                     .ok()
-                    .and_then(|f| Excerpt::around(f, e.line))
-                    .unwrap_or_else(|| Excerpt::around(&b""[..], 0).expect("empty excerpt"));
+                    .and_then(|f| Excerpt::line_of(f, e.line))
+                    .unwrap_or_default();
                 Report::new(RunError::TraceLine {
                     file: path.to_string(),
                     line: e.line,
@@ -410,7 +410,9 @@ fn run_one(cfg: &MachineConfig, sh: &Shared) -> RunOut {
     } = *sh;
     let budget = &ctx.budget;
     // Once the budget is spent, the runs still queued stop before building their machines.
-    let spent = if budget.used() > budget.max_steps() {
+    let spent = if interrupt.is_set() {
+        Some(RunError::Interrupted { span: span.into() })
+    } else if budget.used() > budget.max_steps() {
         Some(super::steps_error(budget.max_steps(), span))
     } else {
         budget.expired().map(|t| super::timeout_error(t, span))
