@@ -918,7 +918,7 @@ impl Os {
             shared,
             backing,
             role,
-            name,
+            name: name.into(),
         }
     }
 

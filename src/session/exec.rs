@@ -1579,7 +1579,7 @@ impl<'a> Exec<'a> {
                     None => pr
                         .vmas
                         .iter()
-                        .find(|v| &v.name == name)
+                        .find(|v| *v.name == **name)
                         .map(|v| (v.start, v.end))
                         .or_else(|| {
                             pr.threads
@@ -2123,7 +2123,7 @@ fn map_row(v: &crate::os::Vma, table: &[(u64, u64)], shift: u32) -> MapRow {
         end: v.end,
         perms: format!("{}{}", v.perms.rwx(), if v.shared { 's' } else { 'p' }),
         offset,
-        name: v.name.clone(),
+        name: v.name.to_string(),
         kind: region_kind(v).into(),
         resident_pages,
         resident,

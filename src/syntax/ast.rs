@@ -5,6 +5,8 @@
 
 use serde::Serialize;
 
+pub use super::refs::PageRefs;
+
 /// A half-open byte range `[start, end)` into the chunk's source text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize)]
 pub struct Span {
@@ -138,7 +140,7 @@ pub enum StmtKind {
     /// `read p[a..b] [step S]` / `write p[a..b] [step S] = V`.
     Touch(Touch),
     /// `refs 7 0 1 2 0 3w ...`.
-    Refs(Vec<PageRef>),
+    Refs(PageRefs),
     /// `trace "file"`.
     Trace {
         path: StrLit,
@@ -477,14 +479,6 @@ pub struct Touch {
     pub step: Option<Expr>,
     /// The byte written, for `write ... = V`.
     pub value: Option<Expr>,
-}
-
-/// One entry of a reference string: a page number, `w` suffix for a write.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct PageRef {
-    pub page: u64,
-    pub write: bool,
-    pub span: Span,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

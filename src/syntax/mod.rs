@@ -9,10 +9,12 @@
 pub mod ast;
 mod errors;
 mod lower;
+mod refs;
 #[cfg(test)]
 mod tests;
 
 pub use ast::*;
+pub use refs::{Iter as PageRefsIter, PageRef, PageRefsBuilder};
 
 /// What `show` can show: the one list the parser's messages, the checker, the REPL's completion
 /// and the docs read.
