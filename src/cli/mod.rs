@@ -392,7 +392,11 @@ fn run(
             status = status.max(2);
             continue;
         };
-        let mut session = session_for(path, limits.options(format != Format::Text || !quiet));
+        let opts = Options {
+            keep_history: false,
+            ..limits.options(format != Format::Text || !quiet)
+        };
+        let mut session = session_for(path, opts);
         let r = session.execute(&display_name(path), &src);
         status = status.max(r.exit_code());
         if format == Format::Text {
@@ -536,7 +540,11 @@ fn test(paths: &[PathBuf], limits: Limits, color: bool) -> i32 {
                 continue;
             }
         };
-        let mut session = session_for(path, limits.options(false));
+        let opts = Options {
+            keep_history: false,
+            ..limits.options(false)
+        };
+        let mut session = session_for(path, opts);
         let r = session.execute(&display_name(path), &src);
         if r.exit_code() == 0 {
             passed += 1;

@@ -159,6 +159,17 @@ impl Tlb {
         if self.held[h] == 0 {
             return;
         }
+        // The entry the hint names is nearly always the one: then the set needs no scan.
+        let g = self.hint[h] as usize;
+        if let Some(e) = self.entries.get_mut(g) {
+            if e.valid && e.vpn == vpn && e.asid == asid {
+                e.valid = false;
+                self.held[h] -= 1;
+                if self.held[h] == 0 {
+                    return;
+                }
+            }
+        }
         let r = self.set_range(vpn);
         for e in &mut self.entries[r] {
             if e.valid && e.vpn == vpn && e.asid == asid {

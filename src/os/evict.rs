@@ -77,8 +77,8 @@ impl Os {
                         let Backing::File { file: f, offset } = v.backing else {
                             continue;
                         };
-                        let first = offset / ps;
-                        if f != file || page < first || page >= first + v.len() / ps {
+                        let first = offset >> shift;
+                        if f != file || page < first || page >= first + (v.len() >> shift) {
                             continue;
                         }
                         let vpn = (v.start >> shift) + page - first;

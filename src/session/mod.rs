@@ -61,6 +61,9 @@ pub struct Options {
     pub progress: Option<ProgressFn>,
     /// How long a statement runs before progress is reported.
     pub progress_after: std::time::Duration,
+    /// Keep each chunk's source for [`Session::history`] (the REPL's undo and `:save`). A file
+    /// run reads none of it back, and a file holding a long reference string would be held twice.
+    pub keep_history: bool,
 }
 
 /// How a long statement is getting on.
@@ -100,6 +103,7 @@ impl Default for Options {
             compile_loops: true,
             progress: None,
             progress_after: std::time::Duration::from_secs(1),
+            keep_history: true,
         }
     }
 }
@@ -445,7 +449,7 @@ impl Session {
             }
         }
         result.offset_lines(first_line - 1);
-        if !result.stopped {
+        if !result.stopped && self.opts.keep_history {
             self.history.push(src.to_string());
         }
         result.stats = self.world.stats().after(&result.stats);

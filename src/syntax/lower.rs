@@ -556,8 +556,9 @@ impl<'s> Lowerer<'s> {
         let start = self.base + p.as_span().start();
         let bytes = p.as_str().as_bytes();
         let sep = |c: u8| matches!(c, b' ' | b'\t' | b'\\' | b'\r' | b'\n');
-        // Most items are one or two digits and a space: a byte of output per three of input.
-        let mut refs = PageRefsBuilder::with_capacity(bytes.len() / 3 + 1);
+        // An item and its separator take at least two bytes of text, and small page numbers one
+        // byte packed: room for that, so the buffer seldom grows.
+        let mut refs = PageRefsBuilder::with_capacity(bytes.len() / 2 + 1);
         let mut i = 0;
         while i < bytes.len() {
             if sep(bytes[i]) {

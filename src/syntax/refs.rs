@@ -13,7 +13,7 @@ use serde::ser::{Serialize, SerializeSeq, Serializer};
 /// A reference string: page numbers, each read or written, in order.
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct PageRefs {
-    bytes: Arc<[u8]>,
+    bytes: Arc<Vec<u8>>,
     len: usize,
     max: Option<u64>,
 }
@@ -61,9 +61,11 @@ impl PageRefsBuilder {
         self.bytes.push(rest as u8);
     }
 
-    pub fn finish(self) -> PageRefs {
+    pub fn finish(mut self) -> PageRefs {
+        // Giving back the unused room moves no bytes; an `Arc<[u8]>` would copy them all.
+        self.bytes.shrink_to_fit();
         PageRefs {
-            bytes: self.bytes.into(),
+            bytes: Arc::new(self.bytes),
             len: self.len,
             max: self.max,
         }
