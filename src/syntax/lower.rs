@@ -1051,12 +1051,11 @@ pub(super) fn trim_end(src: &str, start: usize, end: usize) -> usize {
         return end;
     }
     // A comment can only be on the last line of the span.
-    let line_start = bytes[start..end]
-        .iter()
-        .rposition(|&b| b == b'\n' || b == b'\r')
-        .map_or(start, |i| start + i + 1);
+    // `memchr`'s searches: a statement can be megabytes of reference string.
+    let line_start =
+        memchr::memrchr2(b'\n', b'\r', &bytes[start..end]).map_or(start, |i| start + i + 1);
     let mut cut = end;
-    if bytes[line_start..end].contains(&b'#') {
+    if memchr::memchr(b'#', &bytes[line_start..end]).is_some() {
         let mut in_str = false;
         let mut i = line_start;
         while i < end {
