@@ -65,25 +65,46 @@ fn accesses(c: &mut Criterion) {
     g.throughput(Throughput::Elements(2 * N));
     g.sample_size(20);
     let body = format!("for i in 0..{N} {{ p[i & 16383] = i\n let x = p[(i * 7) & 16383] }}\n");
-    run_loop(&mut g, "for loop, store + load, trace off", &body);
+    run_loop(&mut g, "for loop, store + load, trace off", &body, true);
+    // The same loop on the tree walker alone: what the compiled loops are worth.
+    run_loop(
+        &mut g,
+        "for loop, store + load, trace off, tree walker",
+        &body,
+        false,
+    );
     // The plainest loop: one store per iteration, walking an array page after page.
     g.throughput(Throughput::Elements(N));
     let body = format!("for i in 0..{N} {{ p[i & 16383] = i }}\n");
-    run_loop(&mut g, "for loop, sequential stores, trace off", &body);
+    run_loop(
+        &mut g,
+        "for loop, sequential stores, trace off",
+        &body,
+        true,
+    );
+    run_loop(
+        &mut g,
+        "for loop, sequential stores, trace off, tree walker",
+        &body,
+        false,
+    );
     g.finish();
 }
 
-/// Times `body` in a fresh session that has `p`, a 64 KiB array, already allocated.
+/// Times `body` in a fresh session that has `p`, a 64 KiB array, already allocated; its loops
+/// compiled or all on the tree walker.
 fn run_loop(
     g: &mut criterion::BenchmarkGroup<criterion::measurement::WallTime>,
     name: &str,
     body: &str,
+    compile_loops: bool,
 ) {
     g.bench_function(name, |b| {
         b.iter_batched(
             || {
                 let mut s = Session::new(Options {
                     trace: false,
+                    compile_loops,
                     ..Options::default()
                 });
                 let r = s.execute("setup.mem", "let p: *int = malloc(64 KiB)\n");

@@ -101,7 +101,7 @@ impl Value {
     }
 }
 
-/// A name the session answers at run time (docs/language.md §8).
+/// A name the session answers at run time (docs/language.md, "Names").
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Special {
     Brk,

@@ -1,6 +1,18 @@
 //! Static checks of a parsed chunk: names, arity, types, sizes and machine settings, all errors
 //! at once. The result is the checked IR ([`ir`]) that the session runs.
 
+/// Records a static error: `CheckError::$variant` with its message, label and help.
+macro_rules! fail {
+    ($self:ident, $variant:ident, $span:expr, $message:expr, $label:expr, $help:expr $(,)?) => {
+        $self.err(CheckError::$variant {
+            message: $message.into(),
+            span: sp($span),
+            label: $label.into(),
+            help: $help.into(),
+        })
+    };
+}
+
 pub mod ir;
 pub mod machine;
 
@@ -183,36 +195,6 @@ impl Checker<'_> {
         full
     }
 
-    fn type_err(
-        &mut self,
-        span: Span,
-        message: impl Into<String>,
-        label: impl Into<String>,
-        help: impl Into<String>,
-    ) {
-        self.err(CheckError::Type {
-            message: message.into(),
-            span: sp(span),
-            label: label.into(),
-            help: help.into(),
-        });
-    }
-
-    fn invalid(
-        &mut self,
-        span: Span,
-        message: impl Into<String>,
-        label: impl Into<String>,
-        help: impl Into<String>,
-    ) {
-        self.err(CheckError::Invalid {
-            message: message.into(),
-            span: sp(span),
-            label: label.into(),
-            help: help.into(),
-        });
-    }
-
     /// A nested block's statements (the top level's are checked by [`check`]).
     fn block(&mut self, stmts: &[ast::Stmt]) -> Vec<Stmt> {
         let outer = std::mem::replace(&mut self.nested, true);
@@ -324,7 +306,7 @@ impl Checker<'_> {
                         match place.kind {
                             Ex::Load { addr, width, .. } => {
                                 if v.ty.is_ptr() && width != 8 {
-                                    self.type_err(value.span, "a pointer does not fit in this element", format!("{}-byte element", width), "store pointers through a pointer-to-pointer such as `**int`");
+                                    fail!(self, PointerWidth, value.span, "a pointer does not fit in this element", format!("{}-byte element", width), "store pointers through a pointer-to-pointer such as `**int`");
                                 }
                                 St::Store {
                                     addr: *addr,
@@ -464,7 +446,9 @@ impl Checker<'_> {
                 let value = t.value.as_ref().map(|e| self.int_expr(e));
                 let base = base?;
                 if !base.ty.is_ptr() && !base.ty.is_numeric() {
-                    self.type_err(
+                    fail!(
+                        self,
+                        NotAPointer,
                         t.base.span,
                         "this is not an address",
                         "not a pointer",
@@ -472,7 +456,9 @@ impl Checker<'_> {
                     );
                 }
                 if t.write && value.is_none() {
-                    self.invalid(
+                    fail!(
+                        self,
+                        WriteValue,
                         s.span,
                         "a `write` needs the value to store",
                         "no `= VALUE`",
@@ -531,7 +517,9 @@ impl Checker<'_> {
                         *end
                     };
                     if hi.saturating_sub(*start) > MAX_VALUES {
-                        self.invalid(
+                        fail!(
+                            self,
+                            SweepSize,
                             *span,
                             format!("this range has {} values", hi.saturating_sub(*start)),
                             "too many values",
@@ -557,7 +545,9 @@ impl Checker<'_> {
                 }
             };
             if values.is_empty() {
-                self.invalid(
+                fail!(
+                    self,
+                    SweepEmpty,
                     p.span,
                     format!("`{}` has no values to sweep", p.key.name),
                     "no values",
@@ -583,7 +573,9 @@ impl Checker<'_> {
             .map(|p| p.values.len() as u64)
             .try_fold(1u64, |a, n| a.checked_mul(n));
         if combos.is_none_or(|n| n > MAX_VALUES) {
-            self.invalid(
+            fail!(
+                self,
+                SweepSize,
                 span,
                 "this sweep has too many combinations",
                 "too many runs",
@@ -694,7 +686,9 @@ impl Checker<'_> {
                         x: p.exec,
                     });
                     if size == 0 {
-                        self.invalid(
+                        fail!(
+                            self,
+                            MappingSize,
                             r.span,
                             "a mapping needs a size",
                             "no size",
@@ -722,7 +716,9 @@ impl Checker<'_> {
                         Some(s) => format!("did you mean `{s}`?"),
                         None => "regions are text, rodata, data, bss, heap, stack and mmap".into(),
                     };
-                    self.invalid(
+                    fail!(
+                        self,
+                        UnknownRegion,
                         r.kind.span,
                         format!("unknown region `{other}`"),
                         "not a region",
@@ -873,7 +869,7 @@ impl Checker<'_> {
                 _ => None,
             },
             TypeKind::Array(..) => {
-                self.type_err(t.span, "arrays are only for `local`", "array type here", "use a pointer type such as `*int`, or `local buf: char[256]` in a `call` block");
+                fail!(self, ArrayType, t.span, "arrays are only for `local`", "array type here", "use a pointer type such as `*int`, or `local buf: char[256]` in a `call` block");
                 None
             }
         }
@@ -889,7 +885,9 @@ impl Checker<'_> {
             (Ty::Nothing, _) => true,
         };
         if !ok {
-            self.type_err(
+            fail!(
+                self,
+                TypeMismatch,
                 v.span,
                 format!("{} cannot hold {}", to.a(), v.ty.a()),
                 format!("this is {}", v.ty.a()),
@@ -903,7 +901,9 @@ impl Checker<'_> {
             ExprKind::Int(v) => Some(*v),
             ExprKind::Size(s) => self.size_lit(*s, e.span),
             _ => {
-                self.invalid(
+                fail!(
+                    self,
+                    NotConstant,
                     e.span,
                     "this must be a constant",
                     "not a literal",
@@ -943,7 +943,9 @@ impl Checker<'_> {
     fn int_expr(&mut self, e: &Expr) -> Option<TExpr> {
         let t = self.expr(e)?;
         if matches!(t.ty, Ty::Nothing) {
-            self.type_err(
+            fail!(
+                self,
+                NoValue,
                 e.span,
                 "this has no value",
                 "no value",
@@ -1113,7 +1115,9 @@ impl Checker<'_> {
                 let ty = match op {
                     UnOp::Not => Ty::Bool,
                     _ if t.ty.is_ptr() => {
-                        self.type_err(
+                        fail!(
+                            self,
+                            PointerArithmetic,
                             inner.span,
                             "cannot negate a pointer",
                             "a pointer",
@@ -1140,7 +1144,9 @@ impl Checker<'_> {
                 let i = self.int_expr(index);
                 let (b, i) = (b?, i?);
                 let Some((elem, size)) = b.ty.elem() else {
-                    self.type_err(
+                    fail!(
+                        self,
+                        NotAPointer,
                         base.span,
                         format!("cannot index {}", b.ty.a()),
                         format!("this is {}, not a pointer", b.ty.a()),
@@ -1149,7 +1155,9 @@ impl Checker<'_> {
                     return None;
                 };
                 if i.ty.is_ptr() {
-                    self.type_err(
+                    fail!(
+                        self,
+                        IndexType,
                         index.span,
                         "an index must be an integer",
                         "a pointer",
@@ -1172,7 +1180,9 @@ impl Checker<'_> {
             ExprKind::Deref(inner) => {
                 let b = self.expr(inner)?;
                 let Some((elem, size)) = b.ty.elem() else {
-                    self.type_err(
+                    fail!(
+                        self,
+                        NotAPointer,
                         inner.span,
                         format!("cannot dereference {}", b.ty.a()),
                         format!("this is {}, not a pointer", b.ty.a()),
@@ -1191,7 +1201,9 @@ impl Checker<'_> {
                         kind: addr.kind,
                     }),
                     _ => {
-                        self.type_err(
+                        fail!(
+                            self,
+                            AddressOf,
                             inner.span,
                             "cannot take the address of this",
                             "not in memory",
@@ -1288,7 +1300,9 @@ impl Checker<'_> {
                     (BinKind::PtrDiff { scale }, Ty::LONG)
                 }
                 (Ty::Ptr { .. }, Ty::Ptr { .. }, _) => {
-                    self.type_err(
+                    fail!(
+                        self,
+                        PointerArithmetic,
                         span,
                         "cannot add two pointers",
                         "pointer + pointer",
@@ -1323,7 +1337,9 @@ impl Checker<'_> {
                     });
                 }
                 _ => {
-                    self.type_err(
+                    fail!(
+                        self,
+                        PointerArithmetic,
                         span,
                         "cannot subtract a pointer from a number",
                         "number − pointer",
@@ -1418,21 +1434,27 @@ impl Checker<'_> {
             let is_perms = matches!(a.kind, Ex::Perms(..));
             let is_flag = matches!(a.kind, Ex::Perms(Perms::NONE, Some(_)) | Ex::FileArg(..));
             if wants_perms && !is_perms {
-                self.type_err(
+                fail!(
+                    self,
+                    ArgumentType,
                     a.span,
                     "expected permissions",
                     "not permissions",
                     "write permissions such as `rw-` or `r-x`",
                 );
             } else if b == Builtin::Mmap && i >= 2 && !is_flag {
-                self.type_err(
+                fail!(
+                    self,
+                    ArgumentType,
                     a.span,
                     "expected `shared`, `private` or `file \"path\"`",
                     "not a mapping flag",
                     "mmap(4 KiB, rw-, shared, file \"data.bin\")",
                 );
             } else if !(wants_perms || b == Builtin::Mmap && i >= 2) && a.ty == Ty::Nothing {
-                self.type_err(
+                fail!(
+                    self,
+                    ArgumentType,
                     a.span,
                     "expected a number or a pointer",
                     "no value",

@@ -43,9 +43,90 @@ pub enum CheckError {
         #[label("wrong number of arguments")]
         span: SourceSpan,
     },
+    /// A value of a type the place cannot hold.
     #[error("{message}")]
     #[diagnostic(code(mem::check::type_mismatch), help("{help}"))]
-    Type {
+    TypeMismatch {
+        message: String,
+        #[label("{label}")]
+        span: SourceSpan,
+        label: String,
+        help: String,
+    },
+    /// A number indexed, dereferenced or touched as if it were an address.
+    #[error("{message}")]
+    #[diagnostic(code(mem::check::not_a_pointer), help("{help}"))]
+    NotAPointer {
+        message: String,
+        #[label("{label}")]
+        span: SourceSpan,
+        label: String,
+        help: String,
+    },
+    /// A pointer stored in an element narrower than a pointer.
+    #[error("{message}")]
+    #[diagnostic(code(mem::check::pointer_width), help("{help}"))]
+    PointerWidth {
+        message: String,
+        #[label("{label}")]
+        span: SourceSpan,
+        label: String,
+        help: String,
+    },
+    /// An array type outside `local`.
+    #[error("{message}")]
+    #[diagnostic(code(mem::check::array_type), help("{help}"))]
+    ArrayType {
+        message: String,
+        #[label("{label}")]
+        span: SourceSpan,
+        label: String,
+        help: String,
+    },
+    /// An expression that gives no value where one is needed.
+    #[error("{message}")]
+    #[diagnostic(code(mem::check::no_value), help("{help}"))]
+    NoValue {
+        message: String,
+        #[label("{label}")]
+        span: SourceSpan,
+        label: String,
+        help: String,
+    },
+    /// Arithmetic that means nothing on pointers: negating one, adding two, a number minus a pointer.
+    #[error("{message}")]
+    #[diagnostic(code(mem::check::pointer_arithmetic), help("{help}"))]
+    PointerArithmetic {
+        message: String,
+        #[label("{label}")]
+        span: SourceSpan,
+        label: String,
+        help: String,
+    },
+    /// An index that is not an integer.
+    #[error("{message}")]
+    #[diagnostic(code(mem::check::index_type), help("{help}"))]
+    IndexType {
+        message: String,
+        #[label("{label}")]
+        span: SourceSpan,
+        label: String,
+        help: String,
+    },
+    /// `&` of something that is not in memory.
+    #[error("{message}")]
+    #[diagnostic(code(mem::check::address_of), help("{help}"))]
+    AddressOf {
+        message: String,
+        #[label("{label}")]
+        span: SourceSpan,
+        label: String,
+        help: String,
+    },
+    /// A builtin argument of the wrong kind (permissions, mapping flags, a number).
+    #[error("{message}")]
+    #[diagnostic(code(mem::check::argument_type), help("{help}"))]
+    ArgumentType {
         message: String,
         #[label("{label}")]
         span: SourceSpan,
@@ -146,9 +227,60 @@ pub enum CheckError {
         #[label("this file")]
         span: SourceSpan,
     },
+    /// A `write` without the value to store.
     #[error("{message}")]
-    #[diagnostic(code(mem::check::invalid), help("{help}"))]
-    Invalid {
+    #[diagnostic(code(mem::check::write_value), help("{help}"))]
+    WriteValue {
+        message: String,
+        #[label("{label}")]
+        span: SourceSpan,
+        label: String,
+        help: String,
+    },
+    /// A `sweep` of too many values or combinations.
+    #[error("{message}")]
+    #[diagnostic(code(mem::check::sweep_size), help("{help}"))]
+    SweepSize {
+        message: String,
+        #[label("{label}")]
+        span: SourceSpan,
+        label: String,
+        help: String,
+    },
+    /// A `sweep` parameter with no values.
+    #[error("{message}")]
+    #[diagnostic(code(mem::check::sweep_empty), help("{help}"))]
+    SweepEmpty {
+        message: String,
+        #[label("{label}")]
+        span: SourceSpan,
+        label: String,
+        help: String,
+    },
+    /// A mapping in a process declaration without a size.
+    #[error("{message}")]
+    #[diagnostic(code(mem::check::mapping_size), help("{help}"))]
+    MappingSize {
+        message: String,
+        #[label("{label}")]
+        span: SourceSpan,
+        label: String,
+        help: String,
+    },
+    /// A region kind a process declaration does not know.
+    #[error("{message}")]
+    #[diagnostic(code(mem::check::unknown_region), help("{help}"))]
+    UnknownRegion {
+        message: String,
+        #[label("{label}")]
+        span: SourceSpan,
+        label: String,
+        help: String,
+    },
+    /// A constant expected where an expression was written.
+    #[error("{message}")]
+    #[diagnostic(code(mem::check::not_constant), help("{help}"))]
+    NotConstant {
         message: String,
         #[label("{label}")]
         span: SourceSpan,

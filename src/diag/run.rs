@@ -75,9 +75,120 @@ pub enum RunError {
         label: String,
         help: String,
     },
+    /// `/` or `%` by a divisor of 0.
     #[error("{message}")]
-    #[diagnostic(code(mem::run), help("{help}"))]
-    Error {
+    #[diagnostic(code(mem::run::division_by_zero), help("{help}"))]
+    DivisionByZero {
+        message: String,
+        #[label("{label}")]
+        span: SourceSpan,
+        label: String,
+        help: String,
+    },
+    /// A region name the process does not have.
+    #[error("{message}")]
+    #[diagnostic(code(mem::run::no_region), help("{help}"))]
+    NoRegion {
+        message: String,
+        #[label("{label}")]
+        span: SourceSpan,
+        label: String,
+        help: String,
+    },
+    /// A `process` declared with a name in use.
+    #[error("{message}")]
+    #[diagnostic(code(mem::run::duplicate_process), help("{help}"))]
+    DuplicateProcess {
+        message: String,
+        #[label("{label}")]
+        span: SourceSpan,
+        label: String,
+        help: String,
+    },
+    /// A `thread` beyond the machine's process and thread limit.
+    #[error("{message}")]
+    #[diagnostic(code(mem::run::thread_limit), help("{help}"))]
+    ThreadLimit {
+        message: String,
+        #[label("{label}")]
+        span: SourceSpan,
+        label: String,
+        help: String,
+    },
+    /// A `thread` declared with a name in use in its process.
+    #[error("{message}")]
+    #[diagnostic(code(mem::run::duplicate_thread), help("{help}"))]
+    DuplicateThread {
+        message: String,
+        #[label("{label}")]
+        span: SourceSpan,
+        label: String,
+        help: String,
+    },
+    /// A thread's stack that fits nowhere in user space.
+    #[error("{message}")]
+    #[diagnostic(code(mem::run::thread_stack), help("{help}"))]
+    ThreadStack {
+        message: String,
+        #[label("{label}")]
+        span: SourceSpan,
+        label: String,
+        help: String,
+    },
+    /// A process name never declared.
+    #[error("{message}")]
+    #[diagnostic(code(mem::run::unknown_process), help("{help}"))]
+    UnknownProcess {
+        message: String,
+        #[label("{label}")]
+        span: SourceSpan,
+        label: String,
+        help: String,
+    },
+    /// A thread name its process does not have.
+    #[error("{message}")]
+    #[diagnostic(code(mem::run::unknown_thread), help("{help}"))]
+    UnknownThread {
+        message: String,
+        #[label("{label}")]
+        span: SourceSpan,
+        label: String,
+        help: String,
+    },
+    /// `in` or `switch` naming neither a process nor a thread.
+    #[error("{message}")]
+    #[diagnostic(code(mem::run::unknown_target), help("{help}"))]
+    UnknownTarget {
+        message: String,
+        #[label("{label}")]
+        span: SourceSpan,
+        label: String,
+        help: String,
+    },
+    /// A pid no process has.
+    #[error("{message}")]
+    #[diagnostic(code(mem::run::unknown_pid), help("{help}"))]
+    UnknownPid {
+        message: String,
+        #[label("{label}")]
+        span: SourceSpan,
+        label: String,
+        help: String,
+    },
+    /// A `trace` file that cannot be read.
+    #[error("{message}")]
+    #[diagnostic(code(mem::run::trace_file), help("{help}"))]
+    TraceFile {
+        message: String,
+        #[label("{label}")]
+        span: SourceSpan,
+        label: String,
+        help: String,
+    },
+    /// A `refs` string whose pages fit nowhere in user space.
+    #[error("{message}")]
+    #[diagnostic(code(mem::run::refs_room), help("{help}"))]
+    RefsRoom {
         message: String,
         #[label("{label}")]
         span: SourceSpan,

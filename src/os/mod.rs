@@ -3,6 +3,7 @@
 
 mod evict;
 pub mod layout;
+pub mod smaps;
 pub mod vma;
 
 use std::collections::BTreeMap;

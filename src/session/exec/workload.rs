@@ -1,11 +1,12 @@
-//! `refs`, `trace` and `sweep`: the textbook side of the language (docs/language.md §10, docs/policies.md).
+//! `refs`, `trace` and `sweep`: reference strings and traces replayed through the MMU, and sweeps
+//! over machine settings (docs/language.md, "Reference strings, traces, sweeps"; docs/policies.md).
 
 use std::path::Path;
 
 use miette::{NamedSource, Report};
 use rayon::prelude::*;
 
-use super::{err, fmt_value, Exec, Sig, Stop, R};
+use super::{fmt_value, Exec, Sig, Stop, R};
 use crate::check::ir::{SweepIr, TExpr, Vars};
 use crate::check::machine::{apply_setting, validate, FieldSpans};
 use crate::diag::run::RunError;
@@ -85,7 +86,8 @@ fn open_trace(path: &str, full: &Path, span: Span) -> R<std::fs::File> {
         None => std::fs::File::open(full).map_err(|e| e.kind().to_string()),
     };
     file.map_err(|reason| {
-        err(
+        err!(
+            TraceFile,
             span,
             format!("cannot read the trace file \"{path}\": {reason}"),
             "this trace",
@@ -118,7 +120,8 @@ impl Exec<'_> {
             .os
             .refs_region(p, max.saturating_add(1))
             .map_err(|m| {
-                err(
+                err!(
+                    RefsRoom,
                     span,
                     m,
                     "no room for this reference string",
@@ -199,7 +202,7 @@ impl Exec<'_> {
                     ),
                 })
             }
-            TraceError::Io(e) => Report::new(RunError::Error {
+            TraceError::Io(e) => Report::new(RunError::TraceFile {
                 message: format!("cannot read the trace file \"{path}\": {e}"),
                 span: span.into(),
                 label: "this trace".into(),
