@@ -5,7 +5,7 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use memsim::{Options, Session};
+use memsim::session::{Options, Session};
 
 /// The system allocator, counting calls that hand out memory.
 struct Counting;

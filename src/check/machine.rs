@@ -5,60 +5,22 @@ use std::path::Path;
 
 use crate::diag::machine::MachineError;
 use crate::machine::{
-    Addresses, AllocatorKind, FreeListOrder, MachineConfig, Policy, Scope, TlbPolicy,
+    Addresses, AllocatorKind, Conventions, FreeListOrder, MachineConfig, Policy, Scope, TlbPolicy,
 };
 use crate::profile;
-use crate::suggest::{and_list, did_you_mean, or_list};
+use crate::suggest::{and_list, did_you_mean, or_list, Reach};
 use crate::syntax::ast::{Arg, ArgKind, MachineSpec, ProfileRef, SizeUnit, Span};
 
 pub use crate::profile::validate::{Field, FieldSpans};
 
-/// Every key a `machine { }` block accepts, in the order the help lists them.
-pub const SETTINGS: [&str; 20] = [
-    "page_size",
-    "memory",
-    "swap",
-    "va_bits",
-    "levels",
-    "pte_size",
-    "tlb",
-    "replace",
-    "seed",
-    "aslr",
-    "pie",
-    "pcid",
-    "allocator",
-    "heap",
-    "header",
-    "coalesce",
-    "order",
-    "addresses",
-    "stack_limit",
-    "scope",
-];
+pub use crate::words::SETTING_NAMES as SETTINGS;
 
 /// What each key takes, in words, for "bad value" help lines.
 fn expected(key: &str) -> &'static str {
-    match key {
-        "page_size" => "a size such as `4 KiB`",
-        "memory" => "a size such as `64 KiB` or `16 pages`",
-        "swap" => "a size such as `64 KiB`, or `0` for no swap",
-        "va_bits" => "a number of bits such as `48`",
-        "levels" => "a number of page-table levels such as `4`",
-        "pte_size" => "a size in bytes: `8` (64-bit) or `4` (32-bit)",
-        "tlb" => "`off`, or a number of entries such as `16 entries lru 4-way`",
-        "replace" => "a policy (fifo, lru, clock, opt or random), optionally then global or local",
-        "scope" => "global or local",
-        "seed" => "an integer such as `42`",
-        "aslr" | "pie" | "pcid" | "coalesce" => "`on` or `off`",
-        "allocator" => "glibc, first_fit, best_fit or worst_fit",
-        "heap" => "a size and an address such as `100 B at 1000`",
-        "header" => "a size in bytes such as `8` or `8 B`",
-        "order" => "address, size_asc, size_desc, insert_front or insert_back",
-        "addresses" => "decimal, hex or auto",
-        "stack_limit" => "a size such as `8 MiB`",
-        _ => "a value",
-    }
+    crate::words::SETTINGS
+        .iter()
+        .find(|s| s.name == key)
+        .map_or("a value", |s| s.takes)
 }
 
 /// The span covering all of a setting's arguments (the key's own span when there are none).
@@ -129,6 +91,9 @@ pub fn resolve(spec: &MachineSpec, base_dir: &Path) -> Result<MachineConfig, Vec
     }
 }
 
+/// A profile file is a few dozen lines; anything larger is not one, and is not read whole.
+pub const MAX_PROFILE_BYTES: u64 = 1 << 20;
+
 fn load_base(
     base: Option<&ProfileRef>,
     base_dir: &Path,
@@ -137,7 +102,7 @@ fn load_base(
         None => Ok(MachineConfig::default_x86_64()),
         Some(ProfileRef::Builtin(id)) => profile::builtin(&id.name).ok_or_else(|| {
             let list = and_list(profile::builtin_names());
-            let help = match did_you_mean(&id.name, profile::builtin_names()) {
+            let help = match did_you_mean(&id.name, profile::builtin_names(), Reach::Loose) {
                 Some(s) => format!(
                     "did you mean `{s}`? The built-in profiles are {list}; a profile file is \
                      written as a string, such as `machine \"boards/my.yaml\"`"
@@ -155,7 +120,7 @@ fn load_base(
         }),
         Some(ProfileRef::File(s)) => {
             let full = base_dir.join(&s.value);
-            match std::fs::read_to_string(&full) {
+            match crate::files::read_limited(&full, MAX_PROFILE_BYTES) {
                 // Errors name the file as the user wrote it, so reports do not depend on
                 // where the checkout lives.
                 Ok(text) => profile::load_file(Path::new(&s.value), &text),
@@ -164,6 +129,7 @@ fn load_base(
                         std::io::ErrorKind::NotFound => "no such file".to_string(),
                         std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
                         std::io::ErrorKind::InvalidData => "it is not UTF-8 text".to_string(),
+                        std::io::ErrorKind::FileTooLarge => e.to_string(),
                         _ if full.is_dir() => "it is a directory".to_string(),
                         k => k.to_string(),
                     };
@@ -289,6 +255,29 @@ fn size_of(
     }
 }
 
+/// `BASE LIMIT`: two plain numbers (bytes), the limit fitting above the base in 64 bits.
+fn two_numbers(key: &str, args: &[Arg], key_span: Span) -> Result<(u64, u64), MachineError> {
+    match args {
+        [a, b] => {
+            let (base, limit) = (int_of(key, a)?, int_of(key, b)?);
+            if base.checked_add(limit).is_none() {
+                return Err(bad(key, b.span, "base + limit does not fit in 64 bits"));
+            }
+            Ok((base, limit))
+        }
+        [] | [_] => Err(bad(
+            key,
+            args_span(args, key_span),
+            "a base and a limit are needed",
+        )),
+        [_, _, extra @ ..] => Err(bad(
+            key,
+            args_span(extra, key_span),
+            format!("`{key}` takes two values; this is one too many"),
+        )),
+    }
+}
+
 fn int_of(key: &str, arg: &Arg) -> Result<u64, MachineError> {
     match &arg.kind {
         ArgKind::Int(n) => Ok(*n),
@@ -324,7 +313,7 @@ fn choice<T: Copy>(
     if let Some(v) = word.and_then(&parse) {
         return Ok(v);
     }
-    let label = match word.and_then(|w| did_you_mean(w, names.iter().copied())) {
+    let label = match word.and_then(|w| did_you_mean(w, names.iter().copied(), Reach::Loose)) {
         Some(s) => format!("{} is not {what}; did you mean `{s}`?", describe(arg)),
         None => format!("{} is not {what}", describe(arg)),
     };
@@ -345,7 +334,7 @@ fn on_off(key: &str, arg: &Arg) -> Result<bool, MachineError> {
     )
 }
 
-const POLICIES: [&str; 5] = ["fifo", "lru", "clock", "opt", "random"];
+const POLICIES: [&str; 7] = ["fifo", "lru", "clock", "opt", "random", "mru", "unopt"];
 const SCOPES: [&str; 2] = ["global", "local"];
 
 fn scope_from(w: &str) -> Option<Scope> {
@@ -434,6 +423,23 @@ pub fn apply_setting(
                 "a scope",
             )?
         }
+        "conventions" => {
+            let names = Conventions::ALL.map(|c| c.name());
+            cfg.conventions = choice(
+                key,
+                one(key, args, key_span)?,
+                &names,
+                Conventions::from_name,
+                "a set of conventions",
+            )?
+        }
+        "clock_bits" => cfg.clock_bits = u32_of(key, one(key, args, key_span)?)?,
+        "base_bounds" => cfg.base_bounds = Some(two_numbers(key, args, key_span)?),
+        "seg0" => cfg.segments[0] = Some(two_numbers(key, args, key_span)?),
+        "seg1" => cfg.segments[1] = Some(two_numbers(key, args, key_span)?),
+        "align" => {
+            cfg.teach_heap.align = size_of(cfg, key, one(key, args, key_span)?, Ints::Bytes, false)?
+        }
         "header" => {
             cfg.teach_heap.header =
                 size_of(cfg, key, one(key, args, key_span)?, Ints::Bytes, false)?
@@ -443,7 +449,7 @@ pub fn apply_setting(
         "heap" => apply_heap(cfg, args, key_span)?,
         _ => {
             let list = or_list(SETTINGS);
-            let (label, help) = match did_you_mean(key, SETTINGS) {
+            let (label, help) = match did_you_mean(key, SETTINGS, Reach::Loose) {
                 Some(s) => (
                     format!("did you mean `{s}`?"),
                     format!("did you mean `{s}`? A machine setting is one of {list}"),
@@ -488,7 +494,7 @@ fn apply_replace(
             }
         } else {
             let words = POLICIES.iter().chain(&SCOPES).copied();
-            let label = match w.and_then(|w| did_you_mean(w, words)) {
+            let label = match w.and_then(|w| did_you_mean(w, words, Reach::Loose)) {
                 Some(s) => format!("{} is not a policy; did you mean `{s}`?", describe(a)),
                 None => format!("{} is not a replacement policy", describe(a)),
             };
@@ -568,7 +574,7 @@ fn apply_tlb(cfg: &mut MachineConfig, args: &[Arg], key_span: Span) -> Result<()
             }
             _ => {
                 let words = ["entries", "fifo", "lru"];
-                let label = match word_of(a).and_then(|w| did_you_mean(w, words)) {
+                let label = match word_of(a).and_then(|w| did_you_mean(w, words, Reach::Loose)) {
                     Some(s) => format!(
                         "{} is not understood here; did you mean `{s}`?",
                         describe(a)

@@ -41,6 +41,8 @@ pub struct Env {
     pub stack_limit: u64,
     /// Where relative paths (profiles, traces) resolve from.
     pub base_dir: PathBuf,
+    /// The folders besides `base_dir` whose files a scenario may read.
+    pub roots: crate::files::Roots,
 }
 
 impl Default for Env {
@@ -53,81 +55,22 @@ impl Default for Env {
             page_size: 4096,
             stack_limit: 8 << 20,
             base_dir: PathBuf::from("."),
+            roots: crate::files::Roots::default(),
         }
     }
 }
 
-/// Names the language answers by itself (not variables).
-pub const SPECIAL_NAMES: &[&str] = &[
-    "brk",
-    "sp",
-    "rss",
-    "vsz",
-    "page_size",
-    "pid",
-    "none",
-    "NULL",
-];
-/// Region names usable in `REGION.start|end|size`.
-pub const REGION_NAMES: &[&str] = &["text", "rodata", "data", "bss", "heap", "stack"];
-/// `stats.…` names.
-pub const STAT_NAMES: &[&str] = &[
-    "faults",
-    "minor",
-    "major",
-    "segv",
-    "accesses",
-    "tlb.hits",
-    "tlb.misses",
-    "walks",
-    "walk_refs",
-    "evictions",
-    "swap_ins",
-    "swap_outs",
-    "writebacks",
-    "references",
-    "stack_growths",
-    "cow_copies",
-];
-pub use crate::syntax::SHOW_TARGETS;
-/// Builtin functions with their usage lines.
-pub const BUILTINS: &[(&str, &str)] = &[
-    ("malloc", "malloc(n)"),
-    ("calloc", "calloc(n, size)"),
-    ("realloc", "realloc(p, n)"),
-    ("free", "free(p)"),
-    ("memset", "memset(p, byte, n)"),
-    ("memcpy", "memcpy(dst, src, n)"),
-    ("mmap", "mmap(len, perms [, shared] [, file \"f\"])"),
-    ("munmap", "munmap(p, len)"),
-    ("mprotect", "mprotect(p, len, perms)"),
-    ("brk", "brk(addr)"),
-    ("sbrk", "sbrk(n)"),
-    ("fork", "fork()"),
-    ("getpagesize", "getpagesize()"),
-    ("page_of", "page_of(addr)"),
-    ("offset_of", "offset_of(addr)"),
-    ("frame_of", "frame_of(addr)"),
-    ("usable_size", "usable_size(p)"),
-];
-pub const WARNING_KINDS: &[&str] = &["overflow", "use_after_free", "uninit", "leak"];
+pub use crate::words::{
+    Builtin, ParamKind, Returns, ShowTarget, Stat, SHOW_TARGETS, SPECIAL_NAMES, STAT_NAMES,
+    WARNING_KINDS,
+};
+pub use crate::words::{BUILTIN_NAMES, REGION_NAMES};
 
-pub use crate::suggest::distance;
+use crate::suggest::Reach;
 
-/// The closest candidate, if it is close enough to be a typo: one edit for short names, two for
-/// longer ones, none for one- and two-letter names (any of those is one edit from another).
-pub fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
-    let max = match name.chars().count() {
-        0..=2 => 0,
-        3..=5 => 1,
-        _ => 2,
-    };
-    candidates
-        .into_iter()
-        .map(|c| (distance(name, c), c))
-        .filter(|(d, _)| *d <= max && *d > 0)
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, c)| c)
+/// The closest candidate, if it is close enough to be a typo.
+fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    crate::suggest::did_you_mean(name, candidates, Reach::Typo)
 }
 
 /// Checks a chunk against `env`, which it updates (declared variables, processes, the page
@@ -175,7 +118,9 @@ impl Checker<'_> {
     /// Where a mapped file is on the host; an error if it cannot be read there (missing, a
     /// directory, no permission), reported before anything runs.
     fn mapped_file(&mut self, f: &ast::StrLit) -> std::path::PathBuf {
-        let full = self.env.base_dir.join(&f.value);
+        let Some(full) = self.allowed(f) else {
+            return self.env.base_dir.join(&f.value);
+        };
         let reason = match std::fs::metadata(&full) {
             Ok(m) if m.is_dir() => Some("it is a directory".to_string()),
             Ok(_) => std::fs::File::open(&full).err().map(|e| match e.kind() {
@@ -193,6 +138,29 @@ impl Checker<'_> {
             });
         }
         full
+    }
+
+    /// Where a file the scenario names is on the host, or an error (and `None`) if the
+    /// scenario may not read it: outside its roots, or not a regular file.
+    fn allowed(&mut self, f: &ast::StrLit) -> Option<std::path::PathBuf> {
+        match self.env.roots.resolve(&self.env.base_dir, &f.value) {
+            Ok(full) => Some(full),
+            Err(crate::files::Refusal::OutsideRoot) => {
+                self.err(CheckError::OutsideRoot {
+                    path: f.value.clone(),
+                    span: sp(f.span),
+                });
+                None
+            }
+            Err(crate::files::Refusal::NotAFile { kind }) => {
+                self.err(CheckError::NotAFile {
+                    path: f.value.clone(),
+                    kind,
+                    span: sp(f.span),
+                });
+                None
+            }
+        }
     }
 
     /// A nested block's statements (the top level's are checked by [`check`]).
@@ -231,17 +199,22 @@ impl Checker<'_> {
                 });
                 return None;
             }
-            StmtKind::Machine(spec) => match machine::resolve(spec, &self.env.base_dir) {
-                Ok(cfg) => {
-                    self.env.page_size = cfg.page_size;
-                    self.env.stack_limit = cfg.stack_limit;
-                    St::Machine(Box::new(cfg))
+            StmtKind::Machine(spec) => {
+                if let Some(ast::ProfileRef::File(f)) = &spec.base {
+                    self.allowed(f)?;
                 }
-                Err(errs) => {
-                    self.errors.extend(errs.into_iter().map(Report::new));
-                    return None;
+                match machine::resolve(spec, &self.env.base_dir) {
+                    Ok(cfg) => {
+                        self.env.page_size = cfg.page_size;
+                        self.env.stack_limit = cfg.stack_limit;
+                        St::Machine(Box::new(cfg))
+                    }
+                    Err(errs) => {
+                        self.errors.extend(errs.into_iter().map(Report::new));
+                        return None;
+                    }
                 }
-            },
+            }
             StmtKind::Process(p) => {
                 let spec = self.process(p)?;
                 self.env.processes.push(p.name.name.clone());
@@ -484,7 +457,7 @@ impl Checker<'_> {
             StmtKind::Refs(items) => St::Refs(items.clone()),
             StmtKind::Trace { path } => St::Trace {
                 path: path.value.clone(),
-                full: self.env.base_dir.join(&path.value),
+                full: self.allowed(path)?,
             },
             StmtKind::Sweep(sw) => St::Sweep(Box::new(self.sweep(sw, s.span)?)),
         };
@@ -609,7 +582,7 @@ impl Checker<'_> {
             report.push((
                 "stats.faults".to_string(),
                 TExpr {
-                    kind: Ex::Special(Special::Stat("faults".into())),
+                    kind: Ex::Special(Special::Stat(Stat::Faults)),
                     ty: Ty::U64,
                     span,
                 },
@@ -732,36 +705,38 @@ impl Checker<'_> {
     }
 
     fn show(&mut self, target: &ast::Ident, args: &[Expr], span: Span) -> Option<ShowWhat> {
-        let (what, n) = match target.name.as_str() {
-            "maps" => (Some(ShowWhat::Maps), 0),
-            "smaps" => (Some(ShowWhat::Smaps), 0),
-            "pagetable" => (Some(ShowWhat::PageTable), 0),
-            "tlb" => (Some(ShowWhat::Tlb), 0),
-            "frames" => (Some(ShowWhat::Frames), 0),
-            "heap" => (Some(ShowWhat::Heap), 0),
-            "swap" => (Some(ShowWhat::Swap), 0),
-            "stats" => (Some(ShowWhat::Stats), 0),
-            "machine" => (Some(ShowWhat::Machine), 0),
-            "walk" => (None, 1),
-            "memory" => (None, 2),
-            other => {
-                let help = match suggest(other, SHOW_TARGETS.iter().copied()) {
-                    Some(s) => format!("did you mean `show {s}`?"),
-                    None => format!("you can show: {}", SHOW_TARGETS.join(", ")),
-                };
-                self.err(CheckError::UnknownShow {
-                    name: other.to_string(),
-                    span: sp(target.span),
-                    help,
-                });
-                return None;
-            }
+        let Some(t) = ShowTarget::from_name(&target.name) else {
+            let other = target.name.as_str();
+            let help = match suggest(other, SHOW_TARGETS) {
+                Some(s) => format!("did you mean `show {s}`?"),
+                None => format!("you can show: {}", SHOW_TARGETS.join(", ")),
+            };
+            self.err(CheckError::UnknownShow {
+                name: other.to_string(),
+                span: sp(target.span),
+                help,
+            });
+            return None;
         };
+        let what = match t {
+            ShowTarget::Maps => Some(ShowWhat::Maps),
+            ShowTarget::Smaps => Some(ShowWhat::Smaps),
+            ShowTarget::PageTable => Some(ShowWhat::PageTable),
+            ShowTarget::Tlb => Some(ShowWhat::Tlb),
+            ShowTarget::Frames => Some(ShowWhat::Frames),
+            ShowTarget::Heap => Some(ShowWhat::Heap),
+            ShowTarget::Swap => Some(ShowWhat::Swap),
+            ShowTarget::Stats => Some(ShowWhat::Stats),
+            ShowTarget::Machine => Some(ShowWhat::Machine),
+            // Targets with arguments are built below, once the arguments are checked.
+            ShowTarget::Walk | ShowTarget::Memory => None,
+        };
+        let n = t.params().len();
         if args.len() != n {
-            let usage = match target.name.as_str() {
-                "walk" => "show walk ADDR",
-                "memory" => "show memory ADDR LEN",
-                _ => "show TARGET",
+            let usage = if n == 0 {
+                "show TARGET".to_string()
+            } else {
+                t.usage()
             };
             self.err(CheckError::Arity {
                 name: format!("show {}", target.name),
@@ -771,7 +746,7 @@ impl Checker<'_> {
                     n => format!("{n} arguments"),
                 },
                 found: args.len().to_string(),
-                usage: usage.into(),
+                usage,
                 span: sp(span),
             });
             return None;
@@ -1232,8 +1207,8 @@ impl Checker<'_> {
         let mk = |kind, ty| Some(TExpr { kind, ty, span });
         if first == "stats" {
             let name = rest.join(".");
-            if !STAT_NAMES.contains(&name.as_str()) {
-                let help = match suggest(&name, STAT_NAMES.iter().copied()) {
+            let Some(stat) = Stat::from_name(&name) else {
+                let help = match suggest(&name, STAT_NAMES) {
                     Some(s) => format!("did you mean `stats.{s}`?"),
                     None => format!("the statistics are: {}", STAT_NAMES.join(", ")),
                 };
@@ -1243,8 +1218,8 @@ impl Checker<'_> {
                     help,
                 });
                 return None;
-            }
-            return mk(Ex::Special(Special::Stat(name)), Ty::U64);
+            };
+            return mk(Ex::Special(Special::Stat(stat)), Ty::U64);
         }
         if rest.len() == 1 {
             let field = match rest[0] {
@@ -1374,45 +1349,31 @@ impl Checker<'_> {
     }
 
     fn call(&mut self, name: &ast::Ident, args: &[Expr], span: Span) -> Option<TExpr> {
-        let (b, min, max, ty) = match name.name.as_str() {
-            "malloc" => (Builtin::Malloc, 1, 1, Ty::VOIDP),
-            "calloc" => (Builtin::Calloc, 2, 2, Ty::VOIDP),
-            "realloc" => (Builtin::Realloc, 2, 2, Ty::VOIDP),
-            "free" => (Builtin::Free, 1, 1, Ty::Nothing),
-            "memset" => (Builtin::Memset, 3, 3, Ty::VOIDP),
-            "memcpy" => (Builtin::Memcpy, 3, 3, Ty::VOIDP),
-            "mmap" => (Builtin::Mmap, 2, 4, Ty::VOIDP),
-            "munmap" => (Builtin::Munmap, 2, 2, Ty::LONG),
-            "mprotect" => (Builtin::Mprotect, 3, 3, Ty::LONG),
-            "brk" => (Builtin::Brk, 1, 1, Ty::VOIDP),
-            "sbrk" => (Builtin::Sbrk, 1, 1, Ty::VOIDP),
-            "fork" => (Builtin::Fork, 0, 0, Ty::LONG),
-            "getpagesize" => (Builtin::GetPageSize, 0, 0, Ty::Int(Prim::I32)),
-            "page_of" => (Builtin::PageOf, 1, 1, Ty::U64),
-            "offset_of" => (Builtin::OffsetOf, 1, 1, Ty::U64),
-            "frame_of" => (Builtin::FrameOf, 1, 1, Ty::U64),
-            "usable_size" => (Builtin::UsableSize, 1, 1, Ty::Size),
-            other => {
-                let help = match suggest(other, BUILTINS.iter().map(|b| b.0)) {
-                    Some(s) => format!("did you mean `{s}`?"),
-                    None => format!(
-                        "the builtins are: {}",
-                        BUILTINS.iter().map(|b| b.0).collect::<Vec<_>>().join(", ")
-                    ),
-                };
-                self.err(CheckError::UnknownFunction {
-                    name: other.to_string(),
-                    span: sp(name.span),
-                    help,
-                });
-                return None;
-            }
+        let Some(b) = Builtin::from_name(&name.name) else {
+            let other = name.name.as_str();
+            let help = match suggest(other, BUILTIN_NAMES) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None => format!("the builtins are: {}", BUILTIN_NAMES.join(", ")),
+            };
+            self.err(CheckError::UnknownFunction {
+                name: other.to_string(),
+                span: sp(name.span),
+                help,
+            });
+            return None;
+        };
+        let spec = b.spec();
+        let (min, max) = (spec.required, spec.params.len());
+        let ty = match spec.returns {
+            Returns::Pointer => Ty::VOIDP,
+            Returns::Nothing => Ty::Nothing,
+            Returns::Long => Ty::LONG,
+            Returns::Int => Ty::Int(Prim::I32),
+            Returns::U64 => Ty::U64,
+            Returns::Size => Ty::Size,
         };
         if args.len() < min || args.len() > max {
-            let usage = BUILTINS
-                .iter()
-                .find(|x| x.0 == name.name)
-                .map_or("", |x| x.1);
+            let usage = spec.usage;
             self.err(CheckError::Arity {
                 name: name.name.clone(),
                 expected: if min == max {
@@ -1430,7 +1391,9 @@ impl Checker<'_> {
         let targs = targs.into_iter().collect::<Option<Vec<_>>>()?;
         // Arguments that must be permissions, and those that must be numbers.
         for (i, a) in targs.iter().enumerate() {
-            let wants_perms = matches!((b, i), (Builtin::Mmap, 1) | (Builtin::Mprotect, 2));
+            let kind = spec.params.get(i).copied().unwrap_or(ParamKind::Value);
+            let wants_perms = kind == ParamKind::Perms;
+            let wants_flag = kind == ParamKind::MapFlag;
             let is_perms = matches!(a.kind, Ex::Perms(..));
             let is_flag = matches!(a.kind, Ex::Perms(Perms::NONE, Some(_)) | Ex::FileArg(..));
             if wants_perms && !is_perms {
@@ -1442,7 +1405,7 @@ impl Checker<'_> {
                     "not permissions",
                     "write permissions such as `rw-` or `r-x`",
                 );
-            } else if b == Builtin::Mmap && i >= 2 && !is_flag {
+            } else if wants_flag && !is_flag {
                 fail!(
                     self,
                     ArgumentType,
@@ -1451,20 +1414,14 @@ impl Checker<'_> {
                     "not a mapping flag",
                     "mmap(4 KiB, rw-, shared, file \"data.bin\")",
                 );
-            } else if !(wants_perms || b == Builtin::Mmap && i >= 2) && a.ty == Ty::Nothing {
+            } else if kind == ParamKind::Value && a.ty == Ty::Nothing {
                 fail!(
                     self,
                     ArgumentType,
                     a.span,
                     "expected a number or a pointer",
                     "no value",
-                    format!(
-                        "call it as `{}`",
-                        BUILTINS
-                            .iter()
-                            .find(|x| x.0 == name.name)
-                            .map_or("", |x| x.1)
-                    ),
+                    format!("call it as `{}`", spec.usage),
                 );
             }
         }

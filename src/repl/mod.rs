@@ -2,24 +2,26 @@
 //!
 //! [`ReplCore`] is the whole REPL without a terminal: it takes lines, runs them through one
 //! [`Session`] (the same engine as `memsim run`), answers `:`-commands, completes and hints,
-//! and returns text. The line editor ([`editor`], rustyline) and the piped-stdin script mode
-//! ([`run_script`]) are thin loops around it, so tests drive everything through `ReplCore`.
+//! and returns text. The line editor (rustyline) and the piped-stdin script mode (`run_script`)
+//! are thin loops around it, built with the `cli` feature, so tests drive everything through
+//! `ReplCore`, which the library has without any terminal code.
 
-pub mod codes;
-pub mod command;
-pub mod complete;
+#[cfg(feature = "cli")]
 mod editor;
-pub mod help;
-pub mod input;
+
+// The language services live in `ide`, shared with the kernel; the REPL is one of their users.
+pub use crate::ide::{codes, command, complete, describe_machine, help, input};
 
 use std::fmt::Write as _;
+#[cfg(feature = "cli")]
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
-pub use command::{Command, CommandInfo, COMMANDS};
+pub use crate::ide::{highlight, is_complete, needs_more};
+pub use crate::ide::{Command, CommandInfo, COMMANDS};
+#[cfg(feature = "cli")]
 pub use editor::{history_path, run_interactive};
-pub use input::{highlight, is_complete, needs_more};
 
 use crate::render::{diag, text};
 use crate::session::{ChunkResult, Interrupt, Options, Session};
@@ -318,7 +320,11 @@ impl ReplCore {
 
     /// Runs a file in this session, as `memsim repl FILE` and `:load FILE` do.
     pub fn load(&mut self, path: &Path) -> Reply {
-        let src = match crate::source::read(path, &path.display().to_string()) {
+        let src = match crate::source::read(
+            path,
+            &path.display().to_string(),
+            self.session.options_mut().max_source_bytes,
+        ) {
             Ok(s) => s,
             Err(e) => return self.io_error(*e),
         };
@@ -579,14 +585,7 @@ fn only_looks(chunk: &str) -> bool {
         })
 }
 
-/// What `:machine` prints: the current machine's settings, with what follows from them (the
-/// same table as `show machine`).
-pub fn describe_machine(c: &crate::machine::MachineConfig) -> String {
-    text::snapshot(&crate::session::Snapshot::Machine {
-        rows: crate::session::snapshot::machine_rows(c),
-    })
-}
-
+#[cfg(feature = "cli")]
 /// Script mode (standard input is not a terminal): every line goes through the same
 /// [`ReplCore`], without prompts or colour; output to `out`, diagnostics to `err`. Returns the
 /// worst exit status of any input, as `memsim run` would.
@@ -654,13 +653,14 @@ pub fn run_script(
     out.finish(status, color, err)
 }
 
+#[cfg(feature = "cli")]
 /// `memsim repl [FILE]`: the line editor on a terminal, script mode otherwise.
 /// The REPL of `memsim repl`; `limits` gives the step and time limits of each input.
 pub fn main(file: Option<&Path>, color: bool, limits: Options) -> i32 {
     use std::io::IsTerminal;
     if let Some(f) = file {
         // A file that cannot be read is an error of the command line, as under `memsim run`.
-        if let Err(e) = crate::source::read(f, &f.display().to_string()) {
+        if let Err(e) = crate::source::read(f, &f.display().to_string(), limits.max_source_bytes) {
             let r = miette::Report::new(*e);
             let _ = writeln!(std::io::stderr(), "{}", diag::render(&r, color, 100));
             return 2;

@@ -1,15 +1,12 @@
 //! A statement's trace as data: what happened, in order, under the source line that did it,
 //! with repetitions (a loop's identical iterations) folded into one run.
 
-use serde::Serialize;
-
 use super::Output;
 use crate::events::Event;
 
 /// One thing that happened: an event of the machine, or something the scenario printed,
 /// showed or expected.
-#[derive(Debug, Clone, Serialize)]
-#[serde(untagged)]
+#[derive(Debug, Clone)]
 pub enum Item {
     Event(Event),
     Output(Output),
@@ -44,7 +41,7 @@ impl Item {
 }
 
 /// What one source line did, in order.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Part {
     /// 1-based line in the chunk's source.
     pub line: usize,
@@ -54,7 +51,7 @@ pub struct Part {
 }
 
 /// Parts that happened `times` times in a row, identically: shown once.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Run {
     pub times: u64,
     pub parts: Vec<Part>,

@@ -3,12 +3,10 @@
 //! Nothing here refers to pest. Every node carries the byte span of its source text so that
 //! diagnostics from any stage can point back into the file, the REPL line or the notebook cell.
 
-use serde::Serialize;
-
 pub use super::refs::PageRefs;
 
 /// A half-open byte range `[start, end)` into the chunk's source text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct Span {
     pub start: usize,
     pub end: usize,
@@ -40,32 +38,32 @@ impl From<Span> for miette::SourceSpan {
 }
 
 /// A name as written, with where it was written.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ident {
     pub name: String,
     pub span: Span,
 }
 
 /// One parsed chunk: a whole file, a REPL line or a notebook cell.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Program {
     pub stmts: Vec<Stmt>,
 }
 
 /// `{ ... }`: statements with the span of the braces.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Block {
     pub stmts: Vec<Stmt>,
     pub span: Span,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Stmt {
     pub kind: StmtKind,
     pub span: Span,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum StmtKind {
     /// `machine x86_64`, `machine "file.yaml"`, `machine { ... }`, `machine x86_64 { ... }`.
     Machine(MachineSpec),
@@ -149,7 +147,7 @@ pub enum StmtKind {
     Sweep(Sweep),
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct StrLit {
     pub value: String,
     pub span: Span,
@@ -158,7 +156,7 @@ pub struct StrLit {
 // ---------------------------------------------------------------------------------------------
 // Machine settings
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct MachineSpec {
     /// The profile it starts from: a built-in name or a YAML file. `None` = the default machine.
     pub base: Option<ProfileRef>,
@@ -166,7 +164,7 @@ pub struct MachineSpec {
     pub settings: Vec<Setting>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum ProfileRef {
     Builtin(Ident),
     File(StrLit),
@@ -174,7 +172,7 @@ pub enum ProfileRef {
 
 /// `KEY ARG ARG ...` inside `machine { }`, e.g. `tlb 16 entries lru 4-way`.
 /// The parser accepts any key and argument words; the check stage knows what each key means.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Setting {
     pub key: Ident,
     pub args: Vec<Arg>,
@@ -182,7 +180,7 @@ pub struct Setting {
 }
 
 /// A value in a setting or a sweep list.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Arg {
     pub kind: ArgKind,
     pub span: Span,
@@ -190,7 +188,7 @@ pub struct Arg {
     pub hex: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum ArgKind {
     /// A plain integer such as `48` or `0x1000`.
     Int(u64),
@@ -207,14 +205,14 @@ pub enum ArgKind {
 // ---------------------------------------------------------------------------------------------
 // Processes and threads
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ProcessDecl {
     pub name: Ident,
     /// `None` for `process NAME` (the default Linux layout); `Some` for an explicit region list.
     pub regions: Option<Vec<RegionDecl>>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RegionDecl {
     /// `text`, `rodata`, `data`, `bss`, `heap`, `stack` or `mmap`.
     pub kind: Ident,
@@ -232,7 +230,7 @@ pub struct RegionDecl {
     pub span: Span,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ThreadDecl {
     /// The process before the dot in `web.worker`; `None` = the current process.
     pub process: Option<Ident>,
@@ -243,13 +241,13 @@ pub struct ThreadDecl {
 // ---------------------------------------------------------------------------------------------
 // Types
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct TypeExpr {
     pub kind: TypeKind,
     pub span: Span,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum TypeKind {
     /// `u8 ... i64`, `char short int long`; the spelling is kept for messages.
     Prim(Prim),
@@ -259,7 +257,7 @@ pub enum TypeKind {
     Array(Box<TypeExpr>, Box<Expr>),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Prim {
     U8,
     I8,
@@ -285,17 +283,10 @@ impl Prim {
     }
     /// Parses both the Rust-like and the C spellings.
     pub fn from_name(s: &str) -> Option<Prim> {
-        Some(match s {
-            "u8" => Prim::U8,
-            "i8" | "char" => Prim::I8,
-            "u16" => Prim::U16,
-            "i16" | "short" => Prim::I16,
-            "u32" => Prim::U32,
-            "i32" | "int" => Prim::I32,
-            "u64" => Prim::U64,
-            "i64" | "long" => Prim::I64,
-            _ => return None,
-        })
+        crate::words::TYPE_NAMES
+            .iter()
+            .find(|(n, _)| *n == s)
+            .map(|&(_, p)| p)
     }
     pub fn name(self) -> &'static str {
         match self {
@@ -314,13 +305,13 @@ impl Prim {
 // ---------------------------------------------------------------------------------------------
 // Expressions
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Expr {
     pub kind: ExprKind,
     pub span: Span,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum ExprKind {
     /// An integer literal (negative numbers are `Unary(Neg, Int)`).
     Int(u64),
@@ -358,7 +349,7 @@ pub enum ExprKind {
     Cast(Box<Expr>, TypeExpr),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum UnOp {
     Neg,
     /// `~`
@@ -367,7 +358,7 @@ pub enum UnOp {
     Not,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BinOp {
     Add,
     Sub,
@@ -414,13 +405,13 @@ impl BinOp {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SizeLit {
     pub value: u64,
     pub unit: SizeUnit,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SizeUnit {
     B,
     /// `KiB`, `K`, `kB` (Linux's spelling): all 1024.
@@ -447,7 +438,7 @@ impl SizeUnit {
 }
 
 /// `r--`, `rw-`, `r-x`, `rwx`, `---`, optionally with `p`/`s` as in /proc maps.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PermsLit {
     pub read: bool,
     pub write: bool,
@@ -457,7 +448,7 @@ pub struct PermsLit {
     pub span: Span,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RangeExpr {
     pub start: Expr,
     pub end: Expr,
@@ -469,7 +460,7 @@ pub struct RangeExpr {
 // ---------------------------------------------------------------------------------------------
 // Accesses, expectations, experiments
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Touch {
     pub write: bool,
     /// The pointer being indexed (`p` in `p[0..64 KiB]`).
@@ -481,12 +472,12 @@ pub struct Touch {
     pub value: Option<Expr>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Expect {
     pub kind: ExpectKind,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum ExpectKind {
     /// `expect COND`.
     Cond(Expr),
@@ -502,13 +493,13 @@ pub enum ExpectKind {
     Warning { kind: Ident, body: Block },
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SegvCode {
     MapErr,
     AccErr,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FaultExpect {
     Any,
     Minor,
@@ -516,7 +507,7 @@ pub enum FaultExpect {
     None,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Sweep {
     pub params: Vec<SweepParam>,
     /// `report EXPR, ...`; empty = `stats.faults`.
@@ -524,7 +515,7 @@ pub struct Sweep {
     pub body: Block,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SweepParam {
     /// A machine setting: `replace`, `memory`, `page_size`, `tlb`, ...
     pub key: Ident,
@@ -532,7 +523,7 @@ pub struct SweepParam {
     pub span: Span,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum SweepValues {
     /// `[fifo, lru, opt]`, `[4 KiB, 16 KiB]`.
     List(Vec<Arg>),

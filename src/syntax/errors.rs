@@ -8,24 +8,14 @@ use super::lower::parse_int;
 use crate::diag::parse::ParseError;
 use crate::syntax::ast::Span;
 
-/// The statement keywords, for "did you mean" and for recognising reserved words.
-pub(super) const KEYWORDS: &[&str] = &[
-    "let", "machine", "process", "thread", "print", "show", "expect", "for", "in", "repeat", "if",
-    "else", "switch", "call", "local", "recurse", "read", "write", "refs", "trace", "sweep",
-    "sizeof", "as",
-];
+use crate::words::{
+    Builtin, FAULT_KINDS, REGION_KINDS, RESERVED as KEYWORDS, SEGV_CODES, SHARINGS, SHOW_TARGETS,
+    TYPE_WORDS as TYPE_NAMES, UNIT_NAMES as UNITS,
+};
 
-const TYPE_NAMES: &[&str] = &[
-    "u8", "i8", "u16", "i16", "u32", "i32", "u64", "i64", "char", "short", "int", "long",
-];
-
-const UNITS: &[&str] = &[
-    "B", "KiB", "K", "kB", "MiB", "M", "GiB", "G", "TiB", "T", "page", "pages",
-];
-
-const REGION_KINDS: &[&str] = &["text", "rodata", "data", "bss", "heap", "stack", "mmap"];
-
-const STATEMENT_HELP: &str = "a statement is an assignment `TARGET = EXPR`, an expression such as `free(p)`, or starts with a keyword: let, print, show, expect, for, repeat, if, in, switch, call, local, recurse, read, write, refs, trace, sweep, machine, process, thread";
+/// The help line where a statement should start: its keywords in the order a newcomer meets them
+/// (a test holds the list to the vocabulary's reserved words).
+pub(super) const STATEMENT_HELP: &str = "a statement is an assignment `TARGET = EXPR`, an expression such as `free(p)`, or starts with a keyword: let, print, show, expect, for, repeat, if, in, switch, call, local, recurse, read, write, refs, trace, sweep, machine, process, thread";
 
 /// The explanation of a pest error that occurred while parsing `src[base..]` (one statement
 /// starting at `base`).
@@ -134,7 +124,7 @@ fn explain_at(src: &str, base: usize, at: usize, positives: &[Rule]) -> ParseErr
         {
             return ParseError::UnknownStatement {
                 word: w.to_string(),
-                suggestion: closest(w, KEYWORDS, 2).map(str::to_string),
+                suggestion: closest(w, &KEYWORDS, 2).map(str::to_string),
                 span: Span::new(s, s + w.len()).into(),
                 help: STATEMENT_HELP.to_string(),
             };
@@ -187,7 +177,7 @@ fn explain_at(src: &str, base: usize, at: usize, positives: &[Rule]) -> ParseErr
         {
             return ParseError::UnknownType {
                 name: found.text.to_string(),
-                suggestion: closest(found.text, TYPE_NAMES, 2).map(str::to_string),
+                suggestion: closest(found.text, &TYPE_NAMES, 2).map(str::to_string),
                 span: found.span.into(),
             };
         }
@@ -347,15 +337,15 @@ fn vocabulary(positives: &[Rule]) -> Vec<&'static str> {
     let mut v = Vec::new();
     for r in positives {
         match r {
-            Rule::stmt => v.extend_from_slice(KEYWORDS),
+            Rule::stmt => v.extend_from_slice(&KEYWORDS),
             Rule::region | Rule::simple_region | Rule::region_kind | Rule::mmap_region => {
-                v.extend_from_slice(REGION_KINDS)
+                v.extend_from_slice(&REGION_KINDS)
             }
-            Rule::segv_code => v.extend_from_slice(&["maperr", "accerr"]),
-            Rule::fault_kind => v.extend_from_slice(&["minor", "major"]),
-            Rule::sharing => v.extend_from_slice(&["shared", "private"]),
-            Rule::size_unit => v.extend_from_slice(UNITS),
-            Rule::show_target => v.extend_from_slice(super::SHOW_TARGETS),
+            Rule::segv_code => v.extend_from_slice(&SEGV_CODES),
+            Rule::fault_kind => v.extend_from_slice(&FAULT_KINDS),
+            Rule::sharing => v.extend_from_slice(&SHARINGS),
+            Rule::size_unit => v.extend_from_slice(&UNITS),
+            Rule::show_target => v.extend_from_slice(&SHOW_TARGETS),
             Rule::kw_in => v.push("in"),
             Rule::kw_frame => v.push("frame"),
             Rule::kw_stack => v.push("stack"),
@@ -434,7 +424,7 @@ fn beginner_mistake(src: &str, at: usize, found: &Token, scan: &Scan) -> Option<
         }
     }
     // `free p`: a builtin without parentheses.
-    if crate::check::BUILTINS.iter().any(|b| b.0 == word)
+    if Builtin::from_name(word).is_some()
         && skip_blanks(src, start + word.len()) == at
         && matches!(found.kind, TokKind::Word | TokKind::Number)
     {
@@ -714,30 +704,16 @@ fn unit_like(w: &str) -> Option<Option<String>> {
         return Some(Some((*s).to_string()));
     }
     if w.len() >= 3 {
-        if let Some(s) = closest(w, UNITS, 1) {
+        if let Some(s) = closest(w, &UNITS, 1) {
             return Some(Some(s.to_string()));
         }
     }
     None
 }
 
-/// The closest word within `max` edits, if any (case-insensitive ties go to the first).
+/// The closest word within `max` edits, if any (ties go to the first).
 pub(super) fn closest<'a>(w: &str, words: &[&'a str], max: usize) -> Option<&'a str> {
-    if w.len() < 2 || w.len() > 40 {
-        return None;
-    }
-    let max = if w.len() <= 3 { max.min(1) } else { max };
-    let mut best: Option<(usize, &str)> = None;
-    for &c in words {
-        if c == w {
-            continue;
-        }
-        let d = crate::suggest::distance(w, c);
-        if d <= max && best.is_none_or(|(bd, _)| d < bd) {
-            best = Some((d, c));
-        }
-    }
-    best.map(|(_, c)| c)
+    crate::suggest::did_you_mean(w, words.iter().copied(), crate::suggest::Reach::Edits(max))
 }
 
 // ---------------------------------------------------------------------------------------------

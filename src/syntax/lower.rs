@@ -20,30 +20,50 @@ pub(super) const MAX_DEPTH: usize = 200;
 
 type P<'i> = Pair<'i, Rule>;
 
+/// The grammar rule that spells an infix operator.
+fn infix_rule(op: BinOp) -> Rule {
+    match op {
+        BinOp::Or => Rule::or,
+        BinOp::And => Rule::and,
+        BinOp::Eq => Rule::eq,
+        BinOp::Ne => Rule::ne,
+        BinOp::Lt => Rule::lt,
+        BinOp::Le => Rule::le,
+        BinOp::Gt => Rule::gt,
+        BinOp::Ge => Rule::ge,
+        BinOp::BitOr => Rule::bit_or,
+        BinOp::BitXor => Rule::bit_xor,
+        BinOp::BitAnd => Rule::bit_and,
+        BinOp::Shl => Rule::shl,
+        BinOp::Shr => Rule::shr,
+        BinOp::Add => Rule::add,
+        BinOp::Sub => Rule::sub,
+        BinOp::Mul => Rule::mul,
+        BinOp::Div => Rule::div,
+        BinOp::Rem => Rule::rem,
+    }
+}
+
+/// The operator table, built from the vocabulary's precedences (loosest first).
 fn pratt() -> &'static PrattParser<Rule> {
     static PRATT: OnceLock<PrattParser<Rule>> = OnceLock::new();
     PRATT.get_or_init(|| {
-        PrattParser::new()
-            .op(Op::infix(Rule::or, Assoc::Left))
-            .op(Op::infix(Rule::and, Assoc::Left))
-            .op(Op::infix(Rule::eq, Assoc::Left) | Op::infix(Rule::ne, Assoc::Left))
-            .op(Op::infix(Rule::lt, Assoc::Left)
-                | Op::infix(Rule::le, Assoc::Left)
-                | Op::infix(Rule::gt, Assoc::Left)
-                | Op::infix(Rule::ge, Assoc::Left))
-            .op(Op::infix(Rule::bit_or, Assoc::Left))
-            .op(Op::infix(Rule::bit_xor, Assoc::Left))
-            .op(Op::infix(Rule::bit_and, Assoc::Left))
-            .op(Op::infix(Rule::shl, Assoc::Left) | Op::infix(Rule::shr, Assoc::Left))
-            .op(Op::infix(Rule::add, Assoc::Left) | Op::infix(Rule::sub, Assoc::Left))
-            .op(Op::infix(Rule::mul, Assoc::Left)
-                | Op::infix(Rule::div, Assoc::Left)
-                | Op::infix(Rule::rem, Assoc::Left))
-            .op(Op::prefix(Rule::neg)
-                | Op::prefix(Rule::not)
-                | Op::prefix(Rule::bit_not)
-                | Op::prefix(Rule::deref)
-                | Op::prefix(Rule::addr_of))
+        let mut p = PrattParser::new();
+        let top = crate::words::PREFIX_PRECEDENCE;
+        for level in 1..top {
+            let mut ops = crate::words::OPERATORS
+                .iter()
+                .filter(|o| o.op.precedence() == level)
+                .map(|o| Op::infix(infix_rule(o.op), Assoc::Left));
+            if let Some(first) = ops.next() {
+                p = p.op(ops.fold(first, |all, o| all | o));
+            }
+        }
+        p.op(Op::prefix(Rule::neg)
+            | Op::prefix(Rule::not)
+            | Op::prefix(Rule::bit_not)
+            | Op::prefix(Rule::deref)
+            | Op::prefix(Rule::addr_of))
             .op(Op::postfix(Rule::index)
                 | Op::postfix(Rule::cast)
                 | Op::postfix(Rule::call_args)
@@ -994,14 +1014,8 @@ fn is_operator(r: Rule) -> bool {
 }
 
 fn unit_of(s: &str) -> SizeUnit {
-    match s {
-        "B" => SizeUnit::B,
-        "KiB" | "K" | "kB" => SizeUnit::KiB,
-        "MiB" | "M" => SizeUnit::MiB,
-        "GiB" | "G" => SizeUnit::GiB,
-        "TiB" | "T" => SizeUnit::TiB,
-        _ => SizeUnit::Pages,
-    }
+    // The grammar admits only the vocabulary's spellings, and of those only pages are not bytes.
+    SizeUnit::from_name(s).unwrap_or(SizeUnit::Pages)
 }
 
 /// Parses `42`, `0x7fff_0000`, `0b1010`, `1_000_000`; `None` when it is not a number or does not

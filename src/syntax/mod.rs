@@ -16,21 +16,7 @@ mod tests;
 pub use ast::*;
 pub use refs::{Iter as PageRefsIter, PageRef, PageRefsBuilder};
 
-/// What `show` can show: the one list the parser's messages, the checker, the REPL's completion
-/// and the docs read.
-pub const SHOW_TARGETS: &[&str] = &[
-    "maps",
-    "smaps",
-    "pagetable",
-    "walk",
-    "tlb",
-    "frames",
-    "heap",
-    "swap",
-    "stats",
-    "memory",
-    "machine",
-];
+pub use crate::words::SHOW_TARGETS;
 
 pub use crate::diag::parse::ParseError;
 

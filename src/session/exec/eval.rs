@@ -101,7 +101,7 @@ impl Exec<'_> {
                 .sum(),
             Special::PageSize => ps,
             Special::Pid => u64::from(pr.pid),
-            Special::Stat(n) => self.stat(n),
+            Special::Stat(n) => n.read(&self.world.stats()),
             Special::Region(name, field) => {
                 let role = match name.as_str() {
                     "text" => Some(Role::Text),

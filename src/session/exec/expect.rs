@@ -198,6 +198,7 @@ impl Exec<'_> {
                     sig: Sig::Oom, p, ..
                 }) => {
                     self.world.os.procs[p].death = Some(Death::Oom);
+                    self.release_memory(p);
                     let pid = self.world.os.procs[p].pid;
                     self.sink.push(Event::Exit {
                         pid,
@@ -216,7 +217,7 @@ impl Exec<'_> {
                 if kind == "leak" {
                     let vars = &*self.vars;
                     let reachable =
-                        |lo: u64, hi: u64| vars.all_bits().iter().any(|v| (lo..hi).contains(v));
+                        |lo: u64, hi: u64| vars.live_bits().any(|v| (lo..hi).contains(&v));
                     self.world
                         .tracker(p)
                         .leaks_since(mark, &reachable, (span.start, span.end));
@@ -236,28 +237,5 @@ impl Exec<'_> {
             }
         }
         Ok(())
-    }
-
-    pub(super) fn stat(&self, name: &str) -> u64 {
-        let s = self.world.stats();
-        match name {
-            "faults" => s.faults,
-            "minor" => s.minor,
-            "major" => s.major,
-            "segv" => s.segv,
-            "accesses" => s.accesses,
-            "tlb.hits" => s.tlb_hits,
-            "tlb.misses" => s.tlb_misses,
-            "walks" => s.walks,
-            "walk_refs" => s.walk_refs,
-            "evictions" => s.evictions,
-            "swap_ins" => s.swap_ins,
-            "swap_outs" => s.swap_outs,
-            "writebacks" => s.writebacks,
-            "references" => s.references,
-            "stack_growths" => s.stack_growths,
-            "cow_copies" => s.cow_copies,
-            _ => 0,
-        }
     }
 }
