@@ -7,7 +7,7 @@
 
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
-use memsim::{Options, Session};
+use memsim::session::{Options, Session};
 use std::fmt::Write;
 use std::time::Duration;
 

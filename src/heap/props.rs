@@ -203,7 +203,7 @@ proptest! {
                     Which::Glibc => prop_assert_eq!(p % align, 0),
                     // A teaching block has no alignment: its pointer is its header's size past
                     // the start of a block in use.
-                    Which::Teach(_, _, _, header) => prop_assert!(
+                    Which::Teach(_, _, _, header, _, _) => prop_assert!(
                         a.chunks().iter().any(|c| c.in_use && c.addr + header == p),
                         "{:#x} is not {} bytes into a block in use", p, header
                     ),

@@ -187,7 +187,7 @@ fn test_runs_a_file_named_on_the_command_line() {
 /// Runs `src` in a session, interrupts it after 300 ms as Ctrl-C does, and says how long it
 /// took to stop and with which codes.
 fn interrupted(dir: &std::path::Path, src: &str) -> (std::time::Duration, Vec<String>) {
-    use memsim::{Options, Session};
+    use memsim::session::{Options, Session};
     let mut s = Session::new(Options {
         trace: false,
         ..Options::default()
@@ -276,7 +276,7 @@ fn every_limit_has_a_flag() {
 
 #[test]
 fn a_cell_over_the_source_limit_is_a_diagnostic() {
-    use memsim::{Options, Session};
+    use memsim::session::{Options, Session};
     let mut s = Session::new(Options {
         max_source_bytes: 1000,
         ..Options::default()

@@ -2,7 +2,7 @@
 //! written are read back as a shadow copy in the test says they must be, through eviction and
 //! swap, `realloc` and `fork`; and a REPL input that fails leaves the session as it was.
 
-use memsim::{Options, Session};
+use memsim::session::{Options, Session};
 use proptest::prelude::*;
 use std::collections::BTreeMap;
 
