@@ -1033,7 +1033,7 @@ impl Os {
             shared,
             backing,
             role,
-            name,
+            name: name.into(),
         }
     }
 

@@ -2,6 +2,7 @@
 
 use serde::Serialize;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use crate::machine::pagetable::pte;
 
@@ -103,8 +104,9 @@ pub struct Vma {
     pub shared: bool,
     pub backing: Backing,
     pub role: Role,
-    /// The path or `[heap]` / `[stack]` name shown in maps; empty for anonymous memory.
-    pub name: String,
+    /// The path or `[heap]` / `[stack]` name shown in maps; empty for anonymous memory. Shared,
+    /// so that the fault handler's copy of a mapping allocates nothing.
+    pub name: Arc<str>,
 }
 
 impl Vma {
@@ -130,7 +132,7 @@ impl Vma {
             Role::Data => "the data segment".into(),
             Role::Bss => "bss".into(),
             Role::Guard => "a guard page".into(),
-            _ if !self.name.is_empty() => self.name.clone(),
+            _ if !self.name.is_empty() => self.name.to_string(),
             _ => "an anonymous mapping".into(),
         }
     }
@@ -328,7 +330,7 @@ mod tests {
             shared: false,
             backing: Backing::Anon,
             role: Role::Mmap,
-            name: String::new(),
+            name: "".into(),
         }
     }
 
