@@ -6,13 +6,14 @@
 # a crash is saved under fuzz/artifacts/TARGET. Needs the nightly toolchain and cargo-fuzz
 # (`cargo install cargo-fuzz`). The last line of each run's log says how many inputs ran.
 set -euo pipefail
+self="$(cd "$(dirname "$0")" && pwd)/$(basename "$0")"
 cd "$(dirname "$0")/../fuzz"
 
 TARGETS=(parse_check run_ast trace_lines profile_yaml kernel_decode)
 target=${1:?usage: scripts/fuzz.sh TARGET|all SECONDS}
 seconds=${2:-60}
 if [[ $target == all ]]; then
-    for t in "${TARGETS[@]}"; do "$0" "$t" "$seconds"; done
+    for t in "${TARGETS[@]}"; do "$self" "$t" "$seconds"; done
     exit
 fi
 
