@@ -1,15 +1,12 @@
 //! Snapshots: what `show` hands to renderers. Plain data, made by the session from the world,
 //! so renderers never touch the machine.
 
-use serde::Serialize;
-
 use crate::heap::ChunkView;
 use crate::machine::config::{Addresses, AllocatorKind};
 use crate::machine::MachineConfig;
 use crate::units;
 
-#[derive(Debug, Clone, Serialize)]
-#[serde(tag = "show", rename_all = "snake_case")]
+#[derive(Debug, Clone)]
 pub enum Snapshot {
     Maps {
         pid: u32,
@@ -46,7 +43,6 @@ pub enum Snapshot {
         pid: u32,
         allocator: String,
         /// The base the machine prints addresses in (JSON carries the numbers themselves).
-        #[serde(skip)]
         radix: crate::units::Radix,
         rows: Vec<ChunkView>,
     },
@@ -55,7 +51,6 @@ pub enum Snapshot {
         addr: u64,
         bytes: Vec<Option<u8>>,
         /// Bytes asked for beyond the most one dump shows.
-        #[serde(skip_serializing_if = "is_zero")]
         omitted: u64,
     },
     Swap {
@@ -76,7 +71,7 @@ pub enum Snapshot {
     },
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct SweepRow {
     /// Each parameter's value, as written (`fifo`, `3 pages`).
     pub params: Vec<String>,
@@ -86,7 +81,7 @@ pub struct SweepRow {
     pub note: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct MapRow {
     pub start: u64,
     pub end: u64,
@@ -103,7 +98,7 @@ pub struct MapRow {
     pub resident: Vec<[u64; 2]>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct SmapsRow {
     pub map: MapRow,
     pub size: u64,
@@ -117,7 +112,7 @@ pub struct SmapsRow {
     pub page_size: u64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct PteRow {
     pub vpn: u64,
     pub pfn: Option<u64>,
@@ -130,7 +125,7 @@ pub struct PteRow {
     pub note: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct WalkSnap {
     pub vaddr: u64,
     /// Index bits of each level, top level first (the page offset takes `page_shift` bits).
@@ -148,7 +143,7 @@ pub struct WalkSnap {
     pub outcome: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct WalkLevel {
     pub level: usize,
     /// The table this level read (0 = the process's top-level table).
@@ -159,7 +154,7 @@ pub struct WalkLevel {
     pub meaning: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct TlbRow {
     pub slot: usize,
     pub asid: u32,
@@ -169,7 +164,7 @@ pub struct TlbRow {
     pub dirty: bool,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct FrameRow {
     pub pfn: u64,
     /// `main 0x405` (process and page), `file libc.so.6 page 3`, `free`.
@@ -191,7 +186,7 @@ pub struct FrameRow {
 }
 
 /// One setting of `show machine`: `page size`, `4 KiB (12 offset bits)`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct MachineRow {
     pub setting: String,
     pub value: String,
@@ -355,7 +350,7 @@ fn profile_line(c: &MachineConfig) -> String {
     }
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default)]
 pub struct StatsSnap {
     pub faults: u64,
     pub minor: u64,
@@ -420,7 +415,7 @@ impl StatsSnap {
     }
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default)]
 pub struct ProcRow {
     pub pid: u32,
     pub name: String,
@@ -431,8 +426,4 @@ pub struct ProcRow {
     pub vsz: u64,
     /// `running`, or how it died.
     pub state: String,
-}
-
-fn is_zero(n: &u64) -> bool {
-    *n == 0
 }

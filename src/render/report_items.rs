@@ -1,0 +1,782 @@
+//! The report's events and `show` tables: serializable copies of the engine's events and
+//! snapshots, so the JSON/YAML schema (docs/report-schema.md) is written here, field by field,
+//! and the engine's types can change without a script noticing.
+
+use serde::Serialize;
+
+use crate::events::{Event, EvictAction, MajorReason, MinorReason, SegvCode};
+use crate::heap::ChunkView;
+use crate::machine::Access;
+use crate::session::snapshot::{
+    FrameRow, MachineRow, MapRow, PteRow, SmapsRow, SweepRow, TlbRow, WalkLevel, WalkSnap,
+};
+use crate::session::Snapshot;
+
+use super::report::StatsReport;
+
+/// `read`, `write` or `exec`.
+fn access(a: Access) -> &'static str {
+    match a {
+        Access::Read => "read",
+        Access::Write => "write",
+        Access::Exec => "exec",
+    }
+}
+
+fn minor_reason(r: MinorReason) -> &'static str {
+    match r {
+        MinorReason::ZeroPage => "zero_page",
+        MinorReason::DemandZero => "demand_zero",
+        MinorReason::ZeroPageWrite => "zero_page_write",
+        MinorReason::CopyOnWrite => "copy_on_write",
+        MinorReason::CopyOnWriteLast => "copy_on_write_last",
+        MinorReason::PageCache => "page_cache",
+    }
+}
+
+fn major_reason(r: MajorReason) -> &'static str {
+    match r {
+        MajorReason::FileRead => "file_read",
+        MajorReason::SwapIn => "swap_in",
+    }
+}
+
+fn segv_code(c: SegvCode) -> &'static str {
+    c.name()
+}
+
+/// An event of the machine: an object whose `event` field names it.
+#[derive(Debug, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum EventReport<'a> {
+    MinorFault {
+        pid: u32,
+        vaddr: u64,
+        access: &'static str,
+        reason: &'static str,
+        pfn: u64,
+        region: &'a str,
+    },
+    MajorFault {
+        pid: u32,
+        vaddr: u64,
+        access: &'static str,
+        reason: &'static str,
+        pfn: u64,
+        region: &'a str,
+    },
+    StackGrowth {
+        pid: u32,
+        old_start: u64,
+        new_start: u64,
+    },
+    Segv {
+        pid: u32,
+        vaddr: u64,
+        access: &'static str,
+        code: &'static str,
+        detail: &'a str,
+    },
+    Brk {
+        pid: u32,
+        old: u64,
+        new: u64,
+    },
+    Mmap {
+        pid: u32,
+        start: u64,
+        len: u64,
+        perms: &'a str,
+        what: &'a str,
+    },
+    Munmap {
+        pid: u32,
+        start: u64,
+        len: u64,
+    },
+    Mprotect {
+        pid: u32,
+        start: u64,
+        len: u64,
+        perms: &'a str,
+    },
+    MmapMoved {
+        pid: u32,
+        name: &'a str,
+        hint: u64,
+        start: u64,
+        len: u64,
+        why: &'a str,
+    },
+    SyscallFailed {
+        pid: u32,
+        call: &'a str,
+        result: &'a str,
+        errno: &'a str,
+        reason: &'a str,
+    },
+    Alloc {
+        pid: u32,
+        call: &'a str,
+        result: u64,
+        detail: &'a str,
+    },
+    Abort {
+        pid: u32,
+        message: &'a str,
+    },
+    Oom {
+        pid: u32,
+        vaddr: u64,
+    },
+    Exit {
+        pid: u32,
+        status: i32,
+        reason: &'a str,
+    },
+    Switch {
+        from: u32,
+        to: u32,
+        tlb_flushed: bool,
+    },
+    Fork {
+        parent: u32,
+        child: u32,
+    },
+    ForkFailed {
+        parent: u32,
+        limit: usize,
+    },
+    Eviction {
+        pid: u32,
+        pfn: u64,
+        victim: &'a str,
+        policy: &'a str,
+        action: ActionReport,
+    },
+    SwapOut {
+        pid: u32,
+        vaddr: u64,
+        pfn: u64,
+        slot: u64,
+    },
+    SwapIn {
+        pid: u32,
+        vaddr: u64,
+        access: &'static str,
+        slot: u64,
+        pfn: u64,
+        region: &'a str,
+    },
+}
+
+/// What an eviction did with the page: an object whose `kind` field says which.
+#[derive(Debug, Clone, Copy, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ActionReport {
+    Dropped,
+    WrittenBack,
+    SwappedOut { slot: u64 },
+    Discarded { slot: u64 },
+}
+
+impl From<EvictAction> for ActionReport {
+    fn from(a: EvictAction) -> Self {
+        match a {
+            EvictAction::Dropped => ActionReport::Dropped,
+            EvictAction::WrittenBack => ActionReport::WrittenBack,
+            EvictAction::SwappedOut { slot } => ActionReport::SwappedOut { slot },
+            EvictAction::Discarded { slot } => ActionReport::Discarded { slot },
+        }
+    }
+}
+
+impl<'a> From<&'a Event> for EventReport<'a> {
+    fn from(e: &'a Event) -> Self {
+        match e {
+            Event::MinorFault {
+                pid,
+                vaddr,
+                access: a,
+                reason,
+                pfn,
+                region,
+            } => EventReport::MinorFault {
+                pid: *pid,
+                vaddr: *vaddr,
+                access: access(*a),
+                reason: minor_reason(*reason),
+                pfn: *pfn,
+                region,
+            },
+            Event::MajorFault {
+                pid,
+                vaddr,
+                access: a,
+                reason,
+                pfn,
+                region,
+            } => EventReport::MajorFault {
+                pid: *pid,
+                vaddr: *vaddr,
+                access: access(*a),
+                reason: major_reason(*reason),
+                pfn: *pfn,
+                region,
+            },
+            Event::StackGrowth {
+                pid,
+                old_start,
+                new_start,
+            } => EventReport::StackGrowth {
+                pid: *pid,
+                old_start: *old_start,
+                new_start: *new_start,
+            },
+            Event::Segv {
+                pid,
+                vaddr,
+                access: a,
+                code,
+                detail,
+            } => EventReport::Segv {
+                pid: *pid,
+                vaddr: *vaddr,
+                access: access(*a),
+                code: segv_code(*code),
+                detail,
+            },
+            Event::Brk { pid, old, new } => EventReport::Brk {
+                pid: *pid,
+                old: *old,
+                new: *new,
+            },
+            Event::Mmap {
+                pid,
+                start,
+                len,
+                perms,
+                what,
+            } => EventReport::Mmap {
+                pid: *pid,
+                start: *start,
+                len: *len,
+                perms,
+                what,
+            },
+            Event::Munmap { pid, start, len } => EventReport::Munmap {
+                pid: *pid,
+                start: *start,
+                len: *len,
+            },
+            Event::Mprotect {
+                pid,
+                start,
+                len,
+                perms,
+            } => EventReport::Mprotect {
+                pid: *pid,
+                start: *start,
+                len: *len,
+                perms,
+            },
+            Event::MmapMoved {
+                pid,
+                name,
+                hint,
+                start,
+                len,
+                why,
+            } => EventReport::MmapMoved {
+                pid: *pid,
+                name,
+                hint: *hint,
+                start: *start,
+                len: *len,
+                why,
+            },
+            Event::SyscallFailed {
+                pid,
+                call,
+                result,
+                errno,
+                reason,
+            } => EventReport::SyscallFailed {
+                pid: *pid,
+                call,
+                result,
+                errno,
+                reason,
+            },
+            Event::Alloc {
+                pid,
+                call,
+                result,
+                detail,
+                radix: _,
+            } => EventReport::Alloc {
+                pid: *pid,
+                call,
+                result: *result,
+                detail,
+            },
+            Event::Abort { pid, message } => EventReport::Abort { pid: *pid, message },
+            Event::Oom { pid, vaddr } => EventReport::Oom {
+                pid: *pid,
+                vaddr: *vaddr,
+            },
+            Event::Exit {
+                pid,
+                status,
+                reason,
+            } => EventReport::Exit {
+                pid: *pid,
+                status: *status,
+                reason,
+            },
+            Event::Switch {
+                from,
+                to,
+                tlb_flushed,
+            } => EventReport::Switch {
+                from: *from,
+                to: *to,
+                tlb_flushed: *tlb_flushed,
+            },
+            Event::Fork { parent, child } => EventReport::Fork {
+                parent: *parent,
+                child: *child,
+            },
+            Event::ForkFailed { parent, limit } => EventReport::ForkFailed {
+                parent: *parent,
+                limit: *limit,
+            },
+            Event::Eviction {
+                pid,
+                pfn,
+                victim,
+                policy,
+                action,
+            } => EventReport::Eviction {
+                pid: *pid,
+                pfn: *pfn,
+                victim,
+                policy,
+                action: (*action).into(),
+            },
+            Event::SwapOut {
+                pid,
+                vaddr,
+                pfn,
+                slot,
+            } => EventReport::SwapOut {
+                pid: *pid,
+                vaddr: *vaddr,
+                pfn: *pfn,
+                slot: *slot,
+            },
+            Event::SwapIn {
+                pid,
+                vaddr,
+                access: a,
+                slot,
+                pfn,
+                region,
+            } => EventReport::SwapIn {
+                pid: *pid,
+                vaddr: *vaddr,
+                access: access(*a),
+                slot: *slot,
+                pfn: *pfn,
+                region,
+            },
+        }
+    }
+}
+
+/// A `show` table (or a `sweep`'s): an object whose `show` field names it.
+#[derive(Debug, Serialize)]
+#[serde(tag = "show", rename_all = "snake_case")]
+pub enum ShowReport<'a> {
+    Maps {
+        pid: u32,
+        page_size: u64,
+        rows: Vec<MapReport<'a>>,
+    },
+    Smaps {
+        pid: u32,
+        rows: Vec<SmapsReport<'a>>,
+    },
+    PageTable {
+        pid: u32,
+        levels: usize,
+        rows: Vec<PteReport<'a>>,
+    },
+    Walk(WalkReport<'a>),
+    Tlb {
+        capacity: usize,
+        ways: usize,
+        enabled: bool,
+        rows: Vec<TlbReport<'a>>,
+    },
+    Frames {
+        total: u64,
+        used: u64,
+        rows: Vec<FrameReport<'a>>,
+        policy: &'a str,
+        next_victim: Option<u64>,
+    },
+    Heap {
+        pid: u32,
+        allocator: &'a str,
+        rows: Vec<ChunkReport<'a>>,
+    },
+    Stats(StatsReport),
+    Memory {
+        addr: u64,
+        bytes: &'a [Option<u8>],
+        #[serde(skip_serializing_if = "is_zero")]
+        omitted: u64,
+    },
+    Swap {
+        slots: u64,
+        used: u64,
+    },
+    Machine {
+        rows: Vec<MachineReport<'a>>,
+    },
+    Sweep {
+        params: &'a [String],
+        columns: &'a [String],
+        rows: Vec<SweepReport<'a>>,
+    },
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+#[derive(Debug, Serialize)]
+pub struct MapReport<'a> {
+    pub start: u64,
+    pub end: u64,
+    pub perms: &'a str,
+    pub offset: u64,
+    pub name: &'a str,
+    pub kind: &'a str,
+    pub resident_pages: u64,
+    pub resident: &'a [[u64; 2]],
+}
+
+#[derive(Debug, Serialize)]
+pub struct SmapsReport<'a> {
+    pub map: MapReport<'a>,
+    pub size: u64,
+    pub rss: u64,
+    pub pss: u64,
+    pub shared_clean: u64,
+    pub shared_dirty: u64,
+    pub private_clean: u64,
+    pub private_dirty: u64,
+    pub anonymous: u64,
+    pub page_size: u64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PteReport<'a> {
+    pub vpn: u64,
+    pub pfn: Option<u64>,
+    pub present: bool,
+    pub dirty: bool,
+    pub accessed: bool,
+    pub perms: &'a str,
+    pub note: &'a str,
+}
+
+#[derive(Debug, Serialize)]
+pub struct WalkReport<'a> {
+    pub vaddr: u64,
+    pub level_bits: &'a [u32],
+    pub vpn: u64,
+    pub offset: u64,
+    pub page_shift: u32,
+    pub levels: Vec<WalkLevelReport<'a>>,
+    pub paddr: Option<u64>,
+    pub mapped: bool,
+    pub outcome: &'a str,
+}
+
+#[derive(Debug, Serialize)]
+pub struct WalkLevelReport<'a> {
+    pub level: usize,
+    pub table: u32,
+    pub index: usize,
+    pub entry: u64,
+    pub meaning: &'a str,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TlbReport<'a> {
+    pub slot: usize,
+    pub asid: u32,
+    pub vpn: u64,
+    pub pfn: u64,
+    pub perms: &'a str,
+    pub dirty: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct FrameReport<'a> {
+    pub pfn: u64,
+    pub owner: &'a str,
+    pub mapcount: u32,
+    pub pid: Option<u32>,
+    pub region: &'a str,
+    pub vaddr: Option<u64>,
+    pub file: Option<&'a str>,
+    pub page: u64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ChunkReport<'a> {
+    pub addr: u64,
+    pub size: u64,
+    pub in_use: bool,
+    pub bin: &'a str,
+}
+
+#[derive(Debug, Serialize)]
+pub struct MachineReport<'a> {
+    pub setting: &'a str,
+    pub value: &'a str,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SweepReport<'a> {
+    pub params: &'a [String],
+    pub values: &'a [String],
+    pub note: &'a str,
+}
+
+impl<'a> From<&'a MapRow> for MapReport<'a> {
+    fn from(r: &'a MapRow) -> Self {
+        MapReport {
+            start: r.start,
+            end: r.end,
+            perms: &r.perms,
+            offset: r.offset,
+            name: &r.name,
+            kind: &r.kind,
+            resident_pages: r.resident_pages,
+            resident: &r.resident,
+        }
+    }
+}
+
+impl<'a> From<&'a SmapsRow> for SmapsReport<'a> {
+    fn from(r: &'a SmapsRow) -> Self {
+        SmapsReport {
+            map: MapReport::from(&r.map),
+            size: r.size,
+            rss: r.rss,
+            pss: r.pss,
+            shared_clean: r.shared_clean,
+            shared_dirty: r.shared_dirty,
+            private_clean: r.private_clean,
+            private_dirty: r.private_dirty,
+            anonymous: r.anonymous,
+            page_size: r.page_size,
+        }
+    }
+}
+
+impl<'a> From<&'a PteRow> for PteReport<'a> {
+    fn from(r: &'a PteRow) -> Self {
+        PteReport {
+            vpn: r.vpn,
+            pfn: r.pfn,
+            present: r.present,
+            dirty: r.dirty,
+            accessed: r.accessed,
+            perms: &r.perms,
+            note: &r.note,
+        }
+    }
+}
+
+impl<'a> From<&'a WalkLevel> for WalkLevelReport<'a> {
+    fn from(l: &'a WalkLevel) -> Self {
+        WalkLevelReport {
+            level: l.level,
+            table: l.table,
+            index: l.index,
+            entry: l.entry,
+            meaning: &l.meaning,
+        }
+    }
+}
+
+impl<'a> From<&'a WalkSnap> for WalkReport<'a> {
+    fn from(w: &'a WalkSnap) -> Self {
+        WalkReport {
+            vaddr: w.vaddr,
+            level_bits: &w.level_bits,
+            vpn: w.vpn,
+            offset: w.offset,
+            page_shift: w.page_shift,
+            levels: w.levels.iter().map(WalkLevelReport::from).collect(),
+            paddr: w.paddr,
+            mapped: w.mapped,
+            outcome: &w.outcome,
+        }
+    }
+}
+
+impl<'a> From<&'a TlbRow> for TlbReport<'a> {
+    fn from(r: &'a TlbRow) -> Self {
+        TlbReport {
+            slot: r.slot,
+            asid: r.asid,
+            vpn: r.vpn,
+            pfn: r.pfn,
+            perms: &r.perms,
+            dirty: r.dirty,
+        }
+    }
+}
+
+impl<'a> From<&'a FrameRow> for FrameReport<'a> {
+    fn from(r: &'a FrameRow) -> Self {
+        FrameReport {
+            pfn: r.pfn,
+            owner: &r.owner,
+            mapcount: r.mapcount,
+            pid: r.pid,
+            region: &r.region,
+            vaddr: r.vaddr,
+            file: r.file.as_deref(),
+            page: r.page,
+        }
+    }
+}
+
+impl<'a> From<&'a ChunkView> for ChunkReport<'a> {
+    fn from(c: &'a ChunkView) -> Self {
+        ChunkReport {
+            addr: c.addr,
+            size: c.size,
+            in_use: c.in_use,
+            bin: &c.bin,
+        }
+    }
+}
+
+impl<'a> From<&'a MachineRow> for MachineReport<'a> {
+    fn from(r: &'a MachineRow) -> Self {
+        MachineReport {
+            setting: &r.setting,
+            value: &r.value,
+        }
+    }
+}
+
+impl<'a> From<&'a SweepRow> for SweepReport<'a> {
+    fn from(r: &'a SweepRow) -> Self {
+        SweepReport {
+            params: &r.params,
+            values: &r.values,
+            note: &r.note,
+        }
+    }
+}
+
+impl<'a> From<&'a Snapshot> for ShowReport<'a> {
+    fn from(s: &'a Snapshot) -> Self {
+        fn rows<'a, T, R: From<&'a T>>(v: &'a [T]) -> Vec<R> {
+            v.iter().map(R::from).collect()
+        }
+        match s {
+            Snapshot::Maps {
+                pid,
+                page_size,
+                rows: r,
+            } => ShowReport::Maps {
+                pid: *pid,
+                page_size: *page_size,
+                rows: rows(r),
+            },
+            Snapshot::Smaps { pid, rows: r } => ShowReport::Smaps {
+                pid: *pid,
+                rows: rows(r),
+            },
+            Snapshot::PageTable {
+                pid,
+                levels,
+                rows: r,
+            } => ShowReport::PageTable {
+                pid: *pid,
+                levels: *levels,
+                rows: rows(r),
+            },
+            Snapshot::Walk(w) => ShowReport::Walk(w.into()),
+            Snapshot::Tlb {
+                capacity,
+                ways,
+                enabled,
+                rows: r,
+            } => ShowReport::Tlb {
+                capacity: *capacity,
+                ways: *ways,
+                enabled: *enabled,
+                rows: rows(r),
+            },
+            Snapshot::Frames {
+                total,
+                used,
+                rows: r,
+                policy,
+                next_victim,
+            } => ShowReport::Frames {
+                total: *total,
+                used: *used,
+                rows: rows(r),
+                policy,
+                next_victim: *next_victim,
+            },
+            Snapshot::Heap {
+                pid,
+                allocator,
+                radix: _,
+                rows: r,
+            } => ShowReport::Heap {
+                pid: *pid,
+                allocator,
+                rows: rows(r),
+            },
+            Snapshot::Stats(s) => ShowReport::Stats(s.into()),
+            Snapshot::Memory {
+                addr,
+                bytes,
+                omitted,
+            } => ShowReport::Memory {
+                addr: *addr,
+                bytes,
+                omitted: *omitted,
+            },
+            Snapshot::Swap { slots, used } => ShowReport::Swap {
+                slots: *slots,
+                used: *used,
+            },
+            Snapshot::Machine { rows: r } => ShowReport::Machine { rows: rows(r) },
+            Snapshot::Sweep {
+                params,
+                columns,
+                rows: r,
+            } => ShowReport::Sweep {
+                params,
+                columns,
+                rows: rows(r),
+            },
+        }
+    }
+}
