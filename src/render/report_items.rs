@@ -780,3 +780,369 @@ impl<'a> From<&'a Snapshot> for ShowReport<'a> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+    use crate::session::snapshot::{ProcRow, StatsSnap};
+    use crate::session::{Options, Session};
+
+    /// One event of each kind; the match makes a new kind fail to compile until it is here.
+    fn every_event() -> Vec<Event> {
+        let s = String::new;
+        let all = vec![
+            Event::MinorFault {
+                pid: 1,
+                vaddr: 0,
+                access: Access::Read,
+                reason: MinorReason::ZeroPage,
+                pfn: 0,
+                region: s(),
+            },
+            Event::MajorFault {
+                pid: 1,
+                vaddr: 0,
+                access: Access::Write,
+                reason: MajorReason::FileRead,
+                pfn: 0,
+                region: s(),
+            },
+            Event::StackGrowth {
+                pid: 1,
+                old_start: 0,
+                new_start: 0,
+            },
+            Event::Segv {
+                pid: 1,
+                vaddr: 0,
+                access: Access::Exec,
+                code: SegvCode::MapErr,
+                detail: s(),
+            },
+            Event::Brk {
+                pid: 1,
+                old: 0,
+                new: 0,
+            },
+            Event::Mmap {
+                pid: 1,
+                start: 0,
+                len: 0,
+                perms: s(),
+                what: s(),
+            },
+            Event::Munmap {
+                pid: 1,
+                start: 0,
+                len: 0,
+            },
+            Event::Mprotect {
+                pid: 1,
+                start: 0,
+                len: 0,
+                perms: s(),
+            },
+            Event::MmapMoved {
+                pid: 1,
+                name: s(),
+                hint: 0,
+                start: 0,
+                len: 0,
+                why: s(),
+            },
+            Event::SyscallFailed {
+                pid: 1,
+                call: s(),
+                result: s(),
+                errno: s(),
+                reason: s(),
+            },
+            Event::Alloc {
+                pid: 1,
+                call: s(),
+                result: 0,
+                detail: s(),
+                radix: crate::units::Radix::Hex,
+            },
+            Event::Abort {
+                pid: 1,
+                message: s(),
+            },
+            Event::Oom { pid: 1, vaddr: 0 },
+            Event::Exit {
+                pid: 1,
+                status: 0,
+                reason: s(),
+            },
+            Event::Switch {
+                from: 1,
+                to: 2,
+                tlb_flushed: true,
+            },
+            Event::Fork {
+                parent: 1,
+                child: 2,
+            },
+            Event::ForkFailed {
+                parent: 1,
+                limit: 2,
+            },
+            Event::Eviction {
+                pid: 1,
+                pfn: 0,
+                victim: s(),
+                policy: s(),
+                action: EvictAction::SwappedOut { slot: 0 },
+            },
+            Event::SwapOut {
+                pid: 1,
+                vaddr: 0,
+                pfn: 0,
+                slot: 0,
+            },
+            Event::SwapIn {
+                pid: 1,
+                vaddr: 0,
+                access: Access::Read,
+                slot: 0,
+                pfn: 0,
+                region: s(),
+            },
+        ];
+        let mut seen = BTreeSet::new();
+        for e in &all {
+            seen.insert(match e {
+                Event::MinorFault { .. } => 0,
+                Event::MajorFault { .. } => 1,
+                Event::StackGrowth { .. } => 2,
+                Event::Segv { .. } => 3,
+                Event::Brk { .. } => 4,
+                Event::Mmap { .. } => 5,
+                Event::Munmap { .. } => 6,
+                Event::Mprotect { .. } => 7,
+                Event::MmapMoved { .. } => 8,
+                Event::SyscallFailed { .. } => 9,
+                Event::Alloc { .. } => 10,
+                Event::Abort { .. } => 11,
+                Event::Oom { .. } => 12,
+                Event::Exit { .. } => 13,
+                Event::Switch { .. } => 14,
+                Event::Fork { .. } => 15,
+                Event::ForkFailed { .. } => 16,
+                Event::Eviction { .. } => 17,
+                Event::SwapOut { .. } => 18,
+                Event::SwapIn { .. } => 19,
+            });
+        }
+        assert_eq!(seen.len(), 20, "one event of each kind");
+        all
+    }
+
+    /// One table of each `show` target, every row type filled; the match as above.
+    fn every_snapshot() -> Vec<Snapshot> {
+        let map = MapRow {
+            start: 0,
+            end: 0,
+            perms: String::new(),
+            offset: 0,
+            name: String::new(),
+            kind: String::new(),
+            resident_pages: 0,
+            resident: vec![[0, 1]],
+        };
+        let all = vec![
+            Snapshot::Maps {
+                pid: 1,
+                page_size: 4096,
+                rows: vec![map.clone()],
+            },
+            Snapshot::Smaps {
+                pid: 1,
+                rows: vec![SmapsRow {
+                    map,
+                    size: 0,
+                    rss: 0,
+                    pss: 0,
+                    shared_clean: 0,
+                    shared_dirty: 0,
+                    private_clean: 0,
+                    private_dirty: 0,
+                    anonymous: 0,
+                    page_size: 0,
+                }],
+            },
+            Snapshot::PageTable {
+                pid: 1,
+                levels: 1,
+                rows: vec![PteRow {
+                    vpn: 0,
+                    pfn: Some(0),
+                    present: true,
+                    dirty: false,
+                    accessed: false,
+                    perms: String::new(),
+                    note: String::new(),
+                }],
+            },
+            Snapshot::Walk(WalkSnap {
+                vaddr: 0,
+                level_bits: vec![10],
+                vpn: 0,
+                offset: 0,
+                page_shift: 12,
+                levels: vec![WalkLevel {
+                    level: 0,
+                    table: 0,
+                    index: 0,
+                    entry: 0,
+                    meaning: String::new(),
+                }],
+                paddr: None,
+                mapped: false,
+                outcome: String::new(),
+            }),
+            Snapshot::Tlb {
+                capacity: 1,
+                ways: 1,
+                enabled: true,
+                rows: vec![TlbRow {
+                    slot: 0,
+                    asid: 0,
+                    vpn: 0,
+                    pfn: 0,
+                    perms: String::new(),
+                    dirty: false,
+                }],
+            },
+            Snapshot::Frames {
+                total: 1,
+                used: 1,
+                rows: vec![FrameRow {
+                    pfn: 0,
+                    owner: String::new(),
+                    mapcount: 0,
+                    pid: None,
+                    region: String::new(),
+                    vaddr: None,
+                    file: None,
+                    page: 0,
+                }],
+                policy: String::new(),
+                next_victim: None,
+            },
+            Snapshot::Heap {
+                pid: 1,
+                allocator: String::new(),
+                radix: crate::units::Radix::Hex,
+                rows: vec![ChunkView {
+                    addr: 0,
+                    size: 0,
+                    in_use: false,
+                    bin: String::new(),
+                }],
+            },
+            Snapshot::Stats(StatsSnap {
+                per_process: vec![ProcRow::default()],
+                ..StatsSnap::default()
+            }),
+            Snapshot::Memory {
+                addr: 0,
+                bytes: vec![Some(0), None],
+                omitted: 1,
+            },
+            Snapshot::Swap { slots: 1, used: 0 },
+            Snapshot::Machine {
+                rows: vec![MachineRow {
+                    setting: String::new(),
+                    value: String::new(),
+                }],
+            },
+            Snapshot::Sweep {
+                params: vec![],
+                columns: vec![],
+                rows: vec![SweepRow {
+                    params: vec![],
+                    values: vec![],
+                    note: String::new(),
+                }],
+            },
+        ];
+        let mut seen = BTreeSet::new();
+        for s in &all {
+            seen.insert(match s {
+                Snapshot::Maps { .. } => 0,
+                Snapshot::Smaps { .. } => 1,
+                Snapshot::PageTable { .. } => 2,
+                Snapshot::Walk(_) => 3,
+                Snapshot::Tlb { .. } => 4,
+                Snapshot::Frames { .. } => 5,
+                Snapshot::Heap { .. } => 6,
+                Snapshot::Stats(_) => 7,
+                Snapshot::Memory { .. } => 8,
+                Snapshot::Swap { .. } => 9,
+                Snapshot::Machine { .. } => 10,
+                Snapshot::Sweep { .. } => 11,
+            });
+        }
+        assert_eq!(seen.len(), 12, "one table of each target");
+        all
+    }
+
+    /// Every key of `v`, and every value of a tag (`event`, `show`, `kind`, `severity`).
+    fn names(v: &serde_json::Value, out: &mut BTreeSet<String>) {
+        match v {
+            serde_json::Value::Object(m) => {
+                for (k, v) in m {
+                    out.insert(k.clone());
+                    if matches!(k.as_str(), "event" | "show" | "kind") {
+                        if let Some(s) = v.as_str() {
+                            out.insert(s.to_string());
+                        }
+                    }
+                    names(v, out);
+                }
+            }
+            serde_json::Value::Array(a) => a.iter().for_each(|v| names(v, out)),
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn the_schema_document_names_every_field_the_report_emits() {
+        let mut all = BTreeSet::new();
+        for e in &every_event() {
+            names(
+                &serde_json::to_value(EventReport::from(e)).expect("event"),
+                &mut all,
+            );
+        }
+        for s in &every_snapshot() {
+            names(
+                &serde_json::to_value(ShowReport::from(s)).expect("show"),
+                &mut all,
+            );
+        }
+        let mut session = Session::new(Options::default());
+        let r = session.execute(
+            "t.mem",
+            "let p = malloc(8)\nprint 1\nshow stats\nexpect 1 == 2\nlet q = nope\n",
+        );
+        let v: serde_json::Value =
+            serde_json::from_str(&super::super::report::json(&[r])).expect("JSON");
+        names(&v, &mut all);
+        let doc = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/report-schema.md"),
+        )
+        .expect("docs/report-schema.md");
+        let missing: Vec<&String> = all
+            .iter()
+            .filter(|k| !doc.contains(&format!("`{k}`")))
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "docs/report-schema.md does not name {missing:?}"
+        );
+    }
+}
