@@ -1062,6 +1062,36 @@ pub const SETTING_NAMES: [&str; SETTINGS.len()] = {
     out
 };
 
+/// The top-level keys of a profile file (YAML), as serde reads them into the profile's
+/// fields: for "did you mean" on an unknown key, and the docs.
+pub const PROFILE_KEYS: [&str; 19] = [
+    "name",
+    "description",
+    "page_size",
+    "va_bits",
+    "levels",
+    "pte_size",
+    "memory",
+    "swap",
+    "tlb",
+    "replace",
+    "scope",
+    "seed",
+    "aslr",
+    "pie",
+    "pcid",
+    "allocator",
+    "heap",
+    "stack_limit",
+    "addresses",
+];
+
+/// The keys of a profile's `tlb:` table.
+pub const PROFILE_TLB_KEYS: [&str; 4] = ["enabled", "entries", "ways", "policy"];
+
+/// The keys of a profile's `heap:` table.
+pub const PROFILE_HEAP_KEYS: [&str; 5] = ["size", "base", "header", "coalesce", "order"];
+
 /// The names of the replacement policies.
 pub fn policy_names() -> impl Iterator<Item = &'static str> {
     Policy::ALL.into_iter().map(Policy::name)
