@@ -2,7 +2,7 @@
 //! a file of many top-level statements (run time must grow linearly with their number).
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use memsim::{Options, Session};
+use memsim::session::{Options, Session};
 
 /// A realistic scenario file, repeated to about 1 MiB.
 fn corpus() -> String {
@@ -47,7 +47,7 @@ fn parse(c: &mut Criterion) {
         };
         refs.push_str(&format!(
             " {page}{}",
-            if (x >> 20) % 5 == 0 { "w" } else { "" }
+            if (x >> 20).is_multiple_of(5) { "w" } else { "" }
         ));
     }
     let mut g = c.benchmark_group("parse");

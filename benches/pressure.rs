@@ -4,7 +4,10 @@
 //! the same references written as valgrind lackey lines, which `trace "file"` does first (whole,
 //! and streamed a chunk at a time as `trace` reads a file).
 //!
-//! Run: `CARGO_TARGET_DIR=/tmp/target-pressure cargo bench --bench pressure`
+//! Before measuring, the hand-written loop's LRU fault count is checked against memsim's.
+//!
+//! Run: `CARGO_TARGET_DIR=/tmp/target-pressure cargo bench --bench pressure`; once, quickly, as
+//! CI does (debug build, criterion's test mode): `cargo test --bench pressure`
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use memsim::events::EventSink;
@@ -124,8 +127,28 @@ fn minimal_lru(refs: &[u64], frames: usize) -> u64 {
     faults
 }
 
+/// The ceiling is only a ceiling if it does the same work: its fault count over the trace must
+/// be memsim's under LRU, so a bench run (`--test` included) fails when either drifts.
+fn check_ceiling_agrees(refs: &[PageRef]) {
+    let (mut w, p) = world(Policy::Lru);
+    let before = w.stats().faults;
+    let mut sink = EventSink::new(false, 0);
+    replay(&mut w, p, refs, &mut sink, |_, _| Ok::<(), ()>(())).expect("replay");
+    let memsim = w.stats().faults - before;
+    // The same warm-up first: every page once, in order, so both start with the same frames.
+    let pages: Vec<u64> = (0..PAGES)
+        .chain(refs.iter().map(|r| (r.addr - BASE) >> 12))
+        .collect();
+    let ceiling = minimal_lru(&pages, FRAMES as usize) - PAGES;
+    assert_eq!(
+        memsim, ceiling,
+        "memsim's LRU and the hand-written loop disagree on the trace's faults"
+    );
+}
+
 fn bench(c: &mut Criterion) {
     let refs = trace();
+    check_ceiling_agrees(&refs);
     let mut g = c.benchmark_group("pressure");
     g.throughput(Throughput::Elements(REFS as u64));
     g.sample_size(10);

@@ -79,7 +79,7 @@ pub enum Event {
         vaddr: u64,
         access: Access,
         code: SegvCode,
-        /// A sentence placing the address: "259 KiB past the end of [heap] at 0x426000".
+        /// A sentence placing the address: "259 KiB past the end of \[heap\] at 0x426000".
         detail: String,
     },
     Brk {
@@ -167,10 +167,50 @@ pub enum Event {
         /// The process whose fault needed the frame.
         pid: u32,
         pfn: u64,
-        /// What the frame held: "main page 0x405 (anonymous)", "[refs] page 3 (page cache)".
+        /// What the frame held: "main page 0x405 (anonymous)", "\[refs\] page 3 (page cache)".
         victim: String,
         policy: String,
         action: EvictAction,
+    },
+    /// `conventions ostep`: one reference of a replay, as `paging-policy.py -c` prints it.
+    PolicyAccess {
+        pid: u32,
+        page: u64,
+        hit: bool,
+        /// The policy's words for the two ends of its list (`LRU` … `MRU`).
+        left: String,
+        right: String,
+        /// The resident pages in the policy's list order, after the reference.
+        memory: Vec<u64>,
+        victim: Option<u64>,
+        /// Totals of the replay so far.
+        hits: u64,
+        misses: u64,
+    },
+    /// `translate(addr)`: what the page table says of an address, without faulting anything in.
+    Translate {
+        pid: u32,
+        vaddr: u64,
+        vpn: u64,
+        /// The physical address, or `None` when no valid entry maps the page.
+        paddr: Option<u64>,
+        /// Why there is none: "page 0x1 has no valid entry".
+        why: String,
+        /// Told as `paging-linear-translate.py -c` tells it (`conventions ostep`).
+        ostep: bool,
+    },
+    /// `translate(addr)` on a base-and-bounds or segmented machine.
+    SegTranslate {
+        pid: u32,
+        /// The how-manieth translation on this machine, from 0.
+        index: u64,
+        vaddr: u64,
+        paddr: Option<u64>,
+        /// The segment (0 or 1) on a segmented machine; `None` for base and bounds.
+        segment: Option<u8>,
+        /// What decided: "offset 0x1ae is below the limit 472; base 0x3082 + 0x1ae".
+        why: String,
+        ostep: bool,
     },
     /// An anonymous page written to swap so its frame can be reused.
     SwapOut {
@@ -228,8 +268,14 @@ pub struct EventSink {
     pub at: usize,
     items: Vec<(usize, Item)>,
     kept: usize,
+    /// Lines kept by [`EventSink::push_told`].
+    told: usize,
     pub dropped: u64,
 }
+
+/// The most per-reference lines one statement keeps: a homework's string is far shorter, and
+/// a long trace would otherwise fill memory with them.
+pub const TOLD_MAX: usize = 100_000;
 
 impl EventSink {
     pub fn new(keep: bool, limit: usize) -> Self {
@@ -260,6 +306,19 @@ impl EventSink {
             self.dropped += 1;
         }
     }
+    /// A line that stands for everything one reference did (`conventions ostep` replays):
+    /// kept beyond the step's limit, up to [`TOLD_MAX`] of them.
+    pub fn push_told(&mut self, e: Event) {
+        if !self.keep {
+            return;
+        }
+        if self.told < TOLD_MAX {
+            self.told += 1;
+            self.items.push((self.at, Item::Event(e)));
+        } else {
+            self.dropped += 1;
+        }
+    }
     /// What the scenario prints, shows or expects: always kept, whatever the trace keeps.
     pub fn output(&mut self, o: Output) {
         self.items.push((self.at, Item::Output(o)));
@@ -285,6 +344,7 @@ impl EventSink {
         let d = self.dropped;
         self.dropped = 0;
         self.kept = 0;
+        self.told = 0;
         (std::mem::take(&mut self.items), d)
     }
 }

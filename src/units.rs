@@ -15,7 +15,7 @@ pub fn size(bytes: u64) -> String {
         return format!("{bytes} B");
     }
     for (name, unit) in UNITS {
-        if unit > 1 && bytes >= unit && bytes % unit == 0 {
+        if unit > 1 && bytes >= unit && bytes.is_multiple_of(unit) {
             let n = bytes / unit;
             if n < 10_000 {
                 return format!("{n} {name}");
@@ -68,7 +68,7 @@ pub fn size_exact(bytes: u64) -> String {
         ("MiB", 1 << 20),
         ("KiB", 1 << 10),
     ] {
-        if bytes >= unit && bytes % unit == 0 {
+        if bytes >= unit && bytes.is_multiple_of(unit) {
             return format!("{} {name}", bytes / unit);
         }
     }
@@ -138,11 +138,11 @@ pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
 /// A duration the way [`parse_duration`] reads it: `500ms`, `10s`, `2m`, `1h`.
 pub fn duration(d: std::time::Duration) -> String {
     let ms = d.as_millis();
-    if ms == 0 || ms % 1000 != 0 {
+    if ms == 0 || !ms.is_multiple_of(1000) {
         format!("{ms}ms")
-    } else if ms % 3_600_000 == 0 {
+    } else if ms.is_multiple_of(3_600_000) {
         format!("{}h", ms / 3_600_000)
-    } else if ms % 60_000 == 0 {
+    } else if ms.is_multiple_of(60_000) {
         format!("{}m", ms / 60_000)
     } else {
         format!("{}s", ms / 1000)

@@ -477,6 +477,12 @@ pub enum Builtin {
     OffsetOf,
     FrameOf,
     UsableSize,
+    /// `set_pte(vpn, pfn)`: a valid entry written by hand.
+    SetPte,
+    /// `clear_pte(vpn)`: the entry made invalid.
+    ClearPte,
+    /// `translate(addr)`: the physical address, or nothing, without faulting.
+    Translate,
 }
 
 /// Everything the language services and the checker know of a builtin.
@@ -496,7 +502,7 @@ pub struct BuiltinSpec {
 use ParamKind::{MapFlag, Perms as P, Value as V};
 
 impl Builtin {
-    pub const ALL: [Builtin; 17] = [
+    pub const ALL: [Builtin; 20] = [
         Builtin::Malloc,
         Builtin::Calloc,
         Builtin::Realloc,
@@ -514,6 +520,9 @@ impl Builtin {
         Builtin::OffsetOf,
         Builtin::FrameOf,
         Builtin::UsableSize,
+        Builtin::SetPte,
+        Builtin::ClearPte,
+        Builtin::Translate,
     ];
 
     pub const fn spec(self) -> BuiltinSpec {
@@ -670,6 +679,30 @@ impl Builtin {
                 Returns::Size,
                 "usable_size(p)",
                 "the bytes a heap block can really hold",
+            ),
+            Builtin::SetPte => b(
+                "set_pte",
+                &[V, V],
+                2,
+                Returns::Nothing,
+                "set_pte(vpn, pfn)",
+                "writes a valid page-table entry by hand",
+            ),
+            Builtin::ClearPte => b(
+                "clear_pte",
+                &[V],
+                1,
+                Returns::Nothing,
+                "clear_pte(vpn)",
+                "makes a page-table entry invalid",
+            ),
+            Builtin::Translate => b(
+                "translate",
+                &[V],
+                1,
+                Returns::U64,
+                "translate(addr)",
+                "the physical address of an address, or none, without faulting",
             ),
         }
     }
@@ -1095,7 +1128,7 @@ pub struct Setting {
 }
 
 /// Every key a `machine { }` block accepts, in the order the help lists them.
-pub const SETTINGS: [Setting; 20] = [
+pub const SETTINGS: [Setting; 26] = [
     Setting {
         name: "page_size",
         takes: "a size such as `4 KiB`",
@@ -1126,7 +1159,7 @@ pub const SETTINGS: [Setting; 20] = [
     },
     Setting {
         name: "replace",
-        takes: "a policy (fifo, lru, clock, opt or random), optionally then global or local",
+        takes: "a policy (fifo, lru, clock, opt, random, mru or unopt), optionally then global or local",
     },
     Setting {
         name: "seed",
@@ -1176,6 +1209,30 @@ pub const SETTINGS: [Setting; 20] = [
         name: "scope",
         takes: "global or local",
     },
+    Setting {
+        name: "conventions",
+        takes: "textbook or ostep",
+    },
+    Setting {
+        name: "clock_bits",
+        takes: "a number of bits such as `2`",
+    },
+    Setting {
+        name: "align",
+        takes: "a size in bytes such as `4`",
+    },
+    Setting {
+        name: "base_bounds",
+        takes: "a base address and a limit in bytes, such as `12418 472`",
+    },
+    Setting {
+        name: "seg0",
+        takes: "a base address and a limit in bytes, such as `6890 472`",
+    },
+    Setting {
+        name: "seg1",
+        takes: "a base address and a limit in bytes, such as `6890 472`",
+    },
 ];
 
 /// The keys of [`SETTINGS`].
@@ -1191,7 +1248,7 @@ pub const SETTING_NAMES: [&str; SETTINGS.len()] = {
 
 /// The top-level keys of a profile file (YAML), as serde reads them into the profile's
 /// fields: for "did you mean" on an unknown key, and the docs.
-pub const PROFILE_KEYS: [&str; 19] = [
+pub const PROFILE_KEYS: [&str; 21] = [
     "name",
     "description",
     "page_size",
@@ -1211,13 +1268,15 @@ pub const PROFILE_KEYS: [&str; 19] = [
     "heap",
     "stack_limit",
     "addresses",
+    "conventions",
+    "clock_bits",
 ];
 
 /// The keys of a profile's `tlb:` table.
 pub const PROFILE_TLB_KEYS: [&str; 4] = ["enabled", "entries", "ways", "policy"];
 
 /// The keys of a profile's `heap:` table.
-pub const PROFILE_HEAP_KEYS: [&str; 5] = ["size", "base", "header", "coalesce", "order"];
+pub const PROFILE_HEAP_KEYS: [&str; 6] = ["size", "base", "header", "coalesce", "order", "align"];
 
 /// The names of the replacement policies.
 pub fn policy_names() -> impl Iterator<Item = &'static str> {

@@ -301,11 +301,23 @@ pub struct SweepParam {
 /// The scenario's variables, by slot. Bits and types are kept apart so a loop that writes a
 /// variable and reads it back does two plain 8-byte accesses: a whole `Value` copied in one
 /// 16-byte load right after a field-by-field store stalls store forwarding on x86.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default)]
 pub struct Vars {
     bits: Vec<u64>,
     tys: Vec<Ty>,
+    /// Slots not written since a `machine` statement replaced the world: their pointers are
+    /// into the old machine, so they keep no block of the new one reachable.
+    stale: Vec<bool>,
 }
+
+/// Two sets of variables are equal when they hold the same values; staleness is bookkeeping.
+impl PartialEq for Vars {
+    fn eq(&self, other: &Self) -> bool {
+        self.bits == other.bits && self.tys == other.tys
+    }
+}
+
+impl Eq for Vars {}
 
 impl Vars {
     #[inline(always)]
@@ -316,11 +328,13 @@ impl Vars {
     pub fn set(&mut self, slot: u32, v: Value) {
         self.bits[slot as usize] = v.bits;
         self.tys[slot as usize] = v.ty;
+        self.stale[slot as usize] = false;
     }
     /// Sets only the bits of a slot whose type is known not to change (a loop counter).
     #[inline(always)]
     pub fn set_bits(&mut self, slot: u32, bits: u64) {
         self.bits[slot as usize] = bits;
+        self.stale[slot as usize] = false;
     }
     #[inline(always)]
     pub fn ty(&self, slot: u32) -> Ty {
@@ -333,6 +347,9 @@ impl Vars {
     }
     /// Every slot's bits at once, from a compiled loop's registers (`bits` has one per slot).
     pub fn set_all_bits(&mut self, bits: &[u64]) {
+        for ((old, new), stale) in self.bits.iter().zip(bits).zip(&mut self.stale) {
+            *stale &= old == new;
+        }
         self.bits.copy_from_slice(bits);
     }
     pub fn len(&self) -> usize {
@@ -345,9 +362,23 @@ impl Vars {
     pub fn resize(&mut self, n: usize) {
         self.bits.resize(n, 0);
         self.tys.resize(n, Ty::LONG);
+        self.stale.resize(n, false);
     }
-    /// Every variable's raw bits (for the leak checker: what still points into a block).
+    /// Every variable's raw bits.
     pub fn all_bits(&self) -> &[u64] {
         &self.bits
+    }
+    /// A new machine: every value held so far belongs to the old one.
+    pub fn mark_stale(&mut self) {
+        self.stale.fill(true);
+    }
+    /// The bits of every variable written since the current machine began (for the leak
+    /// checker: what still points into a block).
+    pub fn live_bits(&self) -> impl Iterator<Item = u64> + '_ {
+        self.bits
+            .iter()
+            .zip(&self.stale)
+            .filter(|(_, &stale)| !stale)
+            .map(|(&b, _)| b)
     }
 }

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use crate::diag::machine::MachineError;
 use crate::machine::{
-    Addresses, AllocatorKind, FreeListOrder, MachineConfig, Policy, Scope, TlbPolicy,
+    Addresses, AllocatorKind, Conventions, FreeListOrder, MachineConfig, Policy, Scope, TlbPolicy,
 };
 use crate::profile;
 use crate::suggest::{and_list, did_you_mean, or_list, Reach};
@@ -91,6 +91,9 @@ pub fn resolve(spec: &MachineSpec, base_dir: &Path) -> Result<MachineConfig, Vec
     }
 }
 
+/// A profile file is a few dozen lines; anything larger is not one, and is not read whole.
+pub const MAX_PROFILE_BYTES: u64 = 1 << 20;
+
 fn load_base(
     base: Option<&ProfileRef>,
     base_dir: &Path,
@@ -117,7 +120,7 @@ fn load_base(
         }),
         Some(ProfileRef::File(s)) => {
             let full = base_dir.join(&s.value);
-            match std::fs::read_to_string(&full) {
+            match crate::files::read_limited(&full, MAX_PROFILE_BYTES) {
                 // Errors name the file as the user wrote it, so reports do not depend on
                 // where the checkout lives.
                 Ok(text) => profile::load_file(Path::new(&s.value), &text),
@@ -126,6 +129,7 @@ fn load_base(
                         std::io::ErrorKind::NotFound => "no such file".to_string(),
                         std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
                         std::io::ErrorKind::InvalidData => "it is not UTF-8 text".to_string(),
+                        std::io::ErrorKind::FileTooLarge => e.to_string(),
                         _ if full.is_dir() => "it is a directory".to_string(),
                         k => k.to_string(),
                     };
@@ -251,6 +255,29 @@ fn size_of(
     }
 }
 
+/// `BASE LIMIT`: two plain numbers (bytes), the limit fitting above the base in 64 bits.
+fn two_numbers(key: &str, args: &[Arg], key_span: Span) -> Result<(u64, u64), MachineError> {
+    match args {
+        [a, b] => {
+            let (base, limit) = (int_of(key, a)?, int_of(key, b)?);
+            if base.checked_add(limit).is_none() {
+                return Err(bad(key, b.span, "base + limit does not fit in 64 bits"));
+            }
+            Ok((base, limit))
+        }
+        [] | [_] => Err(bad(
+            key,
+            args_span(args, key_span),
+            "a base and a limit are needed",
+        )),
+        [_, _, extra @ ..] => Err(bad(
+            key,
+            args_span(extra, key_span),
+            format!("`{key}` takes two values; this is one too many"),
+        )),
+    }
+}
+
 fn int_of(key: &str, arg: &Arg) -> Result<u64, MachineError> {
     match &arg.kind {
         ArgKind::Int(n) => Ok(*n),
@@ -307,7 +334,7 @@ fn on_off(key: &str, arg: &Arg) -> Result<bool, MachineError> {
     )
 }
 
-const POLICIES: [&str; 5] = ["fifo", "lru", "clock", "opt", "random"];
+const POLICIES: [&str; 7] = ["fifo", "lru", "clock", "opt", "random", "mru", "unopt"];
 const SCOPES: [&str; 2] = ["global", "local"];
 
 fn scope_from(w: &str) -> Option<Scope> {
@@ -395,6 +422,23 @@ pub fn apply_setting(
                 scope_from,
                 "a scope",
             )?
+        }
+        "conventions" => {
+            let names = Conventions::ALL.map(|c| c.name());
+            cfg.conventions = choice(
+                key,
+                one(key, args, key_span)?,
+                &names,
+                Conventions::from_name,
+                "a set of conventions",
+            )?
+        }
+        "clock_bits" => cfg.clock_bits = u32_of(key, one(key, args, key_span)?)?,
+        "base_bounds" => cfg.base_bounds = Some(two_numbers(key, args, key_span)?),
+        "seg0" => cfg.segments[0] = Some(two_numbers(key, args, key_span)?),
+        "seg1" => cfg.segments[1] = Some(two_numbers(key, args, key_span)?),
+        "align" => {
+            cfg.teach_heap.align = size_of(cfg, key, one(key, args, key_span)?, Ints::Bytes, false)?
         }
         "header" => {
             cfg.teach_heap.header =

@@ -41,6 +41,8 @@ pub struct Env {
     pub stack_limit: u64,
     /// Where relative paths (profiles, traces) resolve from.
     pub base_dir: PathBuf,
+    /// The folders besides `base_dir` whose files a scenario may read.
+    pub roots: crate::files::Roots,
 }
 
 impl Default for Env {
@@ -53,6 +55,7 @@ impl Default for Env {
             page_size: 4096,
             stack_limit: 8 << 20,
             base_dir: PathBuf::from("."),
+            roots: crate::files::Roots::default(),
         }
     }
 }
@@ -116,7 +119,9 @@ impl Checker<'_> {
     /// Where a mapped file is on the host; an error if it cannot be read there (missing, a
     /// directory, no permission), reported before anything runs.
     fn mapped_file(&mut self, f: &ast::StrLit) -> std::path::PathBuf {
-        let full = self.env.base_dir.join(&f.value);
+        let Some(full) = self.allowed(f) else {
+            return self.env.base_dir.join(&f.value);
+        };
         let reason = match std::fs::metadata(&full) {
             Ok(m) if m.is_dir() => Some("it is a directory".to_string()),
             Ok(_) => std::fs::File::open(&full).err().map(|e| match e.kind() {
@@ -134,6 +139,29 @@ impl Checker<'_> {
             });
         }
         full
+    }
+
+    /// Where a file the scenario names is on the host, or an error (and `None`) if the
+    /// scenario may not read it: outside its roots, or not a regular file.
+    fn allowed(&mut self, f: &ast::StrLit) -> Option<std::path::PathBuf> {
+        match self.env.roots.resolve(&self.env.base_dir, &f.value) {
+            Ok(full) => Some(full),
+            Err(crate::files::Refusal::OutsideRoot) => {
+                self.err(CheckError::OutsideRoot {
+                    path: f.value.clone(),
+                    span: sp(f.span),
+                });
+                None
+            }
+            Err(crate::files::Refusal::NotAFile { kind }) => {
+                self.err(CheckError::NotAFile {
+                    path: f.value.clone(),
+                    kind,
+                    span: sp(f.span),
+                });
+                None
+            }
+        }
     }
 
     /// A nested block's statements (the top level's are checked by [`check`]).
@@ -172,17 +200,22 @@ impl Checker<'_> {
                 });
                 return None;
             }
-            StmtKind::Machine(spec) => match machine::resolve(spec, &self.env.base_dir) {
-                Ok(cfg) => {
-                    self.env.page_size = cfg.page_size;
-                    self.env.stack_limit = cfg.stack_limit;
-                    St::Machine(Box::new(cfg))
+            StmtKind::Machine(spec) => {
+                if let Some(ast::ProfileRef::File(f)) = &spec.base {
+                    self.allowed(f)?;
                 }
-                Err(errs) => {
-                    self.errors.extend(errs.into_iter().map(Report::new));
-                    return None;
+                match machine::resolve(spec, &self.env.base_dir) {
+                    Ok(cfg) => {
+                        self.env.page_size = cfg.page_size;
+                        self.env.stack_limit = cfg.stack_limit;
+                        St::Machine(Box::new(cfg))
+                    }
+                    Err(errs) => {
+                        self.errors.extend(errs.into_iter().map(Report::new));
+                        return None;
+                    }
                 }
-            },
+            }
             StmtKind::Process(p) => {
                 let spec = self.process(p)?;
                 self.env.processes.push(p.name.name.clone());
@@ -425,7 +458,7 @@ impl Checker<'_> {
             StmtKind::Refs(items) => St::Refs(items.iter().map(|r| (r.page, r.write)).collect()),
             StmtKind::Trace { path } => St::Trace {
                 path: path.value.clone(),
-                full: self.env.base_dir.join(&path.value),
+                full: self.allowed(path)?,
             },
             StmtKind::Sweep(sw) => St::Sweep(Box::new(self.sweep(sw, s.span)?)),
         };

@@ -33,7 +33,7 @@ struct Cli {
 }
 
 /// The limits every command that runs scenarios takes.
-#[derive(clap::Args, Debug, Clone, Copy)]
+#[derive(clap::Args, Debug, Clone)]
 struct Limits {
     /// Stop a run after N steps (statements, loop iterations, stack frames, page references),
     /// counted per file or REPL input, over every run of a `sweep`.
@@ -43,14 +43,44 @@ struct Limits {
     /// `500ms`, `10s`, `2m`, `1h`.
     #[arg(long, value_name = "DURATION", value_parser = crate::units::parse_duration)]
     timeout: Option<Duration>,
+    /// Host memory the simulation may hold (simulated memory, swap, page tables, heap and
+    /// process bookkeeping): `512 MiB`, `4 GiB`.
+    #[arg(long, value_name = "SIZE", value_parser = parse_host_size, default_value = "2 GiB")]
+    max_memory: usize,
+    /// Events kept for the trace per top-level statement; the rest are counted.
+    #[arg(long, value_name = "N", default_value_t = crate::session::DEFAULT_EVENTS_PER_STEP)]
+    max_events: usize,
+    /// Bytes a scenario file or REPL input may have.
+    #[arg(long, value_name = "BYTES", default_value_t = crate::session::DEFAULT_MAX_SOURCE_BYTES)]
+    max_source: usize,
+    /// Bytes one line of a scenario may have.
+    #[arg(long, value_name = "BYTES", default_value_t = crate::session::DEFAULT_MAX_LINE_BYTES)]
+    max_line: usize,
+    /// A folder whose files scenarios may read (`trace`, `machine "…"`, `mmap … file`),
+    /// besides the scenario's own folder.
+    #[arg(long, value_name = "DIR")]
+    root: Option<PathBuf>,
+}
+
+/// A size such as `512 MiB` for `--max-memory`.
+fn parse_host_size(s: &str) -> Result<usize, String> {
+    crate::profile::parse_size(s)
+        .filter(|&n| n > 0)
+        .and_then(|n| usize::try_from(n).ok())
+        .ok_or_else(|| format!("`{s}` is not a size such as `512 MiB` or `4 GiB`"))
 }
 
 impl Limits {
-    fn options(self, trace: bool) -> Options {
+    fn options(&self, trace: bool) -> Options {
         Options {
             trace,
             max_steps: self.max_steps,
             timeout: self.timeout,
+            max_host_bytes: self.max_memory,
+            events_per_step: self.max_events,
+            max_source_bytes: self.max_source,
+            max_line_bytes: self.max_line,
+            root: self.root.clone(),
             ..Options::default()
         }
     }
@@ -86,11 +116,17 @@ enum Command {
         /// Scenario files (.mem) to check; `-` reads one from standard input.
         #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
+        #[command(flatten)]
+        limits: Limits,
     },
     /// Run every .mem file under the given paths (default: the current folder) and report
     /// which held all their expectations.
     Test {
         paths: Vec<PathBuf>,
+        /// Accept a file that checks nothing (no `expect`); without it such a file fails, since
+        /// a self-checking file that checks nothing cannot fail.
+        #[arg(long)]
+        allow_empty: bool,
         #[command(flatten)]
         limits: Limits,
     },
@@ -171,9 +207,13 @@ pub fn main() -> i32 {
             limits,
             quiet,
             format,
-        } => run(&files, limits, quiet, format, color, color_out),
-        Command::Check { files } => check(&files, color),
-        Command::Test { paths, limits } => test(&paths, limits, color),
+        } => run(&files, &limits, quiet, format, color, color_out),
+        Command::Check { files, limits } => check(&files, &limits, color),
+        Command::Test {
+            paths,
+            allow_empty,
+            limits,
+        } => test(&paths, allow_empty, &limits, color),
         Command::Repl { file, limits } => {
             crate::repl::main(file.as_deref(), color, limits.options(true))
         }
@@ -206,7 +246,7 @@ pub fn main() -> i32 {
 }
 
 /// A `.mem` file's text (`-`: standard input's), or its `mem::io::…` diagnostic written to `err`.
-fn read(path: &Path, color: bool, err: &mut impl Write) -> Option<String> {
+fn read(path: &Path, limit: usize, color: bool, err: &mut impl Write) -> Option<String> {
     let name = display_name(path);
     let got = if is_stdin(path) {
         let mut bytes = Vec::new();
@@ -218,7 +258,7 @@ fn read(path: &Path, color: bool, err: &mut impl Write) -> Option<String> {
             })),
         }
     } else {
-        crate::source::read(path, &name)
+        crate::source::read(path, &name, limit)
     };
     match got {
         Ok(s) => Some(s),
@@ -326,6 +366,10 @@ pub fn progress_callback() -> Option<ProgressFn> {
             if let Ok(style) = ProgressStyle::with_template(template) {
                 b.set_style(style);
             }
+            b.set_draw_target(indicatif::ProgressDrawTarget::term_like_with_hz(
+                Box::new(Narrow(console::Term::stderr())),
+                20,
+            ));
             b
         });
         if let Some((done, _)) = p.of {
@@ -339,6 +383,45 @@ pub fn progress_callback() -> Option<ProgressFn> {
         ));
         b.tick();
     })))
+}
+
+/// Standard error as the progress bar sees it, three columns narrower. indicatif pads its line
+/// to the terminal's width, so the `^C` a terminal echoes on Ctrl-C would wrap onto a new line,
+/// and clearing the bar would then erase that line and leave the bar's own on the screen.
+#[derive(Debug)]
+struct Narrow(console::Term);
+
+impl indicatif::TermLike for Narrow {
+    fn width(&self) -> u16 {
+        self.0.size().1.saturating_sub(3).max(1)
+    }
+    fn height(&self) -> u16 {
+        self.0.size().0
+    }
+    fn move_cursor_up(&self, n: usize) -> std::io::Result<()> {
+        self.0.move_cursor_up(n)
+    }
+    fn move_cursor_down(&self, n: usize) -> std::io::Result<()> {
+        self.0.move_cursor_down(n)
+    }
+    fn move_cursor_right(&self, n: usize) -> std::io::Result<()> {
+        self.0.move_cursor_right(n)
+    }
+    fn move_cursor_left(&self, n: usize) -> std::io::Result<()> {
+        self.0.move_cursor_left(n)
+    }
+    fn write_line(&self, s: &str) -> std::io::Result<()> {
+        self.0.write_line(s)
+    }
+    fn write_str(&self, s: &str) -> std::io::Result<()> {
+        self.0.write_str(s)
+    }
+    fn clear_line(&self) -> std::io::Result<()> {
+        self.0.clear_line()
+    }
+    fn flush(&self) -> std::io::Result<()> {
+        self.0.flush()
+    }
 }
 
 /// `-` names standard input.
@@ -377,7 +460,7 @@ fn print_diagnostics(r: &ChunkResult, color: bool, err: &mut impl Write) {
 
 fn run(
     files: &[PathBuf],
-    limits: Limits,
+    limits: &Limits,
     quiet: bool,
     format: Format,
     color: bool,
@@ -388,7 +471,7 @@ fn run(
     let mut status = 0;
     let mut results = Vec::new();
     for path in files {
-        let Some(src) = read(path, color, &mut err) else {
+        let Some(src) = read(path, limits.max_source, color, &mut err) else {
             status = status.max(2);
             continue;
         };
@@ -436,16 +519,16 @@ fn run(
     out.finish(status, color, &mut err)
 }
 
-fn check(files: &[PathBuf], color: bool) -> i32 {
+fn check(files: &[PathBuf], limits: &Limits, color: bool) -> i32 {
     let mut status = 0;
     let mut out = Out::new(std::io::stdout().lock());
     let mut err = std::io::stderr().lock();
     for path in files {
-        let Some(src) = read(path, color, &mut err) else {
+        let Some(src) = read(path, limits.max_source, color, &mut err) else {
             status = 2;
             continue;
         };
-        let session = session_for(path, Options::default());
+        let session = session_for(path, limits.options(false));
         let r = session.check(&display_name(path), &src);
         if r.diagnostics.is_empty() {
             if !out.put(&format!("{}: ok\n", path.display())) {
@@ -493,7 +576,7 @@ fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
     Ok(out)
 }
 
-fn test(paths: &[PathBuf], limits: Limits, color: bool) -> i32 {
+fn test(paths: &[PathBuf], allow_empty: bool, limits: &Limits, color: bool) -> i32 {
     let mut out = Out::new(std::io::stdout().lock());
     let mut err = std::io::stderr().lock();
     let files = match collect(paths) {
@@ -522,7 +605,7 @@ fn test(paths: &[PathBuf], limits: Limits, color: bool) -> i32 {
     }
     let (mut passed, mut failed) = (0, 0);
     for path in &files {
-        let src = match crate::source::read(path, &display_name(path)) {
+        let src = match crate::source::read(path, &display_name(path), limits.max_source) {
             Ok(src) => src,
             Err(e) => {
                 failed += 1;
@@ -538,7 +621,28 @@ fn test(paths: &[PathBuf], limits: Limits, color: bool) -> i32 {
         };
         let mut session = session_for(path, limits.options(false));
         let r = session.execute(&display_name(path), &src);
-        if r.exit_code() == 0 {
+        // A warning the file does not expect is a finding nobody checked: the file says so
+        // with `expect warning KIND { … }` when the finding is the point.
+        let warnings = r
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Warning)
+            .count();
+        let empty = r.expectations_passed == 0 && r.expectations_failed == 0 && !allow_empty;
+        if r.exit_code() == 0 && (warnings > 0 || empty) {
+            failed += 1;
+            let why = if warnings > 0 {
+                format!(
+                    "{} it does not expect (`expect warning KIND {{ … }}` accepts one)",
+                    crate::units::count(warnings as u64, "warning")
+                )
+            } else {
+                "no expectation: it checks nothing (`--allow-empty` accepts it)".to_string()
+            };
+            out.put(&format!("FAIL  {}: {why}\n", path.display()));
+            out.flush();
+            print_diagnostics(&r, color, &mut err);
+        } else if r.exit_code() == 0 {
             passed += 1;
             out.put(&format!(
                 "ok    {} ({})\n",
@@ -587,4 +691,20 @@ fn profiles() -> i32 {
         &rows,
     ));
     out.finish(0, false, &mut std::io::stderr().lock())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Narrow;
+    use indicatif::TermLike;
+
+    /// The bar's line ends before the terminal's last three columns, where a `^C` echo fits
+    /// without wrapping, whatever the width.
+    #[test]
+    fn the_progress_line_leaves_room_for_an_echoed_ctrl_c() {
+        let term = console::Term::stderr();
+        let narrow = Narrow(term.clone());
+        assert_eq!(narrow.width() + 3, term.size().1);
+        assert_eq!(narrow.height(), term.size().0);
+    }
 }

@@ -39,6 +39,16 @@ pub enum KernelError {
         addr: String,
         reason: String,
     },
+    #[error("`%{line}` is not a magic memsim knows")]
+    #[diagnostic(
+        code(mem::kernel::magic),
+        help("a cell may start with `%trace off` or `%trace on` (hide or show what each statement did), or `%trace` (say which)")
+    )]
+    Magic {
+        line: String,
+        #[label("this line")]
+        span: miette::SourceSpan,
+    },
     #[error("--sys-prefix needs an active virtual environment or conda environment")]
     #[diagnostic(
         code(mem::kernel::no_prefix),

@@ -85,6 +85,26 @@ pub enum RunError {
         label: String,
         help: String,
     },
+    /// `set_pte` / `clear_pte` of a page beyond the address space.
+    #[error("{message}")]
+    #[diagnostic(code(mem::run::no_such_page), help("{help}"))]
+    NoSuchPage {
+        message: String,
+        #[label("{label}")]
+        span: SourceSpan,
+        label: String,
+        help: String,
+    },
+    /// `set_pte` to a frame beyond physical memory.
+    #[error("{message}")]
+    #[diagnostic(code(mem::run::no_such_frame), help("{help}"))]
+    NoSuchFrame {
+        message: String,
+        #[label("{label}")]
+        span: SourceSpan,
+        label: String,
+        help: String,
+    },
     /// A region name the process does not have.
     #[error("{message}")]
     #[diagnostic(code(mem::run::no_region), help("{help}"))]

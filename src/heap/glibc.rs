@@ -181,7 +181,7 @@ fn list_addr(l: List) -> u64 {
 /// `1 MiB + 4 KiB` reads better than `1.0 MiB` for mapping lengths.
 fn pretty(len: u64) -> String {
     let mib = len & !((1 << 20) - 1);
-    if mib > 0 && len != mib && (len - mib) % 1024 == 0 {
+    if mib > 0 && len != mib && (len - mib).is_multiple_of(1024) {
         format!("{} + {}", units::size(mib), units::size(len - mib))
     } else {
         units::size(len)

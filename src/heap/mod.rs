@@ -73,7 +73,12 @@ pub struct Block {
 /// The allocator a machine configuration asks for.
 pub fn for_config(cfg: &crate::machine::MachineConfig, seed: u64) -> Box<dyn Allocator> {
     match teach::Fit::of(cfg.allocator) {
-        Some(fit) => Box::new(teach::Teach::new(fit, cfg.teach_heap, cfg.radix())),
+        Some(fit) => Box::new(teach::Teach::new(
+            fit,
+            cfg.teach_heap,
+            cfg.radix(),
+            cfg.conventions == crate::machine::Conventions::Ostep,
+        )),
         None => Box::new(glibc::Glibc::new(seed)),
     }
 }
@@ -88,6 +93,10 @@ pub trait Allocator: Send {
     fn usable_size(&self, p: u64) -> u64;
     /// Every chunk in address order.
     fn chunks(&self) -> Vec<ChunkView>;
+    /// A free-list allocator's list as (address, size) in list order; `None` for the others.
+    fn free_list(&self) -> Option<Vec<(u64, u64)>> {
+        None
+    }
     /// The live block containing `addr`, if any.
     fn block_at(&self, addr: u64) -> Option<Block>;
     fn live_blocks(&self) -> Vec<Block>;

@@ -20,6 +20,14 @@
 //!   freed block goes to the head / tail of the list).
 //! - `coalesce on`: after every free, every pair of address-adjacent free blocks is merged (not
 //!   only list neighbours); a merged block keeps the front-most list position of its parts.
+//! - `align N` rounds every request up to a multiple of N before the header is added
+//!   (`malloc.py -a N`).
+//! - `conventions ostep` follows `malloc.py` where it differs: `coalesce on` walks the list in
+//!   its order and merges a block into the one before it in the list only when the two are
+//!   adjacent in memory (so an unsorted list leaves neighbours apart); `size_asc`/`size_desc`
+//!   order by size alone, ties kept in list order, and are sorted only when a block is freed,
+//!   not after a split or a merge; `malloc(0)` takes a header-only block (one byte when there
+//!   is no header, so that each pointer stays unique).
 //! - A failed allocation returns NULL (0) and explains why; it is not a crash. `free` of a
 //!   pointer that is not the start of a live block aborts, as glibc does.
 //! - `realloc` shrinks in place (the tail is freed), grows in place into a free block right
@@ -80,12 +88,14 @@ pub struct Teach {
     blocks: BTreeMap<u64, Blk>,
     /// The free list: addresses of free blocks, in list order.
     list: Vec<u64>,
+    /// `conventions ostep`: `malloc.py`'s rules (see the module's notes).
+    ostep: bool,
 }
 
 type R<T> = Result<T, HeapError>;
 
 impl Teach {
-    pub fn new(fit: Fit, heap: TeachHeap, radix: Radix) -> Self {
+    pub fn new(fit: Fit, heap: TeachHeap, radix: Radix, ostep: bool) -> Self {
         let mut blocks = BTreeMap::new();
         let mut list = Vec::new();
         // The machine checker rejects empty heaps and overflowing ones; stay sound anyway.
@@ -108,6 +118,7 @@ impl Teach {
             mapped: None,
             blocks,
             list,
+            ostep,
         }
     }
 
@@ -121,13 +132,39 @@ impl Teach {
     }
 
     fn need(&self, n: u64) -> Option<u64> {
-        n.max(1).checked_add(self.heap.header)
+        let n = if self.ostep && self.heap.header > 0 {
+            n
+        } else {
+            n.max(1)
+        };
+        let n = match self.heap.align {
+            0 | 1 => n,
+            a => n.checked_next_multiple_of(a)?,
+        };
+        n.checked_add(self.heap.header)
     }
 
-    /// Keeps the list in its order after a block was inserted or changed size.
+    /// Keeps the list in its order after a block was inserted or changed size. Under `ostep`
+    /// the list is sorted only when a block is freed ([`Teach::push_free`]).
     fn resort(&mut self) {
+        if !self.ostep {
+            self.sort_list();
+        }
+    }
+
+    fn sort_list(&mut self) {
         let blocks = &self.blocks;
         let size = |a: &u64| blocks.get(a).map_or(0, |b| b.size);
+        if self.ostep {
+            // malloc.py sorts by size alone with Python's stable sort.
+            match self.heap.order {
+                FreeListOrder::SizeAsc => self.list.sort_by_key(size),
+                FreeListOrder::SizeDesc => self.list.sort_by_key(|a| std::cmp::Reverse(size(a))),
+                FreeListOrder::Address => self.list.sort_unstable(),
+                FreeListOrder::InsertFront | FreeListOrder::InsertBack => {}
+            }
+            return;
+        }
         match self.heap.order {
             FreeListOrder::Address => self.list.sort_unstable(),
             FreeListOrder::SizeAsc => self.list.sort_by_key(|a| (size(a), *a)),
@@ -142,11 +179,37 @@ impl Teach {
             FreeListOrder::InsertFront => self.list.insert(0, a),
             _ => self.list.push(a),
         }
-        self.resort();
+        self.sort_list();
+    }
+
+    /// `malloc.py`'s merge: one walk down the list, a block joining the one before it in the
+    /// list when it starts where that one ends.
+    fn coalesce_list(&mut self) -> usize {
+        let mut merges = 0;
+        let mut kept: Vec<u64> = Vec::with_capacity(self.list.len());
+        for &a in &self.list {
+            if let Some(&c) = kept.last() {
+                let cs = self.blocks.get(&c).map_or(0, |b| b.size);
+                if c + cs == a {
+                    let s = self.blocks.remove(&a).map_or(0, |b| b.size);
+                    if let Some(cb) = self.blocks.get_mut(&c) {
+                        cb.size += s;
+                    }
+                    merges += 1;
+                    continue;
+                }
+            }
+            kept.push(a);
+        }
+        self.list = kept;
+        merges
     }
 
     /// Merges every pair of address-adjacent free blocks; returns how many merges happened.
     fn coalesce(&mut self) -> usize {
+        if self.ostep {
+            return self.coalesce_list();
+        }
         let mut merges = 0;
         let addrs: Vec<u64> = self.blocks.keys().copied().collect();
         let mut cur: Option<u64> = None;
@@ -528,6 +591,15 @@ impl Allocator for Teach {
         self.live(p).map_or(0, |(_, b)| b.size - self.heap.header)
     }
 
+    fn free_list(&self) -> Option<Vec<(u64, u64)>> {
+        Some(
+            self.list
+                .iter()
+                .map(|&a| (a, self.blocks.get(&a).map_or(0, |b| b.size)))
+                .collect(),
+        )
+    }
+
     fn chunks(&self) -> Vec<ChunkView> {
         self.blocks
             .iter()
@@ -550,10 +622,11 @@ impl Allocator for Teach {
     fn block_at(&self, addr: u64) -> Option<Block> {
         let (&a, b) = self.blocks.range(..=addr).next_back()?;
         let ptr = a + self.heap.header;
-        (!b.free && addr >= ptr && addr < a + b.size).then_some(Block {
+        // Free splinters can be smaller than a header: build the block only for a live one.
+        (!b.free && addr >= ptr && addr < a + b.size).then(|| Block {
             ptr,
             requested: b.requested,
-            usable: b.size - self.heap.header,
+            usable: b.size.saturating_sub(self.heap.header),
         })
     }
 

@@ -50,6 +50,14 @@ pub fn complete(line: &str, pos: usize, vars: &[String]) -> (usize, Vec<String>)
         // `replace lru`, `tlb 4 entries fifo`: the replacement policies.
         Some("replace" | "entries") => words::policy_names().map(String::from).collect(),
         Some("allocator") => words::allocator_names().map(String::from).collect(),
+        Some("conventions") => crate::machine::Conventions::ALL
+            .iter()
+            .map(|c| c.name().to_string())
+            .collect(),
+        Some("order") => crate::machine::FreeListOrder::ALL
+            .iter()
+            .map(|o| o.name().to_string())
+            .collect(),
         _ => match enclosing_block(&before[..start]).as_deref() {
             Some("machine") if at_statement_start(&before[..start]) => strings(&SETTING_NAMES),
             Some("process") if at_statement_start(&before[..start]) => strings(region_kinds()),

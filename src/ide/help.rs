@@ -130,14 +130,28 @@ Try: machine { memory 4 pages; swap 64 KiB };  show swap;  print stats.swap_outs
             "opt",
             "clock",
             "random",
+            "mru",
+            "unopt",
             "belady",
         ],
         text: "When a fault needs a frame and none is free, a page is evicted by the machine's \
 replacement policy: fifo (the page loaded earliest), lru (the page used least recently), opt \
 (the page whose next use is farthest away: it needs the future, so it is a yardstick), clock \
 (a reference bit per frame and a sweeping hand that gives recently used pages a second \
-chance), or random. FIFO can fault more with more frames (Belady's anomaly).\n\
+chance), random, mru (the page used most recently) or unopt (the page needed soonest: the \
+worst choice, OPT's opposite). FIFO can fault more with more frames (Belady's anomaly).\n\
 Try: machine { page_size 4 KiB; memory 3 pages; replace fifo };  refs 7 0 1 2 0 3 0 4",
+    },
+    Topic {
+        names: &["conventions", "ostep", "textbook", "clock_bits", "align"],
+        text: "`machine { conventions ostep }` answers as OSTEP's homework simulators do where \
+they differ from the textbook: malloc.py's coalescing (a block merges with its list neighbour \
+only when adjacent), size-sorted lists sorted only on free, `show heap` ending with malloc.py's \
+`Free List [ Size N ]: [ addr:A sz:S ]` line; paging-policy.py's random-scan clock with a \
+counter of `clock_bits` bits, random victims from CPython's random sequence for `seed`, and one \
+`Access: …` line per reference of `refs`. `align N` rounds teaching-heap requests up (malloc.py \
+-a) in either convention. The default is `conventions textbook`.\n\
+Try: machine { memory 3 pages; replace clock; conventions ostep; seed 5; clock_bits 2 };  refs 0 1 2 0 3",
     },
     Topic {
         names: &["oom", "out_of_memory"],
@@ -294,6 +308,21 @@ destination page.",
 the page is not resident.",
     },
     Topic {
+        names: &["set_pte", "clear_pte"],
+        text: "Page-table entries written by hand, for translation exercises: set_pte(vpn, pfn) \
+makes page vpn of the current process map frame pfn; clear_pte(vpn) makes it invalid. They take \
+no frame from the allocator.\n\
+Try: machine ostep_paging;  set_pte(3, 6);  print translate(0x3229)",
+    },
+    Topic {
+        names: &["translate", "base_bounds", "seg0", "seg1", "segmentation", "relocation"],
+        text: "translate(addr) gives the physical address the page table says, or none when \
+the address is invalid, without faulting anything in; the trace says why. On a machine with \
+`base_bounds BASE LIMIT` (relocation.py) or `seg0`/`seg1 BASE LIMIT` (segmentation.py; segment \
+1 grows down from its base) it uses those registers instead.\n\
+Try: machine { va_bits 10; page_size 256 B; levels 1; pte_size 4; memory 16 KiB; base_bounds 12418 472 };  print translate(430)",
+    },
+    Topic {
         names: &["usable_size"],
         text: "How many bytes the block at p really has (malloc_usable_size): at least what \
 was asked, usually a little more.",
@@ -371,7 +400,8 @@ write): the textbook reference-string exercise. Each miss is exactly one page fa
         text: "`trace \"file\"` replays a memory trace (one address per line, or valgrind \
 lackey output) through the MMU. A page outside the scenario's own mappings belongs to the \
 traced program: each miss is exactly one page fault, read or write, as in the textbooks. \
-`:trace on|off` is something else: it shows or hides what each input did.",
+`:trace on|off` is something else: it shows or hides what each input did (in a notebook, \
+a cell starting with `%trace on|off`).",
     },
     Topic {
         names: &["sweep", "report"],

@@ -3,10 +3,12 @@
 //!
 //! [`jupyter`] speaks the protocol (sockets, signing, routing) and knows nothing of memsim;
 //! [`outputs`] turns what a cell did into message contents and knows nothing of sockets;
-//! `server` joins the two; [`install`] writes the kernelspec Jupyter finds it by.
+//! `server` joins the two, and `magic` reads the kernel's own settings (`%trace off`) from a
+//! cell; [`install`] writes the kernelspec Jupyter finds it by.
 
 pub mod install;
 pub mod jupyter;
+mod magic;
 pub mod outputs;
 mod server;
 

@@ -10,11 +10,12 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Map, Value};
 
-use super::jupyter::zmtp::Frames;
-use super::jupyter::{Channel, Inbox, Message, Transport, PROTOCOL_VERSION};
+use super::jupyter::{Channel, Frames, Inbox, Message, Transport, PROTOCOL_VERSION};
+use super::magic::{self, BadMagic, Magic};
 use super::outputs;
+use crate::diag::kernel::KernelError;
 use crate::ide::{complete, help, input};
-use crate::session::{Interrupt, Options, Progress, ProgressFn, Session};
+use crate::session::{ChunkResult, Interrupt, Options, Progress, ProgressFn, Session};
 
 /// An accepted cell, for `history` requests.
 struct Entry {
@@ -53,13 +54,68 @@ fn options(progress: &Arc<Mutex<ProgressLine>>, t: &Transport) -> Options {
         report_leaks: false,
         progress: Some(ProgressFn(Arc::new(move |p: &Progress| {
             // A replay of known length gets a line updated in place; other long statements
-            // show their output as it comes.
-            if let (Some((done, total)), false) = (p.of, p.finished) {
-                lock(&line).update(&t, done, total)
+            // a line on stderr, as the CLI's spinner.
+            match (p.of, p.finished) {
+                (Some((done, total)), false) => lock(&line).update(&t, done, total),
+                (Some(_), true) => {}
+                (None, _) => lock(&line).spin(&t, p),
             }
         }))),
-        ..Options::default()
+        ..env_limits(&|k| std::env::var(k).ok(), &mut |e| {
+            eprintln!("memsim kernel: {e}")
+        })
     }
+}
+
+/// The default options with the limits the kernel's environment sets: a notebook server
+/// starts kernels with the limits of its host. A value that is not one is reported and the
+/// default kept.
+pub fn env_limits(get: &dyn Fn(&str) -> Option<String>, warn: &mut dyn FnMut(String)) -> Options {
+    fn number<T: std::str::FromStr>(
+        get: &dyn Fn(&str) -> Option<String>,
+        key: &str,
+        warn: &mut dyn FnMut(String),
+    ) -> Option<T> {
+        let v = get(key)?;
+        let parsed = v.trim().replace('_', "").parse().ok();
+        if parsed.is_none() {
+            warn(format!("{key}={v} is not a number; the default is kept"));
+        }
+        parsed
+    }
+    let mut o = Options::default();
+    if let Some(n) = number(get, "MEMSIM_MAX_STEPS", warn) {
+        o.max_steps = n;
+    }
+    if let Some(n) = number(get, "MEMSIM_MAX_EVENTS", warn) {
+        o.events_per_step = n;
+    }
+    if let Some(n) = number(get, "MEMSIM_MAX_SOURCE", warn) {
+        o.max_source_bytes = n;
+    }
+    if let Some(n) = number(get, "MEMSIM_MAX_LINE", warn) {
+        o.max_line_bytes = n;
+    }
+    if let Some(v) = get("MEMSIM_MAX_MEMORY") {
+        match crate::profile::parse_size(&v).and_then(|n| usize::try_from(n).ok()) {
+            Some(n) if n > 0 => o.max_host_bytes = n,
+            _ => warn(format!(
+                "MEMSIM_MAX_MEMORY={v} is not a size such as `512 MiB`; the default is kept"
+            )),
+        }
+    }
+    if let Some(v) = get("MEMSIM_TIMEOUT") {
+        match crate::units::parse_duration(&v) {
+            Ok(d) => o.timeout = Some(d),
+            Err(_) => warn(format!(
+                "MEMSIM_TIMEOUT={v} is not a duration such as `30s`; no time limit"
+            )),
+        }
+    }
+    if let Some(v) = get("MEMSIM_ROOT").filter(|v| !v.is_empty()) {
+        o.root = Some(v.into());
+    }
+    o
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -69,7 +125,12 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// How often a progress line is redrawn: often enough to look alive, not a flood of messages.
 const PROGRESS_EVERY: Duration = Duration::from_millis(250);
 
-/// The progress line of a long replay: one output updated in place (`update_display_data`).
+/// How often the line of a long statement is rewritten.
+const SPIN_EVERY: Duration = Duration::from_secs(1);
+
+/// The progress line of a long replay: one output updated in place (`update_display_data`);
+/// and of any other statement that runs for more than a second: a `stream` line that each
+/// report rewrites (`\r`, which notebooks and terminals both honour).
 #[derive(Default)]
 pub struct ProgressLine {
     /// The request running now.
@@ -77,6 +138,10 @@ pub struct ProgressLine {
     /// The line's display id and the replay's length, once it is shown.
     shown: Option<(String, u64)>,
     last: Option<Instant>,
+    /// The running statement is a replay: its own line says how it gets on.
+    replaying: bool,
+    /// The stream line of a long statement: when it was last written, and how long it was.
+    spun: Option<(Instant, usize)>,
 }
 
 impl ProgressLine {
@@ -89,7 +154,44 @@ impl ProgressLine {
         json!({ "text/plain": data })
     }
 
+    /// A long statement that is not a replay: after a second, a line on stderr, rewritten
+    /// every second, and written a last time, whole, when the statement ends.
+    fn spin(&mut self, t: &Transport, p: &Progress) {
+        let Some(parent) = &self.parent else { return };
+        if self.replaying {
+            return;
+        }
+        let mut text = format!(
+            "line {}: {:.1} s, {} steps",
+            p.line,
+            p.elapsed.as_secs_f64(),
+            thousands(p.steps)
+        );
+        let restart = match self.spun {
+            Some((_, width)) if p.finished => {
+                // Padded over the longer line it replaces, for terminals.
+                text = format!("{text:width$}\n");
+                self.spun = None;
+                "\r"
+            }
+            None if p.finished => return,
+            Some((last, _)) if last.elapsed() < SPIN_EVERY => return,
+            Some(_) => "\r",
+            None => "",
+        };
+        if !p.finished {
+            text.push_str(" (interrupt the kernel to stop it)");
+            self.spun = Some((Instant::now(), text.len()));
+        }
+        t.publish(
+            Some(parent),
+            "stream",
+            json!({ "name": "stderr", "text": format!("{restart}{text}") }),
+        );
+    }
+
     fn update(&mut self, t: &Transport, done: u64, total: u64) {
+        self.replaying = true;
         if self.last.is_some_and(|l| l.elapsed() < PROGRESS_EVERY) {
             return;
         }
@@ -124,6 +226,7 @@ impl ProgressLine {
             }
         }
         self.last = None;
+        self.replaying = false;
     }
 }
 
@@ -192,6 +295,7 @@ pub fn serve(t: Transport, inbox: Inbox, base_dir: PathBuf) {
             Err(_) => internal_error(&kernel.t, &m),
         }
     }
+    kernel.t.flush();
 }
 
 /// What became of a shell request.
@@ -365,30 +469,23 @@ impl Kernel {
                 json!({ "code": code, "execution_count": count }),
             );
         }
-        let trace = self.session.options_mut().trace;
         let name = format!("cell {count}");
-        let progress = self.progress.clone();
-        lock(&progress).parent = (!silent).then(|| m.clone());
-        let interrupt = self.session.interrupt_handle();
-        let r = self.session.execute_with(&name, code, &mut |step| {
-            lock(&progress).finish(&t, !interrupt.is_set());
-            if !silent {
-                for o in outputs::step(step, trace) {
-                    t.publish(Some(m), o.msg_type, o.content);
+        let (r, failure) = match magic::split(code) {
+            Ok((magics, code)) => {
+                for said in magics.iter().map(|mg| self.magic(mg)) {
+                    if !silent {
+                        t.publish(Some(m), "stream", json!({ "name": "stdout", "text": said }));
+                    }
                 }
+                let r = self.run(m, &name, &code, silent);
+                let failure = outputs::failure(&r);
+                (r, failure)
             }
-        });
-        {
-            let mut p = lock(&self.progress);
-            p.finish(&t, false);
-            p.parent = None;
-        }
-        if !silent {
-            if let Some(w) = outputs::warnings(&r) {
-                t.publish(Some(m), w.msg_type, w.content);
-            }
-        }
-        let failure = outputs::failure(&r);
+            Err(bad) => (
+                ChunkResult::default(),
+                Some(outputs::report_failure(&magic_error(&name, code, bad))),
+            ),
+        };
         let mut output = None;
         let content = match &failure {
             Some(f) => {
@@ -454,6 +551,52 @@ impl Kernel {
         cells
     }
 
+    /// Runs a cell's code, sending each statement's outputs as it ends.
+    fn run(&mut self, m: &Message, name: &str, code: &str, silent: bool) -> ChunkResult {
+        let t = self.t.clone();
+        let trace = self.session.options_mut().trace;
+        let progress = self.progress.clone();
+        lock(&progress).parent = (!silent).then(|| m.clone());
+        let interrupt = self.session.interrupt_handle();
+        let r = self.session.execute_with(name, code, &mut |step| {
+            lock(&progress).finish(&t, !interrupt.is_set());
+            if !silent {
+                for o in outputs::step(step, trace) {
+                    t.publish(Some(m), o.msg_type, o.content);
+                }
+            }
+        });
+        {
+            let mut p = lock(&self.progress);
+            p.finish(&t, false);
+            p.parent = None;
+        }
+        if !silent {
+            if let Some(w) = outputs::warnings(&r) {
+                t.publish(Some(m), w.msg_type, w.content);
+            }
+        }
+        r
+    }
+
+    /// Does what a magic line says; returns what to tell the notebook.
+    fn magic(&mut self, magic: &Magic) -> &'static str {
+        let opts = self.session.options_mut();
+        match magic {
+            Magic::Trace(on) => {
+                // As the REPL's `:trace off`: events are then not even collected.
+                opts.trace = *on;
+                if *on {
+                    "trace on: each statement shows what the MMU and the OS did\n"
+                } else {
+                    "trace off: only what statements print, show and evaluate\n"
+                }
+            }
+            Magic::TraceStatus if opts.trace => "the trace is on\n",
+            Magic::TraceStatus => "the trace is off\n",
+        }
+    }
+
     /// Each user expression evaluated without changing anything.
     fn user_expressions(&mut self, exprs: &Value) -> Value {
         let mut out = Map::new();
@@ -489,7 +632,10 @@ impl Kernel {
         let line_end = code[cursor..].find('\n').map_or(code.len(), |i| cursor + i);
         let line = &code[line_start..line_end];
         let vars = self.session.variables();
-        let (start, matches) = complete::complete(line, cursor - line_start, &vars);
+        let (start, matches) = match magic::complete(&line[..cursor - line_start]) {
+            Some(m) => m,
+            None => complete::complete(line, cursor - line_start, &vars),
+        };
         let cursor_start = chars_to(code, line_start + start.min(cursor - line_start));
         let cursor_end = chars_to(code, cursor);
         // JupyterLab shows each match's kind and, for a builtin, its usage beside it.
@@ -601,10 +747,24 @@ impl Kernel {
     }
 }
 
+/// A magic line the kernel does not know, as a report on the cell.
+fn magic_error(name: &str, cell: &str, bad: BadMagic) -> miette::Report {
+    let len = bad.line.len() + 1;
+    miette::Report::new(KernelError::Magic {
+        line: bad.line,
+        span: (bad.at, len).into(),
+    })
+    .with_source_code(miette::NamedSource::new(name, cell.to_string()))
+}
+
 /// `is_complete_reply`: an open bracket or a trailing `\` wants more lines, a syntax error is
 /// invalid.
 pub fn is_complete(c: &Value) -> Value {
     let code = c["code"].as_str().unwrap_or_default();
+    let Ok((_, stripped)) = magic::split(code) else {
+        return json!({ "status": "invalid" });
+    };
+    let code = stripped.as_str();
     if input::needs_more(code) {
         let depth = input::open_brackets(code).max(0) as usize;
         let line = code.rsplit('\n').next().unwrap_or("");
@@ -627,7 +787,7 @@ fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -688,6 +848,46 @@ pub fn glob(pattern: &str, text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_environment_sets_every_limit() {
+        let vars = [
+            ("MEMSIM_MAX_STEPS", "1_000"),
+            ("MEMSIM_MAX_EVENTS", "8"),
+            ("MEMSIM_MAX_SOURCE", "4096"),
+            ("MEMSIM_MAX_LINE", "100"),
+            ("MEMSIM_MAX_MEMORY", "64 MiB"),
+            ("MEMSIM_TIMEOUT", "30s"),
+            ("MEMSIM_ROOT", "/srv/class"),
+        ];
+        let get = |k: &str| {
+            vars.iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.to_string())
+        };
+        let mut warnings = Vec::new();
+        let o = env_limits(&get, &mut |w| warnings.push(w));
+        assert!(warnings.is_empty(), "{warnings:?}");
+        assert_eq!(o.max_steps, 1000);
+        assert_eq!(o.events_per_step, 8);
+        assert_eq!(o.max_source_bytes, 4096);
+        assert_eq!(o.max_line_bytes, 100);
+        assert_eq!(o.max_host_bytes, 64 << 20);
+        assert_eq!(o.timeout, Some(Duration::from_secs(30)));
+        assert_eq!(o.root.as_deref(), Some(std::path::Path::new("/srv/class")));
+    }
+
+    #[test]
+    fn a_bad_value_in_the_environment_keeps_the_default_and_says_so() {
+        let get = |k: &str| {
+            (k == "MEMSIM_MAX_STEPS" || k == "MEMSIM_MAX_MEMORY").then(|| "lots".to_string())
+        };
+        let mut warnings = Vec::new();
+        let o = env_limits(&get, &mut |w| warnings.push(w));
+        assert_eq!(o.max_steps, crate::session::DEFAULT_MAX_STEPS);
+        assert_eq!(o.max_host_bytes, crate::session::DEFAULT_MAX_HOST_BYTES);
+        assert_eq!(warnings.len(), 2, "{warnings:?}");
+    }
 
     #[test]
     fn globs_match_as_in_a_shell() {

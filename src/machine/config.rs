@@ -42,6 +42,58 @@ pub struct MachineConfig {
     /// `addresses auto` its addresses then print in hex too.
     #[serde(default)]
     pub heap_base_hex: bool,
+    /// Whose rules settle what textbooks and OSTEP's homework simulators answer differently
+    /// (`conventions textbook|ostep`; docs/language.md lists each rule side by side).
+    #[serde(default)]
+    pub conventions: Conventions,
+    /// Bits of CLOCK's per-page counter under `conventions ostep` (`paging-policy.py -b`).
+    #[serde(default = "default_clock_bits")]
+    pub clock_bits: u32,
+    /// `base_bounds BASE LIMIT`: one base and one bounds register (`relocation.py`), which
+    /// `translate` uses in place of the page table.
+    #[serde(default)]
+    pub base_bounds: Option<(u64, u64)>,
+    /// `seg0 BASE LIMIT` and `seg1 BASE LIMIT`: two segments (`segmentation.py`); addresses in
+    /// the lower half of the address space are segment 0's, growing up from its base, the upper
+    /// half segment 1's, growing down from its base.
+    #[serde(default)]
+    pub segments: [Option<(u64, u64)>; 2],
+}
+
+fn default_clock_bits() -> u32 {
+    2
+}
+
+/// `conventions textbook|ostep`: the textbook's rules (the default), or those of OSTEP's
+/// homework simulators (`malloc.py`, `paging-policy.py`) wherever the two differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Conventions {
+    #[default]
+    Textbook,
+    Ostep,
+}
+
+impl Conventions {
+    pub const ALL: [Conventions; 2] = [Conventions::Textbook, Conventions::Ostep];
+    pub fn name(self) -> &'static str {
+        match self {
+            Conventions::Textbook => "textbook",
+            Conventions::Ostep => "ostep",
+        }
+    }
+    pub fn from_name(s: &str) -> Option<Conventions> {
+        Conventions::ALL.into_iter().find(|c| c.name() == s)
+    }
+}
+
+impl MachineConfig {
+    /// Whether processes get the Linux x86-64 user layout (libraries, `[vsyscall]`, ASLR
+    /// ranges): 4 KiB pages with 48-bit addresses, or 57-bit ones, since Linux gives a 5-level
+    /// machine the same 47-bit user space unless a program asks for higher addresses.
+    pub fn linux_layout(&self) -> bool {
+        self.page_size == 4096 && matches!(self.va_bits, 48 | 57)
+    }
 }
 
 /// The `addresses` setting: a base for printed addresses, or `auto` to speak in the numbers the
@@ -97,6 +149,10 @@ pub enum Policy {
     Clock,
     Opt,
     Random,
+    /// Evicts the most recently used page (`paging-policy.py -p MRU`).
+    Mru,
+    /// Evicts the page whose next use is soonest: OPT's opposite (`-p UNOPT`).
+    Unopt,
 }
 
 /// Whether a victim frame is chosen among all frames or only the faulting process's own.
@@ -125,6 +181,10 @@ pub struct TeachHeap {
     pub header: u64,
     pub coalesce: bool,
     pub order: FreeListOrder,
+    /// Request sizes are rounded up to a multiple of this (`align 4`, `malloc.py -a 4`); 0 and
+    /// 1 leave them as they are.
+    #[serde(default)]
+    pub align: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -138,12 +198,14 @@ pub enum FreeListOrder {
 }
 
 impl Policy {
-    pub const ALL: [Policy; 5] = [
+    pub const ALL: [Policy; 7] = [
         Policy::Fifo,
         Policy::Lru,
         Policy::Clock,
         Policy::Opt,
         Policy::Random,
+        Policy::Mru,
+        Policy::Unopt,
     ];
     pub fn name(self) -> &'static str {
         match self {
@@ -152,7 +214,13 @@ impl Policy {
             Policy::Clock => "clock",
             Policy::Opt => "opt",
             Policy::Random => "random",
+            Policy::Mru => "mru",
+            Policy::Unopt => "unopt",
         }
+    }
+    /// Whether the policy reads the future (a replay tells it every reference's next use).
+    pub fn needs_future(self) -> bool {
+        matches!(self, Policy::Opt | Policy::Unopt)
     }
     pub fn from_name(s: &str) -> Option<Policy> {
         Policy::ALL.into_iter().find(|p| p.name() == s)
@@ -232,10 +300,15 @@ impl MachineConfig {
                 header: 0,
                 coalesce: false,
                 order: FreeListOrder::Address,
+                align: 0,
             },
             stack_limit: 8 << 20,
             addresses: Addresses::Auto,
             heap_base_hex: false,
+            conventions: Conventions::Textbook,
+            clock_bits: 2,
+            base_bounds: None,
+            segments: [None, None],
         }
     }
 

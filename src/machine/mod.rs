@@ -5,6 +5,7 @@
 pub mod config;
 pub mod pagetable;
 pub mod phys;
+pub mod pyrandom;
 pub mod replace;
 pub mod swap;
 pub mod tlb;
@@ -188,7 +189,12 @@ impl Mmu {
             frames: FrameAllocator::new(cfg.frames()),
             frame_info: Vec::new(),
             mem: PhysMem::default(),
-            repl: Replacer::new(cfg.replace, cfg.seed),
+            repl: Replacer::with_conventions(
+                cfg.replace,
+                cfg.seed,
+                cfg.conventions == Conventions::Ostep,
+                cfg.clock_bits,
+            ),
             clock_bits: cfg.replace == Policy::Clock,
             swap: Swap::new(cfg.swap_slots()),
             stats: MachineStats::default(),
@@ -274,7 +280,7 @@ impl Mmu {
     }
 
     /// Translates one access. The hot path: allocates nothing, formats nothing; a TLB hit is
-    /// handled here and everything else in [`Mmu::translate_walk`], kept out of line so a hit
+    /// handled here and everything else in `Mmu::translate_walk`, kept out of line so a hit
     /// costs no more registers than it uses.
     #[inline(always)]
     pub fn translate(&mut self, asid: Asid, vaddr: u64, access: Access) -> Result<u64, Fault> {
@@ -460,6 +466,26 @@ impl Mmu {
             scope,
             None,
         )
+    }
+
+    /// The page each resident frame holds, in the replacement policy's list order (a file
+    /// page's number in its file, an anonymous page's virtual page number): what
+    /// `paging-policy.py` prints as its memory.
+    pub fn policy_pages(&self) -> Vec<u64> {
+        self.repl
+            .order()
+            .into_iter()
+            .filter_map(|f| self.page_in(f))
+            .collect()
+    }
+
+    /// The page frame `pfn` holds, as [`Mmu::policy_pages`] names it.
+    pub fn page_in(&self, pfn: u64) -> Option<u64> {
+        match self.frame_info.get(pfn as usize)?.used {
+            FrameUse::Free => None,
+            FrameUse::Anon { vpn, .. } => Some(vpn),
+            FrameUse::File { page, .. } => Some(page),
+        }
     }
 
     /// The replacement policy's state (CLOCK's hand, OPT's mode).

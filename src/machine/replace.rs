@@ -5,6 +5,13 @@
 //! (never-again first), CLOCK sweeps a hand over the frames in frame-number order clearing
 //! reference bits and evicts the first clear one, random picks a frame with a seeded PRNG.
 //!
+//! Under `conventions ostep` the policies follow `paging-policy.py`: the resident pages form one
+//! list (loaded at the tail; LRU and MRU move a used page to the tail), OPT breaks ties for the
+//! last of them and UNOPT for the first, RAND takes `list[int(random() * n)]` and CLOCK draws
+//! list positions the same way, decrementing a counter of `clock_bits` bits until it finds a
+//! zero, both from CPython's own random sequence (`pyrandom`). MRU evicts the list's tail in
+//! both conventions.
+//!
 //! Costs: loading and freeing a frame are O(1) (LRU and OPT: O(log n)). An access is one
 //! store for LRU (the frame's last-use number) and O(log n) for OPT during a replay (its key
 //! changes). LRU's order is kept lazily in a min-heap of (last use, frame) that is corrected
@@ -17,6 +24,7 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
 use super::config::Policy;
+use super::pyrandom::PyRandom;
 use super::FrameInfo;
 
 const NIL: u32 = u32::MAX;
@@ -123,7 +131,7 @@ impl Opt {
 #[derive(Clone, Debug)]
 pub struct Replacer {
     policy: Policy,
-    /// LRU (and OPT, which falls back to LRU outside a replay) record every access.
+    /// LRU, OPT and UNOPT record every access (the last two read it as their future keys).
     move_on_touch: bool,
     /// FIFO's order: frames in the order they were loaded.
     prev: Vec<u32>,
@@ -143,6 +151,18 @@ pub struct Replacer {
     hand: u64,
     rng: u64,
     opt: Option<Opt>,
+    /// `conventions ostep`.
+    ostep: bool,
+    /// Whether an access does more than LRU's store: MRU (and LRU under `ostep`) move the
+    /// frame to the list's tail, CLOCK under `ostep` counts.
+    extra_touch: bool,
+    /// CLOCK under `ostep`: each frame's counter, and whether the frame was loaded and not
+    /// accessed yet (its first access sets the counter to 1, as a new page's does).
+    count: Vec<u32>,
+    fresh: Vec<bool>,
+    clock_bits: u32,
+    /// RAND and CLOCK under `ostep`: Python's sequence for the machine's seed.
+    py: Option<PyRandom>,
 }
 
 /// splitmix64: a tiny, well-mixed generator; deterministic from the machine's `seed`.
@@ -156,9 +176,14 @@ fn splitmix(state: &mut u64) -> u64 {
 
 impl Replacer {
     pub fn new(policy: Policy, seed: u64) -> Self {
+        Replacer::with_conventions(policy, seed, false, 2)
+    }
+
+    /// A replacer that follows `paging-policy.py` when `ostep` holds (see the module's notes).
+    pub fn with_conventions(policy: Policy, seed: u64, ostep: bool, clock_bits: u32) -> Self {
         Replacer {
             policy,
-            move_on_touch: matches!(policy, Policy::Lru | Policy::Opt),
+            move_on_touch: matches!(policy, Policy::Lru | Policy::Opt | Policy::Unopt),
             prev: Vec::new(),
             next: Vec::new(),
             linked: Vec::new(),
@@ -171,6 +196,36 @@ impl Replacer {
             hand: 0,
             rng: seed,
             opt: None,
+            ostep,
+            extra_touch: policy == Policy::Mru
+                || (ostep && matches!(policy, Policy::Lru | Policy::Clock)),
+            count: Vec::new(),
+            fresh: Vec::new(),
+            clock_bits,
+            py: (ostep && matches!(policy, Policy::Random | Policy::Clock))
+                .then(|| PyRandom::new(seed)),
+        }
+    }
+
+    /// The resident frames in the policy's list order: load order, with LRU's and MRU's used
+    /// frames moved to the tail under `ostep` (what `paging-policy.py` prints between its
+    /// arrows).
+    pub fn order(&self) -> Vec<u64> {
+        let mut v = Vec::new();
+        let mut p = self.head;
+        while p != NIL {
+            v.push(u64::from(p));
+            p = self.next[p as usize];
+        }
+        v
+    }
+
+    /// The words `paging-policy.py` writes at the two ends of its list.
+    pub fn ends(&self) -> (&'static str, &'static str) {
+        match self.policy {
+            Policy::Fifo => ("FirstIn", "Lastin "),
+            Policy::Lru | Policy::Mru => ("LRU", "MRU"),
+            _ => ("Left ", "Right"),
         }
     }
 
@@ -192,6 +247,10 @@ impl Replacer {
                 self.used.resize(pfn + 1, 0);
             }
             self.queued.resize(pfn + 1, false);
+            if self.extra_touch {
+                self.count.resize(pfn + 1, 0);
+                self.fresh.resize(pfn + 1, false);
+            }
             if let Some(o) = &mut self.opt {
                 o.key.resize(pfn + 1, u64::MAX);
                 o.pos.resize(pfn + 1, NIL);
@@ -235,6 +294,10 @@ impl Replacer {
         }
         self.linked[p] = true;
         self.push_back(pfn as u32);
+        if self.extra_touch {
+            self.count[p] = 0;
+            self.fresh[p] = true;
+        }
         if self.move_on_touch {
             self.seq += 1;
             self.used[p] = self.seq;
@@ -268,6 +331,9 @@ impl Replacer {
     #[inline(always)]
     pub fn touched(&mut self, pfn: u64) {
         let p = pfn as usize;
+        if self.extra_touch {
+            self.touched_extra(p);
+        }
         // Only LRU and OPT keep `used`; the zero page is one past the end of RAM and has no
         // policy state.
         let Some(u) = self.used.get_mut(p) else {
@@ -277,6 +343,25 @@ impl Replacer {
         *u = self.seq;
         if self.opt.is_some() {
             self.opt_touched(p);
+        }
+    }
+
+    /// MRU's (and `ostep` LRU's) move to the tail; `ostep` CLOCK's counter: 1 on a page's
+    /// first access, then one more per access up to `clock_bits`.
+    #[inline(never)]
+    fn touched_extra(&mut self, p: usize) {
+        if p >= self.linked.len() || !self.linked[p] {
+            return;
+        }
+        if self.policy == Policy::Clock {
+            if std::mem::take(&mut self.fresh[p]) {
+                self.count[p] = 1;
+            } else {
+                self.count[p] = self.count[p].saturating_add(1).min(self.clock_bits);
+            }
+        } else if self.tail != p as u32 {
+            self.unlink(p as u32);
+            self.push_back(p as u32);
         }
     }
 
@@ -321,7 +406,7 @@ impl Replacer {
     /// Starts a replay whose future is known: `keys` gives, for the frames resident now, the
     /// position of their page's first use in the replay (`u64::MAX` for the rest).
     pub fn opt_begin(&mut self, keys: impl IntoIterator<Item = (u64, u64)>) {
-        if self.policy != Policy::Opt {
+        if !self.policy.needs_future() {
             return;
         }
         let n = self.linked.len();
@@ -375,6 +460,72 @@ impl Replacer {
         }
         let okp = |p: u64| frames.get(p as usize).is_some_and(|f| ok(p, f));
         match self.policy {
+            Policy::Opt if self.ostep && self.opt.is_some() => {
+                // paging-policy.py keeps the last of the farthest pages in its list.
+                let o = self.opt.as_ref()?;
+                let mut best: Option<(u64, u64)> = None;
+                for f in self.order().into_iter().filter(|&f| okp(f)) {
+                    let k = o.key.get(f as usize).copied().unwrap_or(u64::MAX);
+                    if best.is_none_or(|(bk, _)| k >= bk) {
+                        best = Some((k, f));
+                    }
+                }
+                best.map(|b| b.1)
+            }
+            Policy::Unopt if self.opt.is_some() => {
+                // The soonest next use; the first in list order on ties.
+                let o = self.opt.as_ref()?;
+                let mut best: Option<(u64, u64)> = None;
+                for f in self.order().into_iter().filter(|&f| okp(f)) {
+                    let k = o.key.get(f as usize).copied().unwrap_or(u64::MAX);
+                    if best.is_none_or(|(bk, _)| k < bk) {
+                        best = Some((k, f));
+                    }
+                }
+                best.map(|b| b.1)
+            }
+            // Without a known future UNOPT does what MRU does, as OPT falls back to LRU.
+            Policy::Mru | Policy::Unopt => {
+                let mut p = self.tail;
+                while p != NIL {
+                    if okp(u64::from(p)) {
+                        return Some(u64::from(p));
+                    }
+                    p = self.prev[p as usize];
+                }
+                None
+            }
+            Policy::Random if self.ostep => {
+                let order = self.order();
+                let py = self.py.as_mut()?;
+                if order.is_empty() {
+                    return None;
+                }
+                let i = py.below(order.len() as u64) as usize;
+                let len = order.len();
+                (0..len).map(|d| order[(i + d) % len]).find(|&f| okp(f))
+            }
+            Policy::Clock if self.ostep => {
+                let order = self.order();
+                if !order.iter().any(|&f| okp(f)) {
+                    return None;
+                }
+                let py = self.py.as_mut()?;
+                // Every draw of a frame that may go lowers its counter or ends the search, and
+                // counters are finite: this ends.
+                loop {
+                    let f = order[py.below(order.len() as u64) as usize];
+                    if !okp(f) {
+                        continue;
+                    }
+                    let c = &mut self.count[f as usize];
+                    if *c >= 1 {
+                        *c -= 1;
+                    } else {
+                        return Some(f);
+                    }
+                }
+            }
             Policy::Opt if self.opt.is_some() => {
                 let linked = &self.linked;
                 let o = self.opt.as_ref()?;
@@ -506,11 +657,53 @@ mod tests {
         assert_eq!(faults(Policy::Lru, 3, &s), 5);
     }
 
+    /// CLOCK as docs/policies.md states it, written out plainly: a reference bit per frame,
+    /// set on load and on every hit; a hand that clears set bits until it finds a clear one.
+    fn clock_reference(n: usize, refs: &[u64]) -> u64 {
+        let mut frames: Vec<Option<u64>> = vec![None; n];
+        let mut bit = vec![false; n];
+        let (mut hand, mut faults) = (0, 0);
+        for &pg in refs {
+            if let Some(f) = frames.iter().position(|&x| x == Some(pg)) {
+                bit[f] = true;
+                continue;
+            }
+            faults += 1;
+            let f = match frames.iter().position(Option::is_none) {
+                Some(f) => f,
+                None => {
+                    while bit[hand] {
+                        bit[hand] = false;
+                        hand = (hand + 1) % n;
+                    }
+                    hand
+                }
+            };
+            frames[f] = Some(pg);
+            bit[f] = true;
+            hand = (f + 1) % n;
+        }
+        faults
+    }
+
     #[test]
-    fn random_is_deterministic_and_clock_terminates() {
+    fn random_is_deterministic_and_clock_is_the_textbook_clock() {
         let s: Vec<u64> = (0..200).map(|i| (i * 7919) % 13).collect();
         assert_eq!(faults(Policy::Random, 4, &s), faults(Policy::Random, 4, &s));
-        assert!(faults(Policy::Clock, 4, &s) >= 13);
+        for n in 1..=6 {
+            assert_eq!(
+                faults(Policy::Clock, n, &s),
+                clock_reference(n as usize, &s),
+                "{n} frames"
+            );
+        }
+        // A string where the second chance matters: CLOCK keeps the page FIFO would evict.
+        let s = [1, 3, 4, 3, 4, 2, 3, 1, 3, 5];
+        assert_eq!(faults(Policy::Clock, 3, &s), clock_reference(3, &s));
+        assert_eq!(
+            (faults(Policy::Clock, 3, &s), faults(Policy::Fifo, 3, &s)),
+            (6, 7)
+        );
     }
 
     /// What one step of a frame's life does to the policy: loaded, accessed, freed, or a

@@ -188,7 +188,7 @@ impl Os {
         spec: &ProcessSpec,
         sink: &mut EventSink,
     ) -> Result<usize, LayoutError> {
-        let linux = mmu.config().va_bits == 48 && mmu.config().page_size == 4096;
+        let linux = mmu.config().linux_layout();
         match self.spawn_layout(mmu, spec, sink) {
             // A teaching machine too small for the default program gets the textbook picture
             // instead: one page each of code and data, the stack at the top.
@@ -217,7 +217,7 @@ impl Os {
     ) -> Result<usize, LayoutError> {
         let cfg = mmu.config().clone();
         let ps = cfg.page_size;
-        let linux = cfg.va_bits == 48 && ps == 4096;
+        let linux = cfg.linux_layout();
         let user_limit = self.user_limit();
         let pages = |n: u64| units::size(n);
         // Rounds a region up to whole pages; a region larger than user space cannot fit.

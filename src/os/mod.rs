@@ -173,7 +173,11 @@ pub struct Os {
 impl Os {
     pub fn new(mmu: &Mmu) -> Self {
         let cfg = mmu.config();
-        let user_limit = if cfg.va_bits >= 39 {
+        // 5-level paging keeps the 4-level user space (2^47) for programs that do not ask for
+        // more with an mmap hint above it.
+        let user_limit = if cfg.linux_layout() {
+            1u64 << 47
+        } else if cfg.va_bits >= 39 {
             1u64 << (cfg.va_bits - 1)
         } else {
             1u64 << cfg.va_bits
@@ -346,6 +350,27 @@ impl Os {
         }
     }
 
+    /// Where the kernel's half of the address space starts: the lowest address whose bits above
+    /// the translated ones are all ones (`0xffff800000000000` with 48 bits), or the end of user
+    /// space on a machine whose addresses are not sign-extended.
+    fn kernel_start(&self, mmu: &Mmu) -> u64 {
+        let bits = mmu.config().va_bits;
+        if (39..64).contains(&bits) {
+            !((1u64 << (bits - 1)) - 1)
+        } else {
+            self.user_limit
+        }
+    }
+
+    /// A canonical address: user space, or the kernel's half (sign-extended). Machines of fewer
+    /// than 39 bits have no kernel half above their user space: everything past it is out of
+    /// range.
+    fn is_canonical(&self, mmu: &Mmu, vaddr: u64) -> bool {
+        let bits = mmu.config().va_bits;
+        vaddr < self.user_limit
+            || (bits >= 39 && (vaddr >= self.kernel_start(mmu) || vaddr < 1u64 << (bits - 1)))
+    }
+
     /// The page-fault handler.
     fn fault(
         &mut self,
@@ -357,12 +382,50 @@ impl Os {
         sink: &mut EventSink,
     ) -> Result<(), Trap> {
         if vaddr >= self.user_limit || fault == Fault::OutOfRange {
-            let detail = format!(
-                "{} is not a canonical user-space address (user space ends at {}): the kernel reports address 0",
-                units::addr(vaddr),
-                units::addr(self.user_limit)
-            );
-            return Err(self.segv(p, 0, access, SegvCode::Kernel, detail));
+            // Only a non-canonical address raises a general-protection fault (SI_KERNEL, address
+            // 0); a canonical kernel address is an ordinary page fault on a page user code may
+            // not touch, reported with the address itself, as Linux does.
+            if !self.is_canonical(mmu, vaddr) && mmu.config().va_bits < 39 {
+                let detail = format!(
+                    "{} is past the end of user space at {}, outside the machine's {}-bit addresses: the kernel reports address 0",
+                    units::addr(vaddr),
+                    units::addr(self.user_limit),
+                    mmu.config().va_bits
+                );
+                return Err(self.segv(p, 0, access, SegvCode::Kernel, detail));
+            }
+            if !self.is_canonical(mmu, vaddr) {
+                let detail = format!(
+                    "{} is not a canonical address (user space ends at {}; the kernel's half starts at {}): a general-protection fault, and the kernel reports address 0",
+                    units::addr(vaddr),
+                    units::addr(self.user_limit),
+                    units::addr(self.kernel_start(mmu))
+                );
+                return Err(self.segv(p, 0, access, SegvCode::Kernel, detail));
+            }
+            let bits = mmu.config().va_bits;
+            let detail = match self.procs[p].vmas.find(vaddr) {
+                None if bits < 64 && vaddr < 1u64 << (bits - 1) => format!(
+                    "{} is above the {}-bit user space Linux gives a program that does not ask for more (only an mmap hint above {} reaches the rest of the {bits}-bit half): an invalid page",
+                    units::addr(vaddr),
+                    self.user_limit.trailing_zeros(),
+                    units::addr(self.user_limit)
+                ),
+                Some(v) => format!(
+                    "{} is in {} ({}-{} {}p), which user code may only call (vsyscall=xonly): any load or store there is a page fault on a kernel address",
+                    units::addr(vaddr),
+                    v.describe(),
+                    units::addr(v.start),
+                    units::addr(v.end),
+                    v.perms.rwx()
+                ),
+                None => format!(
+                    "{} is in the kernel's half of the address space (from {}), which user code may not touch: an invalid page",
+                    units::addr(vaddr),
+                    units::addr(self.kernel_start(mmu))
+                ),
+            };
+            return Err(self.segv(p, vaddr, access, SegvCode::MapErr, detail));
         }
         let mut fault = fault;
         let vma = match self.procs[p].vmas.find(vaddr) {
@@ -614,6 +677,21 @@ impl Os {
         }
     }
 
+    /// A process's end, as Linux's `exit_mmap`: every page is unmapped, so its anonymous
+    /// frames go back to the free list and its swap slots are released. The mappings stay listed
+    /// (empty) so that post-mortem expressions such as `heap.start` still read them.
+    pub fn exit_mm(&mut self, mmu: &mut Mmu, p: usize) {
+        let asid = self.procs[p].asid;
+        let pages: Vec<u64> = mmu
+            .page_table(asid)
+            .into_iter()
+            .map(|(vpn, _)| vpn)
+            .collect();
+        for vpn in pages {
+            self.unmap_page(mmu, asid, vpn);
+        }
+    }
+
     /// Drops one page's mapping; frees an anonymous frame nobody maps any more.
     fn unmap_page(&mut self, mmu: &mut Mmu, asid: Asid, vpn: u64) {
         let e = mmu.pte(asid, vpn);
@@ -629,13 +707,27 @@ impl Os {
             return;
         }
         let pfn = pte::pfn(e);
-        let free = match mmu.frame_mut(pfn) {
+        let (free, orphaned) = match mmu.frame_mut(pfn) {
             Some(f) => {
                 f.mapcount = f.mapcount.saturating_sub(1);
-                f.mapcount == 0 && matches!(f.used, FrameUse::Anon { .. })
+                let anon = matches!(f.used, FrameUse::Anon { .. });
+                let owner = f.used == FrameUse::Anon { asid, vpn };
+                (f.mapcount == 0 && anon, f.mapcount > 0 && owner)
             }
-            None => false,
+            None => (false, false),
         };
+        if orphaned {
+            // A page shared since a fork stays with the processes that still map it: eviction
+            // must find it through one of them, never through the page table that let it go
+            // (it would swap out that table's new page and leave the frame mapped but freed).
+            let heir = self.procs.iter().map(|q| q.asid).find(|&a| {
+                a != asid && mmu.pte(a, vpn) & pte::PRESENT != 0 && pte::pfn(mmu.pte(a, vpn)) == pfn
+            });
+            if let (Some(a), Some(f)) = (heir, mmu.frame_mut(pfn)) {
+                f.used = FrameUse::Anon { asid: a, vpn };
+                f.asid = a;
+            }
+        }
         if free {
             if let Some(slot) = mmu.frame(pfn).and_then(|f| f.swap_slot) {
                 mmu.swap_free(slot);
@@ -693,6 +785,28 @@ impl Os {
                     units::size(proc_.stack_limit),
                     units::addr(lowest)
                 );
+            }
+            // Linux tries to grow the stack for any address between it and the mapping below,
+            // so the stack's limit or its guard gap is what refused the access.
+            if above.is_some_and(|a| a.start == s.start) {
+                if vaddr < lowest {
+                    return format!(
+                        "{} is {} below the lowest address the stack may grow to ({}, its limit of {} below the top), in no mapping: a stack overflow or a wild pointer",
+                        units::addr(vaddr),
+                        units::size(lowest - vaddr),
+                        units::addr(lowest),
+                        units::size(proc_.stack_limit)
+                    );
+                }
+                if let Some(b) = below {
+                    return format!(
+                        "{} is below the stack, within its guard gap of {} above {} (ending at {}), so the stack may not grow there: an invalid page",
+                        units::addr(vaddr),
+                        units::size(self.stack_guard_gap()),
+                        b.describe(),
+                        units::addr(b.end)
+                    );
+                }
             }
         }
         match (below, above) {
@@ -923,7 +1037,7 @@ impl Os {
 
     /// `addr` must be page-aligned (EINVAL otherwise), as munmap and mprotect take it.
     fn check_aligned(&self, addr: u64) -> Result<(), SysError> {
-        if addr % self.page_size != 0 {
+        if !addr.is_multiple_of(self.page_size) {
             return Err(SysError::Inval(format!(
                 "{} is not page-aligned",
                 units::addr(addr)

@@ -11,12 +11,15 @@ use std::path::Path;
 use std::sync::Arc;
 
 use miette::NamedSource;
+
+use crate::files::Excerpt;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 
 use crate::diag::machine::MachineError;
 use crate::machine::{
-    Addresses, AllocatorKind, FreeListOrder, MachineConfig, Policy, Scope, TlbConfig, TlbPolicy,
+    Addresses, AllocatorKind, Conventions, FreeListOrder, MachineConfig, Policy, Scope, TlbConfig,
+    TlbPolicy,
 };
 use crate::syntax::ast::Span;
 
@@ -51,6 +54,8 @@ pub struct ProfileFile {
     pub heap: Option<HeapFile>,
     pub stack_limit: Option<Size>,
     pub addresses: Option<Addresses>,
+    pub conventions: Option<Conventions>,
+    pub clock_bits: Option<u32>,
 }
 
 /// `tlb: off`, or a table of the TLB's fields.
@@ -79,6 +84,7 @@ pub struct HeapFile {
     pub header: Option<Size>,
     pub coalesce: Option<OnOff>,
     pub order: Option<FreeListOrder>,
+    pub align: Option<Size>,
 }
 
 /// A size in bytes, written `"4 KiB"` or as a plain number of bytes.
@@ -256,12 +262,21 @@ impl ProfileFile {
             if let Some(v) = h.order {
                 c.teach_heap.order = v;
             }
+            if let Some(Size(v)) = h.align {
+                c.teach_heap.align = v;
+            }
         }
         if let Some(Size(v)) = self.stack_limit {
             c.stack_limit = v;
         }
         if let Some(v) = self.addresses {
             c.addresses = v;
+        }
+        if let Some(v) = self.conventions {
+            c.conventions = v;
+        }
+        if let Some(v) = self.clock_bits {
+            c.clock_bits = v;
         }
         c
     }
@@ -272,7 +287,7 @@ impl ProfileFile {
 pub(crate) fn load(
     name: &str,
     text: &str,
-    source: Arc<NamedSource<String>>,
+    source: Arc<NamedSource<crate::files::Quoted>>,
 ) -> Result<(ProfileFile, MachineConfig), Vec<MachineError>> {
     let file = if text.lines().all(|l| {
         let t = l.trim();
@@ -283,7 +298,7 @@ pub(crate) fn load(
         ProfileFile::default()
     } else {
         serde_yaml::from_str::<ProfileFile>(text)
-            .map_err(|e| vec![yaml_error(&e, text, source.clone())])?
+            .map_err(|e| vec![yaml_error(&e, text, source.name())])?
     };
     let mut cfg = file.to_config(name);
     // YAML reads `base: 0x3e8` as a plain number: its text says how it was written.
@@ -312,12 +327,12 @@ pub fn load_file(path: &Path, text: &str) -> Result<MachineConfig, Vec<MachineEr
         .unwrap_or_else(|| path.display().to_string());
     let source = Arc::new(NamedSource::new(
         path.display().to_string(),
-        text.to_string(),
+        crate::files::Quoted(text.to_string()),
     ));
     load(&name, text, source).map(|(_, cfg)| cfg)
 }
 
-fn yaml_error(e: &serde_yaml::Error, text: &str, src: Arc<NamedSource<String>>) -> MachineError {
+fn yaml_error(e: &serde_yaml::Error, text: &str, file: &str) -> MachineError {
     let full = e.to_string();
     // The label shows where; the message need not say it again.
     let mut message = match full.rfind(" at line ") {
@@ -328,6 +343,7 @@ fn yaml_error(e: &serde_yaml::Error, text: &str, src: Arc<NamedSource<String>>) 
     if let Some(i) = message.find(", expected one of") {
         message.truncate(i);
     }
+    message = plain_message(&message);
     let mut span = match e.location() {
         Some(loc) => token_at(text, loc.line(), loc.column()),
         None => Span::new(0, 0),
@@ -367,13 +383,70 @@ fn yaml_error(e: &serde_yaml::Error, text: &str, src: Arc<NamedSource<String>>) 
                  and `levels: 4`; `memsim profiles` lists the built-in ones"
             .to_string(),
     };
+    let line = e.location().map_or(1, |l| l.line());
     MachineError::Yaml {
         message,
         span: span.into(),
         label,
         help,
-        src,
+        src: Arc::new(NamedSource::new(file, Excerpt::line_of_text(text, line))),
     }
+}
+
+/// serde's message in the user's words: no Rust type names, and no value quoted at length
+/// (a file that is not a profile at all is one long string to serde, and would be echoed).
+fn plain_message(message: &str) -> String {
+    if let Some(rest) = message.strip_prefix("invalid type: ") {
+        let kind = rest.split([' ', ',']).next().unwrap_or("something else");
+        let kind = match kind {
+            "string" => "text",
+            "sequence" => "a list",
+            "integer" | "floating" => "a number",
+            "boolean" => "a boolean",
+            "unit" => "nothing",
+            _ => "something else",
+        };
+        return format!("it holds {kind}, not a mapping of settings");
+    }
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    // Quoted values longer than a setting's are cut.
+    while let Some(open) = rest.find('"') {
+        out.push_str(&rest[..=open]);
+        let after = &rest[open + 1..];
+        let close = after.find('"').unwrap_or(after.len());
+        let quoted = &after[..close];
+        if quoted.chars().count() > 40 {
+            out.extend(quoted.chars().take(37));
+            out.push_str("...");
+        } else {
+            out.push_str(quoted);
+        }
+        rest = after.get(close..).unwrap_or("");
+        if let Some(r) = rest.strip_prefix('"') {
+            out.push('"');
+            rest = r;
+        }
+    }
+    out.push_str(rest);
+    for (rust, plain) in [
+        ("struct ProfileFile", "a mapping of settings"),
+        ("struct TlbTable", "a mapping of TLB settings"),
+        ("struct HeapFile", "a mapping of heap settings"),
+    ] {
+        out = out.replace(rust, plain);
+    }
+    // Any other type name serde might give: the keyword and the word after it.
+    for keyword in ["struct ", "enum "] {
+        while let Some(i) = out.find(keyword) {
+            let name = i + keyword.len();
+            let end = out[name..]
+                .find(|c: char| !c.is_alphanumeric() && c != '_')
+                .map_or(out.len(), |e| name + e);
+            out.replace_range(i..end, "a setting");
+        }
+    }
+    out
 }
 
 fn unknown_field(message: &str) -> Option<&str> {

@@ -38,8 +38,8 @@ pub use file::{load_file, HeapFile, OnOff, ProfileFile, Size, TlbFile, TlbTable}
 pub use size::{format_size, parse_size};
 
 /// The built-in profiles, in the order `memsim profiles` lists them: the default first, then by
-/// architecture, the teaching machine last.
-const BUILTINS: [(&str, &str); 8] = [
+/// architecture, then the teaching machines (`tiny`, OSTEP's homework machines).
+const BUILTINS: [(&str, &str); 11] = [
     ("x86_64", include_str!("../../profiles/x86_64.yaml")),
     (
         "x86_64_la57",
@@ -57,6 +57,18 @@ const BUILTINS: [(&str, &str); 8] = [
     ),
     ("riscv_sv39", include_str!("../../profiles/riscv_sv39.yaml")),
     ("tiny", include_str!("../../profiles/tiny.yaml")),
+    (
+        "ostep_paging",
+        include_str!("../../profiles/ostep_paging.yaml"),
+    ),
+    (
+        "ostep_policy",
+        include_str!("../../profiles/ostep_policy.yaml"),
+    ),
+    (
+        "ostep_malloc",
+        include_str!("../../profiles/ostep_malloc.yaml"),
+    ),
 ];
 
 /// The built-in profiles' names, in listing order.
@@ -84,7 +96,7 @@ pub struct ProfileInfo {
 fn load_builtin(name: &'static str, text: &'static str) -> Option<(ProfileFile, MachineConfig)> {
     let source = Arc::new(NamedSource::new(
         format!("profiles/{name}.yaml"),
-        text.to_string(),
+        crate::files::Quoted(text.to_string()),
     ));
     file::load(name, text, source).ok()
 }
@@ -125,7 +137,10 @@ mod tests {
     #[test]
     fn every_builtin_loads_and_validates() {
         for &(name, text) in &BUILTINS {
-            let source = Arc::new(NamedSource::new(name, text.to_string()));
+            let source = Arc::new(NamedSource::new(
+                name,
+                crate::files::Quoted(text.to_string()),
+            ));
             match file::load(name, text, source) {
                 Ok((file, cfg)) => {
                     assert_eq!(cfg.name, name);
@@ -165,6 +180,17 @@ mod tests {
         assert_eq!(tiny.memory, 4 << 10);
         assert_eq!(tiny.tlb.entries, 4);
         assert_eq!(tiny.level_bits(), vec![8]);
+        assert_eq!(geo("ostep_paging"), (4096, 14, 1, 4));
+        let ostep = builtin("ostep_paging").unwrap();
+        assert_eq!((ostep.memory, ostep.level_bits()), (64 << 10, vec![2]));
+        let policy = builtin("ostep_policy").unwrap();
+        assert_eq!(
+            (policy.frames(), policy.replace),
+            (3, crate::machine::Policy::Fifo)
+        );
+        let heap = builtin("ostep_malloc").unwrap();
+        assert_eq!((heap.teach_heap.size, heap.teach_heap.base), (100, 1000));
+        assert_eq!(heap.conventions, crate::machine::Conventions::Ostep);
         assert_eq!(builtin("i386").unwrap().level_bits(), vec![10, 10]);
         assert_eq!(
             builtin("aarch64_64k").unwrap().level_bits(),

@@ -192,7 +192,7 @@ pub fn validate(cfg: &MachineConfig, spans: &FieldSpans) -> Vec<MachineError> {
     }
 
     if page_ok {
-        if cfg.memory == 0 || cfg.memory % ps != 0 {
+        if cfg.memory == 0 || !cfg.memory.is_multiple_of(ps) {
             let (label, help) = whole_pages(cfg.memory, ps, "frames", false);
             errors.push(MachineError::Memory {
                 value: format_size(cfg.memory),
@@ -202,7 +202,7 @@ pub fn validate(cfg: &MachineConfig, spans: &FieldSpans) -> Vec<MachineError> {
                 src: None,
             });
         }
-        if cfg.swap % ps != 0 {
+        if !cfg.swap.is_multiple_of(ps) {
             let (label, help) = whole_pages(cfg.swap, ps, "pages", true);
             errors.push(MachineError::Swap {
                 value: format_size(cfg.swap),
@@ -212,7 +212,7 @@ pub fn validate(cfg: &MachineConfig, spans: &FieldSpans) -> Vec<MachineError> {
                 src: None,
             });
         }
-        if cfg.stack_limit == 0 || cfg.stack_limit % ps != 0 {
+        if cfg.stack_limit == 0 || !cfg.stack_limit.is_multiple_of(ps) {
             let (label, help) = whole_pages(cfg.stack_limit, ps, "pages", false);
             errors.push(MachineError::StackLimit {
                 value: format_size(cfg.stack_limit),
@@ -434,7 +434,7 @@ fn check_tlb(cfg: &MachineConfig, spans: &FieldSpans) -> Option<MachineError> {
         });
     }
     match tlb.ways {
-        Some(w) if w == 0 || tlb.entries % w != 0 => {
+        Some(w) if w == 0 || !tlb.entries.is_multiple_of(w) => {
             let divisors = divisors(tlb.entries);
             let shown: Vec<String> = if divisors.len() <= 12 {
                 divisors.iter().map(u32::to_string).collect()
@@ -468,7 +468,7 @@ fn divisors(n: u32) -> Vec<u32> {
     let mut large = Vec::new();
     let mut d: u32 = 1;
     while u64::from(d) * u64::from(d) <= u64::from(n) {
-        if n % d == 0 {
+        if n.is_multiple_of(d) {
             small.push(d);
             if d != n / d {
                 large.push(n / d);

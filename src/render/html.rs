@@ -117,10 +117,6 @@ fn yes(b: bool) -> Cell {
     t(if b { "yes" } else { "no" })
 }
 
-fn kb(b: u64) -> Cell {
-    num(format!("{} kB", b / 1024))
-}
-
 /// A `show` snapshot as an HTML fragment: a `<table class="memsim memsim-TARGET">`.
 pub fn snapshot(s: &Snapshot) -> String {
     match s {
@@ -163,20 +159,25 @@ pub fn snapshot(s: &Snapshot) -> String {
                     } else {
                         &r.map.name
                     }),
-                    kb(r.size),
-                    kb(r.rss),
-                    kb(r.pss),
-                    kb(r.shared_clean + r.shared_dirty),
-                    kb(r.private_clean),
-                    kb(r.private_dirty),
-                    kb(r.anonymous),
-                    kb(r.page_size),
-                    kb(r.page_size),
+                    num(super::smaps_size(r.size, r.page_size)),
+                    num(super::smaps_size(r.rss, r.page_size)),
+                    num(super::smaps_size(r.pss, r.page_size)),
+                    num(super::smaps_size(
+                        r.shared_clean + r.shared_dirty,
+                        r.page_size,
+                    )),
+                    num(super::smaps_size(r.private_clean, r.page_size)),
+                    num(super::smaps_size(r.private_dirty, r.page_size)),
+                    num(super::smaps_size(r.anonymous, r.page_size)),
+                    num(super::smaps_size(r.page_size, r.page_size)),
+                    num(super::smaps_size(r.page_size, r.page_size)),
                 ]);
             }
             tb.finish()
         }
-        Snapshot::PageTable { pid, levels, rows } => {
+        Snapshot::PageTable {
+            pid, levels, rows, ..
+        } => {
             let mut tb = Table::new(
                 "pagetable",
                 &[
@@ -302,15 +303,20 @@ pub fn snapshot(s: &Snapshot) -> String {
             allocator,
             radix,
             rows,
+            free_list,
         } => {
+            let ostep = free_list
+                .as_ref()
+                .map(|l| format!("; {}", super::text::ostep_free_list(l).trim_end()))
+                .unwrap_or_default();
             // Teaching heaps' sizes are decimal, as their exercises are; addresses follow the
             // machine.
             let decimal = allocator != "glibc" || *radix == crate::units::Radix::Decimal;
             let mut tb = Table::new("heap", &["chunk", "size", "state", "bin"]).caption(
                 if rows.is_empty() {
-                    format!("heap of pid {pid} ({allocator}): no chunks yet")
+                    format!("heap of pid {pid} ({allocator}): no chunks yet{ostep}")
                 } else {
-                    format!("heap of pid {pid} ({allocator})")
+                    format!("heap of pid {pid} ({allocator}){ostep}")
                 },
             );
             for c in rows {
@@ -724,6 +730,59 @@ figure{margin:.6em 0;overflow-x:auto}figure svg{max-width:100%;height:auto}\
 .summary{color:var(--muted)}\
 ";
 
+/// One run as a fragment of a page or a notebook output: the summary, the trace with each
+/// `show`'s table and picture under its statement, the diagnostics and the counters at the end.
+pub fn fragment(r: &ChunkResult) -> String {
+    let mut out = String::new();
+    if !r.static_errors {
+        let _ = writeln!(
+            out,
+            "<p class=\"summary\">{}</p>",
+            esc(text::summary(r, &r.stats).trim_end())
+        );
+    }
+    if !r.steps.is_empty() {
+        out.push_str(TRACE_HEAD);
+        for s in &r.steps {
+            step_row(s, &mut out);
+            let shows: Vec<&Snapshot> = s
+                .outputs()
+                .filter_map(|o| match o {
+                    Output::Show { snapshot } => Some(snapshot),
+                    _ => None,
+                })
+                .collect();
+            if !shows.is_empty() {
+                out.push_str("<tr class=\"shows\"><td></td><td colspan=\"2\">");
+                for sn in shows {
+                    show_block(sn, &mut out);
+                }
+                out.push_str("</td></tr>");
+            }
+        }
+        out.push_str("</tbody></table>\n");
+    }
+    if !r.diagnostics.is_empty() {
+        out.push_str("<h2>Diagnostics</h2>\n");
+        for d in &r.diagnostics {
+            let _ = writeln!(
+                out,
+                "<pre class=\"{}\">{}</pre>",
+                match d.severity {
+                    Severity::Error => "error",
+                    Severity::Warning => "warning",
+                },
+                esc(&super::diag::render(&d.report, false, 100))
+            );
+        }
+    }
+    if !r.static_errors {
+        out.push_str("<h2>Statistics at the end</h2>\n");
+        out.push_str(&stats(&r.stats));
+    }
+    out
+}
+
 /// A standalone HTML page for several runs: for each, the trace with each `show`'s table and
 /// picture under its statement, the diagnostics and the summary. No scripts, no external
 /// resources: a teacher can hand it out as one file.
@@ -740,52 +799,7 @@ pub fn page(results: &[ChunkResult]) -> String {
     );
     for r in results {
         let _ = writeln!(out, "<section>\n<h1><code>{}</code></h1>", esc(&r.name));
-        if !r.static_errors {
-            let _ = writeln!(
-                out,
-                "<p class=\"summary\">{}</p>",
-                esc(text::summary(r, &r.stats).trim_end())
-            );
-        }
-        if !r.steps.is_empty() {
-            out.push_str(TRACE_HEAD);
-            for s in &r.steps {
-                step_row(s, &mut out);
-                let shows: Vec<&Snapshot> = s
-                    .outputs()
-                    .filter_map(|o| match o {
-                        Output::Show { snapshot } => Some(snapshot),
-                        _ => None,
-                    })
-                    .collect();
-                if !shows.is_empty() {
-                    out.push_str("<tr class=\"shows\"><td></td><td colspan=\"2\">");
-                    for sn in shows {
-                        show_block(sn, &mut out);
-                    }
-                    out.push_str("</td></tr>");
-                }
-            }
-            out.push_str("</tbody></table>\n");
-        }
-        if !r.diagnostics.is_empty() {
-            out.push_str("<h2>Diagnostics</h2>\n");
-            for d in &r.diagnostics {
-                let _ = writeln!(
-                    out,
-                    "<pre class=\"{}\">{}</pre>",
-                    match d.severity {
-                        Severity::Error => "error",
-                        Severity::Warning => "warning",
-                    },
-                    esc(&super::diag::render(&d.report, false, 100))
-                );
-            }
-        }
-        if !r.static_errors {
-            out.push_str("<h2>Statistics at the end</h2>\n");
-            out.push_str(&stats(&r.stats));
-        }
+        out.push_str(&fragment(r));
         out.push_str("</section>\n");
     }
     out.push_str("</body>\n</html>\n");

@@ -154,6 +154,34 @@ pub enum EventReport<'a> {
         policy: &'a str,
         action: ActionReport,
     },
+    PolicyAccess {
+        pid: u32,
+        page: u64,
+        hit: bool,
+        left: &'a str,
+        right: &'a str,
+        memory: &'a [u64],
+        victim: Option<u64>,
+        hits: u64,
+        misses: u64,
+    },
+    Translate {
+        pid: u32,
+        vaddr: u64,
+        vpn: u64,
+        paddr: Option<u64>,
+        why: &'a str,
+        ostep: bool,
+    },
+    SegTranslate {
+        pid: u32,
+        index: u64,
+        vaddr: u64,
+        paddr: Option<u64>,
+        segment: Option<u8>,
+        why: &'a str,
+        ostep: bool,
+    },
     SwapOut {
         pid: u32,
         vaddr: u64,
@@ -364,6 +392,59 @@ impl<'a> From<&'a Event> for EventReport<'a> {
                 policy,
                 action: (*action).into(),
             },
+            Event::PolicyAccess {
+                pid,
+                page,
+                hit,
+                left,
+                right,
+                memory,
+                victim,
+                hits,
+                misses,
+            } => EventReport::PolicyAccess {
+                pid: *pid,
+                page: *page,
+                hit: *hit,
+                left,
+                right,
+                memory,
+                victim: *victim,
+                hits: *hits,
+                misses: *misses,
+            },
+            Event::Translate {
+                pid,
+                vaddr,
+                vpn,
+                paddr,
+                why,
+                ostep,
+            } => EventReport::Translate {
+                pid: *pid,
+                vaddr: *vaddr,
+                vpn: *vpn,
+                paddr: *paddr,
+                why,
+                ostep: *ostep,
+            },
+            Event::SegTranslate {
+                pid,
+                index,
+                vaddr,
+                paddr,
+                segment,
+                why,
+                ostep,
+            } => EventReport::SegTranslate {
+                pid: *pid,
+                index: *index,
+                vaddr: *vaddr,
+                paddr: *paddr,
+                segment: *segment,
+                why,
+                ostep: *ostep,
+            },
             Event::SwapOut {
                 pid,
                 vaddr,
@@ -411,6 +492,8 @@ pub enum ShowReport<'a> {
         pid: u32,
         levels: usize,
         rows: Vec<PteReport<'a>>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        linear: Option<&'a [Option<u64>]>,
     },
     Walk(WalkReport<'a>),
     Tlb {
@@ -430,6 +513,8 @@ pub enum ShowReport<'a> {
         pid: u32,
         allocator: &'a str,
         rows: Vec<ChunkReport<'a>>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        free_list: Option<&'a [(u64, u64)]>,
     },
     Stats(StatsReport),
     Memory {
@@ -713,10 +798,12 @@ impl<'a> From<&'a Snapshot> for ShowReport<'a> {
                 pid,
                 levels,
                 rows: r,
+                linear,
             } => ShowReport::PageTable {
                 pid: *pid,
                 levels: *levels,
                 rows: rows(r),
+                linear: linear.as_deref(),
             },
             Snapshot::Walk(w) => ShowReport::Walk(w.into()),
             Snapshot::Tlb {
@@ -748,10 +835,12 @@ impl<'a> From<&'a Snapshot> for ShowReport<'a> {
                 allocator,
                 radix: _,
                 rows: r,
+                free_list,
             } => ShowReport::Heap {
                 pid: *pid,
                 allocator,
                 rows: rows(r),
+                free_list: free_list.as_deref(),
             },
             Snapshot::Stats(s) => ShowReport::Stats(s.into()),
             Snapshot::Memory {
@@ -896,6 +985,34 @@ mod tests {
                 policy: s(),
                 action: EvictAction::SwappedOut { slot: 0 },
             },
+            Event::PolicyAccess {
+                pid: 1,
+                page: 0,
+                hit: false,
+                left: s(),
+                right: s(),
+                memory: vec![0],
+                victim: Some(0),
+                hits: 0,
+                misses: 1,
+            },
+            Event::Translate {
+                pid: 1,
+                vaddr: 0,
+                vpn: 0,
+                paddr: Some(0),
+                why: s(),
+                ostep: true,
+            },
+            Event::SegTranslate {
+                pid: 1,
+                index: 0,
+                vaddr: 0,
+                paddr: Some(0),
+                segment: Some(0),
+                why: s(),
+                ostep: true,
+            },
             Event::SwapOut {
                 pid: 1,
                 vaddr: 0,
@@ -934,9 +1051,12 @@ mod tests {
                 Event::Eviction { .. } => 17,
                 Event::SwapOut { .. } => 18,
                 Event::SwapIn { .. } => 19,
+                Event::PolicyAccess { .. } => 20,
+                Event::Translate { .. } => 21,
+                Event::SegTranslate { .. } => 22,
             });
         }
-        assert_eq!(seen.len(), 20, "one event of each kind");
+        assert_eq!(seen.len(), 23, "one event of each kind");
         all
     }
 
@@ -985,6 +1105,7 @@ mod tests {
                     perms: String::new(),
                     note: String::new(),
                 }],
+                linear: Some(vec![Some(0), None]),
             },
             Snapshot::Walk(WalkSnap {
                 vaddr: 0,
@@ -1042,6 +1163,7 @@ mod tests {
                     in_use: false,
                     bin: String::new(),
                 }],
+                free_list: Some(vec![(0, 16)]),
             },
             Snapshot::Stats(StatsSnap {
                 per_process: vec![ProcRow::default()],

@@ -228,6 +228,71 @@ pub fn event(e: &Event) -> String {
         Event::ForkFailed { parent, limit } => format!(
             "fork: pid {parent} gets -1 (EAGAIN): the machine holds {limit} processes and threads"
         ),
+        Event::Translate {
+            vaddr,
+            vpn,
+            paddr,
+            why,
+            ostep: true,
+            ..
+        } => match paddr {
+            Some(pa) => format!(
+                "VA 0x{vaddr:08x} (decimal: {vaddr:>8}) --> {pa:08x} (decimal {pa:>8}) [VPN {vpn}]"
+            ),
+            None if why.is_empty() => {
+                format!("VA 0x{vaddr:08x} (decimal: {vaddr:>8}) -->  Invalid (VPN {vpn} not valid)")
+            }
+            None => format!("VA 0x{vaddr:08x} (decimal: {vaddr:>8}) -->  Invalid ({why})"),
+        },
+        Event::Translate {
+            vaddr, paddr, why, ..
+        } => match paddr {
+            Some(pa) => format!("translate {vaddr:#x} = {pa:#x}: {why}"),
+            None => format!("translate {vaddr:#x}: invalid: {why}"),
+        },
+        Event::SegTranslate {
+            index,
+            vaddr,
+            paddr,
+            segment,
+            ostep: true,
+            ..
+        } => {
+            let head = format!("VA {index:2}: 0x{vaddr:08x} (decimal: {vaddr:4}) --> ");
+            match (paddr, segment) {
+                (Some(pa), None) => format!("{head}VALID: 0x{pa:08x} (decimal: {pa:4})"),
+                (Some(pa), Some(s)) => {
+                    format!("{head}VALID in SEG{s}: 0x{pa:08x} (decimal: {pa:4})")
+                }
+                (None, None) => format!("{head}SEGMENTATION VIOLATION"),
+                (None, Some(s)) => format!("{head}SEGMENTATION VIOLATION (SEG{s})"),
+            }
+        }
+        Event::SegTranslate {
+            vaddr, paddr, why, ..
+        } => match paddr {
+            Some(pa) => format!("translate {vaddr:#x} = {pa:#x}: {why}"),
+            None => format!("translate {vaddr:#x}: segmentation violation: {why}"),
+        },
+        Event::PolicyAccess {
+            page,
+            hit,
+            left,
+            right,
+            memory,
+            victim,
+            hits,
+            misses,
+            ..
+        } => {
+            let list: Vec<String> = memory.iter().map(u64::to_string).collect();
+            format!(
+                "Access: {page}  {} {left} -> {:>12} <- {right} Replaced:{} [Hits:{hits} Misses:{misses}]",
+                if *hit { "HIT " } else { "MISS" },
+                format!("[{}]", list.join(", ")),
+                victim.map_or("-".to_string(), |v| v.to_string()),
+            )
+        }
         Event::Eviction {
             pfn,
             victim,
@@ -303,23 +368,32 @@ pub fn snapshot(s: &Snapshot) -> String {
                         } else {
                             r.map.name.clone()
                         },
-                        kb(r.size),
-                        kb(r.rss),
-                        kb(r.pss),
-                        kb(r.shared_clean + r.shared_dirty),
-                        kb(r.private_clean),
-                        kb(r.private_dirty),
-                        kb(r.anonymous),
-                        kb(r.page_size),
-                        kb(r.page_size),
+                        super::smaps_size(r.size, r.page_size),
+                        super::smaps_size(r.rss, r.page_size),
+                        super::smaps_size(r.pss, r.page_size),
+                        super::smaps_size(r.shared_clean + r.shared_dirty, r.page_size),
+                        super::smaps_size(r.private_clean, r.page_size),
+                        super::smaps_size(r.private_dirty, r.page_size),
+                        super::smaps_size(r.anonymous, r.page_size),
+                        super::smaps_size(r.page_size, r.page_size),
+                        super::smaps_size(r.page_size, r.page_size),
                     ]
                 })
                 .collect();
             table(&super::SMAPS_COLUMNS, &body)
         }
-        Snapshot::PageTable { rows, levels, .. } => {
+        Snapshot::PageTable {
+            rows,
+            levels,
+            linear,
+            ..
+        } => {
+            let ostep = linear
+                .as_ref()
+                .map(|l| ostep_page_table(l))
+                .unwrap_or_default();
             if rows.is_empty() {
-                return format!("page table ({levels} levels): no valid entries\n");
+                return format!("page table ({levels} levels): no valid entries\n{ostep}");
             }
             let body: Vec<Vec<String>> = rows
                 .iter()
@@ -335,12 +409,14 @@ pub fn snapshot(s: &Snapshot) -> String {
                     ]
                 })
                 .collect();
-            table(
+            let mut out = table(
                 &[
                     "vpn", "pfn", "present", "dirty", "accessed", "perms", "note",
                 ],
                 &body,
-            )
+            );
+            out.push_str(&ostep);
+            out
         }
         Snapshot::Walk(w) => {
             let mut out = format!(
@@ -428,10 +504,15 @@ pub fn snapshot(s: &Snapshot) -> String {
             allocator,
             radix,
             rows,
+            free_list,
             ..
         } => {
+            let ostep = free_list
+                .as_ref()
+                .map(|l| ostep_free_list(l))
+                .unwrap_or_default();
             if rows.is_empty() {
-                return format!("heap ({allocator}): no chunks yet\n");
+                return format!("heap ({allocator}): no chunks yet\n{ostep}");
             }
             // The teaching heaps are OSTEP's exercises, their sizes written in decimal (`heap
             // 100 B at 1000`); addresses follow the machine.
@@ -456,7 +537,7 @@ pub fn snapshot(s: &Snapshot) -> String {
                 })
                 .collect();
             format!(
-                "heap ({allocator}):\n{}",
+                "heap ({allocator}):\n{}{ostep}",
                 table(&["chunk", "size", "state", "bin"], &body)
             )
         }
@@ -624,10 +705,6 @@ pub fn snapshot(s: &Snapshot) -> String {
             table(&headers, &body)
         }
     }
-}
-
-fn kb(b: u64) -> String {
-    format!("{} kB", b / 1024)
 }
 
 fn yes(b: bool) -> String {
@@ -850,4 +927,25 @@ pub fn summary_in(r: &ChunkResult, stats: &StatsSnap, color: bool) -> String {
         });
     }
     format!("{}: {}\n", r.name, parts.join("; "))
+}
+
+/// A free list as `malloc.py` dumps it: `Free List [ Size 2 ]: [ addr:1000 sz:10 ][ ... ]`.
+pub fn ostep_free_list(list: &[(u64, u64)]) -> String {
+    let mut s = format!("Free List [ Size {} ]: ", list.len());
+    for (a, n) in list {
+        s.push_str(&format!("[ addr:{a} sz:{n} ]"));
+    }
+    s.push('\n');
+    s
+}
+
+/// A linear page table as `paging-linear-translate.py` prints it: the valid bit on top of each
+/// 32-bit entry, the frame number below it, entry 0 first.
+pub fn ostep_page_table(entries: &[Option<u64>]) -> String {
+    let mut s = String::from("Page Table (from entry 0 down to the max size)\n");
+    for e in entries {
+        let word = e.map_or(0, |pfn| 0x8000_0000 | pfn);
+        s.push_str(&format!("  0x{word:08x}\n"));
+    }
+    s
 }

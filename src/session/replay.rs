@@ -7,12 +7,10 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::io::Read;
 
-use miette::{MietteError, MietteSpanContents, SourceCode, SourceSpan, SpanContents};
-
 use super::World;
-use crate::events::EventSink;
+use crate::events::{Event, EventSink};
 use crate::machine::pagetable::pte;
-use crate::machine::{Access, Asid, Mmu, Policy};
+use crate::machine::{Access, Asid, Conventions, Mmu};
 use crate::os::{Os, Trap};
 
 /// One page touched by one access.
@@ -281,66 +279,7 @@ impl<R: Read> TraceReader<R> {
     }
 }
 
-/// A few lines of a file around one line, as the source of a diagnostic: miette sees the
-/// file's own line numbers and byte offsets without the whole file in memory.
-#[derive(Debug, Clone)]
-pub struct Excerpt {
-    text: String,
-    /// Byte offset of `text` in the file, and the 0-based number of its first line.
-    offset: usize,
-    first_line: usize,
-}
-
-impl Excerpt {
-    /// Lines `line - 1` to `line + 1` (1-based) of what `input` reads, or `None` if it cannot be
-    /// read as far as `line`.
-    pub fn around(input: impl Read, line: usize) -> Option<Self> {
-        use std::io::BufRead;
-        let mut r = std::io::BufReader::new(input);
-        let first = line.saturating_sub(1).max(1);
-        let (mut n, mut offset) = (1usize, 0usize);
-        let mut text = Vec::new();
-        let mut buf = Vec::new();
-        while n <= line + 1 {
-            buf.clear();
-            let got = r.read_until(b'\n', &mut buf).ok()?;
-            if got == 0 || got > MAX_LINE {
-                break;
-            }
-            if n < first {
-                offset += got;
-            } else {
-                text.extend_from_slice(&buf);
-            }
-            n += 1;
-        }
-        (n > line).then(|| Excerpt {
-            text: String::from_utf8_lossy(&text).into_owned(),
-            offset,
-            first_line: first - 1,
-        })
-    }
-}
-
-impl SourceCode for Excerpt {
-    fn read_span<'a>(
-        &'a self,
-        span: &SourceSpan,
-        before: usize,
-        after: usize,
-    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
-        let local = SourceSpan::new(span.offset().saturating_sub(self.offset).into(), span.len());
-        let c = self.text.read_span(&local, before, after)?;
-        let at = c.span();
-        Ok(Box::new(MietteSpanContents::new(
-            c.data(),
-            SourceSpan::new((at.offset() + self.offset).into(), at.len()),
-            c.line() + self.first_line,
-            c.column(),
-            c.line_count(),
-        )))
-    }
-}
+pub use crate::files::Excerpt;
 
 /// The page references of one lackey record: `I` a fetch, `L` a load, `S` a store, `M` a load
 /// then a store.
@@ -499,7 +438,7 @@ pub fn replay<E>(
     sink: &mut EventSink,
     check: impl FnMut(usize, &Mmu) -> Result<(), E>,
 ) -> Result<(), ReplayStop<E>> {
-    let future = (world.mmu.config().replace == Policy::Opt).then(|| {
+    let future = (world.mmu.config().replace.needs_future()).then(|| {
         let mut f = Future::new(world.mmu.page_shift());
         f.extend(refs);
         f
@@ -519,7 +458,7 @@ pub fn replay_source<E>(
     mut check: impl FnMut(usize, &Mmu) -> Result<(), E>,
 ) -> Result<(), ReplayStop<E>> {
     let World { mmu, os, .. } = world;
-    let future = future.filter(|_| mmu.config().replace == Policy::Opt);
+    let future = future.filter(|_| mmu.config().replace.needs_future());
     if let Some(f) = future {
         let asid = os.procs[p].asid;
         // Pages already resident that the replay uses: keyed by their first use.
@@ -535,6 +474,8 @@ pub fn replay_source<E>(
         mmu.opt_begin(keys);
     }
     let asid = os.procs[p].asid;
+    let ostep_trace = sink.wants() && mmu.config().conventions == Conventions::Ostep;
+    let mut tally = (0u64, 0u64);
     let mut result = Ok(());
     let mut start = 0usize;
     // Chunks of references: the periodic check and the reference count once per chunk, and a
@@ -555,7 +496,17 @@ pub fn replay_source<E>(
         mmu.stats.references += chunk.len() as u64;
         let mut trapped = None;
         let ahead = future.and_then(|f| f.next.get(start..start + chunk.len()));
-        if let Some(ahead) = ahead {
+        if ostep_trace {
+            for (j, r) in chunk.iter().enumerate() {
+                if let Some(n) = ahead.and_then(|a| a.get(j)) {
+                    mmu.opt_next(*n);
+                }
+                if let Err(t) = one_told(os, mmu, p, asid, r, sink, &mut tally) {
+                    trapped = Some((j, t));
+                    break;
+                }
+            }
+        } else if let Some(ahead) = ahead {
             for (j, (r, &n)) in chunk.iter().zip(ahead).enumerate() {
                 mmu.opt_next(n);
                 if let Err(t) = one(os, mmu, p, asid, r, sink) {
@@ -603,9 +554,60 @@ fn one(
     }
 }
 
+/// [`one`], then the reference told as `paging-policy.py` tells it (`conventions ostep`).
+fn one_told(
+    os: &mut Os,
+    mmu: &mut Mmu,
+    p: usize,
+    asid: Asid,
+    r: &PageRef,
+    sink: &mut EventSink,
+    tally: &mut (u64, u64),
+) -> Result<(), Trap> {
+    let before = mmu.policy_pages();
+    let hit = match mmu.translate(asid, r.addr, r.access) {
+        Ok(_) => true,
+        Err(f) => {
+            // The line below stands for the fault and the eviction: they are counted, not
+            // told; only a death (kept whatever the limit) comes through.
+            let mut quiet = EventSink::new(true, 0);
+            quiet.at = sink.at;
+            let done = os.access_faulted(mmu, p, r.addr, r.access, f, &mut quiet);
+            sink.restore(quiet.take().0);
+            done?;
+            false
+        }
+    };
+    if hit {
+        tally.0 += 1;
+    } else {
+        tally.1 += 1;
+    }
+    let e = mmu.pte(asid, r.addr >> mmu.page_shift());
+    let page = mmu
+        .page_in(pte::pfn(e))
+        .unwrap_or(r.addr >> mmu.page_shift());
+    let memory = mmu.policy_pages();
+    let victim = before.iter().copied().find(|b| !memory.contains(b));
+    let (left, right) = mmu.replacer().ends();
+    sink.push_told(Event::PolicyAccess {
+        pid: os.procs[p].pid,
+        page,
+        hit,
+        left: left.into(),
+        right: right.into(),
+        memory,
+        victim,
+        hits: tally.0,
+        misses: tally.1,
+    });
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::machine::Policy;
 
     #[test]
     fn lackey_and_plain_lines_parse() {

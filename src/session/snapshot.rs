@@ -22,6 +22,9 @@ pub enum Snapshot {
         pid: u32,
         levels: usize,
         rows: Vec<PteRow>,
+        /// Under `conventions ostep`, a linear table of at most 4096 entries as
+        /// `paging-linear-translate.py` prints it: each entry's frame, or `None` when invalid.
+        linear: Option<Vec<Option<u64>>>,
     },
     Walk(WalkSnap),
     Tlb {
@@ -45,6 +48,9 @@ pub enum Snapshot {
         /// The base the machine prints addresses in (JSON carries the numbers themselves).
         radix: crate::units::Radix,
         rows: Vec<ChunkView>,
+        /// Under `conventions ostep`, a teaching heap's free list in list order (address,
+        /// size), which the text prints as `malloc.py` dumps it.
+        free_list: Option<Vec<(u64, u64)>>,
     },
     Stats(StatsSnap),
     Memory {
@@ -71,7 +77,7 @@ pub enum Snapshot {
     },
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SweepRow {
     /// Each parameter's value, as written (`fifo`, `3 pages`).
     pub params: Vec<String>,
@@ -284,6 +290,27 @@ pub fn machine_rows(c: &MachineConfig) -> Vec<MachineRow> {
         ),
         ("seed", c.seed.to_string()),
     ];
+    if let Some((base, limit)) = c.base_bounds {
+        rows.push(("base and bounds", format!("base {base}, bounds {limit}")));
+    }
+    for (i, seg) in c.segments.iter().enumerate() {
+        if let Some((base, limit)) = seg {
+            let grows = if i == 0 { "up" } else { "down" };
+            let name = if i == 0 { "segment 0" } else { "segment 1" };
+            rows.push((name, format!("base {base}, limit {limit}, grows {grows}")));
+        }
+    }
+    if c.conventions != crate::machine::Conventions::Textbook {
+        // Only a choice is worth a row: the default machine's table stays as it was.
+        rows.push((
+            "conventions",
+            if c.replace == crate::machine::Policy::Clock {
+                format!("{} (clock_bits {})", c.conventions.name(), c.clock_bits)
+            } else {
+                c.conventions.name().to_string()
+            },
+        ));
+    }
     let radix = c.radix();
     let printed = match (c.addresses, radix) {
         (Addresses::Auto, units::Radix::Decimal) => "auto (decimal)".to_string(),
@@ -294,12 +321,17 @@ pub fn machine_rows(c: &MachineConfig) -> Vec<MachineRow> {
         rows.push((
             "teaching heap",
             format!(
-                "{} at {}, header {}, coalesce {}, order {}, addresses {printed}",
+                "{} at {}, header {}, coalesce {}, order {}{}, addresses {printed}",
                 units::size(c.teach_heap.size),
                 radix.addr(c.teach_heap.base),
                 c.teach_heap.header,
                 on(c.teach_heap.coalesce),
-                c.teach_heap.order.name()
+                c.teach_heap.order.name(),
+                if c.teach_heap.align > 1 {
+                    format!(", align {}", c.teach_heap.align)
+                } else {
+                    String::new()
+                }
             ),
         ));
     } else if c.addresses != Addresses::Auto {
@@ -343,6 +375,10 @@ fn profile_line(c: &MachineConfig) -> String {
     differs("heap", c.teach_heap != base.teach_heap);
     differs("stack_limit", c.stack_limit != base.stack_limit);
     differs("addresses", c.addresses != base.addresses);
+    differs("conventions", c.conventions != base.conventions);
+    differs("clock_bits", c.clock_bits != base.clock_bits);
+    differs("base_bounds", c.base_bounds != base.base_bounds);
+    differs("segments", c.segments != base.segments);
     if changed.is_empty() {
         c.name.clone()
     } else {

@@ -21,6 +21,9 @@ pub struct World {
     pub current: Option<usize>,
     /// Statements run on this thread's stack, when set.
     pub thread: Option<usize>,
+    /// `translate` calls on a base-and-bounds or segmented machine so far: OSTEP's simulators
+    /// number their addresses (`VA  0:`).
+    pub translations: u64,
 }
 
 impl World {
@@ -34,6 +37,7 @@ impl World {
             safety: Vec::new(),
             current: None,
             thread: None,
+            translations: 0,
         }
     }
 

@@ -1008,8 +1008,8 @@ fn deep_nesting_is_an_error_not_a_crash() {
 }
 
 #[test]
-fn error_messages_dump() {
-    // Not an assertion test: shows the wording (run with --nocapture).
+fn common_mistakes_get_a_coded_diagnostic_with_a_label_and_help() {
+    use miette::Diagnostic;
     for src in [
         "let x = 1 2",
         "machine { page_size }\nmachine { page_size 4 KiB, memory 12 KiB }",
@@ -1019,12 +1019,22 @@ fn error_messages_dump() {
         "print f(1 2)",
         "let p = mmap(4096, rw-x)",
         "x = 12abc",
-        "let x: unt = 1",
         "sweep memory in 1..=7 pags { }",
     ] {
-        for e in parse(src).err().unwrap_or_default() {
-            let r = miette::Report::new(e).with_source_code(src.to_string());
-            println!("{r:?}");
+        let errs = parse(src).err().unwrap_or_default();
+        assert!(!errs.is_empty(), "{src:?} parsed");
+        for e in errs {
+            let code = e.code().map(|c| c.to_string()).unwrap_or_default();
+            assert!(code.starts_with("mem::parse::"), "{src:?}: code {code:?}");
+            assert!(e.help().is_some(), "{src:?}: {code} has no help");
+            let labels: Vec<_> = e.labels().into_iter().flatten().collect();
+            assert!(!labels.is_empty(), "{src:?}: {code} points at nothing");
+            for l in labels {
+                assert!(
+                    l.offset() + l.len() <= src.len(),
+                    "{src:?}: {code} points past the end"
+                );
+            }
         }
     }
 }

@@ -135,6 +135,54 @@ fn test_runs_every_file_and_counts() {
 }
 
 #[test]
+fn test_fails_a_file_that_checks_nothing_unless_allowed() {
+    let t = || {
+        Test::new()
+            .file("t/a.mem", "expect 1 + 1 == 2\n")
+            .file("t/empty.mem", "let p = malloc(8)\nfree(p)\n")
+    };
+    let out = t().args(&["test", "t"]).run();
+    assert_eq!(out.status, 1, "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains("FAIL  t/empty.mem: no expectation: it checks nothing")
+            && out.stdout.ends_with("1 passed, 1 failed\n"),
+        "{}",
+        out.stdout
+    );
+    let out = t().args(&["test", "--allow-empty", "t"]).run();
+    assert_eq!(out.status, 0, "{}", out.stdout);
+    assert!(
+        out.stdout.ends_with("2 passed, 0 failed\n"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn test_fails_a_file_with_a_warning_it_does_not_expect() {
+    let leaky = "let p: *int = malloc(8)\np = NULL\nexpect 1 == 1\n";
+    let out = Test::new()
+        .file("t/leaky.mem", leaky)
+        .file(
+            "t/said.mem",
+            "expect warning leak { let p: *int = malloc(8); p = NULL }\n",
+        )
+        .args(&["test", "t"])
+        .run();
+    assert_eq!(out.status, 1, "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains("FAIL  t/leaky.mem: 1 warning it does not expect")
+            && out.stdout.contains("ok    t/said.mem")
+            && out.stderr.contains("memory leak"),
+        "{}{}",
+        out.stdout,
+        out.stderr
+    );
+}
+
+#[test]
 fn check_reports_without_running() {
     let out = Test::new()
         .file("c.mem", "let p: *int = malloc(8)\np[100000000] = 1\n")
@@ -157,6 +205,9 @@ fn profiles_lists_the_builtins() {
         "aarch64_64k",
         "riscv_sv39",
         "tiny",
+        "ostep_paging",
+        "ostep_policy",
+        "ostep_malloc",
     ] {
         assert!(out.stdout.contains(p), "{p} missing:\n{}", out.stdout);
     }

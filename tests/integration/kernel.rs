@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use memsim::kernel::jupyter::zmtp::Conn;
+use memsim::kernel::jupyter::client::Conn;
 use memsim::kernel::jupyter::{Message, Signer};
 use serde_json::{json, Value};
 
@@ -87,6 +87,8 @@ fn spawn(file: &PathBuf) -> Child {
     Command::new(env!("CARGO_BIN_EXE_memsim"))
         .args(["kernel", "--connection-file"])
         .arg(file)
+        // The tests' scratch files live in the temporary folder, outside the working folder.
+        .env("MEMSIM_ROOT", std::env::temp_dir())
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -98,7 +100,7 @@ fn spawn(file: &PathBuf) -> Child {
 fn connect(port: u16, ty: &str, id: &[u8]) -> Conn {
     let start = Instant::now();
     loop {
-        match Conn::connect(("127.0.0.1", port), ty, id) {
+        match Conn::connect(port, ty, id) {
             Ok(c) => return c,
             Err(e) if start.elapsed() > WAIT => panic!("cannot connect to port {port}: {e}"),
             Err(_) => std::thread::sleep(Duration::from_millis(20)),
@@ -119,7 +121,7 @@ impl Front {
     fn attach(child: Child, ports: [u16; 5], file: PathBuf, dir: TempDir) -> Front {
         let shell = connect(ports[0], "DEALER", b"front-shell");
         let mut iopub = connect(ports[1], "SUB", b"");
-        iopub.send(&[vec![1]]).unwrap();
+        iopub.subscribe_all().unwrap();
         let control = connect(ports[3], "DEALER", b"front-control");
         let hb = connect(ports[4], "REQ", b"");
         let mut f = Front {
@@ -558,6 +560,113 @@ fn a_long_replay_shows_its_progress() {
 }
 
 #[test]
+fn a_long_statement_shows_its_progress_on_stderr() {
+    let mut f = Front::start();
+    f.execute("let p: *u8 = malloc(64)");
+    let id = f.send(
+        false,
+        "execute_request",
+        json!({ "code": "print \"start\"\nrepeat 1000000000000 { p[1] = 1 }",
+                "silent": false, "store_history": true }),
+    );
+    let started = Instant::now();
+    let mut lines = Vec::new();
+    while lines.len() < 2 {
+        let m = f.next_iopub().expect("no progress while the cell runs");
+        if m.parent_header["msg_id"] == id
+            && m.msg_type() == "stream"
+            && m.content["name"] == "stderr"
+        {
+            lines.push(m.content["text"].as_str().unwrap().to_string());
+        }
+    }
+    assert!(started.elapsed() >= Duration::from_millis(900));
+    assert!(lines[0].starts_with("line 2: 1."), "{lines:?}");
+    assert!(lines[0].ends_with(" steps (interrupt the kernel to stop it)"));
+    assert!(lines[1].starts_with("\rline 2: 2."), "{lines:?}");
+    f.send(true, "interrupt_request", json!({}));
+    let reply = f.reply(false, WAIT).unwrap();
+    assert_eq!(reply.content["ename"], "mem::interrupted");
+    let outs = f.outputs(&id);
+    let last = outs
+        .iter()
+        .rfind(|m| m.msg_type() == "stream" && m.content["name"] == "stderr")
+        .expect("a last progress line");
+    let text = last.content["text"].as_str().unwrap();
+    assert!(
+        text.starts_with("\rline 2: ") && text.ends_with('\n'),
+        "{text:?}"
+    );
+    assert!(!text.contains("interrupt the kernel"), "{text:?}");
+    // A short cell says nothing of the kind.
+    let (_, outs) = f.execute("repeat 1000 { p[1] = 2 }");
+    assert!(!outs
+        .iter()
+        .any(|m| m.msg_type() == "stream" && m.content["name"] == "stderr"));
+}
+
+#[test]
+fn trace_magic_turns_the_trace_off_and_on() {
+    let mut f = Front::start();
+    let (reply, outs) = f.execute("%trace off\nlet p = malloc(40)\nprint 1");
+    assert_eq!(reply.content["status"], "ok", "{:?}", reply.content);
+    assert_eq!(
+        stdout(&outs),
+        "trace off: only what statements print, show and evaluate\n1\n"
+    );
+    assert!(
+        !types(&outs).contains(&"display_data"),
+        "{:?}",
+        types(&outs)
+    );
+    // It lasts into later cells.
+    let (_, outs) = f.execute("let q = malloc(40)");
+    assert_eq!(types(&outs), ["status", "execute_input", "status"]);
+    let (_, outs) = f.execute("%trace");
+    assert_eq!(stdout(&outs), "the trace is off\n");
+    let (_, outs) = f.execute("# back on\n%trace on\nlet r = malloc(40)");
+    assert!(types(&outs).contains(&"display_data"), "{:?}", types(&outs));
+    // Line numbers stay the cell's.
+    let (reply, _) = f.execute("%trace on\nprint nothing_here");
+    assert!(
+        reply.content["traceback"].to_string().contains("cell 5:2"),
+        "{}",
+        reply.content["traceback"]
+    );
+    // An unknown magic fails the cell before any of it runs.
+    let (reply, outs) = f.execute("%timeit\nlet s = 1");
+    assert_eq!(reply.content["status"], "error");
+    assert_eq!(reply.content["ename"], "mem::kernel::magic");
+    assert!(types(&outs).contains(&"error"));
+    let (reply, _) = f.execute("print s");
+    assert_eq!(reply.content["ename"], "mem::check::unknown_name");
+    let (r, _) = f.request("is_complete_request", json!({ "code": "%trace off" }));
+    assert_eq!(r.content["status"], "complete");
+    let (r, _) = f.request(
+        "is_complete_request",
+        json!({ "code": "%trace off\nrepeat 2 {" }),
+    );
+    assert_eq!(r.content["status"], "incomplete");
+}
+
+#[test]
+fn a_replayed_message_runs_once() {
+    let mut f = Front::start();
+    f.execute("let n = 0");
+    let m = f.message(
+        "execute_request",
+        json!({ "code": "n = n + 1", "silent": false, "store_history": true }),
+    );
+    let frames = m.encode(&f.signer);
+    f.shell.send(&frames).unwrap();
+    assert_eq!(f.reply(false, WAIT).unwrap().content["status"], "ok");
+    f.shell.send(&frames).unwrap();
+    assert!(f.reply(false, Duration::from_millis(500)).is_none());
+    let (_, outs) = f.execute("print n");
+    assert_eq!(stdout(&outs), "1\n");
+}
+
+#[test]
 fn shutdown_and_restart() {
     let mut f = Front::start();
     f.execute("let kept = 1");
@@ -620,7 +729,6 @@ fn garbage_never_ends_the_kernel() {
             b"{}".to_vec(),
         ],
         vec![vec![0xff; 3000]],
-        Vec::new(),
     ];
     for g in &garbage {
         f.shell.send(g).unwrap();
@@ -638,9 +746,22 @@ fn garbage_never_ends_the_kernel() {
             let _ = s.write_all(b"GET / HTTP/1.1\r\n\r\n\xff\x00\x01\x02");
         }
     }
-    let mut raw = connect(f.ports[0], "DEALER", b"raw");
-    raw.send_raw(&[0x02, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff])
-        .unwrap();
+    // A proper ZeroMQ greeting and READY, then a frame that claims 2^64 - 1 bytes.
+    if let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", f.ports[0])) {
+        use std::io::Write;
+        let mut greeting = [0u8; 64];
+        greeting[0] = 0xff;
+        greeting[9] = 0x7f;
+        greeting[10] = 3;
+        greeting[12..16].copy_from_slice(b"NULL");
+        let mut ready = vec![0x04, 0];
+        let body = b"\x05READY\x0bSocket-Type\x00\x00\x00\x06DEALER";
+        ready[1] = body.len() as u8;
+        ready.extend_from_slice(body);
+        let _ = s.write_all(&greeting);
+        let _ = s.write_all(&ready);
+        let _ = s.write_all(&[0x02, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
+    }
     // An unknown request gets an error reply, never silence.
     let (r, _) = f.request("frobnicate_request", json!({}));
     assert_eq!(r.msg_type(), "frobnicate_reply");
@@ -663,9 +784,9 @@ fn garbage_never_ends_the_kernel() {
 #[test]
 fn heartbeat_echoes() {
     let mut f = Front::start();
-    f.hb.send(&[Vec::new(), b"ping".to_vec()]).unwrap();
+    f.hb.send(&[b"ping".to_vec()]).unwrap();
     let echo = f.hb.recv(WAIT).unwrap().unwrap();
-    assert_eq!(echo, [Vec::new(), b"ping".to_vec()]);
+    assert_eq!(echo, [b"ping".to_vec()]);
 }
 
 #[test]

@@ -1,13 +1,14 @@
 //! Jupyter's messaging protocol 5.3: the connection file, signed multipart messages, the five
 //! sockets and where each message goes. It knows nothing of memsim: content is JSON in and out.
 
-pub mod zmtp;
+pub mod client;
+pub mod sockets;
 
+use std::collections::{HashSet, VecDeque};
 use std::net::TcpListener;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::Receiver;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use hmac::{Hmac, Mac};
@@ -16,7 +17,8 @@ use serde_json::{json, Value};
 use sha2::Sha256;
 
 use crate::diag::kernel::KernelError;
-use zmtp::{Frames, Publisher, Router};
+use sockets::{Dest, Listeners, Outbox};
+pub use sockets::{Frames, Inbox};
 
 /// The separator between routing ids and the signed parts of a message.
 pub const DELIMITER: &[u8] = b"<IDS|MSG>";
@@ -99,6 +101,11 @@ impl Signer {
         Some(m)
     }
 
+    /// Whether messages are signed at all (the key is not empty).
+    pub fn signs(&self) -> bool {
+        self.mac.is_some()
+    }
+
     /// The hex signature of the four signed parts.
     pub fn sign(&self, parts: &[&[u8]]) -> String {
         match self.mac(parts) {
@@ -124,7 +131,8 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 fn unhex(s: &[u8]) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 {
+    // `from_str_radix` alone would take `+f` for `0f`: one signature, one spelling.
+    if !s.len().is_multiple_of(2) || !s.iter().all(u8::is_ascii_hexdigit) {
         return None;
     }
     s.chunks(2)
@@ -299,17 +307,49 @@ pub enum Channel {
 /// The kernel's end of the five sockets.
 #[derive(Clone)]
 pub struct Transport {
-    shell: Router,
-    control: Router,
-    iopub: Publisher,
+    out: Outbox,
     signer: Signer,
     session: Arc<str>,
+    seen: Arc<Mutex<Seen>>,
 }
 
-/// Raw requests as they arrive, one queue per channel that takes requests.
-pub struct Inbox {
-    pub shell: Receiver<Frames>,
-    pub control: Receiver<Frames>,
+/// How many signatures are remembered: as many as jupyter_client's sessions remember.
+const SEEN: usize = 1 << 16;
+
+/// The signatures of the messages received lately. A signed message arriving a second time
+/// is a replay (the signature covers its unique id and date), which Jupyter's own sessions
+/// refuse; so does this kernel.
+#[derive(Default)]
+struct Seen {
+    set: HashSet<Vec<u8>>,
+    order: VecDeque<Vec<u8>>,
+}
+
+impl Seen {
+    /// Records `sig`; false if it was already there.
+    fn first_time(&mut self, sig: Vec<u8>) -> bool {
+        if self.set.contains(&sig) {
+            return false;
+        }
+        if self.order.len() == SEEN {
+            if let Some(old) = self.order.pop_front() {
+                self.set.remove(&old);
+            }
+        }
+        self.order.push_back(sig.clone());
+        self.set.insert(sig);
+        true
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The signature frame of a multipart message, if it has a delimiter.
+fn signature(frames: &[Vec<u8>]) -> Option<&[u8]> {
+    let at = frames.iter().position(|f| f == DELIMITER)?;
+    frames.get(at + 1).map(Vec::as_slice)
 }
 
 impl Transport {
@@ -323,17 +363,19 @@ impl Transport {
                 reason: e.to_string(),
             })
         };
-        let shell_l = listen("shell", info.shell_port)?;
-        let control_l = listen("control", info.control_port)?;
-        let stdin_l = listen("stdin", info.stdin_port)?;
-        let iopub_l = listen("iopub", info.iopub_port)?;
-        let hb_l = listen("heartbeat", info.hb_port)?;
+        let listeners = Listeners {
+            shell: listen("shell", info.shell_port)?,
+            control: listen("control", info.control_port)?,
+            stdin: listen("stdin", info.stdin_port)?,
+            iopub: listen("iopub", info.iopub_port)?,
+            heartbeat: listen("heartbeat", info.hb_port)?,
+        };
         let signer = Signer::new(&info.key);
         let session: Arc<str> = new_id().into();
-        let welcome: zmtp::Welcome = {
+        let welcome: sockets::Welcome = {
             let signer = signer.clone();
             let session = session.clone();
-            Arc::new(move |topic: &[u8]| {
+            Box::new(move |topic: &[u8]| {
                 let mut m = Message::new(
                     &session,
                     "iopub_welcome",
@@ -344,31 +386,38 @@ impl Transport {
                 m.encode(&signer)
             })
         };
-        let (shell, shell_rx) = Router::bind(shell_l, "shell");
-        let (control, control_rx) = Router::bind(control_l, "control");
-        // Nothing asks for input, but front ends expect the socket to be there.
-        let (_stdin, stdin_rx) = Router::bind(stdin_l, "stdin");
-        std::thread::spawn(move || while stdin_rx.recv().is_ok() {});
-        let iopub = Publisher::bind(iopub_l, welcome);
-        zmtp::echo(hb_l);
+        let (out, inbox) = sockets::start(listeners, welcome).map_err(|e| KernelError::Bind {
+            channel: "the kernel's sockets",
+            addr: info.ip.clone(),
+            reason: e.to_string(),
+        })?;
         Ok((
             Transport {
-                shell,
-                control,
-                iopub,
+                out,
                 signer,
                 session,
+                seen: Arc::default(),
             },
-            Inbox {
-                shell: shell_rx,
-                control: control_rx,
-            },
+            inbox,
         ))
     }
 
-    /// Checks an incoming message; a bad one is logged to stderr and dropped.
+    /// Checks an incoming message; a bad one, or one already received, is logged to stderr
+    /// and dropped.
     pub fn decode(&self, channel: Channel, frames: Frames) -> Option<Message> {
-        match Message::decode(frames, &self.signer) {
+        let signature = signature(&frames).map(<[u8]>::to_vec);
+        let checked = Message::decode(frames, &self.signer).and_then(|m| {
+            let replayed = match signature {
+                Some(sig) if self.signer.signs() => !lock(&self.seen).first_time(sig),
+                _ => false,
+            };
+            if replayed {
+                Err("replayed: its signature was seen before".to_string())
+            } else {
+                Ok(m)
+            }
+        });
+        match checked {
             Ok(m) => Some(m),
             Err(e) => {
                 eprintln!("memsim kernel: dropped a {channel:?} message: {e}");
@@ -381,20 +430,46 @@ impl Transport {
     pub fn reply(&self, channel: Channel, parent: &Message, msg_type: &str, content: Value) {
         let mut m = Message::new(&self.session, msg_type, Some(parent), content);
         m.ids = parent.ids.clone();
-        let frames = m.encode(&self.signer);
-        let socket = match channel {
-            Channel::Shell => &self.shell,
-            Channel::Control => &self.control,
+        let dest = match channel {
+            Channel::Shell => Dest::Shell,
+            Channel::Control => Dest::Control,
         };
-        if let Err(e) = socket.send(&frames) {
-            eprintln!("memsim kernel: could not send {msg_type}: {e}");
-        }
+        self.out.send(dest, m.encode(&self.signer));
+    }
+
+    /// Waits until everything sent so far has left: before the process ends.
+    pub fn flush(&self) {
+        self.out.flush();
     }
 
     /// Broadcasts `msg_type` on iopub, as caused by `parent`.
     pub fn publish(&self, parent: Option<&Message>, msg_type: &str, content: Value) {
         let mut m = Message::new(&self.session, msg_type, parent, content);
         m.ids = vec![format!("kernel.{}.{msg_type}", self.session).into_bytes()];
-        self.iopub.publish(&m.encode(&self.signer));
+        self.out.send(Dest::Iopub, m.encode(&self.signer));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_signature_has_one_spelling() {
+        let parts: [&[u8]; 4] = [b"{}", b"{}", b"{}", b"{}"];
+        // A key whose signature has a byte below 0x10, written `0x` in hex.
+        let (s, good, i) = (0..64)
+            .find_map(|k| {
+                let s = Signer::new(&format!("key{k}"));
+                let good = s.sign(&parts);
+                let i = good.as_bytes().chunks(2).position(|c| c[0] == b'0')?;
+                Some((s, good, i))
+            })
+            .expect("some key signs with a leading zero digit");
+        assert!(s.verify(good.as_bytes(), &parts));
+        let mut odd = good.into_bytes();
+        odd[2 * i] = b'+';
+        assert!(!s.verify(&odd, &parts));
+        assert!(!s.verify(b"zz", &parts));
     }
 }

@@ -33,6 +33,7 @@ pub fn snapshot(s: &Snapshot) -> Option<String> {
             allocator,
             radix,
             rows,
+            ..
         } => (!rows.is_empty()).then(|| heap::render(*pid, allocator, *radix, rows)),
         Snapshot::Sweep {
             params,
@@ -265,7 +266,7 @@ pub fn approx_size(bytes: u64) -> String {
         u += 1;
     }
     let unit = 1u64 << (10 * u);
-    if bytes % unit == 0 {
+    if bytes.is_multiple_of(unit) {
         return format!("{} {}", bytes / unit, UNITS[u]);
     }
     let v = bytes as f64 / unit as f64;

@@ -60,6 +60,118 @@ impl Exec<'_> {
                     .after_heap_call(p, HeapCall::Free { ptr }, self.site(span));
                 return Ok(Value::new(0, Ty::Nothing));
             }
+            Builtin::SetPte | Builtin::ClearPte => {
+                let p = self.main_proc(span)?;
+                let asid = self.world.os.procs[p].asid;
+                let (vpn, pfn) = (arg(0), arg(1));
+                let vpns = 1u64
+                    .checked_shl(self.world.mmu.config().vpn_bits())
+                    .unwrap_or(u64::MAX);
+                if vpn >= vpns {
+                    return Err(err!(
+                        NoSuchPage,
+                        span,
+                        format!("page {vpn} is outside the address space"),
+                        "no such page",
+                        format!("the address space has pages 0 to {}", vpns - 1),
+                    ));
+                }
+                let frames = self.world.mmu.config().frames();
+                let e = if b == Builtin::SetPte {
+                    if pfn >= frames {
+                        return Err(err!(
+                            NoSuchFrame,
+                            span,
+                            format!("frame {pfn} is beyond physical memory"),
+                            "no such frame",
+                            format!("physical memory has frames 0 to {}", frames - 1),
+                        ));
+                    }
+                    (pfn << pte::PFN_SHIFT) | pte::PRESENT | pte::READ | pte::WRITE
+                } else {
+                    0
+                };
+                self.world.mmu.set_pte(asid, vpn, e);
+                return Ok(Value::new(0, Ty::Nothing));
+            }
+            Builtin::Translate
+                if self.world.config().base_bounds.is_some()
+                    || self.world.config().segments.iter().any(Option::is_some) =>
+            {
+                // Registers translate here, not a process's tables: no process is needed, so
+                // address spaces too small for one still work.
+                let va = arg(0);
+                let (pa, segment, why) = segment_translate(self.world.config(), va);
+                let index = self.world.translations;
+                self.world.translations += 1;
+                if self.sink.wants() {
+                    let pid = self.world.current.map_or(0, |p| self.world.os.procs[p].pid);
+                    let ostep =
+                        self.world.config().conventions == crate::machine::Conventions::Ostep;
+                    self.sink.push(Event::SegTranslate {
+                        pid,
+                        index,
+                        vaddr: va,
+                        paddr: pa,
+                        segment,
+                        why,
+                        ostep,
+                    });
+                }
+                match pa {
+                    Some(pa) => pa,
+                    None => return Ok(Value::new(0, Ty::Nothing)),
+                }
+            }
+            Builtin::Translate => {
+                let p = self.main_proc(span)?;
+                let asid = self.world.os.procs[p].asid;
+                let va = arg(0);
+                let shift = self.world.mmu.page_shift();
+                let cfg = self.world.mmu.config();
+                let ostep = cfg.conventions == crate::machine::Conventions::Ostep;
+                let vpn = va >> shift;
+                let inside = cfg.va_bits >= 64 || va >> cfg.va_bits == 0;
+                let ent = if inside {
+                    self.world.mmu.pte(asid, vpn)
+                } else {
+                    0
+                };
+                let valid = ent & pte::PRESENT != 0 && ent & pte::ZERO == 0;
+                let pa = valid.then(|| (pte::pfn(ent) << shift) | (va & (ps - 1)));
+                let why = if !inside {
+                    format!("{va:#x} is outside the {}-bit address space", cfg.va_bits)
+                } else if let Some(pa) = pa {
+                    if ostep {
+                        String::new()
+                    } else {
+                        format!(
+                            "page {vpn:#x}, offset {:#x}; its entry maps frame {:#x}, so {pa:#x}",
+                            va & (ps - 1),
+                            pte::pfn(ent)
+                        )
+                    }
+                } else if ostep {
+                    String::new()
+                } else {
+                    format!("page {vpn:#x} has no valid entry (an access would fault)")
+                };
+                if self.sink.wants() {
+                    let pid = self.world.os.procs[p].pid;
+                    self.sink.push(Event::Translate {
+                        pid,
+                        vaddr: va,
+                        vpn,
+                        paddr: pa,
+                        why,
+                        ostep,
+                    });
+                }
+                match pa {
+                    Some(pa) => pa,
+                    None => return Ok(Value::new(0, Ty::Nothing)),
+                }
+            }
             Builtin::UsableSize => {
                 let p = self.main_proc(span)?;
                 self.world.heaps[p].usable_size(arg(0))
@@ -203,5 +315,77 @@ impl Exec<'_> {
             }
         };
         Ok(Value::new(bits, e.ty))
+    }
+}
+
+/// Base-and-bounds or segmented translation, as `relocation.py` and `segmentation.py` do it:
+/// the physical address (or none), the segment, and why.
+fn segment_translate(
+    cfg: &crate::machine::MachineConfig,
+    va: u64,
+) -> (Option<u64>, Option<u8>, String) {
+    if let Some((base, limit)) = cfg.base_bounds {
+        return if va < limit {
+            let pa = base + va;
+            (
+                Some(pa),
+                None,
+                format!("{va} is below the bounds {limit}; base {base} + {va} = {pa}"),
+            )
+        } else {
+            (None, None, format!("{va} is not below the bounds {limit}"))
+        };
+    }
+    let asize = 1u64.checked_shl(cfg.va_bits).unwrap_or(u64::MAX);
+    if va >= asize {
+        return (
+            None,
+            None,
+            format!("{va:#x} is outside the {}-bit address space", cfg.va_bits),
+        );
+    }
+    if va >= asize / 2 {
+        // Segment 1 grows down: its base is its top, and the address counts back from the
+        // end of the address space.
+        let Some((base, limit)) = cfg.segments[1] else {
+            return (None, Some(1), "segment 1 is not set".into());
+        };
+        let back = asize - va;
+        if back <= limit && back <= base {
+            let pa = base - back;
+            (
+                Some(pa),
+                Some(1),
+                format!("segment 1 (grows down): {back} below its base {base} is {pa}, within its limit {limit}"),
+            )
+        } else {
+            (
+                None,
+                Some(1),
+                format!(
+                    "segment 1 (grows down): {back} below its base is beyond its limit {limit}"
+                ),
+            )
+        }
+    } else {
+        let Some((base, limit)) = cfg.segments[0] else {
+            return (None, Some(0), "segment 0 is not set".into());
+        };
+        if va < limit {
+            let pa = base + va;
+            (
+                Some(pa),
+                Some(0),
+                format!(
+                    "segment 0: offset {va} is below its limit {limit}; base {base} + {va} = {pa}"
+                ),
+            )
+        } else {
+            (
+                None,
+                Some(0),
+                format!("segment 0: offset {va} is not below its limit {limit}"),
+            )
+        }
     }
 }

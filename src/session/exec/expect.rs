@@ -198,6 +198,7 @@ impl Exec<'_> {
                     sig: Sig::Oom, p, ..
                 }) => {
                     self.world.os.procs[p].death = Some(Death::Oom);
+                    self.release_memory(p);
                     let pid = self.world.os.procs[p].pid;
                     self.sink.push(Event::Exit {
                         pid,
@@ -216,7 +217,7 @@ impl Exec<'_> {
                 if kind == "leak" {
                     let vars = &*self.vars;
                     let reachable =
-                        |lo: u64, hi: u64| vars.all_bits().iter().any(|v| (lo..hi).contains(v));
+                        |lo: u64, hi: u64| vars.live_bits().any(|v| (lo..hi).contains(&v));
                     self.world
                         .tracker(p)
                         .leaks_since(mark, &reachable, (span.start, span.end));

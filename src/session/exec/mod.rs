@@ -96,6 +96,10 @@ pub(super) struct Exec<'a> {
     started: (std::time::Instant, usize, u64),
     /// A progress report went out for the running statement: its end is reported too.
     reported: bool,
+    /// The open `call` frames, innermost last: their process and the lowest byte their locals
+    /// use so far. A local is carved out of its frame, below the return address, and only
+    /// grows the frame when the frame is too small for it.
+    frames: Vec<(usize, u64)>,
 }
 
 /// A stack statement that cannot run as written (`mem::stack`).
@@ -237,6 +241,7 @@ impl<'a> Exec<'a> {
             unwound: Vec::new(),
             started: (std::time::Instant::now(), 0, 0),
             reported: false,
+            frames: Vec::new(),
         }
     }
 
@@ -385,9 +390,16 @@ impl<'a> Exec<'a> {
             },
         });
         self.world.os.procs[p].death = Some(death);
+        self.release_memory(p);
         self.after_signal();
         self.res.unexpected_deaths += 1;
         self.diag(Report::new(report), Severity::Error);
+    }
+
+    /// A dead process's memory goes back to the machine, as at Linux's exit.
+    pub(super) fn release_memory(&mut self, p: usize) {
+        let w = &mut *self.world;
+        w.os.exit_mm(&mut w.mmu, p);
     }
 
     /// Reports how the running statement is getting on, once it has run for a second (or

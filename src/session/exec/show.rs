@@ -47,6 +47,22 @@ impl Exec<'_> {
                     .into_iter()
                     .map(|(vpn, e)| pte_row(vpn, e))
                     .collect(),
+                linear: {
+                    let c = w.config();
+                    let vpn_bits = c.vpn_bits();
+                    (c.conventions == crate::machine::Conventions::Ostep
+                        && c.levels == 1
+                        && vpn_bits <= 12)
+                        .then(|| {
+                            (0..1u64 << vpn_bits)
+                                .map(|v| {
+                                    let e = w.mmu.pte(pr.asid, v);
+                                    (e & pte::PRESENT != 0 && e & pte::ZERO == 0)
+                                        .then(|| pte::pfn(e))
+                                })
+                                .collect()
+                        })
+                },
             },
             ShowWhat::Walk(addr) => {
                 let a = self.eval(addr)?.bits;
@@ -180,6 +196,9 @@ impl Exec<'_> {
                 allocator: w.config().allocator.name().into(),
                 radix: w.config().radix(),
                 rows: w.heaps[p].chunks(),
+                free_list: (w.config().conventions == crate::machine::Conventions::Ostep)
+                    .then(|| w.heaps[p].free_list())
+                    .flatten(),
             },
             ShowWhat::Swap => Snapshot::Swap {
                 slots: w.config().swap_slots(),

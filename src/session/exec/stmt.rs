@@ -118,6 +118,7 @@ impl Exec<'_> {
                 }
                 self.res.stats = self.world.stats().after(&self.res.stats);
                 *self.world = World::new(cfg);
+                self.vars.mark_stale();
             }
             St::Process(spec) => {
                 if self.world.os.procs.iter().any(|p| p.name == spec.name) {
@@ -225,14 +226,22 @@ impl Exec<'_> {
                 let old = self.sp(p);
                 let new = self.push_frame(p, old, size, s.span)?;
                 self.set_sp(p, new);
+                // The return address takes the frame's top 8 bytes, as `call` pushes it.
+                self.frames.push((p, old.saturating_sub(8)));
                 let r = self.block(body);
+                self.frames.pop();
                 self.set_sp(p, old);
                 r?;
             }
             St::Local { slot, ty, size } => {
                 let p = self.cur(s.span)?;
                 self.need_stack(p, "local", s.span)?;
-                let Some(new) = self.sp(p).checked_sub(*size) else {
+                let frame = self.frames.iter().rposition(|&(fp, _)| fp == p);
+                let from = match frame {
+                    Some(i) => self.frames[i].1,
+                    None => self.sp(p),
+                };
+                let Some(new) = from.checked_sub(*size) else {
                     return Err(stack_err(
                         s.span,
                         format!(
@@ -245,7 +254,13 @@ impl Exec<'_> {
                     ));
                 };
                 let new = new & !15;
-                self.set_sp(p, new);
+                if let Some(i) = frame {
+                    self.frames[i].1 = new;
+                }
+                // A frame too small for its locals grows, as a compiler sizes a frame to fit.
+                if new < self.sp(p) {
+                    self.set_sp(p, new);
+                }
                 self.vars.set(*slot, Value::new(new, *ty));
             }
             St::Recurse { depth, frame, .. } => {

@@ -10,7 +10,7 @@ use super::{fmt_value, Exec, Sig, Stop, R};
 use crate::check::ir::{SweepIr, TExpr, Vars};
 use crate::check::machine::{apply_setting, validate, FieldSpans};
 use crate::diag::run::RunError;
-use crate::machine::{Access, MachineConfig, Policy};
+use crate::machine::{Access, MachineConfig};
 use crate::session::replay::{
     self, Excerpt, Future, PageRef, RefSource, ReplayStop, TraceError, TraceReader,
 };
@@ -111,7 +111,7 @@ impl Exec<'_> {
                 access: if w { Access::Write } else { Access::Read },
             })
             .collect();
-        let future = (self.world.mmu.config().replace == Policy::Opt).then(|| {
+        let future = (self.world.mmu.config().replace.needs_future()).then(|| {
             let mut f = Future::new(self.world.mmu.page_shift());
             f.extend(&refs);
             f
@@ -128,7 +128,7 @@ impl Exec<'_> {
         let p = self.cur(span)?;
         let ps = self.world.mmu.page_size();
         let mut reader = TraceReader::new(open_trace(path, full, span)?, ps);
-        let mut future = (self.world.mmu.config().replace == Policy::Opt)
+        let mut future = (self.world.mmu.config().replace.needs_future())
             .then(|| Future::new(self.world.mmu.page_shift()));
         let mut total = 0usize;
         loop {
@@ -169,8 +169,8 @@ impl Exec<'_> {
             TraceError::Line(e) => {
                 let excerpt = std::fs::File::open(full)
                     .ok()
-                    .and_then(|f| Excerpt::around(f, e.line))
-                    .unwrap_or_else(|| Excerpt::around(&b""[..], 0).expect("empty excerpt"));
+                    .and_then(|f| Excerpt::line_of(f, e.line))
+                    .unwrap_or_default();
                 Report::new(RunError::TraceLine {
                     file: path.to_string(),
                     line: e.line,
@@ -410,7 +410,9 @@ fn run_one(cfg: &MachineConfig, sh: &Shared) -> RunOut {
     } = *sh;
     let budget = &ctx.budget;
     // Once the budget is spent, the runs still queued stop before building their machines.
-    let spent = if budget.used() > budget.max_steps() {
+    let spent = if interrupt.is_set() {
+        Some(RunError::Interrupted { span: span.into() })
+    } else if budget.used() > budget.max_steps() {
         Some(super::steps_error(budget.max_steps(), span))
     } else {
         budget.expired().map(|t| super::timeout_error(t, span))
