@@ -268,7 +268,7 @@ pub enum St {
         step: Option<TExpr>,
         value: Option<TExpr>,
     },
-    Refs(Vec<(u64, bool)>),
+    Refs(crate::syntax::PageRefs),
     /// `trace "file"`: the path as written, and resolved against the scenario's folder.
     Trace {
         path: String,

@@ -455,7 +455,7 @@ impl Checker<'_> {
                     },
                 }
             }
-            StmtKind::Refs(items) => St::Refs(items.iter().map(|r| (r.page, r.write)).collect()),
+            StmtKind::Refs(items) => St::Refs(items.clone()),
             StmtKind::Trace { path } => St::Trace {
                 path: path.value.clone(),
                 full: self.allowed(path)?,

@@ -475,7 +475,11 @@ fn run(
             status = status.max(2);
             continue;
         };
-        let mut session = session_for(path, limits.options(format != Format::Text || !quiet));
+        let opts = Options {
+            keep_history: false,
+            ..limits.options(format != Format::Text || !quiet)
+        };
+        let mut session = session_for(path, opts);
         let r = session.execute(&display_name(path), &src);
         status = status.max(r.exit_code());
         if format == Format::Text {
@@ -619,7 +623,11 @@ fn test(paths: &[PathBuf], allow_empty: bool, limits: &Limits, color: bool) -> i
                 continue;
             }
         };
-        let mut session = session_for(path, limits.options(false));
+        let opts = Options {
+            keep_history: false,
+            ..limits.options(false)
+        };
+        let mut session = session_for(path, opts);
         let r = session.execute(&display_name(path), &src);
         // A warning the file does not expect is a finding nobody checked: the file says so
         // with `expect warning KIND { … }` when the finding is the point.

@@ -1031,7 +1031,7 @@ impl Os {
             shared,
             backing,
             role,
-            name,
+            name: name.into(),
         }
     }
 

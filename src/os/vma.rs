@@ -1,6 +1,7 @@
 //! Virtual memory areas: the mappings of one address space, as `/proc/PID/maps` lists them.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use crate::machine::pagetable::pte;
 
@@ -100,8 +101,9 @@ pub struct Vma {
     pub shared: bool,
     pub backing: Backing,
     pub role: Role,
-    /// The path or `[heap]` / `[stack]` name shown in maps; empty for anonymous memory.
-    pub name: String,
+    /// The path or `[heap]` / `[stack]` name shown in maps; empty for anonymous memory. Shared,
+    /// so that the fault handler's copy of a mapping allocates nothing.
+    pub name: Arc<str>,
 }
 
 impl Vma {
@@ -127,7 +129,7 @@ impl Vma {
             Role::Data => "the data segment".into(),
             Role::Bss => "bss".into(),
             Role::Guard => "a guard page".into(),
-            _ if !self.name.is_empty() => self.name.clone(),
+            _ if !self.name.is_empty() => self.name.to_string(),
             _ => "an anonymous mapping".into(),
         }
     }
@@ -325,7 +327,7 @@ mod tests {
             shared: false,
             backing: Backing::Anon,
             role: Role::Mmap,
-            name: String::new(),
+            name: "".into(),
         }
     }
 

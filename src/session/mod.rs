@@ -60,6 +60,9 @@ pub struct Options {
     pub progress: Option<ProgressFn>,
     /// How long a statement runs before progress is reported.
     pub progress_after: std::time::Duration,
+    /// Keep each chunk's source for [`Session::history`] (the REPL's undo and `:save`). A file
+    /// run reads none of it back, and a file holding a long reference string would be held twice.
+    pub keep_history: bool,
     /// Bytes one chunk (a file, a REPL input, a cell) may have.
     pub max_source_bytes: usize,
     /// Bytes one line of a chunk may have.
@@ -114,6 +117,7 @@ impl Default for Options {
             compile_loops: true,
             progress: None,
             progress_after: std::time::Duration::from_secs(1),
+            keep_history: true,
             max_source_bytes: DEFAULT_MAX_SOURCE_BYTES,
             max_line_bytes: DEFAULT_MAX_LINE_BYTES,
             root: None,
@@ -499,7 +503,7 @@ impl Session {
             }
         }
         result.offset_lines(first_line - 1);
-        if !result.stopped {
+        if !result.stopped && self.opts.keep_history {
             self.history.push(src.to_string());
         }
         result.stats = self.world.stats().after(&result.stats);

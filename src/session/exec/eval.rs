@@ -130,7 +130,7 @@ impl Exec<'_> {
                     None => pr
                         .vmas
                         .iter()
-                        .find(|v| v.name == name)
+                        .find(|v| *v.name == *name)
                         .map(|v| (v.start, v.end))
                         .or_else(|| {
                             pr.threads
