@@ -67,6 +67,7 @@ pub use crate::words::{
 pub use crate::words::{BUILTIN_NAMES, REGION_NAMES};
 
 use crate::suggest::Reach;
+use crate::words::SpecialName;
 
 /// The closest candidate, if it is close enough to be a typo.
 fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
@@ -1062,25 +1063,25 @@ impl Checker<'_> {
                     let ty = self.env.vars[slot as usize].1;
                     return mk(Ex::Var(slot), ty);
                 }
-                let special = match id.name.as_str() {
-                    "brk" => (Special::Brk, Ty::VOIDP),
-                    "sp" => (Special::Sp, Ty::VOIDP),
-                    "rss" => (Special::Rss, Ty::Size),
-                    "vsz" => (Special::Vsz, Ty::Size),
-                    "page_size" => (Special::PageSize, Ty::Size),
-                    "pid" => (Special::Pid, Ty::LONG),
-                    "shared" | "private" => {
+                let Some(name) = SpecialName::from_name(&id.name) else {
+                    if let "shared" | "private" = id.name.as_str() {
                         return mk(
                             Ex::Perms(Perms::NONE, Some(id.name == "shared")),
                             Ty::Nothing,
-                        )
+                        );
                     }
-                    "NULL" | "null" => return mk(Ex::Const(0), Ty::VOIDP),
-                    "none" => return mk(Ex::Const(0), Ty::Nothing),
-                    _ => {
-                        self.unknown_name(&id.name, id.span);
-                        return None;
-                    }
+                    self.unknown_name(&id.name, id.span);
+                    return None;
+                };
+                let special = match name {
+                    SpecialName::Brk => (Special::Brk, Ty::VOIDP),
+                    SpecialName::Sp => (Special::Sp, Ty::VOIDP),
+                    SpecialName::Rss => (Special::Rss, Ty::Size),
+                    SpecialName::Vsz => (Special::Vsz, Ty::Size),
+                    SpecialName::PageSize => (Special::PageSize, Ty::Size),
+                    SpecialName::Pid => (Special::Pid, Ty::LONG),
+                    SpecialName::Null => return mk(Ex::Const(0), Ty::VOIDP),
+                    SpecialName::None => return mk(Ex::Const(0), Ty::Nothing),
                 };
                 mk(Ex::Special(special.0), special.1)
             }
@@ -1222,20 +1223,18 @@ impl Checker<'_> {
             return mk(Ex::Special(Special::Stat(stat)), Ty::U64);
         }
         if rest.len() == 1 {
-            let field = match rest[0] {
-                "start" => Some(RegionField::Start),
-                "end" => Some(RegionField::End),
-                "size" => Some(RegionField::Size),
-                "top" => Some(RegionField::End),
-                _ => None,
-            };
+            let field = RegionField::from_name(rest[0]);
             if let Some(f) = field {
                 let ty = if f == RegionField::Size {
                     Ty::Size
                 } else {
                     Ty::VOIDP
                 };
-                return mk(Ex::Special(Special::Region(first.to_string(), f)), ty);
+                let region = match RegionName::from_name(first) {
+                    Some(r) => RegionRef::Fixed(r),
+                    None => RegionRef::Named(first.to_string()),
+                };
+                return mk(Ex::Special(Special::Region(region, f)), ty);
             }
             self.err(CheckError::UnknownName {
                 name: format!("{first}.{}", rest[0]),

@@ -9,8 +9,6 @@ mod props;
 pub mod safety;
 pub mod teach;
 
-use serde::Serialize;
-
 use crate::os::Trap;
 
 /// What an allocator may do to the process it serves. The session implements it over the OS
@@ -54,7 +52,7 @@ impl From<Trap> for HeapError {
 }
 
 /// One chunk for `show heap`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChunkView {
     /// The chunk's address (the user pointer is 16 bytes further in glibc).
     pub addr: u64,
@@ -65,7 +63,7 @@ pub struct ChunkView {
 }
 
 /// A live block, for memory-safety findings: where it is and how big the user asked.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Block {
     pub ptr: u64,
     pub requested: u64,

@@ -14,15 +14,13 @@ pub use config::*;
 use pagetable::{pte, Loc, PageTables};
 use phys::{FrameAllocator, PhysMem};
 use replace::Replacer;
-use serde::Serialize;
 use swap::Swap;
 use tlb::Tlb;
 
 /// An address-space identifier: one per process.
 pub type Asid = u32;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Access {
     Read,
     Write,
@@ -65,8 +63,7 @@ pub enum Fault {
 }
 
 /// What a frame holds, for `show frames` and for choosing what to evict.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FrameUse {
     Free,
     /// Anonymous memory of one process (the first mapper, for pages shared after fork).
@@ -81,7 +78,7 @@ pub enum FrameUse {
     },
 }
 
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Copy)]
 pub struct FrameInfo {
     pub used: FrameUse,
     /// Page tables that map this frame.
@@ -104,7 +101,7 @@ pub(crate) const FREE_FRAME: FrameInfo = FrameInfo {
 };
 
 /// Hardware counters.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct MachineStats {
     pub accesses: u64,
     pub tlb_hits: u64,
@@ -119,7 +116,7 @@ pub struct MachineStats {
 }
 
 /// One level of a walk, for `show walk`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct WalkStep {
     pub level: usize,
     pub table: u32,

@@ -9,8 +9,6 @@ pub mod vma;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
-
 use crate::events::{Event, EventSink, MajorReason, MinorReason, SegvCode};
 use crate::machine::pagetable::pte;
 use crate::machine::{Access, Asid, Fault, FrameUse, Mmu};
@@ -38,7 +36,7 @@ pub struct FileObj {
 }
 
 /// Per-process counters.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ProcStats {
     pub minor: u64,
     pub major: u64,
@@ -54,7 +52,7 @@ pub struct ProcStats {
 }
 
 /// Why a process is no longer running.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Death {
     /// Killed by SIGSEGV (exit status 139).
     Segv { vaddr: u64, code: SegvCode },

@@ -1,13 +1,12 @@
 //! Virtual memory areas: the mappings of one address space, as `/proc/PID/maps` lists them.
 
-use serde::Serialize;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::machine::pagetable::pte;
 
 /// `rwx` permission bits of a mapping.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct Perms {
     pub r: bool,
     pub w: bool,
@@ -67,8 +66,7 @@ impl Perms {
 }
 
 /// What backs a mapping.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Backing {
     /// Demand-zero memory.
     Anon,
@@ -78,8 +76,7 @@ pub enum Backing {
 
 /// What role a mapping plays, for messages ("past the end of the heap") and for the rules that
 /// differ (the stack grows, the heap moves with brk).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
     Elf,
     Text,
@@ -96,7 +93,7 @@ pub enum Role {
     Special,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Vma {
     pub start: u64,
     pub end: u64,
@@ -162,7 +159,7 @@ impl Vma {
 }
 
 /// The mappings of one address space, keyed by start address; never overlapping.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default)]
 pub struct VmaSet {
     map: BTreeMap<u64, Vma>,
 }

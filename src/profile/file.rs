@@ -26,6 +26,7 @@ use crate::syntax::ast::Span;
 use super::size::parse_size;
 use super::validate::{validate, Field, FieldSpans};
 use crate::suggest::{did_you_mean, or_list, Reach};
+use crate::words::{PROFILE_HEAP_KEYS, PROFILE_KEYS, PROFILE_TLB_KEYS};
 
 /// One profile file. Sizes are strings with units (`"4 KiB"`) or plain numbers of bytes;
 /// switches are `on`/`off` or YAML booleans.
@@ -281,33 +282,6 @@ impl ProfileFile {
     }
 }
 
-/// The top-level keys a profile file may use, for "did you mean" on an unknown one.
-const TOP_KEYS: [&str; 21] = [
-    "name",
-    "description",
-    "page_size",
-    "va_bits",
-    "levels",
-    "pte_size",
-    "memory",
-    "swap",
-    "tlb",
-    "replace",
-    "scope",
-    "seed",
-    "aslr",
-    "pie",
-    "pcid",
-    "allocator",
-    "heap",
-    "stack_limit",
-    "addresses",
-    "conventions",
-    "clock_bits",
-];
-const TLB_KEYS: [&str; 4] = ["enabled", "entries", "ways", "policy"];
-const HEAP_KEYS: [&str; 6] = ["size", "base", "header", "coalesce", "order", "align"];
-
 /// Parses and validates a profile file. `name` is used when the file has no `name:`; errors
 /// carry `source` and point into it.
 pub(crate) fn load(
@@ -393,11 +367,11 @@ fn yaml_error(e: &serde_yaml::Error, text: &str, file: &str) -> MachineError {
     let help = match unknown.as_deref() {
         Some(field) => {
             let keys: &[&str] = if message.starts_with("tlb") {
-                &TLB_KEYS
+                &PROFILE_TLB_KEYS
             } else if message.starts_with("heap") {
-                &HEAP_KEYS
+                &PROFILE_HEAP_KEYS
             } else {
-                &TOP_KEYS
+                &PROFILE_KEYS
             };
             let list = or_list(keys.iter().copied());
             match did_you_mean(field, keys.iter().copied(), Reach::Loose) {
@@ -809,5 +783,24 @@ stack_limit: 1 MiB
         let e = load_text(text).unwrap_err();
         assert_eq!(code(&e[0]), "mem::machine::levels");
         assert_eq!(slice(text, &e[0]), "64 KiB");
+    }
+
+    /// The keys serde expects, as its "unknown field" message lists them.
+    fn serde_keys<T: for<'de> serde::Deserialize<'de> + std::fmt::Debug>() -> Vec<String> {
+        let e = serde_yaml::from_str::<T>("zz_not_a_key: 1\n").unwrap_err();
+        let msg = e.to_string();
+        let list = msg.split("expected one of").nth(1).unwrap_or(&msg);
+        list.split('`')
+            .skip(1)
+            .step_by(2)
+            .map(str::to_string)
+            .collect()
+    }
+
+    #[test]
+    fn the_key_tables_are_the_keys_serde_reads() {
+        assert_eq!(serde_keys::<ProfileFile>(), PROFILE_KEYS);
+        assert_eq!(serde_keys::<TlbTable>(), PROFILE_TLB_KEYS);
+        assert_eq!(serde_keys::<HeapFile>(), PROFILE_HEAP_KEYS);
     }
 }

@@ -5,6 +5,7 @@ pub mod diag;
 pub mod html;
 pub mod mime;
 pub mod report;
+pub mod report_items;
 pub mod style;
 pub mod svg;
 pub mod text;
