@@ -8,8 +8,6 @@
 
 use std::sync::Arc;
 
-use serde::ser::{Serialize, SerializeSeq, Serializer};
-
 /// A reference string: page numbers, each read or written, in order.
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct PageRefs {
@@ -19,7 +17,7 @@ pub struct PageRefs {
 }
 
 /// One item of a reference string.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PageRef {
     pub page: u64,
     pub write: bool,
@@ -100,16 +98,6 @@ impl PageRefs {
 impl std::fmt::Debug for PageRefs {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_list().entries(self.iter()).finish()
-    }
-}
-
-impl Serialize for PageRefs {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut seq = s.serialize_seq(Some(self.len))?;
-        for r in self.iter() {
-            seq.serialize_element(&r)?;
-        }
-        seq.end()
     }
 }
 
