@@ -2,7 +2,7 @@
 //! a file of many top-level statements (run time must grow linearly with their number).
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use memsim::{Options, Session};
+use memsim::session::{Options, Session};
 
 /// A realistic scenario file, repeated to about 1 MiB.
 fn corpus() -> String {

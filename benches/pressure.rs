@@ -4,6 +4,10 @@
 //! the same references written as valgrind lackey lines, which `trace "file"` does first (whole,
 //! and streamed a chunk at a time as `trace` reads a file).
 //!
+//! The fault path on its own: `faults` cycles over N+1 pages with N frames, so that every
+//! reference faults under FIFO, LRU and CLOCK, beside a hand-written minimal loop of each policy
+//! (a page → frame table and the policy's own bookkeeping, nothing else) as its ceiling.
+//!
 //! Before measuring, the hand-written loop's LRU fault count is checked against memsim's.
 //!
 //! Run: `CARGO_TARGET_DIR=/tmp/target-pressure cargo bench --bench pressure`; once, quickly, as
@@ -199,5 +203,82 @@ fn bench(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench);
+/// References that all fault: pages 0..=FRAMES in a cycle, a store every fourth.
+fn cycle(n: usize) -> Vec<PageRef> {
+    (0..n)
+        .map(|i| PageRef {
+            addr: BASE + (i as u64 % (FRAMES + 1)) * 4096,
+            access: if i % 4 == 0 {
+                Access::Write
+            } else {
+                Access::Read
+            },
+        })
+        .collect()
+}
+
+/// The ceilings of the fault bench: the least a simulator of each policy does per reference.
+fn minimal(policy: Policy, pages: &[u64], frames: usize) -> u64 {
+    const NIL: u32 = u32::MAX;
+    if policy == Policy::Lru {
+        return minimal_lru(pages, frames);
+    }
+    let mut frame_of = vec![NIL; PAGES as usize];
+    let mut page_of = vec![u64::MAX; frames];
+    let mut bit = vec![false; frames];
+    let mut hand = 0usize;
+    let mut faults = 0;
+    for &pg in pages {
+        let f = frame_of[pg as usize];
+        if f != NIL {
+            bit[f as usize] = true;
+            continue;
+        }
+        faults += 1;
+        if policy == Policy::Clock {
+            while bit[hand] {
+                bit[hand] = false;
+                hand = (hand + 1) % frames;
+            }
+        }
+        let v = hand;
+        hand = (hand + 1) % frames;
+        if page_of[v] != u64::MAX {
+            frame_of[page_of[v] as usize] = NIL;
+        }
+        page_of[v] = pg;
+        frame_of[pg as usize] = v as u32;
+        bit[v] = true;
+    }
+    faults
+}
+
+fn faults(c: &mut Criterion) {
+    const N: usize = 200_000;
+    let refs = cycle(N);
+    let pages: Vec<u64> = refs.iter().map(|r| (r.addr - BASE) >> 12).collect();
+    let mut g = c.benchmark_group("faults");
+    g.throughput(Throughput::Elements(N as u64));
+    g.sample_size(10);
+    for policy in [Policy::Fifo, Policy::Lru, Policy::Clock] {
+        assert_eq!(minimal(policy, &pages, FRAMES as usize), N as u64);
+        g.bench_function(format!("every_ref_faults_{}", policy.name()), |b| {
+            b.iter_batched(
+                || world(policy),
+                |(mut w, p)| {
+                    let mut sink = EventSink::new(false, 0);
+                    replay(&mut w, p, &refs, &mut sink, |_, _| Ok::<(), ()>(())).expect("replay");
+                    w
+                },
+                BatchSize::LargeInput,
+            )
+        });
+        g.bench_function(format!("minimal_{}_loop_ceiling", policy.name()), |b| {
+            b.iter(|| minimal(policy, std::hint::black_box(&pages), FRAMES as usize))
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench, faults);
 criterion_main!(benches);

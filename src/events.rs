@@ -1,13 +1,10 @@
 //! What happened, as data: the only thing renderers see of the simulation.
 
-use serde::Serialize;
-
 use crate::machine::Access;
 use crate::session::{Item, Output};
 
 /// Why a page fault was minor (no I/O).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MinorReason {
     /// A first read of anonymous memory: the shared zero page is mapped, RSS does not grow.
     ZeroPage,
@@ -24,8 +21,7 @@ pub enum MinorReason {
 }
 
 /// Why a page fault was major (the page's contents had to be read).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MajorReason {
     /// Read from the file behind the mapping.
     FileRead,
@@ -34,16 +30,13 @@ pub enum MajorReason {
 }
 
 /// The kind of SIGSEGV, as `si_code` says.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SegvCode {
     /// No mapping covers the address.
-    #[serde(rename = "SEGV_MAPERR")]
     MapErr,
     /// A mapping covers it but forbids this access.
-    #[serde(rename = "SEGV_ACCERR")]
     AccErr,
     /// A non-canonical address: the kernel reports address 0.
-    #[serde(rename = "SI_KERNEL")]
     Kernel,
 }
 
@@ -57,8 +50,7 @@ impl SegvCode {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "event", rename_all = "snake_case")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
     MinorFault {
         pid: u32,
@@ -87,7 +79,7 @@ pub enum Event {
         vaddr: u64,
         access: Access,
         code: SegvCode,
-        /// A sentence placing the address: "259 KiB past the end of [heap] at 0x426000".
+        /// A sentence placing the address: "259 KiB past the end of \[heap\] at 0x426000".
         detail: String,
     },
     Brk {
@@ -141,7 +133,6 @@ pub enum Event {
         result: u64,
         detail: String,
         /// The base the machine prints addresses in, for `result`.
-        #[serde(skip)]
         radix: crate::units::Radix,
     },
     Abort {
@@ -176,7 +167,7 @@ pub enum Event {
         /// The process whose fault needed the frame.
         pid: u32,
         pfn: u64,
-        /// What the frame held: "main page 0x405 (anonymous)", "[refs] page 3 (page cache)".
+        /// What the frame held: "main page 0x405 (anonymous)", "\[refs\] page 3 (page cache)".
         victim: String,
         policy: String,
         action: EvictAction,
@@ -241,8 +232,7 @@ pub enum Event {
 }
 
 /// What eviction did with the page it took a frame from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EvictAction {
     /// A clean file page: dropped; the next touch reads the file again.
     Dropped,

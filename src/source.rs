@@ -7,13 +7,24 @@ use miette::NamedSource;
 
 use crate::diag::io::IoError;
 
-/// The text of a `.mem` file, named in diagnostics as `name`.
-pub fn read(path: &Path, name: &str) -> Result<String, Box<IoError>> {
+/// The text of a `.mem` file, named in diagnostics as `name`; at most `limit` bytes are read,
+/// so `/dev/zero` or a huge file is an error, not all the host's memory.
+pub fn read(path: &Path, name: &str, limit: usize) -> Result<String, Box<IoError>> {
+    use std::io::Read;
     let path_text = || name.to_string();
     if path.is_dir() {
         return Err(Box::new(IoError::IsAFolder { path: path_text() }));
     }
-    match std::fs::read(path) {
+    let bytes = std::fs::File::open(path).and_then(|f| {
+        let mut bytes = Vec::new();
+        f.take(limit as u64 + 1).read_to_end(&mut bytes)?;
+        Ok(bytes)
+    });
+    match bytes {
+        Ok(bytes) if bytes.len() > limit => Err(Box::new(IoError::TooLarge {
+            path: path_text(),
+            limit,
+        })),
         Ok(bytes) => decode(name, bytes),
         Err(e) => Err(Box::new(match e.kind() {
             std::io::ErrorKind::NotFound => IoError::NotFound { path: path_text() },

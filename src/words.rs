@@ -958,40 +958,167 @@ pub const STAT_NAMES: [&str; Stat::ALL.len()] = {
     out
 };
 
-/// Names the language answers by itself (not variables), each with what it is.
-pub const SPECIALS: [(&str, &str); 8] = [
-    ("brk", "the program break"),
-    ("sp", "the stack pointer of the current thread"),
-    ("rss", "resident memory: pages with a frame"),
-    ("vsz", "the sum of the mappings"),
-    ("page_size", "the machine's page size"),
-    ("pid", "the current process's pid"),
-    (
-        "none",
-        "no value: what frame_of gives for a page without a frame",
-    ),
-    ("NULL", "the null pointer"),
-];
+/// A name the language answers by itself (not a variable).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SpecialName {
+    Brk,
+    Sp,
+    Rss,
+    Vsz,
+    PageSize,
+    Pid,
+    None,
+    Null,
+}
 
-/// The names of [`SPECIALS`].
-pub const SPECIAL_NAMES: [&str; SPECIALS.len()] = {
-    let mut out = [""; SPECIALS.len()];
+impl SpecialName {
+    pub const ALL: [SpecialName; 8] = [
+        SpecialName::Brk,
+        SpecialName::Sp,
+        SpecialName::Rss,
+        SpecialName::Vsz,
+        SpecialName::PageSize,
+        SpecialName::Pid,
+        SpecialName::None,
+        SpecialName::Null,
+    ];
+
+    pub const fn name(self) -> &'static str {
+        match self {
+            SpecialName::Brk => "brk",
+            SpecialName::Sp => "sp",
+            SpecialName::Rss => "rss",
+            SpecialName::Vsz => "vsz",
+            SpecialName::PageSize => "page_size",
+            SpecialName::Pid => "pid",
+            SpecialName::None => "none",
+            SpecialName::Null => "NULL",
+        }
+    }
+
+    /// What it is, in a line.
+    pub const fn help(self) -> &'static str {
+        match self {
+            SpecialName::Brk => "the program break",
+            SpecialName::Sp => "the stack pointer of the current thread",
+            SpecialName::Rss => "resident memory: pages with a frame",
+            SpecialName::Vsz => "the sum of the mappings",
+            SpecialName::PageSize => "the machine's page size",
+            SpecialName::Pid => "the current process's pid",
+            SpecialName::None => "no value: what frame_of gives for a page without a frame",
+            SpecialName::Null => "the null pointer",
+        }
+    }
+
+    /// The special a name is; `null` is accepted for `NULL`.
+    pub fn from_name(s: &str) -> Option<SpecialName> {
+        if s == "null" {
+            return Some(SpecialName::Null);
+        }
+        SpecialName::ALL.into_iter().find(|n| n.name() == s)
+    }
+}
+
+/// The names of [`SpecialName`].
+pub const SPECIAL_NAMES: [&str; SpecialName::ALL.len()] = {
+    let mut out = [""; SpecialName::ALL.len()];
     let mut i = 0;
     while i < out.len() {
-        out[i] = SPECIALS[i].0;
+        out[i] = SpecialName::ALL[i].name();
         i += 1;
     }
     out
 };
 
-/// The fixed regions of a process, usable as `REGION.start|end|size` and in `process { }`.
-pub const REGION_NAMES: [&str; 6] = ["text", "rodata", "data", "bss", "heap", "stack"];
+/// A fixed region of a process, usable as `REGION.start|end|size` and in `process { }`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RegionName {
+    Text,
+    Rodata,
+    Data,
+    Bss,
+    Heap,
+    Stack,
+}
+
+impl RegionName {
+    pub const ALL: [RegionName; 6] = [
+        RegionName::Text,
+        RegionName::Rodata,
+        RegionName::Data,
+        RegionName::Bss,
+        RegionName::Heap,
+        RegionName::Stack,
+    ];
+
+    pub const fn name(self) -> &'static str {
+        match self {
+            RegionName::Text => "text",
+            RegionName::Rodata => "rodata",
+            RegionName::Data => "data",
+            RegionName::Bss => "bss",
+            RegionName::Heap => "heap",
+            RegionName::Stack => "stack",
+        }
+    }
+
+    pub fn from_name(s: &str) -> Option<RegionName> {
+        RegionName::ALL.into_iter().find(|n| n.name() == s)
+    }
+}
+
+/// The names of [`RegionName`].
+pub const REGION_NAMES: [&str; RegionName::ALL.len()] = {
+    let mut out = [""; RegionName::ALL.len()];
+    let mut i = 0;
+    while i < out.len() {
+        out[i] = RegionName::ALL[i].name();
+        i += 1;
+    }
+    out
+};
 
 /// A `process { }` layout's region kinds: [`REGION_NAMES`] and `mmap`.
 pub const REGION_KINDS: [&str; 7] = ["text", "rodata", "data", "bss", "heap", "stack", "mmap"];
 
-/// The fields of a region: `heap.start`, `heap.end`, `heap.size`.
-pub const REGION_FIELDS: [&str; 3] = ["start", "end", "size"];
+/// A field of a region: `heap.start`, `heap.end`, `heap.size`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RegionField {
+    Start,
+    End,
+    Size,
+}
+
+impl RegionField {
+    pub const ALL: [RegionField; 3] = [RegionField::Start, RegionField::End, RegionField::Size];
+
+    pub const fn name(self) -> &'static str {
+        match self {
+            RegionField::Start => "start",
+            RegionField::End => "end",
+            RegionField::Size => "size",
+        }
+    }
+
+    /// The field a name is; `top` is accepted for `end` (a stack's top is its end).
+    pub fn from_name(s: &str) -> Option<RegionField> {
+        if s == "top" {
+            return Some(RegionField::End);
+        }
+        RegionField::ALL.into_iter().find(|f| f.name() == s)
+    }
+}
+
+/// The names of [`RegionField`].
+pub const REGION_FIELDS: [&str; RegionField::ALL.len()] = {
+    let mut out = [""; RegionField::ALL.len()];
+    let mut i = 0;
+    while i < out.len() {
+        out[i] = RegionField::ALL[i].name();
+        i += 1;
+    }
+    out
+};
 
 /// A key of a `machine { }` block and what it takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -1119,6 +1246,38 @@ pub const SETTING_NAMES: [&str; SETTINGS.len()] = {
     }
     out
 };
+
+/// The top-level keys of a profile file (YAML), as serde reads them into the profile's
+/// fields: for "did you mean" on an unknown key, and the docs.
+pub const PROFILE_KEYS: [&str; 21] = [
+    "name",
+    "description",
+    "page_size",
+    "va_bits",
+    "levels",
+    "pte_size",
+    "memory",
+    "swap",
+    "tlb",
+    "replace",
+    "scope",
+    "seed",
+    "aslr",
+    "pie",
+    "pcid",
+    "allocator",
+    "heap",
+    "stack_limit",
+    "addresses",
+    "conventions",
+    "clock_bits",
+];
+
+/// The keys of a profile's `tlb:` table.
+pub const PROFILE_TLB_KEYS: [&str; 4] = ["enabled", "entries", "ways", "policy"];
+
+/// The keys of a profile's `heap:` table.
+pub const PROFILE_HEAP_KEYS: [&str; 6] = ["size", "base", "header", "coalesce", "order", "align"];
 
 /// The names of the replacement policies.
 pub fn policy_names() -> impl Iterator<Item = &'static str> {

@@ -110,20 +110,20 @@ pub enum Special {
     Vsz,
     PageSize,
     Pid,
-    /// `REGION.start|end|size` of the current process, with the region's name.
-    Region(String, RegionField),
+    /// `REGION.start|end|size` of the current process.
+    Region(RegionRef, RegionField),
     /// `stats.NAME`.
     Stat(Stat),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RegionField {
-    Start,
-    End,
-    Size,
+/// The region a `REGION.field` names: a fixed one, or a mapping or thread by its name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RegionRef {
+    Fixed(RegionName),
+    Named(String),
 }
 
-pub use crate::words::{Builtin, Stat};
+pub use crate::words::{Builtin, RegionField, RegionName, Stat};
 
 /// How a binary operator computes, decided from the operand types.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -268,7 +268,7 @@ pub enum St {
         step: Option<TExpr>,
         value: Option<TExpr>,
     },
-    Refs(Vec<(u64, bool)>),
+    Refs(crate::syntax::PageRefs),
     /// `trace "file"`: the path as written, and resolved against the scenario's folder.
     Trace {
         path: String,

@@ -93,6 +93,9 @@ pub fn resolve(spec: &MachineSpec, base_dir: &Path) -> Result<ScenarioConfig, Ve
     }
 }
 
+/// A profile file is a few dozen lines; anything larger is not one, and is not read whole.
+pub const MAX_PROFILE_BYTES: u64 = 1 << 20;
+
 fn load_base(
     base: Option<&ProfileRef>,
     base_dir: &Path,
@@ -119,7 +122,7 @@ fn load_base(
         }),
         Some(ProfileRef::File(s)) => {
             let full = base_dir.join(&s.value);
-            match std::fs::read_to_string(&full) {
+            match crate::files::read_limited(&full, MAX_PROFILE_BYTES) {
                 // Errors name the file as the user wrote it, so reports do not depend on
                 // where the checkout lives.
                 Ok(text) => profile::load_file(Path::new(&s.value), &text),
@@ -128,6 +131,7 @@ fn load_base(
                         std::io::ErrorKind::NotFound => "no such file".to_string(),
                         std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
                         std::io::ErrorKind::InvalidData => "it is not UTF-8 text".to_string(),
+                        std::io::ErrorKind::FileTooLarge => e.to_string(),
                         _ if full.is_dir() => "it is a directory".to_string(),
                         k => k.to_string(),
                     };

@@ -41,6 +41,8 @@ pub struct Env {
     pub stack_limit: u64,
     /// Where relative paths (profiles, traces) resolve from.
     pub base_dir: PathBuf,
+    /// The folders besides `base_dir` whose files a scenario may read.
+    pub roots: crate::files::Roots,
 }
 
 impl Default for Env {
@@ -53,6 +55,7 @@ impl Default for Env {
             page_size: 4096,
             stack_limit: 8 << 20,
             base_dir: PathBuf::from("."),
+            roots: crate::files::Roots::default(),
         }
     }
 }
@@ -64,6 +67,7 @@ pub use crate::words::{
 pub use crate::words::{BUILTIN_NAMES, REGION_NAMES};
 
 use crate::suggest::Reach;
+use crate::words::SpecialName;
 
 /// The closest candidate, if it is close enough to be a typo.
 fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
@@ -115,7 +119,9 @@ impl Checker<'_> {
     /// Where a mapped file is on the host; an error if it cannot be read there (missing, a
     /// directory, no permission), reported before anything runs.
     fn mapped_file(&mut self, f: &ast::StrLit) -> std::path::PathBuf {
-        let full = self.env.base_dir.join(&f.value);
+        let Some(full) = self.allowed(f) else {
+            return self.env.base_dir.join(&f.value);
+        };
         let reason = match std::fs::metadata(&full) {
             Ok(m) if m.is_dir() => Some("it is a directory".to_string()),
             Ok(_) => std::fs::File::open(&full).err().map(|e| match e.kind() {
@@ -133,6 +139,29 @@ impl Checker<'_> {
             });
         }
         full
+    }
+
+    /// Where a file the scenario names is on the host, or an error (and `None`) if the
+    /// scenario may not read it: outside its roots, or not a regular file.
+    fn allowed(&mut self, f: &ast::StrLit) -> Option<std::path::PathBuf> {
+        match self.env.roots.resolve(&self.env.base_dir, &f.value) {
+            Ok(full) => Some(full),
+            Err(crate::files::Refusal::OutsideRoot) => {
+                self.err(CheckError::OutsideRoot {
+                    path: f.value.clone(),
+                    span: sp(f.span),
+                });
+                None
+            }
+            Err(crate::files::Refusal::NotAFile { kind }) => {
+                self.err(CheckError::NotAFile {
+                    path: f.value.clone(),
+                    kind,
+                    span: sp(f.span),
+                });
+                None
+            }
+        }
     }
 
     /// A nested block's statements (the top level's are checked by [`check`]).
@@ -171,17 +200,22 @@ impl Checker<'_> {
                 });
                 return None;
             }
-            StmtKind::Machine(spec) => match machine::resolve(spec, &self.env.base_dir) {
-                Ok(cfg) => {
-                    self.env.page_size = cfg.machine.page_size;
-                    self.env.stack_limit = cfg.os.stack_limit;
-                    St::Machine(Box::new(cfg))
+            StmtKind::Machine(spec) => {
+                if let Some(ast::ProfileRef::File(f)) = &spec.base {
+                    self.allowed(f)?;
                 }
-                Err(errs) => {
-                    self.errors.extend(errs.into_iter().map(Report::new));
-                    return None;
+                match machine::resolve(spec, &self.env.base_dir) {
+                    Ok(cfg) => {
+                        self.env.page_size = cfg.machine.page_size;
+                        self.env.stack_limit = cfg.os.stack_limit;
+                        St::Machine(Box::new(cfg))
+                    }
+                    Err(errs) => {
+                        self.errors.extend(errs.into_iter().map(Report::new));
+                        return None;
+                    }
                 }
-            },
+            }
             StmtKind::Process(p) => {
                 let spec = self.process(p)?;
                 self.env.processes.push(p.name.name.clone());
@@ -421,10 +455,10 @@ impl Checker<'_> {
                     },
                 }
             }
-            StmtKind::Refs(items) => St::Refs(items.iter().map(|r| (r.page, r.write)).collect()),
+            StmtKind::Refs(items) => St::Refs(items.clone()),
             StmtKind::Trace { path } => St::Trace {
                 path: path.value.clone(),
-                full: self.env.base_dir.join(&path.value),
+                full: self.allowed(path)?,
             },
             StmtKind::Sweep(sw) => St::Sweep(Box::new(self.sweep(sw, s.span)?)),
         };
@@ -1029,25 +1063,25 @@ impl Checker<'_> {
                     let ty = self.env.vars[slot as usize].1;
                     return mk(Ex::Var(slot), ty);
                 }
-                let special = match id.name.as_str() {
-                    "brk" => (Special::Brk, Ty::VOIDP),
-                    "sp" => (Special::Sp, Ty::VOIDP),
-                    "rss" => (Special::Rss, Ty::Size),
-                    "vsz" => (Special::Vsz, Ty::Size),
-                    "page_size" => (Special::PageSize, Ty::Size),
-                    "pid" => (Special::Pid, Ty::LONG),
-                    "shared" | "private" => {
+                let Some(name) = SpecialName::from_name(&id.name) else {
+                    if let "shared" | "private" = id.name.as_str() {
                         return mk(
                             Ex::Perms(Perms::NONE, Some(id.name == "shared")),
                             Ty::Nothing,
-                        )
+                        );
                     }
-                    "NULL" | "null" => return mk(Ex::Const(0), Ty::VOIDP),
-                    "none" => return mk(Ex::Const(0), Ty::Nothing),
-                    _ => {
-                        self.unknown_name(&id.name, id.span);
-                        return None;
-                    }
+                    self.unknown_name(&id.name, id.span);
+                    return None;
+                };
+                let special = match name {
+                    SpecialName::Brk => (Special::Brk, Ty::VOIDP),
+                    SpecialName::Sp => (Special::Sp, Ty::VOIDP),
+                    SpecialName::Rss => (Special::Rss, Ty::Size),
+                    SpecialName::Vsz => (Special::Vsz, Ty::Size),
+                    SpecialName::PageSize => (Special::PageSize, Ty::Size),
+                    SpecialName::Pid => (Special::Pid, Ty::LONG),
+                    SpecialName::Null => return mk(Ex::Const(0), Ty::VOIDP),
+                    SpecialName::None => return mk(Ex::Const(0), Ty::Nothing),
                 };
                 mk(Ex::Special(special.0), special.1)
             }
@@ -1189,20 +1223,18 @@ impl Checker<'_> {
             return mk(Ex::Special(Special::Stat(stat)), Ty::U64);
         }
         if rest.len() == 1 {
-            let field = match rest[0] {
-                "start" => Some(RegionField::Start),
-                "end" => Some(RegionField::End),
-                "size" => Some(RegionField::Size),
-                "top" => Some(RegionField::End),
-                _ => None,
-            };
+            let field = RegionField::from_name(rest[0]);
             if let Some(f) = field {
                 let ty = if f == RegionField::Size {
                     Ty::Size
                 } else {
                     Ty::VOIDP
                 };
-                return mk(Ex::Special(Special::Region(first.to_string(), f)), ty);
+                let region = match RegionName::from_name(first) {
+                    Some(r) => RegionRef::Fixed(r),
+                    None => RegionRef::Named(first.to_string()),
+                };
+                return mk(Ex::Special(Special::Region(region, f)), ty);
             }
             self.err(CheckError::UnknownName {
                 name: format!("{first}.{}", rest[0]),

@@ -33,7 +33,7 @@ struct Cli {
 }
 
 /// The limits every command that runs scenarios takes.
-#[derive(clap::Args, Debug, Clone, Copy)]
+#[derive(clap::Args, Debug, Clone)]
 struct Limits {
     /// Stop a run after N steps (statements, loop iterations, stack frames, page references),
     /// counted per file or REPL input, over every run of a `sweep`.
@@ -43,14 +43,44 @@ struct Limits {
     /// `500ms`, `10s`, `2m`, `1h`.
     #[arg(long, value_name = "DURATION", value_parser = crate::units::parse_duration)]
     timeout: Option<Duration>,
+    /// Host memory the simulation may hold (simulated memory, swap, page tables, heap and
+    /// process bookkeeping): `512 MiB`, `4 GiB`.
+    #[arg(long, value_name = "SIZE", value_parser = parse_host_size, default_value = "2 GiB")]
+    max_memory: usize,
+    /// Events kept for the trace per top-level statement; the rest are counted.
+    #[arg(long, value_name = "N", default_value_t = crate::session::DEFAULT_EVENTS_PER_STEP)]
+    max_events: usize,
+    /// Bytes a scenario file or REPL input may have.
+    #[arg(long, value_name = "BYTES", default_value_t = crate::session::DEFAULT_MAX_SOURCE_BYTES)]
+    max_source: usize,
+    /// Bytes one line of a scenario may have.
+    #[arg(long, value_name = "BYTES", default_value_t = crate::session::DEFAULT_MAX_LINE_BYTES)]
+    max_line: usize,
+    /// A folder whose files scenarios may read (`trace`, `machine "…"`, `mmap … file`),
+    /// besides the scenario's own folder.
+    #[arg(long, value_name = "DIR")]
+    root: Option<PathBuf>,
+}
+
+/// A size such as `512 MiB` for `--max-memory`.
+fn parse_host_size(s: &str) -> Result<usize, String> {
+    crate::profile::parse_size(s)
+        .filter(|&n| n > 0)
+        .and_then(|n| usize::try_from(n).ok())
+        .ok_or_else(|| format!("`{s}` is not a size such as `512 MiB` or `4 GiB`"))
 }
 
 impl Limits {
-    fn options(self, trace: bool) -> Options {
+    fn options(&self, trace: bool) -> Options {
         Options {
             trace,
             max_steps: self.max_steps,
             timeout: self.timeout,
+            max_host_bytes: self.max_memory,
+            events_per_step: self.max_events,
+            max_source_bytes: self.max_source,
+            max_line_bytes: self.max_line,
+            root: self.root.clone(),
             ..Options::default()
         }
     }
@@ -86,6 +116,8 @@ enum Command {
         /// Scenario files (.mem) to check; `-` reads one from standard input.
         #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
+        #[command(flatten)]
+        limits: Limits,
     },
     /// Run every .mem file under the given paths (default: the current folder) and report
     /// which held all their expectations.
@@ -175,13 +207,13 @@ pub fn main() -> i32 {
             limits,
             quiet,
             format,
-        } => run(&files, limits, quiet, format, color, color_out),
-        Command::Check { files } => check(&files, color),
+        } => run(&files, &limits, quiet, format, color, color_out),
+        Command::Check { files, limits } => check(&files, &limits, color),
         Command::Test {
             paths,
             allow_empty,
             limits,
-        } => test(&paths, allow_empty, limits, color),
+        } => test(&paths, allow_empty, &limits, color),
         Command::Repl { file, limits } => {
             crate::repl::main(file.as_deref(), color, limits.options(true))
         }
@@ -214,7 +246,7 @@ pub fn main() -> i32 {
 }
 
 /// A `.mem` file's text (`-`: standard input's), or its `mem::io::…` diagnostic written to `err`.
-fn read(path: &Path, color: bool, err: &mut impl Write) -> Option<String> {
+fn read(path: &Path, limit: usize, color: bool, err: &mut impl Write) -> Option<String> {
     let name = display_name(path);
     let got = if is_stdin(path) {
         let mut bytes = Vec::new();
@@ -226,7 +258,7 @@ fn read(path: &Path, color: bool, err: &mut impl Write) -> Option<String> {
             })),
         }
     } else {
-        crate::source::read(path, &name)
+        crate::source::read(path, &name, limit)
     };
     match got {
         Ok(s) => Some(s),
@@ -428,7 +460,7 @@ fn print_diagnostics(r: &ChunkResult, color: bool, err: &mut impl Write) {
 
 fn run(
     files: &[PathBuf],
-    limits: Limits,
+    limits: &Limits,
     quiet: bool,
     format: Format,
     color: bool,
@@ -439,11 +471,15 @@ fn run(
     let mut status = 0;
     let mut results = Vec::new();
     for path in files {
-        let Some(src) = read(path, color, &mut err) else {
+        let Some(src) = read(path, limits.max_source, color, &mut err) else {
             status = status.max(2);
             continue;
         };
-        let mut session = session_for(path, limits.options(format != Format::Text || !quiet));
+        let opts = Options {
+            keep_history: false,
+            ..limits.options(format != Format::Text || !quiet)
+        };
+        let mut session = session_for(path, opts);
         let r = session.execute(&display_name(path), &src);
         status = status.max(r.exit_code());
         if format == Format::Text {
@@ -487,16 +523,16 @@ fn run(
     out.finish(status, color, &mut err)
 }
 
-fn check(files: &[PathBuf], color: bool) -> i32 {
+fn check(files: &[PathBuf], limits: &Limits, color: bool) -> i32 {
     let mut status = 0;
     let mut out = Out::new(std::io::stdout().lock());
     let mut err = std::io::stderr().lock();
     for path in files {
-        let Some(src) = read(path, color, &mut err) else {
+        let Some(src) = read(path, limits.max_source, color, &mut err) else {
             status = 2;
             continue;
         };
-        let session = session_for(path, Options::default());
+        let session = session_for(path, limits.options(false));
         let r = session.check(&display_name(path), &src);
         if r.diagnostics.is_empty() {
             if !out.put(&format!("{}: ok\n", path.display())) {
@@ -544,7 +580,7 @@ fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
     Ok(out)
 }
 
-fn test(paths: &[PathBuf], allow_empty: bool, limits: Limits, color: bool) -> i32 {
+fn test(paths: &[PathBuf], allow_empty: bool, limits: &Limits, color: bool) -> i32 {
     let mut out = Out::new(std::io::stdout().lock());
     let mut err = std::io::stderr().lock();
     let files = match collect(paths) {
@@ -573,7 +609,7 @@ fn test(paths: &[PathBuf], allow_empty: bool, limits: Limits, color: bool) -> i3
     }
     let (mut passed, mut failed) = (0, 0);
     for path in &files {
-        let src = match crate::source::read(path, &display_name(path)) {
+        let src = match crate::source::read(path, &display_name(path), limits.max_source) {
             Ok(src) => src,
             Err(e) => {
                 failed += 1;
@@ -587,7 +623,11 @@ fn test(paths: &[PathBuf], allow_empty: bool, limits: Limits, color: bool) -> i3
                 continue;
             }
         };
-        let mut session = session_for(path, limits.options(false));
+        let opts = Options {
+            keep_history: false,
+            ..limits.options(false)
+        };
+        let mut session = session_for(path, opts);
         let r = session.execute(&display_name(path), &src);
         // A warning the file does not expect is a finding nobody checked: the file says so
         // with `expect warning KIND { … }` when the finding is the point.

@@ -227,6 +227,30 @@ pub enum CheckError {
         #[label("this file")]
         span: SourceSpan,
     },
+    /// A path that leads outside the folders a scenario may read.
+    #[error("\"{path}\" is outside the folders this scenario may read")]
+    #[diagnostic(
+        code(mem::check::outside_root),
+        help("a scenario reads files only inside its own folder (in the REPL and notebooks, the working folder), so a scenario from someone else cannot read other files of this computer; move the file there, or allow another folder with `--root DIR` (`MEMSIM_ROOT` for the kernel)")
+    )]
+    OutsideRoot {
+        path: String,
+        #[label("outside the root")]
+        span: SourceSpan,
+    },
+    /// A path to something that is not a regular file: a FIFO could block forever, a device
+    /// never ends.
+    #[error("\"{path}\" is {kind}, not a file")]
+    #[diagnostic(
+        code(mem::check::not_a_file),
+        help("a scenario reads regular files only: a named pipe could wait forever for a writer and a device such as /dev/zero never ends; save the data to a file first")
+    )]
+    NotAFile {
+        path: String,
+        kind: &'static str,
+        #[label("not a regular file")]
+        span: SourceSpan,
+    },
     /// A `write` without the value to store.
     #[error("{message}")]
     #[diagnostic(code(mem::check::write_value), help("{help}"))]

@@ -17,6 +17,12 @@ pub enum IoError {
         help("`memsim test {path}` runs every .mem file under it")
     )]
     IsAFolder { path: String },
+    #[error("cannot read {path}: it is larger than {limit} bytes")]
+    #[diagnostic(
+        code(mem::io::too_large),
+        help("a scenario is a few hundred lines, and is read whole; long data belongs in a trace file (`trace \"FILE\"`), which is streamed; allow more with `--max-source BYTES`")
+    )]
+    TooLarge { path: String, limit: usize },
     #[error("cannot read {path}: permission denied")]
     #[diagnostic(
         code(mem::io::permission_denied),

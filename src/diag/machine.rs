@@ -43,7 +43,7 @@ pub enum MachineError {
         label: String,
         help: String,
         #[source_code]
-        src: Option<Arc<NamedSource<String>>>,
+        src: Option<Arc<NamedSource<crate::files::Quoted>>>,
     },
 
     /// A known setting given a value of the wrong shape (`memory lots`, `aslr maybe`).
@@ -56,7 +56,7 @@ pub enum MachineError {
         label: String,
         help: String,
         #[source_code]
-        src: Option<Arc<NamedSource<String>>>,
+        src: Option<Arc<NamedSource<crate::files::Quoted>>>,
     },
 
     #[error("invalid page size {value}")]
@@ -68,7 +68,7 @@ pub enum MachineError {
         label: String,
         help: String,
         #[source_code]
-        src: Option<Arc<NamedSource<String>>>,
+        src: Option<Arc<NamedSource<crate::files::Quoted>>>,
     },
 
     #[error("invalid memory size {value}")]
@@ -80,7 +80,7 @@ pub enum MachineError {
         label: String,
         help: String,
         #[source_code]
-        src: Option<Arc<NamedSource<String>>>,
+        src: Option<Arc<NamedSource<crate::files::Quoted>>>,
     },
 
     #[error("invalid swap size {value}")]
@@ -92,7 +92,7 @@ pub enum MachineError {
         label: String,
         help: String,
         #[source_code]
-        src: Option<Arc<NamedSource<String>>>,
+        src: Option<Arc<NamedSource<crate::files::Quoted>>>,
     },
 
     #[error("invalid virtual address width: {value} bits")]
@@ -104,7 +104,7 @@ pub enum MachineError {
         label: String,
         help: String,
         #[source_code]
-        src: Option<Arc<NamedSource<String>>>,
+        src: Option<Arc<NamedSource<crate::files::Quoted>>>,
     },
 
     #[error("invalid page-table entry size: {value} bytes")]
@@ -116,7 +116,7 @@ pub enum MachineError {
         label: String,
         help: String,
         #[source_code]
-        src: Option<Arc<NamedSource<String>>>,
+        src: Option<Arc<NamedSource<crate::files::Quoted>>>,
     },
 
     /// The page-table levels cannot cover the virtual address bits (too few or too many).
@@ -131,7 +131,7 @@ pub enum MachineError {
         label: String,
         help: String,
         #[source_code]
-        src: Option<Arc<NamedSource<String>>>,
+        src: Option<Arc<NamedSource<crate::files::Quoted>>>,
     },
 
     #[error("invalid TLB: {what}")]
@@ -143,7 +143,7 @@ pub enum MachineError {
         label: String,
         help: String,
         #[source_code]
-        src: Option<Arc<NamedSource<String>>>,
+        src: Option<Arc<NamedSource<crate::files::Quoted>>>,
     },
 
     #[error("invalid stack limit {value}")]
@@ -155,7 +155,7 @@ pub enum MachineError {
         label: String,
         help: String,
         #[source_code]
-        src: Option<Arc<NamedSource<String>>>,
+        src: Option<Arc<NamedSource<crate::files::Quoted>>>,
     },
 
     /// The fixed heap of the teaching allocators (`heap SIZE at BASE`, `header N`).
@@ -168,7 +168,7 @@ pub enum MachineError {
         label: String,
         help: String,
         #[source_code]
-        src: Option<Arc<NamedSource<String>>>,
+        src: Option<Arc<NamedSource<crate::files::Quoted>>>,
     },
 
     /// `addresses decimal` on a machine whose allocator prints in hex (glibc).
@@ -181,7 +181,7 @@ pub enum MachineError {
         label: String,
         help: String,
         #[source_code]
-        src: Option<Arc<NamedSource<String>>>,
+        src: Option<Arc<NamedSource<crate::files::Quoted>>>,
     },
 
     /// A profile file that is not valid YAML or does not have the profile's shape.
@@ -193,15 +193,16 @@ pub enum MachineError {
         span: SourceSpan,
         label: String,
         help: String,
+        /// Only the line the error is on: a file that is not a profile is not echoed.
         #[source_code]
-        src: Arc<NamedSource<String>>,
+        src: Arc<NamedSource<crate::files::Excerpt>>,
     },
 }
 
 impl MachineError {
     /// Attaches a profile file's text (shared by all of that file's errors) to an error whose span points into that file. Errors that
     /// already carry a source, or that can only come from a `.mem` file, are returned unchanged.
-    pub fn with_source(mut self, source: Arc<NamedSource<String>>) -> MachineError {
+    pub fn with_source(mut self, source: Arc<NamedSource<crate::files::Quoted>>) -> MachineError {
         match &mut self {
             MachineError::UnknownSetting { src, .. }
             | MachineError::BadValue { src, .. }

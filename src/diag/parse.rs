@@ -245,6 +245,32 @@ pub enum ParseError {
         span: SourceSpan,
     },
 
+    /// A chunk larger than the session takes (`--max-source`).
+    #[error("this source is {size} bytes, more than the {limit} bytes a file or cell may have")]
+    #[diagnostic(
+        code(mem::parse::too_large),
+        help("a scenario is a few hundred lines; long data belongs in a trace file (`trace \"FILE\"`), which is streamed; allow more with `--max-source BYTES`")
+    )]
+    TooLarge {
+        size: usize,
+        limit: usize,
+        #[label("past the limit")]
+        span: SourceSpan,
+    },
+
+    /// A line longer than the session takes (`--max-line`).
+    #[error("line {line} is longer than {limit} bytes")]
+    #[diagnostic(
+        code(mem::parse::line_too_long),
+        help("split it over several lines or statements; a long reference string belongs in a trace file (`trace \"FILE\"`); allow more with `--max-line BYTES`")
+    )]
+    LineTooLong {
+        line: usize,
+        limit: usize,
+        #[label("this line")]
+        span: SourceSpan,
+    },
+
     /// The error limit was reached; the rest of the file was not checked.
     #[error("too many errors; stopped after {count}")]
     #[diagnostic(
@@ -289,6 +315,8 @@ impl ParseError {
             | ParseError::BadAssignTarget { span }
             | ParseError::DanglingElse { span }
             | ParseError::TooDeep { span, .. }
+            | ParseError::TooLarge { span, .. }
+            | ParseError::LineTooLong { span, .. }
             | ParseError::TooManyErrors { span, .. } => *span,
         }
     }

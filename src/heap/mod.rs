@@ -10,8 +10,6 @@ mod props;
 pub mod safety;
 pub mod teach;
 
-use serde::Serialize;
-
 use crate::config::Conventions;
 use crate::os::Trap;
 
@@ -58,7 +56,7 @@ impl From<Trap> for HeapError {
 }
 
 /// One chunk for `show heap`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChunkView {
     /// The chunk's address (the user pointer is 16 bytes further in glibc).
     pub addr: u64,
@@ -69,7 +67,7 @@ pub struct ChunkView {
 }
 
 /// A live block, for memory-safety findings: where it is and how big the user asked.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Block {
     pub ptr: u64,
     pub requested: u64,

@@ -78,6 +78,8 @@ pub const CODES: &[Code] = &[
     c("mem::check::stack", "A frame size or recursion depth that cannot be, written as a literal: negative, or a recursion of 0-byte frames that would never use the stack.", Some("recurse f 10 frame 0 B")),
     c("mem::check::mapped_file", "`file \"PATH\"` names a file that cannot be mapped: missing, a folder, or unreadable. The path is relative to the .mem file's folder (in the REPL and notebooks, the working folder); memsim reads the file and never writes it.", Some("let m = mmap(4 KiB, r--, file \"no-such-file.bin\")")),
     c("mem::check::ambiguous_target", "`in NAME` or `switch NAME` where NAME is both a variable and a process or thread: the variable's value (a pid) and the process's name would mean different processes, so the name must mean one of them.", Some("let a = 1\nprocess a\nswitch a")),
+    c("mem::check::outside_root", "A `trace`, `machine \"FILE\"` or `mmap … file` path that leads outside the folders a scenario may read: its own folder (in the REPL and notebooks, the working folder), or the folder given with `--root DIR` (`MEMSIM_ROOT` for the kernel). Absolute paths, `..` and symbolic links are followed before the rule is applied, and the file is not read.", Some("trace \"/etc/passwd\"")),
+    c("mem::check::not_a_file", "A path to a FIFO, a device or a socket: a scenario reads regular files only, since a named pipe may wait forever for a writer and a device such as /dev/zero never ends.", None),
     c("mem::check::write_value", "A `write` range statement without the value to store (`= VALUE`).", None),
     c("mem::check::sweep_size", "A `sweep` with more values for one parameter, or more combinations in all, than memsim runs.", Some("sweep memory in 1..=100000 pages { refs 1 }")),
     c("mem::check::sweep_empty", "A `sweep` parameter whose list or range holds no values.", None),
@@ -121,6 +123,8 @@ pub const CODES: &[Code] = &[
     c("mem::parse::unclosed_delimiter", "A `{`, `(` or `[` never closed before the end of the input.", Some("repeat 3 {\n  print 1")),
     c("mem::parse::unmatched_delimiter", "A closing `}`, `)` or `]` that closes nothing, or the wrong bracket.", Some("print (1 + 2]")),
     c("mem::parse::too_deep", "Nesting (brackets, blocks, operators) deeper than the parser accepts.", None),
+    c("mem::parse::too_large", "A file, REPL input or cell larger than a scenario may be (16 MiB unless `--max-source BYTES` or `MEMSIM_MAX_SOURCE` says otherwise); long data belongs in a trace file, which is streamed.", None),
+    c("mem::parse::line_too_long", "A line longer than a scenario's line may be (1 MiB unless `--max-line BYTES` or `MEMSIM_MAX_LINE` says otherwise).", None),
     c("mem::parse::too_many_errors", "So many errors that the rest are not listed; fix the first ones and check again.", None),
 ];
 

@@ -4,7 +4,7 @@
 
 use serde_json::{json, Map, Value};
 
-use crate::render::{diag, html, svg, text};
+use crate::render::{diag, html, mime, text};
 use crate::session::{ChunkResult, Item, Output, Severity, Snapshot, Step};
 
 /// Columns of diagnostics in tracebacks: notebook cells are about this wide.
@@ -31,32 +31,12 @@ fn display(data: Map<String, Value>) -> Out {
     }
 }
 
-/// The bundle of a `show`: the text the CLI prints, an HTML table, and a picture where one
-/// says more.
-///
-/// Front ends show the richest kind they rank highest, and JupyterLab, Notebook, VS Code and
-/// nbconvert all rank HTML above SVG: so where there is a picture, the HTML holds it too, with
-/// the table folded beneath it.
+/// The bundle of a `show` (see [`mime::snapshot`]).
 pub fn show(s: &Snapshot) -> Map<String, Value> {
-    let mut data = Map::new();
-    data.insert("text/plain".into(), text::snapshot(s).into());
-    let table = html::snapshot(s);
-    match svg::snapshot(s) {
-        Some(picture) => {
-            data.insert(
-                "text/html".into(),
-                format!(
-                    "<div class=\"memsim-show\">{picture}<details><summary>as a table</summary>{table}</details></div>"
-                )
-                .into(),
-            );
-            data.insert("image/svg+xml".into(), picture.into());
-        }
-        None => {
-            data.insert("text/html".into(), table.into());
-        }
-    }
-    data
+    mime::snapshot(s)
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.into()))
+        .collect()
 }
 
 /// What one statement sends as soon as it has run: its trace (when `trace` is on and it did

@@ -61,8 +61,61 @@ fn options(progress: &Arc<Mutex<ProgressLine>>, t: &Transport) -> Options {
                 (None, _) => lock(&line).spin(&t, p),
             }
         }))),
-        ..Options::default()
+        ..env_limits(&|k| std::env::var(k).ok(), &mut |e| {
+            eprintln!("memsim kernel: {e}")
+        })
     }
+}
+
+/// The default options with the limits the kernel's environment sets: a notebook server
+/// starts kernels with the limits of its host. A value that is not one is reported and the
+/// default kept.
+pub fn env_limits(get: &dyn Fn(&str) -> Option<String>, warn: &mut dyn FnMut(String)) -> Options {
+    fn number<T: std::str::FromStr>(
+        get: &dyn Fn(&str) -> Option<String>,
+        key: &str,
+        warn: &mut dyn FnMut(String),
+    ) -> Option<T> {
+        let v = get(key)?;
+        let parsed = v.trim().replace('_', "").parse().ok();
+        if parsed.is_none() {
+            warn(format!("{key}={v} is not a number; the default is kept"));
+        }
+        parsed
+    }
+    let mut o = Options::default();
+    if let Some(n) = number(get, "MEMSIM_MAX_STEPS", warn) {
+        o.max_steps = n;
+    }
+    if let Some(n) = number(get, "MEMSIM_MAX_EVENTS", warn) {
+        o.events_per_step = n;
+    }
+    if let Some(n) = number(get, "MEMSIM_MAX_SOURCE", warn) {
+        o.max_source_bytes = n;
+    }
+    if let Some(n) = number(get, "MEMSIM_MAX_LINE", warn) {
+        o.max_line_bytes = n;
+    }
+    if let Some(v) = get("MEMSIM_MAX_MEMORY") {
+        match crate::profile::parse_size(&v).and_then(|n| usize::try_from(n).ok()) {
+            Some(n) if n > 0 => o.max_host_bytes = n,
+            _ => warn(format!(
+                "MEMSIM_MAX_MEMORY={v} is not a size such as `512 MiB`; the default is kept"
+            )),
+        }
+    }
+    if let Some(v) = get("MEMSIM_TIMEOUT") {
+        match crate::units::parse_duration(&v) {
+            Ok(d) => o.timeout = Some(d),
+            Err(_) => warn(format!(
+                "MEMSIM_TIMEOUT={v} is not a duration such as `30s`; no time limit"
+            )),
+        }
+    }
+    if let Some(v) = get("MEMSIM_ROOT").filter(|v| !v.is_empty()) {
+        o.root = Some(v.into());
+    }
+    o
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -795,6 +848,46 @@ pub fn glob(pattern: &str, text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_environment_sets_every_limit() {
+        let vars = [
+            ("MEMSIM_MAX_STEPS", "1_000"),
+            ("MEMSIM_MAX_EVENTS", "8"),
+            ("MEMSIM_MAX_SOURCE", "4096"),
+            ("MEMSIM_MAX_LINE", "100"),
+            ("MEMSIM_MAX_MEMORY", "64 MiB"),
+            ("MEMSIM_TIMEOUT", "30s"),
+            ("MEMSIM_ROOT", "/srv/class"),
+        ];
+        let get = |k: &str| {
+            vars.iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.to_string())
+        };
+        let mut warnings = Vec::new();
+        let o = env_limits(&get, &mut |w| warnings.push(w));
+        assert!(warnings.is_empty(), "{warnings:?}");
+        assert_eq!(o.max_steps, 1000);
+        assert_eq!(o.events_per_step, 8);
+        assert_eq!(o.max_source_bytes, 4096);
+        assert_eq!(o.max_line_bytes, 100);
+        assert_eq!(o.max_host_bytes, 64 << 20);
+        assert_eq!(o.timeout, Some(Duration::from_secs(30)));
+        assert_eq!(o.root.as_deref(), Some(std::path::Path::new("/srv/class")));
+    }
+
+    #[test]
+    fn a_bad_value_in_the_environment_keeps_the_default_and_says_so() {
+        let get = |k: &str| {
+            (k == "MEMSIM_MAX_STEPS" || k == "MEMSIM_MAX_MEMORY").then(|| "lots".to_string())
+        };
+        let mut warnings = Vec::new();
+        let o = env_limits(&get, &mut |w| warnings.push(w));
+        assert_eq!(o.max_steps, crate::session::DEFAULT_MAX_STEPS);
+        assert_eq!(o.max_host_bytes, crate::session::DEFAULT_MAX_HOST_BYTES);
+        assert_eq!(warnings.len(), 2, "{warnings:?}");
+    }
 
     #[test]
     fn globs_match_as_in_a_shell() {

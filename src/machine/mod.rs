@@ -15,15 +15,13 @@ pub use config::*;
 use pagetable::{pte, Loc, PageTables};
 use phys::{FrameAllocator, PhysMem};
 use replace::Replacer;
-use serde::Serialize;
 use swap::Swap;
 use tlb::Tlb;
 
 /// An address-space identifier: one per process.
 pub type Asid = u32;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Access {
     Read,
     Write,
@@ -66,8 +64,7 @@ pub enum Fault {
 }
 
 /// What a frame holds, for `show frames` and for choosing what to evict.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FrameUse {
     Free,
     /// Anonymous memory of one process (the first mapper, for pages shared after fork).
@@ -82,7 +79,7 @@ pub enum FrameUse {
     },
 }
 
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Copy)]
 pub struct FrameInfo {
     pub used: FrameUse,
     /// Page tables that map this frame.
@@ -105,7 +102,7 @@ pub(crate) const FREE_FRAME: FrameInfo = FrameInfo {
 };
 
 /// Hardware counters.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct MachineStats {
     pub accesses: u64,
     pub tlb_hits: u64,
@@ -120,7 +117,7 @@ pub struct MachineStats {
 }
 
 /// One level of a walk, for `show walk`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct WalkStep {
     pub level: usize,
     pub table: u32,
@@ -292,7 +289,7 @@ impl Mmu {
     }
 
     /// Translates one access. The hot path: allocates nothing, formats nothing; a TLB hit is
-    /// handled here and everything else in [`Mmu::translate_walk`], kept out of line so a hit
+    /// handled here and everything else in `Mmu::translate_walk`, kept out of line so a hit
     /// costs no more registers than it uses.
     #[inline(always)]
     pub fn translate(&mut self, asid: Asid, vaddr: u64, access: Access) -> Result<u64, Fault> {

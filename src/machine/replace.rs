@@ -146,6 +146,9 @@ pub struct Replacer {
     /// LRU: (last use when pushed, frame), one entry per frame at most; `queued[f]` says
     /// whether frame f has one.
     lru: BinaryHeap<Reverse<(u64, u32)>>,
+    /// The entries a victim search passed over, kept between searches so that choosing a victim
+    /// allocates nothing.
+    passed: Vec<Reverse<(u64, u32)>>,
     queued: Vec<bool>,
     /// CLOCK's hand: the frame it points at.
     hand: u64,
@@ -192,6 +195,7 @@ impl Replacer {
             used: Vec::new(),
             seq: 0,
             lru: BinaryHeap::new(),
+            passed: Vec::new(),
             queued: Vec::new(),
             hand: 0,
             rng: seed,
@@ -380,7 +384,7 @@ impl Replacer {
     /// frame was used since are pushed again with their newer number; entries of frames that
     /// may not go now are put back afterwards.
     fn lru_victim(&mut self, ok: impl Fn(u64) -> bool) -> Option<u64> {
-        let mut passed = Vec::new();
+        let mut passed = std::mem::take(&mut self.passed);
         let mut found = None;
         while let Some(Reverse((n, f))) = self.lru.pop() {
             let i = f as usize;
@@ -399,7 +403,10 @@ impl Replacer {
                 break;
             }
         }
-        self.lru.extend(passed);
+        for e in passed.drain(..) {
+            self.lru.push(e);
+        }
+        self.passed = passed;
         found
     }
 

@@ -36,6 +36,10 @@ pub struct Tlb {
     /// checked before scanning a set: a fully associative TLB of 64 entries would otherwise
     /// cost a 64-entry scan per hit. Only a hint: the entry it names is always verified.
     hint: Box<[u32; HINTS]>,
+    /// How many valid entries hash to each hint index: a lookup or an invalidation whose index
+    /// counts none is answered without scanning (every access that faults misses the TLB, so
+    /// misses are as common as faults).
+    held: Box<[u16; HINTS]>,
 }
 
 const HINTS: usize = 1024;
@@ -62,6 +66,7 @@ impl Tlb {
             policy: cfg.policy,
             entries: vec![EMPTY; n],
             hint: Box::new([0; HINTS]),
+            held: Box::new([0; HINTS]),
         }
     }
 
@@ -85,6 +90,9 @@ impl Tlb {
                 }
                 return Some(guess);
             }
+        }
+        if self.held[h] == 0 {
+            return None;
         }
         let slot = self.scan(asid, vpn)?;
         self.hint[h] = slot as u32;
@@ -125,6 +133,12 @@ impl Tlb {
                 .min_by_key(|(_, e)| e.stamp)
                 .map_or(0, |(i, _)| i)
         });
+        let old = &self.entries[base + i];
+        if old.valid {
+            self.held[hint_index(old.asid, old.vpn)] -= 1;
+        }
+        let h = hint_index(asid, vpn);
+        self.held[h] += 1;
         self.entries[base + i] = TlbEntry {
             valid: true,
             asid,
@@ -133,7 +147,7 @@ impl Tlb {
             loc,
             stamp: now,
         };
-        self.hint[hint_index(asid, vpn)] = (base + i) as u32;
+        self.hint[h] = (base + i) as u32;
     }
 
     /// Drops one translation (after the page table entry changed).
@@ -141,10 +155,26 @@ impl Tlb {
         if !self.enabled {
             return;
         }
+        let h = hint_index(asid, vpn);
+        if self.held[h] == 0 {
+            return;
+        }
+        // The entry the hint names is nearly always the one: then the set needs no scan.
+        let g = self.hint[h] as usize;
+        if let Some(e) = self.entries.get_mut(g) {
+            if e.valid && e.vpn == vpn && e.asid == asid {
+                e.valid = false;
+                self.held[h] -= 1;
+                if self.held[h] == 0 {
+                    return;
+                }
+            }
+        }
         let r = self.set_range(vpn);
         for e in &mut self.entries[r] {
             if e.valid && e.vpn == vpn && e.asid == asid {
                 e.valid = false;
+                self.held[h] -= 1;
             }
         }
     }
@@ -161,8 +191,9 @@ impl Tlb {
     /// Drops every translation of one address space, or all (`None`).
     pub fn flush(&mut self, asid: Option<u32>) {
         for e in &mut self.entries {
-            if asid.is_none_or(|a| a == e.asid) {
+            if e.valid && asid.is_none_or(|a| a == e.asid) {
                 e.valid = false;
+                self.held[hint_index(e.asid, e.vpn)] -= 1;
             }
         }
     }
@@ -228,5 +259,31 @@ mod tests {
         assert!(t.lookup(1, 1, 7).is_none());
         t.flush(Some(0));
         assert_eq!(t.entries().count(), 0);
+    }
+
+    proptest::proptest! {
+        /// The per-index counts that let a miss skip the scan always match the entries, so a
+        /// lookup finds an entry exactly when a scan of the set would.
+        #[test]
+        fn counts_match_the_entries(ops in proptest::collection::vec((0u8..4, 0u32..3, 0u64..200), 1..400), ways in proptest::option::of(1u32..4)) {
+            let mut t = tlb(8, ways, TlbPolicy::Lru);
+            for (n, (op, asid, vpn)) in ops.into_iter().enumerate() {
+                let now = n as u64 + 1;
+                match op {
+                    0 => t.insert(asid, vpn, 0, L, now),
+                    1 => t.invalidate(asid, vpn),
+                    2 if vpn % 16 == 0 => t.flush((vpn % 32 == 0).then_some(asid)),
+                    _ => {
+                        let truth = t.scan(asid, vpn).is_some();
+                        proptest::prop_assert_eq!(t.lookup(asid, vpn, now).is_some(), truth);
+                    }
+                }
+                let mut held = [0u16; HINTS];
+                for e in t.entries.iter().filter(|e| e.valid) {
+                    held[hint_index(e.asid, e.vpn)] += 1;
+                }
+                proptest::prop_assert!(held[..] == t.held[..]);
+            }
+        }
     }
 }

@@ -71,22 +71,17 @@ impl Os {
                         }
                         continue;
                     }
-                    let vpns: Vec<u64> = {
-                        self.procs[q]
-                            .vmas
-                            .iter()
-                            .filter_map(|v| match v.backing {
-                                Backing::File { file: f, offset } if f == file => {
-                                    let first = offset / ps;
-                                    let n = v.len() / ps;
-                                    (page >= first && page < first + n)
-                                        .then(|| (v.start >> shift) + page - first)
-                                }
-                                _ => None,
-                            })
-                            .collect()
-                    };
-                    for vpn in vpns {
+                    // The mappings are read while the page tables change: they are separate
+                    // structures, so no list of pages is collected first.
+                    for v in self.procs[q].vmas.iter() {
+                        let Backing::File { file: f, offset } = v.backing else {
+                            continue;
+                        };
+                        let first = offset >> shift;
+                        if f != file || page < first || page >= first + (v.len() >> shift) {
+                            continue;
+                        }
+                        let vpn = (v.start >> shift) + page - first;
                         let e = mmu.pte(asid, vpn);
                         if e & pte::PRESENT != 0 && e & pte::ZERO == 0 && pte::pfn(e) == victim {
                             dirty |= e & pte::DIRTY != 0;
@@ -283,7 +278,7 @@ impl Os {
                 offset: start,
             },
             role: Role::Mmap,
-            name,
+            name: name.into(),
         };
         self.procs[p].vmas.insert(v.clone());
         v

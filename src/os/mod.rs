@@ -10,8 +10,6 @@ pub mod vma;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
-
 use crate::events::{Event, EventSink, MajorReason, MinorReason, SegvCode};
 use crate::machine::pagetable::pte;
 use crate::machine::{Access, Asid, Fault, FrameUse, Mmu};
@@ -40,7 +38,7 @@ pub struct FileObj {
 }
 
 /// Per-process counters.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ProcStats {
     pub minor: u64,
     pub major: u64,
@@ -56,7 +54,7 @@ pub struct ProcStats {
 }
 
 /// Why a process is no longer running.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Death {
     /// Killed by SIGSEGV (exit status 139).
     Segv { vaddr: u64, code: SegvCode },
@@ -720,13 +718,27 @@ impl Os {
             return;
         }
         let pfn = pte::pfn(e);
-        let free = match mmu.frame_mut(pfn) {
+        let (free, orphaned) = match mmu.frame_mut(pfn) {
             Some(f) => {
                 f.mapcount = f.mapcount.saturating_sub(1);
-                f.mapcount == 0 && matches!(f.used, FrameUse::Anon { .. })
+                let anon = matches!(f.used, FrameUse::Anon { .. });
+                let owner = f.used == FrameUse::Anon { asid, vpn };
+                (f.mapcount == 0 && anon, f.mapcount > 0 && owner)
             }
-            None => false,
+            None => (false, false),
         };
+        if orphaned {
+            // A page shared since a fork stays with the processes that still map it: eviction
+            // must find it through one of them, never through the page table that let it go
+            // (it would swap out that table's new page and leave the frame mapped but freed).
+            let heir = self.procs.iter().map(|q| q.asid).find(|&a| {
+                a != asid && mmu.pte(a, vpn) & pte::PRESENT != 0 && pte::pfn(mmu.pte(a, vpn)) == pfn
+            });
+            if let (Some(a), Some(f)) = (heir, mmu.frame_mut(pfn)) {
+                f.used = FrameUse::Anon { asid: a, vpn };
+                f.asid = a;
+            }
+        }
         if free {
             if let Some(slot) = mmu.frame(pfn).and_then(|f| f.swap_slot) {
                 mmu.swap_free(slot);
@@ -1030,7 +1042,7 @@ impl Os {
             shared,
             backing,
             role,
-            name,
+            name: name.into(),
         }
     }
 

@@ -1,12 +1,12 @@
 //! Virtual memory areas: the mappings of one address space, as `/proc/PID/maps` lists them.
 
-use serde::Serialize;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use crate::machine::pagetable::pte;
 
 /// `rwx` permission bits of a mapping.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct Perms {
     pub r: bool,
     pub w: bool,
@@ -66,8 +66,7 @@ impl Perms {
 }
 
 /// What backs a mapping.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Backing {
     /// Demand-zero memory.
     Anon,
@@ -77,8 +76,7 @@ pub enum Backing {
 
 /// What role a mapping plays, for messages ("past the end of the heap") and for the rules that
 /// differ (the stack grows, the heap moves with brk).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
     Elf,
     Text,
@@ -95,7 +93,7 @@ pub enum Role {
     Special,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Vma {
     pub start: u64,
     pub end: u64,
@@ -103,8 +101,9 @@ pub struct Vma {
     pub shared: bool,
     pub backing: Backing,
     pub role: Role,
-    /// The path or `[heap]` / `[stack]` name shown in maps; empty for anonymous memory.
-    pub name: String,
+    /// The path or `[heap]` / `[stack]` name shown in maps; empty for anonymous memory. Shared,
+    /// so that the fault handler's copy of a mapping allocates nothing.
+    pub name: Arc<str>,
 }
 
 impl Vma {
@@ -130,7 +129,7 @@ impl Vma {
             Role::Data => "the data segment".into(),
             Role::Bss => "bss".into(),
             Role::Guard => "a guard page".into(),
-            _ if !self.name.is_empty() => self.name.clone(),
+            _ if !self.name.is_empty() => self.name.to_string(),
             _ => "an anonymous mapping".into(),
         }
     }
@@ -160,7 +159,7 @@ impl Vma {
 }
 
 /// The mappings of one address space, keyed by start address; never overlapping.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default)]
 pub struct VmaSet {
     map: BTreeMap<u64, Vma>,
 }
@@ -328,7 +327,7 @@ mod tests {
             shared: false,
             backing: Backing::Anon,
             role: Role::Mmap,
-            name: String::new(),
+            name: "".into(),
         }
     }
 

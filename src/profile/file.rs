@@ -13,6 +13,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use miette::NamedSource;
+
+use crate::files::Excerpt;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 
@@ -25,6 +27,7 @@ use crate::syntax::ast::Span;
 use super::size::parse_size;
 use super::validate::{validate, Field, FieldSpans};
 use crate::suggest::{did_you_mean, or_list, Reach};
+use crate::words::{PROFILE_HEAP_KEYS, PROFILE_KEYS, PROFILE_TLB_KEYS};
 
 /// One profile file. Sizes are strings with units (`"4 KiB"`) or plain numbers of bytes;
 /// switches are `on`/`off` or YAML booleans.
@@ -282,39 +285,12 @@ impl ProfileFile {
     }
 }
 
-/// The top-level keys a profile file may use, for "did you mean" on an unknown one.
-const TOP_KEYS: [&str; 21] = [
-    "name",
-    "description",
-    "page_size",
-    "va_bits",
-    "levels",
-    "pte_size",
-    "memory",
-    "swap",
-    "tlb",
-    "replace",
-    "scope",
-    "seed",
-    "aslr",
-    "pie",
-    "pcid",
-    "allocator",
-    "heap",
-    "stack_limit",
-    "addresses",
-    "conventions",
-    "clock_bits",
-];
-const TLB_KEYS: [&str; 4] = ["enabled", "entries", "ways", "policy"];
-const HEAP_KEYS: [&str; 6] = ["size", "base", "header", "coalesce", "order", "align"];
-
 /// Parses and validates a profile file. `name` is used when the file has no `name:`; errors
 /// carry `source` and point into it.
 pub(crate) fn load(
     name: &str,
     text: &str,
-    source: Arc<NamedSource<String>>,
+    source: Arc<NamedSource<crate::files::Quoted>>,
 ) -> Result<(ProfileFile, ScenarioConfig), Vec<MachineError>> {
     let file = if text.lines().all(|l| {
         let t = l.trim();
@@ -325,7 +301,7 @@ pub(crate) fn load(
         ProfileFile::default()
     } else {
         serde_yaml::from_str::<ProfileFile>(text)
-            .map_err(|e| vec![yaml_error(&e, text, source.clone())])?
+            .map_err(|e| vec![yaml_error(&e, text, source.name())])?
     };
     let mut cfg = file.to_config(name);
     // YAML reads `base: 0x3e8` as a plain number: its text says how it was written.
@@ -354,12 +330,12 @@ pub fn load_file(path: &Path, text: &str) -> Result<ScenarioConfig, Vec<MachineE
         .unwrap_or_else(|| path.display().to_string());
     let source = Arc::new(NamedSource::new(
         path.display().to_string(),
-        text.to_string(),
+        crate::files::Quoted(text.to_string()),
     ));
     load(&name, text, source).map(|(_, cfg)| cfg)
 }
 
-fn yaml_error(e: &serde_yaml::Error, text: &str, src: Arc<NamedSource<String>>) -> MachineError {
+fn yaml_error(e: &serde_yaml::Error, text: &str, file: &str) -> MachineError {
     let full = e.to_string();
     // The label shows where; the message need not say it again.
     let mut message = match full.rfind(" at line ") {
@@ -370,6 +346,7 @@ fn yaml_error(e: &serde_yaml::Error, text: &str, src: Arc<NamedSource<String>>) 
     if let Some(i) = message.find(", expected one of") {
         message.truncate(i);
     }
+    message = plain_message(&message);
     let mut span = match e.location() {
         Some(loc) => token_at(text, loc.line(), loc.column()),
         None => Span::new(0, 0),
@@ -393,11 +370,11 @@ fn yaml_error(e: &serde_yaml::Error, text: &str, src: Arc<NamedSource<String>>) 
     let help = match unknown.as_deref() {
         Some(field) => {
             let keys: &[&str] = if message.starts_with("tlb") {
-                &TLB_KEYS
+                &PROFILE_TLB_KEYS
             } else if message.starts_with("heap") {
-                &HEAP_KEYS
+                &PROFILE_HEAP_KEYS
             } else {
-                &TOP_KEYS
+                &PROFILE_KEYS
             };
             let list = or_list(keys.iter().copied());
             match did_you_mean(field, keys.iter().copied(), Reach::Loose) {
@@ -409,13 +386,70 @@ fn yaml_error(e: &serde_yaml::Error, text: &str, src: Arc<NamedSource<String>>) 
                  and `levels: 4`; `memsim profiles` lists the built-in ones"
             .to_string(),
     };
+    let line = e.location().map_or(1, |l| l.line());
     MachineError::Yaml {
         message,
         span: span.into(),
         label,
         help,
-        src,
+        src: Arc::new(NamedSource::new(file, Excerpt::line_of_text(text, line))),
     }
+}
+
+/// serde's message in the user's words: no Rust type names, and no value quoted at length
+/// (a file that is not a profile at all is one long string to serde, and would be echoed).
+fn plain_message(message: &str) -> String {
+    if let Some(rest) = message.strip_prefix("invalid type: ") {
+        let kind = rest.split([' ', ',']).next().unwrap_or("something else");
+        let kind = match kind {
+            "string" => "text",
+            "sequence" => "a list",
+            "integer" | "floating" => "a number",
+            "boolean" => "a boolean",
+            "unit" => "nothing",
+            _ => "something else",
+        };
+        return format!("it holds {kind}, not a mapping of settings");
+    }
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    // Quoted values longer than a setting's are cut.
+    while let Some(open) = rest.find('"') {
+        out.push_str(&rest[..=open]);
+        let after = &rest[open + 1..];
+        let close = after.find('"').unwrap_or(after.len());
+        let quoted = &after[..close];
+        if quoted.chars().count() > 40 {
+            out.extend(quoted.chars().take(37));
+            out.push_str("...");
+        } else {
+            out.push_str(quoted);
+        }
+        rest = after.get(close..).unwrap_or("");
+        if let Some(r) = rest.strip_prefix('"') {
+            out.push('"');
+            rest = r;
+        }
+    }
+    out.push_str(rest);
+    for (rust, plain) in [
+        ("struct ProfileFile", "a mapping of settings"),
+        ("struct TlbTable", "a mapping of TLB settings"),
+        ("struct HeapFile", "a mapping of heap settings"),
+    ] {
+        out = out.replace(rust, plain);
+    }
+    // Any other type name serde might give: the keyword and the word after it.
+    for keyword in ["struct ", "enum "] {
+        while let Some(i) = out.find(keyword) {
+            let name = i + keyword.len();
+            let end = out[name..]
+                .find(|c: char| !c.is_alphanumeric() && c != '_')
+                .map_or(out.len(), |e| name + e);
+            out.replace_range(i..end, "a setting");
+        }
+    }
+    out
 }
 
 fn unknown_field(message: &str) -> Option<&str> {
@@ -752,5 +786,24 @@ stack_limit: 1 MiB
         let e = load_text(text).unwrap_err();
         assert_eq!(code(&e[0]), "mem::machine::levels");
         assert_eq!(slice(text, &e[0]), "64 KiB");
+    }
+
+    /// The keys serde expects, as its "unknown field" message lists them.
+    fn serde_keys<T: for<'de> serde::Deserialize<'de> + std::fmt::Debug>() -> Vec<String> {
+        let e = serde_yaml::from_str::<T>("zz_not_a_key: 1\n").unwrap_err();
+        let msg = e.to_string();
+        let list = msg.split("expected one of").nth(1).unwrap_or(&msg);
+        list.split('`')
+            .skip(1)
+            .step_by(2)
+            .map(str::to_string)
+            .collect()
+    }
+
+    #[test]
+    fn the_key_tables_are_the_keys_serde_reads() {
+        assert_eq!(serde_keys::<ProfileFile>(), PROFILE_KEYS);
+        assert_eq!(serde_keys::<TlbTable>(), PROFILE_TLB_KEYS);
+        assert_eq!(serde_keys::<HeapFile>(), PROFILE_HEAP_KEYS);
     }
 }

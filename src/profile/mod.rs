@@ -97,7 +97,7 @@ pub struct ProfileInfo {
 fn load_builtin(name: &'static str, text: &'static str) -> Option<(ProfileFile, ScenarioConfig)> {
     let source = Arc::new(NamedSource::new(
         format!("profiles/{name}.yaml"),
-        text.to_string(),
+        crate::files::Quoted(text.to_string()),
     ));
     file::load(name, text, source).ok()
 }
@@ -142,7 +142,10 @@ mod tests {
     #[test]
     fn every_builtin_loads_and_validates() {
         for &(name, text) in &BUILTINS {
-            let source = Arc::new(NamedSource::new(name, text.to_string()));
+            let source = Arc::new(NamedSource::new(
+                name,
+                crate::files::Quoted(text.to_string()),
+            ));
             match file::load(name, text, source) {
                 Ok((file, cfg)) => {
                     assert_eq!(cfg.machine.name, name);

@@ -730,6 +730,59 @@ figure{margin:.6em 0;overflow-x:auto}figure svg{max-width:100%;height:auto}\
 .summary{color:var(--muted)}\
 ";
 
+/// One run as a fragment of a page or a notebook output: the summary, the trace with each
+/// `show`'s table and picture under its statement, the diagnostics and the counters at the end.
+pub fn fragment(r: &ChunkResult) -> String {
+    let mut out = String::new();
+    if !r.static_errors {
+        let _ = writeln!(
+            out,
+            "<p class=\"summary\">{}</p>",
+            esc(text::summary(r, &r.stats).trim_end())
+        );
+    }
+    if !r.steps.is_empty() {
+        out.push_str(TRACE_HEAD);
+        for s in &r.steps {
+            step_row(s, &mut out);
+            let shows: Vec<&Snapshot> = s
+                .outputs()
+                .filter_map(|o| match o {
+                    Output::Show { snapshot } => Some(snapshot),
+                    _ => None,
+                })
+                .collect();
+            if !shows.is_empty() {
+                out.push_str("<tr class=\"shows\"><td></td><td colspan=\"2\">");
+                for sn in shows {
+                    show_block(sn, &mut out);
+                }
+                out.push_str("</td></tr>");
+            }
+        }
+        out.push_str("</tbody></table>\n");
+    }
+    if !r.diagnostics.is_empty() {
+        out.push_str("<h2>Diagnostics</h2>\n");
+        for d in &r.diagnostics {
+            let _ = writeln!(
+                out,
+                "<pre class=\"{}\">{}</pre>",
+                match d.severity {
+                    Severity::Error => "error",
+                    Severity::Warning => "warning",
+                },
+                esc(&super::diag::render(&d.report, false, 100))
+            );
+        }
+    }
+    if !r.static_errors {
+        out.push_str("<h2>Statistics at the end</h2>\n");
+        out.push_str(&stats(&r.stats));
+    }
+    out
+}
+
 /// A standalone HTML page for several runs: for each, the trace with each `show`'s table and
 /// picture under its statement, the diagnostics and the summary. No scripts, no external
 /// resources: a teacher can hand it out as one file.
@@ -746,52 +799,7 @@ pub fn page(results: &[ChunkResult]) -> String {
     );
     for r in results {
         let _ = writeln!(out, "<section>\n<h1><code>{}</code></h1>", esc(&r.name));
-        if !r.static_errors {
-            let _ = writeln!(
-                out,
-                "<p class=\"summary\">{}</p>",
-                esc(text::summary(r, &r.stats).trim_end())
-            );
-        }
-        if !r.steps.is_empty() {
-            out.push_str(TRACE_HEAD);
-            for s in &r.steps {
-                step_row(s, &mut out);
-                let shows: Vec<&Snapshot> = s
-                    .outputs()
-                    .filter_map(|o| match o {
-                        Output::Show { snapshot } => Some(snapshot),
-                        _ => None,
-                    })
-                    .collect();
-                if !shows.is_empty() {
-                    out.push_str("<tr class=\"shows\"><td></td><td colspan=\"2\">");
-                    for sn in shows {
-                        show_block(sn, &mut out);
-                    }
-                    out.push_str("</td></tr>");
-                }
-            }
-            out.push_str("</tbody></table>\n");
-        }
-        if !r.diagnostics.is_empty() {
-            out.push_str("<h2>Diagnostics</h2>\n");
-            for d in &r.diagnostics {
-                let _ = writeln!(
-                    out,
-                    "<pre class=\"{}\">{}</pre>",
-                    match d.severity {
-                        Severity::Error => "error",
-                        Severity::Warning => "warning",
-                    },
-                    esc(&super::diag::render(&d.report, false, 100))
-                );
-            }
-        }
-        if !r.static_errors {
-            out.push_str("<h2>Statistics at the end</h2>\n");
-            out.push_str(&stats(&r.stats));
-        }
+        out.push_str(&fragment(r));
         out.push_str("</section>\n");
     }
     out.push_str("</body>\n</html>\n");

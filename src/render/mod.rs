@@ -3,7 +3,9 @@
 
 pub mod diag;
 pub mod html;
+pub mod mime;
 pub mod report;
+pub mod report_items;
 pub mod style;
 pub mod svg;
 pub mod text;

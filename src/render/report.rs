@@ -4,10 +4,10 @@
 
 use serde::Serialize;
 
-use crate::events::Event;
+use super::report_items::{EventReport, ShowReport};
 use crate::session::snapshot::{ProcRow, StatsSnap};
 use crate::session::step::{Item, Part, Run};
-use crate::session::{ChunkResult, Diag, Output, Severity, Snapshot, Step};
+use crate::session::{ChunkResult, Diag, Output, Severity, Step};
 
 /// The version of the report schema. It grows when a field is renamed, removed or changes
 /// meaning; new fields may appear without it changing.
@@ -65,7 +65,7 @@ pub struct PartReport<'a> {
 #[derive(Debug, Serialize)]
 #[serde(untagged)]
 pub enum ItemReport<'a> {
-    Event(&'a Event),
+    Event(EventReport<'a>),
     Output(OutputReport<'a>),
 }
 
@@ -78,7 +78,7 @@ pub enum OutputReport<'a> {
     },
     /// A table, with a `show` field naming it (`maps`, `pagetable`, …).
     Show {
-        snapshot: &'a Snapshot,
+        snapshot: ShowReport<'a>,
     },
     Expect {
         passed: bool,
@@ -176,13 +176,13 @@ impl<'a> From<&'a Part> for PartReport<'a> {
 impl<'a> From<&'a Item> for ItemReport<'a> {
     fn from(i: &'a Item) -> Self {
         match i {
-            Item::Event(e) => ItemReport::Event(e),
+            Item::Event(e) => ItemReport::Event(e.into()),
             Item::Output(Output::Print { text }) => {
                 ItemReport::Output(OutputReport::Print { text })
             }
-            Item::Output(Output::Show { snapshot }) => {
-                ItemReport::Output(OutputReport::Show { snapshot })
-            }
+            Item::Output(Output::Show { snapshot }) => ItemReport::Output(OutputReport::Show {
+                snapshot: snapshot.into(),
+            }),
             Item::Output(Output::Expect { passed, text }) => {
                 ItemReport::Output(OutputReport::Expect {
                     passed: *passed,

@@ -39,7 +39,7 @@ pub fn paint(on: bool, tone: Tone, text: &str) -> String {
 }
 
 /// Whether to colour a stream: `--color always` or `never` decide; otherwise only a terminal,
-/// and not when `NO_COLOR` is set (https://no-color.org).
+/// and not when `NO_COLOR` is set (<https://no-color.org>).
 pub fn wanted(choice: Option<bool>, is_terminal: bool) -> bool {
     match choice {
         Some(on) => on,

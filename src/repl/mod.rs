@@ -320,7 +320,11 @@ impl ReplCore {
 
     /// Runs a file in this session, as `memsim repl FILE` and `:load FILE` do.
     pub fn load(&mut self, path: &Path) -> Reply {
-        let src = match crate::source::read(path, &path.display().to_string()) {
+        let src = match crate::source::read(
+            path,
+            &path.display().to_string(),
+            self.session.options_mut().max_source_bytes,
+        ) {
             Ok(s) => s,
             Err(e) => return self.io_error(*e),
         };
@@ -656,7 +660,7 @@ pub fn main(file: Option<&Path>, color: bool, limits: Options) -> i32 {
     use std::io::IsTerminal;
     if let Some(f) = file {
         // A file that cannot be read is an error of the command line, as under `memsim run`.
-        if let Err(e) = crate::source::read(f, &f.display().to_string()) {
+        if let Err(e) = crate::source::read(f, &f.display().to_string(), limits.max_source_bytes) {
             let r = miette::Report::new(*e);
             let _ = writeln!(std::io::stderr(), "{}", diag::render(&r, color, 100));
             return 2;

@@ -60,7 +60,25 @@ pub struct Options {
     pub progress: Option<ProgressFn>,
     /// How long a statement runs before progress is reported.
     pub progress_after: std::time::Duration,
+    /// Keep each chunk's source for [`Session::history`] (the REPL's undo and `:save`). A file
+    /// run reads none of it back, and a file holding a long reference string would be held twice.
+    pub keep_history: bool,
+    /// Bytes one chunk (a file, a REPL input, a cell) may have.
+    pub max_source_bytes: usize,
+    /// Bytes one line of a chunk may have.
+    pub max_line_bytes: usize,
+    /// A folder whose files scenarios may read besides their own folder (`--root DIR`).
+    pub root: Option<PathBuf>,
 }
+
+/// The default of [`Options::max_source_bytes`]: a hundred times the longest example.
+pub const DEFAULT_MAX_SOURCE_BYTES: usize = 16 << 20;
+/// The default of [`Options::max_line_bytes`].
+pub const DEFAULT_MAX_LINE_BYTES: usize = 1 << 20;
+/// The default of [`Options::max_host_bytes`].
+pub const DEFAULT_MAX_HOST_BYTES: usize = 2 << 30;
+/// The default of [`Options::events_per_step`].
+pub const DEFAULT_EVENTS_PER_STEP: usize = 64;
 
 /// How a long statement is getting on.
 #[derive(Debug, Clone, PartialEq)]
@@ -90,15 +108,19 @@ impl Default for Options {
     fn default() -> Self {
         Options {
             trace: true,
-            events_per_step: 64,
+            events_per_step: DEFAULT_EVENTS_PER_STEP,
             max_steps: DEFAULT_MAX_STEPS,
             timeout: None,
-            max_host_bytes: 2 << 30,
+            max_host_bytes: DEFAULT_MAX_HOST_BYTES,
             rollback: false,
             report_leaks: true,
             compile_loops: true,
             progress: None,
             progress_after: std::time::Duration::from_secs(1),
+            keep_history: true,
+            max_source_bytes: DEFAULT_MAX_SOURCE_BYTES,
+            max_line_bytes: DEFAULT_MAX_LINE_BYTES,
+            root: None,
         }
     }
 }
@@ -291,8 +313,14 @@ pub struct Session {
 
 impl Session {
     pub fn new(opts: Options) -> Self {
+        let env = Env {
+            roots: crate::files::Roots {
+                extra: opts.root.clone(),
+            },
+            ..Env::default()
+        };
         Session {
-            env: Env::default(),
+            env,
             world: World::new(&ScenarioConfig::default()),
             vars: Vars::default(),
             opts,
@@ -353,6 +381,35 @@ impl Session {
         }
     }
 
+    /// A chunk or a line over the size limits, which is not parsed at all.
+    fn too_large(&self, src: &str) -> Option<crate::diag::parse::ParseError> {
+        use crate::diag::parse::ParseError;
+        let (max_src, max_line) = (self.opts.max_source_bytes, self.opts.max_line_bytes);
+        if src.len() > max_src {
+            let at = (0..=max_src)
+                .rev()
+                .find(|&i| src.is_char_boundary(i))
+                .unwrap_or(0);
+            return Some(ParseError::TooLarge {
+                size: src.len(),
+                limit: max_src,
+                span: (at, 0).into(),
+            });
+        }
+        let mut start = 0;
+        for (i, line) in src.split('\n').enumerate() {
+            if line.len() > max_line {
+                return Some(ParseError::LineTooLong {
+                    line: i + 1,
+                    limit: max_line,
+                    span: (start, 0).into(),
+                });
+            }
+            start += line.len() + 1;
+        }
+        None
+    }
+
     fn prepare(
         &self,
         name: &str,
@@ -364,7 +421,11 @@ impl Session {
             name: name.to_string(),
             ..Default::default()
         };
-        let program = match syntax::parse(src) {
+        let parsed = match self.too_large(src) {
+            Some(e) => Err(vec![e]),
+            None => syntax::parse(src),
+        };
+        let program = match parsed {
             Ok(p) => p,
             Err(errs) => {
                 result.static_errors = true;
@@ -442,7 +503,7 @@ impl Session {
             }
         }
         result.offset_lines(first_line - 1);
-        if !result.stopped {
+        if !result.stopped && self.opts.keep_history {
             self.history.push(src.to_string());
         }
         result.stats = self.world.stats().after(&result.stats);

@@ -7,8 +7,6 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::io::Read;
 
-use miette::{MietteError, MietteSpanContents, SourceCode, SourceSpan, SpanContents};
-
 use super::World;
 use crate::config::Conventions;
 use crate::events::{Event, EventSink};
@@ -282,66 +280,7 @@ impl<R: Read> TraceReader<R> {
     }
 }
 
-/// A few lines of a file around one line, as the source of a diagnostic: miette sees the
-/// file's own line numbers and byte offsets without the whole file in memory.
-#[derive(Debug, Clone)]
-pub struct Excerpt {
-    text: String,
-    /// Byte offset of `text` in the file, and the 0-based number of its first line.
-    offset: usize,
-    first_line: usize,
-}
-
-impl Excerpt {
-    /// Lines `line - 1` to `line + 1` (1-based) of what `input` reads, or `None` if it cannot be
-    /// read as far as `line`.
-    pub fn around(input: impl Read, line: usize) -> Option<Self> {
-        use std::io::BufRead;
-        let mut r = std::io::BufReader::new(input);
-        let first = line.saturating_sub(1).max(1);
-        let (mut n, mut offset) = (1usize, 0usize);
-        let mut text = Vec::new();
-        let mut buf = Vec::new();
-        while n <= line + 1 {
-            buf.clear();
-            let got = r.read_until(b'\n', &mut buf).ok()?;
-            if got == 0 || got > MAX_LINE {
-                break;
-            }
-            if n < first {
-                offset += got;
-            } else {
-                text.extend_from_slice(&buf);
-            }
-            n += 1;
-        }
-        (n > line).then(|| Excerpt {
-            text: String::from_utf8_lossy(&text).into_owned(),
-            offset,
-            first_line: first - 1,
-        })
-    }
-}
-
-impl SourceCode for Excerpt {
-    fn read_span<'a>(
-        &'a self,
-        span: &SourceSpan,
-        before: usize,
-        after: usize,
-    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
-        let local = SourceSpan::new(span.offset().saturating_sub(self.offset).into(), span.len());
-        let c = self.text.read_span(&local, before, after)?;
-        let at = c.span();
-        Ok(Box::new(MietteSpanContents::new(
-            c.data(),
-            SourceSpan::new((at.offset() + self.offset).into(), at.len()),
-            c.line() + self.first_line,
-            c.column(),
-            c.line_count(),
-        )))
-    }
-}
+pub use crate::files::Excerpt;
 
 /// The page references of one lackey record: `I` a fetch, `L` a load, `S` a store, `M` a load
 /// then a store.

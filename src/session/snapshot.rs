@@ -1,15 +1,12 @@
 //! Snapshots: what `show` hands to renderers. Plain data, made by the session from the world,
 //! so renderers never touch the machine.
 
-use serde::Serialize;
-
 use crate::config::ScenarioConfig;
 use crate::heap::ChunkView;
 use crate::heap::{Addresses, AllocatorKind};
 use crate::units;
 
-#[derive(Debug, Clone, Serialize)]
-#[serde(tag = "show", rename_all = "snake_case")]
+#[derive(Debug, Clone)]
 pub enum Snapshot {
     Maps {
         pid: u32,
@@ -27,7 +24,6 @@ pub enum Snapshot {
         rows: Vec<PteRow>,
         /// Under `conventions ostep`, a linear table of at most 4096 entries as
         /// `paging-linear-translate.py` prints it: each entry's frame, or `None` when invalid.
-        #[serde(skip_serializing_if = "Option::is_none")]
         linear: Option<Vec<Option<u64>>>,
     },
     Walk(WalkSnap),
@@ -50,12 +46,10 @@ pub enum Snapshot {
         pid: u32,
         allocator: String,
         /// The base the machine prints addresses in (JSON carries the numbers themselves).
-        #[serde(skip)]
         radix: crate::units::Radix,
         rows: Vec<ChunkView>,
         /// Under `conventions ostep`, a teaching heap's free list in list order (address,
         /// size), which the text prints as `malloc.py` dumps it.
-        #[serde(skip_serializing_if = "Option::is_none")]
         free_list: Option<Vec<(u64, u64)>>,
     },
     Stats(StatsSnap),
@@ -63,7 +57,6 @@ pub enum Snapshot {
         addr: u64,
         bytes: Vec<Option<u8>>,
         /// Bytes asked for beyond the most one dump shows.
-        #[serde(skip_serializing_if = "is_zero")]
         omitted: u64,
     },
     Swap {
@@ -84,7 +77,7 @@ pub enum Snapshot {
     },
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SweepRow {
     /// Each parameter's value, as written (`fifo`, `3 pages`).
     pub params: Vec<String>,
@@ -94,7 +87,7 @@ pub struct SweepRow {
     pub note: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct MapRow {
     pub start: u64,
     pub end: u64,
@@ -111,7 +104,7 @@ pub struct MapRow {
     pub resident: Vec<[u64; 2]>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct SmapsRow {
     pub map: MapRow,
     pub size: u64,
@@ -125,7 +118,7 @@ pub struct SmapsRow {
     pub page_size: u64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct PteRow {
     pub vpn: u64,
     pub pfn: Option<u64>,
@@ -138,7 +131,7 @@ pub struct PteRow {
     pub note: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct WalkSnap {
     pub vaddr: u64,
     /// Index bits of each level, top level first (the page offset takes `page_shift` bits).
@@ -156,7 +149,7 @@ pub struct WalkSnap {
     pub outcome: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct WalkLevel {
     pub level: usize,
     /// The table this level read (0 = the process's top-level table).
@@ -167,7 +160,7 @@ pub struct WalkLevel {
     pub meaning: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct TlbRow {
     pub slot: usize,
     pub asid: u32,
@@ -177,7 +170,7 @@ pub struct TlbRow {
     pub dirty: bool,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct FrameRow {
     pub pfn: u64,
     /// `main 0x405` (process and page), `file libc.so.6 page 3`, `free`.
@@ -199,7 +192,7 @@ pub struct FrameRow {
 }
 
 /// One setting of `show machine`: `page size`, `4 KiB (12 offset bits)`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct MachineRow {
     pub setting: String,
     pub value: String,
@@ -396,7 +389,7 @@ fn profile_line(sc: &ScenarioConfig) -> String {
     }
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default)]
 pub struct StatsSnap {
     pub faults: u64,
     pub minor: u64,
@@ -461,7 +454,7 @@ impl StatsSnap {
     }
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default)]
 pub struct ProcRow {
     pub pid: u32,
     pub name: String,
@@ -472,8 +465,4 @@ pub struct ProcRow {
     pub vsz: u64,
     /// `running`, or how it died.
     pub state: String,
-}
-
-fn is_zero(n: &u64) -> bool {
-    *n == 0
 }

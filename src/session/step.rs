@@ -75,7 +75,7 @@ pub(super) fn fold(
     let eq = |a: usize, b: usize| items[a].0 == items[b].0 && items[a].1.same(&items[b].1);
     let source = |line: usize| {
         let start = line_starts[line - offset - 1];
-        without_comment(src[start..].lines().next().unwrap_or("")).to_string()
+        abbreviate(without_comment(src[start..].lines().next().unwrap_or("")))
     };
     let mut runs: Vec<Run> = Vec::new();
     let mut loose: Vec<usize> = Vec::new();
@@ -138,6 +138,31 @@ fn group<'a>(
         }
     }
     parts
+}
+
+/// Source lines longer than this many characters are shown abbreviated in the trace.
+pub const LONG_LINE: usize = 400;
+/// How many characters of a long line the trace keeps.
+const LONG_LINE_KEPT: usize = 160;
+
+/// A source line as the trace shows it: whole, or for a line of more than [`LONG_LINE`]
+/// characters (a reference string of a million numbers) its start and how much was left out,
+/// so that the trace does not repeat the file's bulk data.
+pub(super) fn abbreviate(line: &str) -> String {
+    if line.chars().nth(LONG_LINE).is_none() {
+        return line.to_string();
+    }
+    let keep = line
+        .char_indices()
+        .nth(LONG_LINE_KEPT)
+        .map_or(line.len(), |(i, _)| i);
+    // End at a space if there is one, so that no number is shown cut in two.
+    let head = line[..keep]
+        .rfind(' ')
+        .map_or(&line[..keep], |i| &line[..i])
+        .trim_end();
+    let left = line[head.len()..].chars().count();
+    format!("{head} … ({left} more characters)")
 }
 
 /// A source line without its trailing comment, as a statement's own text is shown.
@@ -229,5 +254,22 @@ mod tests {
         let items = vec![(0, print("first")), (0, print("x")), (0, print("x"))];
         let runs = fold(items, src, &line_starts(src), 0);
         assert_eq!(shape(&runs), vec![(1, vec![(1, 1)]), (2, vec![(1, 1)])]);
+    }
+
+    #[test]
+    fn long_lines_are_abbreviated_at_a_space() {
+        let short = format!("refs {}", "1 ".repeat(150));
+        assert_eq!(abbreviate(short.trim_end()), short.trim_end());
+        let long = format!("refs {}", "12 ".repeat(1000))
+            .trim_end()
+            .to_string();
+        let a = abbreviate(&long);
+        assert!(a.starts_with("refs 12 12"), "{a}");
+        let (head, tail) = a.split_once(" … (").expect("abbreviated");
+        assert!(head.len() <= LONG_LINE_KEPT && head.ends_with("12"), "{a}");
+        assert_eq!(
+            tail,
+            format!("{} more characters)", long.len() - head.len())
+        );
     }
 }

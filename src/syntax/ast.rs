@@ -3,6 +3,8 @@
 //! Nothing here refers to pest. Every node carries the byte span of its source text so that
 //! diagnostics from any stage can point back into the file, the REPL line or the notebook cell.
 
+pub use super::refs::PageRefs;
+
 /// A half-open byte range `[start, end)` into the chunk's source text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct Span {
@@ -136,7 +138,7 @@ pub enum StmtKind {
     /// `read p[a..b] [step S]` / `write p[a..b] [step S] = V`.
     Touch(Touch),
     /// `refs 7 0 1 2 0 3w ...`.
-    Refs(Vec<PageRef>),
+    Refs(PageRefs),
     /// `trace "file"`.
     Trace {
         path: StrLit,
@@ -468,14 +470,6 @@ pub struct Touch {
     pub step: Option<Expr>,
     /// The byte written, for `write ... = V`.
     pub value: Option<Expr>,
-}
-
-/// One entry of a reference string: a page number, `w` suffix for a write.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PageRef {
-    pub page: u64,
-    pub write: bool,
-    pub span: Span,
 }
 
 #[derive(Debug, Clone, PartialEq)]

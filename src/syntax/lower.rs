@@ -12,6 +12,7 @@ use pest::pratt_parser::{Assoc, Op, PrattParser};
 
 use super::ast::*;
 use super::grammar::Rule;
+use super::refs::PageRefsBuilder;
 use crate::diag::parse::ParseError;
 
 /// The deepest nesting (blocks, brackets, operators in one expression) lowering accepts.
@@ -571,11 +572,13 @@ impl<'s> Lowerer<'s> {
     /// spaces, tabs and line continuations, each with an optional `w` (write) or `r` (read).
     /// One pass over the bytes: a decimal number, with or without its suffix, is read as it is
     /// scanned; anything else goes to [`Lowerer::page_ref`], which knows every form and error.
-    fn page_refs(&self, p: &P<'_>) -> Vec<PageRef> {
+    fn page_refs(&self, p: &P<'_>) -> PageRefs {
         let start = self.base + p.as_span().start();
         let bytes = p.as_str().as_bytes();
         let sep = |c: u8| matches!(c, b' ' | b'\t' | b'\\' | b'\r' | b'\n');
-        let mut refs = Vec::with_capacity(bytes.len() / 4 + 1);
+        // An item and its separator take at least two bytes of text, and small page numbers one
+        // byte packed: room for that, so the buffer seldom grows.
+        let mut refs = PageRefsBuilder::with_capacity(bytes.len() / 2 + 1);
         let mut i = 0;
         while i < bytes.len() {
             if sep(bytes[i]) {
@@ -596,32 +599,22 @@ impl<'s> Lowerer<'s> {
             };
             let end = i + usize::from(write.is_some());
             if digits > 0 && (end == bytes.len() || sep(bytes[end])) {
-                refs.push(PageRef {
-                    page,
-                    write: write.unwrap_or(false),
-                    span: Span::new(start + from, start + end),
-                });
+                refs.push(page, write.unwrap_or(false));
                 i = end;
                 continue;
             }
             while i < bytes.len() && !sep(bytes[i]) {
                 i += 1;
             }
-            refs.push(self.page_ref(&bytes[from..i], Span::new(start + from, start + i)));
+            let (page, write) = self.page_ref(&bytes[from..i], Span::new(start + from, start + i));
+            refs.push(page, write);
         }
-        refs
+        refs.finish()
     }
 
-    fn page_ref(&self, item: &[u8], span: Span) -> PageRef {
-        // Plain decimal numbers are nearly every item of a long string: read them directly.
-        if item.len() < 20 && item.iter().all(u8::is_ascii_digit) {
-            let page = item.iter().fold(0u64, |v, &d| v * 10 + u64::from(d - b'0'));
-            return PageRef {
-                page,
-                write: false,
-                span,
-            };
-        }
+    /// An item that is not a plain decimal number: another radix, `_` separators, or an error
+    /// reported at `span` (the item then counts as page 0 so that the rest is still checked).
+    fn page_ref(&self, item: &[u8], span: Span) -> (u64, bool) {
         let text = String::from_utf8_lossy(item);
         let (digits, write) = match item.last() {
             Some(b'w') => (&text[..text.len() - 1], true),
@@ -633,17 +626,9 @@ impl<'s> Lowerer<'s> {
                 text: text.to_string(),
                 span: span.into(),
             });
-            return PageRef {
-                page: 0,
-                write,
-                span,
-            };
+            return (0, write);
         }
-        PageRef {
-            page: self.int_value(digits, span),
-            write,
-            span,
-        }
+        (self.int_value(digits, span), write)
     }
 
     fn range(&self, p: P<'_>) -> Option<RangeExpr> {
@@ -1080,12 +1065,11 @@ pub(super) fn trim_end(src: &str, start: usize, end: usize) -> usize {
         return end;
     }
     // A comment can only be on the last line of the span.
-    let line_start = bytes[start..end]
-        .iter()
-        .rposition(|&b| b == b'\n' || b == b'\r')
-        .map_or(start, |i| start + i + 1);
+    // `memchr`'s searches: a statement can be megabytes of reference string.
+    let line_start =
+        memchr::memrchr2(b'\n', b'\r', &bytes[start..end]).map_or(start, |i| start + i + 1);
     let mut cut = end;
-    if bytes[line_start..end].contains(&b'#') {
+    if memchr::memchr(b'#', &bytes[line_start..end]).is_some() {
         let mut in_str = false;
         let mut i = line_start;
         while i < end {

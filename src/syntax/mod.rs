@@ -9,10 +9,12 @@
 pub mod ast;
 mod errors;
 mod lower;
+mod refs;
 #[cfg(test)]
 mod tests;
 
 pub use ast::*;
+pub use refs::{Iter as PageRefsIter, PageRef, PageRefsBuilder};
 
 pub use crate::words::SHOW_TARGETS;
 

@@ -384,8 +384,9 @@ fn section_7_shape() {
     match &p.stmts[1].kind {
         StmtKind::Refs(r) => {
             assert_eq!(r.len(), 20);
-            assert_eq!(r[0].page, 7);
-            assert!(!r[0].write);
+            let first = r.iter().next().expect("an item");
+            assert_eq!(first.page, 7);
+            assert!(!first.write);
         }
         k => panic!("{k:?}"),
     }
@@ -611,19 +612,16 @@ fn refs_items_are_read_from_one_token() {
     let StmtKind::Refs(r) = &p.stmts[0].kind else {
         panic!("{:?}", p.stmts[0])
     };
-    let items: Vec<(u64, bool, &str)> = r
-        .iter()
-        .map(|x| (x.page, x.write, &src[x.span.start..x.span.end]))
-        .collect();
+    let items: Vec<(u64, bool)> = r.iter().map(|x| (x.page, x.write)).collect();
     assert_eq!(
         items,
         [
-            (7, false, "7"),
-            (31, false, "0x1f"),
-            (1, false, "0b1r"),
-            (1000, true, "1_000w"),
-            (4, false, "4"),
-            (5, false, "5"),
+            (7, false),
+            (31, false),
+            (1, false),
+            (1000, true),
+            (4, false),
+            (5, false),
         ]
     );
     // The statement ends before the comment and its spaces.
@@ -681,6 +679,7 @@ fn a_long_refs_statement_parses() {
         panic!()
     };
     assert_eq!(r.len(), 100_000);
+    let r: Vec<_> = r.iter().collect();
     assert_eq!((r[99_999].page, r[99_999].write), (99_999 % 97, false));
     assert_eq!((r[5].page, r[5].write), (5, true));
 }

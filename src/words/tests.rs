@@ -211,3 +211,26 @@ fn the_docs_mention_every_keyword_and_unit() {
         );
     }
 }
+
+#[test]
+fn the_docs_list_every_profile_key() {
+    let start = LANGUAGE
+        .find("### Profile files")
+        .expect("docs/language.md has a Profile files section");
+    let rest = &LANGUAGE[start..];
+    let docs = &rest[..rest[4..].find("\n#").map_or(rest.len(), |e| e + 4)];
+    for key in PROFILE_KEYS {
+        assert!(
+            ["`{key}`", "`{key}:", "\n{key}:"]
+                .iter()
+                .any(|f| docs.contains(&f.replace("{key}", key))),
+            "docs/language.md's profile files lack `{key}`"
+        );
+    }
+    for key in PROFILE_TLB_KEYS.iter().chain(&PROFILE_HEAP_KEYS) {
+        assert!(
+            docs.contains(key),
+            "docs/language.md's profile files lack `{key}`"
+        );
+    }
+}

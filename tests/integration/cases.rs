@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use memsim::render::{diag, text};
-use memsim::{Options, Session};
+use memsim::session::{Options, Session};
 
 fn render_case(path: &Path, compile_loops: bool) -> String {
     let src = std::fs::read_to_string(path).expect("read case");

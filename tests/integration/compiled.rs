@@ -3,7 +3,7 @@
 //! every type, loads and stores in and past their blocks, pointer offsets and differences,
 //! accesses that straddle a page boundary, nested loops and bounds computed from variables.
 
-use memsim::{Options, Session};
+use memsim::session::{Options, Session};
 use proptest::prelude::*;
 
 /// An expression, its choices as numbers: the renderer picks names and operators from them.

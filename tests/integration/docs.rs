@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use memsim::{Options, Session};
+use memsim::session::{Options, Session};
 
 /// A block: where it starts, its info string after `mem`, its text.
 struct Block {

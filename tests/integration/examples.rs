@@ -1,6 +1,6 @@
 //! Examples are tests: every `examples/*.mem` runs and all its expectations hold.
 
-use memsim::{Options, Session};
+use memsim::session::{Options, Session};
 
 #[test]
 fn every_example_holds_its_expectations() {

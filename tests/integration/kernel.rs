@@ -87,6 +87,8 @@ fn spawn(file: &PathBuf) -> Child {
     Command::new(env!("CARGO_BIN_EXE_memsim"))
         .args(["kernel", "--connection-file"])
         .arg(file)
+        // The tests' scratch files live in the temporary folder, outside the working folder.
+        .env("MEMSIM_ROOT", std::env::temp_dir())
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())

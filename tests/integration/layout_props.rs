@@ -33,7 +33,7 @@ fn invariants(os: &Os, p: usize) -> Result<(), TestCaseError> {
     let ps = os.page_size();
     let mut prev_end = 0;
     for v in os.procs[p].vmas.iter() {
-        if v.role == Role::Special && v.name == "[vsyscall]" {
+        if v.role == Role::Special && &*v.name == "[vsyscall]" {
             continue;
         }
         prop_assert!(v.start < v.end, "empty mapping {v:x?}");
@@ -194,7 +194,7 @@ proptest! {
         invariants(&os, p)?;
         let linux = va == 48 && pb == 12;
         for m in &spec.mmaps {
-            let v = os.procs[p].vmas.iter().find(|v| v.name == m.name);
+            let v = os.procs[p].vmas.iter().find(|v| *v.name == *m.name);
             prop_assert!(v.is_some(), "mapping {} is missing", m.name);
             let v = v.unwrap();
             prop_assert_eq!(v.len(), m.size.div_ceil(ps) * ps);

@@ -183,3 +183,163 @@ fn test_runs_a_file_named_on_the_command_line() {
     assert_eq!(out.status, 1, "{}", out.stdout);
     assert!(out.stdout.contains("0 passed, 1 failed"), "{}", out.stdout);
 }
+
+/// Runs `src` in a session, interrupts it after 300 ms as Ctrl-C does, and says how long it
+/// took to stop and with which codes.
+fn interrupted(dir: &std::path::Path, src: &str) -> (std::time::Duration, Vec<String>) {
+    use memsim::session::{Options, Session};
+    let mut s = Session::new(Options {
+        trace: false,
+        ..Options::default()
+    });
+    s.set_base_dir(dir);
+    let handle = s.interrupt_handle();
+    let t = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        handle.interrupt();
+    });
+    let start = std::time::Instant::now();
+    let r = s.execute("long.mem", src);
+    let took = start.elapsed();
+    t.join().unwrap();
+    (took, r.diagnostics.iter().map(|d| d.code.clone()).collect())
+}
+
+#[test]
+fn an_interrupt_stops_every_kind_of_long_statement_within_a_second() {
+    let dir = std::env::temp_dir().join(format!("memsim-interrupt-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // A trace that replays for minutes: a few thousand lines, replayed again and again.
+    let lines: String = (0..5000)
+        .map(|i| format!("{:#x}\n", (i % 97) << 12))
+        .collect();
+    std::fs::write(dir.join("t.trace"), lines).unwrap();
+    for src in [
+        FOREVER,
+        "repeat 9223372036854775807 { refs 0 1 2 3 4 5 6 7 }\n",
+        "repeat 9223372036854775807 { trace \"t.trace\" }\n",
+        "machine { stack_limit 1 TiB }\nrecurse deep 9223372036854775807 frame 16 B\n",
+        "sweep seed in 0..=9999 { repeat 1900000000 { } }\n",
+    ] {
+        let (took, codes) = interrupted(&dir, src);
+        assert!(
+            codes.iter().any(|c| c == "mem::interrupted"),
+            "{src}: {codes:?}"
+        );
+        assert!(
+            took < std::time::Duration::from_millis(1300),
+            "{src}: {took:?}"
+        );
+    }
+}
+
+#[test]
+fn every_limit_has_a_flag() {
+    // Each flag is accepted, and the small limit it sets is crossed with its own diagnostic.
+    let cases: [(&[&str], &str, &str); 4] = [
+        (
+            &["--max-source", "100"],
+            &"print 1\n".repeat(20),
+            "mem::io::too_large",
+        ),
+        (
+            &["--max-line", "20"],
+            "print 1\nprint 1 + 1 + 1 + 1 + 1 + 1 + 1\n",
+            "mem::parse::line_too_long",
+        ),
+        (
+            &["--max-memory", "1 MiB"],
+            "let p: *u8 = malloc(64 MiB)\nwrite p[0..64 MiB] step 4 KiB = 1\n",
+            "mem::limit",
+        ),
+        (&["--max-steps", "10"], "repeat 100 { }\n", "mem::limit"),
+    ];
+    for (flags, src, code) in cases {
+        let mut args = vec!["run", "--quiet"];
+        args.extend_from_slice(flags);
+        args.push("a.mem");
+        let out = Test::new().file("a.mem", src).args(&args).run();
+        assert!(out.stderr.contains(code), "{flags:?}: {}", out.stderr);
+        assert!(out.stderr.contains("help:"), "{flags:?}: {}", out.stderr);
+    }
+    // Events past `--max-events` are counted, not kept.
+    let out = Test::new()
+        .file(
+            "e.mem",
+            "let p: *u8 = malloc(64 KiB)\nwrite p[0..64 KiB] step 4 KiB = 1\n",
+        )
+        .args(&["run", "--max-events", "2", "e.mem"])
+        .run();
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    assert!(out.stdout.contains("more event"), "{}", out.stdout);
+}
+
+#[test]
+fn a_cell_over_the_source_limit_is_a_diagnostic() {
+    use memsim::session::{Options, Session};
+    let mut s = Session::new(Options {
+        max_source_bytes: 1000,
+        ..Options::default()
+    });
+    let r = s.execute("cell", &"print 1\n".repeat(200));
+    assert_eq!(r.diagnostics[0].code, "mem::parse::too_large");
+    assert!(r.static_errors);
+}
+
+#[test]
+fn files_outside_the_root_are_refused_unless_root_allows_them() {
+    let out = Test::new()
+        .file("data/t.trace", "0x1000\n")
+        .file("s/a.mem", "trace \"../data/t.trace\"\n")
+        .args(&["run", "--quiet", "s/a.mem"])
+        .run();
+    assert_eq!(out.status, 2, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("mem::check::outside_root"),
+        "{}",
+        out.stderr
+    );
+    let out = Test::new()
+        .file("data/t.trace", "0x1000\n")
+        .file(
+            "s/a.mem",
+            "trace \"../data/t.trace\"\nexpect stats.references == 1\n",
+        )
+        .args(&["run", "--quiet", "--root", ".", "s/a.mem"])
+        .run();
+    assert_eq!(out.status, 0, "{}", out.stderr);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_fifo_or_a_device_is_refused_not_waited_for() {
+    let t = Test::new().file("a.mem", "trace \"pipe\"\n");
+    let dir = t.dir().to_path_buf();
+    let made = std::process::Command::new("mkfifo")
+        .arg(dir.join("pipe"))
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let out = t.args(&["run", "--quiet", "a.mem"]).run();
+    assert_eq!(out.status, 2, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("mem::check::not_a_file"),
+        "{}",
+        out.stderr
+    );
+    let out = Test::new()
+        .file("z.mem", "trace \"/dev/zero\"\n")
+        .args(&["run", "--quiet", "--root", "/dev", "z.mem"])
+        .run();
+    assert!(
+        out.stderr.contains("mem::check::not_a_file"),
+        "{}",
+        out.stderr
+    );
+    // `memsim run /dev/zero` reads no more than the source limit.
+    let out = Test::new()
+        .args(&["run", "--max-source", "1000", "/dev/zero"])
+        .run();
+    assert_eq!(out.status, 2, "{}", out.stderr);
+    assert!(out.stderr.contains("mem::io::too_large"), "{}", out.stderr);
+}

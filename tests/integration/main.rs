@@ -16,3 +16,4 @@ mod render;
 mod repl;
 mod robustness;
 mod test;
+mod values_props;

@@ -4,8 +4,8 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use memsim::session::{Options, Session};
 use memsim::session::{Progress, ProgressFn};
-use memsim::{Options, Session};
 
 fn reports(src: &str, after: Duration) -> Vec<Progress> {
     let seen: Arc<Mutex<Vec<Progress>>> = Arc::default();

@@ -1,6 +1,6 @@
 //! Property tests: no input, however malformed, makes memsim panic; values written are read back.
 
-use memsim::{Options, Session};
+use memsim::session::{Options, Session};
 use proptest::prelude::*;
 
 const SEEDS: &[&str] = &[

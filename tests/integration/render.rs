@@ -5,8 +5,9 @@
 
 use memsim::events::Event;
 use memsim::render::{html, svg};
+use memsim::session::{Options, Session};
 use memsim::session::{Output, Snapshot};
-use memsim::{ChunkResult, Options, Session};
+use memsim::ChunkResult;
 
 use crate::test::Test;
 

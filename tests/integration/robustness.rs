@@ -195,7 +195,7 @@ fn a_full_disk_is_an_error_for_every_command() {
 #[test]
 fn the_host_memory_limit_counts_heap_bookkeeping_not_only_memory_contents() {
     // 20,000 blocks of 24 bytes: 640 KB of simulated heap, several MB of bookkeeping.
-    let mut s = memsim::Session::new(memsim::Options {
+    let mut s = memsim::session::Session::new(memsim::Options {
         max_host_bytes: 2 << 20,
         ..memsim::Options::default()
     });
@@ -216,7 +216,7 @@ fn the_host_memory_limit_counts_heap_bookkeeping_not_only_memory_contents() {
 #[test]
 fn forks_share_page_tables_so_thousands_fit_a_small_host_limit() {
     // 4,096 processes with 1 MB blocks; copied page tables alone would take over 100 MB.
-    let mut s = memsim::Session::new(memsim::Options {
+    let mut s = memsim::session::Session::new(memsim::Options {
         max_host_bytes: 16 << 20,
         ..memsim::Options::default()
     });

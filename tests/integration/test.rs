@@ -61,6 +61,11 @@ impl Test {
         self
     }
 
+    /// The scratch folder, for files the builder cannot make (a FIFO).
+    pub fn dir(&self) -> &std::path::Path {
+        &self.dir
+    }
+
     pub fn args(mut self, args: &[&str]) -> Self {
         self.args.extend(args.iter().map(|a| a.to_string()));
         self

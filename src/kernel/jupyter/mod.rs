@@ -131,7 +131,8 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 fn unhex(s: &[u8]) -> Option<Vec<u8>> {
-    if !s.len().is_multiple_of(2) {
+    // `from_str_radix` alone would take `+f` for `0f`: one signature, one spelling.
+    if !s.len().is_multiple_of(2) || !s.iter().all(u8::is_ascii_hexdigit) {
         return None;
     }
     s.chunks(2)
@@ -446,5 +447,29 @@ impl Transport {
         let mut m = Message::new(&self.session, msg_type, parent, content);
         m.ids = vec![format!("kernel.{}.{msg_type}", self.session).into_bytes()];
         self.out.send(Dest::Iopub, m.encode(&self.signer));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_signature_has_one_spelling() {
+        let parts: [&[u8]; 4] = [b"{}", b"{}", b"{}", b"{}"];
+        // A key whose signature has a byte below 0x10, written `0x` in hex.
+        let (s, good, i) = (0..64)
+            .find_map(|k| {
+                let s = Signer::new(&format!("key{k}"));
+                let good = s.sign(&parts);
+                let i = good.as_bytes().chunks(2).position(|c| c[0] == b'0')?;
+                Some((s, good, i))
+            })
+            .expect("some key signs with a leading zero digit");
+        assert!(s.verify(good.as_bytes(), &parts));
+        let mut odd = good.into_bytes();
+        odd[2 * i] = b'+';
+        assert!(!s.verify(&odd, &parts));
+        assert!(!s.verify(b"zz", &parts));
     }
 }

@@ -2,6 +2,7 @@
 
 use super::arith::{extend, narrow, Alu};
 use super::*;
+use crate::check::ir::{RegionName, RegionRef};
 
 impl Exec<'_> {
     /// Evaluates an operand, answering variables and constants without a recursive call:
@@ -102,15 +103,21 @@ impl Exec<'_> {
             Special::PageSize => ps,
             Special::Pid => u64::from(pr.pid),
             Special::Stat(n) => n.read(&self.world.stats()),
-            Special::Region(name, field) => {
-                let role = match name.as_str() {
-                    "text" => Some(Role::Text),
-                    "rodata" => Some(Role::Rodata),
-                    "data" => Some(Role::Data),
-                    "bss" => Some(Role::Bss),
-                    "stack" => Some(Role::Stack),
-                    "heap" => Some(Role::Heap),
-                    _ => None,
+            Special::Region(region, field) => {
+                let role = match region {
+                    RegionRef::Fixed(r) => Some(match r {
+                        RegionName::Text => Role::Text,
+                        RegionName::Rodata => Role::Rodata,
+                        RegionName::Data => Role::Data,
+                        RegionName::Bss => Role::Bss,
+                        RegionName::Stack => Role::Stack,
+                        RegionName::Heap => Role::Heap,
+                    }),
+                    RegionRef::Named(_) => None,
+                };
+                let name = match region {
+                    RegionRef::Fixed(r) => r.name(),
+                    RegionRef::Named(n) => n.as_str(),
                 };
                 let found = match role {
                     Some(Role::Heap) => Some((pr.brk_start, pr.brk.max(pr.brk_start))),
@@ -123,12 +130,12 @@ impl Exec<'_> {
                     None => pr
                         .vmas
                         .iter()
-                        .find(|v| &v.name == name)
+                        .find(|v| *v.name == *name)
                         .map(|v| (v.start, v.end))
                         .or_else(|| {
                             pr.threads
                                 .iter()
-                                .find(|t| &t.name == name)
+                                .find(|t| t.name == name)
                                 .map(|t| (t.stack_start, t.stack_end))
                         }),
                 };

@@ -259,11 +259,12 @@ impl<'a> Exec<'a> {
                 .rollback
                 .then(|| (self.world.clone(), self.vars.clone()));
             let line = self.ctx.lines.line(st.span.start) + self.line_offset;
-            let source = self.src[st.span.start..st.span.end]
-                .split(['\n', '\r'])
-                .next()
-                .unwrap_or("")
-                .to_string();
+            let source = super::step::abbreviate(
+                self.src[st.span.start..st.span.end]
+                    .split(['\n', '\r'])
+                    .next()
+                    .unwrap_or(""),
+            );
             let last = Some(i) == last_eval;
             self.sink.at = st.span.start;
             if self.opts.progress.is_some() {

@@ -279,7 +279,7 @@ pub(super) fn map_row(v: &crate::os::Vma, table: &[(u64, u64)], shift: u32) -> M
         end: v.end,
         perms: format!("{}{}", v.perms.rwx(), if v.shared { 's' } else { 'p' }),
         offset,
-        name: v.name.clone(),
+        name: v.name.to_string(),
         kind: region_kind(v).into(),
         resident_pages,
         resident,

@@ -17,15 +17,39 @@ use crate::session::replay::{
 };
 use crate::session::snapshot::{Snapshot, SweepRow};
 use crate::session::{ChunkCtx, ChunkResult, Diag, Interrupt, Options, Output, World};
-use crate::syntax::Span;
+use crate::syntax::{PageRefs, Span};
 use crate::units;
 
-/// A `refs` string's references.
-struct Refs<'a>(std::slice::Chunks<'a, PageRef>);
+/// A `refs` string's references, decoded a chunk at a time from the packed items (host memory
+/// stays one chunk, however long the string).
+struct Refs<'a> {
+    items: crate::syntax::PageRefsIter<'a>,
+    base: u64,
+    page_size: u64,
+    buf: Vec<PageRef>,
+}
+
+impl<'a> Refs<'a> {
+    fn new(items: &'a PageRefs, base: u64, page_size: u64) -> Self {
+        Refs {
+            items: items.iter(),
+            base,
+            page_size,
+            buf: Vec::with_capacity(replay::CHUNK),
+        }
+    }
+}
 
 impl RefSource<Box<RunError>> for Refs<'_> {
     fn next_chunk(&mut self) -> Result<Option<&[PageRef]>, Box<RunError>> {
-        Ok(self.0.next())
+        self.buf.clear();
+        let (base, ps) = (self.base, self.page_size);
+        self.buf
+            .extend(self.items.by_ref().take(replay::CHUNK).map(|r| PageRef {
+                addr: base + r.page * ps,
+                access: if r.write { Access::Write } else { Access::Read },
+            }));
+        Ok((!self.buf.is_empty()).then_some(&self.buf[..]))
     }
 }
 
@@ -86,9 +110,9 @@ struct RunOut {
 impl Exec<'_> {
     /// `refs 7 0 1 2 0 3w`: pages of the process's reference region (created on first use),
     /// page `n` at `base + n * page_size`.
-    pub(super) fn refs(&mut self, items: &[(u64, bool)], span: Span) -> R<()> {
+    pub(super) fn refs(&mut self, items: &PageRefs, span: Span) -> R<()> {
         let p = self.cur(span)?;
-        let Some(max) = items.iter().map(|r| r.0).max() else {
+        let Some(max) = items.max_page() else {
             return Ok(());
         };
         let ps = self.world.mmu.page_size();
@@ -105,20 +129,16 @@ impl Exec<'_> {
                     "use smaller page numbers: `refs` maps pages 0 to the largest number named",
                 )
             })?;
-        let refs: Vec<PageRef> = items
-            .iter()
-            .map(|&(n, w)| PageRef {
-                addr: base + n * ps,
-                access: if w { Access::Write } else { Access::Read },
-            })
-            .collect();
         let future = (self.world.mmu.config().replace.needs_future()).then(|| {
             let mut f = Future::new(self.world.mmu.page_shift());
-            f.extend(&refs);
+            let mut all = Refs::new(items, base, ps);
+            while let Ok(Some(chunk)) = all.next_chunk() {
+                f.extend(chunk);
+            }
             f
         });
-        let mut source = Refs(refs.chunks(replay::CHUNK));
-        self.replay(p, &mut source, future.as_ref(), refs.len(), span)
+        let mut source = Refs::new(items, base, ps);
+        self.replay(p, &mut source, future.as_ref(), items.len(), span)
     }
 
     /// `trace "file"`: every address of the file through the MMU; an address outside the
@@ -170,8 +190,8 @@ impl Exec<'_> {
             TraceError::Line(e) => {
                 let excerpt = std::fs::File::open(full)
                     .ok()
-                    .and_then(|f| Excerpt::around(f, e.line))
-                    .unwrap_or_else(|| Excerpt::around(&b""[..], 0).expect("empty excerpt"));
+                    .and_then(|f| Excerpt::line_of(f, e.line))
+                    .unwrap_or_default();
                 Report::new(RunError::TraceLine {
                     file: path.to_string(),
                     line: e.line,
@@ -411,7 +431,9 @@ fn run_one(cfg: &ScenarioConfig, sh: &Shared) -> RunOut {
     } = *sh;
     let budget = &ctx.budget;
     // Once the budget is spent, the runs still queued stop before building their machines.
-    let spent = if budget.used() > budget.max_steps() {
+    let spent = if interrupt.is_set() {
+        Some(RunError::Interrupted { span: span.into() })
+    } else if budget.used() > budget.max_steps() {
         Some(super::steps_error(budget.max_steps(), span))
     } else {
         budget.expired().map(|t| super::timeout_error(t, span))
