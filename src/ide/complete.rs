@@ -50,11 +50,11 @@ pub fn complete(line: &str, pos: usize, vars: &[String]) -> (usize, Vec<String>)
         // `replace lru`, `tlb 4 entries fifo`: the replacement policies.
         Some("replace" | "entries") => words::policy_names().map(String::from).collect(),
         Some("allocator") => words::allocator_names().map(String::from).collect(),
-        Some("conventions") => crate::machine::Conventions::ALL
+        Some("conventions") => crate::config::Conventions::ALL
             .iter()
             .map(|c| c.name().to_string())
             .collect(),
-        Some("order") => crate::machine::FreeListOrder::ALL
+        Some("order") => crate::heap::FreeListOrder::ALL
             .iter()
             .map(|o| o.name().to_string())
             .collect(),
