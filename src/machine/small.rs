@@ -105,7 +105,7 @@ pub fn parse_dump(text: &str) -> Result<Vec<(u64, Vec<u8>)>, DumpError> {
                 char::from(*bad)
             )));
         }
-        if digits.len() % 2 != 0 {
+        if !digits.len().is_multiple_of(2) {
             return Err(fail(
                 "an odd number of hex digits: each byte has two".into(),
             ));
