@@ -415,6 +415,15 @@ impl Session {
         name: &str,
         src: &str,
     ) -> Result<(Vec<check::ir::Stmt>, Env), Box<ChunkResult>> {
+        self.prepare_program(name, src).map(|(s, e, _)| (s, e))
+    }
+
+    /// [`Session::prepare`], also handing back the syntax tree.
+    fn prepare_program(
+        &self,
+        name: &str,
+        src: &str,
+    ) -> Result<(Vec<check::ir::Stmt>, Env, syntax::ast::Program), Box<ChunkResult>> {
         let named = || LinedSource::new(name, src, self.first_line);
         let offset = self.first_line - 1;
         let mut result = ChunkResult {
@@ -443,7 +452,7 @@ impl Session {
         };
         let mut env = self.env.clone();
         match check::check(&program, &mut env) {
-            Ok(s) => Ok((s, env)),
+            Ok(s) => Ok((s, env, program)),
             Err(errs) => {
                 result.static_errors = true;
                 let lines = Lines::new(src);
@@ -473,10 +482,11 @@ impl Session {
         let src = crate::source::strip_bom(src);
         let first_line = self.first_line;
         let named = || LinedSource::new(name, src, first_line);
-        let (stmts, env) = match self.prepare(name, src) {
+        let (stmts, env, program) = match self.prepare_program(name, src) {
             Ok(x) => x,
             Err(r) => return *r,
         };
+        let env_before = self.opts.rollback.then(|| self.env.clone());
         let mut result = ChunkResult {
             name: name.to_string(),
             ..Default::default()
@@ -490,11 +500,26 @@ impl Session {
             lines: Lines::new(src),
         };
         let mut ex = exec::Exec::new(self, src, &mut result, &ctx);
-        ex.run_top(&stmts, on_step);
+        let rolled_back = ex.run_top(&stmts, on_step);
         if report_leaks {
             ex.report_leaks();
         }
         drop(ex);
+        if let (Some(i), Some(mut env)) = (
+            rolled_back.filter(|_| stmts.len() == program.stmts.len()),
+            env_before,
+        ) {
+            // The names the failed statement and the ones after it declared go with it: the
+            // names are those of the statements that ran, checked again without the rest
+            // (they checked before, as part of the whole, so they check now).
+            let ran = syntax::ast::Program {
+                stmts: program.stmts[..i].to_vec(),
+            };
+            if check::check(&ran, &mut env).is_ok() {
+                self.env = env;
+                self.vars.resize(self.env.vars.len());
+            }
+        }
         // Diagnostics from running carry no source yet.
         for d in &mut result.diagnostics {
             if d.report.source_code().is_none() {
@@ -625,6 +650,44 @@ mod tests {
 
     fn codes(r: &ChunkResult) -> Vec<&str> {
         r.diagnostics.iter().map(|d| d.code.as_str()).collect()
+    }
+
+    #[test]
+    fn a_rolled_back_statement_takes_its_names_with_it() {
+        let mut s = Session::new(Options {
+            rollback: true,
+            trace: false,
+            report_leaks: false,
+            ..Options::default()
+        });
+        s.execute("a.mem", "let kept: u8 = 7\nprocess p1\n");
+        let before = (
+            s.variables(),
+            s.env.processes.clone(),
+            s.env.threads.clone(),
+        );
+        let r = s.execute(
+            "b.mem",
+            "let gone: *u8 = malloc(8)\nlet kept: u64 = 1 / 0\nprocess p2\nthread t1\n",
+        );
+        assert!(r.stopped);
+        // The first statement ran and stays; the failed one and those after it never were.
+        assert_eq!(
+            s.variables(),
+            [&before.0[..], &["gone".to_string()]].concat()
+        );
+        assert_eq!(s.variable_type("kept").as_deref(), Some("u8"));
+        assert_eq!(s.variable("kept").as_deref(), Some("7"));
+        assert_eq!((&s.env.processes, &s.env.threads), (&before.1, &before.2));
+        assert_eq!(s.vars.len(), s.env.vars.len());
+        // A failing statement alone leaves the names exactly as they were.
+        let names = s.variables();
+        s.execute("c.mem", "let z = 1 / 0\n");
+        assert_eq!(s.variables(), names);
+        assert_eq!(
+            s.execute("d.mem", "let z = 2\nz\n").value.as_deref(),
+            Some("2")
+        );
     }
 
     #[test]
