@@ -56,10 +56,32 @@ struct Limits {
     /// Bytes one line of a scenario may have.
     #[arg(long, value_name = "BYTES", default_value_t = crate::session::DEFAULT_MAX_LINE_BYTES)]
     max_line: usize,
+    /// Levels of nesting the parser accepts: blocks, brackets, operators in one expression.
+    /// It can be lowered, not raised: deeper nesting needs more native stack than is sure to
+    /// be there.
+    #[arg(long, value_name = "N", default_value_t = crate::session::DEFAULT_MAX_DEPTH,
+          value_parser = parse_depth)]
+    max_depth: usize,
+    /// Processes and threads one machine may hold, dead processes included; past it `fork()`
+    /// returns -1, as Linux's does past `ulimit -u`.
+    #[arg(long, value_name = "N", default_value_t = crate::session::DEFAULT_MAX_PROCESSES)]
+    max_processes: usize,
+    /// Bytes one line of a trace file may have.
+    #[arg(long, value_name = "BYTES", default_value_t = crate::session::DEFAULT_MAX_TRACE_LINE)]
+    max_trace_line: usize,
     /// A folder whose files scenarios may read (`trace`, `machine "…"`, `mmap … file`),
     /// besides the scenario's own folder.
     #[arg(long, value_name = "DIR")]
     root: Option<PathBuf>,
+}
+
+/// A nesting depth for `--max-depth`: 1 to the ceiling the native stack allows.
+fn parse_depth(s: &str) -> Result<usize, String> {
+    let max = crate::session::MAX_DEPTH_CEILING;
+    s.parse::<usize>()
+        .ok()
+        .filter(|n| (1..=max).contains(n))
+        .ok_or_else(|| format!("`{s}` is not a nesting depth from 1 to {max}"))
 }
 
 /// A size such as `512 MiB` for `--max-memory`.
@@ -81,6 +103,9 @@ impl Limits {
             max_source_bytes: self.max_source,
             max_line_bytes: self.max_line,
             root: self.root.clone(),
+            max_depth: self.max_depth,
+            max_processes: self.max_processes,
+            max_trace_line: self.max_trace_line,
             ..Options::default()
         }
     }

@@ -69,6 +69,12 @@ pub struct Options {
     pub max_line_bytes: usize,
     /// A folder whose files scenarios may read besides their own folder (`--root DIR`).
     pub root: Option<PathBuf>,
+    /// The deepest nesting the parser accepts: blocks, brackets, operators in one expression.
+    pub max_depth: usize,
+    /// Processes and threads one machine may hold; past it `fork()` returns -1.
+    pub max_processes: usize,
+    /// Bytes one line of a trace file may have.
+    pub max_trace_line: usize,
 }
 
 /// The default of [`Options::max_source_bytes`]: a hundred times the longest example.
@@ -77,6 +83,14 @@ pub const DEFAULT_MAX_SOURCE_BYTES: usize = 16 << 20;
 pub const DEFAULT_MAX_LINE_BYTES: usize = 1 << 20;
 /// The default of [`Options::max_host_bytes`].
 pub const DEFAULT_MAX_HOST_BYTES: usize = 2 << 30;
+/// The default of [`Options::max_depth`].
+pub const DEFAULT_MAX_DEPTH: usize = crate::syntax::DEFAULT_MAX_DEPTH;
+/// The largest [`Options::max_depth`] that may be set (see [`crate::syntax::MAX_DEPTH_CEILING`]).
+pub const MAX_DEPTH_CEILING: usize = crate::syntax::MAX_DEPTH_CEILING;
+/// The default of [`Options::max_processes`].
+pub const DEFAULT_MAX_PROCESSES: usize = crate::os::MAX_PROCS;
+/// The default of [`Options::max_trace_line`].
+pub const DEFAULT_MAX_TRACE_LINE: usize = replay::DEFAULT_MAX_TRACE_LINE;
 /// The default of [`Options::events_per_step`].
 pub const DEFAULT_EVENTS_PER_STEP: usize = 64;
 
@@ -121,6 +135,9 @@ impl Default for Options {
             max_source_bytes: DEFAULT_MAX_SOURCE_BYTES,
             max_line_bytes: DEFAULT_MAX_LINE_BYTES,
             root: None,
+            max_depth: DEFAULT_MAX_DEPTH,
+            max_processes: DEFAULT_MAX_PROCESSES,
+            max_trace_line: DEFAULT_MAX_TRACE_LINE,
         }
     }
 }
@@ -432,7 +449,7 @@ impl Session {
         };
         let parsed = match self.too_large(src) {
             Some(e) => Err(vec![e]),
-            None => syntax::parse(src),
+            None => syntax::parse_with_depth(src, self.opts.max_depth),
         };
         let program = match parsed {
             Ok(p) => p,
