@@ -359,6 +359,11 @@ impl Session {
     pub fn interrupt_handle(&self) -> Interrupt {
         self.interrupt.clone()
     }
+    /// Makes `interrupt` the handle that stops this session's chunks (one Ctrl-C handler for
+    /// every file of a `memsim run`).
+    pub fn set_interrupt(&mut self, interrupt: Interrupt) {
+        self.interrupt = interrupt;
+    }
     pub fn options_mut(&mut self) -> &mut Options {
         &mut self.opts
     }
