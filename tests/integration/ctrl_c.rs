@@ -61,7 +61,8 @@ fn ctrl_c_in_the_repl_returns_to_the_prompt_within_a_second() {
     assert!(before.contains("interrupted"), "{before}");
     // The session is usable, and the interrupted input changed nothing.
     p.send_line("print kept + 1").expect("typed");
-    p.exp_string("42").expect("the variable set before the interrupt");
+    p.exp_string("42")
+        .expect("the variable set before the interrupt");
     p.send_control('d').expect("Ctrl-D typed");
     p.exp_eof().expect("the REPL leaves on Ctrl-D");
     let _ = std::fs::remove_dir_all(&dir);
