@@ -4,6 +4,7 @@
 //! within a second with `mem::interrupted` and status 130.
 
 use std::process::Command;
+use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use rexpect::session::{spawn_with_options, Options, PtySession};
@@ -17,6 +18,11 @@ const RUNNING: &str = "(Ctrl-C stops it)";
 
 /// How long any expected output may take to appear; only a failure waits this long.
 const PATIENCE_MS: u64 = 60_000;
+
+/// One pseudo-terminal test at a time: rexpect forks the test process, which runs other
+/// threads, and a fork while another test's fork is half done is asking for trouble; the two
+/// tests also each want a CPU for their timing.
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
 fn spawn(dir: &std::path::Path, args: &[&str]) -> PtySession {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_memsim"));
@@ -42,6 +48,7 @@ fn scratch(name: &str) -> std::path::PathBuf {
 
 #[test]
 fn ctrl_c_in_the_repl_returns_to_the_prompt_within_a_second() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(PoisonError::into_inner);
     let dir = scratch("repl");
     let mut p = spawn(&dir, &["repl", "--max-steps", "18446744073709551615"]);
     p.exp_string("mem> ").expect("the first prompt");
@@ -70,6 +77,7 @@ fn ctrl_c_in_the_repl_returns_to_the_prompt_within_a_second() {
 
 #[test]
 fn ctrl_c_stops_memsim_run_with_its_diagnostic_and_status_130() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(PoisonError::into_inner);
     let dir = scratch("run");
     std::fs::write(dir.join("long.mem"), format!("print 1\n{LONG}\nprint 2\n")).expect("file");
     std::fs::write(dir.join("next.mem"), "print 3\n").expect("file");
