@@ -35,15 +35,14 @@ fn machine() -> impl Strategy<Value = String> {
     (
         prop::sample::select(vec!["4 KiB", "16 KiB"]),
         24u32..64,
-        // Global replacement only: under `scope local` a value can still be lost after
-        // forks and reallocs (docs/reliability.md).
         prop::sample::select(vec!["fifo", "lru", "clock", "random"]),
+        prop::sample::select(vec!["", " local"]),
         prop::sample::select(vec!["tlb off", "tlb 4 entries", "tlb 16 entries lru 4-way", "tlb 64 entries fifo"]),
         any::<u8>(),
     )
-        .prop_map(|(page, frames, policy, tlb, seed)| {
+        .prop_map(|(page, frames, policy, scope, tlb, seed)| {
             format!(
-                "machine {{ page_size {page}; memory {frames} pages; swap 8 MiB; replace {policy}; {tlb}; seed {seed} }}"
+                "machine {{ page_size {page}; memory {frames} pages; swap 8 MiB; replace {policy}{scope}; {tlb}; seed {seed} }}"
             )
         })
 }
@@ -121,7 +120,7 @@ fn opts() -> Options {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(32))]
+    #![proptest_config(ProptestConfig::with_cases(48))]
     #[test]
     fn bytes_written_are_read_back_on_any_machine(m in machine(), ops in prop::collection::vec(op(), 1..24)) {
         let (src, expects) = scenario(&m, &ops);
