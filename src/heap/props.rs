@@ -469,14 +469,19 @@ fn run_glibc(ops: &[GOp]) -> Result<std::collections::BTreeSet<Freed>, TestCaseE
             GOp::Malloc(s) => {
                 let n = GLIBC_SIZES[s];
                 let p = g.malloc(&mut m, n).unwrap();
-                prop_assert!(p != 0 && p % 16 == 0, "malloc({}) = {:#x}", n, p);
+                prop_assert!(p != 0 && p.is_multiple_of(16), "malloc({}) = {:#x}", n, p);
                 fill(&mut m, p, n, tag);
                 live.insert(p, (n, tag));
             }
             GOp::Calloc1(s) => {
                 let n = GLIBC_SIZES[s];
                 let p = g.calloc(&mut m, 1, n).unwrap();
-                prop_assert!(p != 0 && p % 16 == 0, "calloc(1, {}) = {:#x}", n, p);
+                prop_assert!(
+                    p != 0 && p.is_multiple_of(16),
+                    "calloc(1, {}) = {:#x}",
+                    n,
+                    p
+                );
                 prop_assert!(holds(&mut m, p, n, 0), "calloc(1, {}) is not zeroed", n);
                 fill(&mut m, p, n, tag);
                 live.insert(p, (n, tag));
@@ -492,7 +497,13 @@ fn run_glibc(ops: &[GOp]) -> Result<std::collections::BTreeSet<Freed>, TestCaseE
                     .any(|k| k.addr == p - 16 && k.bin == "mmapped");
                 let n = GLIBC_SIZES[s];
                 let q = g.realloc(&mut m, p, n).unwrap();
-                prop_assert!(q != 0 && q % 16 == 0, "realloc({:#x}, {}) = {:#x}", p, n, q);
+                prop_assert!(
+                    q != 0 && q.is_multiple_of(16),
+                    "realloc({:#x}, {}) = {:#x}",
+                    p,
+                    n,
+                    q
+                );
                 live.remove(&p);
                 // The filled ends of the old block, as far as the new one keeps them.
                 let keep = len.min(n);
