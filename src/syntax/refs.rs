@@ -28,7 +28,8 @@ pub struct PageRef {
 pub struct PageRefsBuilder {
     bytes: Vec<u8>,
     len: usize,
-    max: Option<u64>,
+    /// The largest page so far; meaningful once `len > 0`.
+    max: u64,
 }
 
 impl PageRefsBuilder {
@@ -37,26 +38,101 @@ impl PageRefsBuilder {
         PageRefsBuilder {
             bytes: Vec::with_capacity(n),
             len: 0,
-            max: None,
+            max: 0,
         }
     }
 
     #[inline]
     pub fn push(&mut self, page: u64, write: bool) {
         self.len += 1;
-        self.max = Some(self.max.map_or(page, |m| m.max(page)));
-        let first = (page & 0x3f) << 1 | u64::from(write);
-        let mut rest = page >> 6;
-        if rest == 0 {
-            self.bytes.push(first as u8);
-            return;
+        self.max = self.max.max(page);
+        if page < 0x40 {
+            // Most pages of a reference string are small: one byte, nothing else to do.
+            self.bytes.push((page as u8) << 1 | u8::from(write));
+        } else {
+            self.push_long(page, write);
         }
-        self.bytes.push(first as u8 | 0x80);
-        while rest >= 0x80 {
-            self.bytes.push((rest & 0x7f) as u8 | 0x80);
-            rest >>= 7;
+    }
+
+    /// A page number of more than six bits (kept out of the caller's loop).
+    #[inline(never)]
+    fn push_long(&mut self, page: u64, write: bool) {
+        push_packed(&mut self.bytes, page, write);
+    }
+
+    /// Reads the text of a `refs` token: items separated by spaces, tabs, `\\` and new lines
+    /// (what a line continuation leaves inside the token). A plain item, 1 to 19 decimal digits
+    /// of a page below 8192 and an optional `w` (write) or `r` (read), is packed here; any other
+    /// item is handed to `other` with its byte range in `text`, which returns what to pack for it
+    /// (and reports it when it is wrong).
+    ///
+    /// The items of a generated reference string vary at random in length, suffix and size, so
+    /// every branch on them would be mispredicted about as often as taken: the loop decides with
+    /// arithmetic instead. Each item writes its two packed bytes at the end of the output and
+    /// moves the end by as many as it needs (none between items).
+    pub(super) fn read_text(
+        &mut self,
+        text: &[u8],
+        mut other: impl FnMut(std::ops::Range<usize>) -> (u64, bool),
+    ) {
+        let (mut len, mut max) = (self.len, self.max);
+        let buf = &mut self.bytes;
+        let mut out = buf.len();
+        // A packed item never takes more bytes than its text; two more for the last write.
+        buf.resize(out + text.len() + 2, 0);
+        let mut page: u64 = 0;
+        let mut digits = 0usize;
+        let mut item_len = 0usize;
+        let mut suffix = false;
+        let mut write = false;
+        let mut bad = false;
+        // A separator after the last byte ends the last item.
+        for (i, c) in text
+            .iter()
+            .copied()
+            .chain(std::iter::once(b' '))
+            .enumerate()
+        {
+            let sep = matches!(c, b' ' | b'\t' | b'\\' | b'\r' | b'\n');
+            let d = c.wrapping_sub(b'0');
+            let digit = d < 10;
+            let is_suffix = c == b'w' || c == b'r';
+            if sep && item_len > 0 && (bad || digits > 19 || page >= 0x2000) {
+                // The rare item: another radix, `_`, too long, a large page, or an error.
+                let (p, w) = other(i - item_len..i);
+                buf.truncate(out);
+                push_packed(buf, p, w);
+                out = buf.len();
+                buf.resize(out + (text.len() + 2 - i), 0);
+                len += 1;
+                max = max.max(p);
+                item_len = 0;
+            }
+            let end = sep && item_len > 0;
+            let long = page >= 0x40;
+            buf[out] = ((page & 0x3f) << 1) as u8 | u8::from(write) | u8::from(long) << 7;
+            buf[out + 1] = (page >> 6) as u8;
+            out += usize::from(end) * (1 + usize::from(long));
+            len += usize::from(end);
+            max = max.max(page & u64::from(end).wrapping_neg());
+            bad |= !sep && (suffix || !(digit || is_suffix) || (is_suffix && digits == 0));
+            suffix |= is_suffix;
+            write |= c == b'w';
+            let m = u64::from(digit && !suffix);
+            page = page.wrapping_mul(1 + 9 * m).wrapping_add(u64::from(d) * m);
+            digits += usize::from(digit);
+            item_len += usize::from(!sep);
+            // A separator starts the next item afresh.
+            let keep = !sep;
+            page *= u64::from(keep);
+            digits *= usize::from(keep);
+            item_len *= usize::from(keep);
+            suffix &= keep;
+            write &= keep;
+            bad &= keep;
         }
-        self.bytes.push(rest as u8);
+        buf.truncate(out);
+        (self.len, self.max) = (len, max);
     }
 
     pub fn finish(mut self) -> PageRefs {
@@ -65,9 +141,26 @@ impl PageRefsBuilder {
         PageRefs {
             bytes: Arc::new(self.bytes),
             len: self.len,
-            max: self.max,
+            max: (self.len > 0).then_some(self.max),
         }
     }
+}
+
+/// Appends one packed item: the write flag, six bits of the page and a continuation bit, then
+/// seven bits a byte.
+fn push_packed(bytes: &mut Vec<u8>, page: u64, write: bool) {
+    let first = (page & 0x3f) << 1 | u64::from(write);
+    let mut rest = page >> 6;
+    if rest == 0 {
+        bytes.push(first as u8);
+        return;
+    }
+    bytes.push(first as u8 | 0x80);
+    while rest >= 0x80 {
+        bytes.push((rest & 0x7f) as u8 | 0x80);
+        rest >>= 7;
+    }
+    bytes.push(rest as u8);
 }
 
 impl PageRefs {
@@ -155,6 +248,45 @@ mod tests {
             prop_assert_eq!(r.max_page(), items.iter().map(|i| i.0).max());
             let back: Vec<(u64, bool)> = r.iter().map(|x| (x.page, x.write)).collect();
             prop_assert_eq!(back, items);
+        }
+    }
+
+    /// What [`PageRefsBuilder::read_text`] must do, written plainly.
+    fn read_plainly(text: &[u8]) -> Vec<(u64, bool)> {
+        let sep = |c: &u8| matches!(c, b' ' | b'\t' | b'\\' | b'\r' | b'\n');
+        let mut items = Vec::new();
+        let mut at = 0;
+        for item in text.split(sep) {
+            let (digits, write) = match item.split_last() {
+                Some((b'w', d)) => (d, true),
+                Some((b'r', d)) => (d, false),
+                _ => (item, false),
+            };
+            let plain = (1..=19).contains(&digits.len()) && digits.iter().all(u8::is_ascii_digit);
+            let page = plain.then(|| std::str::from_utf8(digits).unwrap().parse::<u64>().unwrap());
+            match page {
+                _ if item.is_empty() => {}
+                Some(page) if page < 0x2000 => items.push((page, write)),
+                // Stands for what the caller's reader returns: where the item was, and its length.
+                _ => items.push(((at as u64) << 8 | item.len() as u64, true)),
+            }
+            at += item.len() + 1;
+        }
+        items
+    }
+
+    proptest! {
+        #[test]
+        fn text_reads_as_plainly(text in "[0-9wrx_ \t\\\n]{0,80}", big in 0u64..u64::MAX) {
+            let text = format!("{text} {big} {big}w");
+            let mut b = PageRefsBuilder::default();
+            b.read_text(text.as_bytes(), |at| (((at.start as u64) << 8) | at.len() as u64, true));
+            let r = b.finish();
+            let want = read_plainly(text.as_bytes());
+            prop_assert_eq!(r.len(), want.len());
+            prop_assert_eq!(r.max_page(), want.iter().map(|i| i.0).max());
+            let got: Vec<(u64, bool)> = r.iter().map(|x| (x.page, x.write)).collect();
+            prop_assert_eq!(got, want);
         }
     }
 
