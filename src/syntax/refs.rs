@@ -62,77 +62,41 @@ impl PageRefsBuilder {
 
     /// Reads the text of a `refs` token: items separated by spaces, tabs, `\\` and new lines
     /// (what a line continuation leaves inside the token). A plain item, 1 to 19 decimal digits
-    /// of a page below 8192 and an optional `w` (write) or `r` (read), is packed here; any other
-    /// item is handed to `other` with its byte range in `text`, which returns what to pack for it
-    /// (and reports it when it is wrong).
-    ///
-    /// The items of a generated reference string vary at random in length, suffix and size, so
-    /// every branch on them would be mispredicted about as often as taken: the loop decides with
-    /// arithmetic instead. Each item writes its two packed bytes at the end of the output and
-    /// moves the end by as many as it needs (none between items).
+    /// (which cannot overflow) and an optional `w` (write) or `r` (read), is packed here without a
+    /// branch per digit and without allocating; any other item is handed to `other` with its byte
+    /// range in `text`, which returns what to pack for it (and reports it when it is wrong), so
+    /// that a span is only ever made for such an item.
     pub(super) fn read_text(
         &mut self,
         text: &[u8],
         mut other: impl FnMut(std::ops::Range<usize>) -> (u64, bool),
     ) {
-        let (mut len, mut max) = (self.len, self.max);
-        let buf = &mut self.bytes;
-        let mut out = buf.len();
-        // A packed item never takes more bytes than its text; two more for the last write.
-        buf.resize(out + text.len() + 2, 0);
-        let mut page: u64 = 0;
-        let mut digits = 0usize;
-        let mut item_len = 0usize;
-        let mut suffix = false;
-        let mut write = false;
-        let mut bad = false;
-        // A separator after the last byte ends the last item.
-        for (i, c) in text
-            .iter()
-            .copied()
-            .chain(std::iter::once(b' '))
-            .enumerate()
-        {
-            let sep = matches!(c, b' ' | b'\t' | b'\\' | b'\r' | b'\n');
-            let d = c.wrapping_sub(b'0');
-            let digit = d < 10;
-            let is_suffix = c == b'w' || c == b'r';
-            if sep && item_len > 0 && (bad || digits > 19 || page >= 0x2000) {
-                // The rare item: another radix, `_`, too long, a large page, or an error.
-                let (p, w) = other(i - item_len..i);
-                buf.truncate(out);
-                push_packed(buf, p, w);
-                out = buf.len();
-                buf.resize(out + (text.len() + 2 - i), 0);
-                len += 1;
-                max = max.max(p);
-                item_len = 0;
+        // A packed item never takes more bytes than its text: no growth while reading.
+        self.bytes.reserve(text.len());
+        for item in text.split(|&c| matches!(c, b' ' | b'\t' | b'\\' | b'\r' | b'\n')) {
+            let (digits, write) = match item.split_last() {
+                None => continue,
+                Some((b'w', digits)) => (digits, true),
+                Some((b'r', digits)) => (digits, false),
+                Some(_) => (item, false),
+            };
+            if (1..=19).contains(&digits.len()) {
+                let mut page: u64 = 0;
+                let mut decimal = true;
+                for &c in digits {
+                    let d = c.wrapping_sub(b'0');
+                    decimal &= d < 10;
+                    page = page.wrapping_mul(10).wrapping_add(u64::from(d));
+                }
+                if decimal {
+                    self.push(page, write);
+                    continue;
+                }
             }
-            let end = sep && item_len > 0;
-            let long = page >= 0x40;
-            buf[out] = ((page & 0x3f) << 1) as u8 | u8::from(write) | u8::from(long) << 7;
-            buf[out + 1] = (page >> 6) as u8;
-            out += usize::from(end) * (1 + usize::from(long));
-            len += usize::from(end);
-            max = max.max(page & u64::from(end).wrapping_neg());
-            bad |= !sep && (suffix || !(digit || is_suffix) || (is_suffix && digits == 0));
-            suffix |= is_suffix;
-            write |= c == b'w';
-            let m = u64::from(digit && !suffix);
-            page = page.wrapping_mul(1 + 9 * m).wrapping_add(u64::from(d) * m);
-            digits += usize::from(digit);
-            item_len += usize::from(!sep);
-            // A separator starts the next item afresh.
-            let keep = !sep;
-            page *= u64::from(keep);
-            digits *= usize::from(keep);
-            item_len *= usize::from(keep);
-            suffix &= keep;
-            write &= keep;
-            bad &= keep;
+            let from = item.as_ptr() as usize - text.as_ptr() as usize;
+            let (page, write) = other(from..from + item.len());
+            self.push(page, write);
         }
-        buf.truncate(out);
-        (self.len, self.max) = (len, max);
     }
 
     pub fn finish(mut self) -> PageRefs {
@@ -266,7 +230,7 @@ mod tests {
             let page = plain.then(|| std::str::from_utf8(digits).unwrap().parse::<u64>().unwrap());
             match page {
                 _ if item.is_empty() => {}
-                Some(page) if page < 0x2000 => items.push((page, write)),
+                Some(page) => items.push((page, write)),
                 // Stands for what the caller's reader returns: where the item was, and its length.
                 _ => items.push(((at as u64) << 8 | item.len() as u64, true)),
             }
