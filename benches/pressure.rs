@@ -14,8 +14,9 @@
 //! CI does (debug build, criterion's test mode): `cargo test --bench pressure`
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use memsim::config::ScenarioConfig;
 use memsim::events::EventSink;
-use memsim::machine::{Access, MachineConfig, Policy};
+use memsim::machine::{Access, Policy};
 use memsim::session::replay::{parse_trace, replay, PageRef, TraceReader};
 use memsim::session::World;
 
@@ -57,10 +58,10 @@ fn trace() -> Vec<PageRef> {
 }
 
 fn world(policy: Policy) -> (World, usize) {
-    let mut cfg = MachineConfig::default_x86_64();
-    cfg.memory = FRAMES * 4096;
-    cfg.swap = 4 * PAGES * 4096;
-    cfg.replace = policy;
+    let mut cfg = ScenarioConfig::default_x86_64();
+    cfg.machine.memory = FRAMES * 4096;
+    cfg.machine.swap = 4 * PAGES * 4096;
+    cfg.machine.replace = policy;
     let mut w = World::new(&cfg);
     let p = w.current().expect("the default layout fits x86-64");
     // Addresses the process does not map are pages of the traced program, as in `trace`.

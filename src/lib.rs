@@ -50,7 +50,7 @@
 //!
 //! let m = memsim::Machine::profile("x86_64").memory_pages(4).replace(Policy::Clock).no_tlb();
 //! let cfg = m.config().unwrap();
-//! assert_eq!((cfg.frames(), cfg.levels, cfg.tlb.enabled), (4, 4, false));
+//! assert_eq!((cfg.machine.frames(), cfg.machine.levels, cfg.machine.tlb.enabled), (4, 4, false));
 //! ```
 //!
 //! # Sessions, cell by cell
@@ -104,10 +104,12 @@
 //! [`check`] finds every static error at once, [`session`] interprets checked chunks against
 //! one simulated world made of [`os`], [`heap`] and [`machine`], and reports what happened as
 //! [`events`], which [`render`] turns into text, tables, pictures or JSON. [`api`] is the
-//! front door above them all.
+//! front door above them all. What that world is made from is a [`config::ScenarioConfig`]:
+//! one part per layer (the machine, the OS, the heap) and what they share.
 
 pub mod api;
 pub mod check;
+pub mod config;
 pub mod diag;
 pub mod events;
 pub mod files;

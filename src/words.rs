@@ -7,7 +7,8 @@
 //! entry here plus its behaviour: the exhaustive matches on [`Builtin`] and [`ShowTarget`] in
 //! the checker and the session point at every place that must learn it.
 
-pub use crate::machine::{AllocatorKind, FreeListOrder, Policy};
+pub use crate::heap::{AllocatorKind, FreeListOrder};
+pub use crate::machine::Policy;
 pub use crate::syntax::ast::{BinOp, Prim, SizeUnit};
 
 /// A word the grammar gives a meaning: reserved words, which begin a statement (or are `else`,

@@ -5,8 +5,9 @@
 use std::fmt;
 use std::path::Path;
 
-use crate::machine::config::{AllocatorKind, Policy};
-use crate::machine::MachineConfig;
+use crate::config::ScenarioConfig;
+use crate::heap::AllocatorKind;
+use crate::machine::config::Policy;
 use crate::profile::format_size;
 
 use super::Report;
@@ -20,7 +21,7 @@ use super::Report;
 /// let m = Machine::profile("x86_64").memory_pages(3).replace(Policy::Fifo);
 /// assert_eq!(m.to_string(), "machine x86_64 { memory 3 pages; replace fifo }");
 /// let cfg = m.config().expect("a valid machine");
-/// assert_eq!(cfg.frames(), 3);
+/// assert_eq!(cfg.machine.frames(), 3);
 /// ```
 ///
 /// Nothing is checked until the machine is used: a wrong name or an inconsistent setting comes
@@ -123,18 +124,18 @@ impl Machine {
         self.to_string()
     }
 
-    /// The whole configuration, checked as a `machine` statement is: a [`Report`] with the
-    /// diagnostics when a name or a setting is wrong.
-    pub fn config(&self) -> Result<MachineConfig, Report> {
+    /// The whole configuration (the machine, the OS and the heap), checked as a `machine`
+    /// statement is: a [`Report`] with the diagnostics when a name or a setting is wrong.
+    pub fn config(&self) -> Result<ScenarioConfig, Report> {
         self.config_in(Path::new("."))
     }
 
     /// [`Machine::config`], with a profile file's path relative to `base_dir`.
-    pub fn config_in(&self, base_dir: &Path) -> Result<MachineConfig, Report> {
+    pub fn config_in(&self, base_dir: &Path) -> Result<ScenarioConfig, Report> {
         let mut s = super::Session::new_in(self.clone(), base_dir);
         match s.machine_error() {
             Some(r) => Err(r),
-            None => Ok(s.machine().clone()),
+            None => Ok(s.config().clone()),
         }
     }
 }

@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use crate::config::ScenarioConfig;
 use crate::machine::MachineConfig;
 use crate::session::snapshot::StatsSnap;
 use crate::session::{self as engine, Options, Output, Snapshot, Step};
@@ -194,6 +195,11 @@ impl Session {
 
     /// The machine the session simulates now (a cell's `machine` statement replaces it).
     pub fn machine(&self) -> &MachineConfig {
+        &self.inner.world().config().machine
+    }
+
+    /// The whole configuration the session runs now: the machine, the OS and the heap.
+    pub fn config(&self) -> &ScenarioConfig {
         self.inner.world().config()
     }
 

@@ -1,7 +1,7 @@
 //! The checked program: names resolved to slots, types known, sizes in bytes. What the session
 //! executes; cheap to interpret (no string lookups, no allocation per access).
 
-use crate::machine::MachineConfig;
+use crate::config::ScenarioConfig;
 use crate::os::layout::ProcessSpec;
 use crate::os::Perms;
 use crate::syntax::ast::Arg;
@@ -200,7 +200,7 @@ pub enum ShowWhat {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum St {
-    Machine(Box<MachineConfig>),
+    Machine(Box<ScenarioConfig>),
     Process(Box<ProcessSpec>),
     Thread {
         process: Option<String>,

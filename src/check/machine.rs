@@ -1,12 +1,14 @@
-//! Turning a `machine` statement into a [`MachineConfig`]: the base profile, then each setting,
-//! then one consistency check of the whole, with every error reported at once.
+//! Turning a `machine` statement into a [`ScenarioConfig`]: the base profile, then each setting,
+//! then one consistency check of the whole, with every error reported at once. A setting may
+//! belong to the machine, the OS or the heap; the block sets them all.
 
 use std::path::Path;
 
+use crate::config::Conventions;
+use crate::config::ScenarioConfig;
 use crate::diag::machine::MachineError;
-use crate::machine::{
-    Addresses, AllocatorKind, Conventions, FreeListOrder, MachineConfig, Policy, Scope, TlbPolicy,
-};
+use crate::heap::{Addresses, AllocatorKind, FreeListOrder};
+use crate::machine::{Policy, Scope, TlbPolicy};
 use crate::profile;
 use crate::suggest::{and_list, did_you_mean, or_list, Reach};
 use crate::syntax::ast::{Arg, ArgKind, MachineSpec, ProfileRef, SizeUnit, Span};
@@ -46,13 +48,13 @@ fn base_span(spec: &MachineSpec) -> Span {
 /// Builds the machine a `machine` statement describes. A file path is resolved relative to
 /// `base_dir` (the `.mem` file's directory). All errors are collected: the base's, every bad
 /// setting's, and every inconsistency of the result.
-pub fn resolve(spec: &MachineSpec, base_dir: &Path) -> Result<MachineConfig, Vec<MachineError>> {
+pub fn resolve(spec: &MachineSpec, base_dir: &Path) -> Result<ScenarioConfig, Vec<MachineError>> {
     let mut errors: Vec<MachineError> = Vec::new();
     let (mut cfg, base_ok) = match load_base(spec.base.as_ref(), base_dir) {
         Ok(cfg) => (cfg, true),
         Err(mut e) => {
             errors.append(&mut e);
-            (MachineConfig::default_x86_64(), false)
+            (ScenarioConfig::default_x86_64(), false)
         }
     };
 
@@ -97,9 +99,9 @@ pub const MAX_PROFILE_BYTES: u64 = 1 << 20;
 fn load_base(
     base: Option<&ProfileRef>,
     base_dir: &Path,
-) -> Result<MachineConfig, Vec<MachineError>> {
+) -> Result<ScenarioConfig, Vec<MachineError>> {
     match base {
-        None => Ok(MachineConfig::default_x86_64()),
+        None => Ok(ScenarioConfig::default_x86_64()),
         Some(ProfileRef::Builtin(id)) => profile::builtin(&id.name).ok_or_else(|| {
             let list = and_list(profile::builtin_names());
             let help = match did_you_mean(&id.name, profile::builtin_names(), Reach::Loose) {
@@ -150,7 +152,7 @@ fn load_base(
 }
 
 /// Every inconsistency of a finished configuration; see [`crate::profile::validate::validate`].
-pub fn validate(cfg: &MachineConfig, spans: &FieldSpans) -> Vec<MachineError> {
+pub fn validate(cfg: &ScenarioConfig, spans: &FieldSpans) -> Vec<MachineError> {
     profile::validate::validate(cfg, spans)
 }
 
@@ -213,7 +215,7 @@ enum Ints {
 }
 
 fn size_of(
-    cfg: &MachineConfig,
+    cfg: &ScenarioConfig,
     key: &str,
     arg: &Arg,
     ints: Ints,
@@ -223,7 +225,7 @@ fn size_of(
         ArgKind::Size(s) => {
             let per_unit = match s.unit.bytes() {
                 Some(b) => b,
-                None if pages_ok => cfg.page_size,
+                None if pages_ok => cfg.machine.page_size,
                 None => {
                     return Err(bad(
                         key,
@@ -350,43 +352,44 @@ fn scope_from(w: &str) -> Option<Scope> {
 /// used by `sweep`, whose parameters are settings with one value each (`memory` with `3 pages`):
 /// sizes in pages use `cfg`'s page size, so set `page_size` first.
 pub fn apply_setting(
-    cfg: &mut MachineConfig,
+    cfg: &mut ScenarioConfig,
     key: &str,
     args: &[Arg],
     key_span: Span,
 ) -> Result<(), MachineError> {
     match key {
         "page_size" => {
-            cfg.page_size = size_of(cfg, key, one(key, args, key_span)?, Ints::Rejected, false)?
+            cfg.machine.page_size =
+                size_of(cfg, key, one(key, args, key_span)?, Ints::Rejected, false)?
         }
         "memory" => {
-            cfg.memory = size_of(cfg, key, one(key, args, key_span)?, Ints::Rejected, true)?
+            cfg.machine.memory = size_of(cfg, key, one(key, args, key_span)?, Ints::Rejected, true)?
         }
         "swap" => {
             let a = one(key, args, key_span)?;
-            cfg.swap = match word_of(a) {
+            cfg.machine.swap = match word_of(a) {
                 Some("off" | "none") => 0,
                 _ => size_of(cfg, key, a, Ints::ZeroOnly, true)?,
             }
         }
         "stack_limit" => {
-            cfg.stack_limit = size_of(cfg, key, one(key, args, key_span)?, Ints::Rejected, true)?
+            cfg.os.stack_limit = size_of(cfg, key, one(key, args, key_span)?, Ints::Rejected, true)?
         }
-        "va_bits" => cfg.va_bits = u32_of(key, one(key, args, key_span)?)?,
-        "levels" => cfg.levels = u32_of(key, one(key, args, key_span)?)?,
+        "va_bits" => cfg.machine.va_bits = u32_of(key, one(key, args, key_span)?)?,
+        "levels" => cfg.machine.levels = u32_of(key, one(key, args, key_span)?)?,
         "pte_size" => {
             let a = one(key, args, key_span)?;
             let n = size_of(cfg, key, a, Ints::Bytes, false)?;
-            cfg.pte_size = u32::try_from(n).unwrap_or(u32::MAX);
+            cfg.machine.pte_size = u32::try_from(n).unwrap_or(u32::MAX);
         }
         "seed" => cfg.seed = int_of(key, one(key, args, key_span)?)?,
-        "aslr" => cfg.aslr = on_off(key, one(key, args, key_span)?)?,
-        "pie" => cfg.pie = on_off(key, one(key, args, key_span)?)?,
-        "pcid" => cfg.pcid = on_off(key, one(key, args, key_span)?)?,
-        "coalesce" => cfg.teach_heap.coalesce = on_off(key, one(key, args, key_span)?)?,
+        "aslr" => cfg.os.aslr = on_off(key, one(key, args, key_span)?)?,
+        "pie" => cfg.os.pie = on_off(key, one(key, args, key_span)?)?,
+        "pcid" => cfg.machine.pcid = on_off(key, one(key, args, key_span)?)?,
+        "coalesce" => cfg.heap.teach_heap.coalesce = on_off(key, one(key, args, key_span)?)?,
         "allocator" => {
             let names = AllocatorKind::ALL.map(|a| a.name());
-            cfg.allocator = choice(
+            cfg.heap.allocator = choice(
                 key,
                 one(key, args, key_span)?,
                 &names,
@@ -396,7 +399,7 @@ pub fn apply_setting(
         }
         "order" => {
             let names = FreeListOrder::ALL.map(|o| o.name());
-            cfg.teach_heap.order = choice(
+            cfg.heap.teach_heap.order = choice(
                 key,
                 one(key, args, key_span)?,
                 &names,
@@ -406,7 +409,7 @@ pub fn apply_setting(
         }
         "addresses" => {
             let names = Addresses::ALL.map(|a| a.name());
-            cfg.addresses = choice(
+            cfg.heap.addresses = choice(
                 key,
                 one(key, args, key_span)?,
                 &names,
@@ -415,7 +418,7 @@ pub fn apply_setting(
             )?
         }
         "scope" => {
-            cfg.scope = choice(
+            cfg.machine.scope = choice(
                 key,
                 one(key, args, key_span)?,
                 &SCOPES,
@@ -433,15 +436,16 @@ pub fn apply_setting(
                 "a set of conventions",
             )?
         }
-        "clock_bits" => cfg.clock_bits = u32_of(key, one(key, args, key_span)?)?,
-        "base_bounds" => cfg.base_bounds = Some(two_numbers(key, args, key_span)?),
-        "seg0" => cfg.segments[0] = Some(two_numbers(key, args, key_span)?),
-        "seg1" => cfg.segments[1] = Some(two_numbers(key, args, key_span)?),
+        "clock_bits" => cfg.machine.clock_bits = u32_of(key, one(key, args, key_span)?)?,
+        "base_bounds" => cfg.machine.base_bounds = Some(two_numbers(key, args, key_span)?),
+        "seg0" => cfg.machine.segments[0] = Some(two_numbers(key, args, key_span)?),
+        "seg1" => cfg.machine.segments[1] = Some(two_numbers(key, args, key_span)?),
         "align" => {
-            cfg.teach_heap.align = size_of(cfg, key, one(key, args, key_span)?, Ints::Bytes, false)?
+            cfg.heap.teach_heap.align =
+                size_of(cfg, key, one(key, args, key_span)?, Ints::Bytes, false)?
         }
         "header" => {
-            cfg.teach_heap.header =
+            cfg.heap.teach_heap.header =
                 size_of(cfg, key, one(key, args, key_span)?, Ints::Bytes, false)?
         }
         "replace" => apply_replace(cfg, args, key_span)?,
@@ -473,7 +477,7 @@ pub fn apply_setting(
 
 /// `replace POLICY [global|local]`, in either order.
 fn apply_replace(
-    cfg: &mut MachineConfig,
+    cfg: &mut ScenarioConfig,
     args: &[Arg],
     key_span: Span,
 ) -> Result<(), MachineError> {
@@ -502,10 +506,10 @@ fn apply_replace(
         }
     }
     if let Some(p) = policy {
-        cfg.replace = p;
+        cfg.machine.replace = p;
     }
     if let Some(s) = scope {
-        cfg.scope = s;
+        cfg.machine.scope = s;
     }
     Ok(())
 }
@@ -513,18 +517,18 @@ fn apply_replace(
 /// `tlb off`, `tlb on`, or `tlb N [entries] [fifo|lru] [W-way]` with the words in any order.
 /// What it does not name (policy, ways) keeps its previous value, so a sweep over entries keeps
 /// the machine's policy.
-fn apply_tlb(cfg: &mut MachineConfig, args: &[Arg], key_span: Span) -> Result<(), MachineError> {
+fn apply_tlb(cfg: &mut ScenarioConfig, args: &[Arg], key_span: Span) -> Result<(), MachineError> {
     const KEY: &str = "tlb";
     let Some((first, rest)) = args.split_first() else {
         return Err(bad(KEY, key_span, "no value given"));
     };
     match (&first.kind, rest) {
         (ArgKind::Word(w), []) if w == "off" => {
-            cfg.tlb.enabled = false;
+            cfg.machine.tlb.enabled = false;
             return Ok(());
         }
         (ArgKind::Word(w), []) if w == "on" => {
-            cfg.tlb.enabled = true;
+            cfg.machine.tlb.enabled = true;
             return Ok(());
         }
         (ArgKind::Word(w), [_, ..]) if w == "off" || w == "on" => {
@@ -555,15 +559,11 @@ fn apply_tlb(cfg: &mut MachineConfig, args: &[Arg], key_span: Span) -> Result<()
                     return Err(bad(KEY, a.span, "`entries` a second time"));
                 }
             }
-            ArgKind::Word(w) if w == "fifo" || w == "lru" => {
-                let p = if w == "fifo" {
-                    TlbPolicy::Fifo
-                } else {
-                    TlbPolicy::Lru
-                };
-                if policy.replace(p).is_some() {
+            ArgKind::Word(w) if TlbPolicy::from_name(w).is_some() => {
+                if policy.is_some() {
                     return Err(bad(KEY, a.span, "a second TLB policy"));
                 }
+                policy = TlbPolicy::from_name(w);
             }
             ArgKind::Ways(w) => {
                 let w = u32::try_from(*w)
@@ -573,7 +573,9 @@ fn apply_tlb(cfg: &mut MachineConfig, args: &[Arg], key_span: Span) -> Result<()
                 }
             }
             _ => {
-                let words = ["entries", "fifo", "lru"];
+                let words = ["entries"]
+                    .into_iter()
+                    .chain(TlbPolicy::ALL.into_iter().map(TlbPolicy::name));
                 let label = match word_of(a).and_then(|w| did_you_mean(w, words, Reach::Loose)) {
                     Some(s) => format!(
                         "{} is not understood here; did you mean `{s}`?",
@@ -588,19 +590,19 @@ fn apply_tlb(cfg: &mut MachineConfig, args: &[Arg], key_span: Span) -> Result<()
             }
         }
     }
-    cfg.tlb.enabled = true;
-    cfg.tlb.entries = entries;
+    cfg.machine.tlb.enabled = true;
+    cfg.machine.tlb.entries = entries;
     if let Some(p) = policy {
-        cfg.tlb.policy = p;
+        cfg.machine.tlb.policy = p;
     }
     if ways.is_some() {
-        cfg.tlb.ways = ways;
+        cfg.machine.tlb.ways = ways;
     }
     Ok(())
 }
 
 /// `heap SIZE [at ADDR]`: the teaching allocators' fixed heap.
-fn apply_heap(cfg: &mut MachineConfig, args: &[Arg], key_span: Span) -> Result<(), MachineError> {
+fn apply_heap(cfg: &mut ScenarioConfig, args: &[Arg], key_span: Span) -> Result<(), MachineError> {
     const KEY: &str = "heap";
     let Some((size, rest)) = args.split_first() else {
         return Err(bad(KEY, key_span, "no size given"));
@@ -638,10 +640,10 @@ fn apply_heap(cfg: &mut MachineConfig, args: &[Arg], key_span: Span) -> Result<(
             }
         }
     };
-    cfg.teach_heap.size = bytes;
+    cfg.heap.teach_heap.size = bytes;
     if let Some((b, hex)) = base {
-        cfg.teach_heap.base = b;
-        cfg.heap_base_hex = hex;
+        cfg.heap.teach_heap.base = b;
+        cfg.heap.heap_base_hex = hex;
     }
     Ok(())
 }

@@ -206,8 +206,8 @@ impl Checker<'_> {
                 }
                 match machine::resolve(spec, &self.env.base_dir) {
                     Ok(cfg) => {
-                        self.env.page_size = cfg.page_size;
-                        self.env.stack_limit = cfg.stack_limit;
+                        self.env.page_size = cfg.machine.page_size;
+                        self.env.stack_limit = cfg.os.stack_limit;
                         St::Machine(Box::new(cfg))
                     }
                     Err(errs) => {
@@ -529,7 +529,7 @@ impl Checker<'_> {
                 );
                 ok = false;
             }
-            let mut cfg = crate::machine::MachineConfig::default();
+            let mut cfg = crate::config::ScenarioConfig::default();
             for (_, a) in &values {
                 if let Err(e) = machine::apply_setting(&mut cfg, &p.key.name, a, p.key.span) {
                     self.errors.push(Report::new(e));

@@ -3,13 +3,17 @@
 //! never see the AST or the page tables, and every byte they write (chunk headers, tcache
 //! links) is a real store that can fault.
 
+pub mod config;
 pub mod glibc;
 #[cfg(test)]
 mod props;
 pub mod safety;
 pub mod teach;
 
+use crate::config::Conventions;
 use crate::os::Trap;
+
+pub use config::{Addresses, AllocatorKind, FreeListOrder, HeapConfig, TeachHeap};
 
 /// What an allocator may do to the process it serves. The session implements it over the OS
 /// model; every call is a real, simulated memory access or system call.
@@ -70,14 +74,14 @@ pub struct Block {
     pub usable: u64,
 }
 
-/// The allocator a machine configuration asks for.
-pub fn for_config(cfg: &crate::machine::MachineConfig, seed: u64) -> Box<dyn Allocator> {
+/// The allocator a heap configuration asks for, following the scenario's `conventions`.
+pub fn for_config(cfg: &HeapConfig, conventions: Conventions, seed: u64) -> Box<dyn Allocator> {
     match teach::Fit::of(cfg.allocator) {
         Some(fit) => Box::new(teach::Teach::new(
             fit,
             cfg.teach_heap,
             cfg.radix(),
-            cfg.conventions == crate::machine::Conventions::Ostep,
+            conventions == Conventions::Ostep,
         )),
         None => Box::new(glibc::Glibc::new(seed)),
     }

@@ -10,7 +10,7 @@ use super::glibc::tests::Fake;
 use super::glibc::Glibc;
 use super::teach::{Fit, Teach};
 use super::{Allocator, Memory};
-use crate::machine::{FreeListOrder, TeachHeap};
+use super::{FreeListOrder, TeachHeap};
 
 const BASE: u64 = 0x10000;
 const SIZE: u64 = 4096;

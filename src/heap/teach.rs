@@ -37,7 +37,7 @@
 use std::collections::BTreeMap;
 
 use super::{Allocator, Block, ChunkView, HeapError, Memory};
-use crate::machine::{AllocatorKind, FreeListOrder, TeachHeap};
+use super::{AllocatorKind, FreeListOrder, TeachHeap};
 use crate::units::Radix;
 
 /// Which free block a request takes.

@@ -19,7 +19,7 @@ use crate::render::text;
 
 /// What `:machine` prints: the current machine's settings, with what follows from them (the
 /// same table as `show machine`).
-pub fn describe_machine(c: &crate::machine::MachineConfig) -> String {
+pub fn describe_machine(c: &crate::config::ScenarioConfig) -> String {
     text::snapshot(&crate::session::Snapshot::Machine {
         rows: crate::session::snapshot::machine_rows(c),
     })

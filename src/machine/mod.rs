@@ -10,6 +10,7 @@ pub mod replace;
 pub mod swap;
 pub mod tlb;
 
+use crate::config::Conventions;
 pub use config::*;
 use pagetable::{pte, Loc, PageTables};
 use phys::{FrameAllocator, PhysMem};
@@ -166,6 +167,7 @@ pub struct Mmu {
     frame_info: Vec<FrameInfo>,
     mem: PhysMem,
     repl: Replacer,
+    conventions: Conventions,
     /// CLOCK is the policy: accesses set the frames' reference bits.
     clock_bits: bool,
     swap: Swap,
@@ -173,7 +175,9 @@ pub struct Mmu {
 }
 
 impl Mmu {
-    pub fn new(cfg: &MachineConfig) -> Self {
+    /// A machine with nothing mapped; `seed` drives the `random` replacement policy, and
+    /// `conventions` (the scenario's) decides whose rules the policies follow.
+    pub fn new(cfg: &MachineConfig, seed: u64, conventions: Conventions) -> Self {
         let shift = cfg.page_shift();
         Mmu {
             cfg: cfg.clone(),
@@ -191,10 +195,11 @@ impl Mmu {
             mem: PhysMem::default(),
             repl: Replacer::with_conventions(
                 cfg.replace,
-                cfg.seed,
-                cfg.conventions == Conventions::Ostep,
+                seed,
+                conventions == Conventions::Ostep,
                 cfg.clock_bits,
             ),
+            conventions,
             clock_bits: cfg.replace == Policy::Clock,
             swap: Swap::new(cfg.swap_slots()),
             stats: MachineStats::default(),
@@ -203,6 +208,10 @@ impl Mmu {
 
     pub fn config(&self) -> &MachineConfig {
         &self.cfg
+    }
+    /// The scenario's conventions, which a replay follows when it tells a reference.
+    pub fn conventions(&self) -> Conventions {
+        self.conventions
     }
     pub fn page_size(&self) -> u64 {
         1 << self.shift
@@ -635,7 +644,7 @@ mod tests {
     use super::*;
 
     fn mmu() -> Mmu {
-        Mmu::new(&MachineConfig::default_x86_64())
+        Mmu::new(&MachineConfig::default_x86_64(), 0, Conventions::Textbook)
     }
 
     #[test]

@@ -215,9 +215,9 @@ impl Os {
         spec: &ProcessSpec,
         sink: &mut EventSink,
     ) -> Result<usize, LayoutError> {
-        let cfg = mmu.config().clone();
-        let ps = cfg.page_size;
-        let linux = cfg.linux_layout();
+        let ps = mmu.config().page_size;
+        let linux = mmu.config().linux_layout();
+        let cfg = self.cfg;
         let user_limit = self.user_limit();
         let pages = |n: u64| units::size(n);
         // Rounds a region up to whole pages; a region larger than user space cannot fit.
@@ -235,7 +235,7 @@ impl Os {
         // ASLR: each process draws its offsets from the machine seed and its pid, so a run is
         // reproducible and two processes still differ. Ranges follow Linux on x86-64: 22 bits
         // of pages for the stack, 28 for the mmap base, 13 for brk (32 MiB), 28 for PIE.
-        let mut rng = SplitMix(cfg.seed ^ (u64::from(pid) << 32));
+        let mut rng = SplitMix(self.seed ^ (u64::from(pid) << 32));
         let (stack_shift, mmap_shift, brk_shift, pie_shift) = if cfg.aslr && linux {
             (
                 (rng.next() & ((1 << 22) - 1)) * ps,

@@ -1,6 +1,7 @@
 //! The OS model: processes, their mappings (VMAs), the Linux layout, the page-fault handler and
 //! the memory system calls (brk, mmap, munmap, mprotect). Never sees the AST.
 
+pub mod config;
 mod evict;
 pub mod layout;
 pub mod smaps;
@@ -13,6 +14,7 @@ use crate::events::{Event, EventSink, MajorReason, MinorReason, SegvCode};
 use crate::machine::pagetable::pte;
 use crate::machine::{Access, Asid, Fault, FrameUse, Mmu};
 use crate::units;
+pub use config::OsConfig;
 pub use vma::{Backing, Perms, Role, Vma, VmaSet};
 
 /// A file whose pages can be mapped; its cached pages are shared by every process mapping it.
@@ -163,6 +165,9 @@ pub struct Os {
     page_size: u64,
     /// Lowest address outside user space (2^47 on x86-64).
     user_limit: u64,
+    cfg: OsConfig,
+    /// The scenario's seed: ASLR draws each process's offsets from it and the pid.
+    seed: u64,
     next_pid: u32,
     /// While a trace replays: an access outside the mappings the scenario declared belongs to
     /// the traced program, and gets a page of its backing store instead of a SIGSEGV
@@ -171,7 +176,8 @@ pub struct Os {
 }
 
 impl Os {
-    pub fn new(mmu: &Mmu) -> Self {
+    /// The OS of `mmu`'s machine, with no process yet.
+    pub fn new(mmu: &Mmu, os: &OsConfig, seed: u64) -> Self {
         let cfg = mmu.config();
         // 5-level paging keeps the 4-level user space (2^47) for programs that do not ask for
         // more with an mmap hint above it.
@@ -187,6 +193,8 @@ impl Os {
             files: Vec::new(),
             page_size: cfg.page_size,
             user_limit,
+            cfg: *os,
+            seed,
             next_pid: 1000,
             auto_map: false,
         }
@@ -197,6 +205,9 @@ impl Os {
     }
     pub fn user_limit(&self) -> u64 {
         self.user_limit
+    }
+    pub fn config(&self) -> &OsConfig {
+        &self.cfg
     }
 
     /// The file with this name, opened once and shared.

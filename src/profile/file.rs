@@ -1,7 +1,9 @@
-//! The YAML schema of a profile file and its conversion to a [`MachineConfig`].
+//! The YAML schema of a profile file and its conversion to a [`ScenarioConfig`].
 //!
 //! Every field is optional: what a file leaves out keeps the default machine's value
-//! ([`MachineConfig::default_x86_64`]), so a board file can say only what makes it different.
+//! ([`ScenarioConfig::default_x86_64`]), so a board file can say only what makes it different.
+//! The file is one flat mapping: machine, OS and heap settings side by side, as in a `machine`
+//! block.
 //! Shape errors (a size that is not a size, an unknown key) are found while deserializing, so
 //! serde_yaml knows where they are; consistency errors are found afterwards by `validate`, and
 //! located by searching the text for the key's line.
@@ -16,11 +18,10 @@ use crate::files::Excerpt;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 
+use crate::config::{Conventions, ScenarioConfig};
 use crate::diag::machine::MachineError;
-use crate::machine::{
-    Addresses, AllocatorKind, Conventions, FreeListOrder, MachineConfig, Policy, Scope, TlbConfig,
-    TlbPolicy,
-};
+use crate::heap::{Addresses, AllocatorKind, FreeListOrder};
+use crate::machine::{Policy, Scope, TlbConfig, TlbPolicy};
 use crate::syntax::ast::Span;
 
 use super::size::parse_size;
@@ -191,9 +192,10 @@ fn narrow(v: u64) -> u32 {
 }
 
 impl ProfileFile {
-    /// The default machine with this file's fields applied.
-    pub fn to_config(&self, name: &str) -> MachineConfig {
-        let mut c = MachineConfig::default_x86_64();
+    /// The default configuration with this file's fields applied.
+    pub fn to_config(&self, name: &str) -> ScenarioConfig {
+        let mut sc = ScenarioConfig::default_x86_64();
+        let c = &mut sc.machine;
         c.name = self.name.clone().unwrap_or_else(|| name.to_string());
         if let Some(Size(v)) = self.page_size {
             c.page_size = v;
@@ -231,54 +233,55 @@ impl ProfileFile {
         if let Some(v) = self.scope {
             c.scope = v;
         }
-        if let Some(v) = self.seed {
-            c.seed = v;
-        }
-        if let Some(OnOff(v)) = self.aslr {
-            c.aslr = v;
-        }
-        if let Some(OnOff(v)) = self.pie {
-            c.pie = v;
-        }
         if let Some(OnOff(v)) = self.pcid {
             c.pcid = v;
         }
+        if let Some(v) = self.seed {
+            sc.seed = v;
+        }
+        if let Some(OnOff(v)) = self.aslr {
+            sc.os.aslr = v;
+        }
+        if let Some(OnOff(v)) = self.pie {
+            sc.os.pie = v;
+        }
+        if let Some(Size(v)) = self.stack_limit {
+            sc.os.stack_limit = v;
+        }
+        let heap = &mut sc.heap;
         if let Some(v) = self.allocator {
-            c.allocator = v;
+            heap.allocator = v;
         }
         if let Some(h) = &self.heap {
             if let Some(Size(v)) = h.size {
-                c.teach_heap.size = v;
+                heap.teach_heap.size = v;
             }
             if let Some(v) = h.base {
-                c.teach_heap.base = v;
+                heap.teach_heap.base = v;
             }
             if let Some(Size(v)) = h.header {
-                c.teach_heap.header = v;
+                heap.teach_heap.header = v;
             }
             if let Some(OnOff(v)) = h.coalesce {
-                c.teach_heap.coalesce = v;
+                heap.teach_heap.coalesce = v;
             }
             if let Some(v) = h.order {
-                c.teach_heap.order = v;
+                heap.teach_heap.order = v;
             }
             if let Some(Size(v)) = h.align {
-                c.teach_heap.align = v;
+                heap.teach_heap.align = v;
             }
         }
-        if let Some(Size(v)) = self.stack_limit {
-            c.stack_limit = v;
-        }
         if let Some(v) = self.addresses {
-            c.addresses = v;
+            heap.addresses = v;
         }
         if let Some(v) = self.conventions {
-            c.conventions = v;
+            sc.conventions = v;
         }
         if let Some(v) = self.clock_bits {
-            c.clock_bits = v;
+            sc.machine.clock_bits = v;
         }
-        c
+        sc
     }
 }
 
@@ -288,7 +291,7 @@ pub(crate) fn load(
     name: &str,
     text: &str,
     source: Arc<NamedSource<crate::files::Quoted>>,
-) -> Result<(ProfileFile, MachineConfig), Vec<MachineError>> {
+) -> Result<(ProfileFile, ScenarioConfig), Vec<MachineError>> {
     let file = if text.lines().all(|l| {
         let t = l.trim();
         t.is_empty() || t.starts_with('#') || t == "---"
@@ -303,7 +306,7 @@ pub(crate) fn load(
     let mut cfg = file.to_config(name);
     // YAML reads `base: 0x3e8` as a plain number: its text says how it was written.
     let base_given = file.heap.as_ref().is_some_and(|h| h.base.is_some());
-    cfg.heap_base_hex = base_given
+    cfg.heap.heap_base_hex = base_given
         && key_span(text, &["heap", "base"])
             .and_then(|s| text.get(s.start..s.end))
             .is_some_and(|v| v.starts_with("0x") || v.starts_with("0X"));
@@ -320,7 +323,7 @@ pub(crate) fn load(
 }
 
 /// A profile file loaded from `path`; its errors name the file as the caller wrote it.
-pub fn load_file(path: &Path, text: &str) -> Result<MachineConfig, Vec<MachineError>> {
+pub fn load_file(path: &Path, text: &str) -> Result<ScenarioConfig, Vec<MachineError>> {
     let name = path
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
@@ -586,7 +589,7 @@ mod tests {
     use super::*;
     use miette::Diagnostic;
 
-    fn load_text(text: &str) -> Result<MachineConfig, Vec<MachineError>> {
+    fn load_text(text: &str) -> Result<ScenarioConfig, Vec<MachineError>> {
         load_file(Path::new("boards/test.yaml"), text)
     }
 
@@ -607,11 +610,11 @@ mod tests {
     #[test]
     fn partial_file_takes_defaults() {
         let cfg = load_text("description: a small board\nmemory: 64 KiB\n").unwrap();
-        assert_eq!(cfg.memory, 64 << 10);
-        assert_eq!(cfg.name, "test");
-        let mut expected = MachineConfig::default_x86_64();
-        expected.memory = 64 << 10;
-        expected.name = "test".into();
+        assert_eq!(cfg.machine.memory, 64 << 10);
+        assert_eq!(cfg.machine.name, "test");
+        let mut expected = ScenarioConfig::default_x86_64();
+        expected.machine.memory = 64 << 10;
+        expected.machine.name = "test".into();
         assert_eq!(cfg, expected);
     }
 
@@ -646,7 +649,7 @@ mod tests {
     #[test]
     fn empty_file_is_the_default_machine() {
         let cfg = load_text("# nothing\n").unwrap();
-        assert_eq!(cfg.page_size, 4096);
+        assert_eq!(cfg.machine.page_size, 4096);
     }
 
     #[test]
@@ -677,11 +680,11 @@ heap:
 stack_limit: 1 MiB
 ";
         let c = load_text(text).unwrap();
-        assert_eq!(c.name, "board");
-        assert_eq!(c.page_size, 16 << 10);
-        assert_eq!(c.swap, 64 << 20);
+        assert_eq!(c.machine.name, "board");
+        assert_eq!(c.machine.page_size, 16 << 10);
+        assert_eq!(c.machine.swap, 64 << 20);
         assert_eq!(
-            c.tlb,
+            c.machine.tlb,
             TlbConfig {
                 enabled: true,
                 entries: 32,
@@ -689,16 +692,16 @@ stack_limit: 1 MiB
                 policy: TlbPolicy::Fifo
             }
         );
-        assert_eq!(c.replace, Policy::Clock);
-        assert_eq!(c.scope, Scope::Local);
-        assert!(c.aslr && c.pie && !c.pcid);
-        assert_eq!(c.allocator, AllocatorKind::BestFit);
-        assert_eq!(c.teach_heap.base, 0x1000);
-        assert_eq!(c.teach_heap.header, 8);
-        assert!(c.teach_heap.coalesce);
-        assert_eq!(c.teach_heap.order, FreeListOrder::SizeAsc);
-        assert_eq!(c.stack_limit, 1 << 20);
-        assert!(!load_text("tlb: off\n").unwrap().tlb.enabled);
+        assert_eq!(c.machine.replace, Policy::Clock);
+        assert_eq!(c.machine.scope, Scope::Local);
+        assert!(c.os.aslr && c.os.pie && !c.machine.pcid);
+        assert_eq!(c.heap.allocator, AllocatorKind::BestFit);
+        assert_eq!(c.heap.teach_heap.base, 0x1000);
+        assert_eq!(c.heap.teach_heap.header, 8);
+        assert!(c.heap.teach_heap.coalesce);
+        assert_eq!(c.heap.teach_heap.order, FreeListOrder::SizeAsc);
+        assert_eq!(c.os.stack_limit, 1 << 20);
+        assert!(!load_text("tlb: off\n").unwrap().machine.tlb.enabled);
     }
 
     #[test]

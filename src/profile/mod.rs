@@ -1,7 +1,8 @@
 //! Machine profiles: YAML files in `profiles/`, built into the binary, and users' own files.
 //!
-//! A profile file sets any of the fields of [`MachineConfig`]; what it leaves out keeps the
-//! default machine's value (x86_64 with 16 GiB of RAM). The schema is [`ProfileFile`]:
+//! A profile file sets any of the fields of a [`ScenarioConfig`] (the machine's, the OS's and
+//! the heap's, in one flat mapping); what it leaves out keeps the default's value (x86_64 with
+//! 16 GiB of RAM). The schema is [`ProfileFile`]:
 //!
 //! ```yaml
 //! description: "what `memsim profiles` shows"
@@ -32,7 +33,7 @@ use std::sync::Arc;
 
 use miette::NamedSource;
 
-use crate::machine::MachineConfig;
+use crate::config::ScenarioConfig;
 
 pub use file::{load_file, HeapFile, OnOff, ProfileFile, Size, TlbFile, TlbTable};
 pub use size::{format_size, parse_size};
@@ -89,11 +90,11 @@ pub struct ProfileInfo {
     pub swap: u64,
     /// TLB entries; `None` when the TLB is off.
     pub tlb_entries: Option<u32>,
-    /// The whole machine, for anything the fields above leave out.
-    pub config: MachineConfig,
+    /// The whole configuration, for anything the fields above leave out.
+    pub config: ScenarioConfig,
 }
 
-fn load_builtin(name: &'static str, text: &'static str) -> Option<(ProfileFile, MachineConfig)> {
+fn load_builtin(name: &'static str, text: &'static str) -> Option<(ProfileFile, ScenarioConfig)> {
     let source = Arc::new(NamedSource::new(
         format!("profiles/{name}.yaml"),
         crate::files::Quoted(text.to_string()),
@@ -102,7 +103,7 @@ fn load_builtin(name: &'static str, text: &'static str) -> Option<(ProfileFile, 
 }
 
 /// The built-in profile `name`, validated. `None` for a name that is no built-in.
-pub fn builtin(name: &str) -> Option<MachineConfig> {
+pub fn builtin(name: &str) -> Option<ScenarioConfig> {
     let &(n, text) = BUILTINS.iter().find(|(n, _)| *n == name)?;
     load_builtin(n, text).map(|(_, cfg)| cfg)
 }
@@ -116,13 +117,17 @@ pub fn builtins() -> Vec<ProfileInfo> {
             Some(ProfileInfo {
                 name,
                 description: file.description.unwrap_or_default(),
-                page_size: config.page_size,
-                va_bits: config.va_bits,
-                levels: config.levels,
-                pte_size: config.pte_size,
-                memory: config.memory,
-                swap: config.swap,
-                tlb_entries: config.tlb.enabled.then_some(config.tlb.entries),
+                page_size: config.machine.page_size,
+                va_bits: config.machine.va_bits,
+                levels: config.machine.levels,
+                pte_size: config.machine.pte_size,
+                memory: config.machine.memory,
+                swap: config.machine.swap,
+                tlb_entries: config
+                    .machine
+                    .tlb
+                    .enabled
+                    .then_some(config.machine.tlb.entries),
                 config,
             })
         })
@@ -143,7 +148,7 @@ mod tests {
             ));
             match file::load(name, text, source) {
                 Ok((file, cfg)) => {
-                    assert_eq!(cfg.name, name);
+                    assert_eq!(cfg.machine.name, name);
                     let d = file.description.unwrap_or_default();
                     assert!(!d.trim().is_empty(), "{name} has no description");
                 }
@@ -159,13 +164,13 @@ mod tests {
 
     #[test]
     fn x86_64_is_the_default_machine() {
-        assert_eq!(builtin("x86_64"), Some(MachineConfig::default_x86_64()));
+        assert_eq!(builtin("x86_64"), Some(ScenarioConfig::default_x86_64()));
     }
 
     #[test]
     fn builtins_have_their_geometry() {
         let geo = |n: &str| {
-            let c = builtin(n).unwrap();
+            let c = builtin(n).unwrap().machine;
             (c.page_size, c.va_bits, c.levels, c.pte_size)
         };
         assert_eq!(geo("x86_64"), (4096, 48, 4, 8));
@@ -176,31 +181,34 @@ mod tests {
         assert_eq!(geo("aarch64_64k"), (64 << 10, 48, 3, 8));
         assert_eq!(geo("riscv_sv39"), (4096, 39, 3, 8));
         assert_eq!(geo("tiny"), (256, 16, 1, 4));
-        let tiny = builtin("tiny").unwrap();
+        let tiny = builtin("tiny").unwrap().machine;
         assert_eq!(tiny.memory, 4 << 10);
         assert_eq!(tiny.tlb.entries, 4);
         assert_eq!(tiny.level_bits(), vec![8]);
         assert_eq!(geo("ostep_paging"), (4096, 14, 1, 4));
-        let ostep = builtin("ostep_paging").unwrap();
+        let ostep = builtin("ostep_paging").unwrap().machine;
         assert_eq!((ostep.memory, ostep.level_bits()), (64 << 10, vec![2]));
-        let policy = builtin("ostep_policy").unwrap();
+        let policy = builtin("ostep_policy").unwrap().machine;
         assert_eq!(
             (policy.frames(), policy.replace),
             (3, crate::machine::Policy::Fifo)
         );
         let heap = builtin("ostep_malloc").unwrap();
-        assert_eq!((heap.teach_heap.size, heap.teach_heap.base), (100, 1000));
-        assert_eq!(heap.conventions, crate::machine::Conventions::Ostep);
-        assert_eq!(builtin("i386").unwrap().level_bits(), vec![10, 10]);
         assert_eq!(
-            builtin("aarch64_64k").unwrap().level_bits(),
+            (heap.heap.teach_heap.size, heap.heap.teach_heap.base),
+            (100, 1000)
+        );
+        assert_eq!(heap.conventions, crate::config::Conventions::Ostep);
+        assert_eq!(builtin("i386").unwrap().machine.level_bits(), vec![10, 10]);
+        assert_eq!(
+            builtin("aarch64_64k").unwrap().machine.level_bits(),
             vec![6, 13, 13]
         );
         assert_eq!(
-            builtin("aarch64_16k").unwrap().level_bits(),
+            builtin("aarch64_16k").unwrap().machine.level_bits(),
             vec![1, 11, 11, 11]
         );
-        let d = MachineConfig::default_x86_64();
+        let d = crate::machine::MachineConfig::default_x86_64();
         assert_eq!((d.tlb.policy, d.replace), (TlbPolicy::Lru, Policy::Lru));
     }
 

@@ -1,15 +1,17 @@
-//! Consistency checks of a whole [`MachineConfig`], shared by profile files and `machine`
+//! Consistency checks of a whole [`ScenarioConfig`], shared by profile files and `machine`
 //! statements (`check::machine::validate` is this function). It lives here rather than in
 //! `check` so that loading a profile file does not reach up into the check stage.
 
+use crate::config::ScenarioConfig;
 use crate::diag::machine::MachineError;
+use crate::heap::AllocatorKind;
 use crate::machine::MachineConfig;
 use crate::syntax::ast::Span;
 
 use super::size::format_size;
 use crate::suggest::or_list;
 
-/// The fields of a [`MachineConfig`] that validation can complain about, so that an error can
+/// The fields of a [`ScenarioConfig`] that validation can complain about, so that an error can
 /// point at whatever set the value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Field {
@@ -103,8 +105,9 @@ pub const MAX_TLB_ENTRIES: u32 = 65_536;
 
 /// Every inconsistency in `cfg`, each pointing at the value that is wrong. Checks that depend on
 /// a value already reported as wrong are skipped, so one mistake gives one error.
-pub fn validate(cfg: &MachineConfig, spans: &FieldSpans) -> Vec<MachineError> {
+pub fn validate(sc: &ScenarioConfig, spans: &FieldSpans) -> Vec<MachineError> {
     use Field::*;
+    let (cfg, os, heap_cfg) = (&sc.machine, &sc.os, &sc.heap);
     let mut errors = Vec::new();
     let ps = cfg.page_size;
     let page = format_size(ps);
@@ -212,10 +215,10 @@ pub fn validate(cfg: &MachineConfig, spans: &FieldSpans) -> Vec<MachineError> {
                 src: None,
             });
         }
-        if cfg.stack_limit == 0 || !cfg.stack_limit.is_multiple_of(ps) {
-            let (label, help) = whole_pages(cfg.stack_limit, ps, "pages", false);
+        if os.stack_limit == 0 || !os.stack_limit.is_multiple_of(ps) {
+            let (label, help) = whole_pages(os.stack_limit, ps, "pages", false);
             errors.push(MachineError::StackLimit {
-                value: format_size(cfg.stack_limit),
+                value: format_size(os.stack_limit),
                 span: spans.first_of(&[StackLimit, PageSize]).into(),
                 label,
                 help: format!("the stack limit is a whole, nonzero number of {page} pages: {help}"),
@@ -228,13 +231,13 @@ pub fn validate(cfg: &MachineConfig, spans: &FieldSpans) -> Vec<MachineError> {
         errors.push(e);
     }
 
-    if cfg.allocator == crate::machine::AllocatorKind::Glibc
-        && cfg.addresses == crate::machine::Addresses::Decimal
+    if heap_cfg.allocator == AllocatorKind::Glibc
+        && heap_cfg.addresses == crate::heap::Addresses::Decimal
     {
         // glibc's own messages, its chunk sizes and every kernel event are hex; a decimal
         // pointer among them would be read as a different number.
         errors.push(MachineError::Addresses {
-            allocator: cfg.allocator.name().into(),
+            allocator: heap_cfg.allocator.name().into(),
             span: spans.first_of(&[Field::Addresses]).into(),
             label: "glibc's chunks are read in hex".into(),
             help: "decimal addresses are for the teaching allocators, as in OSTEP's exercises: \
@@ -245,7 +248,7 @@ pub fn validate(cfg: &MachineConfig, spans: &FieldSpans) -> Vec<MachineError> {
         });
     }
 
-    let heap = &cfg.teach_heap;
+    let heap = &heap_cfg.teach_heap;
     if heap.size == 0 {
         errors.push(MachineError::Heap {
             what: "the heap is empty".into(),
@@ -485,8 +488,8 @@ mod tests {
     use super::*;
     use miette::Diagnostic;
 
-    fn errs(f: impl FnOnce(&mut MachineConfig)) -> Vec<MachineError> {
-        let mut cfg = MachineConfig::default_x86_64();
+    fn errs(f: impl FnOnce(&mut ScenarioConfig)) -> Vec<MachineError> {
+        let mut cfg = ScenarioConfig::default_x86_64();
         f(&mut cfg);
         validate(&cfg, &FieldSpans::new(Span::new(0, 6)))
     }
@@ -509,61 +512,70 @@ mod tests {
 
     #[test]
     fn page_size_power_of_two_in_range() {
-        let e = errs(|c| c.page_size = 3 << 10);
+        let e = errs(|c| c.machine.page_size = 3 << 10);
         assert_eq!(codes(&e), ["mem::machine::page_size"]);
         assert!(help(&e[0]).contains("2 KiB and 4 KiB"), "{}", help(&e[0]));
         assert_eq!(
-            codes(&errs(|c| c.page_size = 128)),
+            codes(&errs(|c| c.machine.page_size = 128)),
             ["mem::machine::page_size"]
         );
         assert_eq!(
-            codes(&errs(|c| c.page_size = 0)),
+            codes(&errs(|c| c.machine.page_size = 0)),
             ["mem::machine::page_size"]
         );
         assert_eq!(
-            codes(&errs(|c| c.page_size = 2 << 30)),
+            codes(&errs(|c| c.machine.page_size = 2 << 30)),
             ["mem::machine::page_size"]
         );
     }
 
     #[test]
     fn memory_whole_frames_with_nearest_sizes() {
-        let e = errs(|c| c.memory = 14 << 10);
+        let e = errs(|c| c.machine.memory = 14 << 10);
         assert_eq!(codes(&e), ["mem::machine::memory"]);
         assert!(help(&e[0]).contains("12 KiB and 16 KiB"), "{}", help(&e[0]));
-        let e = errs(|c| c.memory = 0);
+        let e = errs(|c| c.machine.memory = 0);
         assert_eq!(codes(&e), ["mem::machine::memory"]);
         assert!(help(&e[0]).contains("4 KiB"));
     }
 
     #[test]
     fn swap_and_stack_whole_pages() {
-        assert_eq!(codes(&errs(|c| c.swap = 100)), ["mem::machine::swap"]);
-        assert!(errs(|c| c.swap = 0).is_empty());
         assert_eq!(
-            codes(&errs(|c| c.stack_limit = 5000)),
+            codes(&errs(|c| c.machine.swap = 100)),
+            ["mem::machine::swap"]
+        );
+        assert!(errs(|c| c.machine.swap = 0).is_empty());
+        assert_eq!(
+            codes(&errs(|c| c.os.stack_limit = 5000)),
             ["mem::machine::stack_limit"]
         );
     }
 
     #[test]
     fn va_bits_and_pte_size() {
-        assert_eq!(codes(&errs(|c| c.va_bits = 65)), ["mem::machine::va_bits"]);
-        assert_eq!(codes(&errs(|c| c.va_bits = 7)), ["mem::machine::va_bits"]);
+        assert_eq!(
+            codes(&errs(|c| c.machine.va_bits = 65)),
+            ["mem::machine::va_bits"]
+        );
+        assert_eq!(
+            codes(&errs(|c| c.machine.va_bits = 7)),
+            ["mem::machine::va_bits"]
+        );
         let e = errs(|c| {
-            c.va_bits = 12;
-            c.levels = 1;
+            c.machine.va_bits = 12;
+            c.machine.levels = 1;
         });
         assert_eq!(codes(&e), ["mem::machine::va_bits"]);
         assert_eq!(
-            codes(&errs(|c| c.pte_size = 16)),
+            codes(&errs(|c| c.machine.pte_size = 16)),
             ["mem::machine::pte_size"]
         );
     }
 
     #[test]
     fn levels_must_cover_vpn_bits() {
-        let e = errs(|c| c.levels = 3);
+        let e = errs(|c| c.machine.levels = 3);
         assert_eq!(codes(&e), ["mem::machine::levels"]);
         let h = help(&e[0]);
         assert!(
@@ -571,31 +583,43 @@ mod tests {
             "{h}"
         );
         assert!(h.contains("va_bits from 31 to 39"), "{h}");
-        assert_eq!(codes(&errs(|c| c.levels = 5)), ["mem::machine::levels"]);
-        assert_eq!(codes(&errs(|c| c.levels = 0)), ["mem::machine::levels"]);
-        assert_eq!(codes(&errs(|c| c.levels = 1)), ["mem::machine::levels"]);
         assert_eq!(
-            codes(&errs(|c| c.levels = u32::MAX)),
+            codes(&errs(|c| c.machine.levels = 5)),
+            ["mem::machine::levels"]
+        );
+        assert_eq!(
+            codes(&errs(|c| c.machine.levels = 0)),
+            ["mem::machine::levels"]
+        );
+        assert_eq!(
+            codes(&errs(|c| c.machine.levels = 1)),
+            ["mem::machine::levels"]
+        );
+        assert_eq!(
+            codes(&errs(|c| c.machine.levels = u32::MAX)),
             ["mem::machine::levels"]
         );
         // A one-level linear table is fine up to 20 VPN bits (i386-sized).
         assert!(errs(|c| {
-            c.va_bits = 32;
-            c.levels = 1;
+            c.machine.va_bits = 32;
+            c.machine.levels = 1;
         })
         .is_empty());
         // 64 KiB pages leave 32 VPN bits: 3 levels of 13 bits, not 4.
-        let e = errs(|c| c.page_size = 64 << 10);
+        let e = errs(|c| c.machine.page_size = 64 << 10);
         assert_eq!(codes(&e), ["mem::machine::levels"]);
         assert!(help(&e[0]).contains("need 3 levels"), "{}", help(&e[0]));
     }
 
     #[test]
     fn tlb_entries_and_ways() {
-        assert_eq!(codes(&errs(|c| c.tlb.entries = 0)), ["mem::machine::tlb"]);
+        assert_eq!(
+            codes(&errs(|c| c.machine.tlb.entries = 0)),
+            ["mem::machine::tlb"]
+        );
         let e = errs(|c| {
-            c.tlb.entries = 12;
-            c.tlb.ways = Some(8);
+            c.machine.tlb.entries = 12;
+            c.machine.tlb.ways = Some(8);
         });
         assert_eq!(codes(&e), ["mem::machine::tlb"]);
         assert!(
@@ -604,12 +628,12 @@ mod tests {
             help(&e[0])
         );
         assert_eq!(
-            codes(&errs(|c| c.tlb.ways = Some(0))),
+            codes(&errs(|c| c.machine.tlb.ways = Some(0))),
             ["mem::machine::tlb"]
         );
         assert!(errs(|c| {
-            c.tlb.enabled = false;
-            c.tlb.entries = 0;
+            c.machine.tlb.enabled = false;
+            c.machine.tlb.entries = 0;
         })
         .is_empty());
     }
@@ -620,16 +644,16 @@ mod tests {
         assert_eq!(divisors(1), [1]);
         assert_eq!(divisors(4_294_967_291), [1, 4_294_967_291]);
         let e = errs(|c| {
-            c.tlb.entries = 4_294_967_291;
-            c.tlb.ways = Some(2);
+            c.machine.tlb.entries = 4_294_967_291;
+            c.machine.tlb.ways = Some(2);
         });
         assert_eq!(codes(&e), ["mem::machine::tlb"]);
         let e = errs(|c| {
-            c.tlb.entries = 1 << 16;
-            c.tlb.ways = Some(3);
+            c.machine.tlb.entries = 1 << 16;
+            c.machine.tlb.ways = Some(3);
         });
         assert!(help(&e[0]).contains("32, … or 65536"), "{}", help(&e[0]));
-        let e = errs(|c| c.tlb.entries = MAX_TLB_ENTRIES + 1);
+        let e = errs(|c| c.machine.tlb.entries = MAX_TLB_ENTRIES + 1);
         assert!(e[0].to_string().contains("far too many"), "{}", e[0]);
     }
 
@@ -647,17 +671,17 @@ mod tests {
             heap in proptest::prelude::any::<(u64, u64, u64)>(),
             shift in 0u32..64,
         ) {
-            let mut c = MachineConfig::default_x86_64();
-            c.page_size = if page_size % 2 == 0 { 1u64 << shift } else { page_size };
-            c.va_bits = va_bits % 80;
-            c.levels = if levels % 2 == 0 { levels % 8 } else { levels };
-            c.pte_size = pte_size % 16;
-            c.memory = memory;
-            c.swap = memory.rotate_left(7);
-            c.stack_limit = memory.rotate_left(13);
-            c.tlb.entries = entries;
-            c.tlb.ways = ways;
-            (c.teach_heap.size, c.teach_heap.base, c.teach_heap.header) = heap;
+            let mut c = ScenarioConfig::default_x86_64();
+            c.machine.page_size = if page_size % 2 == 0 { 1u64 << shift } else { page_size };
+            c.machine.va_bits = va_bits % 80;
+            c.machine.levels = if levels % 2 == 0 { levels % 8 } else { levels };
+            c.machine.pte_size = pte_size % 16;
+            c.machine.memory = memory;
+            c.machine.swap = memory.rotate_left(7);
+            c.os.stack_limit = memory.rotate_left(13);
+            c.machine.tlb.entries = entries;
+            c.machine.tlb.ways = ways;
+            (c.heap.teach_heap.size, c.heap.teach_heap.base, c.heap.teach_heap.header) = heap;
             let _ = validate(&c, &FieldSpans::new(Span::new(0, 1)));
         }
     }
@@ -665,24 +689,24 @@ mod tests {
     #[test]
     fn teaching_heap() {
         assert_eq!(
-            codes(&errs(|c| c.teach_heap.size = 0)),
+            codes(&errs(|c| c.heap.teach_heap.size = 0)),
             ["mem::machine::heap"]
         );
         assert_eq!(
-            codes(&errs(|c| c.teach_heap.header = 100)),
+            codes(&errs(|c| c.heap.teach_heap.header = 100)),
             ["mem::machine::heap"]
         );
         // The first block at address 0 would be indistinguishable from NULL.
         assert_eq!(
             codes(&errs(|c| {
-                c.teach_heap.base = 0;
-                c.teach_heap.header = 0;
+                c.heap.teach_heap.base = 0;
+                c.heap.teach_heap.header = 0;
             })),
             ["mem::machine::heap"]
         );
         assert!(errs(|c| {
-            c.teach_heap.base = 0;
-            c.teach_heap.header = 8;
+            c.heap.teach_heap.base = 0;
+            c.heap.teach_heap.header = 8;
         })
         .is_empty());
     }
@@ -690,8 +714,8 @@ mod tests {
     #[test]
     fn bad_page_size_does_not_cascade() {
         let e = errs(|c| {
-            c.page_size = 3000;
-            c.memory = 10_000;
+            c.machine.page_size = 3000;
+            c.machine.memory = 10_000;
         });
         assert_eq!(codes(&e), ["mem::machine::page_size"]);
     }
@@ -700,9 +724,9 @@ mod tests {
     fn errors_point_at_what_was_set() {
         let mut spans = FieldSpans::new(Span::new(0, 6));
         spans.set(Field::Memory, Span::new(20, 26));
-        let mut cfg = MachineConfig::default_x86_64();
-        cfg.memory = 10 << 10;
-        cfg.levels = 3;
+        let mut cfg = ScenarioConfig::default_x86_64();
+        cfg.machine.memory = 10 << 10;
+        cfg.machine.levels = 3;
         let e = validate(&cfg, &spans);
         assert_eq!(codes(&e), ["mem::machine::levels", "mem::machine::memory"]);
         assert_eq!(e[0].span(), Span::new(0, 6).into());

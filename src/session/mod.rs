@@ -18,8 +18,8 @@ use source::LinedSource;
 
 use crate::check::ir::Vars;
 use crate::check::{self, Env};
+use crate::config::ScenarioConfig;
 use crate::events::Event;
-use crate::machine::MachineConfig;
 use crate::syntax;
 pub use snapshot::Snapshot;
 pub use step::{Item, Part, Run};
@@ -321,7 +321,7 @@ impl Session {
         };
         Session {
             env,
-            world: World::new(&MachineConfig::default()),
+            world: World::new(&ScenarioConfig::default()),
             vars: Vars::default(),
             opts,
             interrupt: Interrupt::default(),

@@ -8,9 +8,10 @@ use std::hash::{BuildHasherDefault, Hasher};
 use std::io::Read;
 
 use super::World;
+use crate::config::Conventions;
 use crate::events::{Event, EventSink};
 use crate::machine::pagetable::pte;
-use crate::machine::{Access, Asid, Conventions, Mmu};
+use crate::machine::{Access, Asid, Mmu};
 use crate::os::{Os, Trap};
 
 /// One page touched by one access.
@@ -474,7 +475,7 @@ pub fn replay_source<E>(
         mmu.opt_begin(keys);
     }
     let asid = os.procs[p].asid;
-    let ostep_trace = sink.wants() && mmu.config().conventions == Conventions::Ostep;
+    let ostep_trace = sink.wants() && mmu.conventions() == Conventions::Ostep;
     let mut tally = (0u64, 0u64);
     let mut result = Ok(());
     let mut start = 0usize;
@@ -813,9 +814,9 @@ mod tests {
             lru in proptest::bool::ANY,
             spread in proptest::bool::ANY,
         ) {
-            let mut cfg = crate::machine::MachineConfig::default_x86_64();
-            cfg.memory = frames * 4096;
-            cfg.replace = if lru { Policy::Lru } else { Policy::Fifo };
+            let mut cfg = crate::config::ScenarioConfig::default_x86_64();
+            cfg.machine.memory = frames * 4096;
+            cfg.machine.replace = if lru { Policy::Lru } else { Policy::Fifo };
             let mut w = World::new(&cfg);
             let p = w.current().expect("the default layout fits x86-64");
             w.os.auto_map = true;

@@ -1,9 +1,9 @@
 //! Snapshots: what `show` hands to renderers. Plain data, made by the session from the world,
 //! so renderers never touch the machine.
 
+use crate::config::ScenarioConfig;
 use crate::heap::ChunkView;
-use crate::machine::config::{Addresses, AllocatorKind};
-use crate::machine::MachineConfig;
+use crate::heap::{Addresses, AllocatorKind};
 use crate::units;
 
 #[derive(Debug, Clone)]
@@ -198,13 +198,14 @@ pub struct MachineRow {
     pub value: String,
 }
 
-/// The rows of `show machine` and `:machine`: each setting of `c`, with what follows from it.
-pub fn machine_rows(c: &MachineConfig) -> Vec<MachineRow> {
+/// The rows of `show machine` and `:machine`: each setting of `sc`, with what follows from it.
+pub fn machine_rows(sc: &ScenarioConfig) -> Vec<MachineRow> {
+    let (c, os, heap) = (&sc.machine, &sc.os, &sc.heap);
     let lower = |s: String| s.to_lowercase();
     let bits: Vec<String> = c.level_bits().iter().map(u32::to_string).collect();
     let on = |b: bool| if b { "on" } else { "off" };
     let mut rows: Vec<(&str, String)> = vec![
-        ("profile", profile_line(c)),
+        ("profile", profile_line(sc)),
         (
             "page size",
             format!(
@@ -282,13 +283,13 @@ pub fn machine_rows(c: &MachineConfig) -> Vec<MachineRow> {
                 lower(format!("{:?}", c.scope))
             ),
         ),
-        ("allocator", c.allocator.name().to_string()),
-        ("stack limit", units::size(c.stack_limit)),
+        ("allocator", heap.allocator.name().to_string()),
+        ("stack limit", units::size(os.stack_limit)),
         (
             "aslr / pie / pcid",
-            format!("{} / {} / {}", on(c.aslr), on(c.pie), on(c.pcid)),
+            format!("{} / {} / {}", on(os.aslr), on(os.pie), on(c.pcid)),
         ),
-        ("seed", c.seed.to_string()),
+        ("seed", sc.seed.to_string()),
     ];
     if let Some((base, limit)) = c.base_bounds {
         rows.push(("base and bounds", format!("base {base}, bounds {limit}")));
@@ -300,41 +301,41 @@ pub fn machine_rows(c: &MachineConfig) -> Vec<MachineRow> {
             rows.push((name, format!("base {base}, limit {limit}, grows {grows}")));
         }
     }
-    if c.conventions != crate::machine::Conventions::Textbook {
+    if sc.conventions != crate::config::Conventions::Textbook {
         // Only a choice is worth a row: the default machine's table stays as it was.
         rows.push((
             "conventions",
             if c.replace == crate::machine::Policy::Clock {
-                format!("{} (clock_bits {})", c.conventions.name(), c.clock_bits)
+                format!("{} (clock_bits {})", sc.conventions.name(), c.clock_bits)
             } else {
-                c.conventions.name().to_string()
+                sc.conventions.name().to_string()
             },
         ));
     }
-    let radix = c.radix();
-    let printed = match (c.addresses, radix) {
+    let radix = heap.radix();
+    let printed = match (heap.addresses, radix) {
         (Addresses::Auto, units::Radix::Decimal) => "auto (decimal)".to_string(),
         (Addresses::Auto, units::Radix::Hex) => "auto (hex)".to_string(),
         (a, _) => a.name().to_string(),
     };
-    if c.allocator != AllocatorKind::Glibc {
+    if heap.allocator != AllocatorKind::Glibc {
         rows.push((
             "teaching heap",
             format!(
                 "{} at {}, header {}, coalesce {}, order {}{}, addresses {printed}",
-                units::size(c.teach_heap.size),
-                radix.addr(c.teach_heap.base),
-                c.teach_heap.header,
-                on(c.teach_heap.coalesce),
-                c.teach_heap.order.name(),
-                if c.teach_heap.align > 1 {
-                    format!(", align {}", c.teach_heap.align)
+                units::size(heap.teach_heap.size),
+                radix.addr(heap.teach_heap.base),
+                heap.teach_heap.header,
+                on(heap.teach_heap.coalesce),
+                heap.teach_heap.order.name(),
+                if heap.teach_heap.align > 1 {
+                    format!(", align {}", heap.teach_heap.align)
                 } else {
                     String::new()
                 }
             ),
         ));
-    } else if c.addresses != Addresses::Auto {
+    } else if heap.addresses != Addresses::Auto {
         // glibc prints in hex unless told otherwise: only a choice is worth a row.
         rows.push(("printed addresses", printed));
     }
@@ -348,10 +349,12 @@ pub fn machine_rows(c: &MachineConfig) -> Vec<MachineRow> {
 
 /// The profile a machine came from, and which of its settings the scenario changed: a
 /// `machine { page_size 16 KiB }` is not plain `x86_64` any more.
-fn profile_line(c: &MachineConfig) -> String {
-    let Some(base) = crate::profile::builtin(&c.name) else {
+fn profile_line(sc: &ScenarioConfig) -> String {
+    let c = &sc.machine;
+    let Some(b) = crate::profile::builtin(&c.name) else {
         return c.name.clone();
     };
+    let base = &b.machine;
     let mut changed = Vec::new();
     let mut differs = |name: &'static str, d: bool| {
         if d {
@@ -367,15 +370,15 @@ fn profile_line(c: &MachineConfig) -> String {
     differs("tlb", c.tlb != base.tlb);
     differs("replace", c.replace != base.replace);
     differs("scope", c.scope != base.scope);
-    differs("seed", c.seed != base.seed);
-    differs("aslr", c.aslr != base.aslr);
-    differs("pie", c.pie != base.pie);
+    differs("seed", sc.seed != b.seed);
+    differs("aslr", sc.os.aslr != b.os.aslr);
+    differs("pie", sc.os.pie != b.os.pie);
     differs("pcid", c.pcid != base.pcid);
-    differs("allocator", c.allocator != base.allocator);
-    differs("heap", c.teach_heap != base.teach_heap);
-    differs("stack_limit", c.stack_limit != base.stack_limit);
-    differs("addresses", c.addresses != base.addresses);
-    differs("conventions", c.conventions != base.conventions);
+    differs("allocator", sc.heap.allocator != b.heap.allocator);
+    differs("heap", sc.heap.teach_heap != b.heap.teach_heap);
+    differs("stack_limit", sc.os.stack_limit != b.os.stack_limit);
+    differs("addresses", sc.heap.addresses != b.heap.addresses);
+    differs("conventions", sc.conventions != b.conventions);
     differs("clock_bits", c.clock_bits != base.clock_bits);
     differs("base_bounds", c.base_bounds != base.base_bounds);
     differs("segments", c.segments != base.segments);

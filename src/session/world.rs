@@ -2,15 +2,18 @@
 //! lets an allocator reach its process's memory.
 
 use super::snapshot::{ProcRow, StatsSnap};
+use crate::config::ScenarioConfig;
 use crate::events::{Event, EventSink};
 use crate::heap::safety::{Safety, Site};
 use crate::heap::{glibc::Glibc, Allocator, Memory};
-use crate::machine::{Access, MachineConfig, Mmu};
+use crate::machine::{Access, Mmu};
 use crate::os::layout::{LayoutError, ProcessSpec};
 use crate::os::{Death, Os, Perms, Role, Trap};
 
 #[derive(Clone)]
 pub struct World {
+    /// What the world was made from; the MMU and the OS each hold their own part of it too.
+    cfg: ScenarioConfig,
     pub mmu: Mmu,
     pub os: Os,
     /// One allocator per process, by process index.
@@ -27,10 +30,11 @@ pub struct World {
 }
 
 impl World {
-    pub fn new(cfg: &MachineConfig) -> Self {
-        let mmu = Mmu::new(cfg);
-        let os = Os::new(&mmu);
+    pub fn new(cfg: &ScenarioConfig) -> Self {
+        let mmu = Mmu::new(&cfg.machine, cfg.seed, cfg.conventions);
+        let os = Os::new(&mmu, &cfg.os, cfg.seed);
         World {
+            cfg: cfg.clone(),
             mmu,
             os,
             heaps: Vec::new(),
@@ -58,8 +62,8 @@ impl World {
             + procs
     }
 
-    pub fn config(&self) -> &MachineConfig {
-        self.mmu.config()
+    pub fn config(&self) -> &ScenarioConfig {
+        &self.cfg
     }
 
     /// Counters of the whole machine, summed over every process (dead ones too).
@@ -122,11 +126,13 @@ impl World {
         sink: &mut EventSink,
     ) -> Result<usize, LayoutError> {
         let p = self.os.spawn(&mut self.mmu, spec, sink)?;
-        let seed = self.mmu.config().seed ^ u64::from(self.os.procs[p].pid);
-        self.heaps
-            .push(crate::heap::for_config(self.mmu.config(), seed));
-        self.safety
-            .push(Safety::speaking(self.mmu.config().radix()));
+        let seed = self.cfg.seed ^ u64::from(self.os.procs[p].pid);
+        self.heaps.push(crate::heap::for_config(
+            &self.cfg.heap,
+            self.cfg.conventions,
+            seed,
+        ));
+        self.safety.push(Safety::speaking(self.cfg.radix()));
         if self.current.is_none() {
             self.current = Some(p);
         }
@@ -151,7 +157,7 @@ impl World {
         match self.current {
             Some(p) => Ok(p),
             None => {
-                let spec = ProcessSpec::default_program("main", self.mmu.config().stack_limit);
+                let spec = ProcessSpec::default_program("main", self.cfg.os.stack_limit);
                 // The default layout maps nothing that the trace would explain.
                 self.spawn(&spec, &mut EventSink::new(false, 0))
             }
@@ -176,7 +182,7 @@ impl World {
     /// Process `p`'s memory-safety tracker (made on demand, so every process has one).
     pub fn tracker(&mut self, p: usize) -> &mut Safety {
         if self.safety.len() <= p {
-            let radix = self.mmu.config().radix();
+            let radix = self.cfg.radix();
             self.safety.resize_with(p + 1, || Safety::speaking(radix));
         }
         &mut self.safety[p]
@@ -195,6 +201,7 @@ impl World {
             os: &mut self.os,
             p,
             sink,
+            radix: self.cfg.radix(),
         };
         let r = f(heap.as_mut(), &mut mem);
         std::mem::swap(&mut self.heaps[p], &mut heap);
@@ -216,6 +223,8 @@ pub struct ProcMem<'a> {
     pub os: &'a mut Os,
     pub p: usize,
     pub sink: &'a mut EventSink,
+    /// The base the heap's addresses print in, for the events this memory explains.
+    pub radix: crate::units::Radix,
 }
 
 impl ProcMem<'_> {
@@ -329,7 +338,7 @@ impl Memory for ProcMem<'_> {
     }
     fn explain(&mut self, call: &str, result: u64, detail: String) {
         let pid = self.os.procs[self.p].pid;
-        let radix = self.mmu.config().radix();
+        let radix = self.radix;
         self.sink.push(Event::Alloc {
             pid,
             call: call.to_string(),

@@ -3,10 +3,11 @@
 //! past the end of user space), every mapping stays inside user space, non-empty,
 //! page-aligned and apart from the others, and each call answers as Linux documents.
 
+use memsim::config::Conventions;
 use memsim::events::EventSink;
 use memsim::machine::{MachineConfig, Mmu};
 use memsim::os::layout::{MmapSpec, ProcessSpec};
-use memsim::os::{Os, Perms, Role, SysError};
+use memsim::os::{Os, OsConfig, Perms, Role, SysError};
 use proptest::prelude::*;
 
 /// A valid machine with `2^page_bits`-byte pages and `va_bits` of address: enough levels to
@@ -178,8 +179,8 @@ proptest! {
     #[test]
     fn layouts_and_system_calls_never_wrap((pb, va, spec, calls) in layout_case()) {
         let cfg = machine(pb, va);
-        let mut mmu = Mmu::new(&cfg);
-        let mut os = Os::new(&mmu);
+        let mut mmu = Mmu::new(&cfg, 0, Conventions::Textbook);
+        let mut os = Os::new(&mmu, &OsConfig::default(), 0);
         let mut sink = EventSink::new(true, 1000);
         let (ps, limit) = (os.page_size(), os.user_limit());
         let p = match os.spawn(&mut mmu, &spec, &mut sink) {

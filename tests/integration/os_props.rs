@@ -4,8 +4,9 @@
 
 use std::collections::BTreeMap;
 
+use memsim::config::ScenarioConfig;
 use memsim::events::{EventSink, SegvCode};
-use memsim::machine::{Access, MachineConfig, Mmu};
+use memsim::machine::{Access, Mmu};
 use memsim::os::layout::ProcessSpec;
 use memsim::os::{Os, Perms, Role, Trap};
 use proptest::prelude::*;
@@ -116,12 +117,12 @@ proptest! {
 
     #[test]
     fn mappings_and_accesses_agree_with_a_model(ops in prop::collection::vec(op(), 1..60)) {
-        let cfg = MachineConfig::default();
-        let mut mmu = Mmu::new(&cfg);
-        let mut os = Os::new(&mmu);
+        let cfg = ScenarioConfig::default();
+        let mut mmu = Mmu::new(&cfg.machine, cfg.seed, cfg.conventions);
+        let mut os = Os::new(&mmu, &cfg.os, cfg.seed);
         let mut sink = EventSink::new(false, 0);
         let p = os
-            .spawn(&mut mmu, &ProcessSpec::default_program("t", cfg.stack_limit), &mut sink)
+            .spawn(&mut mmu, &ProcessSpec::default_program("t", cfg.os.stack_limit), &mut sink)
             .expect("the default layout fits x86-64");
         let heap = os.procs[p].brk_start;
         let mut m = Model::default();

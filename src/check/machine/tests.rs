@@ -65,7 +65,7 @@ fn builtin(name: &str) -> Option<ProfileRef> {
     }))
 }
 
-fn ok(spec: &MachineSpec) -> MachineConfig {
+fn ok(spec: &MachineSpec) -> ScenarioConfig {
     match resolve(spec, Path::new(".")) {
         Ok(c) => c,
         Err(e) => panic!("unexpected errors: {e:?}"),
@@ -90,7 +90,7 @@ fn help(e: &MachineError) -> String {
 
 #[test]
 fn no_base_is_the_default_machine() {
-    assert_eq!(ok(&block(vec![])), MachineConfig::default_x86_64());
+    assert_eq!(ok(&block(vec![])), ScenarioConfig::default_x86_64());
 }
 
 #[test]
@@ -100,7 +100,11 @@ fn builtin_with_overrides() {
         vec![("memory", vec![sz(8, SizeUnit::Pages)])],
     ));
     assert_eq!(
-        (c.name.as_str(), c.page_size, c.memory),
+        (
+            c.machine.name.as_str(),
+            c.machine.page_size,
+            c.machine.memory
+        ),
         ("tiny", 256, 2048)
     );
 }
@@ -127,23 +131,26 @@ fn language_example_block() {
         ("stack_limit", vec![sz(1, SizeUnit::MiB)]),
         ("pte_size", vec![sz(8, SizeUnit::B)]),
     ]));
-    assert_eq!(c.memory, 12 << 10);
-    assert_eq!(c.frames(), 3);
-    assert_eq!(c.swap, 64 << 10);
-    assert_eq!(c.tlb.entries, 16);
+    assert_eq!(c.machine.memory, 12 << 10);
+    assert_eq!(c.machine.frames(), 3);
+    assert_eq!(c.machine.swap, 64 << 10);
+    assert_eq!(c.machine.tlb.entries, 16);
     assert_eq!(c.seed, 42);
-    assert!(c.pie && c.pcid && !c.aslr);
-    assert_eq!(c.allocator, AllocatorKind::FirstFit);
-    assert_eq!((c.teach_heap.size, c.teach_heap.base), (100, 1000));
-    assert_eq!(c.teach_heap.header, 4);
-    assert!(c.teach_heap.coalesce);
-    assert_eq!(c.teach_heap.order, FreeListOrder::SizeDesc);
-    assert_eq!(c.stack_limit, 1 << 20);
+    assert!(c.os.pie && c.machine.pcid && !c.os.aslr);
+    assert_eq!(c.heap.allocator, AllocatorKind::FirstFit);
+    assert_eq!(
+        (c.heap.teach_heap.size, c.heap.teach_heap.base),
+        (100, 1000)
+    );
+    assert_eq!(c.heap.teach_heap.header, 4);
+    assert!(c.heap.teach_heap.coalesce);
+    assert_eq!(c.heap.teach_heap.order, FreeListOrder::SizeDesc);
+    assert_eq!(c.os.stack_limit, 1 << 20);
 }
 
 #[test]
 fn addresses_setting_and_the_base_as_written() {
-    use crate::machine::Addresses;
+    use crate::heap::Addresses;
     use crate::units::Radix;
     let teach = |base: Arg, extra: Vec<(&str, Vec<ArgKind>)>| {
         let mut spec = block([vec![("allocator", vec![w("first_fit")])], extra].concat());
@@ -181,9 +188,9 @@ fn addresses_setting_and_the_base_as_written() {
     };
     assert_eq!(teach(dec.clone(), vec![]).radix(), Radix::Decimal);
     let c = teach(hex.clone(), vec![]);
-    assert_eq!((c.teach_heap.base, c.radix()), (1000, Radix::Hex));
+    assert_eq!((c.heap.teach_heap.base, c.radix()), (1000, Radix::Hex));
     let c = teach(dec, vec![("addresses", vec![w("hex")])]);
-    assert_eq!((c.addresses, c.radix()), (Addresses::Hex, Radix::Hex));
+    assert_eq!((c.heap.addresses, c.radix()), (Addresses::Hex, Radix::Hex));
     let c = teach(hex, vec![("addresses", vec![w("decimal")])]);
     assert_eq!(c.radix(), Radix::Decimal);
     assert_eq!(ok(&block(vec![])).radix(), Radix::Hex);
@@ -203,7 +210,10 @@ fn pages_use_the_blocks_page_size_wherever_it_is_written() {
         ("va_bits", vec![int(16)]),
         ("levels", vec![int(1)]),
     ]));
-    assert_eq!((c.memory, c.frames(), c.stack_limit), (768, 3, 1024));
+    assert_eq!(
+        (c.machine.memory, c.machine.frames(), c.os.stack_limit),
+        (768, 3, 1024)
+    );
 }
 
 #[test]
@@ -227,7 +237,10 @@ fn page_size_applies_first_so_only_the_swap_is_wrong() {
 #[test]
 fn heap_without_base_keeps_the_base() {
     let c = ok(&block(vec![("heap", vec![sz(2, SizeUnit::KiB)])]));
-    assert_eq!((c.teach_heap.size, c.teach_heap.base), (2048, 1000));
+    assert_eq!(
+        (c.heap.teach_heap.size, c.heap.teach_heap.base),
+        (2048, 1000)
+    );
 }
 
 #[test]
@@ -245,11 +258,11 @@ fn sweep_values_apply_alone() {
         Span::new(0, 6),
     )
     .unwrap();
-    assert_eq!(cfg.memory, 768);
+    assert_eq!(cfg.machine.memory, 768);
     apply_setting(&mut cfg, "replace", &[arg(w("opt"))], Span::new(0, 7)).unwrap();
-    assert_eq!(cfg.replace, Policy::Opt);
+    assert_eq!(cfg.machine.replace, Policy::Opt);
     apply_setting(&mut cfg, "tlb", &[arg(int(8))], Span::new(0, 3)).unwrap();
-    assert_eq!(cfg.tlb.entries, 8);
+    assert_eq!(cfg.machine.tlb.entries, 8);
     let mut spans = FieldSpans::new(Span::new(0, 6));
     spans.set_key("memory", Span::new(5, 10));
     assert!(validate(&cfg, &spans).is_empty());
@@ -257,7 +270,7 @@ fn sweep_values_apply_alone() {
 
 #[test]
 fn tlb_forms() {
-    let tlb = |args: Vec<ArgKind>| ok(&block(vec![("tlb", args)])).tlb;
+    let tlb = |args: Vec<ArgKind>| ok(&block(vec![("tlb", args)])).machine.tlb;
     let t = tlb(vec![int(16), w("entries"), w("fifo"), ArgKind::Ways(4)]);
     assert_eq!(
         (t.enabled, t.entries, t.policy, t.ways),
@@ -289,9 +302,15 @@ fn tlb_forms() {
 #[test]
 fn replace_with_scope_in_either_order() {
     let c = ok(&block(vec![("replace", vec![w("fifo"), w("local")])]));
-    assert_eq!((c.replace, c.scope), (Policy::Fifo, Scope::Local));
+    assert_eq!(
+        (c.machine.replace, c.machine.scope),
+        (Policy::Fifo, Scope::Local)
+    );
     let c = ok(&block(vec![("replace", vec![w("local"), w("clock")])]));
-    assert_eq!((c.replace, c.scope), (Policy::Clock, Scope::Local));
+    assert_eq!(
+        (c.machine.replace, c.machine.scope),
+        (Policy::Clock, Scope::Local)
+    );
     let e = errs(&block(vec![("replace", vec![w("lur")])]));
     assert_eq!(codes(&e), ["mem::machine::bad_value"]);
     assert!(e[0].to_string().contains("replace"));
@@ -388,8 +407,8 @@ fn bad_values_say_what_was_expected() {
 
 #[test]
 fn swap_zero_and_off() {
-    assert_eq!(ok(&block(vec![("swap", vec![int(0)])])).swap, 0);
-    assert_eq!(ok(&block(vec![("swap", vec![w("off")])])).swap, 0);
+    assert_eq!(ok(&block(vec![("swap", vec![int(0)])])).machine.swap, 0);
+    assert_eq!(ok(&block(vec![("swap", vec![w("off")])])).machine.swap, 0);
     let e = errs(&block(vec![("swap", vec![int(5)])]));
     assert_eq!(codes(&e), ["mem::machine::bad_value"]);
 }
@@ -472,7 +491,7 @@ fn profile_files_resolve_relative_to_base_dir() {
     )
     .unwrap();
     assert_eq!(
-        (c.name.as_str(), c.memory, c.swap),
+        (c.machine.name.as_str(), c.machine.memory, c.machine.swap),
         ("small", 64 << 10, 4096)
     );
 

@@ -95,19 +95,25 @@ impl Exec<'_> {
                 return Ok(Value::new(0, Ty::Nothing));
             }
             Builtin::Translate
-                if self.world.config().base_bounds.is_some()
-                    || self.world.config().segments.iter().any(Option::is_some) =>
+                if self.world.config().machine.base_bounds.is_some()
+                    || self
+                        .world
+                        .config()
+                        .machine
+                        .segments
+                        .iter()
+                        .any(Option::is_some) =>
             {
                 // Registers translate here, not a process's tables: no process is needed, so
                 // address spaces too small for one still work.
                 let va = arg(0);
-                let (pa, segment, why) = segment_translate(self.world.config(), va);
+                let (pa, segment, why) = segment_translate(&self.world.config().machine, va);
                 let index = self.world.translations;
                 self.world.translations += 1;
                 if self.sink.wants() {
                     let pid = self.world.current.map_or(0, |p| self.world.os.procs[p].pid);
                     let ostep =
-                        self.world.config().conventions == crate::machine::Conventions::Ostep;
+                        self.world.config().conventions == crate::config::Conventions::Ostep;
                     self.sink.push(Event::SegTranslate {
                         pid,
                         index,
@@ -129,7 +135,7 @@ impl Exec<'_> {
                 let va = arg(0);
                 let shift = self.world.mmu.page_shift();
                 let cfg = self.world.mmu.config();
-                let ostep = cfg.conventions == crate::machine::Conventions::Ostep;
+                let ostep = self.world.mmu.conventions() == crate::config::Conventions::Ostep;
                 let vpn = va >> shift;
                 let inside = cfg.va_bits >= 64 || va >> cfg.va_bits == 0;
                 let ent = if inside {

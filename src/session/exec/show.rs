@@ -48,9 +48,9 @@ impl Exec<'_> {
                     .map(|(vpn, e)| pte_row(vpn, e))
                     .collect(),
                 linear: {
-                    let c = w.config();
+                    let c = &w.config().machine;
                     let vpn_bits = c.vpn_bits();
-                    (c.conventions == crate::machine::Conventions::Ostep
+                    (w.config().conventions == crate::config::Conventions::Ostep
                         && c.levels == 1
                         && vpn_bits <= 12)
                         .then(|| {
@@ -69,7 +69,7 @@ impl Exec<'_> {
                 let w = &*self.world;
                 let pr = &w.os.procs[p];
                 let steps = w.mmu.walk(pr.asid, a);
-                let level_bits = w.config().level_bits();
+                let level_bits = w.config().machine.level_bits();
                 let n = w.mmu.levels();
                 let mut levels = Vec::new();
                 let mut paddr = None;
@@ -184,24 +184,24 @@ impl Exec<'_> {
                         ..frame_place(w, f.used)
                     })
                     .collect(),
-                policy: w.config().replace.name().into(),
+                policy: w.config().machine.replace.name().into(),
                 next_victim: {
-                    let scope =
-                        (w.config().scope == crate::machine::Scope::Local).then_some(pr.asid);
+                    let scope = (w.config().machine.scope == crate::machine::Scope::Local)
+                        .then_some(pr.asid);
                     w.mmu.next_victim(scope)
                 },
             },
             ShowWhat::Heap => Snapshot::Heap {
                 pid: pr.pid,
-                allocator: w.config().allocator.name().into(),
+                allocator: w.config().heap.allocator.name().into(),
                 radix: w.config().radix(),
                 rows: w.heaps[p].chunks(),
-                free_list: (w.config().conventions == crate::machine::Conventions::Ostep)
+                free_list: (w.config().conventions == crate::config::Conventions::Ostep)
                     .then(|| w.heaps[p].free_list())
                     .flatten(),
             },
             ShowWhat::Swap => Snapshot::Swap {
-                slots: w.config().swap_slots(),
+                slots: w.config().machine.swap_slots(),
                 used: w.mmu.swap().used(),
             },
             ShowWhat::Stats => Snapshot::Stats(self.world.stats()),

@@ -437,7 +437,7 @@ impl Exec<'_> {
         if from != p {
             let asid = self.world.os.procs[p].asid;
             self.world.mmu.switch_to(asid);
-            let flushed = !self.world.config().pcid;
+            let flushed = !self.world.config().machine.pcid;
             self.sink.push(Event::Switch {
                 from: self.world.os.procs[from].pid,
                 to: self.world.os.procs[p].pid,

@@ -9,8 +9,9 @@ use rayon::prelude::*;
 use super::{fmt_value, Exec, Sig, Stop, R};
 use crate::check::ir::{SweepIr, TExpr, Vars};
 use crate::check::machine::{apply_setting, validate, FieldSpans};
+use crate::config::ScenarioConfig;
 use crate::diag::run::RunError;
-use crate::machine::{Access, MachineConfig};
+use crate::machine::Access;
 use crate::session::replay::{
     self, Excerpt, Future, PageRef, RefSource, ReplayStop, TraceError, TraceReader,
 };
@@ -374,11 +375,11 @@ impl Exec<'_> {
     /// size first, so `3 pages` means pages of the swept size), then checked as a whole.
     fn sweep_config(
         &self,
-        base: &MachineConfig,
+        base: &ScenarioConfig,
         sw: &SweepIr,
         combo: &[usize],
         span: Span,
-    ) -> R<MachineConfig> {
+    ) -> R<ScenarioConfig> {
         let mut cfg = base.clone();
         let mut spans = FieldSpans::new(span);
         let order = sw
@@ -418,7 +419,7 @@ struct Shared<'a> {
 }
 
 /// One combination of a sweep, on its own thread and its own world.
-fn run_one(cfg: &MachineConfig, sh: &Shared) -> RunOut {
+fn run_one(cfg: &ScenarioConfig, sh: &Shared) -> RunOut {
     let Shared {
         sw,
         vars,
