@@ -32,7 +32,7 @@ pub const CODES: &[Code] = &[
     c("mem::run::no_such_frame", "`set_pte(vpn, pfn)` with a frame number beyond physical memory: frames run from 0 to memory / page size - 1.", Some("machine tiny\nset_pte(3, 99)")),
     c("mem::run::no_region", "`NAME.start`, `.end` or `.size` for a region the current process does not have: no mapping or thread stack of that name. `show maps` lists the regions.", Some("print foo.start")),
     c("mem::run::duplicate_process", "A `process` statement with the name of a process that exists already (the implicit `main` counts once statements have run in it). Each process needs its own name.", Some("process a { text 1 KiB }\nprocess a { text 1 KiB }")),
-    c("mem::run::thread_limit", "A `thread` statement when the machine already holds its maximum of 4096 processes and threads (EAGAIN). Unlike `fork()`, which returns -1, the statement cannot go on without its thread.", None),
+    c("mem::run::thread_limit", "A `thread` statement when the machine already holds its maximum of processes and threads (4096 unless `--max-processes N` or `MEMSIM_MAX_PROCESSES` says otherwise; EAGAIN). Unlike `fork()`, which returns -1, the statement cannot go on without its thread.", None),
     c("mem::run::duplicate_thread", "A `thread` statement with the name of a thread its process has already.", Some("thread t stack 64 KiB\nthread t stack 64 KiB")),
     c("mem::run::thread_stack", "A thread's stack fits nowhere in the process's free user space: use a smaller `stack` size or a machine with more virtual address space.", Some("machine tiny\nthread t stack 64 KiB")),
     c("mem::run::unknown_process", "A process name that names no process at the moment the statement runs. Declare it first with `process NAME`.", None),
@@ -45,7 +45,7 @@ pub const CODES: &[Code] = &[
     c("mem::timeout", "The run took longer than `--timeout` allows (a wall-clock limit beside the step limit). Allow more time if the run is meant to be that long.", None),
     c("mem::layout", "A process's regions, or a mapping, do not fit in the machine's user space: the message names each region and the free space.", Some("machine tiny\nprocess big { text 32 KiB; data 32 KiB; stack 1 KiB }")),
     c("mem::stack", "A stack statement that cannot run as written: `call`, `local` or `recurse` in a process that has no stack, or a frame size or depth computed as a negative number.", Some("machine tiny\nprocess vmm { text 1 KiB; data 1 KiB }\nswitch vmm\ncall g frame 64 B { }")),
-    c("mem::fork_limit", "Warning: `fork()` returned -1 (EAGAIN) because the machine already holds its maximum of processes and threads, dead ones included. The program goes on, as a C program that tests fork's result would.", None),
+    c("mem::fork_limit", "Warning: `fork()` returned -1 (EAGAIN) because the machine already holds its maximum of processes and threads, dead ones included (4096 unless `--max-processes N` or `MEMSIM_MAX_PROCESSES` says otherwise). The program goes on, as a C program that tests fork's result would.", None),
     c("mem::interrupted", "Ctrl-C stopped the statement; in the REPL the session is as it was before the input.", None),
     c("mem::trace", "A line of a `trace` file could not be read as a memory reference (lackey's ` L 0400d7d4,8` or `ADDR [r|w]`).", None),
     // --- memory-safety findings (warnings) -------------------------------------------------
@@ -122,10 +122,30 @@ pub const CODES: &[Code] = &[
     c("mem::parse::unterminated_string", "A string whose closing `\"` is missing on its line.", Some("print \"hello")),
     c("mem::parse::unclosed_delimiter", "A `{`, `(` or `[` never closed before the end of the input.", Some("repeat 3 {\n  print 1")),
     c("mem::parse::unmatched_delimiter", "A closing `}`, `)` or `]` that closes nothing, or the wrong bracket.", Some("print (1 + 2]")),
-    c("mem::parse::too_deep", "Nesting (brackets, blocks, operators) deeper than the parser accepts.", None),
+    c("mem::parse::too_deep", "Nesting (brackets, blocks, operators) deeper than the parser accepts (200 levels, or fewer with `--max-depth N` or `MEMSIM_MAX_DEPTH`).", None),
     c("mem::parse::too_large", "A file, REPL input or cell larger than a scenario may be (16 MiB unless `--max-source BYTES` or `MEMSIM_MAX_SOURCE` says otherwise); long data belongs in a trace file, which is streamed.", None),
     c("mem::parse::line_too_long", "A line longer than a scenario's line may be (1 MiB unless `--max-line BYTES` or `MEMSIM_MAX_LINE` says otherwise).", None),
     c("mem::parse::too_many_errors", "So many errors that the rest are not listed; fix the first ones and check again.", None),
+    // --- files and output ------------------------------------------------------------------
+    c("mem::io::not_found", "`memsim run`, `check` or `test` was given a path where there is no file. A path is relative to the current folder.", None),
+    c("mem::io::is_a_folder", "`memsim run` or `check` was given a folder; `memsim test FOLDER` runs every .mem file under it.", None),
+    c("mem::io::too_large", "A .mem file larger than a scenario may be (16 MiB unless `--max-source BYTES` says otherwise). A scenario is read whole; long data belongs in a trace file, which is streamed.", None),
+    c("mem::io::permission_denied", "A .mem file that exists but that you may not read.", None),
+    c("mem::io::read", "A .mem file that could not be read for another reason the operating system gives (an I/O error, a file that vanished while it was read).", None),
+    c("mem::io::not_utf8", "A .mem file, or a line given to the REPL, that is not UTF-8 text. The diagnostic shows the byte that is not and where it is; save the file as UTF-8.", None),
+    c("mem::io::write", "The output could not be written (a full disk, a closed pipe): what was written is incomplete.", None),
+    // --- the Jupyter kernel -------------------------------------------------------------------
+    c("mem::kernel::connection_file", "`memsim kernel` could not read the connection file Jupyter gave it. Jupyter writes that file and starts the kernel with its path: install the kernel with `memsim kernel install` and start it from Jupyter.", None),
+    c("mem::kernel::connection_json", "The connection file is not the JSON object Jupyter writes: ip, transport, the five port numbers, key and signature scheme.", None),
+    c("mem::kernel::signature_scheme", "The connection file asks for a signature scheme other than hmac-sha256, the only one memsim's kernel (and Jupyter by default) uses.", None),
+    c("mem::kernel::transport", "The connection file asks for a transport other than TCP, the only one memsim's kernel speaks.", None),
+    c("mem::kernel::bind", "The kernel could not listen on a port the connection file names: another program holds it, or the address is not this machine's.", None),
+    c("mem::kernel::magic", "A notebook cell starts with a `%` line that is not a magic memsim knows: `%trace off`, `%trace on` and `%trace` are.", None),
+    c("mem::kernel::no_prefix", "`memsim kernel install --sys-prefix` was run outside a virtual or conda environment, so there is no prefix to install into.", None),
+    c("mem::kernel::no_data_dir", "`memsim kernel install` could not find the user's Jupyter data folder: set JUPYTER_DATA_DIR, or install with `--prefix DIR`.", None),
+    c("mem::kernel::name", "A kernel name with characters Jupyter does not allow in one: letters, digits, `.`, `_` and `-` only.", None),
+    c("mem::kernel::write", "The kernelspec could not be written where `memsim kernel install` puts it.", None),
+    c("mem::kernel::not_installed", "`memsim kernel uninstall` was asked for a kernel name that is not installed in any of Jupyter's kernel folders; `memsim kernel list` shows the installed ones.", None),
 ];
 
 /// The code (`mem::segv`, or `segv` for short) looked up.
@@ -189,6 +209,8 @@ mod tests {
         let sources = [
             include_str!("../diag/check.rs"),
             include_str!("../diag/heap.rs"),
+            include_str!("../diag/io.rs"),
+            include_str!("../diag/kernel.rs"),
             include_str!("../diag/machine.rs"),
             include_str!("../diag/parse.rs"),
             include_str!("../diag/run.rs"),

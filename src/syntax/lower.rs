@@ -15,8 +15,9 @@ use super::grammar::Rule;
 use super::refs::PageRefsBuilder;
 use crate::diag::parse::ParseError;
 
-/// The deepest nesting (blocks, brackets, operators in one expression) lowering accepts.
-pub(super) const MAX_DEPTH: usize = 200;
+/// The deepest nesting (blocks, brackets, operators in one expression) lowering accepts unless
+/// told otherwise.
+pub const DEFAULT_MAX_DEPTH: usize = 200;
 
 type P<'i> = Pair<'i, Rule>;
 
@@ -79,17 +80,19 @@ pub(super) struct Lowerer<'s> {
     base: usize,
     errors: RefCell<Vec<ParseError>>,
     depth: Cell<usize>,
+    max_depth: usize,
     /// Set once a too-deep error was reported, so that one deep expression gives one error.
     too_deep: Cell<bool>,
 }
 
 impl<'s> Lowerer<'s> {
-    pub(super) fn new(src: &'s str, base: usize) -> Self {
+    pub(super) fn new(src: &'s str, base: usize, max_depth: usize) -> Self {
         Lowerer {
             src,
             base,
             errors: RefCell::new(Vec::new()),
             depth: Cell::new(0),
+            max_depth,
             too_deep: Cell::new(false),
         }
     }
@@ -119,13 +122,13 @@ impl<'s> Lowerer<'s> {
     // -----------------------------------------------------------------------------------------
     // Depth guard
 
-    /// Runs `f` one level deeper; past [`MAX_DEPTH`] reports an error and returns `None`.
+    /// Runs `f` one level deeper; past the maximum depth reports an error and returns `None`.
     fn nested<T>(&self, span: Span, f: impl FnOnce() -> T) -> Option<T> {
         let d = self.depth.get();
-        if d >= MAX_DEPTH {
+        if d >= self.max_depth {
             if !self.too_deep.replace(true) {
                 self.error(ParseError::TooDeep {
-                    limit: MAX_DEPTH,
+                    limit: self.max_depth,
                     span: span.into(),
                 });
             }
@@ -704,12 +707,13 @@ impl<'s> Lowerer<'s> {
         // Operators in one expression nest the tree (and Pratt's recursion): bound them. There are
         // at most as many operators as pairs, so count them only when that could be too many.
         let depth = self.depth.get();
-        if pairs.len() + depth > MAX_DEPTH
-            && pairs.clone().filter(|q| is_operator(q.as_rule())).count() + depth > MAX_DEPTH
+        let max = self.max_depth;
+        if pairs.len() + depth > max
+            && pairs.clone().filter(|q| is_operator(q.as_rule())).count() + depth > max
         {
             if !self.too_deep.replace(true) {
                 self.error(ParseError::TooDeep {
-                    limit: MAX_DEPTH,
+                    limit: self.max_depth,
                     span: span.into(),
                 });
             }

@@ -262,6 +262,46 @@ fn every_limit_has_a_flag() {
         assert!(out.stderr.contains(code), "{flags:?}: {}", out.stderr);
         assert!(out.stderr.contains("help:"), "{flags:?}: {}", out.stderr);
     }
+    // The parser's nesting, the processes and threads, one line of a trace: each crossed
+    // through its flag, and the same input within the limit passes.
+    let deep = format!("let x = {}1{}\nprint x\n", "(".repeat(12), ")".repeat(12));
+    let forks = "repeat 10 { let c = fork() }\n";
+    let trace = "trace \"t.trace\"\n";
+    let lines = format!("0x1000\n0x{}2000\n", "0".repeat(40));
+    let cases: [(&str, &str, &str, &str, &str); 3] = [
+        ("--max-depth", "10", "20", &deep, "mem::parse::too_deep"),
+        ("--max-processes", "5", "11", forks, "mem::fork_limit"),
+        ("--max-trace-line", "32", "64", trace, "mem::trace"),
+    ];
+    for (flag, low, enough, src, code) in cases {
+        let run = |n: &str| {
+            Test::new()
+                .file("a.mem", src)
+                .file("t.trace", &lines)
+                .args(&["run", "--quiet", flag, n, "a.mem"])
+                .run()
+        };
+        let out = run(low);
+        assert!(out.stderr.contains(code), "{flag} {low}: {}", out.stderr);
+        assert!(out.stderr.contains("help:"), "{flag} {low}: {}", out.stderr);
+        assert!(
+            out.stderr.contains(flag),
+            "the help names {flag}: {}",
+            out.stderr
+        );
+        let out = run(enough);
+        assert!(
+            !out.stderr.contains(code),
+            "{flag} {enough}: {}",
+            out.stderr
+        );
+    }
+    // Past the ceiling the tree walkers' stacks allow, `--max-depth` is refused.
+    let out = Test::new()
+        .file("a.mem", "print 1\n")
+        .args(&["run", "--max-depth", "100000", "a.mem"])
+        .run();
+    assert_eq!(out.status, 2, "{}", out.stderr);
     // Events past `--max-events` are counted, not kept.
     let out = Test::new()
         .file(

@@ -3,6 +3,7 @@
 mod cases;
 mod cli;
 mod compiled;
+mod ctrl_c;
 mod docs;
 mod examples;
 #[cfg(feature = "kernel")]

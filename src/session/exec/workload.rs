@@ -148,7 +148,8 @@ impl Exec<'_> {
     pub(super) fn trace(&mut self, path: &str, full: &Path, span: Span) -> R<()> {
         let p = self.cur(span)?;
         let ps = self.world.mmu.page_size();
-        let mut reader = TraceReader::new(open_trace(path, full, span)?, ps);
+        let mut reader =
+            TraceReader::new(open_trace(path, full, span)?, ps).max_line(self.opts.max_trace_line);
         let mut future = (self.world.mmu.config().replace.needs_future())
             .then(|| Future::new(self.world.mmu.page_shift()));
         let mut total = 0usize;
@@ -170,7 +171,8 @@ impl Exec<'_> {
             }
         }
         let mut source = TraceSource {
-            reader: TraceReader::new(open_trace(path, full, span)?, ps),
+            reader: TraceReader::new(open_trace(path, full, span)?, ps)
+                .max_line(self.opts.max_trace_line),
             error: None,
         };
         self.world.os.auto_map = true;
