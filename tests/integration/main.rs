@@ -3,7 +3,6 @@
 mod cases;
 mod cli;
 mod compiled;
-mod ctrl_c;
 mod docs;
 mod examples;
 #[cfg(feature = "kernel")]

@@ -1,7 +1,10 @@
 //! Ctrl-C as a person presses it: the real `memsim` binary in a pseudo-terminal, a long
 //! statement running, the byte 0x03 typed into the terminal (whose line discipline turns it
-//! into SIGINT). The REPL must be back at its prompt within a second, `memsim run` must end
-//! within a second with `mem::interrupted` and status 130.
+//! into SIGINT). The REPL must be back at its prompt, `memsim run` must end with
+//! `mem::interrupted` and status 130, promptly: the step counter looks at the interrupt every
+//! 1,024 steps, so it takes milliseconds; the bound below only tells "stopped" from "kept
+//! running" on a loaded machine. A test binary of its own, so that no other test's threads run
+//! while rexpect forks.
 
 use std::process::Command;
 use std::sync::{Mutex, PoisonError};
@@ -15,6 +18,9 @@ const LONG: &str = "let n = 0\nrepeat 9223372036854775807 { n = n + 1 }";
 /// What the progress line says once a statement has run for a second: from then on the
 /// statement is surely running, with the terminal in its normal mode.
 const RUNNING: &str = "(Ctrl-C stops it)";
+
+/// Time from Ctrl-C to the prompt or the end of the run that still counts as prompt.
+const PROMPT: Duration = Duration::from_secs(3);
 
 /// How long any expected output may take to appear; only a failure waits this long.
 const PATIENCE_MS: u64 = 60_000;
@@ -47,7 +53,7 @@ fn scratch(name: &str) -> std::path::PathBuf {
 }
 
 #[test]
-fn ctrl_c_in_the_repl_returns_to_the_prompt_within_a_second() {
+fn ctrl_c_in_the_repl_returns_to_the_prompt() {
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(PoisonError::into_inner);
     let dir = scratch("repl");
     let mut p = spawn(&dir, &["repl", "--max-steps", "18446744073709551615"]);
@@ -61,10 +67,7 @@ fn ctrl_c_in_the_repl_returns_to_the_prompt_within_a_second() {
     p.send_control('c').expect("Ctrl-C typed");
     let before = p.exp_string("mem> ").expect("the prompt again");
     let took = pressed.elapsed();
-    assert!(
-        took < Duration::from_secs(1),
-        "back at the prompt after {took:?}"
-    );
+    assert!(took < PROMPT, "back at the prompt after {took:?}");
     assert!(before.contains("interrupted"), "{before}");
     // The session is usable, and the interrupted input changed nothing.
     p.send_line("print kept + 1").expect("typed");
@@ -98,7 +101,7 @@ fn ctrl_c_stops_memsim_run_with_its_diagnostic_and_status_130() {
     p.send_control('c').expect("Ctrl-C typed");
     let rest = p.exp_eof().expect("memsim run ends");
     let took = pressed.elapsed();
-    assert!(took < Duration::from_secs(1), "ended {took:?} after Ctrl-C");
+    assert!(took < PROMPT, "ended {took:?} after Ctrl-C");
     assert!(rest.contains("mem::interrupted"), "{rest}");
     // The statement stopped; the file's last statement and the next file never ran.
     assert!(!rest.contains("> 2") && !rest.contains("> 3"), "{rest}");
