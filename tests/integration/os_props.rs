@@ -266,7 +266,7 @@ proptest! {
         cfg.machine.swap = 512 * PS;
         cfg.machine.replace = policy;
         let mut mmu = Mmu::new(&cfg.machine, cfg.seed, cfg.conventions);
-        let mut os = Os::new(&mmu, &cfg.os, cfg.seed);
+        let mut os = Os::new(&mmu, &cfg.os, cfg.arch, cfg.seed);
         let mut sink = EventSink::new(false, 0);
         let mut procs = Vec::new();
         for name in ["p0", "p1", "p2"] {
