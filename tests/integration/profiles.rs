@@ -21,9 +21,9 @@ fn seed_program() -> String {
             out.push_str("show maps\n");
         } else if in_block && t.starts_with('}') {
             in_block = false;
-        } else if t.starts_with("expect ") {
+        } else if let Some(check) = t.strip_prefix("expect ") {
             // A checked value becomes a printed one, so the snapshot shows it.
-            if let Some(expr) = t["expect ".len()..].split("==").next() {
+            if let Some(expr) = check.split("==").next() {
                 out.push_str(&format!("print {}\n", expr.trim()));
             }
         } else {
