@@ -26,6 +26,11 @@ pub struct ScenarioConfig {
     /// it, so `Mmu::new` and `heap::for_config` are each handed this one field.
     #[serde(default)]
     pub conventions: Conventions,
+    /// The processor the programs are built for: the OS lays a process out as Linux does on it
+    /// and glibc follows its ABI (4-byte chunk headers on i386). The scenario's, not one
+    /// layer's: `Os::new` and `heap::for_config` are each handed this one field.
+    #[serde(default)]
+    pub arch: Arch,
     /// Seeds every random choice (the `random` policy, ASLR, tcache keys): each layer derives
     /// its own stream from it, so one number reproduces a whole run.
     pub seed: u64,
@@ -41,6 +46,7 @@ impl ScenarioConfig {
             os: OsConfig::default(),
             heap: HeapConfig::default(),
             conventions: Conventions::Textbook,
+            arch: Arch::X86_64,
             seed: 0,
         }
     }
@@ -77,5 +83,39 @@ impl Conventions {
     }
     pub fn from_name(s: &str) -> Option<Conventions> {
         Conventions::ALL.into_iter().find(|c| c.name() == s)
+    }
+}
+
+/// `arch x86_64|i386|aarch64|riscv64`: whose Linux process layout and whose glibc ABI a
+/// scenario's programs get (docs/profiles.md says what each takes from a real system).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Arch {
+    #[default]
+    X86_64,
+    I386,
+    Aarch64,
+    Riscv64,
+}
+
+impl Arch {
+    pub const ALL: [Arch; 4] = [Arch::X86_64, Arch::I386, Arch::Aarch64, Arch::Riscv64];
+    pub fn name(self) -> &'static str {
+        match self {
+            Arch::X86_64 => "x86_64",
+            Arch::I386 => "i386",
+            Arch::Aarch64 => "aarch64",
+            Arch::Riscv64 => "riscv64",
+        }
+    }
+    pub fn from_name(s: &str) -> Option<Arch> {
+        Arch::ALL.into_iter().find(|a| a.name() == s)
+    }
+    /// Bytes in a pointer and a `size_t`: glibc's SIZE_SZ.
+    pub fn word(self) -> u64 {
+        match self {
+            Arch::I386 => 4,
+            _ => 8,
+        }
     }
 }

@@ -1153,7 +1153,7 @@ pub struct Setting {
 }
 
 /// Every key a `machine { }` block accepts, in the order the help lists them.
-pub const SETTINGS: [Setting; 27] = [
+pub const SETTINGS: [Setting; 28] = [
     Setting {
         name: "page_size",
         takes: "a size such as `4 KiB`",
@@ -1243,6 +1243,10 @@ pub const SETTINGS: [Setting; 27] = [
         takes: "a number of bits such as `2`",
     },
     Setting {
+        name: "arch",
+        takes: "x86_64, i386, aarch64 or riscv64",
+    },
+    Setting {
         name: "align",
         takes: "a size in bytes such as `4`",
     },
@@ -1277,7 +1281,7 @@ pub const SETTING_NAMES: [&str; SETTINGS.len()] = {
 
 /// The top-level keys of a profile file (YAML), as serde reads them into the profile's
 /// fields: for "did you mean" on an unknown key, and the docs.
-pub const PROFILE_KEYS: [&str; 21] = [
+pub const PROFILE_KEYS: [&str; 22] = [
     "name",
     "description",
     "page_size",
@@ -1299,6 +1303,7 @@ pub const PROFILE_KEYS: [&str; 21] = [
     "addresses",
     "conventions",
     "clock_bits",
+    "arch",
 ];
 
 /// The keys of a profile's `tlb:` table.

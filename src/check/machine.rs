@@ -4,8 +4,8 @@
 
 use std::path::Path;
 
-use crate::config::Conventions;
 use crate::config::ScenarioConfig;
+use crate::config::{Arch, Conventions};
 use crate::diag::machine::MachineError;
 use crate::heap::{Addresses, AllocatorKind, FreeListOrder};
 use crate::machine::{Policy, Scope, TlbPolicy};
@@ -437,6 +437,16 @@ pub fn apply_setting(
             )?
         }
         "clock_bits" => cfg.machine.clock_bits = u32_of(key, one(key, args, key_span)?)?,
+        "arch" => {
+            let names = Arch::ALL.map(|a| a.name());
+            cfg.arch = choice(
+                key,
+                one(key, args, key_span)?,
+                &names,
+                Arch::from_name,
+                "an architecture",
+            )?
+        }
         "base_bounds" => cfg.machine.base_bounds = Some(two_numbers(key, args, key_span)?),
         "seg0" => cfg.machine.segments[0] = Some(two_numbers(key, args, key_span)?),
         "seg1" => cfg.machine.segments[1] = Some(two_numbers(key, args, key_span)?),

@@ -1,4 +1,5 @@
-//! The glibc 2.36 allocator model: ptmalloc2's main arena with tcache, as on 64-bit Debian 12.
+//! The glibc 2.36 allocator model: ptmalloc2's main arena with tcache, as Debian 12 ships it, on
+//! the 64-bit ABI (x86-64, AArch64, RISC-V) and the 32-bit one (i386: 4-byte size fields).
 //!
 //! Every chunk has a real header in simulated memory (size with PREV_INUSE / IS_MMAPPED at
 //! chunk+8, prev_size where glibc writes a footer, tcache and bin links in freed chunks), and the
@@ -26,31 +27,203 @@
 use std::collections::{BTreeMap, VecDeque};
 
 use super::{Allocator, Block, ChunkView, HeapError, Memory};
+use crate::config::Arch;
 use crate::units;
 
-const SIZE_SZ: u64 = 8;
-const MINSIZE: u64 = 0x20;
 const PREV_INUSE: u64 = 1;
 const IS_MMAPPED: u64 = 2;
 const SIZE_BITS: u64 = 7;
-const PAGE: u64 = 4096;
+/// MALLOC_ALIGNMENT: 16 on every ABI memsim models (i386 too, since glibc 2.26).
+const ALIGN: u64 = 16;
+/// How much the model copies or clears at a time on the host.
+const BUF: u64 = 4096;
 const TCACHE_BINS: usize = 64;
 const TCACHE_COUNT: usize = 7;
-const TCACHE_MAX: u64 = 0x410;
-/// sizeof(tcache_perthread_struct) = 0x280 plus the header.
-const TCACHE_STRUCT: u64 = 0x290;
-const MAX_FAST: u64 = 0x80;
-const NFAST: usize = 7;
-const MIN_LARGE: u64 = 0x400;
 const TOP_PAD: u64 = 128 << 10;
 const DEFAULT_MMAP_THRESHOLD: u64 = 128 << 10;
-const MMAP_THRESHOLD_MAX: u64 = 32 << 20;
 const DEFAULT_TRIM_THRESHOLD: u64 = 128 << 10;
 const CONSOLIDATION_THRESHOLD: u64 = 64 << 10;
-const PTRDIFF_MAX: u64 = i64::MAX as u64;
 /// `&main_arena.bins[0] - 0x10` in Debian 12's libc.so.6 loaded at 0x7ffff7dd5000 (measured:
 /// the fd of a chunk alone in the unsorted bin).
 const UNSORTED_BIN: u64 = 0x7fff_f7fa_8cc0;
+/// The same in Debian 12's 32-bit libc.so.6 loaded at 0xf7d8c000 (measured likewise with
+/// `gcc -m32`).
+const UNSORTED_BIN_I386: u64 = 0xf7fa_97f8;
+
+/// What glibc's numbers follow from: the ABI's word (SIZE_SZ, 8 on LP64, 4 on i386) and the
+/// kernel's page size (brk growth, mmapped chunks and trimming are in pages). Everything else
+/// (MINSIZE, the tcache and fastbin limits, the bins' indices, the first chunk's offset) is
+/// derived here as glibc's macros derive it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Abi {
+    pub size_sz: u64,
+    pub page: u64,
+    /// MINSIZE: the smallest chunk (0x20 on LP64, 0x10 on i386).
+    minsize: u64,
+    /// The largest chunk tcache holds: request2size(tidx2usize(63)).
+    tcache_max: u64,
+    /// global_max_fast: request2size(64 * SIZE_SZ / 4).
+    max_fast: u64,
+    /// MIN_LARGE_SIZE: (64 - SMALLBIN_CORRECTION) * 16.
+    min_large: u64,
+    /// DEFAULT_MMAP_THRESHOLD_MAX: 32 MiB on LP64, 512 KiB on 32-bit.
+    mmap_threshold_max: u64,
+    /// PTRDIFF_MAX: larger requests fail before glibc tries.
+    ptrdiff_max: u64,
+    unsorted_bin: u64,
+}
+
+impl Abi {
+    /// x86-64 (and every LP64 ABI) with 4 KiB pages.
+    pub const X86_64: Abi = Abi::new(8, 4096, UNSORTED_BIN);
+
+    /// The ABI of `arch`'s glibc on pages of `page` bytes.
+    pub fn of(arch: Arch, page: u64) -> Abi {
+        match arch {
+            Arch::I386 => Abi::new(4, page, UNSORTED_BIN_I386),
+            // AArch64 and RISC-V are LP64 like x86-64; their libc's own data addresses are not
+            // modelled (docs/profiles.md), so the bins' addresses stay x86-64's.
+            Arch::X86_64 | Arch::Aarch64 | Arch::Riscv64 => Abi::new(8, page, UNSORTED_BIN),
+        }
+    }
+
+    const fn new(size_sz: u64, page: u64, unsorted_bin: u64) -> Abi {
+        let minsize = (4 * size_sz + ALIGN - 1) & !(ALIGN - 1);
+        let smallbin_correction = if ALIGN > 2 * size_sz { 1 } else { 0 };
+        let tcache_req = 63 * ALIGN + minsize - size_sz;
+        Abi {
+            size_sz,
+            page,
+            minsize,
+            tcache_max: (tcache_req + size_sz + ALIGN - 1) & !(ALIGN - 1),
+            max_fast: (64 * size_sz / 4 + size_sz) & !(ALIGN - 1),
+            min_large: (64 - smallbin_correction) * ALIGN,
+            mmap_threshold_max: if size_sz == 8 { 32 << 20 } else { 512 << 10 },
+            ptrdiff_max: if size_sz == 8 {
+                i64::MAX as u64
+            } else {
+                i32::MAX as u64
+            },
+            unsorted_bin,
+        }
+    }
+
+    /// CHUNK_HDR_SZ: from a chunk to its user pointer.
+    fn hdr(&self) -> u64 {
+        2 * self.size_sz
+    }
+
+    /// A value as the ABI's word holds it (pointer arithmetic wraps at 2^32 on i386).
+    fn word(&self, v: u64) -> u64 {
+        if self.size_sz == 8 {
+            v
+        } else {
+            v & 0xffff_ffff
+        }
+    }
+
+    /// sizeof(tcache_perthread_struct): 64 two-byte counts and 64 pointers.
+    fn tcache_struct(&self) -> u64 {
+        2 * TCACHE_BINS as u64 + self.size_sz * TCACHE_BINS as u64
+    }
+
+    /// The fastbins' count (sizes MINSIZE to global_max_fast).
+    fn nfast(&self) -> usize {
+        ((self.max_fast - self.minsize) / ALIGN + 1) as usize
+    }
+
+    /// Where sysmalloc puts the first chunk at break `brk`: so that its user pointer is
+    /// 16-aligned (i386's 8-byte header puts it 8 bytes in).
+    fn first_chunk(&self, brk: u64) -> Option<u64> {
+        Some(align_up(brk.checked_add(self.hdr())?, ALIGN)? - self.hdr())
+    }
+
+    /// The break sysmalloc asks for when it creates the heap for a first chunk of `nb` bytes:
+    /// top_pad and MINSIZE beyond it in pages, then the alignment correction and the page
+    /// rounding of the end, as its second sbrk does.
+    fn first_break(&self, brk: u64, nb: u64) -> Option<u64> {
+        let size = align_up(nb + TOP_PAD + self.minsize, self.page)?;
+        let correction = self.first_chunk(brk)? - brk;
+        align_up(brk.checked_add(size)?.checked_add(correction)?, self.page)
+    }
+
+    /// The prefix sysmalloc_mmap leaves before an mmapped chunk so that its user pointer is
+    /// 16-aligned: none on LP64, 8 bytes (kept in prev_size) on i386.
+    fn mmap_pad(&self) -> u64 {
+        (ALIGN - self.hdr() % ALIGN) % ALIGN
+    }
+
+    /// The mapping for an mmapped chunk of `nb`: its own header, and on i386 the room to
+    /// align, in whole pages.
+    fn mmap_len(&self, nb: u64) -> Option<u64> {
+        let extra = if self.mmap_pad() == 0 { 0 } else { ALIGN - 1 };
+        align_up(nb.checked_add(self.size_sz + extra)?, self.page)
+    }
+
+    fn rd(&self, mem: &mut dyn Memory, addr: u64) -> R<u64> {
+        let mut b = [0u8; 8];
+        mem.read(addr, &mut b[..self.size_sz as usize])?;
+        Ok(u64::from_le_bytes(b))
+    }
+
+    fn wr(&self, mem: &mut dyn Memory, addr: u64, v: u64) -> R<()> {
+        mem.write(addr, &v.to_le_bytes()[..self.size_sz as usize])?;
+        Ok(())
+    }
+
+    /// checked_request2size: `None` when glibc fails with ENOMEM before trying.
+    fn request2size(&self, n: u64) -> Option<u64> {
+        if n > self.ptrdiff_max {
+            return None;
+        }
+        Some(((n + self.size_sz + ALIGN - 1) & !(ALIGN - 1)).max(self.minsize))
+    }
+
+    fn tidx(&self, size: u64) -> usize {
+        size.saturating_sub(self.minsize)
+            .div_ceil(ALIGN)
+            .min(1 << 20) as usize
+    }
+
+    fn fidx(&self, size: u64) -> usize {
+        ((size - self.minsize) / ALIGN) as usize
+    }
+
+    /// largebin_index_64, or largebin_index_32_big on i386 (16-byte alignment, 4-byte words).
+    fn largebin_index(&self, sz: u64) -> usize {
+        (if self.size_sz == 4 && (sz >> 6) <= 45 {
+            49 + (sz >> 6)
+        } else if self.size_sz == 8 && (sz >> 6) <= 48 {
+            48 + (sz >> 6)
+        } else if (sz >> 9) <= 20 {
+            91 + (sz >> 9)
+        } else if (sz >> 12) <= 10 {
+            110 + (sz >> 12)
+        } else if (sz >> 15) <= 4 {
+            119 + (sz >> 15)
+        } else if (sz >> 18) <= 2 {
+            124 + (sz >> 18)
+        } else {
+            126
+        }) as usize
+    }
+
+    fn bin_index(&self, sz: u64) -> usize {
+        if sz < self.min_large {
+            // SMALLBIN_CORRECTION: i386's small bins are one further on.
+            ((sz >> 4) + (64 - self.min_large / ALIGN)) as usize
+        } else {
+            self.largebin_index(sz)
+        }
+    }
+
+    fn list_addr(&self, l: List) -> u64 {
+        match l {
+            List::Unsorted => self.unsorted_bin,
+            List::Bin(i) => self.unsorted_bin + (i as u64 - 1) * self.hdr(),
+        }
+    }
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum State {
@@ -71,7 +244,10 @@ struct Chunk {
 
 #[derive(Clone, Debug)]
 struct Mapped {
+    /// The chunk's size: the mapping less the alignment prefix before the chunk.
     len: u64,
+    /// Bytes of the mapping before the chunk (sysmalloc_mmap's correction, in prev_size).
+    pad: u64,
     requested: u64,
 }
 
@@ -84,6 +260,7 @@ enum List {
 /// The glibc allocator of one process.
 #[derive(Clone, Debug)]
 pub struct Glibc {
+    abi: Abi,
     key: u64,
     created: bool,
     /// Heap start (the tcache bookkeeping chunk), top chunk, end of top (= the break).
@@ -116,66 +293,8 @@ fn abort<T>(msg: &str) -> R<T> {
     Err(HeapError::Abort(msg.to_string()))
 }
 
-fn rd(mem: &mut dyn Memory, addr: u64) -> R<u64> {
-    let mut b = [0u8; 8];
-    mem.read(addr, &mut b)?;
-    Ok(u64::from_le_bytes(b))
-}
-
-fn wr(mem: &mut dyn Memory, addr: u64, v: u64) -> R<()> {
-    mem.write(addr, &v.to_le_bytes())?;
-    Ok(())
-}
-
 fn align_up(v: u64, a: u64) -> Option<u64> {
     v.checked_add(a - 1).map(|x| x & !(a - 1))
-}
-
-/// checked_request2size: `None` when glibc fails with ENOMEM before trying.
-fn request2size(n: u64) -> Option<u64> {
-    if n > PTRDIFF_MAX {
-        return None;
-    }
-    Some(((n + SIZE_SZ + 15) & !15).max(MINSIZE))
-}
-
-fn tidx(size: u64) -> usize {
-    size.saturating_sub(MINSIZE).div_ceil(16).min(1 << 20) as usize
-}
-
-fn fidx(size: u64) -> usize {
-    ((size >> 4) - 2) as usize
-}
-
-fn largebin_index(sz: u64) -> usize {
-    (if (sz >> 6) <= 48 {
-        48 + (sz >> 6)
-    } else if (sz >> 9) <= 20 {
-        91 + (sz >> 9)
-    } else if (sz >> 12) <= 10 {
-        110 + (sz >> 12)
-    } else if (sz >> 15) <= 4 {
-        119 + (sz >> 15)
-    } else if (sz >> 18) <= 2 {
-        124 + (sz >> 18)
-    } else {
-        126
-    }) as usize
-}
-
-fn bin_index(sz: u64) -> usize {
-    if sz < MIN_LARGE {
-        (sz >> 4) as usize
-    } else {
-        largebin_index(sz)
-    }
-}
-
-fn list_addr(l: List) -> u64 {
-    match l {
-        List::Unsorted => UNSORTED_BIN,
-        List::Bin(i) => UNSORTED_BIN + (i as u64 - 1) * 16,
-    }
 }
 
 /// `1 MiB + 4 KiB` reads better than `1.0 MiB` for mapping lengths.
@@ -196,10 +315,17 @@ fn splitmix(seed: u64) -> u64 {
 }
 
 impl Glibc {
-    /// A fresh allocator; `seed` stands for glibc's getrandom() tcache key, so runs repeat.
+    /// A fresh allocator for x86-64; `seed` stands for glibc's getrandom() tcache key, so runs
+    /// repeat.
     pub fn new(seed: u64) -> Self {
-        let key = splitmix(seed).max(1);
+        Glibc::with_abi(seed, Abi::X86_64)
+    }
+
+    /// A fresh allocator for the ABI `abi`.
+    pub fn with_abi(seed: u64, abi: Abi) -> Self {
+        let key = abi.word(splitmix(seed)).max(1);
         Glibc {
+            abi,
             key,
             created: false,
             start: 0,
@@ -208,7 +334,7 @@ impl Glibc {
             max_end: 0,
             chunks: BTreeMap::new(),
             tcache: vec![Vec::new(); TCACHE_BINS],
-            fast: vec![Vec::new(); NFAST],
+            fast: vec![Vec::new(); abi.nfast()],
             unsorted: VecDeque::new(),
             bins: BTreeMap::new(),
             last_remainder: None,
@@ -268,33 +394,34 @@ impl Glibc {
     }
 
     /// set_inuse_bit_at_offset: glibc's read-modify-write of the following header.
-    fn set_inuse_bit(mem: &mut dyn Memory, next: u64) -> R<()> {
-        let v = rd(mem, next + 8)?;
-        wr(mem, next + 8, v | PREV_INUSE)
+    fn set_inuse_bit(&self, mem: &mut dyn Memory, next: u64) -> R<()> {
+        let v = self.abi.rd(mem, next + self.abi.size_sz)?;
+        self.abi.wr(mem, next + self.abi.size_sz, v | PREV_INUSE)
     }
 
     /// set_head_size: keeps the flag bits already there.
-    fn set_head_size(mem: &mut dyn Memory, c: u64, size: u64) -> R<()> {
-        let v = rd(mem, c + 8)?;
-        wr(mem, c + 8, size | (v & SIZE_BITS))
+    fn set_head_size(&self, mem: &mut dyn Memory, c: u64, size: u64) -> R<()> {
+        let v = self.abi.rd(mem, c + self.abi.size_sz)?;
+        self.abi
+            .wr(mem, c + self.abi.size_sz, size | (v & SIZE_BITS))
     }
 
     // ----- heap creation, top and the break -------------------------------------------------
 
-    /// MAYBE_INIT_TCACHE on the first call: sysmalloc makes the heap at the break and the
-    /// 0x290-byte tcache_perthread_struct is carved from it and zeroed.
+    /// MAYBE_INIT_TCACHE on the first call: sysmalloc makes the heap at the break and
+    /// tcache_perthread_struct (a 0x290-byte chunk on x86-64, 0x190 on i386) is carved from it
+    /// and zeroed.
     fn ensure_heap(&mut self, mem: &mut dyn Memory) -> R<bool> {
         if self.created {
             return Ok(true);
         }
         let brk = mem.brk();
-        let Some(start) = align_up(brk, 16) else {
+        let Some(tcache) = self.abi.request2size(self.abi.tcache_struct()) else {
             return Ok(false);
         };
-        let Some(size) = align_up(TCACHE_STRUCT + TOP_PAD + MINSIZE + (start - brk), PAGE) else {
-            return Ok(false);
-        };
-        let Some(want) = brk.checked_add(size) else {
+        let (Some(start), Some(want)) =
+            (self.abi.first_chunk(brk), self.abi.first_break(brk, tcache))
+        else {
             return Ok(false);
         };
         if mem.set_brk(want) != want {
@@ -305,16 +432,18 @@ impl Glibc {
         self.top = start;
         self.end = want;
         self.max_end = want;
-        wr(mem, start + 8, (want - start) | PREV_INUSE)?;
-        let c = self.split_top(mem, TCACHE_STRUCT)?;
-        mem.write(c + 16, &[0u8; (TCACHE_STRUCT - 16) as usize])?;
+        self.abi
+            .wr(mem, start + self.abi.size_sz, (want - start) | PREV_INUSE)?;
+        let c = self.split_top(mem, tcache)?;
+        let zeros = vec![0u8; self.abi.tcache_struct() as usize];
+        mem.write(c + self.abi.hdr(), &zeros)?;
         if self.explaining {
             self.late_notes.push(format!(
                 "brk grew by {} to {} (the heap was created at {}; its first chunk, {:#x} bytes, is tcache's bookkeeping)",
-                units::size(size),
+                units::size(want - brk),
                 units::addr(want),
                 units::addr(start),
-                TCACHE_STRUCT
+                tcache
             ));
         }
         Ok(true)
@@ -322,16 +451,15 @@ impl Glibc {
 
     /// Why [`Glibc::ensure_heap`] could not make the heap: what it asked of brk, in this
     /// machine's numbers.
-    fn no_heap(mem: &dyn Memory) -> String {
+    fn no_heap(&self, mem: &dyn Memory) -> String {
         let brk = mem.brk();
-        let want = align_up(brk, 16)
-            .and_then(|start| align_up(TCACHE_STRUCT + TOP_PAD + MINSIZE + (start - brk), PAGE));
-        match want {
-            Some(size) => format!(
+        let tcache = self.abi.request2size(self.abi.tcache_struct()).unwrap_or(0);
+        match self.abi.first_break(brk, tcache) {
+            Some(want) => format!(
                 "no heap: brk refused to grow by {} to {} (tcache's {:#x}-byte bookkeeping chunk and the {} top pad), so glibc fell back to mmap",
-                units::size(size),
-                brk.checked_add(size).map_or("beyond 2^64".into(), units::addr),
-                TCACHE_STRUCT,
+                units::size(want - brk),
+                units::addr(want),
+                tcache,
                 units::size(TOP_PAD)
             ),
             None => "no heap: the break is at the end of the address space, so glibc fell back to mmap".into(),
@@ -341,9 +469,11 @@ impl Glibc {
     fn split_top(&mut self, mem: &mut dyn Memory, nb: u64) -> R<u64> {
         let victim = self.top;
         let rest = self.top_size() - nb;
-        wr(mem, victim + 8, nb | PREV_INUSE)?;
+        self.abi
+            .wr(mem, victim + self.abi.size_sz, nb | PREV_INUSE)?;
         self.top = victim + nb;
-        wr(mem, self.top + 8, rest | PREV_INUSE)?;
+        self.abi
+            .wr(mem, self.top + self.abi.size_sz, rest | PREV_INUSE)?;
         self.chunks.insert(
             victim,
             Chunk {
@@ -362,8 +492,9 @@ impl Glibc {
         if nb >= th {
             // glibc compares the chunk (request + header, rounded up), which can reach the
             // threshold when the request itself is a few bytes below it.
+            let size_sz = self.abi.size_sz;
             let why = || {
-                if nb - (SIZE_SZ + 15) >= th {
+                if nb - (size_sz + 15) >= th {
                     format!("request ≥ mmap threshold {}", units::size(th))
                 } else {
                     format!(
@@ -377,15 +508,19 @@ impl Glibc {
             }
         }
         let old = self.top_size();
-        let grow = (nb + TOP_PAD + MINSIZE)
+        let grow = (nb + TOP_PAD + self.abi.minsize)
             .checked_sub(old)
-            .and_then(|s| align_up(s, PAGE));
+            .and_then(|s| align_up(s, self.abi.page));
         if let Some(grow) = grow {
             if let Some(want) = self.end.checked_add(grow) {
                 if mem.brk() == self.end && mem.set_brk(want) == want {
                     self.end = want;
                     self.max_end = self.max_end.max(want);
-                    wr(mem, self.top + 8, self.top_size() | PREV_INUSE)?;
+                    self.abi.wr(
+                        mem,
+                        self.top + self.abi.size_sz,
+                        self.top_size() | PREV_INUSE,
+                    )?;
                     let c = self.split_top(mem, nb)?;
                     if self.explaining {
                         self.notes.push(format!(
@@ -436,26 +571,36 @@ impl Glibc {
         nb: u64,
         why: impl FnOnce() -> String,
     ) -> R<Option<u64>> {
-        let Some(len) = nb.checked_add(SIZE_SZ).and_then(|v| align_up(v, PAGE)) else {
+        let Some(len) = self.abi.mmap_len(nb) else {
             return Ok(None);
         };
-        let Some(c) = mem.mmap(len) else {
+        let Some(m) = mem.mmap(len) else {
             return Ok(None);
         };
-        wr(mem, c, 0)?;
-        wr(mem, c + 8, len | IS_MMAPPED)?;
-        self.mapped.insert(c, Mapped { len, requested: 0 });
+        let pad = self.abi.mmap_pad();
+        let c = m + pad;
+        self.abi.wr(mem, c, pad)?;
+        self.abi
+            .wr(mem, c + self.abi.size_sz, (len - pad) | IS_MMAPPED)?;
+        self.mapped.insert(
+            c,
+            Mapped {
+                len: len - pad,
+                pad,
+                requested: 0,
+            },
+        );
         self.note(|| format!("mmapped {} ({})", pretty(len), why()));
         Ok(Some(c))
     }
 
     fn systrim(&mut self, mem: &mut dyn Memory) -> R<()> {
         let top_size = self.top_size();
-        let area = top_size.saturating_sub(MINSIZE + 1);
+        let area = top_size.saturating_sub(self.abi.minsize + 1);
         if area <= TOP_PAD {
             return Ok(());
         }
-        let extra = (area - TOP_PAD) & !(PAGE - 1);
+        let extra = (area - TOP_PAD) & !(self.abi.page - 1);
         if extra == 0 || mem.brk() != self.end {
             return Ok(());
         }
@@ -465,7 +610,11 @@ impl Glibc {
         }
         let released = self.end - new;
         self.end = new;
-        wr(mem, self.top + 8, self.top_size() | PREV_INUSE)?;
+        self.abi.wr(
+            mem,
+            self.top + self.abi.size_sz,
+            self.top_size() | PREV_INUSE,
+        )?;
         let th = self.trim_threshold;
         self.note(|| {
             format!(
@@ -502,11 +651,11 @@ impl Glibc {
         let Some(&c) = list.get(i) else {
             return Ok(());
         };
-        let head = list_addr(l);
+        let head = self.abi.list_addr(l);
         let fd = list.get(i + 1).copied().unwrap_or(head);
         let bk = if i == 0 { head } else { list[i - 1] };
-        wr(mem, c + 16, fd)?;
-        wr(mem, c + 24, bk)
+        self.abi.wr(mem, c + self.abi.hdr(), fd)?;
+        self.abi.wr(mem, c + 3 * self.abi.size_sz, bk)
     }
 
     fn list_insert(&mut self, mem: &mut dyn Memory, l: List, pos: usize, c: u64) -> R<()> {
@@ -521,7 +670,7 @@ impl Glibc {
         let k = self.chunks.get(&c)?;
         match k.state {
             State::Unsorted => Some(List::Unsorted),
-            State::Small | State::Large => Some(List::Bin(bin_index(k.size))),
+            State::Small | State::Large => Some(List::Bin(self.abi.bin_index(k.size))),
             _ => None,
         }
     }
@@ -557,8 +706,8 @@ impl Glibc {
     /// Sorts a chunk from unsorted into its small bin (at the head) or large bin (by size,
     /// descending; an equal size goes second, as glibc avoids rerouting the skip list).
     fn bin_insert(&mut self, mem: &mut dyn Memory, c: u64, size: u64) -> R<()> {
-        let idx = bin_index(size);
-        if size < MIN_LARGE {
+        let idx = self.abi.bin_index(size);
+        if size < self.abi.min_large {
             self.set_state(c, State::Small);
             return self.list_insert(mem, List::Bin(idx), 0, c);
         }
@@ -579,9 +728,9 @@ impl Glibc {
     /// The chunk glibc's large-bin scan and binmap search would pick: the smallest chunk of at
     /// least `nb` in the bins from nb's own upward.
     fn best_fit(&self, nb: u64) -> Option<u64> {
-        let idx = bin_index(nb);
+        let idx = self.abi.bin_index(nb);
         for (&i, list) in self.bins.range(idx..) {
-            if i == idx && nb >= MIN_LARGE {
+            if i == idx && nb >= self.abi.min_large {
                 // Own large bin: sorted descending from the front.
                 let sizes: Vec<u64> = list.iter().map(|&x| self.size_of(x)).collect();
                 let Some(last_fit) = sizes.iter().rposition(|&s| s >= nb) else {
@@ -608,11 +757,11 @@ impl Glibc {
     // ----- tcache ----------------------------------------------------------------------------
 
     fn tcache_put(&mut self, mem: &mut dyn Memory, c: u64) -> R<()> {
-        let idx = tidx(self.size_of(c));
-        let e = c + 16;
-        let next = self.tcache[idx].last().map_or(0, |&n| n + 16);
-        wr(mem, e, (e >> 12) ^ next)?;
-        wr(mem, e + 8, self.key)?;
+        let idx = self.abi.tidx(self.size_of(c));
+        let e = c + self.abi.hdr();
+        let next = self.tcache[idx].last().map_or(0, |&n| n + self.abi.hdr());
+        self.abi.wr(mem, e, (e >> 12) ^ next)?;
+        self.abi.wr(mem, e + self.abi.size_sz, self.key)?;
         self.tcache[idx].push(c);
         self.write_tcache_slot(mem, idx)?;
         self.set_state(c, State::Tcache);
@@ -623,15 +772,15 @@ impl Glibc {
         let Some(c) = self.tcache[idx].pop() else {
             return abort("malloc(): unaligned tcache chunk detected");
         };
-        let e = c + 16;
-        let expected = self.tcache[idx].last().map_or(0, |&n| n + 16);
-        let revealed = (e >> 12) ^ rd(mem, e)?;
+        let e = c + self.abi.hdr();
+        let expected = self.tcache[idx].last().map_or(0, |&n| n + self.abi.hdr());
+        let revealed = (e >> 12) ^ self.abi.rd(mem, e)?;
         if revealed != expected && revealed & 15 != 0 {
             // glibc installs the forged pointer and aborts when it reaches the head.
             return abort("malloc(): unaligned tcache chunk detected");
         }
         self.write_tcache_slot(mem, idx)?;
-        wr(mem, e + 8, 0)?;
+        self.abi.wr(mem, e + self.abi.size_sz, 0)?;
         self.set_state(c, State::InUse);
         Ok(c)
     }
@@ -639,19 +788,26 @@ impl Glibc {
     /// The counts[idx] and entries[idx] of tcache_perthread_struct, real stores at the heap start.
     fn write_tcache_slot(&self, mem: &mut dyn Memory, idx: usize) -> R<()> {
         let count = self.tcache[idx].len() as u16;
-        mem.write(self.start + 16 + 2 * idx as u64, &count.to_le_bytes())?;
-        let head = self.tcache[idx].last().map_or(0, |&c| c + 16);
-        wr(mem, self.start + 16 + 0x80 + 8 * idx as u64, head)
+        mem.write(
+            self.start + self.abi.hdr() + 2 * idx as u64,
+            &count.to_le_bytes(),
+        )?;
+        let head = self.tcache[idx].last().map_or(0, |&c| c + self.abi.hdr());
+        self.abi.wr(
+            mem,
+            self.start + self.abi.hdr() + 0x80 + self.abi.size_sz * idx as u64,
+            head,
+        )
     }
 
     // ----- _int_malloc -----------------------------------------------------------------------
 
     fn int_malloc(&mut self, mem: &mut dyn Memory, nb: u64) -> R<Option<u64>> {
-        let ti = tidx(nb);
-        if nb <= MAX_FAST {
-            let fi = fidx(nb);
+        let ti = self.abi.tidx(nb);
+        if nb <= self.abi.max_fast {
+            let fi = self.abi.fidx(nb);
             if let Some(&victim) = self.fast[fi].last() {
-                let raw = rd(mem, victim + 8)?;
+                let raw = self.abi.rd(mem, victim + self.abi.size_sz)?;
                 if raw & !SIZE_BITS != nb {
                     return abort("malloc(): memory corruption (fast)");
                 }
@@ -670,19 +826,19 @@ impl Glibc {
                 return Ok(Some(victim));
             }
         }
-        let small = nb < MIN_LARGE;
+        let small = nb < self.abi.min_large;
         if small {
-            let bi = bin_index(nb);
+            let bi = self.abi.bin_index(nb);
             if let Some(victim) = self.bins.get(&bi).and_then(|b| b.back().copied()) {
                 self.unlink(mem, victim)?;
-                Self::set_inuse_bit(mem, victim + nb)?;
+                self.set_inuse_bit(mem, victim + nb)?;
                 let mut moved = 0;
                 while self.tcache[ti].len() < TCACHE_COUNT {
                     let Some(c) = self.bins.get(&bi).and_then(|b| b.back().copied()) else {
                         break;
                     };
                     self.unlink(mem, c)?;
-                    Self::set_inuse_bit(mem, c + nb)?;
+                    self.set_inuse_bit(mem, c + nb)?;
                     self.tcache_put(mem, c)?;
                     moved += 1;
                 }
@@ -696,16 +852,16 @@ impl Glibc {
             let mut return_cached = false;
             while let Some(&victim) = self.unsorted.back() {
                 let size = self.size_of(victim);
-                let raw = rd(mem, victim + 8)?;
-                if raw & !SIZE_BITS != size || size <= 16 || size > self.system_mem() {
+                let raw = self.abi.rd(mem, victim + self.abi.size_sz)?;
+                if raw & !SIZE_BITS != size || size <= self.abi.hdr() || size > self.system_mem() {
                     return abort("malloc(): invalid size (unsorted)");
                 }
                 let next = victim + size;
-                let nraw = rd(mem, next + 8)?;
-                if nraw < 16 || nraw & !SIZE_BITS > self.system_mem() {
+                let nraw = self.abi.rd(mem, next + self.abi.size_sz)?;
+                if nraw < self.abi.hdr() || nraw & !SIZE_BITS > self.system_mem() {
                     return abort("malloc(): invalid next size (unsorted)");
                 }
-                if rd(mem, next)? != size {
+                if self.abi.rd(mem, next)? != size {
                     return abort("malloc(): mismatching next->prev_size (unsorted)");
                 }
                 if nraw & PREV_INUSE != 0 {
@@ -714,7 +870,7 @@ impl Glibc {
                 if small
                     && self.unsorted.len() == 1
                     && self.last_remainder == Some(victim)
-                    && size > nb + MINSIZE
+                    && size > nb + self.abi.minsize
                 {
                     self.unlink(mem, victim)?;
                     let rem = self.split_free(mem, victim, size, nb)?;
@@ -726,7 +882,7 @@ impl Glibc {
                 }
                 self.unlink(mem, victim)?;
                 if size == nb {
-                    Self::set_inuse_bit(mem, next)?;
+                    self.set_inuse_bit(mem, next)?;
                     if ti < TCACHE_BINS && self.tcache[ti].len() < TCACHE_COUNT {
                         self.tcache_put(mem, victim)?;
                         return_cached = true;
@@ -744,10 +900,14 @@ impl Glibc {
             }
             if let Some(victim) = self.best_fit(nb) {
                 let size = self.size_of(victim);
-                let from = if size < MIN_LARGE { "small" } else { "large" };
+                let from = if size < self.abi.min_large {
+                    "small"
+                } else {
+                    "large"
+                };
                 self.unlink(mem, victim)?;
-                if size - nb < MINSIZE {
-                    Self::set_inuse_bit(mem, victim + size)?;
+                if size - nb < self.abi.minsize {
+                    self.set_inuse_bit(mem, victim + size)?;
                     self.note(|| format!("whole {size:#x} chunk from the {from} bin"));
                 } else {
                     let rem = self.split_free(mem, victim, size, nb)?;
@@ -764,11 +924,11 @@ impl Glibc {
                 return Ok(Some(victim));
             }
             let top_size = self.top_size();
-            let raw = rd(mem, self.top + 8)?;
+            let raw = self.abi.rd(mem, self.top + self.abi.size_sz)?;
             if raw & !SIZE_BITS != top_size {
                 return abort("malloc(): corrupted top size");
             }
-            if top_size >= nb + MINSIZE {
+            if top_size >= nb + self.abi.minsize {
                 let c = self.split_top(mem, nb)?;
                 let left = self.top_size();
                 self.note(|| format!("split from top ({left:#x} bytes of top left)"));
@@ -786,9 +946,10 @@ impl Glibc {
     fn split_free(&mut self, mem: &mut dyn Memory, c: u64, size: u64, nb: u64) -> R<u64> {
         let rem = c + nb;
         let rsize = size - nb;
-        wr(mem, c + 8, nb | PREV_INUSE)?;
-        wr(mem, rem + 8, rsize | PREV_INUSE)?;
-        wr(mem, rem + rsize, rsize)?;
+        self.abi.wr(mem, c + self.abi.size_sz, nb | PREV_INUSE)?;
+        self.abi
+            .wr(mem, rem + self.abi.size_sz, rsize | PREV_INUSE)?;
+        self.abi.wr(mem, rem + rsize, rsize)?;
         if let Some(k) = self.chunks.get_mut(&c) {
             k.size = nb;
             k.state = State::InUse;
@@ -808,11 +969,11 @@ impl Glibc {
     /// malloc_consolidate: every fastbin chunk is coalesced and moved to unsorted (or top).
     fn consolidate(&mut self, mem: &mut dyn Memory) -> R<()> {
         let mut n = 0;
-        for fi in 0..NFAST {
+        for fi in 0..self.abi.nfast() {
             let list = std::mem::take(&mut self.fast[fi]);
             for &c in list.iter().rev() {
                 let size = self.size_of(c);
-                let raw = rd(mem, c + 8)?;
+                let raw = self.abi.rd(mem, c + self.abi.size_sz)?;
                 if raw & !SIZE_BITS != size {
                     return abort("malloc_consolidate(): invalid chunk size");
                 }
@@ -840,9 +1001,9 @@ impl Glibc {
         let next = c + size;
         let mut merged = Vec::new();
         if raw & PREV_INUSE == 0 {
-            let psize = rd(mem, c)?;
+            let psize = self.abi.rd(mem, c)?;
             let prev = c.wrapping_sub(psize);
-            let praw = rd(mem, prev.wrapping_add(8))?;
+            let praw = self.abi.rd(mem, prev.wrapping_add(self.abi.size_sz))?;
             if praw & !SIZE_BITS != psize {
                 return abort(if fasts {
                     "corrupted size vs. prev_size in fastbins"
@@ -864,18 +1025,18 @@ impl Glibc {
             if nsize == 0 {
                 return abort("corrupted double-linked list");
             }
-            let nnraw = rd(mem, next + nsize + 8)?;
+            let nnraw = self.abi.rd(mem, next + nsize + self.abi.size_sz)?;
             if nnraw & PREV_INUSE == 0 {
                 self.unlink(mem, next)?;
                 self.chunks.remove(&next);
                 merged.push(format!("the free chunk after it ({next:#x})"));
                 size += nsize;
             } else {
-                let v = rd(mem, next + 8)?;
-                wr(mem, next + 8, v & !PREV_INUSE)?;
+                let v = self.abi.rd(mem, next + self.abi.size_sz)?;
+                self.abi.wr(mem, next + self.abi.size_sz, v & !PREV_INUSE)?;
             }
-            wr(mem, c + 8, size | PREV_INUSE)?;
-            wr(mem, c + size, size)?;
+            self.abi.wr(mem, c + self.abi.size_sz, size | PREV_INUSE)?;
+            self.abi.wr(mem, c + size, size)?;
             if let Some(k) = self.chunks.get_mut(&c) {
                 k.size = size;
             }
@@ -892,7 +1053,7 @@ impl Glibc {
             });
         } else {
             size += self.top_size();
-            wr(mem, c + 8, size | PREV_INUSE)?;
+            self.abi.wr(mem, c + self.abi.size_sz, size | PREV_INUSE)?;
             self.chunks.remove(&c);
             self.top = c;
             self.note(|| {
@@ -936,20 +1097,20 @@ impl Glibc {
 
     /// _int_free with its checks, in glibc's order, on the header read from memory.
     fn int_free(&mut self, mem: &mut dyn Memory, c: u64) -> R<()> {
-        let raw = rd(mem, c.wrapping_add(8))?;
+        let raw = self.abi.rd(mem, c.wrapping_add(self.abi.size_sz))?;
         let size = raw & !SIZE_BITS;
-        if c > size.wrapping_neg() || c & 15 != 0 {
+        if c > self.abi.word(size.wrapping_neg()) || (c + self.abi.hdr()) & (ALIGN - 1) != 0 {
             return abort("free(): invalid pointer");
         }
-        if size < MINSIZE || size & 15 != 0 {
+        if size < self.abi.minsize || size & 15 != 0 {
             return abort("free(): invalid size");
         }
         if !self.created {
             return abort("free(): invalid pointer");
         }
-        let ti = tidx(size);
-        if size <= TCACHE_MAX {
-            let key = rd(mem, c.wrapping_add(24))?;
+        let ti = self.abi.tidx(size);
+        if size <= self.abi.tcache_max {
+            let key = self.abi.rd(mem, c.wrapping_add(3 * self.abi.size_sz))?;
             if key == self.key && self.tcache[ti].contains(&c) {
                 return abort("free(): double free detected in tcache 2");
             }
@@ -963,12 +1124,14 @@ impl Glibc {
                 return Ok(());
             }
         }
-        if size <= MAX_FAST {
-            let nraw = rd(mem, c.wrapping_add(size).wrapping_add(8))?;
-            if nraw <= 2 * SIZE_SZ || nraw & !SIZE_BITS >= self.system_mem() {
+        if size <= self.abi.max_fast {
+            let nraw = self
+                .abi
+                .rd(mem, c.wrapping_add(size).wrapping_add(self.abi.size_sz))?;
+            if nraw <= 2 * self.abi.size_sz || nraw & !SIZE_BITS >= self.system_mem() {
                 return abort("free(): invalid next size (fast)");
             }
-            let fi = fidx(size);
+            let fi = self.abi.fidx(size);
             if self.fast[fi].last() == Some(&c) {
                 return abort("double free or corruption (fasttop)");
             }
@@ -985,7 +1148,8 @@ impl Glibc {
                 return abort("free(): invalid next size (fast)");
             }
             let old = self.fast[fi].last().copied().unwrap_or(0);
-            wr(mem, c + 16, ((c + 16) >> 12) ^ old)?;
+            self.abi
+                .wr(mem, c + self.abi.hdr(), ((c + self.abi.hdr()) >> 12) ^ old)?;
             self.fast[fi].push(c);
             self.set_state(c, State::Fast);
             let n = self.fast[fi].len();
@@ -999,12 +1163,12 @@ impl Glibc {
         if next >= self.end {
             return abort("double free or corruption (out)");
         }
-        let nraw = rd(mem, next + 8)?;
+        let nraw = self.abi.rd(mem, next + self.abi.size_sz)?;
         if nraw & PREV_INUSE == 0 {
             return abort("double free or corruption (!prev)");
         }
         let nsize = nraw & !SIZE_BITS;
-        if nraw <= 2 * SIZE_SZ || nsize >= self.system_mem() {
+        if nraw <= 2 * self.abi.size_sz || nsize >= self.system_mem() {
             return abort("free(): invalid next size (normal)");
         }
         if !self.valid_in_use(c, size) {
@@ -1036,7 +1200,7 @@ impl Glibc {
         if self.mapped.get(&c).map(|m| m.len) != Some(len) {
             return abort("munmap_chunk(): invalid pointer");
         }
-        if (len | IS_MMAPPED) > self.mmap_threshold && len <= MMAP_THRESHOLD_MAX {
+        if (len | IS_MMAPPED) > self.mmap_threshold && len <= self.abi.mmap_threshold_max {
             self.mmap_threshold = len;
             self.trim_threshold = 2 * len;
             self.note(|| {
@@ -1047,17 +1211,17 @@ impl Glibc {
                 )
             });
         }
-        mem.munmap(c, len);
-        self.mapped.remove(&c);
-        self.note(|| format!("unmapped {}", pretty(len)));
+        let pad = self.mapped.remove(&c).map_or(0, |m| m.pad);
+        mem.munmap(c - pad, len + pad);
+        self.note(|| format!("unmapped {}", pretty(len + pad)));
         Ok(())
     }
 
     fn copy(mem: &mut dyn Memory, from: u64, to: u64, len: u64) -> R<()> {
-        let mut buf = vec![0u8; PAGE as usize];
+        let mut buf = vec![0u8; BUF as usize];
         let mut done = 0;
         while done < len {
-            let n = (len - done).min(PAGE) as usize;
+            let n = (len - done).min(BUF) as usize;
             mem.read(from + done, &mut buf[..n])?;
             mem.write(to + done, &buf[..n])?;
             done += n as u64;
@@ -1074,30 +1238,30 @@ impl Glibc {
     }
 
     fn do_malloc(&mut self, mem: &mut dyn Memory, n: u64) -> R<u64> {
-        let Some(nb) = request2size(n) else {
+        let Some(nb) = self.abi.request2size(n) else {
             self.note(|| "request too large (ENOMEM)".to_string());
             return Ok(0);
         };
         if !self.ensure_heap(mem)? {
-            let why = Self::no_heap(mem);
+            let why = self.no_heap(mem);
             let c = self.mmap_chunk(mem, nb, || why)?;
             if let Some(c) = c {
                 self.set_requested(c, n);
             }
-            return Ok(c.map_or(0, |c| c + 16));
+            return Ok(c.map_or(0, |c| c + self.abi.hdr()));
         }
-        let ti = tidx(nb);
+        let ti = self.abi.tidx(nb);
         if ti < TCACHE_BINS && !self.tcache[ti].is_empty() {
             let c = self.tcache_get(mem, ti)?;
             self.set_requested(c, n);
             let left = self.tcache[ti].len();
             self.note(|| format!("from tcache ({nb:#x} bin, {left} left)"));
-            return Ok(c + 16);
+            return Ok(c + self.abi.hdr());
         }
         match self.int_malloc(mem, nb)? {
             Some(c) => {
                 self.set_requested(c, n);
-                Ok(c + 16)
+                Ok(c + self.abi.hdr())
             }
             None => Ok(0),
         }
@@ -1108,8 +1272,8 @@ impl Glibc {
             self.note(|| "free(NULL) does nothing".to_string());
             return Ok(());
         }
-        let c = p.wrapping_sub(16);
-        let raw = rd(mem, c.wrapping_add(8))?;
+        let c = p.wrapping_sub(self.abi.hdr());
+        let raw = self.abi.rd(mem, c.wrapping_add(self.abi.size_sz))?;
         if raw & IS_MMAPPED != 0 {
             return self.free_mapped(mem, c, raw);
         }
@@ -1126,20 +1290,20 @@ impl Glibc {
             self.note(|| "realloc(p, 0) freed the block and returned NULL".to_string());
             return Ok(0);
         }
-        let c = p.wrapping_sub(16);
-        let raw = rd(mem, c.wrapping_add(8))?;
+        let c = p.wrapping_sub(self.abi.hdr());
+        let raw = self.abi.rd(mem, c.wrapping_add(self.abi.size_sz))?;
         let oldsize = raw & !SIZE_BITS;
-        if c > oldsize.wrapping_neg() || c & 15 != 0 {
+        if c > self.abi.word(oldsize.wrapping_neg()) || (c + self.abi.hdr()) & (ALIGN - 1) != 0 {
             return abort("realloc(): invalid pointer");
         }
-        let Some(nb) = request2size(n) else {
+        let Some(nb) = self.abi.request2size(n) else {
             self.note(|| "request too large (ENOMEM); the block is kept".to_string());
             return Ok(0);
         };
         if raw & IS_MMAPPED != 0 {
             return self.realloc_mapped(mem, c, oldsize, nb, n);
         }
-        if raw <= 2 * SIZE_SZ || !self.created || oldsize >= self.system_mem() {
+        if raw <= 2 * self.abi.size_sz || !self.created || oldsize >= self.system_mem() {
             return abort("realloc(): invalid old size");
         }
         match self.chunks.get(&c) {
@@ -1151,30 +1315,34 @@ impl Glibc {
             _ => return abort("realloc(): invalid pointer"),
         }
         let next = c + oldsize;
-        let nraw = rd(mem, next + 8)?;
+        let nraw = self.abi.rd(mem, next + self.abi.size_sz)?;
         let nsize = nraw & !SIZE_BITS;
         let expect_next = if next == self.top {
             self.top_size()
         } else {
             self.size_of(next)
         };
-        if nraw <= 2 * SIZE_SZ || nsize >= self.system_mem() || nsize != expect_next {
+        if nraw <= 2 * self.abi.size_sz || nsize >= self.system_mem() || nsize != expect_next {
             return abort("realloc(): invalid next size");
         }
         let newsize;
         // glibc reads the bit only when the chunk must grow and the next chunk is not top.
         let next_free = if oldsize < nb && next != self.top {
-            rd(mem, next + nsize + 8)? & PREV_INUSE == 0
+            self.abi.rd(mem, next + nsize + self.abi.size_sz)? & PREV_INUSE == 0
         } else {
             false
         };
         if oldsize >= nb {
             newsize = oldsize;
             self.note(|| "kept in place: the chunk is big enough".to_string());
-        } else if next == self.top && oldsize + nsize >= nb + MINSIZE {
-            Self::set_head_size(mem, c, nb)?;
+        } else if next == self.top && oldsize + nsize >= nb + self.abi.minsize {
+            self.set_head_size(mem, c, nb)?;
             self.top = c + nb;
-            wr(mem, self.top + 8, (oldsize + nsize - nb) | PREV_INUSE)?;
+            self.abi.wr(
+                mem,
+                self.top + self.abi.size_sz,
+                (oldsize + nsize - nb) | PREV_INUSE,
+            )?;
             if let Some(k) = self.chunks.get_mut(&c) {
                 k.size = nb;
                 k.requested = n;
@@ -1200,7 +1368,7 @@ impl Glibc {
                     "kept its address: the new chunk was carved from top right after it".to_string()
                 });
             } else {
-                Self::copy(mem, p, nc + 16, oldsize - SIZE_SZ)?;
+                Self::copy(mem, p, nc + self.abi.hdr(), oldsize - self.abi.size_sz)?;
                 self.set_requested(nc, n);
                 let why = if next_was_top {
                     "top is too small".to_string()
@@ -1222,24 +1390,25 @@ impl Glibc {
                 self.int_free(mem, c)?;
                 let went = self.notes.split_off(before.min(self.notes.len()));
                 self.note(|| format!("moved: {why}; old block {p:#x} went {}", went.join(", ")));
-                return Ok(nc + 16);
+                return Ok(nc + self.abi.hdr());
             }
         }
         if let Some(k) = self.chunks.get_mut(&c) {
             k.requested = n;
         }
         let rsize = newsize - nb;
-        if rsize < MINSIZE {
-            Self::set_head_size(mem, c, newsize)?;
-            Self::set_inuse_bit(mem, c + newsize)?;
+        if rsize < self.abi.minsize {
+            self.set_head_size(mem, c, newsize)?;
+            self.set_inuse_bit(mem, c + newsize)?;
             if let Some(k) = self.chunks.get_mut(&c) {
                 k.size = newsize;
             }
         } else {
-            Self::set_head_size(mem, c, nb)?;
+            self.set_head_size(mem, c, nb)?;
             let rem = c + nb;
-            wr(mem, rem + 8, rsize | PREV_INUSE)?;
-            Self::set_inuse_bit(mem, rem + rsize)?;
+            self.abi
+                .wr(mem, rem + self.abi.size_sz, rsize | PREV_INUSE)?;
+            self.set_inuse_bit(mem, rem + rsize)?;
             if let Some(k) = self.chunks.get_mut(&c) {
                 k.size = nb;
             }
@@ -1275,42 +1444,49 @@ impl Glibc {
         if self.mapped.get(&c).map(|m| m.len) != Some(oldsize) {
             return abort("mremap_chunk(): invalid pointer");
         }
-        let p = c + 16;
-        let Some(new_len) = nb.checked_add(SIZE_SZ).and_then(|v| align_up(v, PAGE)) else {
+        let p = c + self.abi.hdr();
+        let pad = self.mapped.get(&c).map_or(0, |m| m.pad);
+        let Some(new_len) = nb
+            .checked_add(pad + self.abi.size_sz)
+            .and_then(|v| align_up(v, self.abi.page))
+        else {
             return Ok(0);
         };
-        if new_len == oldsize {
+        if new_len == oldsize + pad {
             self.set_requested(c, n);
             self.note(|| "kept: the mapping already has the right number of pages".to_string());
             return Ok(p);
         }
-        if let Some(a) = mem.mremap(c, oldsize, new_len) {
+        if let Some(m) = mem.mremap(c - pad, oldsize + pad, new_len) {
+            let a = m + pad;
             self.mapped.remove(&c);
             self.mapped.insert(
                 a,
                 Mapped {
-                    len: new_len,
+                    len: new_len - pad,
+                    pad,
                     requested: n,
                 },
             );
-            wr(mem, a + 8, new_len | IS_MMAPPED)?;
+            self.abi
+                .wr(mem, a + self.abi.size_sz, (new_len - pad) | IS_MMAPPED)?;
             self.note(|| {
                 if a == c {
                     format!("mremap resized the mapping in place to {}", pretty(new_len))
                 } else {
-                    format!("mremap moved the mapping to {a:#x} ({})", pretty(new_len))
+                    format!("mremap moved the mapping to {m:#x} ({})", pretty(new_len))
                 }
             });
-            return Ok(a + 16);
+            return Ok(a + self.abi.hdr());
         }
-        if oldsize - SIZE_SZ >= nb {
+        if oldsize - self.abi.size_sz >= nb {
             return Ok(p);
         }
         let q = self.do_malloc(mem, n)?;
         if q == 0 {
             return Ok(0);
         }
-        Self::copy(mem, p, q, oldsize - 2 * SIZE_SZ)?;
+        Self::copy(mem, p, q, oldsize - 2 * self.abi.size_sz)?;
         self.free_mapped(mem, c, oldsize | IS_MMAPPED)?;
         Ok(q)
     }
@@ -1320,17 +1496,17 @@ impl Glibc {
             self.note(|| "n × size overflows: ENOMEM".to_string());
             return Ok(0);
         };
-        let Some(nb) = request2size(bytes) else {
+        let Some(nb) = self.abi.request2size(bytes) else {
             self.note(|| "request too large (ENOMEM)".to_string());
             return Ok(0);
         };
         if !self.ensure_heap(mem)? {
-            let why = Self::no_heap(mem);
+            let why = self.no_heap(mem);
             let c = self.mmap_chunk(mem, nb, || why)?;
             if let Some(c) = c {
                 self.set_requested(c, bytes);
             }
-            return Ok(c.map_or(0, |c| c + 16));
+            return Ok(c.map_or(0, |c| c + self.abi.hdr()));
         }
         // calloc goes straight to _int_malloc (no tcache); memory that was never part of the
         // heap before is known to be zero and is not cleared.
@@ -1342,22 +1518,22 @@ impl Glibc {
         self.set_requested(c, bytes);
         if self.mapped.contains_key(&c) {
             self.note(|| "not cleared: fresh mmapped memory is already zero".to_string());
-            return Ok(c + 16);
+            return Ok(c + self.abi.hdr());
         }
         let mut csz = self.size_of(c);
         if c == oldtop && csz > oldtopsize {
             csz = oldtopsize;
         }
-        let clear = csz - SIZE_SZ;
-        let zeros = vec![0u8; PAGE as usize];
+        let clear = csz - self.abi.size_sz;
+        let zeros = vec![0u8; BUF as usize];
         let mut done = 0;
         while done < clear {
-            let k = (clear - done).min(PAGE) as usize;
-            mem.write(c + 16 + done, &zeros[..k])?;
+            let k = (clear - done).min(BUF) as usize;
+            mem.write(c + self.abi.hdr() + done, &zeros[..k])?;
             done += k as u64;
         }
         self.note(|| format!("cleared {clear} bytes"));
-        Ok(c + 16)
+        Ok(c + self.abi.hdr())
     }
 
     fn state_name(st: State) -> &'static str {
@@ -1402,12 +1578,14 @@ impl Allocator for Glibc {
     }
 
     fn usable_size(&self, p: u64) -> u64 {
-        let c = p.wrapping_sub(16);
+        let c = p.wrapping_sub(self.abi.hdr());
         if let Some(m) = self.mapped.get(&c) {
-            return m.len - 2 * SIZE_SZ;
+            return m.len - 2 * self.abi.size_sz;
         }
         match self.chunks.get(&c) {
-            Some(k) if k.state == State::InUse && self.is_user_chunk(c) => k.size - SIZE_SZ,
+            Some(k) if k.state == State::InUse && self.is_user_chunk(c) => {
+                k.size - self.abi.size_sz
+            }
             _ => 0,
         }
     }
@@ -1443,20 +1621,20 @@ impl Allocator for Glibc {
 
     fn block_at(&self, addr: u64) -> Option<Block> {
         if let Some((&c, m)) = self.mapped.range(..=addr).next_back() {
-            if addr >= c + 16 && addr < c + m.len {
+            if addr >= c + self.abi.hdr() && addr < c + m.len {
                 return Some(Block {
-                    ptr: c + 16,
+                    ptr: c + self.abi.hdr(),
                     requested: m.requested,
-                    usable: m.len - 16,
+                    usable: m.len - self.abi.hdr(),
                 });
             }
         }
         let (&c, k) = self.chunks.range(..=addr).next_back()?;
-        let inside = addr >= c + 16 && addr < c + k.size + SIZE_SZ;
+        let inside = addr >= c + self.abi.hdr() && addr < c + k.size + self.abi.size_sz;
         (inside && k.state == State::InUse && self.is_user_chunk(c)).then_some(Block {
-            ptr: c + 16,
+            ptr: c + self.abi.hdr(),
             requested: k.requested,
-            usable: k.size - SIZE_SZ,
+            usable: k.size - self.abi.size_sz,
         })
     }
 
@@ -1466,15 +1644,15 @@ impl Allocator for Glibc {
             .iter()
             .filter(|(&c, k)| k.state == State::InUse && self.is_user_chunk(c))
             .map(|(&c, k)| Block {
-                ptr: c + 16,
+                ptr: c + self.abi.hdr(),
                 requested: k.requested,
-                usable: k.size - SIZE_SZ,
+                usable: k.size - self.abi.size_sz,
             })
             .collect();
         v.extend(self.mapped.iter().map(|(&c, m)| Block {
-            ptr: c + 16,
+            ptr: c + self.abi.hdr(),
             requested: m.requested,
-            usable: m.len - 16,
+            usable: m.len - self.abi.hdr(),
         }));
         v.sort_by_key(|b| b.ptr);
         v
@@ -1485,7 +1663,7 @@ impl Allocator for Glibc {
         if self.created {
             v.push((self.start, self.end));
         }
-        v.extend(self.mapped.iter().map(|(&c, m)| (c, c + m.len)));
+        v.extend(self.mapped.iter().map(|(&c, m)| (c - m.pad, c + m.len)));
         v
     }
 
@@ -1509,6 +1687,7 @@ pub(super) mod tests {
     use std::collections::{BTreeSet, HashMap};
 
     const HEAP: u64 = 0x405000;
+    const PAGE: u64 = 4096;
     const MMAP_TOP: u64 = 0x7fff_f7dd_2000;
 
     /// A process in miniature: the program's pages from 0x400000 up to the break, top-down
@@ -1671,7 +1850,8 @@ pub(super) mod tests {
         let mut at = g.start;
         for c in g.chunks().iter().filter(|c| c.bin != "mmapped") {
             assert_eq!(c.addr, at, "chunks must tile the heap: {:?}", g.chunks());
-            assert!(c.size >= MINSIZE && c.size % 16 == 0);
+            // i386's top ends on a page but starts 8 bytes past a multiple of 16.
+            assert!(c.size >= g.abi.minsize && (c.size % 16 == 0 || c.bin == "top"));
             at += c.size;
         }
         assert_eq!(at, g.end);
@@ -1701,6 +1881,98 @@ pub(super) mod tests {
         assert_eq!(g.malloc(&mut m, 0).unwrap(), 0x4052d0);
         assert_eq!(g.usable_size(0x4052d0), 24);
         check_tiling(&g);
+    }
+
+    /// The 32-bit numbers a `gcc -m32` program prints on Debian 12 (docs/profiles.md), with
+    /// the heap at 0x405000 instead of 0x804d000: the offsets are the same.
+    #[test]
+    fn i386_has_4_byte_headers_and_its_own_first_chunk() {
+        let mut g = Glibc::with_abi(0, Abi::of(Arch::I386, 4096));
+        let mut m = Fake::new();
+        let word = |m: &mut Fake, a: u64| m.word(a) & 0xffff_ffff;
+        let p = g.malloc(&mut m, 40).unwrap();
+        assert_eq!(p, HEAP + 0x1a0);
+        assert_eq!(g.usable_size(p), 44);
+        assert_eq!(word(&mut m, p - 4), 0x31);
+        // tcache's 0x190-byte chunk starts 8 bytes in, so that user pointers are 16-aligned.
+        assert_eq!(word(&mut m, HEAP + 8 + 4), 0x191);
+        assert_eq!(m.brk, HEAP + 0x22000);
+        let sizes: Vec<(u64, u64)> = [0, 1, 13, 20]
+            .iter()
+            .map(|&n| {
+                let q = g.malloc(&mut m, n).unwrap();
+                (q - HEAP, g.usable_size(q))
+            })
+            .collect();
+        assert_eq!(sizes, [(0x1d0, 12), (0x1e0, 12), (0x1f0, 28), (0x210, 28)]);
+        for (n, usable) in [
+            (4, 12),
+            (12, 12),
+            (29, 44),
+            (100, 108),
+            (1000, 1004),
+            (4096, 4108),
+        ] {
+            let q = g.malloc(&mut m, n).unwrap();
+            assert_eq!((n, g.usable_size(q)), (n, usable));
+            assert_eq!(q % 16, 0);
+        }
+        // Mmapped chunks start 8 bytes into their mapping (prev_size holds the 8).
+        let big = g.malloc(&mut m, 200000).unwrap();
+        assert_eq!(big & 0xfff, 0x010);
+        assert_eq!(g.usable_size(big), 200688);
+        assert_eq!(word(&mut m, big - 4), 0x30ffa);
+        assert_eq!(word(&mut m, big - 8), 8);
+        let mib = g.malloc(&mut m, 1 << 20).unwrap();
+        assert_eq!(g.usable_size(mib), 1052656);
+        check_tiling(&g);
+        // Freeing it raises the threshold to its chunk size: the same request now fits the heap.
+        g.free(&mut m, big).unwrap();
+        assert_eq!(g.mmap_threshold, 0x30ff8);
+        assert!(!m.maps.contains_key(&(big - 16)));
+        let again = g.malloc(&mut m, 200000).unwrap();
+        assert!(again < m.brk && again > HEAP);
+    }
+
+    #[test]
+    fn i386_tcache_fastbin_and_bin_limits_follow_glibcs_macros() {
+        let abi = Abi::of(Arch::I386, 4096);
+        assert_eq!(
+            (abi.minsize, abi.tcache_max, abi.max_fast, abi.min_large),
+            (0x10, 0x400, 0x40, 0x3f0)
+        );
+        assert_eq!(abi.nfast(), 4);
+        assert_eq!(abi.mmap_threshold_max, 512 << 10);
+        assert_eq!(abi.bin_index(0x10), 2);
+        assert_eq!(abi.bin_index(0x3e0), 63);
+        assert_eq!(abi.bin_index(0x3f0), 64);
+        let x = Abi::X86_64;
+        assert_eq!(
+            (x.minsize, x.tcache_max, x.max_fast, x.min_large, x.nfast()),
+            (0x20, 0x410, 0x80, 0x400, 7)
+        );
+        assert_eq!(x.tcache_struct(), 0x280);
+        assert_eq!(abi.tcache_struct(), 0x180);
+    }
+
+    #[test]
+    fn bigger_pages_grow_the_break_and_round_mappings_in_their_own_pages() {
+        for (page, first) in [(16384, 0x24000), (65536, 0x30000)] {
+            let mut g = Glibc::with_abi(0, Abi::of(Arch::Aarch64, page));
+            let mut m = Fake::new();
+            // Linux starts the break on a page of the machine's size.
+            let heap = 0x410000;
+            m.brk = heap;
+            let p = g.malloc(&mut m, 40).unwrap();
+            assert_eq!(p, heap + 0x2a0);
+            assert_eq!(m.brk - heap, first, "{page}");
+            let big = g.malloc(&mut m, 200000).unwrap();
+            let len = m.maps.get(&(big - 16)).copied();
+            assert_eq!(
+                len,
+                Some(200016_u64.next_multiple_of(16).next_multiple_of(page))
+            );
+        }
     }
 
     #[test]
@@ -1960,7 +2232,7 @@ pub(super) mod tests {
         g.free(&mut m, b).unwrap();
         assert!(m.brk < grown);
         assert_eq!(m.brk, g.end);
-        let area = g.top_size() - MINSIZE - 1;
+        let area = g.top_size() - g.abi.minsize - 1;
         assert!(area > TOP_PAD && area - TOP_PAD < PAGE);
         assert!(m.log.last().unwrap().2.contains("brk trimmed"));
         check_tiling(&g);

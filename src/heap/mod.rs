@@ -10,7 +10,7 @@ mod props;
 pub mod safety;
 pub mod teach;
 
-use crate::config::Conventions;
+use crate::config::{Arch, Conventions};
 use crate::os::Trap;
 
 pub use config::{Addresses, AllocatorKind, FreeListOrder, HeapConfig, TeachHeap};
@@ -58,7 +58,7 @@ impl From<Trap> for HeapError {
 /// One chunk for `show heap`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChunkView {
-    /// The chunk's address (the user pointer is 16 bytes further in glibc).
+    /// The chunk's address (the user pointer is 16 bytes further in glibc, 8 on i386).
     pub addr: u64,
     pub size: u64,
     pub in_use: bool,
@@ -74,8 +74,15 @@ pub struct Block {
     pub usable: u64,
 }
 
-/// The allocator a heap configuration asks for, following the scenario's `conventions`.
-pub fn for_config(cfg: &HeapConfig, conventions: Conventions, seed: u64) -> Box<dyn Allocator> {
+/// The allocator a heap configuration asks for, following the scenario's `conventions`; glibc
+/// follows the ABI of the scenario's `arch` on pages of `page_size` bytes.
+pub fn for_config(
+    cfg: &HeapConfig,
+    conventions: Conventions,
+    arch: Arch,
+    page_size: u64,
+    seed: u64,
+) -> Box<dyn Allocator> {
     match teach::Fit::of(cfg.allocator) {
         Some(fit) => Box::new(teach::Teach::new(
             fit,
@@ -83,7 +90,10 @@ pub fn for_config(cfg: &HeapConfig, conventions: Conventions, seed: u64) -> Box<
             cfg.radix(),
             conventions == Conventions::Ostep,
         )),
-        None => Box::new(glibc::Glibc::new(seed)),
+        None => Box::new(glibc::Glibc::with_abi(
+            seed,
+            glibc::Abi::of(arch, page_size),
+        )),
     }
 }
 

@@ -54,6 +54,10 @@ pub fn complete(line: &str, pos: usize, vars: &[String]) -> (usize, Vec<String>)
             .map(|p| p.name().to_string())
             .collect(),
         Some("allocator") => words::allocator_names().map(String::from).collect(),
+        Some("arch") => crate::config::Arch::ALL
+            .iter()
+            .map(|a| a.name().to_string())
+            .collect(),
         Some("conventions") => crate::config::Conventions::ALL
             .iter()
             .map(|c| c.name().to_string())

@@ -154,6 +154,15 @@ counter of `clock_bits` bits, random victims from CPython's random sequence for 
 Try: machine { memory 3 pages; replace clock; conventions ostep; seed 5; clock_bits 2 };  refs 0 1 2 0 3",
     },
     Topic {
+        names: &["arch"],
+        text: "`machine { arch i386 }` (the built-in profiles set it) decides whose Linux layout a \
+process gets and whose glibc ABI malloc follows: x86_64 (the default), i386 (a 32-bit program \
+on a 64-bit kernel: 4-byte chunk headers, text at 0x08049000, the stack ending at 0xffffe000), \
+aarch64 or riscv64 (LP64 chunks, the program at 0x400000, the stack at the top of 48-bit or \
+38-bit user space). docs/profiles.md says what each takes from a real system.\n\
+Try: machine i386;  let p = malloc(40);  print usable_size(p)",
+    },
+    Topic {
         names: &["oom", "out_of_memory"],
         text: "Out of memory: a fault needs a frame and none can be freed (no swap, and every \
 frame holds anonymous memory). Linux's OOM killer then ends a process with SIGKILL.\n\

@@ -53,15 +53,6 @@ fn default_clock_bits() -> u32 {
     2
 }
 
-impl MachineConfig {
-    /// Whether processes get the Linux x86-64 user layout (libraries, `[vsyscall]`, ASLR
-    /// ranges): 4 KiB pages with 48-bit addresses, or 57-bit ones, since Linux gives a 5-level
-    /// machine the same 47-bit user space unless a program asks for higher addresses.
-    pub fn linux_layout(&self) -> bool {
-        self.page_size == 4096 && matches!(self.va_bits, 48 | 57)
-    }
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TlbConfig {
     /// `tlb off` = false: every access walks the page table.

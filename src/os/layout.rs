@@ -4,8 +4,9 @@
 use std::path::PathBuf;
 
 use super::{Os, Perms, ProcStats, Process, Role, Thread, VmaSet};
+use crate::config::Arch;
 use crate::events::{Event, EventSink};
-use crate::machine::Mmu;
+use crate::machine::{MachineConfig, Mmu};
 use crate::units;
 
 /// A mapping requested in `process NAME { mmap ... }`.
@@ -135,6 +136,122 @@ const X86_64_LIBS: &[(u64, u64, Perms, u64, &str)] = &[
     ),
 ];
 
+/// The libraries and special mappings of a minimal 32-bit program (`gcc -m32 -no-pie`, Debian
+/// 12's glibc 2.36) on an x86-64 kernel with ASLR off, as its `/proc/self/maps` lists them.
+const I386_LIBS: &[(u64, u64, Perms, u64, &str)] = &[
+    (0xf7d8c000, 0xf7dae000, Perms::R, 0, "libc.so.6"),
+    (0xf7dae000, 0xf7f27000, Perms::RX, 0x22000, "libc.so.6"),
+    (0xf7f27000, 0xf7fa7000, Perms::R, 0x19b000, "libc.so.6"),
+    (0xf7fa7000, 0xf7fa9000, Perms::R, 0x21b000, "libc.so.6"),
+    (0xf7fa9000, 0xf7faa000, Perms::RW, 0x21d000, "libc.so.6"),
+    (0xf7faa000, 0xf7fb4000, Perms::RW, 0, ""),
+    (0xf7fbf000, 0xf7fc1000, Perms::RW, 0, ""),
+    (0xf7fc1000, 0xf7fc5000, Perms::R, 0, "[vvar]"),
+    (0xf7fc5000, 0xf7fc7000, Perms::R, 0, "[vvar_vclock]"),
+    (0xf7fc7000, 0xf7fc9000, Perms::RX, 0, "[vdso]"),
+    (0xf7fc9000, 0xf7fca000, Perms::R, 0, "ld-linux.so.2"),
+    (0xf7fca000, 0xf7fed000, Perms::RX, 0x1000, "ld-linux.so.2"),
+    (0xf7fed000, 0xf7ffb000, Perms::R, 0x24000, "ld-linux.so.2"),
+    (0xf7ffb000, 0xf7ffd000, Perms::R, 0x31000, "ld-linux.so.2"),
+    (0xf7ffd000, 0xf7ffe000, Perms::RW, 0x33000, "ld-linux.so.2"),
+];
+
+/// How Linux lays out a process on one architecture: where user space ends, where the stack
+/// and the mmap area start, where the program is loaded, and the libraries mapped before
+/// `main` (docs/profiles.md says which of these were measured).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Linux {
+    /// The lowest address past user space the MMU can still reach.
+    pub user_limit: u64,
+    /// STACK_TOP: where the stack ends with ASLR off (TASK_SIZE; x86-64 keeps a guard page
+    /// below 2^47, compat mode two pages below 4 GiB).
+    pub stack_top: u64,
+    /// The non-PIE program's first page (its ELF header).
+    pub exec_base: u64,
+    /// ELF_ET_DYN_BASE: where a PIE program goes with ASLR off.
+    pub pie_base: u64,
+    /// The libraries and special mappings (start, end, perms, file offset, file), each moved
+    /// down with the mmap base under ASLR.
+    pub libs: &'static [(u64, u64, Perms, u64, &'static str)],
+    /// x86-64's `[vsyscall]` page at 0xffffffffff600000.
+    pub vsyscall: bool,
+    /// Where the kernel's half starts when it is not the sign-extension of the top user bit
+    /// (AArch64's TTBR1 half covers the top 2^48).
+    pub kernel_start: Option<u64>,
+    /// ASLR's bits of pages for the stack, the mmap base and a PIE program (brk always moves
+    /// within 32 MiB).
+    pub aslr_bits: (u32, u32, u32),
+}
+
+impl Linux {
+    /// The layout for `arch` on a machine of `machine`'s shape, or `None` for a machine whose
+    /// addresses or pages are not those of any Linux memsim models there (a teaching machine).
+    pub fn of(arch: Arch, machine: &MachineConfig) -> Option<Linux> {
+        let (ps, bits) = (machine.page_size, machine.va_bits);
+        match arch {
+            // 5-level paging keeps the 4-level user space (2^47) for programs that do not ask
+            // for more with an mmap hint above it.
+            Arch::X86_64 if ps == 4096 && matches!(bits, 48 | 57) => Some(Linux {
+                user_limit: 1 << 47,
+                stack_top: (1 << 47) - 4096,
+                exec_base: 0x400000,
+                pie_base: 0x555555554000,
+                libs: X86_64_LIBS,
+                vsyscall: true,
+                kernel_start: None,
+                aslr_bits: (22, 28, 28),
+            }),
+            // A 32-bit program on a 64-bit kernel (compat mode): TASK_SIZE is 0xffffe000.
+            Arch::I386 if ps == 4096 && bits == 32 => Some(Linux {
+                user_limit: 1 << 32,
+                stack_top: 0xffffe000,
+                exec_base: 0x08048000,
+                pie_base: 0x56555000,
+                libs: I386_LIBS,
+                vsyscall: false,
+                kernel_start: None,
+                // mmap_rnd_compat_bits and the 32-bit STACK_RND_MASK.
+                aslr_bits: (11, 8, 8),
+            }),
+            // 48-bit user space on every granule; PIE at 2/3 of it.
+            Arch::Aarch64 if bits == 48 && matches!(ps, 4096 | 16384 | 65536) => Some(Linux {
+                user_limit: 1 << 48,
+                stack_top: 1 << 48,
+                exec_base: 0x400000,
+                // AArch64 linkers align segments to 64 KiB, and the kernel the load address
+                // to the largest segment alignment.
+                pie_base: (2 * (1u64 << 48) / 3) & !0xffff,
+                libs: &[],
+                vsyscall: false,
+                kernel_start: Some(!((1u64 << 48) - 1)),
+                // STACK_RND_MASK and the default mmap_rnd_bits shrink with bigger pages.
+                aslr_bits: {
+                    let b = 18 - (ps.trailing_zeros() - 12);
+                    (b, b, b)
+                },
+            }),
+            // Sv39: user space is the lower half of the 39-bit space.
+            Arch::Riscv64 if bits == 39 && ps == 4096 => Some(Linux {
+                user_limit: 1 << 38,
+                stack_top: 1 << 38,
+                exec_base: 0x400000,
+                pie_base: ((1u64 << 38) / 3 * 2) & !(ps - 1),
+                libs: &[],
+                vsyscall: false,
+                kernel_start: None,
+                aslr_bits: (18, 18, 18),
+            }),
+            _ => None,
+        }
+    }
+
+    /// mmap_base with ASLR off: the stack's end less the 128 MiB gap Linux keeps for it
+    /// (MIN_GAP, more than an 8 MiB rlimit and the guard gap ask for).
+    pub fn mmap_base(&self) -> u64 {
+        self.stack_top - (128 << 20)
+    }
+}
+
 /// Where the top-down mmap search starts (below the libraries on x86-64).
 pub fn mmap_base(os: &Os, p: usize) -> u64 {
     os.procs[p].mmap_base
@@ -188,7 +305,7 @@ impl Os {
         spec: &ProcessSpec,
         sink: &mut EventSink,
     ) -> Result<usize, LayoutError> {
-        let linux = mmu.config().linux_layout();
+        let linux = self.linux.is_some();
         match self.spawn_layout(mmu, spec, sink) {
             // A teaching machine too small for the default program gets the textbook picture
             // instead: one page each of code and data, the stack at the top.
@@ -216,7 +333,8 @@ impl Os {
         sink: &mut EventSink,
     ) -> Result<usize, LayoutError> {
         let ps = mmu.config().page_size;
-        let linux = mmu.config().linux_layout();
+        let lx = self.linux.clone();
+        let linux = lx.is_some();
         let cfg = self.cfg;
         let user_limit = self.user_limit();
         let pages = |n: u64| units::size(n);
@@ -233,32 +351,39 @@ impl Os {
         // The pid this process will get, if its layout fits: ASLR draws from it.
         let pid = self.next_pid;
         // ASLR: each process draws its offsets from the machine seed and its pid, so a run is
-        // reproducible and two processes still differ. Ranges follow Linux on x86-64: 22 bits
-        // of pages for the stack, 28 for the mmap base, 13 for brk (32 MiB), 28 for PIE.
+        // reproducible and two processes still differ. Ranges follow Linux on the
+        // architecture (x86-64: 22 bits of pages for the stack, 28 for the mmap base, 28 for
+        // PIE); brk moves within 32 MiB everywhere.
         let mut rng = SplitMix(self.seed ^ (u64::from(pid) << 32));
-        let (stack_shift, mmap_shift, brk_shift, pie_shift) = if cfg.aslr && linux {
-            (
-                (rng.next() & ((1 << 22) - 1)) * ps,
-                (rng.next() & ((1 << 28) - 1)) * ps,
-                (rng.next() & ((1 << 13) - 1)) * ps,
-                (rng.next() & ((1 << 28) - 1)) * ps,
-            )
-        } else {
-            (0, 0, 0, 0)
+        let (stack_shift, mmap_shift, brk_shift, pie_shift) = match &lx {
+            Some(l) if cfg.aslr => {
+                let (sb, mb, pb) = l.aslr_bits;
+                let brk_bits = 25 - ps.trailing_zeros();
+                (
+                    (rng.next() & ((1 << sb) - 1)) * ps,
+                    (rng.next() & ((1 << mb) - 1)) * ps,
+                    (rng.next() & ((1 << brk_bits) - 1)) * ps,
+                    (rng.next() & ((1 << pb) - 1)) * ps,
+                )
+            }
+            _ => (0, 0, 0, 0),
         };
         // Every Linux process has a stack; on a teaching machine an explicit layout has one
         // only if it lists it.
         let has_stack = linux || spec.stack;
         // Linux leaves the top page of x86-64 user space unmapped; a teaching machine's stack
         // ends at the very top.
-        let stack_end = if linux {
-            user_limit - ps - stack_shift
-        } else {
-            user_limit
+        let stack_end = match &lx {
+            Some(l) => l.stack_top - stack_shift,
+            None => user_limit,
         };
         let stack_limit = spec.stack_limit.min(user_limit / 4).max(ps);
-        let base = if cfg.pie && linux {
-            0x555555554000 + pie_shift
+        let base = if let Some(l) = &lx {
+            if cfg.pie {
+                l.pie_base + pie_shift
+            } else {
+                l.exec_base
+            }
         } else if user_limit >= 1 << 32 {
             0x400000
         } else {
@@ -277,8 +402,8 @@ impl Os {
         };
         // The highest address the program's regions may reach.
         let program_top = stack_end - initial;
-        let mmap_base = if linux {
-            user_limit - ps - (128 << 20) - mmap_shift
+        let mmap_base = if let Some(l) = &lx {
+            l.mmap_base() - mmap_shift
         } else if has_stack {
             let gap = stack_limit
                 .saturating_add(self.stack_guard_gap())
@@ -372,8 +497,8 @@ impl Os {
             at = end;
         }
         let brk_start = at + brk_shift;
-        if linux {
-            for &(s, e, perms, off, name) in X86_64_LIBS {
+        if let Some(l) = &lx {
+            for &(s, e, perms, off, name) in l.libs {
                 let (s, e) = (s - mmap_shift, e - mmap_shift);
                 let (file, role) = match name {
                     "" => (None, Role::Lib),
@@ -394,7 +519,7 @@ impl Os {
                 "[stack]".into(),
             );
         }
-        if linux {
+        if lx.as_ref().is_some_and(|l| l.vsyscall) {
             plan.add(
                 0xffffffffff600000,
                 0x1000,

@@ -10,6 +10,7 @@ pub mod vma;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use crate::config::Arch;
 use crate::events::{Event, EventSink, MajorReason, MinorReason, SegvCode};
 use crate::machine::pagetable::pte;
 use crate::machine::{Access, Asid, Fault, FrameUse, Mmu};
@@ -165,6 +166,8 @@ pub struct Os {
     page_size: u64,
     /// Lowest address outside user space (2^47 on x86-64).
     user_limit: u64,
+    /// How Linux lays a process out on this machine; `None` on a teaching machine.
+    linux: Option<layout::Linux>,
     cfg: OsConfig,
     /// The scenario's seed: ASLR draws each process's offsets from it and the pid.
     seed: u64,
@@ -176,13 +179,13 @@ pub struct Os {
 }
 
 impl Os {
-    /// The OS of `mmu`'s machine, with no process yet.
-    pub fn new(mmu: &Mmu, os: &OsConfig, seed: u64) -> Self {
+    /// The OS of `mmu`'s machine, with no process yet; `arch` decides whose Linux layout a
+    /// machine of that architecture's shape gets.
+    pub fn new(mmu: &Mmu, os: &OsConfig, arch: Arch, seed: u64) -> Self {
         let cfg = mmu.config();
-        // 5-level paging keeps the 4-level user space (2^47) for programs that do not ask for
-        // more with an mmap hint above it.
-        let user_limit = if cfg.linux_layout() {
-            1u64 << 47
+        let linux = layout::Linux::of(arch, cfg);
+        let user_limit = if let Some(l) = &linux {
+            l.user_limit
         } else if cfg.va_bits >= 39 {
             1u64 << (cfg.va_bits - 1)
         } else {
@@ -193,6 +196,7 @@ impl Os {
             files: Vec::new(),
             page_size: cfg.page_size,
             user_limit,
+            linux,
             cfg: *os,
             seed,
             next_pid: 1000,
@@ -208,6 +212,10 @@ impl Os {
     }
     pub fn config(&self) -> &OsConfig {
         &self.cfg
+    }
+    /// The Linux layout processes get, or `None` on a teaching machine.
+    pub fn linux(&self) -> Option<&layout::Linux> {
+        self.linux.as_ref()
     }
 
     /// The file with this name, opened once and shared.
@@ -366,7 +374,9 @@ impl Os {
     /// space on a machine whose addresses are not sign-extended.
     fn kernel_start(&self, mmu: &Mmu) -> u64 {
         let bits = mmu.config().va_bits;
-        if (39..64).contains(&bits) {
+        if let Some(k) = self.linux.as_ref().and_then(|l| l.kernel_start) {
+            k
+        } else if (39..64).contains(&bits) {
             !((1u64 << (bits - 1)) - 1)
         } else {
             self.user_limit

@@ -18,7 +18,7 @@ use crate::files::Excerpt;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 
-use crate::config::{Conventions, ScenarioConfig};
+use crate::config::{Arch, Conventions, ScenarioConfig};
 use crate::diag::machine::MachineError;
 use crate::heap::{Addresses, AllocatorKind, FreeListOrder};
 use crate::machine::{Policy, Scope, TlbConfig, TlbPolicy};
@@ -57,6 +57,7 @@ pub struct ProfileFile {
     pub addresses: Option<Addresses>,
     pub conventions: Option<Conventions>,
     pub clock_bits: Option<u32>,
+    pub arch: Option<Arch>,
 }
 
 /// `tlb: off`, or a table of the TLB's fields.
@@ -280,6 +281,9 @@ impl ProfileFile {
         }
         if let Some(v) = self.clock_bits {
             sc.machine.clock_bits = v;
+        }
+        if let Some(v) = self.arch {
+            sc.arch = v;
         }
         sc
     }

@@ -2,7 +2,7 @@
 //! statements (`check::machine::validate` is this function). It lives here rather than in
 //! `check` so that loading a profile file does not reach up into the check stage.
 
-use crate::config::ScenarioConfig;
+use crate::config::{Arch, ScenarioConfig};
 use crate::diag::machine::MachineError;
 use crate::heap::AllocatorKind;
 use crate::machine::MachineConfig;
@@ -162,7 +162,18 @@ pub fn validate(sc: &ScenarioConfig, spans: &FieldSpans) -> Vec<MachineError> {
 
     let shift = u64::from(ps.trailing_zeros());
     let va = u64::from(cfg.va_bits);
-    let va_ok = if !(8..=64).contains(&cfg.va_bits) {
+    let va_ok = if sc.arch == Arch::I386 && cfg.va_bits > 32 {
+        // glibc's 4-byte words could not hold the addresses above 4 GiB.
+        errors.push(MachineError::VaBits {
+            value: cfg.va_bits,
+            span: spans.first_of(&[VaBits]).into(),
+            label: "more than the 32 bits an i386 program's pointers hold".into(),
+            help: "use `va_bits 32` with `arch i386` (as `machine i386` does), or another arch"
+                .into(),
+            src: None,
+        });
+        false
+    } else if !(8..=64).contains(&cfg.va_bits) {
         errors.push(MachineError::VaBits {
             value: cfg.va_bits,
             span: spans.first_of(&[VaBits]).into(),

@@ -307,6 +307,10 @@ pub fn machine_rows(sc: &ScenarioConfig) -> Vec<MachineRow> {
             format!("pdbr {pdbr}: 32-byte pages, 1-byte entries (paging-multilevel-translate.py)"),
         ));
     }
+    if sc.arch != crate::config::Arch::X86_64 {
+        // As for conventions below: the default machine's table stays as it was.
+        rows.push(("arch", sc.arch.name().to_string()));
+    }
     if sc.conventions != crate::config::Conventions::Textbook {
         // Only a choice is worth a row: the default machine's table stays as it was.
         rows.push((
@@ -385,6 +389,7 @@ fn profile_line(sc: &ScenarioConfig) -> String {
     differs("stack_limit", sc.os.stack_limit != b.os.stack_limit);
     differs("addresses", sc.heap.addresses != b.heap.addresses);
     differs("conventions", sc.conventions != b.conventions);
+    differs("arch", sc.arch != b.arch);
     differs("clock_bits", c.clock_bits != base.clock_bits);
     differs("base_bounds", c.base_bounds != base.base_bounds);
     differs("segments", c.segments != base.segments);

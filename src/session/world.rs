@@ -32,7 +32,7 @@ pub struct World {
 impl World {
     pub fn new(cfg: &ScenarioConfig) -> Self {
         let mmu = Mmu::new(&cfg.machine, cfg.seed, cfg.conventions);
-        let os = Os::new(&mmu, &cfg.os, cfg.seed);
+        let os = Os::new(&mmu, &cfg.os, cfg.arch, cfg.seed);
         World {
             cfg: cfg.clone(),
             mmu,
@@ -130,6 +130,8 @@ impl World {
         self.heaps.push(crate::heap::for_config(
             &self.cfg.heap,
             self.cfg.conventions,
+            self.cfg.arch,
+            self.cfg.machine.page_size,
             seed,
         ));
         self.safety.push(Safety::speaking(self.cfg.radix()));

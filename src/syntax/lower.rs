@@ -571,47 +571,21 @@ impl<'s> Lowerer<'s> {
         Some(SweepParam { key, values, span })
     }
 
-    /// The items of a `refs` statement, read from its one token: page numbers separated by
-    /// spaces, tabs and line continuations, each with an optional `w` (write) or `r` (read).
-    /// One pass over the bytes: a decimal number, with or without its suffix, is read as it is
-    /// scanned; anything else goes to [`Lowerer::page_ref`], which knows every form and error.
+    /// The items of a `refs` statement, read from its one token by
+    /// [`PageRefsBuilder::read_text`]: page numbers separated by spaces, tabs and line
+    /// continuations, each with an optional `w` (write) or `r` (read). Nothing is allocated per
+    /// item, and an item's span is made only for one that is not a plain decimal number
+    /// ([`Lowerer::page_ref`] knows every other form and error).
     fn page_refs(&self, p: &P<'_>) -> PageRefs {
         let start = self.base + p.as_span().start();
         let bytes = p.as_str().as_bytes();
-        let sep = |c: u8| matches!(c, b' ' | b'\t' | b'\\' | b'\r' | b'\n');
-        // An item and its separator take at least two bytes of text, and small page numbers one
-        // byte packed: room for that, so the buffer seldom grows.
-        let mut refs = PageRefsBuilder::with_capacity(bytes.len() / 2 + 1);
-        let mut i = 0;
-        while i < bytes.len() {
-            if sep(bytes[i]) {
-                i += 1;
-                continue;
-            }
-            let from = i;
-            let mut page: u64 = 0;
-            while i < bytes.len() && bytes[i].is_ascii_digit() && i - from < 19 {
-                page = page * 10 + u64::from(bytes[i] - b'0');
-                i += 1;
-            }
-            let digits = i - from;
-            let write = match bytes.get(i) {
-                Some(b'w') => Some(true),
-                Some(b'r') => Some(false),
-                _ => None,
-            };
-            let end = i + usize::from(write.is_some());
-            if digits > 0 && (end == bytes.len() || sep(bytes[end])) {
-                refs.push(page, write.unwrap_or(false));
-                i = end;
-                continue;
-            }
-            while i < bytes.len() && !sep(bytes[i]) {
-                i += 1;
-            }
-            let (page, write) = self.page_ref(&bytes[from..i], Span::new(start + from, start + i));
-            refs.push(page, write);
-        }
+        let mut refs = PageRefsBuilder::default();
+        refs.read_text(bytes, |at| {
+            self.page_ref(
+                &bytes[at.clone()],
+                Span::new(start + at.start, start + at.end),
+            )
+        });
         refs.finish()
     }
 

@@ -180,7 +180,7 @@ proptest! {
     fn layouts_and_system_calls_never_wrap((pb, va, spec, calls) in layout_case()) {
         let cfg = machine(pb, va);
         let mut mmu = Mmu::new(&cfg, 0, Conventions::Textbook);
-        let mut os = Os::new(&mmu, &OsConfig::default(), 0);
+        let mut os = Os::new(&mmu, &OsConfig::default(), memsim::config::Arch::X86_64, 0);
         let mut sink = EventSink::new(true, 1000);
         let (ps, limit) = (os.page_size(), os.user_limit());
         let p = match os.spawn(&mut mmu, &spec, &mut sink) {

@@ -10,6 +10,7 @@ mod kernel;
 mod layout_props;
 mod limits;
 mod os_props;
+mod profiles;
 mod progress;
 mod props;
 mod render;

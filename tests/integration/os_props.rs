@@ -121,7 +121,7 @@ proptest! {
     fn mappings_and_accesses_agree_with_a_model(ops in prop::collection::vec(op(), 1..60)) {
         let cfg = ScenarioConfig::default();
         let mut mmu = Mmu::new(&cfg.machine, cfg.seed, cfg.conventions);
-        let mut os = Os::new(&mmu, &cfg.os, cfg.seed);
+        let mut os = Os::new(&mmu, &cfg.os, cfg.arch, cfg.seed);
         let mut sink = EventSink::new(false, 0);
         let p = os
             .spawn(&mut mmu, &ProcessSpec::default_program("t", cfg.os.stack_limit), &mut sink)
@@ -266,7 +266,7 @@ proptest! {
         cfg.machine.swap = 512 * PS;
         cfg.machine.replace = policy;
         let mut mmu = Mmu::new(&cfg.machine, cfg.seed, cfg.conventions);
-        let mut os = Os::new(&mmu, &cfg.os, cfg.seed);
+        let mut os = Os::new(&mmu, &cfg.os, cfg.arch, cfg.seed);
         let mut sink = EventSink::new(false, 0);
         let mut procs = Vec::new();
         for name in ["p0", "p1", "p2"] {
