@@ -549,9 +549,7 @@ fn one(
 ) -> Result<(), Trap> {
     match mmu.translate(asid, r.addr, r.access) {
         Ok(_) => Ok(()),
-        Err(f) => os
-            .access_faulted(mmu, p, r.addr, r.access, f, sink)
-            .map(drop),
+        Err(f) => os.replay_faulted(mmu, p, r.addr, r.access, f, sink),
     }
 }
 
