@@ -559,15 +559,11 @@ fn apply_tlb(cfg: &mut ScenarioConfig, args: &[Arg], key_span: Span) -> Result<(
                     return Err(bad(KEY, a.span, "`entries` a second time"));
                 }
             }
-            ArgKind::Word(w) if w == "fifo" || w == "lru" => {
-                let p = if w == "fifo" {
-                    TlbPolicy::Fifo
-                } else {
-                    TlbPolicy::Lru
-                };
-                if policy.replace(p).is_some() {
+            ArgKind::Word(w) if TlbPolicy::from_name(w).is_some() => {
+                if policy.is_some() {
                     return Err(bad(KEY, a.span, "a second TLB policy"));
                 }
+                policy = TlbPolicy::from_name(w);
             }
             ArgKind::Ways(w) => {
                 let w = u32::try_from(*w)
@@ -577,7 +573,9 @@ fn apply_tlb(cfg: &mut ScenarioConfig, args: &[Arg], key_span: Span) -> Result<(
                 }
             }
             _ => {
-                let words = ["entries", "fifo", "lru"];
+                let words = ["entries"]
+                    .into_iter()
+                    .chain(TlbPolicy::ALL.into_iter().map(TlbPolicy::name));
                 let label = match word_of(a).and_then(|w| did_you_mean(w, words, Reach::Loose)) {
                     Some(s) => format!(
                         "{} is not understood here; did you mean `{s}`?",

@@ -126,6 +126,26 @@ pub const CODES: &[Code] = &[
     c("mem::parse::too_large", "A file, REPL input or cell larger than a scenario may be (16 MiB unless `--max-source BYTES` or `MEMSIM_MAX_SOURCE` says otherwise); long data belongs in a trace file, which is streamed.", None),
     c("mem::parse::line_too_long", "A line longer than a scenario's line may be (1 MiB unless `--max-line BYTES` or `MEMSIM_MAX_LINE` says otherwise).", None),
     c("mem::parse::too_many_errors", "So many errors that the rest are not listed; fix the first ones and check again.", None),
+    // --- files and output ------------------------------------------------------------------
+    c("mem::io::not_found", "`memsim run`, `check` or `test` was given a path where there is no file. A path is relative to the current folder.", None),
+    c("mem::io::is_a_folder", "`memsim run` or `check` was given a folder; `memsim test FOLDER` runs every .mem file under it.", None),
+    c("mem::io::too_large", "A .mem file larger than a scenario may be (16 MiB unless `--max-source BYTES` says otherwise). A scenario is read whole; long data belongs in a trace file, which is streamed.", None),
+    c("mem::io::permission_denied", "A .mem file that exists but that you may not read.", None),
+    c("mem::io::read", "A .mem file that could not be read for another reason the operating system gives (an I/O error, a file that vanished while it was read).", None),
+    c("mem::io::not_utf8", "A .mem file, or a line given to the REPL, that is not UTF-8 text. The diagnostic shows the byte that is not and where it is; save the file as UTF-8.", None),
+    c("mem::io::write", "The output could not be written (a full disk, a closed pipe): what was written is incomplete.", None),
+    // --- the Jupyter kernel -------------------------------------------------------------------
+    c("mem::kernel::connection_file", "`memsim kernel` could not read the connection file Jupyter gave it. Jupyter writes that file and starts the kernel with its path: install the kernel with `memsim kernel install` and start it from Jupyter.", None),
+    c("mem::kernel::connection_json", "The connection file is not the JSON object Jupyter writes: ip, transport, the five port numbers, key and signature scheme.", None),
+    c("mem::kernel::signature_scheme", "The connection file asks for a signature scheme other than hmac-sha256, the only one memsim's kernel (and Jupyter by default) uses.", None),
+    c("mem::kernel::transport", "The connection file asks for a transport other than TCP, the only one memsim's kernel speaks.", None),
+    c("mem::kernel::bind", "The kernel could not listen on a port the connection file names: another program holds it, or the address is not this machine's.", None),
+    c("mem::kernel::magic", "A notebook cell starts with a `%` line that is not a magic memsim knows: `%trace off`, `%trace on` and `%trace` are.", None),
+    c("mem::kernel::no_prefix", "`memsim kernel install --sys-prefix` was run outside a virtual or conda environment, so there is no prefix to install into.", None),
+    c("mem::kernel::no_data_dir", "`memsim kernel install` could not find the user's Jupyter data folder: set JUPYTER_DATA_DIR, or install with `--prefix DIR`.", None),
+    c("mem::kernel::name", "A kernel name with characters Jupyter does not allow in one: letters, digits, `.`, `_` and `-` only.", None),
+    c("mem::kernel::write", "The kernelspec could not be written where `memsim kernel install` puts it.", None),
+    c("mem::kernel::not_installed", "`memsim kernel uninstall` was asked for a kernel name that is not installed in any of Jupyter's kernel folders; `memsim kernel list` shows the installed ones.", None),
 ];
 
 /// The code (`mem::segv`, or `segv` for short) looked up.
@@ -189,6 +209,8 @@ mod tests {
         let sources = [
             include_str!("../diag/check.rs"),
             include_str!("../diag/heap.rs"),
+            include_str!("../diag/io.rs"),
+            include_str!("../diag/kernel.rs"),
             include_str!("../diag/machine.rs"),
             include_str!("../diag/parse.rs"),
             include_str!("../diag/run.rs"),

@@ -47,8 +47,12 @@ pub fn complete(line: &str, pos: usize, vars: &[String]) -> (usize, Vec<String>)
     let pool: Vec<String> = match prev {
         Some("show") => strings(&SHOW_TARGETS),
         Some("machine") => crate::profile::builtin_names().map(String::from).collect(),
-        // `replace lru`, `tlb 4 entries fifo`: the replacement policies.
-        Some("replace" | "entries") => words::policy_names().map(String::from).collect(),
+        Some("replace") => words::policy_names().map(String::from).collect(),
+        // `tlb 4 entries fifo`: a TLB replaces its entries with fewer policies than pages get.
+        Some("entries") => crate::machine::config::TlbPolicy::ALL
+            .iter()
+            .map(|p| p.name().to_string())
+            .collect(),
         Some("allocator") => words::allocator_names().map(String::from).collect(),
         Some("conventions") => crate::config::Conventions::ALL
             .iter()
@@ -357,6 +361,7 @@ mod tests {
         assert!(names("print \"done\"").is_empty());
         assert_eq!(names("machine { replace cl"), ["clock"]);
         assert_eq!(names("machine { tlb 4 entries l"), ["lru"]);
+        assert_eq!(names("machine { tlb 4 entries "), ["fifo", "lru"]);
         assert_eq!(names("machine { allocator best"), ["best_fit"]);
         assert!(names("print 4").is_empty());
         assert_eq!(names(":tr"), [":trace"]);

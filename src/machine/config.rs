@@ -74,6 +74,19 @@ pub enum TlbPolicy {
     Lru,
 }
 
+impl TlbPolicy {
+    pub const ALL: [TlbPolicy; 2] = [TlbPolicy::Fifo, TlbPolicy::Lru];
+    pub fn name(self) -> &'static str {
+        match self {
+            TlbPolicy::Fifo => "fifo",
+            TlbPolicy::Lru => "lru",
+        }
+    }
+    pub fn from_name(s: &str) -> Option<TlbPolicy> {
+        TlbPolicy::ALL.into_iter().find(|p| p.name() == s)
+    }
+}
+
 /// Page replacement policy (docs/policies.md states each one's convention).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
