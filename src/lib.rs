@@ -125,9 +125,15 @@ pub mod syntax;
 pub mod units;
 pub mod words;
 
+// Inlined, so that the crate's front page lists the API's types and functions with their
+// summaries instead of a list of `pub use` lines.
+#[doc(inline)]
 pub use api::{run, run_in, Machine, Report, Session, Sweep, Variable};
+#[doc(inline)]
 pub use events::Event;
+#[doc(inline)]
 pub use session::snapshot::StatsSnap;
+#[doc(inline)]
 pub use session::{ChunkResult, Diag, Options, Output, Severity, Snapshot, Step};
 #[cfg(feature = "cli")]
 pub mod cli;

@@ -11,7 +11,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 mod kernel;
 
 use crate::render::{diag, html, report, style, text};
-use crate::session::{ChunkResult, Options, Progress, ProgressFn, Session, Severity};
+use crate::session::{ChunkResult, Interrupt, Options, Progress, ProgressFn, Session, Severity};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -56,10 +56,32 @@ struct Limits {
     /// Bytes one line of a scenario may have.
     #[arg(long, value_name = "BYTES", default_value_t = crate::session::DEFAULT_MAX_LINE_BYTES)]
     max_line: usize,
+    /// Levels of nesting the parser accepts: blocks, brackets, operators in one expression.
+    /// It can be lowered, not raised: deeper nesting needs more native stack than is sure to
+    /// be there.
+    #[arg(long, value_name = "N", default_value_t = crate::session::DEFAULT_MAX_DEPTH,
+          value_parser = parse_depth)]
+    max_depth: usize,
+    /// Processes and threads one machine may hold, dead processes included; past it `fork()`
+    /// returns -1, as Linux's does past `ulimit -u`.
+    #[arg(long, value_name = "N", default_value_t = crate::session::DEFAULT_MAX_PROCESSES)]
+    max_processes: usize,
+    /// Bytes one line of a trace file may have.
+    #[arg(long, value_name = "BYTES", default_value_t = crate::session::DEFAULT_MAX_TRACE_LINE)]
+    max_trace_line: usize,
     /// A folder whose files scenarios may read (`trace`, `machine "…"`, `mmap … file`),
     /// besides the scenario's own folder.
     #[arg(long, value_name = "DIR")]
     root: Option<PathBuf>,
+}
+
+/// A nesting depth for `--max-depth`: 1 to the ceiling the native stack allows.
+fn parse_depth(s: &str) -> Result<usize, String> {
+    let max = crate::session::MAX_DEPTH_CEILING;
+    s.parse::<usize>()
+        .ok()
+        .filter(|n| (1..=max).contains(n))
+        .ok_or_else(|| format!("`{s}` is not a nesting depth from 1 to {max}"))
 }
 
 /// A size such as `512 MiB` for `--max-memory`.
@@ -81,6 +103,9 @@ impl Limits {
             max_source_bytes: self.max_source,
             max_line_bytes: self.max_line,
             root: self.root.clone(),
+            max_depth: self.max_depth,
+            max_processes: self.max_processes,
+            max_trace_line: self.max_trace_line,
             ..Options::default()
         }
     }
@@ -93,7 +118,8 @@ enum Command {
     /// Each file runs on a fresh machine. The trace shows every statement with its line
     /// number, then what the MMU, the OS and the allocator did, what it printed (`>`) and
     /// whether its expectations held. Exit status: 0 when every expectation held, 1 when one
-    /// failed or a process died unexpectedly, 2 when a file has errors before it runs.
+    /// failed or a process died unexpectedly, 2 when a file has errors before it runs, 130
+    /// when Ctrl-C stopped it (a second Ctrl-C ends it at once).
     Run {
         /// Scenario files (.mem) to run, in order; `-` reads one from standard input.
         #[arg(required = true, value_name = "FILE")]
@@ -436,6 +462,46 @@ fn display_name(path: &Path) -> String {
     path.display().to_string()
 }
 
+/// The exit status after Ctrl-C, as a shell reports a command that SIGINT ended (128 + 2).
+const EXIT_INTERRUPTED: i32 = 130;
+
+/// Ctrl-C in `memsim run` and `memsim test`. The first one stops the running statement, which
+/// ends with `mem::interrupted` (its output and diagnostics are still written whole, not cut
+/// off mid-line), and no further file runs. A second one ends the process at once, for a
+/// run waiting outside the simulation (reading standard input).
+struct CtrlC {
+    interrupt: Interrupt,
+    pressed: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl CtrlC {
+    fn install() -> Self {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let interrupt = Interrupt::default();
+        let pressed = std::sync::Arc::new(AtomicBool::new(false));
+        let (i, p) = (interrupt.clone(), pressed.clone());
+        // Without a handler (another one was set first) Ctrl-C still ends the process.
+        let _ = ctrlc::set_handler(move || {
+            if p.swap(true, Ordering::SeqCst) {
+                std::process::exit(EXIT_INTERRUPTED);
+            }
+            i.interrupt();
+        });
+        CtrlC { interrupt, pressed }
+    }
+
+    fn pressed(&self) -> bool {
+        self.pressed.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// A session for `path` that this handler stops.
+    fn session_for(&self, path: &Path, opts: Options) -> Session {
+        let mut s = session_for(path, opts);
+        s.set_interrupt(self.interrupt.clone());
+        s
+    }
+}
+
 fn session_for(path: &Path, mut opts: Options) -> Session {
     opts.progress = progress_callback();
     let mut s = Session::new(opts);
@@ -466,11 +532,15 @@ fn run(
     color: bool,
     color_out: bool,
 ) -> i32 {
+    let ctrl_c = CtrlC::install();
     let mut out = Out::new(std::io::stdout().lock());
     let mut err = std::io::stderr().lock();
     let mut status = 0;
     let mut results = Vec::new();
     for path in files {
+        if ctrl_c.pressed() {
+            break;
+        }
         let Some(src) = read(path, limits.max_source, color, &mut err) else {
             status = status.max(2);
             continue;
@@ -479,7 +549,7 @@ fn run(
             keep_history: false,
             ..limits.options(format != Format::Text || !quiet)
         };
-        let mut session = session_for(path, opts);
+        let mut session = ctrl_c.session_for(path, opts);
         let r = session.execute(&display_name(path), &src);
         status = status.max(r.exit_code());
         if format == Format::Text {
@@ -519,6 +589,9 @@ fn run(
             out.put(&html::page(&results));
         }
         Format::Text => {}
+    }
+    if ctrl_c.pressed() {
+        status = EXIT_INTERRUPTED;
     }
     out.finish(status, color, &mut err)
 }
@@ -607,8 +680,12 @@ fn test(paths: &[PathBuf], allow_empty: bool, limits: &Limits, color: bool) -> i
         out.put("0 passed, 0 failed: no scenarios found\n");
         return out.finish(1, color, &mut err);
     }
+    let ctrl_c = CtrlC::install();
     let (mut passed, mut failed) = (0, 0);
     for path in &files {
+        if ctrl_c.pressed() {
+            break;
+        }
         let src = match crate::source::read(path, &display_name(path), limits.max_source) {
             Ok(src) => src,
             Err(e) => {
@@ -627,7 +704,7 @@ fn test(paths: &[PathBuf], allow_empty: bool, limits: &Limits, color: bool) -> i
             keep_history: false,
             ..limits.options(false)
         };
-        let mut session = session_for(path, opts);
+        let mut session = ctrl_c.session_for(path, opts);
         let r = session.execute(&display_name(path), &src);
         // A warning the file does not expect is a finding nobody checked: the file says so
         // with `expect warning KIND { … }` when the finding is the point.
@@ -669,7 +746,12 @@ fn test(paths: &[PathBuf], allow_empty: bool, limits: &Limits, color: bool) -> i
         }
     }
     out.put(&format!("{passed} passed, {failed} failed\n"));
-    out.finish(i32::from(failed > 0), color, &mut err)
+    let status = if ctrl_c.pressed() {
+        EXIT_INTERRUPTED
+    } else {
+        i32::from(failed > 0)
+    };
+    out.finish(status, color, &mut err)
 }
 
 fn profiles() -> i32 {

@@ -237,7 +237,7 @@ pub enum ParseError {
     #[error("this is nested too deeply")]
     #[diagnostic(
         code(mem::parse::too_deep),
-        help("blocks and expressions may nest at most {limit} levels, and an expression may have at most {limit} operators; split it with `let`")
+        help("blocks and expressions may nest at most {limit} levels, and an expression may have at most {limit} operators; split it with `let` (`--max-depth N` changes the limit)")
     )]
     TooDeep {
         limit: usize,

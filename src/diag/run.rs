@@ -229,7 +229,7 @@ pub enum RunError {
     #[diagnostic(
         code(mem::fork_limit),
         severity(Warning),
-        help("a machine holds at most {limit} processes and threads, dead processes included; test for -1 as a C program tests fork's result")
+        help("a machine holds at most {limit} processes and threads, dead processes included (`--max-processes N` changes it); test for -1 as a C program tests fork's result")
     )]
     ForkLimit {
         limit: usize,

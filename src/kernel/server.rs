@@ -96,6 +96,16 @@ pub fn env_limits(get: &dyn Fn(&str) -> Option<String>, warn: &mut dyn FnMut(Str
     if let Some(n) = number(get, "MEMSIM_MAX_LINE", warn) {
         o.max_line_bytes = n;
     }
+    if let Some(n) = number(get, "MEMSIM_MAX_DEPTH", warn) {
+        // Deeper than the ceiling counts as the ceiling: the parser clamps it.
+        o.max_depth = n;
+    }
+    if let Some(n) = number(get, "MEMSIM_MAX_PROCESSES", warn) {
+        o.max_processes = n;
+    }
+    if let Some(n) = number(get, "MEMSIM_MAX_TRACE_LINE", warn) {
+        o.max_trace_line = n;
+    }
     if let Some(v) = get("MEMSIM_MAX_MEMORY") {
         match crate::profile::parse_size(&v).and_then(|n| usize::try_from(n).ok()) {
             Some(n) if n > 0 => o.max_host_bytes = n,
@@ -856,6 +866,9 @@ mod tests {
             ("MEMSIM_MAX_EVENTS", "8"),
             ("MEMSIM_MAX_SOURCE", "4096"),
             ("MEMSIM_MAX_LINE", "100"),
+            ("MEMSIM_MAX_DEPTH", "50"),
+            ("MEMSIM_MAX_PROCESSES", "16"),
+            ("MEMSIM_MAX_TRACE_LINE", "256"),
             ("MEMSIM_MAX_MEMORY", "64 MiB"),
             ("MEMSIM_TIMEOUT", "30s"),
             ("MEMSIM_ROOT", "/srv/class"),
@@ -872,6 +885,9 @@ mod tests {
         assert_eq!(o.events_per_step, 8);
         assert_eq!(o.max_source_bytes, 4096);
         assert_eq!(o.max_line_bytes, 100);
+        assert_eq!(o.max_depth, 50);
+        assert_eq!(o.max_processes, 16);
+        assert_eq!(o.max_trace_line, 256);
         assert_eq!(o.max_host_bytes, 64 << 20);
         assert_eq!(o.timeout, Some(Duration::from_secs(30)));
         assert_eq!(o.root.as_deref(), Some(std::path::Path::new("/srv/class")));

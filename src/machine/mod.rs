@@ -549,8 +549,16 @@ impl Mmu {
     pub fn swap_alloc(&mut self) -> Option<u64> {
         self.swap.alloc()
     }
+    /// Drops one reference to a swap slot; the last one frees it.
     pub fn swap_free(&mut self, slot: u64) {
         self.swap.free(slot)
+    }
+    /// One more page table names swap slot `slot` (a `fork()` copied its entry).
+    pub fn swap_share(&mut self, slot: u64) {
+        self.swap.share(slot)
+    }
+    pub fn swap_is_shared(&self, slot: u64) -> bool {
+        self.swap.is_shared(slot)
     }
     /// Copies frame `pfn` to swap slot `slot`.
     pub fn swap_write(&mut self, slot: u64, pfn: u64) {

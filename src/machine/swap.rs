@@ -10,6 +10,10 @@ pub struct Swap {
     /// Slot numbers, lowest free first: the same discipline as frame numbers.
     slots: FrameAllocator,
     data: BTreeMap<u64, Box<[u8]>>,
+    /// References to a slot beyond the first: after a `fork()` the parent's and the child's
+    /// page tables both name a swapped-out page's slot (Linux's `swap_map` count). A slot is
+    /// free again only when its last reference goes.
+    extra_refs: BTreeMap<u64, u32>,
 }
 
 impl Swap {
@@ -17,6 +21,7 @@ impl Swap {
         Swap {
             slots: FrameAllocator::new(slots),
             data: BTreeMap::new(),
+            extra_refs: BTreeMap::new(),
         }
     }
     pub fn total(&self) -> u64 {
@@ -32,11 +37,27 @@ impl Swap {
     pub fn alloc(&mut self) -> Option<u64> {
         self.slots.alloc()
     }
+    /// Drops one reference to `slot`; the last one frees it.
     pub fn free(&mut self, slot: u64) {
+        if let Some(n) = self.extra_refs.get_mut(&slot) {
+            *n -= 1;
+            if *n == 0 {
+                self.extra_refs.remove(&slot);
+            }
+            return;
+        }
         if slot < self.slots.high_water() && self.slots.used() > 0 {
             self.slots.free(slot);
             self.data.remove(&slot);
         }
+    }
+    /// One more reference to `slot` (a page table that now names it too).
+    pub fn share(&mut self, slot: u64) {
+        *self.extra_refs.entry(slot).or_insert(0) += 1;
+    }
+    /// Whether more than one reference names `slot`: its contents must not be overwritten.
+    pub fn is_shared(&self, slot: u64) -> bool {
+        self.extra_refs.contains_key(&slot)
     }
     /// Stores a page's bytes in `slot`.
     pub fn write(&mut self, slot: u64, page: &[u8]) {
@@ -70,5 +91,18 @@ mod tests {
         assert_eq!(s.read(1).map(|b| b[3]), Some(1));
         s.free(0);
         assert_eq!(s.alloc(), Some(0));
+    }
+
+    #[test]
+    fn a_shared_slot_is_freed_by_its_last_reference() {
+        let mut s = Swap::new(2);
+        assert_eq!(s.alloc(), Some(0));
+        s.share(0);
+        assert!(s.is_shared(0));
+        s.free(0);
+        assert!(!s.is_shared(0));
+        assert_eq!(s.used(), 1);
+        s.free(0);
+        assert_eq!(s.used(), 0);
     }
 }

@@ -212,9 +212,14 @@ impl Os {
         let slot = pte::pfn(old);
         let pfn = self.new_frame(mmu, p, vaddr, FrameUse::Anon { asid, vpn }, None, sink)?;
         mmu.swap_read(slot, pfn);
-        // The slot keeps its copy until the page is written again (or unmapped): evicting it
-        // clean then costs no write.
-        if let Some(f) = mmu.frame_mut(pfn) {
+        if mmu.swap_is_shared(slot) {
+            // Another process still names the slot (they forked while the page was out): this
+            // page gets its own copy and lets the slot go, since writing it back there
+            // would change the other's page.
+            mmu.swap_free(slot);
+        } else if let Some(f) = mmu.frame_mut(pfn) {
+            // The slot keeps its copy until the page is written again (or unmapped):
+            // evicting it clean then costs no write.
             f.swap_slot = Some(slot);
         }
         self.map(mmu, asid, vpn, pfn, vma.perms.pte_bits());

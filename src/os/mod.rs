@@ -1221,6 +1221,9 @@ impl Os {
                 if let Some(f) = mmu.frame_mut(pte::pfn(e)) {
                     f.mapcount += 1;
                 }
+            } else if e & pte::PRESENT == 0 && e & pte::SWAPPED != 0 {
+                // Both sides now name the slot: it lives until both have let it go.
+                mmu.swap_share(pte::pfn(e));
             }
         }
         child.asid = mmu.fork_space(parent_asid);

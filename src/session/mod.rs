@@ -69,6 +69,12 @@ pub struct Options {
     pub max_line_bytes: usize,
     /// A folder whose files scenarios may read besides their own folder (`--root DIR`).
     pub root: Option<PathBuf>,
+    /// The deepest nesting the parser accepts: blocks, brackets, operators in one expression.
+    pub max_depth: usize,
+    /// Processes and threads one machine may hold; past it `fork()` returns -1.
+    pub max_processes: usize,
+    /// Bytes one line of a trace file may have.
+    pub max_trace_line: usize,
 }
 
 /// The default of [`Options::max_source_bytes`]: a hundred times the longest example.
@@ -77,6 +83,14 @@ pub const DEFAULT_MAX_SOURCE_BYTES: usize = 16 << 20;
 pub const DEFAULT_MAX_LINE_BYTES: usize = 1 << 20;
 /// The default of [`Options::max_host_bytes`].
 pub const DEFAULT_MAX_HOST_BYTES: usize = 2 << 30;
+/// The default of [`Options::max_depth`].
+pub const DEFAULT_MAX_DEPTH: usize = crate::syntax::DEFAULT_MAX_DEPTH;
+/// The largest [`Options::max_depth`] that may be set (see [`crate::syntax::MAX_DEPTH_CEILING`]).
+pub const MAX_DEPTH_CEILING: usize = crate::syntax::MAX_DEPTH_CEILING;
+/// The default of [`Options::max_processes`].
+pub const DEFAULT_MAX_PROCESSES: usize = crate::os::MAX_PROCS;
+/// The default of [`Options::max_trace_line`].
+pub const DEFAULT_MAX_TRACE_LINE: usize = replay::DEFAULT_MAX_TRACE_LINE;
 /// The default of [`Options::events_per_step`].
 pub const DEFAULT_EVENTS_PER_STEP: usize = 64;
 
@@ -121,6 +135,9 @@ impl Default for Options {
             max_source_bytes: DEFAULT_MAX_SOURCE_BYTES,
             max_line_bytes: DEFAULT_MAX_LINE_BYTES,
             root: None,
+            max_depth: DEFAULT_MAX_DEPTH,
+            max_processes: DEFAULT_MAX_PROCESSES,
+            max_trace_line: DEFAULT_MAX_TRACE_LINE,
         }
     }
 }
@@ -342,6 +359,11 @@ impl Session {
     pub fn interrupt_handle(&self) -> Interrupt {
         self.interrupt.clone()
     }
+    /// Makes `interrupt` the handle that stops this session's chunks (one Ctrl-C handler for
+    /// every file of a `memsim run`).
+    pub fn set_interrupt(&mut self, interrupt: Interrupt) {
+        self.interrupt = interrupt;
+    }
     pub fn options_mut(&mut self) -> &mut Options {
         &mut self.opts
     }
@@ -415,6 +437,15 @@ impl Session {
         name: &str,
         src: &str,
     ) -> Result<(Vec<check::ir::Stmt>, Env), Box<ChunkResult>> {
+        self.prepare_program(name, src).map(|(s, e, _)| (s, e))
+    }
+
+    /// [`Session::prepare`], also handing back the syntax tree.
+    fn prepare_program(
+        &self,
+        name: &str,
+        src: &str,
+    ) -> Result<(Vec<check::ir::Stmt>, Env, syntax::ast::Program), Box<ChunkResult>> {
         let named = || LinedSource::new(name, src, self.first_line);
         let offset = self.first_line - 1;
         let mut result = ChunkResult {
@@ -423,7 +454,7 @@ impl Session {
         };
         let parsed = match self.too_large(src) {
             Some(e) => Err(vec![e]),
-            None => syntax::parse(src),
+            None => syntax::parse_with_depth(src, self.opts.max_depth),
         };
         let program = match parsed {
             Ok(p) => p,
@@ -443,7 +474,7 @@ impl Session {
         };
         let mut env = self.env.clone();
         match check::check(&program, &mut env) {
-            Ok(s) => Ok((s, env)),
+            Ok(s) => Ok((s, env, program)),
             Err(errs) => {
                 result.static_errors = true;
                 let lines = Lines::new(src);
@@ -473,10 +504,11 @@ impl Session {
         let src = crate::source::strip_bom(src);
         let first_line = self.first_line;
         let named = || LinedSource::new(name, src, first_line);
-        let (stmts, env) = match self.prepare(name, src) {
+        let (stmts, env, program) = match self.prepare_program(name, src) {
             Ok(x) => x,
             Err(r) => return *r,
         };
+        let env_before = self.opts.rollback.then(|| self.env.clone());
         let mut result = ChunkResult {
             name: name.to_string(),
             ..Default::default()
@@ -490,11 +522,26 @@ impl Session {
             lines: Lines::new(src),
         };
         let mut ex = exec::Exec::new(self, src, &mut result, &ctx);
-        ex.run_top(&stmts, on_step);
+        let rolled_back = ex.run_top(&stmts, on_step);
         if report_leaks {
             ex.report_leaks();
         }
         drop(ex);
+        if let (Some(i), Some(mut env)) = (
+            rolled_back.filter(|_| stmts.len() == program.stmts.len()),
+            env_before,
+        ) {
+            // The names the failed statement and the ones after it declared go with it: the
+            // names are those of the statements that ran, checked again without the rest
+            // (they checked before, as part of the whole, so they check now).
+            let ran = syntax::ast::Program {
+                stmts: program.stmts[..i].to_vec(),
+            };
+            if check::check(&ran, &mut env).is_ok() {
+                self.env = env;
+                self.vars.resize(self.env.vars.len());
+            }
+        }
         // Diagnostics from running carry no source yet.
         for d in &mut result.diagnostics {
             if d.report.source_code().is_none() {
@@ -625,6 +672,44 @@ mod tests {
 
     fn codes(r: &ChunkResult) -> Vec<&str> {
         r.diagnostics.iter().map(|d| d.code.as_str()).collect()
+    }
+
+    #[test]
+    fn a_rolled_back_statement_takes_its_names_with_it() {
+        let mut s = Session::new(Options {
+            rollback: true,
+            trace: false,
+            report_leaks: false,
+            ..Options::default()
+        });
+        s.execute("a.mem", "let kept: u8 = 7\nprocess p1\n");
+        let before = (
+            s.variables(),
+            s.env.processes.clone(),
+            s.env.threads.clone(),
+        );
+        let r = s.execute(
+            "b.mem",
+            "let gone: *u8 = malloc(8)\nlet kept: u64 = 1 / 0\nprocess p2\nthread t1\n",
+        );
+        assert!(r.stopped);
+        // The first statement ran and stays; the failed one and those after it never were.
+        assert_eq!(
+            s.variables(),
+            [&before.0[..], &["gone".to_string()]].concat()
+        );
+        assert_eq!(s.variable_type("kept").as_deref(), Some("u8"));
+        assert_eq!(s.variable("kept").as_deref(), Some("7"));
+        assert_eq!((&s.env.processes, &s.env.threads), (&before.1, &before.2));
+        assert_eq!(s.vars.len(), s.env.vars.len());
+        // A failing statement alone leaves the names exactly as they were.
+        let names = s.variables();
+        s.execute("c.mem", "let z = 1 / 0\n");
+        assert_eq!(s.variables(), names);
+        assert_eq!(
+            s.execute("d.mem", "let z = 2\nz\n").value.as_deref(),
+            Some("2")
+        );
     }
 
     #[test]

@@ -170,9 +170,9 @@ pub const CHUNK: usize = 4096;
 /// How much of a trace file is read at once.
 const BLOCK: usize = 64 * 1024;
 
-/// No trace line is longer than this; a file with longer lines is surely not a trace (and is
-/// not held in memory whole looking for the end of one).
-const MAX_LINE: usize = 1 << 20;
+/// No trace line is longer than this by default; a file with longer lines is surely not a
+/// trace (and is not held in memory whole looking for the end of one).
+pub const DEFAULT_MAX_TRACE_LINE: usize = 1 << 20;
 
 /// Why a trace file stopped being read.
 #[derive(Debug)]
@@ -196,6 +196,7 @@ pub struct TraceReader<R> {
     line: usize,
     offset: usize,
     out: Vec<PageRef>,
+    max_line: usize,
 }
 
 impl<R: Read> TraceReader<R> {
@@ -209,7 +210,27 @@ impl<R: Read> TraceReader<R> {
             line: 1,
             offset: 0,
             out: Vec::with_capacity(CHUNK + 64),
+            max_line: DEFAULT_MAX_TRACE_LINE,
         }
+    }
+
+    /// Refuses lines longer than `bytes` (instead of [`DEFAULT_MAX_TRACE_LINE`]).
+    pub fn max_line(mut self, bytes: usize) -> Self {
+        self.max_line = bytes;
+        self
+    }
+
+    /// The current line is longer than the limit.
+    fn too_long(&self) -> TraceError {
+        TraceError::Line(TraceLineError {
+            line: self.line,
+            start: self.offset,
+            len: 0,
+            reason: format!(
+                "this line is longer than {} bytes (`--max-trace-line`): is this a trace file?",
+                self.max_line
+            ),
+        })
     }
 
     /// The references of the next lines: at least [`CHUNK`] of them unless the file ends
@@ -219,6 +240,9 @@ impl<R: Read> TraceReader<R> {
         while self.out.len() < CHUNK {
             let rest = &self.data[self.pos..];
             if let Some(n) = rest.iter().position(|&c| c == b'\n') {
+                if n > self.max_line {
+                    return Err(self.too_long());
+                }
                 let raw = &rest[..n];
                 parse_line(
                     raw,
@@ -237,6 +261,9 @@ impl<R: Read> TraceReader<R> {
             if self.eof {
                 if !rest.is_empty() {
                     let n = rest.len();
+                    if n > self.max_line {
+                        return Err(self.too_long());
+                    }
                     parse_line(
                         rest,
                         self.line,
@@ -252,15 +279,8 @@ impl<R: Read> TraceReader<R> {
                 }
                 break;
             }
-            if rest.len() > MAX_LINE {
-                return Err(TraceError::Line(TraceLineError {
-                    line: self.line,
-                    start: self.offset,
-                    len: 0,
-                    reason: format!(
-                        "this line is longer than {MAX_LINE} bytes: is this a trace file?"
-                    ),
-                }));
+            if rest.len() > self.max_line {
+                return Err(self.too_long());
             }
             self.data.drain(..self.pos);
             self.pos = 0;

@@ -19,14 +19,19 @@ pub(super) const STATEMENT_HELP: &str = "a statement is an assignment `TARGET = 
 
 /// The explanation of a pest error that occurred while parsing `src[base..]` (one statement
 /// starting at `base`).
-pub(super) fn explain(src: &str, base: usize, err: &pest::error::Error<Rule>) -> ParseError {
+pub(super) fn explain(
+    src: &str,
+    base: usize,
+    err: &pest::error::Error<Rule>,
+    max_depth: usize,
+) -> ParseError {
     let at = error_pos(src, base, err);
     let positives: Vec<Rule> = match &err.variant {
         ErrorVariant::ParsingError { positives, .. } => positives.clone(),
         ErrorVariant::CustomError { .. } => {
             // pest's own limits (native stack, call count): only very deep nesting gets there.
             return ParseError::TooDeep {
-                limit: super::lower::MAX_DEPTH,
+                limit: max_depth,
                 span: Span::new(base, at.max(base)).into(),
             };
         }

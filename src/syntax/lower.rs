@@ -15,8 +15,9 @@ use super::grammar::Rule;
 use super::refs::PageRefsBuilder;
 use crate::diag::parse::ParseError;
 
-/// The deepest nesting (blocks, brackets, operators in one expression) lowering accepts.
-pub(super) const MAX_DEPTH: usize = 200;
+/// The deepest nesting (blocks, brackets, operators in one expression) lowering accepts unless
+/// told otherwise.
+pub const DEFAULT_MAX_DEPTH: usize = 200;
 
 type P<'i> = Pair<'i, Rule>;
 
@@ -79,17 +80,19 @@ pub(super) struct Lowerer<'s> {
     base: usize,
     errors: RefCell<Vec<ParseError>>,
     depth: Cell<usize>,
+    max_depth: usize,
     /// Set once a too-deep error was reported, so that one deep expression gives one error.
     too_deep: Cell<bool>,
 }
 
 impl<'s> Lowerer<'s> {
-    pub(super) fn new(src: &'s str, base: usize) -> Self {
+    pub(super) fn new(src: &'s str, base: usize, max_depth: usize) -> Self {
         Lowerer {
             src,
             base,
             errors: RefCell::new(Vec::new()),
             depth: Cell::new(0),
+            max_depth,
             too_deep: Cell::new(false),
         }
     }
@@ -119,13 +122,13 @@ impl<'s> Lowerer<'s> {
     // -----------------------------------------------------------------------------------------
     // Depth guard
 
-    /// Runs `f` one level deeper; past [`MAX_DEPTH`] reports an error and returns `None`.
+    /// Runs `f` one level deeper; past the maximum depth reports an error and returns `None`.
     fn nested<T>(&self, span: Span, f: impl FnOnce() -> T) -> Option<T> {
         let d = self.depth.get();
-        if d >= MAX_DEPTH {
+        if d >= self.max_depth {
             if !self.too_deep.replace(true) {
                 self.error(ParseError::TooDeep {
-                    limit: MAX_DEPTH,
+                    limit: self.max_depth,
                     span: span.into(),
                 });
             }
@@ -568,47 +571,21 @@ impl<'s> Lowerer<'s> {
         Some(SweepParam { key, values, span })
     }
 
-    /// The items of a `refs` statement, read from its one token: page numbers separated by
-    /// spaces, tabs and line continuations, each with an optional `w` (write) or `r` (read).
-    /// One pass over the bytes: a decimal number, with or without its suffix, is read as it is
-    /// scanned; anything else goes to [`Lowerer::page_ref`], which knows every form and error.
+    /// The items of a `refs` statement, read from its one token by
+    /// [`PageRefsBuilder::read_text`]: page numbers separated by spaces, tabs and line
+    /// continuations, each with an optional `w` (write) or `r` (read). Nothing is allocated per
+    /// item, and an item's span is made only for one that is not a plain decimal number
+    /// ([`Lowerer::page_ref`] knows every other form and error).
     fn page_refs(&self, p: &P<'_>) -> PageRefs {
         let start = self.base + p.as_span().start();
         let bytes = p.as_str().as_bytes();
-        let sep = |c: u8| matches!(c, b' ' | b'\t' | b'\\' | b'\r' | b'\n');
-        // An item and its separator take at least two bytes of text, and small page numbers one
-        // byte packed: room for that, so the buffer seldom grows.
-        let mut refs = PageRefsBuilder::with_capacity(bytes.len() / 2 + 1);
-        let mut i = 0;
-        while i < bytes.len() {
-            if sep(bytes[i]) {
-                i += 1;
-                continue;
-            }
-            let from = i;
-            let mut page: u64 = 0;
-            while i < bytes.len() && bytes[i].is_ascii_digit() && i - from < 19 {
-                page = page * 10 + u64::from(bytes[i] - b'0');
-                i += 1;
-            }
-            let digits = i - from;
-            let write = match bytes.get(i) {
-                Some(b'w') => Some(true),
-                Some(b'r') => Some(false),
-                _ => None,
-            };
-            let end = i + usize::from(write.is_some());
-            if digits > 0 && (end == bytes.len() || sep(bytes[end])) {
-                refs.push(page, write.unwrap_or(false));
-                i = end;
-                continue;
-            }
-            while i < bytes.len() && !sep(bytes[i]) {
-                i += 1;
-            }
-            let (page, write) = self.page_ref(&bytes[from..i], Span::new(start + from, start + i));
-            refs.push(page, write);
-        }
+        let mut refs = PageRefsBuilder::default();
+        refs.read_text(bytes, |at| {
+            self.page_ref(
+                &bytes[at.clone()],
+                Span::new(start + at.start, start + at.end),
+            )
+        });
         refs.finish()
     }
 
@@ -704,12 +681,13 @@ impl<'s> Lowerer<'s> {
         // Operators in one expression nest the tree (and Pratt's recursion): bound them. There are
         // at most as many operators as pairs, so count them only when that could be too many.
         let depth = self.depth.get();
-        if pairs.len() + depth > MAX_DEPTH
-            && pairs.clone().filter(|q| is_operator(q.as_rule())).count() + depth > MAX_DEPTH
+        let max = self.max_depth;
+        if pairs.len() + depth > max
+            && pairs.clone().filter(|q| is_operator(q.as_rule())).count() + depth > max
         {
             if !self.too_deep.replace(true) {
                 self.error(ParseError::TooDeep {
-                    limit: MAX_DEPTH,
+                    limit: self.max_depth,
                     span: span.into(),
                 });
             }

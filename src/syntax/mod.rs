@@ -32,6 +32,13 @@ mod grammar {
     pub(super) struct MemParser;
 }
 
+pub use lower::DEFAULT_MAX_DEPTH;
+
+/// The deepest nesting that may be asked for: the parser, the checker and the executor
+/// recurse once per level, and 250 nested blocks already overflow the 8 MiB main thread's
+/// stack in a debug build. The limit can be lowered, not raised.
+pub const MAX_DEPTH_CEILING: usize = DEFAULT_MAX_DEPTH;
+
 /// At most this many errors are reported for one chunk.
 pub const MAX_ERRORS: usize = 50;
 
@@ -40,9 +47,16 @@ pub const MAX_ERRORS: usize = 50;
 /// On failure returns every error found (at most [`MAX_ERRORS`], then a `too_many_errors`
 /// one), in source order. Never panics, whatever the input.
 pub fn parse(src: &str) -> Result<Program, Vec<ParseError>> {
+    parse_with_depth(src, DEFAULT_MAX_DEPTH)
+}
+
+/// [`parse`] with another limit on nesting than [`DEFAULT_MAX_DEPTH`] (at most
+/// [`MAX_DEPTH_CEILING`]: a larger one counts as that).
+pub fn parse_with_depth(src: &str, max_depth: usize) -> Result<Program, Vec<ParseError>> {
+    let max_depth = max_depth.min(MAX_DEPTH_CEILING);
     match MemParser::parse(Rule::program, src) {
         Ok(mut pairs) => {
-            let l = Lowerer::new(src, 0);
+            let l = Lowerer::new(src, 0, max_depth);
             let stmts = pairs.next().map(|p| l.stmts(p)).unwrap_or_default();
             let errors = l.into_errors();
             if errors.is_empty() {
@@ -52,11 +66,11 @@ pub fn parse(src: &str) -> Result<Program, Vec<ParseError>> {
             }
         }
         Err(e) => {
-            let mut errors = parse_each(src);
+            let mut errors = parse_each(src, max_depth);
             if errors.is_empty() {
                 // The statement-wise parse should find what the whole-chunk parse found; if it
                 // does not, report the whole-chunk error rather than nothing.
-                errors.push(errors::explain(src, 0, &e));
+                errors.push(errors::explain(src, 0, &e, max_depth));
             }
             Err(cap(errors, src))
         }
@@ -76,7 +90,7 @@ fn cap(mut errors: Vec<ParseError>, src: &str) -> Vec<ParseError> {
 }
 
 /// Parses statement by statement, collecting the errors of every statement.
-fn parse_each(src: &str) -> Vec<ParseError> {
+fn parse_each(src: &str, max_depth: usize) -> Vec<ParseError> {
     let mut errors = Vec::new();
     let mut pos = 0;
     loop {
@@ -89,7 +103,7 @@ fn parse_each(src: &str) -> Vec<ParseError> {
             Ok(mut pairs) => {
                 let Some(p) = pairs.next() else { break };
                 let end = p.as_span().end();
-                let l = Lowerer::new(src, pos);
+                let l = Lowerer::new(src, pos, max_depth);
                 l.stmts(p);
                 errors.extend(l.into_errors());
                 // `end > 0`: a statement is never empty; guard against looping anyway.
@@ -99,7 +113,7 @@ fn parse_each(src: &str) -> Vec<ParseError> {
                 }
             }
             Err(e) => {
-                errors.push(errors::explain(src, pos, &e));
+                errors.push(errors::explain(src, pos, &e, max_depth));
                 let at = errors::error_pos(src, pos, &e);
                 let next = errors::resume_point(src, pos, at);
                 pos = if next > pos { next } else { pos + 1 };

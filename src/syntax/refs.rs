@@ -28,7 +28,8 @@ pub struct PageRef {
 pub struct PageRefsBuilder {
     bytes: Vec<u8>,
     len: usize,
-    max: Option<u64>,
+    /// The largest page so far; meaningful once `len > 0`.
+    max: u64,
 }
 
 impl PageRefsBuilder {
@@ -37,26 +38,65 @@ impl PageRefsBuilder {
         PageRefsBuilder {
             bytes: Vec::with_capacity(n),
             len: 0,
-            max: None,
+            max: 0,
         }
     }
 
     #[inline]
     pub fn push(&mut self, page: u64, write: bool) {
         self.len += 1;
-        self.max = Some(self.max.map_or(page, |m| m.max(page)));
-        let first = (page & 0x3f) << 1 | u64::from(write);
-        let mut rest = page >> 6;
-        if rest == 0 {
-            self.bytes.push(first as u8);
-            return;
+        self.max = self.max.max(page);
+        if page < 0x40 {
+            // Most pages of a reference string are small: one byte, nothing else to do.
+            self.bytes.push((page as u8) << 1 | u8::from(write));
+        } else {
+            self.push_long(page, write);
         }
-        self.bytes.push(first as u8 | 0x80);
-        while rest >= 0x80 {
-            self.bytes.push((rest & 0x7f) as u8 | 0x80);
-            rest >>= 7;
+    }
+
+    /// A page number of more than six bits (kept out of the caller's loop).
+    #[inline(never)]
+    fn push_long(&mut self, page: u64, write: bool) {
+        push_packed(&mut self.bytes, page, write);
+    }
+
+    /// Reads the text of a `refs` token: items separated by spaces, tabs, `\\` and new lines
+    /// (what a line continuation leaves inside the token). A plain item, 1 to 19 decimal digits
+    /// (which cannot overflow) and an optional `w` (write) or `r` (read), is packed here without a
+    /// branch per digit and without allocating; any other item is handed to `other` with its byte
+    /// range in `text`, which returns what to pack for it (and reports it when it is wrong), so
+    /// that a span is only ever made for such an item.
+    pub(super) fn read_text(
+        &mut self,
+        text: &[u8],
+        mut other: impl FnMut(std::ops::Range<usize>) -> (u64, bool),
+    ) {
+        // A packed item never takes more bytes than its text: no growth while reading.
+        self.bytes.reserve(text.len());
+        for item in text.split(|&c| matches!(c, b' ' | b'\t' | b'\\' | b'\r' | b'\n')) {
+            let (digits, write) = match item.split_last() {
+                None => continue,
+                Some((b'w', digits)) => (digits, true),
+                Some((b'r', digits)) => (digits, false),
+                Some(_) => (item, false),
+            };
+            if (1..=19).contains(&digits.len()) {
+                let mut page: u64 = 0;
+                let mut decimal = true;
+                for &c in digits {
+                    let d = c.wrapping_sub(b'0');
+                    decimal &= d < 10;
+                    page = page.wrapping_mul(10).wrapping_add(u64::from(d));
+                }
+                if decimal {
+                    self.push(page, write);
+                    continue;
+                }
+            }
+            let from = item.as_ptr() as usize - text.as_ptr() as usize;
+            let (page, write) = other(from..from + item.len());
+            self.push(page, write);
         }
-        self.bytes.push(rest as u8);
     }
 
     pub fn finish(mut self) -> PageRefs {
@@ -65,9 +105,26 @@ impl PageRefsBuilder {
         PageRefs {
             bytes: Arc::new(self.bytes),
             len: self.len,
-            max: self.max,
+            max: (self.len > 0).then_some(self.max),
         }
     }
+}
+
+/// Appends one packed item: the write flag, six bits of the page and a continuation bit, then
+/// seven bits a byte.
+fn push_packed(bytes: &mut Vec<u8>, page: u64, write: bool) {
+    let first = (page & 0x3f) << 1 | u64::from(write);
+    let mut rest = page >> 6;
+    if rest == 0 {
+        bytes.push(first as u8);
+        return;
+    }
+    bytes.push(first as u8 | 0x80);
+    while rest >= 0x80 {
+        bytes.push((rest & 0x7f) as u8 | 0x80);
+        rest >>= 7;
+    }
+    bytes.push(rest as u8);
 }
 
 impl PageRefs {
@@ -155,6 +212,45 @@ mod tests {
             prop_assert_eq!(r.max_page(), items.iter().map(|i| i.0).max());
             let back: Vec<(u64, bool)> = r.iter().map(|x| (x.page, x.write)).collect();
             prop_assert_eq!(back, items);
+        }
+    }
+
+    /// What [`PageRefsBuilder::read_text`] must do, written plainly.
+    fn read_plainly(text: &[u8]) -> Vec<(u64, bool)> {
+        let sep = |c: &u8| matches!(c, b' ' | b'\t' | b'\\' | b'\r' | b'\n');
+        let mut items = Vec::new();
+        let mut at = 0;
+        for item in text.split(sep) {
+            let (digits, write) = match item.split_last() {
+                Some((b'w', d)) => (d, true),
+                Some((b'r', d)) => (d, false),
+                _ => (item, false),
+            };
+            let plain = (1..=19).contains(&digits.len()) && digits.iter().all(u8::is_ascii_digit);
+            let page = plain.then(|| std::str::from_utf8(digits).unwrap().parse::<u64>().unwrap());
+            match page {
+                _ if item.is_empty() => {}
+                Some(page) => items.push((page, write)),
+                // Stands for what the caller's reader returns: where the item was, and its length.
+                _ => items.push(((at as u64) << 8 | item.len() as u64, true)),
+            }
+            at += item.len() + 1;
+        }
+        items
+    }
+
+    proptest! {
+        #[test]
+        fn text_reads_as_plainly(text in "[0-9wrx_ \t\\\n]{0,80}", big in 0u64..u64::MAX) {
+            let text = format!("{text} {big} {big}w");
+            let mut b = PageRefsBuilder::default();
+            b.read_text(text.as_bytes(), |at| (((at.start as u64) << 8) | at.len() as u64, true));
+            let r = b.finish();
+            let want = read_plainly(text.as_bytes());
+            prop_assert_eq!(r.len(), want.len());
+            prop_assert_eq!(r.max_page(), want.iter().map(|i| i.0).max());
+            let got: Vec<(u64, bool)> = r.iter().map(|x| (x.page, x.write)).collect();
+            prop_assert_eq!(got, want);
         }
     }
 

@@ -1,4 +1,6 @@
-//! Examples are tests: every `examples/*.mem` runs and all its expectations hold.
+//! Examples are tests: every `examples/*.mem` runs and all its expectations hold, and its whole
+//! output (trace, diagnostics, summary; the tables of its sweeps included) is compared with its
+//! snapshot in `tests/examples/`.
 
 use memsim::session::{Options, Session};
 
@@ -12,6 +14,7 @@ fn every_example_holds_its_expectations() {
         .collect();
     files.sort();
     assert!(files.len() >= 4, "the examples are missing");
+    let snapshots = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/examples");
     let mut failures = Vec::new();
     for f in &files {
         let src = std::fs::read_to_string(f).expect("read");
@@ -42,6 +45,24 @@ fn every_example_holds_its_expectations() {
         if !warnings.is_empty() {
             failures.push(format!("{} warns:\n{}", f.display(), warnings.join("\n")));
         }
+        // What `memsim run` prints, so that a table no `expect` checks (a sweep's) is pinned.
+        let name = f.file_stem().unwrap().to_string_lossy().to_string();
+        let mut named = Session::new(Options::default());
+        named.set_base_dir(&dir);
+        let run = named.execute(&format!("examples/{name}.mem"), &src);
+        let mut output = memsim::render::text::trace(&run);
+        for d in &run.diagnostics {
+            output.push_str(&memsim::render::diag::render(&d.report, false, 80));
+        }
+        if !run.static_errors {
+            output.push_str(&memsim::render::text::summary(&run, &run.stats));
+        }
+        let mut settings = insta::Settings::clone_current();
+        settings.set_snapshot_path(&snapshots);
+        settings.set_prepend_module_to_snapshot(false);
+        settings.set_input_file(f);
+        settings.set_omit_expression(true);
+        settings.bind(|| insta::assert_snapshot!(name, output));
         if r.exit_code() != 0 || r.expectations_passed == 0 {
             let diags: Vec<String> = r
                 .diagnostics

@@ -51,6 +51,23 @@ fn a_replay_reports_how_many_references_are_done() {
 }
 
 #[test]
+fn a_sweep_reports_as_one_statement() {
+    let src = "let n = 1\nsweep seed in 0..=3 {\n    let x = 0\n    repeat 5000 { x = x + n }\n}\n";
+    let got = reports(src, Duration::ZERO);
+    let (last, rest) = got.split_last().expect("reports");
+    assert!(last.finished && last.line == 2, "{last:?}");
+    assert!(!rest.is_empty());
+    // Every run reports for the sweep's line, with no count of its own to fill a bar.
+    assert!(
+        rest.iter()
+            .all(|p| !p.finished && p.line == 2 && p.of.is_none()),
+        "{rest:?}"
+    );
+    // The four runs share one budget: the last report counts more than one run's steps.
+    assert!(rest.iter().any(|p| p.steps > 5000), "{rest:?}");
+}
+
+#[test]
 fn a_quick_statement_reports_nothing() {
     assert!(reports(
         "let x = 1\nrepeat 10000 { x = x + 1 }\n",

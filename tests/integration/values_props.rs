@@ -35,15 +35,14 @@ fn machine() -> impl Strategy<Value = String> {
     (
         prop::sample::select(vec!["4 KiB", "16 KiB"]),
         24u32..64,
-        // Global replacement only: under `scope local` a value can still be lost after
-        // forks and reallocs (docs/reliability.md).
         prop::sample::select(vec!["fifo", "lru", "clock", "random"]),
+        prop::sample::select(vec!["", " local"]),
         prop::sample::select(vec!["tlb off", "tlb 4 entries", "tlb 16 entries lru 4-way", "tlb 64 entries fifo"]),
         any::<u8>(),
     )
-        .prop_map(|(page, frames, policy, tlb, seed)| {
+        .prop_map(|(page, frames, policy, scope, tlb, seed)| {
             format!(
-                "machine {{ page_size {page}; memory {frames} pages; swap 8 MiB; replace {policy}; {tlb}; seed {seed} }}"
+                "machine {{ page_size {page}; memory {frames} pages; swap 8 MiB; replace {policy}{scope}; {tlb}; seed {seed} }}"
             )
         })
 }
@@ -121,7 +120,7 @@ fn opts() -> Options {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(32))]
+    #![proptest_config(ProptestConfig::with_cases(48))]
     #[test]
     fn bytes_written_are_read_back_on_any_machine(m in machine(), ops in prop::collection::vec(op(), 1..24)) {
         let (src, expects) = scenario(&m, &ops);
@@ -139,11 +138,26 @@ proptest! {
 
 /// What the REPL's user can see of a session: the values of the variables `names`, the
 /// counters, and what `show` prints of the machine.
-fn state(s: &mut Session, names: &[String]) -> String {
+fn state(s: &mut Session) -> String {
     let mut out = String::new();
-    for v in names {
-        out.push_str(&format!("{v} = {:?}\n", s.variable(v)));
+    for v in s.variables() {
+        out.push_str(&format!(
+            "{v}: {:?} = {:?}\n",
+            s.variable_type(&v),
+            s.variable(&v)
+        ));
     }
+    out.push_str(&format!("{:?}\n", s.world().config()));
+    let w = s.world();
+    for p in &w.os.procs {
+        out.push_str(&format!(
+            "process {} {} {}\n",
+            p.pid,
+            p.name,
+            p.threads.len()
+        ));
+    }
+    out.push_str(&format!("current {:?} {:?}\n", w.current, w.thread));
     out.push_str(&format!("{:?}\n", s.world().stats()));
     let shown = s.evaluate("look.mem", "show maps\nshow heap\nshow frames\nshow swap\n");
     for step in &shown.steps {
@@ -163,6 +177,9 @@ const FAILING: &[&str] = &[
     "repeat 100000 { b[1] = b[1] + 1 }",
     "if 1 {\n    let child = fork()\n    in child { b[3] = 4 }\n    free(b)\n    let k = 1 / 0\n}",
     "if 1 {\n    let m: *u8 = mmap(64 KiB, rw-)\n    m[0] = 1\n    b[2] = m[0]\n    repeat 1000000 { m[1] = 2 }\n}",
+    "let fresh: *u8 = b + 1 / 0",
+    "let b: u64 = 7 % 0",
+    "repeat 1 {\n    let inner = fork()\n    let d: u16 = 3 / 0\n}",
 ];
 
 proptest! {
@@ -178,13 +195,11 @@ proptest! {
         }
         let r = s.execute("setup.mem", &setup);
         prop_assert_eq!(r.exit_code(), 0, "{:?}", r.diagnostics.iter().map(|d| &d.code).collect::<Vec<_>>());
-        // A name the failed statement declared stays declared (see docs/reliability.md);
-        // everything that existed before keeps its value.
-        let names = s.variables();
-        let before = state(&mut s, &names);
+        // Every name, its type and its value, the processes and the machine are as before.
+        let before = state(&mut s);
         let r = s.execute("fail.mem", FAILING[which]);
         prop_assert!(r.exit_code() != 0, "{} should fail", FAILING[which]);
-        let after = state(&mut s, &names);
+        let after = state(&mut s);
         prop_assert_eq!(&before, &after, "{}", FAILING[which]);
         // And the bytes are the ones written before.
         let checks: String = shadow.iter().map(|(at, v)| format!("expect b[{at}] == {v}\n")).collect();

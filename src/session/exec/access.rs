@@ -65,6 +65,10 @@ impl Exec<'_> {
             let pa = self.access(p, addr, Access::Write, span)?;
             self.world.mmu.store_phys(pa, w, value);
         } else {
+            // A store that crosses into a page it may not write faults before it writes any
+            // byte, as on x86: both pages are translated, and their faults handled, first.
+            self.access(p, addr, Access::Write, span)?;
+            self.access(p, (addr | (ps - 1)).wrapping_add(1), Access::Write, span)?;
             for (i, byte) in b[..w].iter().enumerate() {
                 let pa = self.access(p, addr.wrapping_add(i as u64), Access::Write, span)?;
                 self.world.mmu.write_phys(pa, &[*byte]);

@@ -299,15 +299,15 @@ impl Exec<'_> {
             }
             Builtin::Fork => {
                 let p = self.cur(span)?;
-                if self.world.os.tasks() >= crate::os::MAX_PROCS {
+                if self.world.os.tasks() >= self.opts.max_processes {
                     let parent = self.world.os.procs[p].pid;
                     self.sink.push(Event::ForkFailed {
                         parent,
-                        limit: crate::os::MAX_PROCS,
+                        limit: self.opts.max_processes,
                     });
                     if !std::mem::replace(&mut self.fork_limit_reported, true) {
                         let report = Report::new(RunError::ForkLimit {
-                            limit: crate::os::MAX_PROCS,
+                            limit: self.opts.max_processes,
                             span: span.into(),
                         });
                         self.diag(report, Severity::Warning);

@@ -251,8 +251,14 @@ impl<'a> Exec<'a> {
 
     /// Runs the top-level statements in order, handing each finished one to `on_step` before
     /// the next starts (a notebook shows it while the rest still runs).
-    pub(super) fn run_top(&mut self, stmts: &[Stmt], on_step: &mut dyn FnMut(&Step)) {
+    /// Returns the index of the statement that failed and was rolled back, if one was.
+    pub(super) fn run_top(
+        &mut self,
+        stmts: &[Stmt],
+        on_step: &mut dyn FnMut(&Step),
+    ) -> Option<usize> {
         let last_eval = stmts.len().checked_sub(1);
+        let mut rolled_back = None;
         for (i, st) in stmts.iter().enumerate() {
             let saved = self
                 .opts
@@ -294,6 +300,7 @@ impl<'a> Exec<'a> {
                     if let Some((w, v)) = saved {
                         *self.world = w;
                         *self.vars = v;
+                        rolled_back = Some(i);
                     }
                     stop = true;
                 }
@@ -316,6 +323,7 @@ impl<'a> Exec<'a> {
                 break;
             }
         }
+        rolled_back
     }
 
     /// An uncaught signal: the process dies, as on Linux.

@@ -143,15 +143,15 @@ impl Exec<'_> {
                     Some(n) => self.find_proc(n, s.span)?,
                     None => self.cur(s.span)?,
                 };
-                if self.world.os.tasks() >= crate::os::MAX_PROCS {
+                if self.world.os.tasks() >= self.opts.max_processes {
                     return Err(err!(ThreadLimit,
                         s.span,
                         format!(
                             "cannot create thread `{name}`: the machine holds at most {} processes and threads (EAGAIN)",
-                            crate::os::MAX_PROCS
+                            self.opts.max_processes
                         ),
                         "one too many",
-                        "a thread counts against the same limit as a process, as under `ulimit -u`",
+                        "a thread counts against the same limit as a process, as under `ulimit -u` (`--max-processes N` changes it)",
                     ));
                 }
                 if self.world.os.procs[p]

@@ -2,6 +2,7 @@
 //! over machine settings (docs/language.md, "Reference strings, traces, sweeps"; docs/policies.md).
 
 use std::path::Path;
+use std::sync::Arc;
 
 use miette::{NamedSource, Report};
 use rayon::prelude::*;
@@ -16,7 +17,9 @@ use crate::session::replay::{
     self, Excerpt, Future, PageRef, RefSource, ReplayStop, TraceError, TraceReader,
 };
 use crate::session::snapshot::{Snapshot, SweepRow};
-use crate::session::{ChunkCtx, ChunkResult, Diag, Interrupt, Options, Output, World};
+use crate::session::{
+    ChunkCtx, ChunkResult, Diag, Interrupt, Options, Output, Progress, ProgressFn, World,
+};
 use crate::syntax::{PageRefs, Span};
 use crate::units;
 
@@ -105,6 +108,8 @@ struct RunOut {
     passed: usize,
     failed: usize,
     error: Option<Report>,
+    /// Whether the run sent a progress report for the sweep.
+    reported: bool,
 }
 
 impl Exec<'_> {
@@ -148,7 +153,8 @@ impl Exec<'_> {
     pub(super) fn trace(&mut self, path: &str, full: &Path, span: Span) -> R<()> {
         let p = self.cur(span)?;
         let ps = self.world.mmu.page_size();
-        let mut reader = TraceReader::new(open_trace(path, full, span)?, ps);
+        let mut reader =
+            TraceReader::new(open_trace(path, full, span)?, ps).max_line(self.opts.max_trace_line);
         let mut future = (self.world.mmu.config().replace.needs_future())
             .then(|| Future::new(self.world.mmu.page_shift()));
         let mut total = 0usize;
@@ -170,7 +176,8 @@ impl Exec<'_> {
             }
         }
         let mut source = TraceSource {
-            reader: TraceReader::new(open_trace(path, full, span)?, ps),
+            reader: TraceReader::new(open_trace(path, full, span)?, ps)
+                .max_line(self.opts.max_trace_line),
             error: None,
         };
         self.world.os.auto_map = true;
@@ -313,8 +320,17 @@ impl Exec<'_> {
         let mut opts: Options = self.opts.clone();
         opts.trace = false;
         opts.rollback = false;
-        // The sweep is one statement: its runs, in parallel, do not report on their own.
-        opts.progress = None;
+        // The sweep is one statement: its runs report for it, each with the steps of all of
+        // them (they share one budget), and without a replay's own count, which would make
+        // parallel runs fight over one progress bar.
+        opts.progress = self.opts.progress.clone().map(|f| {
+            ProgressFn(Arc::new(move |p: &Progress| {
+                (f.0)(&Progress {
+                    of: None,
+                    ..p.clone()
+                })
+            }))
+        });
         let mut vars = self.vars.clone();
         vars.resize(sw.vars);
         // Every run draws on the chunk's one budget of steps and time.
@@ -327,6 +343,7 @@ impl Exec<'_> {
             ctx: self.ctx,
             src: self.src,
             span,
+            started: self.started,
         };
         let outs: Vec<RunOut> = configs
             .par_iter()
@@ -336,6 +353,7 @@ impl Exec<'_> {
         for (c, out) in combos.iter().zip(outs) {
             self.res.expectations_passed += out.passed;
             self.res.expectations_failed += out.failed;
+            self.reported |= out.reported;
             self.res.diagnostics.extend(out.diagnostics);
             if let Some(e) = out.error {
                 return Err(Box::new(Stop::Error(e)));
@@ -416,6 +434,9 @@ struct Shared<'a> {
     src: &'a str,
     /// The `sweep` statement, where a spent budget is reported.
     span: Span,
+    /// When the `sweep` statement started, on which line, after how many steps: its runs'
+    /// progress reports are the statement's.
+    started: (std::time::Instant, usize, u64),
 }
 
 /// One combination of a sweep, on its own thread and its own world.
@@ -428,6 +449,7 @@ fn run_one(cfg: &ScenarioConfig, sh: &Shared) -> RunOut {
         ctx,
         src,
         span,
+        started,
     } = *sh;
     let budget = &ctx.budget;
     // Once the budget is spent, the runs still queued stop before building their machines.
@@ -446,12 +468,14 @@ fn run_one(cfg: &ScenarioConfig, sh: &Shared) -> RunOut {
             passed: 0,
             failed: 0,
             error: Some(Report::new(e)),
+            reported: false,
         };
     }
     let mut world = World::new(cfg);
     let mut vars = vars.clone();
     let mut res = ChunkResult::default();
     let mut ex = Exec::with_parts(&mut world, &mut vars, opts, interrupt, src, &mut res, ctx);
+    ex.started = started;
     let mut note = String::new();
     let mut error = None;
     match ex.block(&sw.body).map_err(|b| *b) {
@@ -474,6 +498,7 @@ fn run_one(cfg: &ScenarioConfig, sh: &Shared) -> RunOut {
             Err(_) => "-".into(),
         })
         .collect();
+    let reported = ex.reported;
     drop(ex);
     RunOut {
         values,
@@ -482,5 +507,6 @@ fn run_one(cfg: &ScenarioConfig, sh: &Shared) -> RunOut {
         failed: res.expectations_failed,
         diagnostics: res.diagnostics,
         error,
+        reported,
     }
 }

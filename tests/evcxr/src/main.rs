@@ -2,8 +2,10 @@
 //! and checks what each cell shows: it runs, and the MIME types and text its cell metadata
 //! (`memsim_test`) asks for are in its outputs.
 //!
-//!   cargo run --manifest-path tests/evcxr/Cargo.toml            # check the notebook
+//!   cargo run --manifest-path tests/evcxr/Cargo.toml            # run it, check each cell
 //!   cargo run --manifest-path tests/evcxr/Cargo.toml -- --write # and save its outputs in it
+//!   cargo run --manifest-path tests/evcxr/Cargo.toml -- --check # and fail unless the saved
+//!                                                               # outputs are what it shows
 //!
 //! evcxr compiles each cell into a library that a child process loads, and that child process
 //! is this very binary started again: hence `runtime_hook` first, and no test harness.
@@ -11,15 +13,38 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Instant;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
 
+use crossbeam_channel::Receiver;
 use evcxr::CommandContext;
 use serde_json::{json, Map, Value};
 
+/// What to do with the outputs once every cell has passed its own checks.
+#[derive(Clone, Copy, PartialEq)]
+enum Mode {
+    /// Nothing more.
+    Run,
+    /// Save them in the notebook.
+    Write,
+    /// Compare them with the ones saved in the notebook: a stale notebook fails.
+    Check,
+}
+
 fn main() -> ExitCode {
     evcxr::runtime_hook();
-    let write = std::env::args().any(|a| a == "--write");
-    match run(write) {
+    let mut mode = Mode::Run;
+    for arg in std::env::args().skip(1) {
+        mode = match arg.as_str() {
+            "--write" => Mode::Write,
+            "--check" => Mode::Check,
+            _ => {
+                eprintln!("usage: memsim-evcxr-test [--write | --check]");
+                return ExitCode::from(2);
+            }
+        };
+    }
+    match run(mode) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("evcxr notebook test: {e}");
@@ -39,7 +64,7 @@ struct CellRun {
     stdout: String,
 }
 
-fn run(write: bool) -> Result<(), String> {
+fn run(mode: Mode) -> Result<(), String> {
     let root = repo_root().canonicalize().map_err(|e| e.to_string())?;
     let nb_path = root.join("notebooks/rust-api.ipynb");
     let text = std::fs::read_to_string(&nb_path).map_err(|e| format!("{nb_path:?}: {e}"))?;
@@ -61,6 +86,10 @@ fn run(write: bool) -> Result<(), String> {
     let started = Instant::now();
     let (mut ctx, outputs) = CommandContext::new().map_err(|e| format!("evcxr: {e}"))?;
     eprintln!("evcxr ready in {:.1?}", started.elapsed());
+    // `execute` returns only once its printed lines have been taken from the channel: they
+    // must be read while it runs.
+    let stdout_lines = collect(outputs.stdout);
+    let stderr_lines = collect(outputs.stderr);
 
     let cells = nb["cells"]
         .as_array_mut()
@@ -75,16 +104,8 @@ fn run(write: bool) -> Result<(), String> {
         let src = source_of(cell);
         let t = Instant::now();
         let result = ctx.execute(&src);
-        let mut stdout = String::new();
-        while let Ok(line) = outputs.stdout.try_recv() {
-            stdout.push_str(&line);
-            stdout.push('\n');
-        }
-        let mut stderr = String::new();
-        while let Ok(line) = outputs.stderr.try_recv() {
-            stderr.push_str(&line);
-            stderr.push('\n');
-        }
+        let stdout = std::mem::take(&mut *lock(&stdout_lines));
+        let stderr = std::mem::take(&mut *lock(&stderr_lines));
         eprintln!("cell {count} ran in {:.1?}", t.elapsed());
         let out = match result {
             Ok(o) => o,
@@ -102,14 +123,22 @@ fn run(write: bool) -> Result<(), String> {
         if let Err(e) = check(cell, &run) {
             failures.push(format!("cell {count} (#{i}): {e}"));
         }
+        let outputs = Value::Array(run.outputs);
+        if mode == Mode::Check && cell["outputs"] != outputs {
+            failures.push(format!(
+                "cell {count} (#{i}): its saved outputs are not what it shows now \
+                 (run with --write to save them)\n{}",
+                first_difference(&cell["outputs"], &outputs)
+            ));
+        }
         cell["execution_count"] = json!(count);
-        cell["outputs"] = Value::Array(run.outputs);
+        cell["outputs"] = outputs;
     }
     eprintln!("{count} cells in {:.1?}", started.elapsed());
     if !failures.is_empty() {
         return Err(failures.join("\n"));
     }
-    if write {
+    if mode == Mode::Write {
         let mut s = serde_json::to_string_pretty(&nb).map_err(|e| e.to_string())?;
         s.push('\n');
         std::fs::write(&nb_path, s).map_err(|e| e.to_string())?;
@@ -117,6 +146,56 @@ fn run(write: bool) -> Result<(), String> {
     }
     println!("{count} passed, 0 failed");
     Ok(())
+}
+
+/// Lines read from a channel as they come, each with its newline.
+type Lines = Arc<Mutex<String>>;
+
+fn lock(lines: &Lines) -> MutexGuard<'_, String> {
+    lines.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Reads a channel of printed lines on a thread of its own. A line is taken and stored under
+/// the lock, so once `execute` has seen the channel empty, every line is in the buffer.
+fn collect(rx: Receiver<String>) -> Lines {
+    let lines = Lines::default();
+    let buf = Arc::clone(&lines);
+    std::thread::spawn(move || loop {
+        let mut out = lock(&buf);
+        match rx.try_recv() {
+            Ok(line) => {
+                out.push_str(&line);
+                out.push('\n');
+            }
+            Err(e) if e.is_disconnected() => break,
+            Err(_) => {
+                drop(out);
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        }
+    });
+    lines
+}
+
+/// The first line where the saved outputs and the new ones part, with both versions.
+fn first_difference(saved: &Value, now: &Value) -> String {
+    let saved = serde_json::to_string_pretty(saved).unwrap_or_default();
+    let now = serde_json::to_string_pretty(now).unwrap_or_default();
+    let (mut a, mut b) = (saved.lines(), now.lines());
+    for n in 1.. {
+        match (a.next(), b.next()) {
+            (Some(x), Some(y)) if x == y => continue,
+            (None, None) => break,
+            (x, y) => {
+                return format!(
+                    "  line {n} of the outputs' JSON\n  saved: {}\n  now:   {}",
+                    x.unwrap_or("(end)"),
+                    y.unwrap_or("(end)")
+                )
+            }
+        }
+    }
+    String::from("  (the same JSON text)")
 }
 
 fn source_of(cell: &Value) -> String {
