@@ -413,6 +413,30 @@ impl Mmu {
         self.tlb.invalidate(asid, vpn);
     }
 
+    /// Sets the leaf entry `e` of a page whose access just faulted as not present, then
+    /// completes that access as its restarted translation would: a TLB miss, a walk that
+    /// finds `e` (now accessed, and dirty for a store) and a TLB fill. The same state and
+    /// counters as [`Mmu::set_pte`] followed by [`Mmu::translate`], in one walk.
+    pub fn map_faulted(&mut self, asid: Asid, vaddr: u64, access: Access, e: u64) {
+        let vpn = vaddr >> self.shift;
+        let loc = self.private_loc(asid, vpn);
+        self.tlb.invalidate(asid, vpn);
+        let mut e = e | pte::ACCESSED;
+        if access == Access::Write {
+            e |= pte::DIRTY;
+        }
+        self.tables.set(loc, e);
+        if self.tlb.enabled {
+            self.stats.tlb_misses += 1;
+        }
+        self.stats.walks += 1;
+        self.stats.walk_refs += self.tables.levels() as u64;
+        if self.tlb.enabled {
+            self.tlb.insert(asid, vpn, e, loc, self.stats.accesses);
+        }
+        self.touch_frame(pte::pfn(e));
+    }
+
     /// Takes a free frame, or `None` when memory is full. The owner of an anonymous page is
     /// its address space; use [`Mmu::alloc_frame_for`] to name the owner of a file page.
     pub fn alloc_frame(&mut self, used: FrameUse) -> Option<u64> {

@@ -177,6 +177,10 @@ fn splitmix(state: &mut u64) -> u64 {
     z ^ (z >> 31)
 }
 
+/// Up to this many frames, LRU chooses its victim by a pass over the frames' last uses
+/// instead of its heap.
+const LRU_SCAN: usize = 32;
+
 impl Replacer {
     pub fn new(policy: Policy, seed: u64) -> Self {
         Replacer::with_conventions(policy, seed, false, 2)
@@ -384,6 +388,16 @@ impl Replacer {
     /// frame was used since are pushed again with their newer number; entries of frames that
     /// may not go now are put back afterwards.
     fn lru_victim(&mut self, ok: impl Fn(u64) -> bool) -> Option<u64> {
+        if self.linked.len() <= LRU_SCAN {
+            // A few frames: one pass over their last uses costs less than the heap's
+            // corrections, which a fault-heavy string makes on nearly every search. Last uses
+            // are distinct, so the pass and the heap choose the same frame; the heap keeps an
+            // entry per frame (`queued`) and takes over if memory grows past the bound.
+            return (0..self.linked.len())
+                .filter(|&i| self.linked[i] && ok(i as u64))
+                .min_by_key(|&i| self.used[i])
+                .map(|i| i as u64);
+        }
         let mut passed = std::mem::take(&mut self.passed);
         let mut found = None;
         while let Some(Reverse((n, f))) = self.lru.pop() {

@@ -47,27 +47,26 @@ impl Os {
             FrameUse::File { file, page } => {
                 // Every page table that maps this page-cache page loses it.
                 let mut dirty = false;
-                let identity = self.files[file as usize].by_address;
+                let at = self.files[file as usize].at;
                 for q in 0..self.procs.len() {
                     let asid = self.procs[q].asid;
-                    if identity {
-                        // A trace's backing store is mapped only at its own addresses: one
-                        // lookup, however many mappings a scattered trace made.
-                        let mapped = self.procs[q].vmas.find(page << shift).is_some_and(|v| {
-                            v.backing
-                                == Backing::File {
-                                    file,
-                                    offset: v.start,
-                                }
+                    if let Some(at) = at {
+                        // The file is mapped only at `at`: one lookup per process, however
+                        // many mappings a scattered trace made.
+                        let vaddr = at.wrapping_add(page << shift);
+                        let mapped = self.procs[q].vmas.find(vaddr).is_some_and(|v| {
+                            matches!(v.backing, Backing::File { file: f, offset }
+                                if f == file && v.start.wrapping_sub(offset) == at)
                         });
-                        let e = mmu.pte(asid, page);
+                        let vpn = vaddr >> shift;
+                        let e = mmu.pte(asid, vpn);
                         if mapped
                             && e & pte::PRESENT != 0
                             && e & pte::ZERO == 0
                             && pte::pfn(e) == victim
                         {
                             dirty |= e & pte::DIRTY != 0;
-                            mmu.set_pte(asid, page, 0);
+                            mmu.set_pte(asid, vpn, 0);
                         }
                         continue;
                     }
@@ -267,8 +266,13 @@ impl Os {
         } else {
             format!("[trace {}]", self.procs[p].name)
         };
+        let new = self.files.len();
         let file = self.file(&name, false);
-        self.files[file as usize].by_address = true;
+        let f = &mut self.files[file as usize];
+        f.by_address = true;
+        if file as usize == new {
+            f.at = Some(0);
+        }
         let v = Vma {
             start,
             end: start + self.page_size,
@@ -285,6 +289,7 @@ impl Os {
             role: Role::Mmap,
             name: name.into(),
         };
+        self.note_mapping(&v);
         self.procs[p].vmas.insert(v.clone());
         v
     }
@@ -306,6 +311,7 @@ impl Os {
         } else {
             format!("[refs {}]", self.procs[p].name)
         };
+        let new = self.files.len();
         let file = self.file(&name, false);
         let perms = Perms::RW;
         match self.procs[p].refs_region {
@@ -343,6 +349,10 @@ impl Os {
                         self.procs[p].vmas.top_down_gap(len, below, floor)
                     })
                     .ok_or_else(|| format!("no free gap of {pages} pages in the address space"))?;
+                if file as usize == new {
+                    // Page `n` of a new reference file is at `start + n * page_size` alone.
+                    self.files[file as usize].at = Some(start);
+                }
                 self.map_fixed(
                     p,
                     start,

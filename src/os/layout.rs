@@ -291,6 +291,7 @@ impl Plan<'_> {
         let v = self
             .os
             .make_vma(start, len, perms, shared, file, role, name);
+        self.os.note_mapping(&v);
         self.vmas.insert(v);
     }
 }

@@ -4,6 +4,7 @@
 pub mod config;
 mod evict;
 pub mod layout;
+mod lean;
 pub mod smaps;
 pub mod vma;
 
@@ -33,9 +34,13 @@ pub struct FileObj {
     /// The host file whose bytes the pages hold (`file "PATH"`), read a page at a time when a
     /// page is first brought in, never written.
     pub host: Option<PathBuf>,
-    /// Mapped only at its own offsets (a trace's backing store: page `n` is at address
-    /// `n * page_size`), so eviction finds a page's mapping with one lookup.
+    /// A trace's backing store, indexed by address: its page numbers are shown in hex.
     pub by_address: bool,
+    /// Every mapping of this file puts page `n` at address `at + n * page_size` (a trace's
+    /// backing store at 0, a reference string's file at its region), so eviction finds a
+    /// page's mapping in each process with one lookup instead of a walk over the mappings.
+    /// `None` once any mapping puts the file elsewhere.
+    pub at: Option<u64>,
 }
 
 /// Per-process counters.
@@ -234,6 +239,7 @@ impl Os {
             store: BTreeMap::new(),
             host: None,
             by_address: false,
+            at: None,
         });
         (self.files.len() - 1) as u32
     }
@@ -255,6 +261,7 @@ impl Os {
             store: BTreeMap::new(),
             host: Some(host.to_path_buf()),
             by_address: false,
+            at: None,
         });
         (self.files.len() - 1) as u32
     }
@@ -1019,7 +1026,18 @@ impl Os {
         name: String,
     ) {
         let v = self.make_vma(start, len, perms, shared, file, role, name);
+        self.note_mapping(&v);
         self.procs[p].vmas.insert(v);
+    }
+
+    /// Keeps [`FileObj::at`] true of every mapping: one that puts the file elsewhere ends it.
+    pub(crate) fn note_mapping(&mut self, v: &Vma) {
+        if let Backing::File { file, offset } = v.backing {
+            let f = &mut self.files[file as usize];
+            if f.at.is_some_and(|at| v.start.wrapping_sub(offset) != at) {
+                f.at = None;
+            }
+        }
     }
 
     /// The mapping `map_fixed` adds: a file's mapping is named after the file by default.

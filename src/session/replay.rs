@@ -569,9 +569,7 @@ fn one(
 ) -> Result<(), Trap> {
     match mmu.translate(asid, r.addr, r.access) {
         Ok(_) => Ok(()),
-        Err(f) => os
-            .access_faulted(mmu, p, r.addr, r.access, f, sink)
-            .map(drop),
+        Err(f) => os.replay_faulted(mmu, p, r.addr, r.access, f, sink),
     }
 }
 
@@ -856,6 +854,105 @@ mod tests {
             proptest::prop_assert_eq!(s.faults, textbook_faults(&pages, frames as usize, lru));
             proptest::prop_assert_eq!(s.references, refs.len() as u64);
             proptest::prop_assert_eq!(s.swap_outs, 0);
+        }
+    }
+
+    /// A scenario of reference strings in two processes, with anonymous pages (which swap)
+    /// among them, ended by every `show` of the machine's state and the counters printed.
+    #[allow(clippy::too_many_arguments)]
+    fn replay_scenario(
+        policy: Policy,
+        ostep: bool,
+        frames: u64,
+        swap: u64,
+        tlb: u64,
+        local: bool,
+        strings: &[(bool, Vec<(u64, bool)>)],
+        anon: &[u64],
+    ) -> String {
+        let tlb = if tlb == 0 {
+            "tlb off".to_string()
+        } else {
+            format!("tlb {tlb} entries lru")
+        };
+        let mut src = format!(
+            "machine {{ memory {frames} pages; swap {swap} pages; replace {}; {tlb}; scope {}; conventions {} }}\nprocess a\nprocess b\nlet p: *long = mmap(4 pages, rw-)\n",
+            policy.name(),
+            if local { "local" } else { "global" },
+            if ostep { "ostep" } else { "textbook" },
+        );
+        for (i, (in_b, refs)) in strings.iter().enumerate() {
+            let items: Vec<String> = refs
+                .iter()
+                .map(|&(n, w)| if w { format!("{n}w") } else { n.to_string() })
+                .collect();
+            let line = format!("refs {}", items.join(" "));
+            if *in_b {
+                src.push_str(&format!("in b {{ {line} }}\n"));
+            } else {
+                src.push_str(&line);
+                src.push('\n');
+            }
+            if let Some(&k) = anon.get(i) {
+                src.push_str(&format!(
+                    "p[{}] = {}\nprint p[{}]\n",
+                    k * 512,
+                    i + 1,
+                    k * 512
+                ));
+            }
+        }
+        src.push_str("show frames\nshow pagetable\nshow tlb\nshow swap\nshow stats\nin b { show pagetable }\n");
+        src.push_str("print stats.faults, stats.evictions, stats.swap_outs, stats.tlb.hits, stats.tlb.misses\n");
+        src
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        /// With the trace off a replay's faults take the lean path; with it on, the general
+        /// handler. Both end in the same machine: frames, page tables, TLB, swap, counters,
+        /// values read back, every `show` and every diagnostic.
+        #[test]
+        fn the_lean_fault_path_ends_where_the_general_one_does(
+            policy in proptest::sample::select(Policy::ALL.to_vec()),
+            ostep in proptest::bool::ANY,
+            frames in 1u64..7,
+            swap in 0u64..4,
+            tlb in proptest::sample::select(vec![0u64, 1, 4, 16]),
+            local in proptest::bool::ANY,
+            strings in proptest::collection::vec(
+                (proptest::bool::ANY, proptest::collection::vec((0u64..12, proptest::bool::weighted(0.2)), 1..60)),
+                1..5,
+            ),
+            anon in proptest::collection::vec(0u64..4, 0..4),
+        ) {
+            use crate::session::{Options, Output, Session};
+            let src = replay_scenario(policy, ostep, frames, swap, tlb, local, &strings, &anon);
+            let run = |trace: bool| {
+                let mut s = Session::new(Options {
+                    trace,
+                    report_leaks: false,
+                    ..Options::default()
+                });
+                let r = s.execute("t.mem", &src);
+                let mut out = String::new();
+                for st in &r.steps {
+                    for o in st.outputs() {
+                        match o {
+                            Output::Print { text } => out.push_str(text),
+                            Output::Show { snapshot } => out.push_str(&format!("{snapshot:?}")),
+                            Output::Expect { passed, .. } => out.push_str(&format!("expect {passed}")),
+                        }
+                        out.push('\n');
+                    }
+                }
+                for d in &r.diagnostics {
+                    out.push_str(&format!("{} at line {:?}\n", d.code, d.line));
+                }
+                (out, format!("{:?}", r.stats))
+            };
+            let (full, lean) = (run(true), run(false));
+            proptest::prop_assert_eq!(&full, &lean, "{}", src);
         }
     }
 
