@@ -3,6 +3,9 @@
 
 Usage: scripts/ostep-compat.py OSTEP_DIR [--cases N] [--seed S] [--memsim PATH] [--only NAME]
 
+NAME is any part of a check's name: `malloc`, `policy`, `CLOCK`, `linear`, `multilevel`,
+`relocation`, `segmentation`.
+
 OSTEP_DIR is a local checkout of the public `ostep-homework` repository; nothing of it is
 copied here. For each simulator, policy and setting the script draws random cases, runs the
 simulator with `-c` and memsim on the same case written as a .mem file, compares the answers
@@ -292,6 +295,45 @@ def seg_lines(lines):
     return [l.strip() for l in lines if re.match(r"VA\s+\d+: ", l.strip())]
 
 
+# ---- paging-multilevel-translate.py -------------------------------------------------------
+
+
+def multi_case(rng, n):
+    return {
+        "id": n,
+        "seed": rng.randrange(1_000_000),
+        "allocated": rng.choice([4, 16, 32, 64, 80]),
+        "num": rng.randrange(1, 20),
+    }
+
+
+def multi_args(c):
+    return ["-s", str(c["seed"]), "-a", str(c["allocated"]), "-n", str(c["num"]), "-c"]
+
+
+def multi_expected(out, tmp, c):
+    """The simulator's whole output, kept as the dump memsim reads; its PDBR; its answers."""
+    dump = os.path.join(tmp, "multi%d.txt" % c["id"])
+    with open(dump, "w") as f:
+        f.write(out)
+    pdbr = int(re.search(r"^PDBR: (\d+)", out, re.M).group(1))
+    vas = [int(m, 16) for m in re.findall(r"^Virtual Address 0x([0-9a-f]+):", out, re.M)]
+    return (os.path.basename(dump), pdbr, vas), walk_lines(out.splitlines())
+
+
+def multi_mem(c, e):
+    dump, pdbr, vas = e[0]
+    lines = [f"machine ostep_multilevel {{ pdbr {pdbr} }}", f'load_dump(file "{dump}")']
+    lines += [f"print translate({va})" for va in vas]
+    return "\n".join(lines) + "\n"
+
+
+def walk_lines(lines):
+    return [
+        l.strip() for l in lines if re.match(r"\s*(Virtual Address 0x[0-9a-f]+:|-->)", l)
+    ]
+
+
 # ---- driver -------------------------------------------------------------------------------
 
 
@@ -374,6 +416,16 @@ def main():
                 lambda c: linear_expected(run_python(linear_py, linear_args(c))),
                 linear_mem,
                 lambda c, t: va_lines(t),
+            )
+        multi_py = os.path.join(a.ostep_dir, "vm-smalltables", "paging-multilevel-translate.py")
+        name = "paging-multilevel-translate.py"
+        if not a.only or a.only in name:
+            cases = [multi_case(rng, n) for n in range(a.cases)]
+            ok &= compare(
+                name, cases, memsim, tmp,
+                lambda c: multi_expected(run_python(multi_py, multi_args(c)), tmp, c),
+                multi_mem,
+                lambda c, t: walk_lines(t),
             )
         for name, sub in [
             ("relocation.py", ("vm-mechanism", "relocation.py")),

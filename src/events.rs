@@ -212,6 +212,21 @@ pub enum Event {
         why: String,
         ostep: bool,
     },
+    /// `translate(addr)` on OSTEP's small two-level machine (`pdbr`): each entry the walk read.
+    WalkTranslate {
+        pid: u32,
+        vaddr: u64,
+        /// The page directory's page.
+        pdbr: u64,
+        /// The directory entry, then the table entry if the directory's was valid; none when
+        /// the address is past the 15-bit address space.
+        levels: Vec<SmallEntry>,
+        paddr: Option<u64>,
+        /// The byte at `paddr`.
+        value: Option<u8>,
+        /// Told as `paging-multilevel-translate.py -c` tells it (`conventions ostep`).
+        ostep: bool,
+    },
     /// An anonymous page written to swap so its frame can be reused.
     SwapOut {
         /// The page's owner.
@@ -229,6 +244,19 @@ pub enum Event {
         pfn: u64,
         region: String,
     },
+}
+
+/// One entry a walk of OSTEP's small two-level machine read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SmallEntry {
+    /// The page that holds the table.
+    pub table: u64,
+    /// The entry's index in it.
+    pub index: u64,
+    /// The entry's physical address.
+    pub addr: u64,
+    /// The entry: a valid bit (0x80) over a 7-bit page number.
+    pub entry: u8,
 }
 
 /// What eviction did with the page it took a frame from.

@@ -439,6 +439,8 @@ pub enum ParamKind {
     Perms,
     /// `shared`, `private` or `file "PATH"`.
     MapFlag,
+    /// `file "PATH"`.
+    File,
 }
 
 /// What a builtin returns.
@@ -484,6 +486,10 @@ pub enum Builtin {
     ClearPte,
     /// `translate(addr)`: the physical address, or nothing, without faulting.
     Translate,
+    /// `load_dump(file "PATH")`: physical memory filled from a dump of pages.
+    LoadDump,
+    /// `phys_byte(paddr)`: the byte at a physical address.
+    PhysByte,
 }
 
 /// Everything the language services and the checker know of a builtin.
@@ -500,10 +506,10 @@ pub struct BuiltinSpec {
     pub help: &'static str,
 }
 
-use ParamKind::{MapFlag, Perms as P, Value as V};
+use ParamKind::{File, MapFlag, Perms as P, Value as V};
 
 impl Builtin {
-    pub const ALL: [Builtin; 20] = [
+    pub const ALL: [Builtin; 22] = [
         Builtin::Malloc,
         Builtin::Calloc,
         Builtin::Realloc,
@@ -524,6 +530,8 @@ impl Builtin {
         Builtin::SetPte,
         Builtin::ClearPte,
         Builtin::Translate,
+        Builtin::LoadDump,
+        Builtin::PhysByte,
     ];
 
     pub const fn spec(self) -> BuiltinSpec {
@@ -704,6 +712,22 @@ impl Builtin {
                 Returns::U64,
                 "translate(addr)",
                 "the physical address of an address, or none, without faulting",
+            ),
+            Builtin::LoadDump => b(
+                "load_dump",
+                &[File],
+                1,
+                Returns::Nothing,
+                "load_dump(file \"PATH\")",
+                "fills physical memory from a dump of pages (`page N: hex bytes`)",
+            ),
+            Builtin::PhysByte => b(
+                "phys_byte",
+                &[V],
+                1,
+                Returns::Int,
+                "phys_byte(paddr)",
+                "the byte at a physical address",
             ),
         }
     }
@@ -1129,7 +1153,7 @@ pub struct Setting {
 }
 
 /// Every key a `machine { }` block accepts, in the order the help lists them.
-pub const SETTINGS: [Setting; 27] = [
+pub const SETTINGS: [Setting; 28] = [
     Setting {
         name: "page_size",
         takes: "a size such as `4 KiB`",
@@ -1237,6 +1261,10 @@ pub const SETTINGS: [Setting; 27] = [
     Setting {
         name: "seg1",
         takes: "a base address and a limit in bytes, such as `6890 472`",
+    },
+    Setting {
+        name: "pdbr",
+        takes: "the page number of the page directory, such as `108`",
     },
 ];
 

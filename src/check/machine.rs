@@ -450,6 +450,21 @@ pub fn apply_setting(
         "base_bounds" => cfg.machine.base_bounds = Some(two_numbers(key, args, key_span)?),
         "seg0" => cfg.machine.segments[0] = Some(two_numbers(key, args, key_span)?),
         "seg1" => cfg.machine.segments[1] = Some(two_numbers(key, args, key_span)?),
+        "pdbr" => {
+            let arg = one(key, args, key_span)?;
+            let page = int_of(key, arg)?;
+            if page >= crate::machine::small::PAGES {
+                return Err(bad(
+                    key,
+                    arg.span,
+                    format!(
+                        "the page directory is in one of pages 0 to {}: a 7-bit page number",
+                        crate::machine::small::PAGES - 1
+                    ),
+                ));
+            }
+            cfg.machine.pdbr = Some(page);
+        }
         "align" => {
             cfg.heap.teach_heap.align =
                 size_of(cfg, key, one(key, args, key_span)?, Ints::Bytes, false)?

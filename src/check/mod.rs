@@ -1393,6 +1393,7 @@ impl Checker<'_> {
             let kind = spec.params.get(i).copied().unwrap_or(ParamKind::Value);
             let wants_perms = kind == ParamKind::Perms;
             let wants_flag = kind == ParamKind::MapFlag;
+            let wants_file = kind == ParamKind::File;
             let is_perms = matches!(a.kind, Ex::Perms(..));
             let is_flag = matches!(a.kind, Ex::Perms(Perms::NONE, Some(_)) | Ex::FileArg(..));
             if wants_perms && !is_perms {
@@ -1403,6 +1404,15 @@ impl Checker<'_> {
                     "expected permissions",
                     "not permissions",
                     "write permissions such as `rw-` or `r-x`",
+                );
+            } else if wants_file && !matches!(a.kind, Ex::FileArg(..)) {
+                fail!(
+                    self,
+                    ArgumentType,
+                    a.span,
+                    "expected `file \"path\"`",
+                    "not a file",
+                    "load_dump(file \"memory.txt\")",
                 );
             } else if wants_flag && !is_flag {
                 fail!(

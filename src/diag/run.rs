@@ -105,6 +105,46 @@ pub enum RunError {
         label: String,
         help: String,
     },
+    /// A `load_dump` file that cannot be read, or holds no `page N:` line.
+    #[error("{message}")]
+    #[diagnostic(code(mem::run::dump_file), help("{help}"))]
+    DumpFile {
+        message: String,
+        #[label("{label}")]
+        span: SourceSpan,
+        label: String,
+        help: String,
+    },
+    /// A `page N:` line of a `load_dump` file whose bytes are not two hex digits each, or not as many as the first page's.
+    #[error("{message}")]
+    #[diagnostic(code(mem::run::dump_line), help("{help}"))]
+    DumpLine {
+        message: String,
+        #[label("{label}")]
+        span: SourceSpan,
+        label: String,
+        help: String,
+    },
+    /// A page of a `load_dump` file beyond physical memory.
+    #[error("{message}")]
+    #[diagnostic(code(mem::run::dump_page), help("{help}"))]
+    DumpPage {
+        message: String,
+        #[label("{label}")]
+        span: SourceSpan,
+        label: String,
+        help: String,
+    },
+    /// `phys_byte` of an address beyond physical memory.
+    #[error("{message}")]
+    #[diagnostic(code(mem::run::phys_address), help("{help}"))]
+    PhysAddress {
+        message: String,
+        #[label("{label}")]
+        span: SourceSpan,
+        label: String,
+        help: String,
+    },
     /// A region name the process does not have.
     #[error("{message}")]
     #[diagnostic(code(mem::run::no_region), help("{help}"))]

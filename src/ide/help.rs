@@ -319,8 +319,9 @@ the page is not resident.",
     Topic {
         names: &["set_pte", "clear_pte"],
         text: "Page-table entries written by hand, for translation exercises: set_pte(vpn, pfn) \
-makes page vpn of the current process map frame pfn; clear_pte(vpn) makes it invalid. They take \
-no frame from the allocator.\n\
+makes page vpn of the current process map frame pfn; clear_pte(vpn) makes it invalid. The \
+frame an entry names is taken: no later page fault is given it, until the entry is cleared or \
+rewritten.\n\
 Try: machine ostep_paging;  set_pte(3, 6);  print translate(0x3229)",
     },
     Topic {
@@ -330,6 +331,16 @@ the address is invalid, without faulting anything in; the trace says why. On a m
 `base_bounds BASE LIMIT` (relocation.py) or `seg0`/`seg1 BASE LIMIT` (segmentation.py; segment \
 1 grows down from its base) it uses those registers instead.\n\
 Try: machine { va_bits 10; page_size 256 B; levels 1; pte_size 4; memory 16 KiB; base_bounds 12418 472 };  print translate(430)",
+    },
+    Topic {
+        names: &["load_dump", "phys_byte", "pdbr", "multilevel", "ostep_multilevel"],
+        text: "OSTEP's multi-level page-table homework (paging-multilevel-translate.py): \
+`machine ostep_multilevel { pdbr N }` puts the page directory in 32-byte page N; \
+load_dump(file \"PATH\") writes each `page N: hex bytes` line of a file (the simulator's own \
+output) into physical memory; translate(va) then walks the directory and the table, telling \
+each entry (5 bits of directory index, 5 of table index, 5 of offset; 1-byte entries, a valid \
+bit over a 7-bit page number); phys_byte(pa) is the byte at a physical address.\n\
+Try: machine ostep_multilevel { pdbr 0 };  print translate(0x611c)",
     },
     Topic {
         names: &["usable_size"],

@@ -42,6 +42,11 @@ pub struct MachineConfig {
     /// half segment 1's, growing down from its base.
     #[serde(default)]
     pub segments: [Option<(u64, u64)>; 2],
+    /// `pdbr PAGE`: the page directory base register of OSTEP's small two-level machine
+    /// (`paging-multilevel-translate.py`), which `translate` walks in physical memory in place
+    /// of the page table: see [`crate::machine::small`].
+    #[serde(default)]
+    pub pdbr: Option<u64>,
 }
 
 fn default_clock_bits() -> u32 {
@@ -155,6 +160,7 @@ impl MachineConfig {
             clock_bits: 2,
             base_bounds: None,
             segments: [None, None],
+            pdbr: None,
         }
     }
 

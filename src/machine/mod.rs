@@ -7,6 +7,7 @@ pub mod pagetable;
 pub mod phys;
 pub mod pyrandom;
 pub mod replace;
+pub mod small;
 pub mod swap;
 pub mod tlb;
 
@@ -77,6 +78,12 @@ pub enum FrameUse {
         file: u32,
         page: u64,
     },
+    /// Named by a page-table entry written by hand (`set_pte`): no fault is given it and no
+    /// policy evicts it, until the entry is cleared or rewritten.
+    Written {
+        asid: Asid,
+        vpn: u64,
+    },
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -138,7 +145,7 @@ fn pick_victim(
             Some(pfn) != pin
                 && scope.is_none_or(|a| f.asid == a)
                 && match f.used {
-                    FrameUse::Free => false,
+                    FrameUse::Free | FrameUse::Written { .. } => false,
                     FrameUse::File { .. } => true,
                     // Shared after fork: see `evictable`.
                     FrameUse::Anon { .. } => {
@@ -273,6 +280,14 @@ impl Mmu {
             self.tables.free_space(root);
             self.roots[asid as usize] = None;
             self.tlb.flush(Some(asid));
+        }
+        let written: Vec<u64> = (0..self.frame_info.len() as u64)
+            .filter(|&p| {
+                matches!(self.frame_info[p as usize].used, FrameUse::Written { asid: a, .. } if a == asid)
+            })
+            .collect();
+        for pfn in written {
+            self.free_frame(pfn);
         }
     }
 
@@ -449,6 +464,37 @@ impl Mmu {
         Some(pfn)
     }
 
+    /// Takes frame `pfn` for the entry of page `vpn` that `asid`'s table was given by hand, so
+    /// that no fault is given the same frame. False when the frame is in use already: the
+    /// entry then shares it, as written.
+    pub fn reserve_frame(&mut self, pfn: u64, asid: Asid, vpn: u64) -> bool {
+        if !self.frames.take(pfn) {
+            return false;
+        }
+        if self.frame_info.len() <= pfn as usize {
+            self.frame_info.resize(pfn as usize + 1, FREE_FRAME);
+        }
+        self.frame_info[pfn as usize] = FrameInfo {
+            used: FrameUse::Written { asid, vpn },
+            mapcount: 1,
+            referenced: false,
+            asid,
+            swap_slot: None,
+        };
+        true
+    }
+
+    /// Gives back the frame a hand-written entry of page `vpn` of `asid` reserved, if it did.
+    pub fn release_written(&mut self, pfn: u64, asid: Asid, vpn: u64) {
+        let mine = self
+            .frame_info
+            .get(pfn as usize)
+            .is_some_and(|f| f.used == FrameUse::Written { asid, vpn });
+        if mine {
+            self.free_frame(pfn);
+        }
+    }
+
     /// Returns a frame to the free pool; its bytes are zeroed so host memory is released.
     pub fn free_frame(&mut self, pfn: u64) {
         if let Some(f) = self.frame_info.get_mut(pfn as usize) {
@@ -466,7 +512,7 @@ impl Mmu {
     pub fn evictable(&self, pfn: u64) -> bool {
         match self.frame_info.get(pfn as usize) {
             Some(f) => match f.used {
-                FrameUse::Free => false,
+                FrameUse::Free | FrameUse::Written { .. } => false,
                 FrameUse::File { .. } => true,
                 // A page shared copy-on-write after fork stays until one side writes it: the
                 // swap entry would have to replace every sharer's mapping at once.
@@ -516,7 +562,7 @@ impl Mmu {
     pub fn page_in(&self, pfn: u64) -> Option<u64> {
         match self.frame_info.get(pfn as usize)?.used {
             FrameUse::Free => None,
-            FrameUse::Anon { vpn, .. } => Some(vpn),
+            FrameUse::Anon { vpn, .. } | FrameUse::Written { vpn, .. } => Some(vpn),
             FrameUse::File { page, .. } => Some(page),
         }
     }

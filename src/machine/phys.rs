@@ -222,6 +222,26 @@ impl FrameAllocator {
         self.used += 1;
         Some(pfn)
     }
+    /// Takes frame `pfn` itself, if it is free: a page table written by hand names its frames.
+    /// Frames below it never handed out yet join the free pool, so later allocations still
+    /// take the lowest free frame first.
+    pub fn take(&mut self, pfn: u64) -> bool {
+        if pfn >= self.total {
+            return false;
+        }
+        if pfn >= self.next_fresh {
+            self.freed.extend((self.next_fresh..pfn).map(Reverse));
+            self.next_fresh = pfn + 1;
+        } else {
+            let before = self.freed.len();
+            self.freed.retain(|Reverse(p)| *p != pfn);
+            if self.freed.len() == before {
+                return false;
+            }
+        }
+        self.used += 1;
+        true
+    }
     pub fn free(&mut self, pfn: u64) {
         self.used -= 1;
         self.freed.push(Reverse(pfn));
@@ -241,6 +261,19 @@ impl FrameAllocator {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_taken_frame_is_never_handed_out() {
+        let mut a = FrameAllocator::new(8);
+        assert!(a.take(3));
+        assert!(!a.take(3));
+        let got: Vec<u64> = std::iter::from_fn(|| a.alloc()).collect();
+        assert_eq!(got, vec![0, 1, 2, 4, 5, 6, 7]);
+        a.free(5);
+        assert!(a.take(5));
+        assert_eq!(a.alloc(), None);
+        assert!(!a.take(8));
+    }
 
     #[test]
     fn unwritten_memory_reads_zero_and_costs_nothing() {

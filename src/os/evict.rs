@@ -43,7 +43,7 @@ impl Os {
         };
         let mut swap_ev = None;
         let action = match info.used {
-            FrameUse::Free => return false,
+            FrameUse::Free | FrameUse::Written { .. } => return false,
             FrameUse::File { file, page } => {
                 // Every page table that maps this page-cache page loses it.
                 let mut dirty = false;

@@ -40,7 +40,7 @@ pub use size::{format_size, parse_size};
 
 /// The built-in profiles, in the order `memsim profiles` lists them: the default first, then by
 /// architecture, then the teaching machines (`tiny`, OSTEP's homework machines).
-const BUILTINS: [(&str, &str); 11] = [
+const BUILTINS: [(&str, &str); 12] = [
     ("x86_64", include_str!("../../profiles/x86_64.yaml")),
     (
         "x86_64_la57",
@@ -69,6 +69,10 @@ const BUILTINS: [(&str, &str); 11] = [
     (
         "ostep_malloc",
         include_str!("../../profiles/ostep_malloc.yaml"),
+    ),
+    (
+        "ostep_multilevel",
+        include_str!("../../profiles/ostep_multilevel.yaml"),
     ),
 ];
 
@@ -199,6 +203,15 @@ mod tests {
             (100, 1000)
         );
         assert_eq!(heap.conventions, crate::config::Conventions::Ostep);
+        let multi = builtin("ostep_multilevel").unwrap();
+        assert_eq!(
+            (multi.machine.va_bits, multi.machine.memory),
+            (
+                crate::machine::small::VA_BITS,
+                crate::machine::small::PAGES * crate::machine::small::PAGE
+            )
+        );
+        assert_eq!(multi.conventions, crate::config::Conventions::Ostep);
         assert_eq!(builtin("i386").unwrap().machine.level_bits(), vec![10, 10]);
         assert_eq!(
             builtin("aarch64_64k").unwrap().machine.level_bits(),

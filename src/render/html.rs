@@ -629,14 +629,18 @@ fn step_items(step: &Step) -> String {
 /// One event or output as a list item (a `show` is drawn beside the trace, not in it).
 fn item(it: &Item, out: &mut String) {
     match it {
-        Item::Event(e) => match event_style(e) {
-            Some(s) => {
-                let _ = write!(out, "<li style=\"{s}\">{}</li>", esc(&text::event(e)));
+        Item::Event(e) => {
+            // An event of several lines (a multi-level walk) keeps its lines.
+            let text = esc(&text::event(e)).replace('\n', "<br>");
+            match event_style(e) {
+                Some(s) => {
+                    let _ = write!(out, "<li style=\"{s}\">{text}</li>");
+                }
+                None => {
+                    let _ = write!(out, "<li>{text}</li>");
+                }
             }
-            None => {
-                let _ = write!(out, "<li>{}</li>", esc(&text::event(e)));
-            }
-        },
+        }
         Item::Output(Output::Print { text }) => {
             let _ = write!(out, "<li><samp>&gt; {}</samp></li>", esc(text));
         }

@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use crate::events::{Event, EvictAction, MajorReason, MinorReason, SegvCode};
+use crate::events::{Event, EvictAction, MajorReason, MinorReason, SegvCode, SmallEntry};
 use crate::heap::ChunkView;
 use crate::machine::Access;
 use crate::session::snapshot::{
@@ -182,6 +182,15 @@ pub enum EventReport<'a> {
         why: &'a str,
         ostep: bool,
     },
+    WalkTranslate {
+        pid: u32,
+        vaddr: u64,
+        pdbr: u64,
+        levels: Vec<SmallEntryReport>,
+        paddr: Option<u64>,
+        value: Option<u8>,
+        ostep: bool,
+    },
     SwapOut {
         pid: u32,
         vaddr: u64,
@@ -215,6 +224,30 @@ impl From<EvictAction> for ActionReport {
             EvictAction::WrittenBack => ActionReport::WrittenBack,
             EvictAction::SwappedOut { slot } => ActionReport::SwappedOut { slot },
             EvictAction::Discarded { slot } => ActionReport::Discarded { slot },
+        }
+    }
+}
+
+/// One entry a walk of OSTEP's small two-level machine read.
+#[derive(Debug, Serialize)]
+pub struct SmallEntryReport {
+    table: u64,
+    index: u64,
+    addr: u64,
+    entry: u8,
+    valid: bool,
+    pfn: u8,
+}
+
+impl From<&SmallEntry> for SmallEntryReport {
+    fn from(l: &SmallEntry) -> Self {
+        SmallEntryReport {
+            table: l.table,
+            index: l.index,
+            addr: l.addr,
+            entry: l.entry,
+            valid: l.entry & crate::machine::small::VALID != 0,
+            pfn: l.entry & !crate::machine::small::VALID,
         }
     }
 }
@@ -443,6 +476,23 @@ impl<'a> From<&'a Event> for EventReport<'a> {
                 paddr: *paddr,
                 segment: *segment,
                 why,
+                ostep: *ostep,
+            },
+            Event::WalkTranslate {
+                pid,
+                vaddr,
+                pdbr,
+                levels,
+                paddr,
+                value,
+                ostep,
+            } => EventReport::WalkTranslate {
+                pid: *pid,
+                vaddr: *vaddr,
+                pdbr: *pdbr,
+                levels: levels.iter().map(SmallEntryReport::from).collect(),
+                paddr: *paddr,
+                value: *value,
                 ostep: *ostep,
             },
             Event::SwapOut {
@@ -1013,6 +1063,20 @@ mod tests {
                 why: s(),
                 ostep: true,
             },
+            Event::WalkTranslate {
+                pid: 1,
+                vaddr: 0,
+                pdbr: 0,
+                levels: vec![SmallEntry {
+                    table: 0,
+                    index: 0,
+                    addr: 0,
+                    entry: 0x81,
+                }],
+                paddr: Some(0),
+                value: Some(0),
+                ostep: true,
+            },
             Event::SwapOut {
                 pid: 1,
                 vaddr: 0,
@@ -1054,9 +1118,10 @@ mod tests {
                 Event::PolicyAccess { .. } => 20,
                 Event::Translate { .. } => 21,
                 Event::SegTranslate { .. } => 22,
+                Event::WalkTranslate { .. } => 23,
             });
         }
-        assert_eq!(seen.len(), 23, "one event of each kind");
+        assert_eq!(seen.len(), 24, "one event of each kind");
         all
     }
 

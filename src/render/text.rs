@@ -274,6 +274,84 @@ pub fn event(e: &Event) -> String {
             Some(pa) => format!("translate {vaddr:#x} = {pa:#x}: {why}"),
             None => format!("translate {vaddr:#x}: segmentation violation: {why}"),
         },
+        Event::WalkTranslate {
+            vaddr,
+            levels,
+            paddr,
+            value,
+            ostep: true,
+            ..
+        } => {
+            let mut out = format!("Virtual Address 0x{vaddr:04x}:");
+            for (i, l) in levels.iter().enumerate() {
+                let (name, pad) = if i == 0 { ("pde", "  ") } else { ("pte", "    ") };
+                let (valid, pfn) = (l.entry >> 7, l.entry & 0x7f);
+                out += &format!(
+                    "\n{pad}--> {name} index:0x{:x} [decimal {}] {name} contents:0x{:x} (valid {valid}, pfn 0x{pfn:02x} [decimal {pfn}])",
+                    l.index, l.index, l.entry
+                );
+            }
+            out += &match (paddr, value, levels.len()) {
+                (Some(pa), Some(v), _) => format!(
+                    "\n      --> Translates to Physical Address 0x{pa:03x} --> Value: 0x{v:02x}"
+                ),
+                (_, _, 0) => format!(
+                    "\n      --> Fault (outside the {}-bit address space)",
+                    crate::machine::small::VA_BITS
+                ),
+                (_, _, 1) => "\n      --> Fault (page directory entry not valid)".to_string(),
+                _ => "\n      --> Fault (page table entry not valid)".to_string(),
+            };
+            out
+        }
+        Event::WalkTranslate {
+            vaddr,
+            pdbr,
+            levels,
+            paddr,
+            value,
+            ..
+        } => {
+            use crate::machine::small::{BITS, PAGE, VA_BITS};
+            let mask = (1u64 << BITS) - 1;
+            if levels.is_empty() {
+                return format!(
+                    "translate {vaddr:#x}: invalid: outside the {VA_BITS}-bit address space"
+                );
+            }
+            let mut out = format!(
+                "translate {vaddr:#x}: directory index {}, table index {}, offset {:#x}; the directory is page {pdbr}",
+                vaddr >> (2 * BITS),
+                (vaddr >> BITS) & mask,
+                vaddr & mask
+            );
+            for (i, l) in levels.iter().enumerate() {
+                let (valid, pfn) = (l.entry & 0x80 != 0, l.entry & 0x7f);
+                let what = if i == 0 {
+                    "directory entry"
+                } else {
+                    "table entry"
+                };
+                let meaning = match (valid, i) {
+                    (false, 0) => "not valid: no page table, so no page here".to_string(),
+                    (false, _) => "not valid: the page is not mapped".to_string(),
+                    (true, 0) => format!("valid, the page table is in page {pfn}"),
+                    (true, _) => format!("valid, frame {pfn}"),
+                };
+                out += &format!(
+                    "\n  {what} {} (page {}, at {:#x}) is {:#04x}: {meaning}",
+                    l.index, l.table, l.addr, l.entry
+                );
+            }
+            if let (Some(pa), Some(v)) = (paddr, value) {
+                let frame = pa / PAGE;
+                out += &format!(
+                    "\n  = {pa:#x} (frame {frame} * {PAGE} + offset {}), which holds {v:#04x}",
+                    pa % PAGE
+                );
+            }
+            out
+        }
         Event::PolicyAccess {
             page,
             hit,
@@ -757,7 +835,11 @@ fn item_rows(item: &Item, layout: Layout) -> Vec<String> {
         None => s,
     };
     match item {
-        Item::Event(e) => vec![format!("  {}", color(event(e)))],
+        // An event of several lines (a multi-level walk) keeps each under the gutter.
+        Item::Event(e) => event(e)
+            .lines()
+            .map(|l| format!("  {}", color(l.to_string())))
+            .collect(),
         Item::Output(Output::Print { text }) => text
             .lines()
             .map(|l| {

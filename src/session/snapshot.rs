@@ -301,6 +301,12 @@ pub fn machine_rows(sc: &ScenarioConfig) -> Vec<MachineRow> {
             rows.push((name, format!("base {base}, limit {limit}, grows {grows}")));
         }
     }
+    if let Some(pdbr) = c.pdbr {
+        rows.push((
+            "page directory",
+            format!("pdbr {pdbr}: 32-byte pages, 1-byte entries (paging-multilevel-translate.py)"),
+        ));
+    }
     if sc.arch != crate::config::Arch::X86_64 {
         // As for conventions below: the default machine's table stays as it was.
         rows.push(("arch", sc.arch.name().to_string()));
@@ -387,6 +393,7 @@ fn profile_line(sc: &ScenarioConfig) -> String {
     differs("clock_bits", c.clock_bits != base.clock_bits);
     differs("base_bounds", c.base_bounds != base.base_bounds);
     differs("segments", c.segments != base.segments);
+    differs("pdbr", c.pdbr != base.pdbr);
     if changed.is_empty() {
         c.name.clone()
     } else {

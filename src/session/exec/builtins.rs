@@ -91,8 +91,61 @@ impl Exec<'_> {
                 } else {
                     0
                 };
+                // The frame an entry names is the entry's: a later fault must not be given it
+                // too (two pages in one frame), and rewriting the entry gives it back.
+                let old = self.world.mmu.pte(asid, vpn);
+                if old & pte::PRESENT != 0 && old & pte::ZERO == 0 {
+                    self.world.mmu.release_written(pte::pfn(old), asid, vpn);
+                }
+                if b == Builtin::SetPte {
+                    self.world.mmu.reserve_frame(pfn, asid, vpn);
+                }
                 self.world.mmu.set_pte(asid, vpn, e);
                 return Ok(Value::new(0, Ty::Nothing));
+            }
+            Builtin::Translate if self.world.config().machine.pdbr.is_some() => {
+                let va = arg(0);
+                let pdbr = self.world.config().machine.pdbr.unwrap_or(0);
+                let walk = self.world.mmu.small_walk(pdbr, va);
+                if self.sink.wants() {
+                    let pid = self.world.current.map_or(0, |p| self.world.os.procs[p].pid);
+                    let ostep =
+                        self.world.config().conventions == crate::config::Conventions::Ostep;
+                    self.sink.push(Event::WalkTranslate {
+                        pid,
+                        vaddr: va,
+                        pdbr,
+                        levels: walk.levels,
+                        paddr: walk.paddr,
+                        value: walk.value,
+                        ostep,
+                    });
+                }
+                match walk.paddr {
+                    Some(pa) => pa,
+                    None => return Ok(Value::new(0, Ty::Nothing)),
+                }
+            }
+            Builtin::LoadDump => {
+                let (path, full) = match &args[0].kind {
+                    Ex::FileArg(f, host) => (f.as_str(), host.as_path()),
+                    _ => ("", std::path::Path::new("")),
+                };
+                self.load_dump(path, full, span)?;
+                return Ok(Value::new(0, Ty::Nothing));
+            }
+            Builtin::PhysByte => {
+                let (pa, memory) = (arg(0), self.world.mmu.config().memory);
+                if pa >= memory {
+                    return Err(err!(
+                        PhysAddress,
+                        span,
+                        format!("{pa:#x} is beyond physical memory"),
+                        "no such physical address",
+                        format!("physical memory has addresses 0 to {:#x}", memory - 1),
+                    ));
+                }
+                self.world.mmu.load_phys(pa, 1)
             }
             Builtin::Translate
                 if self.world.config().machine.base_bounds.is_some()
@@ -326,6 +379,66 @@ impl Exec<'_> {
 
 /// Base-and-bounds or segmented translation, as `relocation.py` and `segmentation.py` do it:
 /// the physical address (or none), the segment, and why.
+impl Exec<'_> {
+    /// `load_dump(file "PATH")`: each `page N:` line of the file into physical memory at
+    /// N times the page's size in bytes.
+    fn load_dump(&mut self, path: &str, full: &std::path::Path, span: Span) -> R<()> {
+        /// More than any dump of a machine memsim simulates byte by byte would need.
+        const LIMIT: u64 = 64 << 20;
+        let help = "a dump path is relative to the folder of the .mem file";
+        let text = crate::files::read_limited(full, LIMIT).map_err(|e| {
+            err!(
+                DumpFile,
+                span,
+                format!("cannot read the dump \"{path}\": {}", e.kind()),
+                "this dump",
+                help,
+            )
+        })?;
+        let pages = crate::machine::small::parse_dump(&text).map_err(|e| {
+            err!(
+                DumpLine,
+                span,
+                format!("line {} of the dump \"{path}\": {}", e.line, e.reason),
+                "this dump",
+                "each page is a line `page N: 7f 08 1c ...` (as paging-multilevel-translate.py prints it); other lines are skipped",
+            )
+        })?;
+        if pages.is_empty() {
+            return Err(err!(
+                DumpFile,
+                span,
+                format!("the dump \"{path}\" has no `page N:` line"),
+                "this dump",
+                "each page is a line `page N: 7f 08 1c ...` (as paging-multilevel-translate.py prints it)",
+            ));
+        }
+        let memory = self.world.mmu.config().memory;
+        for (page, data) in &pages {
+            let size = data.len() as u64;
+            let start = page
+                .checked_mul(size)
+                .filter(|s| s.checked_add(size).is_some_and(|end| end <= memory));
+            let Some(start) = start else {
+                return Err(err!(
+                    DumpPage,
+                    span,
+                    format!(
+                        "page {page} of the dump \"{path}\" ({size} bytes a page) is beyond physical memory"
+                    ),
+                    "this dump",
+                    format!(
+                        "physical memory holds {} pages of {size} bytes: use a machine with more `memory`",
+                        memory / size
+                    ),
+                ));
+            };
+            self.world.mmu.write_phys(start, data);
+        }
+        Ok(())
+    }
+}
+
 fn segment_translate(
     cfg: &crate::machine::MachineConfig,
     va: u64,

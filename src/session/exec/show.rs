@@ -179,6 +179,14 @@ impl Exec<'_> {
                                 "{} page {page} (page cache)",
                                 w.os.files[file as usize].name
                             ),
+                            FrameUse::Written { asid, vpn } => {
+                                let who =
+                                    w.os.procs
+                                        .iter()
+                                        .find(|p| p.asid == asid)
+                                        .map_or("?".to_string(), |p| p.name.clone());
+                                format!("{who} page {vpn:#x} (entry written by hand)")
+                            }
                         },
                         mapcount: f.mapcount,
                         ..frame_place(w, f.used)
@@ -338,7 +346,7 @@ pub(super) fn frame_place(w: &World, used: FrameUse) -> FrameRow {
     };
     match used {
         FrameUse::Free => {}
-        FrameUse::Anon { asid, vpn } => {
+        FrameUse::Anon { asid, vpn } | FrameUse::Written { asid, vpn } => {
             row.page = vpn;
             if let Some(p) = w.os.procs.iter().find(|p| p.asid == asid) {
                 let va = vpn << shift;
