@@ -49,8 +49,10 @@ enum Out {
     Flush(std_mpsc::Sender<()>),
 }
 
-/// How long an exiting kernel waits for its last messages to leave.
-const FLUSH_WAIT: Duration = Duration::from_secs(2);
+/// How long an exiting kernel waits for its last messages to leave. Leaving takes
+/// microseconds; the wait is long because on a loaded host the socket thread may not get a
+/// CPU for a while, and a `shutdown_reply` left unsent makes the front end wait for nothing.
+const FLUSH_WAIT: Duration = Duration::from_secs(10);
 
 impl Outbox {
     pub fn send(&self, dest: Dest, frames: Frames) {
