@@ -55,16 +55,30 @@ impl Drop for Front {
     }
 }
 
+/// Five ports nobody listens on, never handed out twice in this process. They are taken below
+/// the range the system draws outgoing connections' ports from, so that the tests' own client
+/// sockets, opened side by side, cannot take one before its kernel binds it.
 fn free_ports() -> [u16; 5] {
-    // Held together so that the five are distinct, then released for the kernel.
-    let ls: Vec<TcpListener> = (0..5)
-        .map(|_| TcpListener::bind("127.0.0.1:0").unwrap())
-        .collect();
+    use std::sync::atomic::{AtomicU16, Ordering};
+    const FIRST: u16 = 20_000;
+    const SPAN: u16 = 12_000;
+    static NEXT: AtomicU16 = AtomicU16::new(0);
     let mut ports = [0u16; 5];
-    for (p, l) in ports.iter_mut().zip(&ls) {
-        *p = l.local_addr().unwrap().port();
+    let mut found = 0;
+    for _ in 0..SPAN {
+        let i = NEXT.fetch_add(1, Ordering::Relaxed) % SPAN;
+        // Processes started side by side (this binary run twice at once) start far apart.
+        let base = (std::process::id().wrapping_mul(2_654_435_761) % u32::from(SPAN)) as u16;
+        let port = FIRST + (i + base) % SPAN;
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            ports[found] = port;
+            found += 1;
+            if found == ports.len() {
+                return ports;
+            }
+        }
     }
-    ports
+    panic!("no five free ports between {FIRST} and {}", FIRST + SPAN);
 }
 
 fn connection_json(ports: [u16; 5], key: &str, scheme: &str) -> String {
@@ -83,7 +97,13 @@ fn connection_json(ports: [u16; 5], key: &str, scheme: &str) -> String {
     .to_string()
 }
 
+/// Where a kernel started on `file` writes its stderr: read when it does not answer.
+fn stderr_file(file: &std::path::Path) -> PathBuf {
+    file.with_extension("stderr")
+}
+
 fn spawn(file: &PathBuf) -> Child {
+    let log = std::fs::File::create(stderr_file(file)).unwrap();
     Command::new(env!("CARGO_BIN_EXE_memsim"))
         .args(["kernel", "--connection-file"])
         .arg(file)
@@ -91,39 +111,92 @@ fn spawn(file: &PathBuf) -> Child {
         .env("MEMSIM_ROOT", std::env::temp_dir())
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::piped())
+        .stderr(log)
         .spawn()
         .unwrap()
 }
 
 /// Retries a connection while the kernel starts listening.
-fn connect(port: u16, ty: &str, id: &[u8]) -> Conn {
+fn connect(port: u16, ty: &str, id: &[u8], file: &std::path::Path) -> Conn {
     let start = Instant::now();
     loop {
         match Conn::connect(port, ty, id) {
             Ok(c) => return c,
-            Err(e) if start.elapsed() > WAIT => panic!("cannot connect to port {port}: {e}"),
+            Err(e) if start.elapsed() > WAIT => panic!(
+                "cannot connect to port {port}: {e}; the kernel said: {:?}",
+                std::fs::read_to_string(stderr_file(file)).unwrap_or_default()
+            ),
             Err(_) => std::thread::sleep(Duration::from_millis(20)),
         }
+    }
+}
+
+/// How a kernel just started on `ports` came up.
+enum Started {
+    Listening(Child),
+    /// One of its ports was taken in the meantime (the kernel said `mem::kernel::bind`).
+    PortTaken,
+}
+
+/// Starts a kernel on `file` and waits until it listens on every port. The ports were free
+/// when chosen, but tests run side by side, and another test's outgoing connection may take one
+/// before the kernel binds it: Jupyter's own race, which it answers by starting again.
+fn start_kernel(file: &PathBuf, ports: [u16; 5]) -> Started {
+    let mut child = spawn(file);
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            let said = std::fs::read_to_string(stderr_file(file)).unwrap_or_default();
+            if said.contains("mem::kernel::bind") {
+                return Started::PortTaken;
+            }
+            panic!("the kernel ended at start ({status}): {said}");
+        }
+        // The heartbeat is the last port the kernel binds.
+        if std::net::TcpStream::connect(("127.0.0.1", ports[4])).is_ok() {
+            return Started::Listening(child);
+        }
+        assert!(start.elapsed() < WAIT, "the kernel did not start listening");
+        std::thread::sleep(Duration::from_millis(10));
     }
 }
 
 impl Front {
     pub fn start() -> Front {
         let dir = TempDir::new("front");
-        let ports = free_ports();
         let file = dir.0.join("kernel.json");
-        std::fs::write(&file, connection_json(ports, KEY, "hmac-sha256")).unwrap();
-        let child = spawn(&file);
-        Front::attach(child, ports, file, dir)
+        for _ in 0..10 {
+            let ports = free_ports();
+            std::fs::write(&file, connection_json(ports, KEY, "hmac-sha256")).unwrap();
+            if let Started::Listening(child) = start_kernel(&file, ports) {
+                return Front::attach(child, ports, file, dir);
+            }
+        }
+        panic!("ten sets of free ports were each taken before the kernel could bind them");
+    }
+
+    /// Starts the kernel again on the same connection file, as Jupyter does on a restart.
+    /// When another test took one of its ports meanwhile, Jupyter's answer is new ports.
+    fn restart(mut ports: [u16; 5], file: PathBuf, dir: TempDir) -> Front {
+        for attempt in 0..10 {
+            if attempt >= 3 {
+                ports = free_ports();
+                std::fs::write(&file, connection_json(ports, KEY, "hmac-sha256")).unwrap();
+            }
+            if let Started::Listening(child) = start_kernel(&file, ports) {
+                return Front::attach(child, ports, file, dir);
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("every set of ports was taken before the kernel could bind it");
     }
 
     fn attach(child: Child, ports: [u16; 5], file: PathBuf, dir: TempDir) -> Front {
-        let shell = connect(ports[0], "DEALER", b"front-shell");
-        let mut iopub = connect(ports[1], "SUB", b"");
+        let shell = connect(ports[0], "DEALER", b"front-shell", &file);
+        let mut iopub = connect(ports[1], "SUB", b"", &file);
         iopub.subscribe_all().unwrap();
-        let control = connect(ports[3], "DEALER", b"front-control");
-        let hb = connect(ports[4], "REQ", b"");
+        let control = connect(ports[3], "DEALER", b"front-control", &file);
+        let hb = connect(ports[4], "REQ", b"", &file);
         let mut f = Front {
             child,
             shell,
@@ -683,12 +756,15 @@ fn shutdown_and_restart() {
         assert!(start.elapsed() < WAIT, "the kernel did not exit");
         std::thread::sleep(Duration::from_millis(10));
     };
-    assert!(status.success());
+    assert!(
+        status.success(),
+        "{status}: {}",
+        std::fs::read_to_string(stderr_file(&f.file)).unwrap_or_default()
+    );
     // Jupyter starts the kernel again on the same connection file: a fresh session.
     let (ports, file) = (f.ports, f.file.clone());
     let dir = std::mem::replace(&mut f._dir, TempDir::new("spare"));
-    let child = spawn(&file);
-    let mut g = Front::attach(child, ports, file, dir);
+    let mut g = Front::restart(ports, file, dir);
     let (reply, _) = g.execute("print kept");
     assert_eq!(reply.content["ename"], "mem::check::unknown_name");
     assert_eq!(reply.content["execution_count"], 1);

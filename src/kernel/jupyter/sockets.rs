@@ -160,6 +160,7 @@ async fn serve(
                     send(dest, frames, &mut shell, &mut control, &mut iopub).await;
                 }
                 Some(Out::Flush(done)) => {
+                    drain().await;
                     let _ = done.send(());
                 }
             },
@@ -196,6 +197,21 @@ async fn send(
         eprintln!("memsim kernel: could not send on {dest:?}: {e}");
     }
 }
+
+/// Lets the crate's writer tasks write what `send` queued. A `send` only hands the message to
+/// a per-peer queue that a task of its own writes to the connection, on this same thread: the
+/// process must not end until those tasks ran, or the last `shutdown_reply` is lost. They are
+/// ready to run, so yielding runs them; the short sleep parks the thread on the I/O driver once,
+/// for a write that had to wait for the connection to accept it.
+async fn drain() {
+    for _ in 0..DRAIN_YIELDS {
+        tokio::task::yield_now().await;
+    }
+    tokio::time::sleep(DRAIN_PAUSE).await;
+}
+
+const DRAIN_YIELDS: usize = 16;
+const DRAIN_PAUSE: Duration = Duration::from_millis(20);
 
 /// Hands what a ROUTER receives (behind its sender's routing id) to the kernel.
 async fn forward(mut socket: RouterRecvHalf, tx: std_mpsc::Sender<Frames>) {
