@@ -3,8 +3,6 @@
 //! read in blocks and parsed a chunk at a time, so host memory does not grow with its length.
 //! OPT gets the future it needs here: every reference's next use, computed before the run.
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::io::Read;
 
 use super::World;
@@ -359,28 +357,7 @@ fn lackey_line(line: &[u8]) -> Option<(u8, u64, u64)> {
     (n <= MAX_ACCESS).then_some((kind, addr, n))
 }
 
-/// Hashes a page number with one multiplication (Fibonacci hashing). Page numbers are not
-/// chosen by an adversary and the map is private to one replay, so SipHash's protection buys
-/// nothing here, and it was most of OPT's set-up time.
-#[derive(Default)]
-pub struct PageHasher(u64);
-
-impl Hasher for PageHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        }
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = (self.0 ^ n).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    }
-}
-
-/// A map keyed by page number.
-pub type PageMap<V> = HashMap<u64, V, BuildHasherDefault<PageHasher>>;
+pub use crate::machine::pagemap::{PageHasher, PageMap};
 
 /// What OPT needs to know of the future: for each reference, the position of the next
 /// reference to the same page (`u64::MAX` = never again), and each page's first position.
