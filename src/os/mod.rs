@@ -183,6 +183,8 @@ pub struct Os {
     /// the traced program, and gets a page of its backing store instead of a SIGSEGV
     /// (policies.md, "`refs` and `trace`").
     pub auto_map: bool,
+    /// The mapping the fault path found last (see `lean.rs`).
+    last_mapping: Option<lean::MappingFacts>,
 }
 
 impl Os {
@@ -208,6 +210,7 @@ impl Os {
             seed,
             next_pid: 1000,
             auto_map: false,
+            last_mapping: None,
         }
     }
 
