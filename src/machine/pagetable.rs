@@ -485,7 +485,7 @@ mod tests {
             let mut pt = PageTables::new(&[2, 2, 3]);
             let mut roots = vec![pt.new_root()];
             // Few distinct VPNs over few leaves, so that walks often meet the memo.
-            let vpn = |k: u64| (k % 3) << 3 | (k % 2) << 1 | k / 3;
+            let vpn = |k: u64| ((k % 3) << 3) | ((k % 2) << 1) | (k / 3);
             for (op, k, which) in ops {
                 let r = usize::from(which && roots.len() > 1);
                 match op {
