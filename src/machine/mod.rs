@@ -3,6 +3,7 @@
 //! a fault means and asks the machine to map, unmap and copy frames.
 
 pub mod config;
+pub mod pagemap;
 pub mod pagetable;
 pub mod phys;
 pub mod pyrandom;

@@ -3,6 +3,8 @@
 //! Tables live beside the simulated RAM (they take no frames, as textbooks assume); each walk
 //! still counts one memory reference per level.
 
+use std::cell::Cell;
+
 /// Page-table entry bits. The frame number (or swap slot) sits above `PFN_SHIFT`.
 pub mod pte {
     pub const PRESENT: u64 = 1 << 0;
@@ -28,6 +30,26 @@ pub mod pte {
     }
 }
 
+/// The leaf table of the last walk: replays touch a few neighbouring pages over and over (a
+/// reference, an eviction, a mapping per fault), and each walk would read every level again.
+/// `private`: every table on the way was unshared when it was recorded. Any change to which
+/// tables exist or who shares them forgets it.
+#[derive(Debug, Clone, Copy)]
+struct Memo {
+    root: u32,
+    /// The VPN's bits above the leaf index.
+    high: u64,
+    leaf: u32,
+    private: bool,
+}
+
+const NO_MEMO: Memo = Memo {
+    root: u32::MAX,
+    high: 0,
+    leaf: 0,
+    private: false,
+};
+
 /// Where a leaf entry lives: table index and slot.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Loc {
@@ -50,6 +72,9 @@ pub struct PageTables {
     /// Shift of each level's index within a VPN, top level first.
     shifts: Vec<u32>,
     masks: Vec<u64>,
+    /// Index bits of the leaf level.
+    leaf_bits: u32,
+    memo: Cell<Memo>,
 }
 
 impl PageTables {
@@ -69,6 +94,8 @@ impl PageTables {
             free: Vec::new(),
             shifts,
             masks,
+            leaf_bits: level_bits.last().copied().unwrap_or(0),
+            memo: Cell::new(NO_MEMO),
         }
     }
 
@@ -82,7 +109,22 @@ impl PageTables {
         ((vpn >> self.shifts[l]) & self.masks[l]) as usize
     }
 
+    /// The memoized leaf table of `vpn` under `root`, if the last walk went there (and, with
+    /// `private`, if it found every table on the way unshared).
+    #[inline]
+    fn memo_leaf(&self, root: u32, vpn: u64, private: bool) -> Option<u32> {
+        let m = self.memo.get();
+        (m.root == root && m.high == vpn >> self.leaf_bits && (m.private || !private))
+            .then_some(m.leaf)
+    }
+
+    #[inline]
+    fn forget(&self) {
+        self.memo.set(NO_MEMO);
+    }
+
     fn alloc_table(&mut self, level: usize) -> u32 {
+        self.forget();
         let n = (self.masks[level] + 1) as usize;
         if let Some(t) = self.free.pop() {
             self.refs[t as usize] = 1;
@@ -100,6 +142,7 @@ impl PageTables {
 
     /// The root of a new address space that shares every table of `root`'s.
     pub fn share(&mut self, root: u32) -> u32 {
+        self.forget();
         self.refs[root as usize] += 1;
         root
     }
@@ -124,6 +167,7 @@ impl PageTables {
     /// A private copy of the shared level-`level` table `t`, for the one pointer to it that
     /// is about to be redirected; its children gain a sharer.
     fn unshare(&mut self, t: u32, level: usize) -> u32 {
+        self.forget();
         let copy = self.tables[t as usize].clone();
         if level + 1 < self.shifts.len() {
             for &e in copy.iter().filter(|&&e| e != 0) {
@@ -147,11 +191,15 @@ impl PageTables {
     /// created. Also returns the leaf tables that were copied, as (old, new), so cached
     /// locations can follow.
     pub fn find_private(&mut self, root: &mut u32, vpn: u64) -> (Loc, Option<(u32, u32)>) {
+        let last = self.shifts.len() - 1;
+        if let Some(leaf) = self.memo_leaf(*root, vpn, true) {
+            let slot = self.index(last, vpn) as u32;
+            return (Loc { table: leaf, slot }, None);
+        }
         if self.is_shared(*root) {
             *root = self.unshare(*root, 0);
         }
         let mut t = *root;
-        let last = self.shifts.len() - 1;
         let mut moved = None;
         for l in 0..last {
             let i = self.index(l, vpn);
@@ -174,6 +222,12 @@ impl PageTables {
                 }
             };
         }
+        self.memo.set(Memo {
+            root: *root,
+            high: vpn >> self.leaf_bits,
+            leaf: t,
+            private: true,
+        });
         (
             Loc {
                 table: t,
@@ -192,8 +246,12 @@ impl PageTables {
     /// exist) and the number of table reads made.
     #[inline]
     pub fn find(&self, root: u32, vpn: u64) -> (Option<Loc>, u32) {
-        let mut t = root;
         let last = self.shifts.len() - 1;
+        if let Some(leaf) = self.memo_leaf(root, vpn, false) {
+            let slot = self.index(last, vpn) as u32;
+            return (Some(Loc { table: leaf, slot }), self.shifts.len() as u32);
+        }
+        let mut t = root;
         for l in 0..last {
             let e = self.tables[t as usize][self.index(l, vpn)];
             if e == 0 {
@@ -201,6 +259,12 @@ impl PageTables {
             }
             t = (e - 1) as u32;
         }
+        self.memo.set(Memo {
+            root,
+            high: vpn >> self.leaf_bits,
+            leaf: t,
+            private: false,
+        });
         (
             Some(Loc {
                 table: t,
@@ -212,6 +276,9 @@ impl PageTables {
 
     /// Whether any table on the way from `root` to `vpn`'s leaf slot is shared.
     pub fn path_shared(&self, root: u32, vpn: u64) -> bool {
+        if self.memo_leaf(root, vpn, true).is_some() {
+            return false;
+        }
         let mut t = root;
         let last = self.shifts.len() - 1;
         for l in 0..=last {
@@ -321,6 +388,7 @@ impl PageTables {
     }
 
     fn free_from(&mut self, t: u32, level: usize) {
+        self.forget();
         // A table still shared lives on for the other address spaces.
         self.refs[t as usize] -= 1;
         if self.refs[t as usize] > 0 {
@@ -405,5 +473,48 @@ mod tests {
         let loc = pt.find_or_create(root, 0xab);
         assert_eq!(loc.slot, 0xab);
         assert_eq!(pt.find(root, 0xab).1, 1);
+    }
+
+    proptest::proptest! {
+        /// The memo of the last leaf answers every walk as a full walk does, whatever mix of
+        /// changes, forks and frees came before.
+        #[test]
+        fn the_last_leaf_memo_answers_as_a_walk(
+            ops in proptest::collection::vec((0u8..5, 0u64..6, proptest::bool::ANY), 1..80),
+        ) {
+            let mut pt = PageTables::new(&[2, 2, 3]);
+            let mut roots = vec![pt.new_root()];
+            // Few distinct VPNs over few leaves, so that walks often meet the memo.
+            let vpn = |k: u64| ((k % 3) << 3) | ((k % 2) << 1) | (k / 3);
+            for (op, k, which) in ops {
+                let r = usize::from(which && roots.len() > 1);
+                match op {
+                    0 | 1 => {
+                        let (loc, _) = pt.find_private(&mut roots[r], vpn(k));
+                        pt.set(loc, k << pte::PFN_SHIFT | pte::PRESENT);
+                    }
+                    2 if roots.len() == 1 => {
+                        let b = pt.share(roots[0]);
+                        roots.push(b);
+                    }
+                    3 if roots.len() == 2 => {
+                        let gone = roots.remove(r);
+                        pt.free_space(gone);
+                    }
+                    _ => {
+                        let _ = pt.find(roots[r], vpn(k));
+                    }
+                }
+                for &root in &roots {
+                    for k in 0..6 {
+                        let (found, shared) = (pt.find(root, vpn(k)), pt.path_shared(root, vpn(k)));
+                        pt.forget();
+                        proptest::prop_assert_eq!(found, pt.find(root, vpn(k)));
+                        pt.forget();
+                        proptest::prop_assert_eq!(shared, pt.path_shared(root, vpn(k)));
+                    }
+                }
+            }
+        }
     }
 }

@@ -393,6 +393,14 @@ impl Replacer {
             // corrections, which a fault-heavy string makes on nearly every search. Last uses
             // are distinct, so the pass and the heap choose the same frame; the heap keeps an
             // entry per frame (`queued`) and takes over if memory grows past the bound.
+            // The least recently used frame of all is nearly always one that may go: found
+            // by a pass that asks nothing else, and asked once.
+            let oldest = (0..self.linked.len())
+                .filter(|&i| self.linked[i])
+                .min_by_key(|&i| self.used[i])?;
+            if ok(oldest as u64) {
+                return Some(oldest as u64);
+            }
             return (0..self.linked.len())
                 .filter(|&i| self.linked[i] && ok(i as u64))
                 .min_by_key(|&i| self.used[i])

@@ -54,7 +54,7 @@ impl Os {
                         // The file is mapped only at `at`: one lookup per process, however
                         // many mappings a scattered trace made.
                         let vaddr = at.wrapping_add(page << shift);
-                        let mapped = self.procs[q].vmas.find(vaddr).is_some_and(|v| {
+                        let mapped = self.mapping(q, vaddr).is_some_and(|v| {
                             matches!(v.backing, Backing::File { file: f, offset }
                                 if f == file && v.start.wrapping_sub(offset) == at)
                         });
@@ -243,7 +243,12 @@ impl Os {
     /// the built-in program's layout (its text, data, stack, libraries) does not, since the
     /// traced program has its own.
     pub(super) fn is_declared(&self, p: usize, v: &Vma) -> bool {
-        match v.role {
+        self.declared_role(p, v.role)
+    }
+
+    /// [`Os::is_declared`] for a mapping of role `role`.
+    pub(super) fn declared_role(&self, p: usize, role: Role) -> bool {
+        match role {
             Role::Mmap | Role::Heap | Role::ThreadStack | Role::Guard => true,
             Role::Text | Role::Rodata | Role::Relro | Role::Data | Role::Bss | Role::Stack => {
                 self.procs[p].declared_layout

@@ -5,12 +5,49 @@
 //! counters); anything else goes to the general handler. Property tests in
 //! `session/replay.rs` run random replays both ways and compare the whole machine.
 
-use super::{Backing, Os, Trap};
+use super::{Backing, Os, Perms, Role, Trap};
 use crate::events::EventSink;
 use crate::machine::pagetable::pte;
 use crate::machine::{Access, Fault, FrameUse, Mmu};
 
+/// What the fault path reads of a mapping, remembered with the stamp of the set it came from
+/// (equal stamps, equal mappings): a replay's faults and evictions land in one mapping over
+/// and over, and each lookup would search the mappings' tree again.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct MappingFacts {
+    stamp: u64,
+    pub start: u64,
+    pub end: u64,
+    pub perms: Perms,
+    pub shared: bool,
+    pub backing: Backing,
+    pub role: Role,
+}
+
 impl Os {
+    /// The mapping of process `p` holding `vaddr`, as [`super::VmaSet::find`] finds it.
+    #[inline]
+    pub(super) fn mapping(&mut self, p: usize, vaddr: u64) -> Option<MappingFacts> {
+        let set = &self.procs[p].vmas;
+        if let Some(m) = self.last_mapping {
+            if m.stamp == set.stamp() && m.start <= vaddr && vaddr < m.end {
+                return Some(m);
+            }
+        }
+        let v = set.find(vaddr)?;
+        let m = MappingFacts {
+            stamp: set.stamp(),
+            start: v.start,
+            end: v.end,
+            perms: v.perms,
+            shared: v.shared,
+            backing: v.backing,
+            role: v.role,
+        };
+        self.last_mapping = Some(m);
+        Some(m)
+    }
+
     /// The rest of a replayed reference whose translation faulted (counted already), as
     /// [`Os::access_faulted`] does it; when nothing is recorded, a fault the lean path knows
     /// takes it.
@@ -53,7 +90,7 @@ impl Os {
         if old & pte::SWAPPED != 0 || vaddr >= self.user_limit {
             return None;
         }
-        let v = self.procs[p].vmas.find(vaddr)?;
+        let v = self.mapping(p, vaddr)?;
         let Backing::File { file, offset } = v.backing else {
             return None;
         };
@@ -62,7 +99,7 @@ impl Os {
             Access::Write => v.perms.w,
             Access::Exec => v.perms.x,
         };
-        if !v.shared || !allowed || (self.auto_map && !self.is_declared(p, v)) {
+        if !v.shared || !allowed || (self.auto_map && !self.declared_role(p, v.role)) {
             return None;
         }
         let bits = v.perms.pte_bits() | pte::FILE;

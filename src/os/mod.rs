@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 
 use crate::config::Arch;
 use crate::events::{Event, EventSink, MajorReason, MinorReason, SegvCode};
+use crate::machine::pagemap::PageMap;
 use crate::machine::pagetable::pte;
 use crate::machine::{Access, Asid, Fault, FrameUse, Mmu};
 use crate::units;
@@ -23,8 +24,9 @@ pub use vma::{Backing, Perms, Role, Vma, VmaSet};
 #[derive(Debug, Clone)]
 pub struct FileObj {
     pub name: String,
-    /// Page index → frame, for pages in the page cache.
-    pub cache: BTreeMap<u64, u64>,
+    /// Page index → frame, for pages in the page cache. Looked up, filled and emptied on
+    /// every fault of a replay, never listed: a hash map, not a tree.
+    pub cache: PageMap<u64>,
     /// Pages of this file count as already cached (libc is always in memory on a real system).
     pub always_cached: bool,
     /// Contents of pages written back from the page cache (dirty shared pages that were
@@ -181,6 +183,8 @@ pub struct Os {
     /// the traced program, and gets a page of its backing store instead of a SIGSEGV
     /// (policies.md, "`refs` and `trace`").
     pub auto_map: bool,
+    /// The mapping the fault path found last (see `lean.rs`).
+    last_mapping: Option<lean::MappingFacts>,
 }
 
 impl Os {
@@ -206,6 +210,7 @@ impl Os {
             seed,
             next_pid: 1000,
             auto_map: false,
+            last_mapping: None,
         }
     }
 
@@ -234,7 +239,7 @@ impl Os {
         }
         self.files.push(FileObj {
             name: name.to_string(),
-            cache: BTreeMap::new(),
+            cache: PageMap::default(),
             always_cached,
             store: BTreeMap::new(),
             host: None,
@@ -256,7 +261,7 @@ impl Os {
         }
         self.files.push(FileObj {
             name: name.to_string(),
-            cache: BTreeMap::new(),
+            cache: PageMap::default(),
             always_cached: false,
             store: BTreeMap::new(),
             host: Some(host.to_path_buf()),

@@ -1,6 +1,7 @@
 //! Virtual memory areas: the mappings of one address space, as `/proc/PID/maps` lists them.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use crate::machine::pagetable::pte;
@@ -66,7 +67,7 @@ impl Perms {
 }
 
 /// What backs a mapping.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backing {
     /// Demand-zero memory.
     Anon,
@@ -159,12 +160,34 @@ impl Vma {
 }
 
 /// The mappings of one address space, keyed by start address; never overlapping.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct VmaSet {
     map: BTreeMap<u64, Vma>,
+    /// Names these contents: every change takes a number no set has had, and a copy keeps
+    /// its original's, so equal stamps mean equal mappings (what lets the fault path remember
+    /// a lookup). Never shown.
+    stamp: u64,
+}
+
+impl std::fmt::Debug for VmaSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VmaSet").field("map", &self.map).finish()
+    }
+}
+
+/// The next stamp of a changed [`VmaSet`] (0 is an empty set's, never handed out).
+fn next_stamp() -> u64 {
+    static STAMPS: AtomicU64 = AtomicU64::new(1);
+    STAMPS.fetch_add(1, Ordering::Relaxed)
 }
 
 impl VmaSet {
+    /// What names these contents: equal stamps, equal mappings.
+    #[inline]
+    pub fn stamp(&self) -> u64 {
+        self.stamp
+    }
+
     pub fn iter(&self) -> impl Iterator<Item = &Vma> {
         self.map.values()
     }
@@ -201,6 +224,7 @@ impl VmaSet {
 
     /// Adds a mapping over free space, merging with compatible neighbours.
     pub fn insert(&mut self, vma: Vma) {
+        self.stamp = next_stamp();
         debug_assert!(self.is_free(vma.start, vma.end));
         let mut vma = vma;
         if let Some((_, prev)) = self.map.range(..vma.start).next_back() {
@@ -223,6 +247,7 @@ impl VmaSet {
     /// Removes `[start, end)` from every mapping, splitting where needed; returns the pieces
     /// removed.
     pub fn remove_range(&mut self, start: u64, end: u64) -> Vec<Vma> {
+        self.stamp = next_stamp();
         let keys: Vec<u64> = self
             .map
             .range(..end)
@@ -271,6 +296,7 @@ impl VmaSet {
 
     /// Changes the extent of the mapping starting at `start` (brk and stack growth).
     pub fn resize(&mut self, start: u64, new_start: u64, new_end: u64) {
+        self.stamp = next_stamp();
         if let Some(mut v) = self.map.remove(&start) {
             v.start = new_start;
             v.end = new_end;

@@ -3,8 +3,6 @@
 //! read in blocks and parsed a chunk at a time, so host memory does not grow with its length.
 //! OPT gets the future it needs here: every reference's next use, computed before the run.
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::io::Read;
 
 use super::World;
@@ -359,28 +357,7 @@ fn lackey_line(line: &[u8]) -> Option<(u8, u64, u64)> {
     (n <= MAX_ACCESS).then_some((kind, addr, n))
 }
 
-/// Hashes a page number with one multiplication (Fibonacci hashing). Page numbers are not
-/// chosen by an adversary and the map is private to one replay, so SipHash's protection buys
-/// nothing here, and it was most of OPT's set-up time.
-#[derive(Default)]
-pub struct PageHasher(u64);
-
-impl Hasher for PageHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        }
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = (self.0 ^ n).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    }
-}
-
-/// A map keyed by page number.
-pub type PageMap<V> = HashMap<u64, V, BuildHasherDefault<PageHasher>>;
+pub use crate::machine::pagemap::{PageHasher, PageMap};
 
 /// What OPT needs to know of the future: for each reference, the position of the next
 /// reference to the same page (`u64::MAX` = never again), and each page's first position.
@@ -911,27 +888,43 @@ mod tests {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
         /// With the trace off a replay's faults take the lean path; with it on, the general
         /// handler. Both end in the same machine: frames, page tables, TLB, swap, counters,
-        /// values read back, every `show` and every diagnostic.
+        /// values read back, every `show` and every diagnostic; memory of a few frames and of
+        /// more than 32, and a step limit that may stop a long string between two chunks.
         #[test]
         fn the_lean_fault_path_ends_where_the_general_one_does(
             policy in proptest::sample::select(Policy::ALL.to_vec()),
             ostep in proptest::bool::ANY,
-            frames in 1u64..7,
+            frames in proptest::prop_oneof![1u64..7, 31u64..40],
             swap in 0u64..4,
-            tlb in proptest::sample::select(vec![0u64, 1, 4, 16]),
+            tlb in proptest::sample::select(vec![0u64, 1, 4, 16, 64]),
             local in proptest::bool::ANY,
             strings in proptest::collection::vec(
-                (proptest::bool::ANY, proptest::collection::vec((0u64..12, proptest::bool::weighted(0.2)), 1..60)),
+                (proptest::bool::ANY, proptest::collection::vec((0u64..1000, proptest::bool::weighted(0.2)), 1..60)),
                 1..5,
             ),
             anon in proptest::collection::vec(0u64..4, 0..4),
+            long in proptest::option::weighted(0.25, (proptest::bool::ANY, 4097usize..9000)),
+            max_steps in proptest::option::weighted(0.25, 50u64..14_000),
         ) {
             use crate::session::{Options, Output, Session};
+            // A few pages more than frames, so that memory of more than 32 frames (LRU's heap)
+            // is under pressure too.
+            let pages = frames + 6;
+            let mut strings: Vec<(bool, Vec<(u64, bool)>)> = strings
+                .into_iter()
+                .map(|(b, refs)| (b, refs.into_iter().map(|(n, w)| (n % pages, w)).collect()))
+                .collect();
+            // A string longer than a chunk, so that a step limit can stop a replay between
+            // two of its chunks.
+            if let Some((in_b, n)) = long {
+                strings.push((in_b, (0..n as u64).map(|i| ((i * 7 + i / 13) % pages, i % 5 == 0)).collect()));
+            }
             let src = replay_scenario(policy, ostep, frames, swap, tlb, local, &strings, &anon);
             let run = |trace: bool| {
                 let mut s = Session::new(Options {
                     trace,
                     report_leaks: false,
+                    max_steps: max_steps.unwrap_or(Options::default().max_steps),
                     ..Options::default()
                 });
                 let r = s.execute("t.mem", &src);
