@@ -101,7 +101,8 @@ impl PageRefsBuilder {
                 let s = raw ^ (ONES * u64::from(b' '));
                 let space = s.wrapping_sub(ONES) & !s & (ONES * 0x80);
                 let end = (space.trailing_zeros() / 8) as usize;
-                let suffix = eight[k & 7];
+                // By shifting, not indexing: an indexed byte would go through the stack.
+                let suffix = (raw >> (8 * (k & 7))) as u8;
                 let write = suffix == b'w';
                 let suffixed = write || suffix == b'r';
                 if (1..=3).contains(&k) && end == k + usize::from(suffixed) && o + 2 <= out.len() {
