@@ -77,12 +77,13 @@ pub struct Options {
     pub max_trace_line: usize,
 }
 
-/// The default of [`Options::max_source_bytes`]: room for a reference string of ten million page
-/// numbers (about 30 MB). Ordinary statements cost the parser about 140 host bytes per byte of
-/// source, so this is also what keeps a file of them within a few GiB.
-pub const DEFAULT_MAX_SOURCE_BYTES: usize = 40 << 20;
-/// The default of [`Options::max_line_bytes`]: a `refs` line of ten million page numbers fits.
-pub const DEFAULT_MAX_LINE_BYTES: usize = 32 << 20;
+/// The default of [`Options::max_source_bytes`]: a hundred times the longest example. Ordinary
+/// statements cost the parser about 140 host bytes per byte of source, so this is also what keeps
+/// a file of them near 2 GiB, the default host memory limit.
+pub const DEFAULT_MAX_SOURCE_BYTES: usize = 16 << 20;
+/// The default of [`Options::max_line_bytes`]: a `refs` line of a million page numbers (about
+/// 3 MB, a large page-replacement exercise) fits with room to spare.
+pub const DEFAULT_MAX_LINE_BYTES: usize = 8 << 20;
 /// The default of [`Options::max_host_bytes`].
 pub const DEFAULT_MAX_HOST_BYTES: usize = 2 << 30;
 /// The default of [`Options::max_depth`].
