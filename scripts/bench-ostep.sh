@@ -24,8 +24,7 @@ PY
 secs() { local s e; s=$(date +%s%N); "$@" >/dev/null; e=$(date +%s%N); echo "$(( (e - s) / 1000000 ))"; }
 printf '%-6s %12s %12s %8s\n' policy "memsim ms" "OSTEP ms" ratio
 for p in fifo lru clock opt; do
-    # The `refs` line is 2.6 MB: past the default line limit, which is for typed scenarios.
-    m=$(secs "$memsim" run --quiet --max-line 8000000 "$dir/$p.mem")
+    m=$(secs "$memsim" run --quiet "$dir/$p.mem")
     o=$(secs python3 "$ostep" -f "$dir/addrs" -p "${p^^}" -C 10 -c -N)
     printf '%-6s %12s %12s %7sx\n' "$p" "$m" "$o" "$(( o / (m > 0 ? m : 1) ))"
 done

@@ -128,7 +128,7 @@ pub const CODES: &[Code] = &[
     c("mem::parse::unmatched_delimiter", "A closing `}`, `)` or `]` that closes nothing, or the wrong bracket.", Some("print (1 + 2]")),
     c("mem::parse::too_deep", "Nesting (brackets, blocks, operators) deeper than the parser accepts (200 levels, or fewer with `--max-depth N` or `MEMSIM_MAX_DEPTH`).", None),
     c("mem::parse::too_large", "A file, REPL input or cell larger than a scenario may be (16 MiB unless `--max-source BYTES` or `MEMSIM_MAX_SOURCE` says otherwise); long data belongs in a trace file, which is streamed.", None),
-    c("mem::parse::line_too_long", "A line longer than a scenario's line may be (1 MiB unless `--max-line BYTES` or `MEMSIM_MAX_LINE` says otherwise).", None),
+    c("mem::parse::line_too_long", "A line longer than a scenario's line may be (8 MiB unless `--max-line BYTES` or `MEMSIM_MAX_LINE` says otherwise).", None),
     c("mem::parse::too_many_errors", "So many errors that the rest are not listed; fix the first ones and check again.", None),
     // --- files and output ------------------------------------------------------------------
     c("mem::io::not_found", "`memsim run`, `check` or `test` was given a path where there is no file. A path is relative to the current folder.", None),

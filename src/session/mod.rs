@@ -77,10 +77,13 @@ pub struct Options {
     pub max_trace_line: usize,
 }
 
-/// The default of [`Options::max_source_bytes`]: a hundred times the longest example.
+/// The default of [`Options::max_source_bytes`]: a hundred times the longest example. Ordinary
+/// statements cost the parser about 140 host bytes per byte of source, so this is also what keeps
+/// a file of them near 2 GiB, the default host memory limit.
 pub const DEFAULT_MAX_SOURCE_BYTES: usize = 16 << 20;
-/// The default of [`Options::max_line_bytes`].
-pub const DEFAULT_MAX_LINE_BYTES: usize = 1 << 20;
+/// The default of [`Options::max_line_bytes`]: a `refs` line of a million page numbers (about
+/// 3 MB, a large page-replacement exercise) fits with room to spare.
+pub const DEFAULT_MAX_LINE_BYTES: usize = 8 << 20;
 /// The default of [`Options::max_host_bytes`].
 pub const DEFAULT_MAX_HOST_BYTES: usize = 2 << 30;
 /// The default of [`Options::max_depth`].

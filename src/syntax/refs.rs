@@ -62,41 +62,83 @@ impl PageRefsBuilder {
 
     /// Reads the text of a `refs` token: items separated by spaces, tabs, `\\` and new lines
     /// (what a line continuation leaves inside the token). A plain item, 1 to 19 decimal digits
-    /// (which cannot overflow) and an optional `w` (write) or `r` (read), is packed here without a
-    /// branch per digit and without allocating; any other item is handed to `other` with its byte
-    /// range in `text`, which returns what to pack for it (and reports it when it is wrong), so
-    /// that a span is only ever made for such an item.
+    /// (which cannot overflow) and an optional `w` (write) or `r` (read), is packed here without
+    /// allocating; any other item is handed to `other` with its byte range in `text`, which
+    /// returns what to pack for it (and reports it when it is wrong), so that a span is only ever
+    /// made for such an item.
+    ///
+    /// The common item of a reference string is one to three digits, perhaps a suffix, and a
+    /// space. Such an item is read from eight bytes loaded at once: which of them are digits, the
+    /// item's length, its value, its suffix and its packed bytes are all arithmetic, so the random
+    /// lengths and suffixes of a generated string cost no mispredicted branch. Anything else
+    /// (longer numbers, other separators and runs of them, the last bytes of the text, other
+    /// forms) goes to [`read_item`] or `other`, one item or separator at a time.
     pub(super) fn read_text(
         &mut self,
         text: &[u8],
         mut other: impl FnMut(std::ops::Range<usize>) -> (u64, bool),
     ) {
-        // A packed item never takes more bytes than its text: no growth while reading.
-        self.bytes.reserve(text.len());
-        for item in text.split(|&c| matches!(c, b' ' | b'\t' | b'\\' | b'\r' | b'\n')) {
-            let (digits, write) = match item.split_last() {
-                None => continue,
-                Some((b'w', digits)) => (digits, true),
-                Some((b'r', digits)) => (digits, false),
-                Some(_) => (item, false),
-            };
-            if (1..=19).contains(&digits.len()) {
-                let mut page: u64 = 0;
-                let mut decimal = true;
-                for &c in digits {
-                    let d = c.wrapping_sub(b'0');
-                    decimal &= d < 10;
-                    page = page.wrapping_mul(10).wrapping_add(u64::from(d));
-                }
-                if decimal {
-                    self.push(page, write);
+        /// Per length of the digits (1 to 3): what each of the first three digits is worth.
+        const WORTH: [[u64; 3]; 4] = [[0, 0, 0], [1, 0, 0], [10, 1, 0], [100, 10, 1]];
+        const ONES: u64 = 0x0101_0101_0101_0101;
+        let mut out = std::mem::take(&mut self.bytes);
+        let mut o = out.len();
+        // A packed item never takes more bytes than its text and the separator after it, and
+        // the fast path writes two bytes where it may keep one: room for both, written in place.
+        out.resize(o + text.len() + 2, 0);
+        let (mut len, mut max) = (self.len, self.max);
+        let mut i = 0;
+        while i < text.len() {
+            if let Some(&eight) = text.get(i..).and_then(|t| t.first_chunk::<8>()) {
+                let raw = u64::from_le_bytes(eight);
+                // The high bit of each byte that is not a digit (no carry crosses a byte).
+                let x = raw ^ (ONES * u64::from(b'0'));
+                let not_digit = (((x & (ONES * 0x7f)) + ONES * 0x76) | x) & (ONES * 0x80);
+                let k = (not_digit.trailing_zeros() / 8) as usize;
+                // The first space (exact for the lowest one, which is all that is read). The
+                // next item's start depends on this alone, not on the checks below, so the
+                // loads of successive items do not wait for each other's decoding.
+                let s = raw ^ (ONES * u64::from(b' '));
+                let space = s.wrapping_sub(ONES) & !s & (ONES * 0x80);
+                let end = (space.trailing_zeros() / 8) as usize;
+                // By shifting, not indexing: an indexed byte would go through the stack.
+                let suffix = (raw >> (8 * (k & 7))) as u8;
+                let write = suffix == b'w';
+                let suffixed = write || suffix == b'r';
+                if (1..=3).contains(&k) && end == k + usize::from(suffixed) && o + 2 <= out.len() {
+                    let w = &WORTH[k];
+                    let page = (x & 0xff) * w[0] + (x >> 8 & 0xff) * w[1] + (x >> 16 & 0xff) * w[2];
+                    let long = page >= 0x40;
+                    out[o] = ((page & 0x3f) << 1) as u8 | u8::from(write) | u8::from(long) << 7;
+                    out[o + 1] = (page >> 6) as u8;
+                    o += 1 + usize::from(long);
+                    len += 1;
+                    max = max.max(page);
+                    i += end + 1;
                     continue;
                 }
             }
-            let from = item.as_ptr() as usize - text.as_ptr() as usize;
-            let (page, write) = other(from..from + item.len());
-            self.push(page, write);
+            if is_separator(text[i]) {
+                i += 1;
+                continue;
+            }
+            let end = text[i..]
+                .iter()
+                .position(|&c| is_separator(c))
+                .map_or(text.len(), |n| i + n);
+            let (page, write) = read_item(&text[i..end]).unwrap_or_else(|| other(i..end));
+            if out.len() < o + MAX_PACKED + 2 {
+                out.resize(o + MAX_PACKED + 2 + (text.len() - end), 0);
+            }
+            o += pack(&mut out[o..], page, write);
+            len += 1;
+            max = max.max(page);
+            i = end;
         }
+        out.truncate(o);
+        self.bytes = out;
+        self.len = len;
+        self.max = max;
     }
 
     pub fn finish(mut self) -> PageRefs {
@@ -110,21 +152,58 @@ impl PageRefsBuilder {
     }
 }
 
-/// Appends one packed item: the write flag, six bits of the page and a continuation bit, then
-/// seven bits a byte.
+/// The most bytes one packed item takes (a page number of 64 bits).
+const MAX_PACKED: usize = 10;
+
+/// Appends one packed item.
 fn push_packed(bytes: &mut Vec<u8>, page: u64, write: bool) {
+    let mut buf = [0; MAX_PACKED];
+    let n = pack(&mut buf, page, write);
+    bytes.extend_from_slice(&buf[..n]);
+}
+
+/// Writes one packed item at the start of `out` (which has room for [`MAX_PACKED`] bytes): the
+/// write flag, six bits of the page and a continuation bit, then seven bits a byte. Returns how
+/// many bytes it took.
+fn pack(out: &mut [u8], page: u64, write: bool) -> usize {
     let first = (page & 0x3f) << 1 | u64::from(write);
     let mut rest = page >> 6;
     if rest == 0 {
-        bytes.push(first as u8);
-        return;
+        out[0] = first as u8;
+        return 1;
     }
-    bytes.push(first as u8 | 0x80);
+    out[0] = first as u8 | 0x80;
+    let mut n = 1;
     while rest >= 0x80 {
-        bytes.push((rest & 0x7f) as u8 | 0x80);
+        out[n] = (rest & 0x7f) as u8 | 0x80;
         rest >>= 7;
+        n += 1;
     }
-    bytes.push(rest as u8);
+    out[n] = rest as u8;
+    n + 1
+}
+
+/// What separates the items of a `refs` statement's text.
+#[inline]
+fn is_separator(c: u8) -> bool {
+    matches!(c, b' ' | b'\t' | b'\\' | b'\r' | b'\n')
+}
+
+/// A plain item: 1 to 19 decimal digits (which cannot overflow) and an optional `w` (write) or
+/// `r` (read); `None` for any other text.
+fn read_item(item: &[u8]) -> Option<(u64, bool)> {
+    let (digits, write) = match item.split_last() {
+        Some((b'w', digits)) => (digits, true),
+        Some((b'r', digits)) => (digits, false),
+        _ => (item, false),
+    };
+    if !(1..=19).contains(&digits.len()) || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let page = digits
+        .iter()
+        .fold(0u64, |page, &c| page * 10 + u64::from(c - b'0'));
+    Some((page, write))
 }
 
 impl PageRefs {

@@ -387,3 +387,20 @@ fn a_fifo_or_a_device_is_refused_not_waited_for() {
     assert_eq!(out.status, 2, "{}", out.stderr);
     assert!(out.stderr.contains("mem::io::too_large"), "{}", out.stderr);
 }
+
+#[test]
+fn the_default_limits_take_a_long_reference_string_and_refuse_more() {
+    use memsim::session::{Options, Session, DEFAULT_MAX_LINE_BYTES, DEFAULT_MAX_SOURCE_BYTES};
+    // A page-replacement exercise's reference string on one line, 2.7 MB: no flag needed.
+    let refs = format!("refs{}\n", " 0 1 2 3w 40".repeat(250_000));
+    assert!(refs.len() > 2 << 20);
+    let r = Session::new(Options::default()).execute("cell", &refs);
+    assert!(r.diagnostics.is_empty(), "{:?}", r.diagnostics);
+    // One byte past each default is refused before anything is parsed.
+    let long = format!("print 1 # {}\n", "x".repeat(DEFAULT_MAX_LINE_BYTES));
+    let r = Session::new(Options::default()).execute("cell", &long);
+    assert_eq!(r.diagnostics[0].code, "mem::parse::line_too_long");
+    let big = "print 1\n".repeat(DEFAULT_MAX_SOURCE_BYTES / 8 + 1);
+    let r = Session::new(Options::default()).execute("cell", &big);
+    assert_eq!(r.diagnostics[0].code, "mem::parse::too_large");
+}
