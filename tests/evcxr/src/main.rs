@@ -86,6 +86,12 @@ fn run(mode: Mode) -> Result<(), String> {
     let started = Instant::now();
     let (mut ctx, outputs) = CommandContext::new().map_err(|e| format!("evcxr: {e}"))?;
     eprintln!("evcxr ready in {:.1?}", started.elapsed());
+    // evcxr builds the cells, and memsim with its dependencies in the first one, at `:opt 2`
+    // unless told otherwise: minutes of optimizing for cells that each run in milliseconds.
+    // Their outputs do not depend on it. MEMSIM_EVCXR_OPT=2 runs them as a kernel does by default.
+    let opt = std::env::var("MEMSIM_EVCXR_OPT").unwrap_or_else(|_| "0".to_owned());
+    ctx.set_opt_level(&opt)
+        .map_err(|e| format!("evcxr :opt {opt}: {e}"))?;
     // `execute` returns only once its printed lines have been taken from the channel: they
     // must be read while it runs.
     let stdout_lines = collect(outputs.stdout);
