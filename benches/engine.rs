@@ -1,5 +1,6 @@
-//! Criterion benchmarks of the engine: parse throughput, the MMU hot path under a `for` loop, and
-//! a file of many top-level statements (run time must grow linearly with their number).
+//! Criterion benchmarks of the engine: parse throughput, the MMU hot path under a `for` loop, a
+//! file of many top-level statements (run time must grow linearly with their number), and one
+//! REPL line or notebook cell in a session that lives on.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use memsim::session::{Options, Session};
@@ -147,5 +148,28 @@ fn statements(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, parse, accesses, statements);
+/// What a REPL line or a notebook cell costs the engine: a few statements executed in a session
+/// that already ran cells before it (its heap, variables and history live on), with the trace
+/// on, as the REPL and the kernel run them. Parsing, checking, running and the trace's text are
+/// included; drawing tables and sending messages are the front ends' and are not.
+fn cells(c: &mut Criterion) {
+    let mut g = c.benchmark_group("cell");
+    g.throughput(Throughput::Elements(1));
+    let mut s = Session::new(Options::default());
+    let setup = "let p: *int = malloc(4 KiB)\nlet n = 0\n";
+    assert_eq!(s.execute("setup", setup).exit_code(), 0);
+    let cell =
+        "let q = malloc(100)\np[n & 1023] = n\nn = n + 1\nexpect p[(n - 1) & 1023] == n - 1\n\
+                free(q)\nprint n, stats.faults\n";
+    g.bench_function("a cell of six statements, trace on", |b| {
+        b.iter(|| {
+            let r = s.execute("cell", std::hint::black_box(cell));
+            assert_eq!(r.exit_code(), 0);
+            r.steps.len()
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, parse, accesses, statements, cells);
 criterion_main!(benches);
