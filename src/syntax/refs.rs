@@ -89,7 +89,8 @@ impl PageRefsBuilder {
         let (mut len, mut max) = (self.len, self.max);
         let mut i = 0;
         while i < text.len() {
-            if let Some(&eight) = text.get(i..).and_then(|t| t.first_chunk::<8>()) {
+            // The common items, one after another, for as long as eight bytes are left.
+            while let Some(&eight) = text.get(i..).and_then(|t| t.first_chunk::<8>()) {
                 let raw = u64::from_le_bytes(eight);
                 // The high bit of each byte that is not a digit (no carry crosses a byte).
                 let x = raw ^ (ONES * u64::from(b'0'));
@@ -105,18 +106,22 @@ impl PageRefsBuilder {
                 let suffix = (raw >> (8 * (k & 7))) as u8;
                 let write = suffix == b'w';
                 let suffixed = write || suffix == b'r';
-                if (1..=3).contains(&k) && end == k + usize::from(suffixed) && o + 2 <= out.len() {
-                    let w = &WORTH[k];
-                    let page = (x & 0xff) * w[0] + (x >> 8 & 0xff) * w[1] + (x >> 16 & 0xff) * w[2];
-                    let long = page >= 0x40;
-                    out[o] = ((page & 0x3f) << 1) as u8 | u8::from(write) | u8::from(long) << 7;
-                    out[o + 1] = (page >> 6) as u8;
-                    o += 1 + usize::from(long);
-                    len += 1;
-                    max = max.max(page);
-                    i += end + 1;
-                    continue;
+                if !((1..=3).contains(&k) && end == k + usize::from(suffixed) && o + 2 <= out.len())
+                {
+                    break;
                 }
+                let w = &WORTH[k];
+                let page = (x & 0xff) * w[0] + (x >> 8 & 0xff) * w[1] + (x >> 16 & 0xff) * w[2];
+                let long = page >= 0x40;
+                out[o] = ((page & 0x3f) << 1) as u8 | u8::from(write) | u8::from(long) << 7;
+                out[o + 1] = (page >> 6) as u8;
+                o += 1 + usize::from(long);
+                len += 1;
+                max = max.max(page);
+                i += end + 1;
+            }
+            if i >= text.len() {
+                break;
             }
             if is_separator(text[i]) {
                 i += 1;
