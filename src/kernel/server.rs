@@ -122,6 +122,14 @@ pub fn env_limits(get: &dyn Fn(&str) -> Option<String>, warn: &mut dyn FnMut(Str
             )),
         }
     }
+    if let Some(v) = get("MEMSIM_PROGRESS_AFTER") {
+        match crate::units::parse_duration(&v) {
+            Ok(d) => o.progress_after = d,
+            Err(_) => warn(format!(
+                "MEMSIM_PROGRESS_AFTER={v} is not a duration such as `500ms`; the default is kept"
+            )),
+        }
+    }
     if let Some(v) = get("MEMSIM_ROOT").filter(|v| !v.is_empty()) {
         o.root = Some(v.into());
     }
@@ -871,6 +879,7 @@ mod tests {
             ("MEMSIM_MAX_TRACE_LINE", "256"),
             ("MEMSIM_MAX_MEMORY", "64 MiB"),
             ("MEMSIM_TIMEOUT", "30s"),
+            ("MEMSIM_PROGRESS_AFTER", "250ms"),
             ("MEMSIM_ROOT", "/srv/class"),
         ];
         let get = |k: &str| {
@@ -890,6 +899,7 @@ mod tests {
         assert_eq!(o.max_trace_line, 256);
         assert_eq!(o.max_host_bytes, 64 << 20);
         assert_eq!(o.timeout, Some(Duration::from_secs(30)));
+        assert_eq!(o.progress_after, Duration::from_millis(250));
         assert_eq!(o.root.as_deref(), Some(std::path::Path::new("/srv/class")));
     }
 

@@ -102,9 +102,10 @@ fn stderr_file(file: &std::path::Path) -> PathBuf {
     file.with_extension("stderr")
 }
 
-fn spawn(file: &PathBuf) -> Child {
+fn spawn(file: &PathBuf, env: &[(&str, &str)]) -> Child {
     let log = std::fs::File::create(stderr_file(file)).unwrap();
     Command::new(env!("CARGO_BIN_EXE_memsim"))
+        .envs(env.iter().copied())
         .args(["kernel", "--connection-file"])
         .arg(file)
         // The tests' scratch files live in the temporary folder, outside the working folder.
@@ -141,8 +142,8 @@ enum Started {
 /// Starts a kernel on `file` and waits until it listens on every port. The ports were free
 /// when chosen, but tests run side by side, and another test's outgoing connection may take one
 /// before the kernel binds it: Jupyter's own race, which it answers by starting again.
-fn start_kernel(file: &PathBuf, ports: [u16; 5]) -> Started {
-    let mut child = spawn(file);
+fn start_kernel(file: &PathBuf, ports: [u16; 5], env: &[(&str, &str)]) -> Started {
+    let mut child = spawn(file, env);
     let start = Instant::now();
     loop {
         if let Some(status) = child.try_wait().unwrap() {
@@ -163,12 +164,17 @@ fn start_kernel(file: &PathBuf, ports: [u16; 5]) -> Started {
 
 impl Front {
     pub fn start() -> Front {
+        Front::start_with(&[])
+    }
+
+    /// [`Front::start`], with more of the kernel's environment.
+    pub fn start_with(env: &[(&str, &str)]) -> Front {
         let dir = TempDir::new("front");
         let file = dir.0.join("kernel.json");
         for _ in 0..10 {
             let ports = free_ports();
             std::fs::write(&file, connection_json(ports, KEY, "hmac-sha256")).unwrap();
-            if let Started::Listening(child) = start_kernel(&file, ports) {
+            if let Started::Listening(child) = start_kernel(&file, ports, env) {
                 return Front::attach(child, ports, file, dir);
             }
         }
@@ -183,7 +189,7 @@ impl Front {
                 ports = free_ports();
                 std::fs::write(&file, connection_json(ports, KEY, "hmac-sha256")).unwrap();
             }
-            if let Started::Listening(child) = start_kernel(&file, ports) {
+            if let Started::Listening(child) = start_kernel(&file, ports, &[]) {
                 return Front::attach(child, ports, file, dir);
             }
             std::thread::sleep(Duration::from_millis(100));
@@ -605,7 +611,8 @@ fn statements_stream_while_the_cell_still_runs() {
 
 #[test]
 fn a_long_replay_shows_its_progress() {
-    let mut f = Front::start();
+    // From its start, so that the line does not depend on how fast this host replays.
+    let mut f = Front::start_with(&[("MEMSIM_PROGRESS_AFTER", "0s")]);
     let dir = TempDir::new("progress");
     let trace = dir.0.join("long.trace");
     let lines: String = (0..600_000u64)
