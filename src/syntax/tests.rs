@@ -642,6 +642,34 @@ fn refs_items_are_read_from_one_token() {
     assert_eq!(kinds(&p), ["refs", "repeat", "refs", "refs"]);
 }
 
+/// The token of a `refs` statement ends at the first character that ends it (`\n`, `\r`, `;`,
+/// `}`, `#` or `\`), whether or not others follow on the same line: a line of nothing but
+/// references is taken whole by a quicker alternative of the grammar, and every other line must
+/// end where it did before.
+#[test]
+fn the_refs_token_ends_at_the_first_end_of_statement() {
+    let items = |p: &Program, i: usize| -> Vec<u64> {
+        match &p.stmts[i].kind {
+            StmtKind::Refs(r) => r.iter().map(|x| x.page).collect(),
+            k => panic!("{k:?}"),
+        }
+    };
+    for (src, want) in [
+        ("refs 1 2 # see; then } and \\\nrefs 3\n", vec![vec![1, 2], vec![3]]),
+        ("refs 1 2\r\nrefs 3\r\n", vec![vec![1, 2], vec![3]]),
+        ("refs 1 2;refs 3 # } ;\nrefs 4", vec![vec![1, 2], vec![3], vec![4]]),
+        ("refs 1 2 \\\n 3 4; refs 5\n", vec![vec![1, 2, 3, 4], vec![5]]),
+        ("refs 1 2 \\\n 3 4\nrefs 5", vec![vec![1, 2, 3, 4], vec![5]]),
+        ("refs 1 2\rrefs 3\n", vec![vec![1, 2], vec![3]]),
+    ] {
+        let p = ok(src);
+        let got: Vec<Vec<u64>> = (0..p.stmts.len()).map(|i| items(&p, i)).collect();
+        assert_eq!(got, want, "{src:?}");
+    }
+    let p = ok("repeat 2 { refs 1 2 } # x;\nrefs 3");
+    assert_eq!(kinds(&p), ["repeat", "refs"]);
+}
+
 #[test]
 fn refs_bad_items_are_reported_each_at_its_span() {
     let src = "refs 1 3x 2 -1 99999999999999999999 0x 5";
