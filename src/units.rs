@@ -112,6 +112,16 @@ pub fn count(n: u64, noun: &str) -> String {
 /// A time limit as written on the command line: a whole number and a unit, `ms`, `s`, `m` or
 /// `h` (`500ms`, `10s`, `2m`); a bare number is seconds.
 pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    match parse_delay(text)? {
+        d if d.is_zero() => Err(format!(
+            "`{text}` is no time at all: give a time limit above zero"
+        )),
+        d => Ok(d),
+    }
+}
+
+/// A delay, written as [`parse_duration`] reads a time limit, where `0s` is allowed: at once.
+pub fn parse_delay(text: &str) -> Result<std::time::Duration, String> {
     let t = text.trim();
     let digits = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
     let (num, unit) = t.split_at(digits);
@@ -127,11 +137,6 @@ pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
         _ => return Err(bad()),
     }
     .ok_or_else(|| format!("`{text}` is too long a duration"))?;
-    if ms == 0 {
-        return Err(format!(
-            "`{text}` is no time at all: give a time limit above zero"
-        ));
-    }
     Ok(std::time::Duration::from_millis(ms))
 }
 
@@ -170,6 +175,11 @@ mod tests {
         ] {
             assert!(super::parse_duration(bad).is_err(), "{bad}");
         }
+        // A delay may be none; it is otherwise read as a time limit is.
+        assert_eq!(super::parse_delay("0s"), Ok(std::time::Duration::ZERO));
+        assert_eq!(super::parse_delay("0ms"), Ok(std::time::Duration::ZERO));
+        assert_eq!(super::parse_delay("250ms").unwrap().as_millis(), 250);
+        assert!(super::parse_delay("1.5s").is_err());
     }
 
     #[test]

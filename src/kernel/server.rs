@@ -123,7 +123,7 @@ pub fn env_limits(get: &dyn Fn(&str) -> Option<String>, warn: &mut dyn FnMut(Str
         }
     }
     if let Some(v) = get("MEMSIM_PROGRESS_AFTER") {
-        match crate::units::parse_duration(&v) {
+        match crate::units::parse_delay(&v) {
             Ok(d) => o.progress_after = d,
             Err(_) => warn(format!(
                 "MEMSIM_PROGRESS_AFTER={v} is not a duration such as `500ms`; the default is kept"
@@ -901,6 +901,15 @@ mod tests {
         assert_eq!(o.timeout, Some(Duration::from_secs(30)));
         assert_eq!(o.progress_after, Duration::from_millis(250));
         assert_eq!(o.root.as_deref(), Some(std::path::Path::new("/srv/class")));
+    }
+
+    #[test]
+    fn progress_can_show_from_the_start() {
+        let get = |k: &str| (k == "MEMSIM_PROGRESS_AFTER").then(|| "0s".to_string());
+        let mut warnings = Vec::new();
+        let o = env_limits(&get, &mut |w| warnings.push(w));
+        assert!(warnings.is_empty(), "{warnings:?}");
+        assert_eq!(o.progress_after, Duration::ZERO);
     }
 
     #[test]
