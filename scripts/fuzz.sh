@@ -17,9 +17,10 @@ if [[ $target == all ]]; then
     exit
 fi
 
-# A fresh machine has the nightly toolchain but not cargo-fuzz: install the pinned version once.
+# A fresh machine has the nightly toolchain but not cargo-fuzz: install the pinned version once,
+# unoptimized: it only starts cargo and the fuzzer, so its own speed does not matter.
 if ! cargo +nightly fuzz --version >/dev/null 2>&1; then
-    cargo install cargo-fuzz --locked --version 0.13.2
+    cargo install cargo-fuzz --locked --debug --version 0.13.2
 fi
 mkdir -p "corpus/$target" "logs"
 cargo +nightly fuzz build "$target" >/dev/null
