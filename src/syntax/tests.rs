@@ -655,10 +655,19 @@ fn the_refs_token_ends_at_the_first_end_of_statement() {
         }
     };
     for (src, want) in [
-        ("refs 1 2 # see; then } and \\\nrefs 3\n", vec![vec![1, 2], vec![3]]),
+        (
+            "refs 1 2 # see; then } and \\\nrefs 3\n",
+            vec![vec![1, 2], vec![3]],
+        ),
         ("refs 1 2\r\nrefs 3\r\n", vec![vec![1, 2], vec![3]]),
-        ("refs 1 2;refs 3 # } ;\nrefs 4", vec![vec![1, 2], vec![3], vec![4]]),
-        ("refs 1 2 \\\n 3 4; refs 5\n", vec![vec![1, 2, 3, 4], vec![5]]),
+        (
+            "refs 1 2;refs 3 # } ;\nrefs 4",
+            vec![vec![1, 2], vec![3], vec![4]],
+        ),
+        (
+            "refs 1 2 \\\n 3 4; refs 5\n",
+            vec![vec![1, 2, 3, 4], vec![5]],
+        ),
         ("refs 1 2 \\\n 3 4\nrefs 5", vec![vec![1, 2, 3, 4], vec![5]]),
         ("refs 1 2\rrefs 3\n", vec![vec![1, 2], vec![3]]),
     ] {
