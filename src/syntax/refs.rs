@@ -83,9 +83,12 @@ impl PageRefsBuilder {
         const ONES: u64 = 0x0101_0101_0101_0101;
         let mut out = std::mem::take(&mut self.bytes);
         let mut o = out.len();
-        // A packed item never takes more bytes than its text and the separator after it, and
-        // the fast path writes two bytes where it may keep one: room for both, written in place.
-        out.resize(o + text.len() + 2, 0);
+        // A plain item packs into at most two thirds of its text and the separator after it
+        // (two bytes for `64 ` to `99 `, one for `7 `). Room for that, written in place: the
+        // text is still held, so this buffer is the parse's peak. The fast path checks its
+        // room (it writes two bytes where it may keep one); the careful path, which takes every
+        // other item, makes more room when it needs it.
+        out.resize(o + text.len() / 3 * 2 + 2, 0);
         let (mut len, mut max) = (self.len, self.max);
         let mut i = 0;
         while i < text.len() {
@@ -133,7 +136,7 @@ impl PageRefsBuilder {
                 .map_or(text.len(), |n| i + n);
             let (page, write) = read_item(&text[i..end]).unwrap_or_else(|| other(i..end));
             if out.len() < o + MAX_PACKED + 2 {
-                out.resize(o + MAX_PACKED + 2 + (text.len() - end), 0);
+                out.resize(o + MAX_PACKED + 2 + (text.len() - end) / 3 * 2, 0);
             }
             o += pack(&mut out[o..], page, write);
             len += 1;
