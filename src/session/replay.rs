@@ -417,11 +417,13 @@ fn lackey_exact(text: &[u8]) -> Option<(u8, u64, u64, usize)> {
         if !c.is_ascii_digit() {
             break;
         }
+        if i - first == 7 {
+            return None; // more digits than any access needs, and than a u64 holds
+        }
         size = size * 10 + u64::from(c - b'0');
         i += 1;
     }
-    (i > first && i - first <= 7 && size <= MAX_ACCESS && text[i] == b'\n')
-        .then_some((kind, addr, size, i))
+    (i > first && size <= MAX_ACCESS && text[i] == b'\n').then_some((kind, addr, size, i))
 }
 
 /// Eight hex digits, the first the most significant: their value, or `None` if any byte is
@@ -759,7 +761,7 @@ mod tests {
             prop_oneof![4 => Just(","), 1 => pick(&["", ", ", " ,"])],
             prop_oneof![
                 4 => "[0-9]{1,7}",
-                1 => "[0-9]{0,8}|0x[0-9]{1,3}|[0-9 x]{1,3}",
+                1 => "[0-9]{0,8}|[0-9]{19,24}|0x[0-9]{1,3}|[0-9 x]{1,3}",
             ],
             prop_oneof![4 => pick(&["", "\r"]), 1 => pick(&["\r\r", " "])],
         )
@@ -841,6 +843,7 @@ mod tests {
             b" I 0ffe,4\n",
             b" L  0ffe,4\n",
             b" L 0ffe,12345678\n",
+            b" L 0ffe,99999999999999999999999\n",
             b" L 00000000000000001,4\n",
             b" L 0ffe,2000000\n",
             b" L ,4\n",
