@@ -29,13 +29,13 @@ impl Exec<'_> {
             let pa = self.access(p, addr, Access::Read, span)?;
             self.world.mmu.load_phys(pa, w)
         } else {
+            // Split as the hardware splits it: one translation per page, in address order.
+            let first = (ps - (addr & (ps - 1))) as usize;
             let mut b = [0u8; 8];
-            for (i, byte) in b[..w].iter_mut().enumerate() {
-                let pa = self.access(p, addr.wrapping_add(i as u64), Access::Read, span)?;
-                let mut one = [0u8];
-                self.world.mmu.read_phys(pa, &mut one);
-                *byte = one[0];
-            }
+            let pa = self.access(p, addr, Access::Read, span)?;
+            self.world.mmu.read_phys(pa, &mut b[..first]);
+            let pa = self.access(p, addr.wrapping_add(first as u64), Access::Read, span)?;
+            self.world.mmu.read_phys(pa, &mut b[first..w]);
             u64::from_le_bytes(b)
         };
         self.check_heap(p, addr, width, false, span);
@@ -66,16 +66,33 @@ impl Exec<'_> {
             self.world.mmu.store_phys(pa, w, value);
         } else {
             // A store that crosses into a page it may not write faults before it writes any
-            // byte, as on x86: both pages are translated, and their faults handled, first.
-            self.access(p, addr, Access::Write, span)?;
-            self.access(p, (addr | (ps - 1)).wrapping_add(1), Access::Write, span)?;
-            for (i, byte) in b[..w].iter().enumerate() {
-                let pa = self.access(p, addr.wrapping_add(i as u64), Access::Write, span)?;
-                self.world.mmu.write_phys(pa, &[*byte]);
+            // byte, as on x86: both pages are translated, and their faults handled, first; one
+            // translation per page, as the hardware splits the access.
+            let first = (ps - (addr & (ps - 1))) as usize;
+            let next = addr.wrapping_add(first as u64);
+            let pa = self.access(p, addr, Access::Write, span)?;
+            let pa_next = self.access(p, next, Access::Write, span)?;
+            for (va, pa, bytes) in [(addr, pa, &b[..first]), (next, pa_next, &b[first..w])] {
+                // On a machine of very few frames, the other page's fault may have evicted
+                // this one: then it faults in again, as the restarted instruction would.
+                let pa = match self.resident(p, va) {
+                    Some(now) if now == pa => pa,
+                    _ => self.access(p, va, Access::Write, span)?,
+                };
+                self.world.mmu.write_phys(pa, bytes);
             }
         }
         self.check_heap(p, addr, width, true, span);
         Ok(())
+    }
+
+    /// Where `vaddr` of process `p` is in physical memory now, by its page table entry (no
+    /// access counted, no TLB touched); `None` when the page is not resident.
+    fn resident(&self, p: usize, vaddr: u64) -> Option<u64> {
+        let mmu = &self.world.mmu;
+        let e = mmu.pte(self.world.os.procs[p].asid, vaddr >> mmu.page_shift());
+        (e & pte::PRESENT != 0 && e & pte::ZERO == 0)
+            .then(|| pte::pfn(e) << mmu.page_shift() | (vaddr & (mmu.page_size() - 1)))
     }
 
     /// Memory-safety check of a program access that did not fault: only accesses inside an
