@@ -7,6 +7,7 @@ pub mod pagemap;
 pub mod pagetable;
 pub mod phys;
 pub mod pyrandom;
+pub mod refill;
 pub mod replace;
 pub mod small;
 pub mod swap;
@@ -52,6 +53,13 @@ impl Access {
         const DONE: [u64; 3] = [pte::READ, pte::WRITE | pte::DIRTY, pte::EXEC];
         DONE[self as usize]
     }
+}
+
+/// One page touched by one access: a reference of a replay.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageRef {
+    pub addr: u64,
+    pub access: Access,
 }
 
 /// Why a translation did not complete: the OS's fault handler takes it from here.

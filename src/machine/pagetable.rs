@@ -160,6 +160,17 @@ impl PageTables {
 
     /// Whether `table` is shared with another address space.
     #[inline]
+    /// Index bits of the leaf level: a leaf table holds the entries of `1 << leaf_bits()`
+    /// consecutive pages.
+    pub fn leaf_bits(&self) -> u32 {
+        self.leaf_bits
+    }
+
+    /// Whether any table is shared by two address spaces.
+    pub fn any_shared(&self) -> bool {
+        self.refs.iter().any(|&r| r > 1)
+    }
+
     pub fn is_shared(&self, table: u32) -> bool {
         self.refs[table as usize] > 1
     }

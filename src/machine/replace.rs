@@ -293,7 +293,9 @@ impl Replacer {
         self.tail = p;
     }
 
-    /// A page was loaded into frame `pfn`.
+    /// A page was loaded into frame `pfn` (which may still hold the page it replaces: then
+    /// this is [`Replacer::freed`] and `loaded` in one, unless OPT is replaying).
+    #[inline(always)]
     pub fn loaded(&mut self, pfn: u64, frames: u64) {
         let p = pfn as usize;
         self.grow(p);
@@ -316,7 +318,14 @@ impl Replacer {
             }
         }
         // The new page goes where the hand found room and the hand moves one past it.
-        self.hand = if frames == 0 { 0 } else { (pfn + 1) % frames };
+        let h = pfn + 1;
+        self.hand = if h < frames {
+            h
+        } else if frames == 0 {
+            0
+        } else {
+            h % frames
+        };
         if let Some(o) = &mut self.opt {
             let k = o.pending;
             o.set(pfn as u32, k);
@@ -395,9 +404,7 @@ impl Replacer {
             // entry per frame (`queued`) and takes over if memory grows past the bound.
             // The least recently used frame of all is nearly always one that may go: found
             // by a pass that asks nothing else, and asked once.
-            let oldest = (0..self.linked.len())
-                .filter(|&i| self.linked[i])
-                .min_by_key(|&i| self.used[i])?;
+            let oldest = self.oldest_linked()?;
             if ok(oldest as u64) {
                 return Some(oldest as u64);
             }
@@ -430,6 +437,21 @@ impl Replacer {
         }
         self.passed = passed;
         found
+    }
+
+    /// The resident frame used least recently, by one pass that the compiler can run
+    /// without a branch per frame (last uses are distinct, so the first minimum is the only).
+    #[inline]
+    fn oldest_linked(&self) -> Option<usize> {
+        let used = &self.used[..self.linked.len()];
+        let mut best = (u64::MAX, usize::MAX);
+        for (i, (&l, &u)) in self.linked.iter().zip(used).enumerate() {
+            let k = if l { u } else { u64::MAX };
+            if k < best.0 {
+                best = (k, i);
+            }
+        }
+        (best.1 != usize::MAX).then_some(best.1)
     }
 
     /// Starts a replay whose future is known: `keys` gives, for the frames resident now, the
@@ -593,7 +615,8 @@ impl Replacer {
                         }
                         f.referenced = false;
                     }
-                    h = (h + 1) % n;
+                    // `(h + 1) % n` without a division per frame passed.
+                    h = if h + 1 == n { 0 } else { h + 1 };
                     self.hand = h;
                 }
                 None

@@ -40,6 +40,11 @@ pub struct Tlb {
     /// counts none is answered without scanning (every access that faults misses the TLB, so
     /// misses are as common as faults).
     held: Box<[u16; HINTS]>,
+    /// Each set's invalid slots as bits, `words` words a set: an insert takes the first one
+    /// without reading the entries (a replay that faults often inserts on every fault, into a
+    /// TLB whose evicted pages left holes).
+    invalid: Vec<u64>,
+    words: usize,
 }
 
 const HINTS: usize = 1024;
@@ -59,6 +64,13 @@ impl Tlb {
         };
         let ways = cfg.ways.map_or(n, |w| (w as usize).clamp(1, n.max(1)));
         let sets = if n == 0 { 0 } else { n / ways };
+        let words = ways.div_ceil(64);
+        let mut invalid = vec![0u64; sets * words];
+        for s in 0..sets {
+            for w in 0..ways {
+                invalid[s * words + w / 64] |= 1 << (w % 64);
+            }
+        }
         Tlb {
             enabled: cfg.enabled && n > 0,
             sets,
@@ -67,11 +79,53 @@ impl Tlb {
             entries: vec![EMPTY; n],
             hint: Box::new([0; HINTS]),
             held: Box::new([0; HINTS]),
+            invalid,
+            words,
         }
+    }
+
+    /// Marks `slot` valid or not in its set's bits.
+    #[inline(always)]
+    fn mark(&mut self, slot: usize, invalid: bool) {
+        // Fully associative (one set) is the common case, and needs no division.
+        let (set, way) = if self.sets == 1 {
+            (0, slot)
+        } else {
+            (slot / self.ways, slot % self.ways)
+        };
+        self.mark_way(set, way, invalid);
+    }
+
+    #[inline(always)]
+    fn mark_way(&mut self, set: usize, way: usize, invalid: bool) {
+        let w = &mut self.invalid[set * self.words + way / 64];
+        let bit = 1u64 << (way % 64);
+        if invalid {
+            *w |= bit;
+        } else {
+            *w &= !bit;
+        }
+    }
+
+    /// The first invalid way of set `set`, if any.
+    #[inline(always)]
+    fn first_invalid(&self, set: usize) -> Option<usize> {
+        if self.words == 1 {
+            let w = self.invalid[set];
+            return (w != 0).then(|| w.trailing_zeros() as usize);
+        }
+        let words = &self.invalid[set * self.words..(set + 1) * self.words];
+        words
+            .iter()
+            .position(|&w| w != 0)
+            .map(|i| i * 64 + words[i].trailing_zeros() as usize)
     }
 
     #[inline]
     fn set_range(&self, vpn: u64) -> std::ops::Range<usize> {
+        if self.sets == 1 {
+            return 0..self.ways;
+        }
         let s = (vpn % self.sets as u64) as usize;
         s * self.ways..(s + 1) * self.ways
     }
@@ -123,16 +177,22 @@ impl Tlb {
 
     /// Loads a translation at `now`, evicting the set's oldest (FIFO) or least recently used
     /// (LRU) entry.
+    #[inline]
     pub fn insert(&mut self, asid: u32, vpn: u64, pte: u64, loc: Loc, now: u64) {
-        let r = self.set_range(vpn);
-        let base = r.start;
-        let set = &self.entries[r];
-        let i = set.iter().position(|e| !e.valid).unwrap_or_else(|| {
-            set.iter()
+        let set = if self.sets == 1 {
+            0
+        } else {
+            (vpn % self.sets as u64) as usize
+        };
+        let base = set * self.ways;
+        let i = match self.first_invalid(set) {
+            Some(i) => i,
+            None => self.entries[base..base + self.ways]
+                .iter()
                 .enumerate()
                 .min_by_key(|(_, e)| e.stamp)
-                .map_or(0, |(i, _)| i)
-        });
+                .map_or(0, |(i, _)| i),
+        };
         let old = &self.entries[base + i];
         if old.valid {
             self.held[hint_index(old.asid, old.vpn)] -= 1;
@@ -147,10 +207,12 @@ impl Tlb {
             loc,
             stamp: now,
         };
+        self.mark_way(set, i, false);
         self.hint[h] = (base + i) as u32;
     }
 
     /// Drops one translation (after the page table entry changed).
+    #[inline]
     pub fn invalidate(&mut self, asid: u32, vpn: u64) {
         if !self.enabled {
             return;
@@ -165,16 +227,18 @@ impl Tlb {
             if e.valid && e.vpn == vpn && e.asid == asid {
                 e.valid = false;
                 self.held[h] -= 1;
+                self.mark(g, true);
                 if self.held[h] == 0 {
                     return;
                 }
             }
         }
-        let r = self.set_range(vpn);
-        for e in &mut self.entries[r] {
+        for slot in self.set_range(vpn) {
+            let e = &mut self.entries[slot];
             if e.valid && e.vpn == vpn && e.asid == asid {
                 e.valid = false;
                 self.held[h] -= 1;
+                self.mark(slot, true);
             }
         }
     }
@@ -190,10 +254,12 @@ impl Tlb {
 
     /// Drops every translation of one address space, or all (`None`).
     pub fn flush(&mut self, asid: Option<u32>) {
-        for e in &mut self.entries {
+        for slot in 0..self.entries.len() {
+            let e = &mut self.entries[slot];
             if e.valid && asid.is_none_or(|a| a == e.asid) {
                 e.valid = false;
                 self.held[hint_index(e.asid, e.vpn)] -= 1;
+                self.mark(slot, true);
             }
         }
     }
@@ -263,10 +329,12 @@ mod tests {
 
     proptest::proptest! {
         /// The per-index counts that let a miss skip the scan always match the entries, so a
-        /// lookup finds an entry exactly when a scan of the set would.
+        /// lookup finds an entry exactly when a scan of the set would; so do the bits of
+        /// invalid slots that an insert reads.
         #[test]
-        fn counts_match_the_entries(ops in proptest::collection::vec((0u8..4, 0u32..3, 0u64..200), 1..400), ways in proptest::option::of(1u32..4)) {
-            let mut t = tlb(8, ways, TlbPolicy::Lru);
+        fn counts_match_the_entries(ops in proptest::collection::vec((0u8..4, 0u32..3, 0u64..200), 1..400), ways in proptest::option::of(1u32..4), big in proptest::bool::ANY) {
+            // 130 entries fully associative: a set of three words of bits.
+            let mut t = tlb(if big { 130 } else { 8 }, ways, TlbPolicy::Lru);
             for (n, (op, asid, vpn)) in ops.into_iter().enumerate() {
                 let now = n as u64 + 1;
                 match op {
@@ -283,6 +351,12 @@ mod tests {
                     held[hint_index(e.asid, e.vpn)] += 1;
                 }
                 proptest::prop_assert!(held[..] == t.held[..]);
+                // Slots past the last whole set (130 entries of 3 ways) are never used.
+                for (slot, e) in t.entries.iter().enumerate().take(t.sets * t.ways) {
+                    let (set, way) = (slot / t.ways, slot % t.ways);
+                    let bit = t.invalid[set * t.words + way / 64] >> (way % 64) & 1;
+                    proptest::prop_assert_eq!(bit == 1, !e.valid);
+                }
             }
         }
     }

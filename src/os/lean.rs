@@ -1,13 +1,16 @@
-//! The fault path of a replay whose trace is off: the common fault of a `refs` or `trace`
-//! replay (a page of a shared file mapping that is not in the page cache) handled in one
-//! pass, with the restarted access's page walk folded into the mapping. It changes exactly
-//! what the general handler changes (frames, page tables, TLB, replacement state, page cache,
-//! counters); anything else goes to the general handler. Property tests in
-//! `session/replay.rs` run random replays both ways and compare the whole machine.
+//! The fault path of a replay whose trace is off. The common fault of a `refs` or `trace`
+//! replay (a page of a shared file mapping that is not in the page cache) is handled in one
+//! pass, with the restarted access's page walk folded into the mapping; and a `refs` string
+//! alone in memory runs as a lean run, translated and faulted by the machine itself
+//! (`machine/refill.rs`). Both change exactly what the general handler changes (frames, page
+//! tables, TLB, replacement state, page cache, counters); anything else goes to the general
+//! handler. Property tests in `session/replay.rs` run random replays both ways and compare the
+//! whole machine.
 
 use super::{Backing, Os, Perms, Role, Trap};
 use crate::events::EventSink;
 use crate::machine::pagetable::pte;
+use crate::machine::refill::RegionRun;
 use crate::machine::{Access, Fault, FrameUse, Mmu};
 
 /// What the fault path reads of a mapping, remembered with the stamp of the set it came from
@@ -129,5 +132,96 @@ impl Os {
         }
         self.procs[p].stats.major += 1;
         Some(Ok(()))
+    }
+}
+
+/// A replay whose faults all land in one file region and evict only its pages: a `refs`
+/// string's, in a process that holds no other frame. The machine runs it
+/// ([`Mmu::region_replay`]) without asking the OS anything a fault would ask (the mapping,
+/// every process that might map the victim, the page cache, the free frames); the page cache
+/// and the process's counters are brought up to date when the run ends. The machine itself is
+/// exact after every reference, so limits and interrupts see it as it is.
+#[derive(Debug)]
+pub struct LeanRun {
+    p: usize,
+    pub region: RegionRun,
+}
+
+impl Os {
+    /// A lean run for a replay in process `p` starting at `vaddr`, if the machine allows one:
+    /// trace off (the caller's to check), no shared page tables, `vaddr` in a shared mapping of
+    /// a simulated file written nowhere yet, and every frame in use one of that file's pages,
+    /// mapped there once.
+    pub fn lean_run(&mut self, mmu: &mut Mmu, p: usize, vaddr: u64) -> Option<LeanRun> {
+        if self.auto_map || vaddr >= self.user_limit || mmu.tables_shared() {
+            return None;
+        }
+        let v = self.mapping(p, vaddr)?;
+        let Backing::File { file, .. } = v.backing else {
+            return None;
+        };
+        let f = &self.files[file as usize];
+        let at = f.at?;
+        if f.host.is_some() || f.always_cached || !f.store.is_empty() || mmu.frames_total() == 0 {
+            return None;
+        }
+        // The region: the mappings of the file from `at` on, each where `at` puts it, shared,
+        // readable and writable alike.
+        let bits = v.perms.pte_bits() | pte::FILE;
+        let mut end = at;
+        while let Some(m) = self.mapping(p, end) {
+            let placed = matches!(m.backing, Backing::File { file: g, offset }
+                if g == file && m.start.wrapping_sub(offset) == at);
+            if !placed
+                || !m.shared
+                || !m.perms.r
+                || !m.perms.w
+                || m.perms.pte_bits() | pte::FILE != bits
+            {
+                break;
+            }
+            end = m.end;
+        }
+        if vaddr < at || vaddr >= end {
+            return None;
+        }
+        let shift = mmu.page_shift();
+        let asid = self.procs[p].asid;
+        let mut region = RegionRun::new(mmu, asid, file, at >> shift, (end - at) >> shift, bits);
+        let mut resident = 0;
+        for (pfn, fi) in mmu.frames().iter().enumerate() {
+            let page = match fi.used {
+                FrameUse::Free => continue,
+                FrameUse::File { file: g, page } if g == file => page,
+                _ => return None,
+            };
+            if fi.mapcount != 1 || fi.asid != asid || fi.swap_slot.is_some() {
+                return None;
+            }
+            if !region.hold(mmu, pfn as u64, page) {
+                return None;
+            }
+            resident += 1;
+        }
+        // The page cache holds exactly the resident pages: it is rebuilt from them at the end.
+        if self.files[file as usize].cache.len() != resident {
+            return None;
+        }
+        Some(LeanRun { p, region })
+    }
+
+    /// Ends a lean run: the page cache holds the region's resident pages, and the counters
+    /// the run kept are added to the process's.
+    pub fn lean_run_end(&mut self, run: LeanRun) {
+        let r = &run.region;
+        let cache = &mut self.files[r.file() as usize].cache;
+        cache.clear();
+        for (page, pfn) in r.resident() {
+            cache.insert(page, pfn);
+        }
+        let s = &mut self.procs[run.p].stats;
+        s.major += r.major;
+        s.evictions += r.evictions;
+        s.writebacks += r.writebacks;
     }
 }

@@ -18,6 +18,7 @@ use crate::machine::pagetable::pte;
 use crate::machine::{Access, Asid, Fault, FrameUse, Mmu};
 use crate::units;
 pub use config::OsConfig;
+pub use lean::LeanRun;
 pub use vma::{Backing, Perms, Role, Vma, VmaSet};
 
 /// A file whose pages can be mapped; its cached pages are shared by every process mapping it.

@@ -618,13 +618,7 @@ pub struct Lines {
 
 impl Lines {
     pub fn new(src: &str) -> Self {
-        let bytes = src.as_bytes();
-        let breaks = bytes
-            .iter()
-            .enumerate()
-            .filter(|&(i, &c)| c == b'\n' || (c == b'\r' && bytes.get(i + 1) != Some(&b'\n')))
-            .map(|(i, _)| i + 1)
-            .collect();
+        let breaks = line_breaks(src).collect();
         Lines {
             breaks,
             len: src.len(),
@@ -636,6 +630,15 @@ impl Lines {
         let offset = offset.min(self.len);
         self.breaks.partition_point(|&b| b <= offset) + 1
     }
+}
+
+/// The offset just after each line end of `src`: after `\n`, and after a `\r` not followed
+/// by `\n`. Found with `memchr`: a `refs` line can be megabytes long.
+pub(crate) fn line_breaks(src: &str) -> impl Iterator<Item = usize> + '_ {
+    let b = src.as_bytes();
+    memchr::memchr2_iter(b'\n', b'\r', b)
+        .filter(move |&i| b[i] == b'\n' || b.get(i + 1) != Some(&b'\n'))
+        .map(|i| i + 1)
 }
 
 /// 1-based line of a byte offset; lines end where the parser ends them: at `\n`, `\r\n` or a

@@ -10,14 +10,9 @@ use crate::config::Conventions;
 use crate::events::{Event, EventSink};
 use crate::machine::pagetable::pte;
 use crate::machine::{Access, Asid, Mmu};
-use crate::os::{Os, Trap};
+use crate::os::{LeanRun, Os, Trap};
 
-/// One page touched by one access.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PageRef {
-    pub addr: u64,
-    pub access: Access,
-}
+pub use crate::machine::PageRef;
 
 /// Appends the page references of an access of `size` bytes at `addr`: one per page it
 /// touches, in address order (an access that spans a page boundary touches both pages).
@@ -587,6 +582,10 @@ pub fn replay_source<E>(
     let mut tally = (0u64, 0u64);
     let mut result = Ok(());
     let mut start = 0usize;
+    // Faults in one file region take the lean run's path while they can (trace off only: it
+    // tells nothing); decided at the first reference.
+    let mut lean: Option<LeanRun> = None;
+    let mut decided = sink.wants();
     // Chunks of references: the periodic check and the reference count once per chunk, and a
     // loop body that is one translation (plus OPT's next use) on the way that does not fault.
     loop {
@@ -602,6 +601,10 @@ pub fn replay_source<E>(
             result = Err(ReplayStop::Check(e));
             break;
         }
+        if !decided {
+            decided = true;
+            lean = chunk.first().and_then(|r| os.lean_run(mmu, p, r.addr));
+        }
         mmu.stats.references += chunk.len() as u64;
         let mut trapped = None;
         let ahead = future.and_then(|f| f.next.get(start..start + chunk.len()));
@@ -615,19 +618,33 @@ pub fn replay_source<E>(
                     break;
                 }
             }
-        } else if let Some(ahead) = ahead {
-            for (j, (r, &n)) in chunk.iter().zip(ahead).enumerate() {
-                mmu.opt_next(n);
-                if let Err(t) = one(os, mmu, p, asid, r, sink) {
-                    trapped = Some((j, t));
-                    break;
+        } else {
+            // A lean run takes the chunk, or the part of it before a reference it cannot take;
+            // then the run ends and the general path takes the rest.
+            let mut done = 0;
+            if let Some(run) = &mut lean {
+                done = mmu.region_replay(&mut run.region, chunk, ahead);
+                if done < chunk.len() {
+                    if let Some(run) = lean.take() {
+                        os.lean_run_end(run);
+                    }
                 }
             }
-        } else {
-            for (j, r) in chunk.iter().enumerate() {
-                if let Err(t) = one(os, mmu, p, asid, r, sink) {
-                    trapped = Some((j, t));
-                    break;
+            let rest = &chunk[done..];
+            if let Some(ahead) = ahead {
+                for (j, (r, &n)) in rest.iter().zip(&ahead[done..]).enumerate() {
+                    mmu.opt_next(n);
+                    if let Err(t) = one(os, mmu, p, asid, r, sink) {
+                        trapped = Some((done + j, t));
+                        break;
+                    }
+                }
+            } else {
+                for (j, r) in rest.iter().enumerate() {
+                    if let Err(t) = one(os, mmu, p, asid, r, sink) {
+                        trapped = Some((done + j, t));
+                        break;
+                    }
                 }
             }
         }
@@ -638,6 +655,9 @@ pub fn replay_source<E>(
             break;
         }
         start += chunk.len();
+    }
+    if let Some(run) = lean {
+        os.lean_run_end(run);
     }
     if future.is_some() {
         mmu.opt_end();
@@ -1043,10 +1063,13 @@ mod tests {
         strings: &[(bool, Vec<(u64, bool)>)],
         anon: &[u64],
     ) -> String {
-        let tlb = if tlb == 0 {
-            "tlb off".to_string()
-        } else {
-            format!("tlb {tlb} entries lru")
+        // 8 and 16 entries are also tried set-associative (and FIFO), whose inserts choose a
+        // way within a set.
+        let tlb = match tlb {
+            0 => "tlb off".to_string(),
+            8 => "tlb 8 entries fifo 2-way".to_string(),
+            16 => "tlb 16 entries lru 4-way".to_string(),
+            n => format!("tlb {n} entries lru"),
         };
         let mut src = format!(
             "machine {{ memory {frames} pages; swap {swap} pages; replace {}; {tlb}; scope {}; conventions {} }}\nprocess a\nprocess b\nlet p: *long = mmap(4 pages, rw-)\n",
@@ -1082,17 +1105,18 @@ mod tests {
 
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
-        /// With the trace off a replay's faults take the lean path; with it on, the general
-        /// handler. Both end in the same machine: frames, page tables, TLB, swap, counters,
-        /// values read back, every `show` and every diagnostic; memory of a few frames and of
-        /// more than 32, and a step limit that may stop a long string between two chunks.
+        /// With the trace off a replay's faults take the lean path (and, when the process is
+        /// alone in memory, a lean run's); with it on, the general handler. Both end in the
+        /// same machine: frames, page tables, TLB, swap, counters, values read back, every
+        /// `show` and every diagnostic; memory of a few frames and of more than 32, and a step
+        /// limit that may stop a long string between two chunks.
         #[test]
         fn the_lean_fault_path_ends_where_the_general_one_does(
             policy in proptest::sample::select(Policy::ALL.to_vec()),
             ostep in proptest::bool::ANY,
             frames in proptest::prop_oneof![1u64..7, 31u64..40],
             swap in 0u64..4,
-            tlb in proptest::sample::select(vec![0u64, 1, 4, 16, 64]),
+            tlb in proptest::sample::select(vec![0u64, 1, 4, 8, 16, 64]),
             local in proptest::bool::ANY,
             strings in proptest::collection::vec(
                 (proptest::bool::ANY, proptest::collection::vec((0u64..1000, proptest::bool::weighted(0.2)), 1..60)),
@@ -1101,6 +1125,7 @@ mod tests {
             anon in proptest::collection::vec(0u64..4, 0..4),
             long in proptest::option::weighted(0.25, (proptest::bool::ANY, 4097usize..9000)),
             max_steps in proptest::option::weighted(0.25, 50u64..14_000),
+            alone in proptest::bool::ANY,
         ) {
             use crate::session::{Options, Output, Session};
             // A few pages more than frames, so that memory of more than 32 frames (LRU's heap)
@@ -1115,6 +1140,13 @@ mod tests {
             if let Some((in_b, n)) = long {
                 strings.push((in_b, (0..n as u64).map(|i| ((i * 7 + i / 13) % pages, i % 5 == 0)).collect()));
             }
+            // One process and nothing else in memory: every string is a lean run's.
+            let anon = if alone {
+                strings.iter_mut().for_each(|s| s.0 = false);
+                Vec::new()
+            } else {
+                anon
+            };
             let src = replay_scenario(policy, ostep, frames, swap, tlb, local, &strings, &anon);
             let run = |trace: bool| {
                 let mut s = Session::new(Options {
@@ -1143,6 +1175,55 @@ mod tests {
             let (full, lean) = (run(true), run(false));
             proptest::prop_assert_eq!(&full, &lean, "{}", src);
         }
+    }
+
+    /// A lean run is taken when a process's reference string is all that is in memory, stays
+    /// possible after it (the page cache rebuilt), and is refused once another page is.
+    #[test]
+    fn a_lean_run_is_taken_while_the_string_is_alone_in_memory() {
+        use crate::config::ScenarioConfig;
+        let mut cfg = ScenarioConfig::default_x86_64();
+        cfg.machine.memory = 4 * 4096;
+        let mut w = World::new(&cfg);
+        let p = w.current().expect("the default layout fits");
+        let base = w.os.refs_region(p, 10).expect("room for ten pages");
+        assert!(w.os.lean_run(&mut w.mmu, p, base).is_some());
+        let refs: Vec<PageRef> = [0u64, 1, 2, 3, 4, 0, 9, 5]
+            .iter()
+            .map(|&n| PageRef {
+                addr: base + n * 4096,
+                access: if n % 2 == 0 {
+                    Access::Write
+                } else {
+                    Access::Read
+                },
+            })
+            .collect();
+        let mut sink = EventSink::new(false, 0);
+        replay(&mut w, p, &refs, &mut sink, |_, _| Ok::<(), ()>(())).expect("replay");
+        let s = w.os.procs[p].stats;
+        assert_eq!((s.major, s.evictions, s.writebacks), (8, 4, 2));
+        // The page cache holds what the frames hold, and nothing else.
+        let file = w.os.files.len() - 1;
+        let cache = &w.os.files[file].cache;
+        assert_eq!(cache.len(), 4);
+        for (&page, &pfn) in cache {
+            assert_eq!(
+                w.mmu.frame(pfn).map(|f| f.used),
+                Some(crate::machine::FrameUse::File {
+                    file: file as u32,
+                    page
+                })
+            );
+        }
+        assert!(w.os.lean_run(&mut w.mmu, p, base).is_some());
+        // Past the region, or with an anonymous page resident: the general path.
+        assert!(w.os.lean_run(&mut w.mmu, p, base + 10 * 4096).is_none());
+        let heap = w.os.procs[p].brk_start;
+        assert_eq!(w.os.brk(&mut w.mmu, p, heap + 4096, &mut sink), heap + 4096);
+        w.os.access(&mut w.mmu, p, heap, Access::Write, &mut sink)
+            .expect("the heap page is written");
+        assert!(w.os.lean_run(&mut w.mmu, p, base).is_none());
     }
 
     #[test]

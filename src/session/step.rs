@@ -184,15 +184,7 @@ fn without_comment(line: &str) -> &str {
 /// Byte offsets at which each line of `src` starts.
 /// Where each line starts; lines end where the parser ends them: at `\n`, `\r\n` or a lone `\r`.
 pub(super) fn line_starts(src: &str) -> Vec<usize> {
-    let b = src.as_bytes();
-    std::iter::once(0)
-        .chain(
-            b.iter()
-                .enumerate()
-                .filter(|&(i, &c)| c == b'\n' || (c == b'\r' && b.get(i + 1) != Some(&b'\n')))
-                .map(|(i, _)| i + 1),
-        )
-        .collect()
+    std::iter::once(0).chain(super::line_breaks(src)).collect()
 }
 
 #[cfg(test)]

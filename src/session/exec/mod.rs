@@ -265,12 +265,9 @@ impl<'a> Exec<'a> {
                 .rollback
                 .then(|| (self.world.clone(), self.vars.clone()));
             let line = self.ctx.lines.line(st.span.start) + self.line_offset;
-            let source = super::step::abbreviate(
-                self.src[st.span.start..st.span.end]
-                    .split(['\n', '\r'])
-                    .next()
-                    .unwrap_or(""),
-            );
+            let text = &self.src[st.span.start..st.span.end];
+            let first = memchr::memchr2(b'\n', b'\r', text.as_bytes()).map_or(text, |i| &text[..i]);
+            let source = super::step::abbreviate(first);
             let last = Some(i) == last_eval;
             self.sink.at = st.span.start;
             if self.opts.progress.is_some() {
