@@ -6,7 +6,9 @@
 //!
 //! The fault path on its own: `faults` cycles over N+1 pages with N frames, so that every
 //! reference faults under FIFO, LRU and CLOCK, beside a hand-written minimal loop of each policy
-//! (a page → frame table and the policy's own bookkeeping, nothing else) as its ceiling.
+//! (a page → frame table and the policy's own bookkeeping, nothing else) as its ceiling. The
+//! references run twice: as a trace's (pages the replay maps as it goes) and as a `refs`
+//! string's (a lean run).
 //!
 //! Before measuring, the hand-written loop's LRU fault count is checked against memsim's.
 //!
@@ -203,11 +205,26 @@ fn bench(c: &mut Criterion) {
     g.finish();
 }
 
-/// References that all fault: pages 0..=FRAMES in a cycle, a store every fourth.
-fn cycle(n: usize) -> Vec<PageRef> {
+/// A machine as a `refs` statement finds it: the process's reference region mapped (pages
+/// `0..PAGES` of its own file, at the returned address), nothing in memory. Its replays are
+/// lean runs.
+fn refs_world(policy: Policy) -> (World, usize, u64) {
+    let mut cfg = ScenarioConfig::default_x86_64();
+    cfg.machine.memory = FRAMES * 4096;
+    cfg.machine.replace = policy;
+    let mut w = World::new(&cfg);
+    let p = w.current().expect("the default layout fits x86-64");
+    let base =
+        w.os.refs_region(p, PAGES)
+            .expect("room for the reference region");
+    (w, p, base)
+}
+
+/// References that all fault: pages 0..=FRAMES from `base` in a cycle, a store every fourth.
+fn cycle(n: usize, base: u64) -> Vec<PageRef> {
     (0..n)
         .map(|i| PageRef {
-            addr: BASE + (i as u64 % (FRAMES + 1)) * 4096,
+            addr: base + (i as u64 % (FRAMES + 1)) * 4096,
             access: if i % 4 == 0 {
                 Access::Write
             } else {
@@ -255,8 +272,10 @@ fn minimal(policy: Policy, pages: &[u64], frames: usize) -> u64 {
 
 fn faults(c: &mut Criterion) {
     const N: usize = 200_000;
-    let refs = cycle(N);
+    let refs = cycle(N, BASE);
     let pages: Vec<u64> = refs.iter().map(|r| (r.addr - BASE) >> 12).collect();
+    let refs_base = refs_world(Policy::Fifo).2;
+    let in_region = cycle(N, refs_base);
     let mut g = c.benchmark_group("faults");
     g.throughput(Throughput::Elements(N as u64));
     g.sample_size(10);
@@ -268,6 +287,20 @@ fn faults(c: &mut Criterion) {
                 |(mut w, p)| {
                     let mut sink = EventSink::new(false, 0);
                     replay(&mut w, p, &refs, &mut sink, |_, _| Ok::<(), ()>(())).expect("replay");
+                    w
+                },
+                BatchSize::LargeInput,
+            )
+        });
+        // The same references as a `refs` string: a lean run.
+        g.bench_function(format!("every_ref_faults_{}_refs", policy.name()), |b| {
+            b.iter_batched(
+                || refs_world(policy),
+                |(mut w, p, _)| {
+                    let mut sink = EventSink::new(false, 0);
+                    replay(&mut w, p, &in_region, &mut sink, |_, _| Ok::<(), ()>(()))
+                        .expect("replay");
+                    assert_eq!(w.os.procs[p].stats.major, N as u64);
                     w
                 },
                 BatchSize::LargeInput,

@@ -583,7 +583,7 @@ impl Mmu {
     /// Starts a replay with a known future (OPT): `keys` are (frame, first use) for resident
     /// frames whose page the replay uses.
     pub fn opt_begin(&mut self, keys: impl IntoIterator<Item = (u64, u64)>) {
-        self.repl.opt_begin(keys)
+        self.repl.opt_begin(keys, self.frames.total())
     }
     #[inline]
     pub fn opt_active(&self) -> bool {

@@ -41,6 +41,9 @@ struct Opt {
     heap: Vec<u32>,
     /// Each frame's index in `heap` (`NIL` when not resident).
     pos: Vec<u32>,
+    /// A machine of a few frames keeps no heap: its victim is found by a pass over the keys,
+    /// which costs less than keeping the heap in order on every access.
+    scan: bool,
 }
 
 impl Opt {
@@ -95,7 +98,12 @@ impl Opt {
     }
 
     /// Frame `f` (resident or not) now has key `k`.
+    #[inline]
     fn set(&mut self, f: u32, k: u64) {
+        if self.scan {
+            self.key[f as usize] = k;
+            return;
+        }
         let i = self.pos[f as usize];
         let old = std::mem::replace(&mut self.key[f as usize], k);
         if i == NIL {
@@ -109,6 +117,10 @@ impl Opt {
     }
 
     fn remove(&mut self, f: u32) {
+        if self.scan {
+            self.key[f as usize] = u64::MAX;
+            return;
+        }
         let i = self.pos[f as usize];
         if i == NIL {
             return;
@@ -177,8 +189,8 @@ fn splitmix(state: &mut u64) -> u64 {
     z ^ (z >> 31)
 }
 
-/// Up to this many frames, LRU chooses its victim by a pass over the frames' last uses
-/// instead of its heap.
+/// Up to this many frames, LRU and OPT choose their victim by a pass over the frames' last (or
+/// next) uses instead of a heap.
 const LRU_SCAN: usize = 32;
 
 impl Replacer {
@@ -295,7 +307,6 @@ impl Replacer {
 
     /// A page was loaded into frame `pfn` (which may still hold the page it replaces: then
     /// this is [`Replacer::freed`] and `loaded` in one, unless OPT is replaying).
-    #[inline(always)]
     pub fn loaded(&mut self, pfn: u64, frames: u64) {
         let p = pfn as usize;
         self.grow(p);
@@ -455,8 +466,9 @@ impl Replacer {
     }
 
     /// Starts a replay whose future is known: `keys` gives, for the frames resident now, the
-    /// position of their page's first use in the replay (`u64::MAX` for the rest).
-    pub fn opt_begin(&mut self, keys: impl IntoIterator<Item = (u64, u64)>) {
+    /// position of their page's first use in the replay (`u64::MAX` for the rest). `frames`:
+    /// the machine's (a few, and the victim is found by a pass instead of a heap).
+    pub fn opt_begin(&mut self, keys: impl IntoIterator<Item = (u64, u64)>, frames: u64) {
         if !self.policy.needs_future() {
             return;
         }
@@ -466,6 +478,7 @@ impl Replacer {
             key: vec![u64::MAX; n],
             heap: Vec::new(),
             pos: vec![NIL; n],
+            scan: frames <= LRU_SCAN as u64,
         };
         for (pfn, k) in keys {
             let p = pfn as usize;
@@ -580,6 +593,24 @@ impl Replacer {
             Policy::Opt if self.opt.is_some() => {
                 let linked = &self.linked;
                 let o = self.opt.as_ref()?;
+                if o.scan {
+                    // The farthest of all in one pass with no call per frame; it nearly always
+                    // may go.
+                    let mut best = None;
+                    let mut far = 0;
+                    for (i, (&l, &k)) in linked.iter().zip(&o.key).enumerate() {
+                        if l && k >= far {
+                            (best, far) = (Some(i), k);
+                        }
+                    }
+                    if best.is_some_and(|i| okp(i as u64)) {
+                        return best.map(|i| i as u64);
+                    }
+                    return (0..linked.len())
+                        .filter(|&i| linked[i] && okp(i as u64))
+                        .max_by_key(|&i| (o.key[i], i))
+                        .map(|i| i as u64);
+                }
                 if let Some(&top) = o.heap.first() {
                     if okp(u64::from(top)) {
                         return Some(u64::from(top));
@@ -647,7 +678,7 @@ mod tests {
             next[i] = last.get(&p).copied().unwrap_or(u64::MAX);
             last.insert(p, i as u64);
         }
-        r.opt_begin([]);
+        r.opt_begin([], n);
         let mut f = 0;
         for (i, &pg) in refs.iter().enumerate() {
             r.opt_next(next[i]);
@@ -822,13 +853,15 @@ mod tests {
     }
 
     proptest::proptest! {
-        /// During a replay OPT's indexed heap chooses what a scan would: the allowed resident
-        /// frame whose page is used again farthest away (never-again first, then the highest
-        /// frame number), whatever order loads, accesses and frees came in.
+        /// During a replay OPT's indexed heap (or its pass, on a small machine) chooses what
+        /// a scan would: the allowed resident frame whose page is used again farthest away
+        /// (never-again first, then the highest frame number), whatever order loads, accesses
+        /// and frees came in.
         #[test]
         fn opt_victims_match_a_scan(
             ops in proptest::collection::vec((op(), 0u64..40), 0..300),
             resident in proptest::collection::vec((0u8..12, 0u64..40), 0..6),
+            machine in proptest::sample::select(vec![12u64, 100]),
         ) {
             let mut r = Replacer::new(Policy::Opt, 1);
             let mut frames = vec![FREE_FRAME; 12];
@@ -844,7 +877,8 @@ mod tests {
                 .iter()
                 .map(|&(f, k)| (u64::from(f), k))
                 .collect();
-            r.opt_begin(first.iter().copied());
+            // A machine of 12 frames scans for its victim; one of 100 keeps the heap.
+            r.opt_begin(first.iter().copied(), machine);
             // What opt_begin was told last wins for a frame named twice; the rest never again.
             for &(f, k) in &first {
                 key[f as usize] = Some(k);

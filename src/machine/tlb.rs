@@ -177,7 +177,6 @@ impl Tlb {
 
     /// Loads a translation at `now`, evicting the set's oldest (FIFO) or least recently used
     /// (LRU) entry.
-    #[inline]
     pub fn insert(&mut self, asid: u32, vpn: u64, pte: u64, loc: Loc, now: u64) {
         let set = if self.sets == 1 {
             0
@@ -212,7 +211,6 @@ impl Tlb {
     }
 
     /// Drops one translation (after the page table entry changed).
-    #[inline]
     pub fn invalidate(&mut self, asid: u32, vpn: u64) {
         if !self.enabled {
             return;
