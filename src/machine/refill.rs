@@ -1,15 +1,20 @@
 //! The machine's half of a lean run (`os/lean.rs` has the OS's): a replay whose references all
 //! fall in one file region, whose faults evict only that region's pages, in an address space
 //! that shares no page table. Translation, fault and eviction are done in one loop on the
-//! machine's own structures, with nothing looked up that the run already knows (where each
-//! entry lives, which page each frame holds, that memory is full). Each step changes exactly
-//! what the general path changes: property tests in `session/replay.rs` compare whole
-//! machines after random replays both ways.
+//! machine's own structures, with nothing looked up that the run already knows: which frame
+//! holds each page, which TLB slot holds each frame's translation, where each entry lives, that
+//! memory is full. Each step changes exactly what the general path changes: property tests in
+//! `session/replay.rs` compare whole machines after random replays both ways.
 
 use super::pagetable::{pte, Loc};
+use super::tlb::TlbEntry;
 use super::{Access, Asid, FrameInfo, FrameUse, Mmu, PageRef};
 
 const NONE: u64 = u64::MAX;
+const NO: u32 = u32::MAX;
+
+/// The largest region a lean run takes: it keeps a frame number per page of it (4 MiB here).
+pub const MAX_REGION_PAGES: u64 = 1 << 20;
 
 /// What a lean run knows of its region and keeps while it lasts.
 #[derive(Debug)]
@@ -21,8 +26,13 @@ pub struct RegionRun {
     pages: u64,
     /// Permission and file bits of each page's entry.
     bits: u64,
+    /// For each page of the region, the frame holding it (`NO`: not in memory).
+    frame_of: Vec<u32>,
     /// For each frame, the page it holds and where that page's entry lives (`NONE`: free).
     held: Vec<(u64, Loc)>,
+    /// For each frame, the TLB slot holding its page's translation (`NO`: none does). A page
+    /// out of memory has no translation anywhere (every change of an entry drops its copy).
+    slot_of: Vec<u32>,
     /// The last leaf table reached, by the pages it covers (`vpn >> leaf_bits`): tables are
     /// never shared, moved or freed during the run, so it stays where it is.
     leaf: (u64, u32),
@@ -36,16 +46,20 @@ pub struct RegionRun {
 }
 
 impl RegionRun {
-    /// A run over pages `0..pages` of `file` at virtual page `at` of `asid`, whose entries
-    /// carry `bits`; [`RegionRun::hold`] then names each frame in use.
+    /// A run over pages `0..pages` (at most [`MAX_REGION_PAGES`]) of `file` at virtual page
+    /// `at` of `asid`, whose entries carry `bits`; [`RegionRun::hold`] then names each frame in
+    /// use, and [`RegionRun::find_slots`] the TLB's translations.
     pub fn new(mmu: &Mmu, asid: Asid, file: u32, at: u64, pages: u64, bits: u64) -> Self {
+        let frames = mmu.frame_info.len();
         RegionRun {
             asid,
             file,
             at,
             pages,
             bits,
-            held: vec![(NONE, Loc { table: 0, slot: 0 }); mmu.frame_info.len()],
+            frame_of: vec![NO; pages.min(MAX_REGION_PAGES) as usize],
+            held: vec![(NONE, Loc { table: 0, slot: 0 }); frames],
+            slot_of: vec![NO; frames],
             leaf: (NONE, 0),
             leaf_bits: mmu.tables.leaf_bits(),
             full: false,
@@ -58,19 +72,39 @@ impl RegionRun {
     /// Frame `pfn` holds page `page` of the region, mapped once, with the region's bits: `false`
     /// (and the run must not start) when it does not.
     pub fn hold(&mut self, mmu: &Mmu, pfn: u64, page: u64) -> bool {
+        if page >= self.pages || self.frame_of[page as usize] != NO {
+            return false;
+        }
         let Some(loc) = mmu.tables.find(mmu.root(self.asid), self.at + page).0 else {
             return false;
         };
         let e = mmu.tables.get(loc);
-        let ok = page < self.pages
-            && e & pte::PRESENT != 0
+        let ok = e & pte::PRESENT != 0
             && pte::pfn(e) == pfn
             && e & (pte::PERMS | pte::FILE | pte::ZERO | pte::COW) == self.bits
             && !mmu.frame_has_data(pfn);
         if ok {
             self.held[pfn as usize] = (page, loc);
+            self.frame_of[page as usize] = pfn as u32;
         }
         ok
+    }
+
+    /// Finds the TLB's translations of the region's pages, once every frame is named: `false`
+    /// (and the run must not start) if one is not of a page in memory, in its frame.
+    pub fn find_slots(&mut self, mmu: &Mmu) -> bool {
+        for (slot, e) in mmu.tlb.entries() {
+            let page = e.vpn.wrapping_sub(self.at);
+            if e.asid != self.asid || page >= self.pages {
+                continue;
+            }
+            let f = self.frame_of[page as usize];
+            if f == NO || pte::pfn(e.pte) != u64::from(f) || self.slot_of[f as usize] != NO {
+                return false;
+            }
+            self.slot_of[f as usize] = slot as u32;
+        }
+        true
     }
 
     /// The file this run's region maps.
@@ -95,6 +129,18 @@ impl RegionRun {
             slot: (vpn & ((1 << self.leaf_bits) - 1)) as u32,
         })
     }
+
+    /// A translation of frame `pfn` now sits in `slot`, where `evicted` was: a translation of
+    /// the region's that insert evicted is no longer in the TLB.
+    #[inline]
+    fn filled(&mut self, pfn: u64, slot: usize, evicted: Option<TlbEntry>) {
+        if let Some(old) = evicted {
+            if old.asid == self.asid && old.vpn.wrapping_sub(self.at) < self.pages {
+                self.slot_of[pte::pfn(old.pte) as usize] = NO;
+            }
+        }
+        self.slot_of[pfn as usize] = slot as u32;
+    }
 }
 
 impl Mmu {
@@ -115,6 +161,7 @@ impl Mmu {
     ) -> usize {
         let shift = self.shift;
         let levels = self.tables.levels() as u64;
+        let (tlb_on, tlb_lru) = (self.tlb.enabled, self.tlb.lru());
         for (j, r) in refs.iter().enumerate() {
             let vpn = r.addr >> shift;
             let page = vpn.wrapping_sub(run.at);
@@ -124,56 +171,68 @@ impl Mmu {
             if let Some(a) = ahead {
                 self.repl.opt_next(a[j]);
             }
-            // The TLB as `translate` reads it.
             self.stats.accesses += 1;
-            if let Some(slot) = self.tlb.lookup(run.asid, vpn, self.stats.accesses) {
-                let e = self.tlb.entry_mut(slot).pte;
-                let done = r.access.done_by();
-                if e & done == done || e & r.access.needs() != 0 {
-                    if e & done != done {
-                        self.mark_dirty(slot);
+            let f = run.frame_of[page as usize];
+            if f != NO {
+                let pfn = u64::from(f);
+                // In memory: the TLB holds its translation or the walk finds it present.
+                let slot = run.slot_of[f as usize];
+                if slot != NO {
+                    // What `translate` does on a hit.
+                    let slot = slot as usize;
+                    let e = self.tlb.entry_mut(slot);
+                    if tlb_lru {
+                        e.stamp = self.stats.accesses;
                     }
-                    self.stats.tlb_hits += 1;
-                    self.touch_frame(pte::pfn(e));
-                    continue;
+                    let e = e.pte;
+                    let done = r.access.done_by();
+                    if e & done == done || e & r.access.needs() != 0 {
+                        if e & done != done {
+                            self.mark_dirty(slot);
+                        }
+                        self.stats.tlb_hits += 1;
+                        self.touch_frame(pfn);
+                        continue;
+                    }
                 }
+                // What `translate_walk` does for a present page.
+                if tlb_on {
+                    self.stats.tlb_misses += 1;
+                }
+                self.stats.walks += 1;
+                self.stats.walk_refs += levels;
+                let loc = run.held[f as usize].1;
+                let old = self.tables.get(loc);
+                let mut e = old | pte::ACCESSED;
+                if r.access == Access::Write {
+                    e |= pte::DIRTY;
+                }
+                if e != old {
+                    self.tables.set(loc, e);
+                }
+                if tlb_on {
+                    let (slot, evicted) =
+                        self.tlb.insert(run.asid, vpn, e, loc, self.stats.accesses);
+                    run.filled(pfn, slot, evicted);
+                }
+                self.touch_frame(pfn);
+                continue;
             }
-            // The walk, as `translate_walk` does it.
-            if self.tlb.enabled {
+            // Out of memory: no translation in the TLB; the walk finds the entry empty (or no
+            // table on the way, and reads fewer levels).
+            if tlb_on {
                 self.stats.tlb_misses += 1;
             }
             self.stats.walks += 1;
-            let loc = match run.known_loc(vpn) {
-                Some(loc) => {
-                    self.stats.walk_refs += levels;
-                    Some(loc)
-                }
+            match run.known_loc(vpn) {
+                Some(_) => self.stats.walk_refs += levels,
                 None => {
-                    let (loc, refs) = self.tables.find(self.root(run.asid), vpn);
-                    self.stats.walk_refs += u64::from(refs);
+                    let (loc, read) = self.tables.find(self.root(run.asid), vpn);
+                    self.stats.walk_refs += u64::from(read);
                     if let Some(l) = loc {
                         run.leaf = (vpn >> run.leaf_bits, l.table);
                     }
-                    loc
                 }
-            };
-            if let Some(loc) = loc {
-                let old = self.tables.get(loc);
-                if old & pte::PRESENT != 0 {
-                    let mut e = old | pte::ACCESSED;
-                    if r.access == Access::Write {
-                        e |= pte::DIRTY;
-                    }
-                    if e != old {
-                        self.tables.set(loc, e);
-                    }
-                    if self.tlb.enabled {
-                        self.tlb.insert(run.asid, vpn, e, loc, self.stats.accesses);
-                    }
-                    self.touch_frame(pte::pfn(e));
-                    continue;
-                }
-                debug_assert_eq!(old & pte::SWAPPED, 0, "a file page is never swapped");
             }
             self.region_fault(run, vpn, page, r.access);
         }
@@ -199,6 +258,11 @@ impl Mmu {
             Some(pfn) => {
                 self.zero_frame(pfn);
                 self.frame_info[pfn as usize].mapcount = 1;
+                if run.held.len() <= pfn as usize {
+                    run.held
+                        .resize(pfn as usize + 1, (NONE, Loc { table: 0, slot: 0 }));
+                    run.slot_of.resize(pfn as usize + 1, NO);
+                }
                 pfn
             }
             None => {
@@ -214,7 +278,11 @@ impl Mmu {
                 // `set_pte(asid, vpn, 0)`: the entry goes, and so does its TLB copy.
                 let e = self.tables.get(loc);
                 self.tables.set(loc, 0);
-                self.tlb.invalidate(run.asid, run.at + old);
+                let slot = std::mem::replace(&mut run.slot_of[v as usize], NO);
+                if slot != NO {
+                    self.tlb.drop_slot(slot as usize);
+                }
+                run.frame_of[old as usize] = NO;
                 run.writebacks += u64::from(e & pte::DIRTY != 0);
                 run.evictions += 1;
                 // `free_frame` then `alloc_frame_for`: the allocator hands back the frame it
@@ -242,12 +310,9 @@ impl Mmu {
                 loc
             }
         };
-        if run.held.len() <= pfn as usize {
-            run.held.resize(pfn as usize + 1, (NONE, loc));
-        }
         run.held[pfn as usize] = (page, loc);
-        // `map_faulted`: no TLB entry holds the page (its entry was not present, and every
-        // change of an entry drops its TLB copy), so there is nothing to invalidate.
+        run.frame_of[page as usize] = pfn as u32;
+        // `map_faulted`: no TLB entry holds the page, so there is nothing to invalidate.
         let mut e = pfn << pte::PFN_SHIFT | pte::PRESENT | run.bits | pte::ACCESSED;
         if access == Access::Write {
             e |= pte::DIRTY;
@@ -255,7 +320,8 @@ impl Mmu {
         self.tables.set(loc, e);
         if self.tlb.enabled {
             self.stats.tlb_misses += 1;
-            self.tlb.insert(run.asid, vpn, e, loc, self.stats.accesses);
+            let (slot, evicted) = self.tlb.insert(run.asid, vpn, e, loc, self.stats.accesses);
+            run.filled(pfn, slot, evicted);
         }
         self.stats.walks += 1;
         self.stats.walk_refs += self.tables.levels() as u64;

@@ -176,8 +176,15 @@ impl Tlb {
     }
 
     /// Loads a translation at `now`, evicting the set's oldest (FIFO) or least recently used
-    /// (LRU) entry.
-    pub fn insert(&mut self, asid: u32, vpn: u64, pte: u64, loc: Loc, now: u64) {
+    /// (LRU) entry. Returns the slot it took and the entry it evicted, if one was valid.
+    pub fn insert(
+        &mut self,
+        asid: u32,
+        vpn: u64,
+        pte: u64,
+        loc: Loc,
+        now: u64,
+    ) -> (usize, Option<TlbEntry>) {
         let set = if self.sets == 1 {
             0
         } else {
@@ -192,7 +199,7 @@ impl Tlb {
                 .min_by_key(|(_, e)| e.stamp)
                 .map_or(0, |(i, _)| i),
         };
-        let old = &self.entries[base + i];
+        let old = self.entries[base + i];
         if old.valid {
             self.held[hint_index(old.asid, old.vpn)] -= 1;
         }
@@ -208,6 +215,25 @@ impl Tlb {
         };
         self.mark_way(set, i, false);
         self.hint[h] = (base + i) as u32;
+        (base + i, old.valid.then_some(old))
+    }
+
+    /// Drops the translation in `slot`, if it holds one: [`Tlb::invalidate`] for a caller
+    /// that knows where the page's entry is.
+    #[inline]
+    pub fn drop_slot(&mut self, slot: usize) {
+        let e = &mut self.entries[slot];
+        if e.valid {
+            e.valid = false;
+            self.held[hint_index(e.asid, e.vpn)] -= 1;
+            self.mark(slot, true);
+        }
+    }
+
+    /// Whether a hit counts as a use (LRU) rather than leaving the entry's age as it was
+    /// loaded (FIFO).
+    pub fn lru(&self) -> bool {
+        self.policy == TlbPolicy::Lru
     }
 
     /// Drops one translation (after the page table entry changed).
@@ -336,7 +362,9 @@ mod tests {
             for (n, (op, asid, vpn)) in ops.into_iter().enumerate() {
                 let now = n as u64 + 1;
                 match op {
-                    0 => t.insert(asid, vpn, 0, L, now),
+                    0 => {
+                        t.insert(asid, vpn, 0, L, now);
+                    }
                     1 => t.invalidate(asid, vpn),
                     2 if vpn % 16 == 0 => t.flush((vpn % 32 == 0).then_some(asid)),
                     _ => {

@@ -10,7 +10,7 @@
 use super::{Backing, Os, Perms, Role, Trap};
 use crate::events::EventSink;
 use crate::machine::pagetable::pte;
-use crate::machine::refill::RegionRun;
+use crate::machine::refill::{RegionRun, MAX_REGION_PAGES};
 use crate::machine::{Access, Fault, FrameUse, Mmu};
 
 /// What the fault path reads of a mapping, remembered with the stamp of the set it came from
@@ -182,7 +182,7 @@ impl Os {
             }
             end = m.end;
         }
-        if vaddr < at || vaddr >= end {
+        if vaddr < at || vaddr >= end || (end - at) >> mmu.page_shift() > MAX_REGION_PAGES {
             return None;
         }
         let shift = mmu.page_shift();
@@ -204,7 +204,7 @@ impl Os {
             resident += 1;
         }
         // The page cache holds exactly the resident pages: it is rebuilt from them at the end.
-        if self.files[file as usize].cache.len() != resident {
+        if self.files[file as usize].cache.len() != resident || !region.find_slots(mmu) {
             return None;
         }
         Some(LeanRun { p, region })
