@@ -261,6 +261,37 @@ pub struct Iter<'a> {
     at: usize,
 }
 
+impl Iter<'_> {
+    /// Decodes up to `n` more items into `out`, each as `f(page, write)`: the loop a replay's
+    /// chunk is filled by, with no per-item check of `out`'s room.
+    pub fn fill<T>(&mut self, out: &mut Vec<T>, n: usize, mut f: impl FnMut(u64, bool) -> T) {
+        out.reserve(n);
+        let bytes = self.bytes;
+        let mut at = self.at;
+        for _ in 0..n {
+            let Some(&b) = bytes.get(at) else {
+                break;
+            };
+            at += 1;
+            let mut page = u64::from(b >> 1 & 0x3f);
+            if b & 0x80 != 0 {
+                let mut shift = 6;
+                loop {
+                    let c = bytes[at];
+                    at += 1;
+                    page |= u64::from(c & 0x7f) << shift;
+                    if c & 0x80 == 0 {
+                        break;
+                    }
+                    shift += 7;
+                }
+            }
+            out.push(f(page, b & 1 != 0));
+        }
+        self.at = at;
+    }
+}
+
 impl Iterator for Iter<'_> {
     type Item = PageRef;
 
@@ -298,7 +329,18 @@ mod tests {
             prop_assert_eq!(r.len(), items.len());
             prop_assert_eq!(r.max_page(), items.iter().map(|i| i.0).max());
             let back: Vec<(u64, bool)> = r.iter().map(|x| (x.page, x.write)).collect();
-            prop_assert_eq!(back, items);
+            prop_assert_eq!(&back, &items);
+            // In chunks, as a replay reads them, the same items in the same order.
+            let mut it = r.iter();
+            let mut chunks = Vec::new();
+            loop {
+                let before = chunks.len();
+                it.fill(&mut chunks, 7, |p, w| (p, w));
+                if chunks.len() == before {
+                    break;
+                }
+            }
+            prop_assert_eq!(chunks, items);
         }
     }
 
@@ -335,6 +377,31 @@ mod tests {
             let r = b.finish();
             let want = read_plainly(text.as_bytes());
             prop_assert_eq!(r.len(), want.len());
+            prop_assert_eq!(r.max_page(), want.iter().map(|i| i.0).max());
+            let got: Vec<(u64, bool)> = r.iter().map(|x| (x.page, x.write)).collect();
+            prop_assert_eq!(got, want);
+        }
+    }
+
+    proptest! {
+        /// Mostly plain items, as a generated string has them, so that the fast path reads
+        /// most of them, with now and then something it leaves to the careful path.
+        #[test]
+        fn plain_items_read_as_plainly(
+            items in proptest::collection::vec(
+                prop_oneof![
+                    8 => "[0-9]{1,3}[wr]?",
+                    1 => "[0-9]{4,6}[wr]?",
+                    1 => "[ \\t]|x|_|[0-9]{1,2}x",
+                ],
+                0..120,
+            ),
+        ) {
+            let text = items.join(" ");
+            let mut b = PageRefsBuilder::default();
+            b.read_text(text.as_bytes(), |at| (((at.start as u64) << 8) | at.len() as u64, true));
+            let r = b.finish();
+            let want = read_plainly(text.as_bytes());
             prop_assert_eq!(r.max_page(), want.iter().map(|i| i.0).max());
             let got: Vec<(u64, bool)> = r.iter().map(|x| (x.page, x.write)).collect();
             prop_assert_eq!(got, want);

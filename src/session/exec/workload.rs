@@ -47,11 +47,11 @@ impl RefSource<Box<RunError>> for Refs<'_> {
     fn next_chunk(&mut self) -> Result<Option<&[PageRef]>, Box<RunError>> {
         self.buf.clear();
         let (base, ps) = (self.base, self.page_size);
-        self.buf
-            .extend(self.items.by_ref().take(replay::CHUNK).map(|r| PageRef {
-                addr: base + r.page * ps,
-                access: if r.write { Access::Write } else { Access::Read },
-            }));
+        self.items
+            .fill(&mut self.buf, replay::CHUNK, |page, write| PageRef {
+                addr: base + page * ps,
+                access: if write { Access::Write } else { Access::Read },
+            });
         Ok((!self.buf.is_empty()).then_some(&self.buf[..]))
     }
 }
