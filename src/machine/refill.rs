@@ -211,8 +211,7 @@ impl Mmu {
                     self.tables.set(loc, e);
                 }
                 if tlb_on {
-                    let (slot, evicted) =
-                        self.tlb.insert(run.asid, vpn, e, loc, self.stats.accesses);
+                    let (slot, evicted) = self.tlb.fill(run.asid, vpn, e, loc, self.stats.accesses);
                     run.filled(pfn, slot, evicted);
                 }
                 self.touch_frame(pfn);
@@ -320,7 +319,7 @@ impl Mmu {
         self.tables.set(loc, e);
         if self.tlb.enabled {
             self.stats.tlb_misses += 1;
-            let (slot, evicted) = self.tlb.insert(run.asid, vpn, e, loc, self.stats.accesses);
+            let (slot, evicted) = self.tlb.fill(run.asid, vpn, e, loc, self.stats.accesses);
             run.filled(pfn, slot, evicted);
         }
         self.stats.walks += 1;

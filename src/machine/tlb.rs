@@ -176,8 +176,14 @@ impl Tlb {
     }
 
     /// Loads a translation at `now`, evicting the set's oldest (FIFO) or least recently used
-    /// (LRU) entry. Returns the slot it took and the entry it evicted, if one was valid.
-    pub fn insert(
+    /// (LRU) entry.
+    pub fn insert(&mut self, asid: u32, vpn: u64, pte: u64, loc: Loc, now: u64) {
+        self.fill(asid, vpn, pte, loc, now);
+    }
+
+    /// [`Tlb::insert`], returning the slot it took and the entry it evicted, if one was valid.
+    #[inline(always)]
+    pub fn fill(
         &mut self,
         asid: u32,
         vpn: u64,
