@@ -158,12 +158,31 @@ impl PageTables {
         (entries - free) * 8 + self.tables.len() * 24
     }
 
-    /// Whether `table` is shared with another address space.
-    #[inline]
     /// Index bits of the leaf level: a leaf table holds the entries of `1 << leaf_bits()`
     /// consecutive pages.
     pub fn leaf_bits(&self) -> u32 {
         self.leaf_bits
+    }
+
+    /// How many leaf entries of `root`'s pages `first .. first + pages` are not zero: a pass
+    /// over the leaf tables that exist, one lookup per table.
+    pub fn entries_in(&self, root: u32, first: u64, pages: u64) -> u64 {
+        let span = 1u64 << self.leaf_bits;
+        let end = first.saturating_add(pages);
+        let mut vpn = first;
+        let mut n = 0;
+        while vpn < end {
+            // The rest of this leaf table's pages, or of the range.
+            let stop = ((vpn | (span - 1)).saturating_add(1)).min(end);
+            if let (Some(loc), _) = self.find(root, vpn) {
+                let slots = &self.tables[loc.table as usize];
+                let from = loc.slot as usize;
+                let to = from + (stop - vpn) as usize;
+                n += slots[from..to].iter().filter(|&&e| e != 0).count() as u64;
+            }
+            vpn = stop;
+        }
+        n
     }
 
     /// Whether any table is shared by two address spaces.
@@ -171,6 +190,8 @@ impl PageTables {
         self.refs.iter().any(|&r| r > 1)
     }
 
+    /// Whether `table` is shared with another address space.
+    #[inline]
     pub fn is_shared(&self, table: u32) -> bool {
         self.refs[table as usize] > 1
     }

@@ -107,6 +107,16 @@ impl RegionRun {
         true
     }
 
+    /// Whether the region's page-table entries are those of its pages in memory and no other:
+    /// an entry written by hand (`set_pte`) into a page the run has not placed would be found
+    /// by the general path's walk, not by the run. After every frame is named.
+    pub fn entries_are_held(&self, mmu: &Mmu) -> bool {
+        let held = self.held.iter().filter(|h| h.0 != NONE).count() as u64;
+        mmu.tables
+            .entries_in(mmu.root(self.asid), self.at, self.pages)
+            == held
+    }
+
     /// The file this run's region maps.
     pub fn file(&self) -> u32 {
         self.file

@@ -135,6 +135,12 @@ impl Os {
     }
 }
 
+#[cfg(test)]
+thread_local! {
+    /// Lean runs started on this thread: tests check that the cases meant to take one do.
+    pub static LEAN_RUNS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
 /// A replay whose faults all land in one file region and evict only its pages: a `refs`
 /// string's, in a process that holds no other frame. The machine runs it
 /// ([`Mmu::region_replay`]) without asking the OS anything a fault would ask (the mapping,
@@ -149,11 +155,12 @@ pub struct LeanRun {
 
 impl Os {
     /// A lean run for a replay in process `p` starting at `vaddr`, if the machine allows one:
-    /// trace off (the caller's to check), no shared page tables, `vaddr` in a shared mapping of
-    /// a simulated file written nowhere yet, and every frame in use one of that file's pages,
-    /// mapped there once.
+    /// no shared page tables, `vaddr` in a shared mapping of a simulated file written nowhere
+    /// yet, every frame in use one of that file's pages, mapped there once, and nothing else of
+    /// the file's region in the page tables or the TLB. The trace must be off: the caller's to
+    /// check.
     pub fn lean_run(&mut self, mmu: &mut Mmu, p: usize, vaddr: u64) -> Option<LeanRun> {
-        if self.auto_map || vaddr >= self.user_limit || mmu.tables_shared() {
+        if self.auto_map || vaddr >= self.user_limit {
             return None;
         }
         let v = self.mapping(p, vaddr)?;
@@ -185,29 +192,41 @@ impl Os {
         if vaddr < at || vaddr >= end || (end - at) >> mmu.page_shift() > MAX_REGION_PAGES {
             return None;
         }
-        let shift = mmu.page_shift();
+        // Every frame in use holds a page of the file, brought in by this process and mapped
+        // once (checked before anything is allocated for the run: this is what most often
+        // refuses one).
         let asid = self.procs[p].asid;
+        let mine = |fi: &crate::machine::FrameInfo| match fi.used {
+            FrameUse::Free => true,
+            FrameUse::File { file: g, .. } => {
+                g == file && fi.mapcount == 1 && fi.asid == asid && fi.swap_slot.is_none()
+            }
+            _ => false,
+        };
+        if !mmu.frames().iter().all(mine) || mmu.tables_shared() {
+            return None;
+        }
+        let shift = mmu.page_shift();
         let mut region = RegionRun::new(mmu, asid, file, at >> shift, (end - at) >> shift, bits);
         let mut resident = 0;
         for (pfn, fi) in mmu.frames().iter().enumerate() {
-            let page = match fi.used {
-                FrameUse::Free => continue,
-                FrameUse::File { file: g, page } if g == file => page,
-                _ => return None,
-            };
-            if fi.mapcount != 1 || fi.asid != asid || fi.swap_slot.is_some() {
-                return None;
+            if let FrameUse::File { page, .. } = fi.used {
+                if !region.hold(mmu, pfn as u64, page) {
+                    return None;
+                }
+                resident += 1;
             }
-            if !region.hold(mmu, pfn as u64, page) {
-                return None;
-            }
-            resident += 1;
         }
-        // The page cache holds exactly the resident pages: it is rebuilt from them at the end.
-        if self.files[file as usize].cache.len() != resident || !region.find_slots(mmu) {
-            return None;
+        // The page cache holds exactly the resident pages (it is rebuilt from them at the
+        // end), the tables no other entry in the region, the TLB no translation of another.
+        let ok = self.files[file as usize].cache.len() == resident
+            && region.entries_are_held(mmu)
+            && region.find_slots(mmu);
+        #[cfg(test)]
+        if ok {
+            LEAN_RUNS.with(|n| n.set(n.get() + 1));
         }
-        Some(LeanRun { p, region })
+        ok.then_some(LeanRun { p, region })
     }
 
     /// Ends a lean run: the page cache holds the region's resident pages, and the counters

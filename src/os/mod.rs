@@ -19,6 +19,8 @@ use crate::machine::{Access, Asid, Fault, FrameUse, Mmu};
 use crate::units;
 pub use config::OsConfig;
 pub use lean::LeanRun;
+#[cfg(test)]
+pub use lean::LEAN_RUNS;
 pub use vma::{Backing, Perms, Role, Vma, VmaSet};
 
 /// A file whose pages can be mapped; its cached pages are shared by every process mapping it.

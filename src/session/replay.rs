@@ -1172,13 +1172,19 @@ mod tests {
                 }
                 (out, format!("{:?}", r.stats))
             };
-            let (full, lean) = (run(true), run(false));
+            let full = run(true);
+            let before = crate::os::LEAN_RUNS.with(|n| n.get());
+            let lean = run(false);
+            let taken = crate::os::LEAN_RUNS.with(|n| n.get()) - before;
             proptest::prop_assert_eq!(&full, &lean, "{}", src);
+            // Alone in memory, the first string at least is a lean run's.
+            proptest::prop_assert!(!alone || taken > 0, "no lean run in {}", src);
         }
     }
 
     /// A lean run is taken when a process's reference string is all that is in memory, stays
-    /// possible after it (the page cache rebuilt), and is refused once another page is.
+    /// possible after it (the page cache rebuilt), and is refused once the tables map a page of
+    /// the region it has not placed, or another page is in memory.
     #[test]
     fn a_lean_run_is_taken_while_the_string_is_alone_in_memory() {
         use crate::config::ScenarioConfig;
@@ -1219,6 +1225,20 @@ mod tests {
         assert!(w.os.lean_run(&mut w.mmu, p, base).is_some());
         // Past the region, or with an anonymous page resident: the general path.
         assert!(w.os.lean_run(&mut w.mmu, p, base + 10 * 4096).is_none());
+        // An entry written by hand into a page of the region that is not in memory (pointing
+        // at a frame that holds another page) would be found by the general path's walk.
+        let (asid, vpn) = (w.os.procs[p].asid, (base >> 12) + 7);
+        let frame = w.os.files[file]
+            .cache
+            .values()
+            .next()
+            .copied()
+            .expect("a page in memory");
+        let bits = pte::READ | pte::WRITE | pte::FILE | pte::PRESENT;
+        w.mmu.set_pte(asid, vpn, frame << pte::PFN_SHIFT | bits);
+        assert!(w.os.lean_run(&mut w.mmu, p, base).is_none());
+        w.mmu.set_pte(asid, vpn, 0);
+        assert!(w.os.lean_run(&mut w.mmu, p, base).is_some());
         let heap = w.os.procs[p].brk_start;
         assert_eq!(w.os.brk(&mut w.mmu, p, heap + 4096, &mut sink), heap + 4096);
         w.os.access(&mut w.mmu, p, heap, Access::Write, &mut sink)
