@@ -269,27 +269,34 @@ impl Iter<'_> {
         let bytes = self.bytes;
         let mut at = self.at;
         for _ in 0..n {
-            let Some(&b) = bytes.get(at) else {
+            let Some((page, write)) = unpack(bytes, &mut at) else {
                 break;
             };
-            at += 1;
-            let mut page = u64::from(b >> 1 & 0x3f);
-            if b & 0x80 != 0 {
-                let mut shift = 6;
-                loop {
-                    let c = bytes[at];
-                    at += 1;
-                    page |= u64::from(c & 0x7f) << shift;
-                    if c & 0x80 == 0 {
-                        break;
-                    }
-                    shift += 7;
-                }
-            }
-            out.push(f(page, b & 1 != 0));
+            out.push(f(page, write));
         }
         self.at = at;
     }
+}
+
+/// The packed item at `at` (moved past it): its page and whether it writes.
+#[inline(always)]
+fn unpack(bytes: &[u8], at: &mut usize) -> Option<(u64, bool)> {
+    let b = *bytes.get(*at)?;
+    *at += 1;
+    let mut page = u64::from(b >> 1 & 0x3f);
+    if b & 0x80 != 0 {
+        let mut shift = 6;
+        loop {
+            let c = bytes[*at];
+            *at += 1;
+            page |= u64::from(c & 0x7f) << shift;
+            if c & 0x80 == 0 {
+                break;
+            }
+            shift += 7;
+        }
+    }
+    Some((page, b & 1 != 0))
 }
 
 impl Iterator for Iter<'_> {
@@ -297,22 +304,7 @@ impl Iterator for Iter<'_> {
 
     #[inline]
     fn next(&mut self) -> Option<PageRef> {
-        let b = *self.bytes.get(self.at)?;
-        self.at += 1;
-        let write = b & 1 != 0;
-        let mut page = u64::from(b >> 1 & 0x3f);
-        if b & 0x80 != 0 {
-            let mut shift = 6;
-            loop {
-                let c = self.bytes[self.at];
-                self.at += 1;
-                page |= u64::from(c & 0x7f) << shift;
-                if c & 0x80 == 0 {
-                    break;
-                }
-                shift += 7;
-            }
-        }
+        let (page, write) = unpack(self.bytes, &mut self.at)?;
         Some(PageRef { page, write })
     }
 }
