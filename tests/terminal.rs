@@ -1,10 +1,10 @@
-//! Ctrl-C as a person presses it: the real `memsim` binary in a pseudo-terminal, a long
-//! statement running, the byte 0x03 typed into the terminal (whose line discipline turns it
-//! into SIGINT). The REPL must be back at its prompt, `memsim run` must end with
+//! memsim in a real terminal: the `memsim` binary in a pseudo-terminal, typed at as a person
+//! types. Ctrl-C is the byte 0x03, which the terminal's line discipline turns into SIGINT while a
+//! statement runs: the REPL must be back at its prompt, `memsim run` must end with
 //! `mem::interrupted` and status 130, promptly: the step counter looks at the interrupt every
 //! 1,024 steps, so it takes milliseconds; the bound below only tells "stopped" from "kept
-//! running" on a loaded machine. A test binary of its own, so that no other test's threads run
-//! while rexpect forks.
+//! running" on a loaded machine. Lines typed ahead in one burst must all run. A test binary of
+//! its own, so that no other test's threads run while rexpect forks.
 
 use std::process::Command;
 use std::sync::{Mutex, PoisonError};
@@ -58,7 +58,11 @@ fn ctrl_c_in_the_repl_returns_to_the_prompt() {
     let dir = scratch("repl");
     let mut p = spawn(&dir, &["repl", "--max-steps", "18446744073709551615"]);
     p.exp_string("mem> ").expect("the first prompt");
-    p.send_line("let kept = 41").expect("typed");
+    // The editor redraws the prompt with every key, so "mem> " alone does not say that the
+    // line has run: its output does, and the prompt after it is the next one.
+    p.send_line("let kept = 40 + 1; print kept * 2")
+        .expect("typed");
+    p.exp_string("82").expect("the short input's output");
     p.exp_string("mem> ").expect("a prompt after a short input");
     p.send_line(&LONG.replace('\n', "; ")).expect("typed");
     p.exp_string(RUNNING)
@@ -107,5 +111,22 @@ fn ctrl_c_stops_memsim_run_with_its_diagnostic_and_status_130() {
     assert!(!rest.contains("> 2") && !rest.contains("> 3"), "{rest}");
     let status = p.process().wait().expect("exit status");
     assert!(format!("{status:?}").ends_with(", 130)"), "{status:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn lines_typed_in_one_burst_all_run() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(PoisonError::into_inner);
+    let dir = scratch("burst");
+    let mut p = spawn(&dir, &["repl"]);
+    p.exp_string("mem> ").expect("the first prompt");
+    // One write: the editor's first read of the terminal takes all three lines at once, and
+    // what it read past the first must wait for the next prompts rather than be dropped.
+    p.send("let a = 6\nlet b = a * 7\nprint b + 1000\n")
+        .expect("typed");
+    p.exp_string("1042")
+        .expect("the third line ran, after the first two");
+    p.send_control('d').expect("Ctrl-D typed");
+    p.exp_eof().expect("the REPL leaves on Ctrl-D");
     let _ = std::fs::remove_dir_all(&dir);
 }
