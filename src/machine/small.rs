@@ -65,6 +65,45 @@ impl Mmu {
     }
 }
 
+/// A valid entry of the page directory, and the valid entries of the page table it names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SmallTable {
+    /// The directory entry: its index and the byte read.
+    pub index: u64,
+    pub entry: u8,
+    /// The page that holds the table.
+    pub page: u64,
+    /// The table's valid entries in index order: (index, entry); the page is `entry & !VALID`.
+    pub entries: Vec<(u64, u8)>,
+}
+
+impl Mmu {
+    /// Everything a walk from page `pdbr` could reach: each valid directory entry in index
+    /// order with its table's valid entries, read from physical memory as [`Mmu::small_walk`]
+    /// reads it. Invalid entries are left out, as the simulator's answer leaves them out.
+    pub fn small_tables(&self, pdbr: u64) -> Vec<SmallTable> {
+        let per_table = 1u64 << BITS;
+        let byte = |addr: u64| self.load_phys(addr, 1) as u8;
+        (0..per_table)
+            .filter_map(|index| {
+                let entry = byte(pdbr * PAGE + index);
+                (entry & VALID != 0).then(|| {
+                    let page = u64::from(entry & !VALID);
+                    SmallTable {
+                        index,
+                        entry,
+                        page,
+                        entries: (0..per_table)
+                            .map(|i| (i, byte(page * PAGE + i)))
+                            .filter(|&(_, e)| e & VALID != 0)
+                            .collect(),
+                    }
+                })
+            })
+            .collect()
+    }
+}
+
 /// A line of a dump that is not a page of memory.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DumpError {
@@ -178,5 +217,17 @@ mod tests {
         let w = m.small_walk(3, (1 << 10) | (3 << 5));
         assert_eq!((w.levels.len(), w.paddr), (2, None));
         assert!(m.small_walk(3, 1 << 15).levels.is_empty());
+        // The tables hold what the walks read: one directory entry, one table entry.
+        let tables = m.small_tables(3);
+        assert_eq!(
+            tables,
+            vec![SmallTable {
+                index: 1,
+                entry: VALID | 5,
+                page: 5,
+                entries: vec![(2, VALID | 9)],
+            }]
+        );
+        assert!(m.small_tables(9).is_empty(), "0x42 has no valid bit");
     }
 }

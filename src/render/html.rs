@@ -176,36 +176,36 @@ pub fn snapshot(s: &Snapshot) -> String {
             tb.finish()
         }
         Snapshot::PageTable {
-            pid, levels, rows, ..
+            directory: Some(d),
+            rows,
+            pid,
+            levels,
+            ..
         } => {
-            let mut tb = Table::new(
-                "pagetable",
-                &[
-                    "vpn", "pfn", "present", "dirty", "accessed", "perms", "note",
-                ],
-            )
-            .caption(format!(
-                "page table of pid {pid} ({}){}",
-                crate::units::count(*levels as u64, "level"),
-                if rows.is_empty() {
-                    ": no valid entries"
-                } else {
-                    ""
-                }
-            ));
-            for r in rows {
+            let mut tb = Table::new("pagetable", &super::DIRECTORY_COLUMNS)
+                .caption(super::directory_caption(d));
+            for r in super::directory_rows(d) {
+                let [pde, e, table, pte, e2, page, va, pa] = r;
                 tb.row(vec![
-                    code(format!("{:#x}", r.vpn)),
-                    code(r.pfn.map_or("-".into(), |p| format!("{p:#x}"))),
-                    yes(r.present),
-                    yes(r.dirty),
-                    yes(r.accessed),
-                    code(&r.perms),
-                    t(&r.note),
+                    num(pde),
+                    code(e),
+                    num(table),
+                    num(pte),
+                    code(e2),
+                    num(page),
+                    code(va),
+                    code(pa),
                 ]);
             }
-            tb.finish()
+            let mut out = tb.finish();
+            if !rows.is_empty() {
+                out.push_str(&page_table_html(*pid, *levels, rows));
+            }
+            out
         }
+        Snapshot::PageTable {
+            pid, levels, rows, ..
+        } => page_table_html(*pid, *levels, rows),
         Snapshot::Walk(w) => {
             let mut tb = Table::new("walk", &["level", "table", "index", "entry", "meaning"])
                 .caption(format!(
@@ -808,4 +808,35 @@ pub fn page(results: &[ChunkResult]) -> String {
     }
     out.push_str("</body>\n</html>\n");
     out
+}
+
+/// A process's page table: its valid entries, one row each.
+fn page_table_html(pid: u32, levels: usize, rows: &[PteRow]) -> String {
+    let mut tb = Table::new(
+        "pagetable",
+        &[
+            "vpn", "pfn", "present", "dirty", "accessed", "perms", "note",
+        ],
+    )
+    .caption(format!(
+        "page table of pid {pid} ({}){}",
+        crate::units::count(levels as u64, "level"),
+        if rows.is_empty() {
+            ": no valid entries"
+        } else {
+            ""
+        }
+    ));
+    for r in rows {
+        tb.row(vec![
+            code(format!("{:#x}", r.vpn)),
+            code(r.pfn.map_or("-".into(), |p| format!("{p:#x}"))),
+            yes(r.present),
+            yes(r.dirty),
+            yes(r.accessed),
+            code(&r.perms),
+            t(&r.note),
+        ]);
+    }
+    tb.finish()
 }

@@ -544,6 +544,8 @@ pub enum ShowReport<'a> {
         rows: Vec<PteReport<'a>>,
         #[serde(skip_serializing_if = "Option::is_none")]
         linear: Option<&'a [Option<u64>]>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        directory: Option<DirectoryReport>,
     },
     Walk(WalkReport<'a>),
     Tlb {
@@ -626,6 +628,30 @@ pub struct PteReport<'a> {
     pub accessed: bool,
     pub perms: &'a str,
     pub note: &'a str,
+}
+
+/// OSTEP's small two-level machine's page directory: its valid entries, each with the valid
+/// entries of its page table.
+#[derive(Debug, Serialize)]
+pub struct DirectoryReport {
+    pub pdbr: u64,
+    pub tables: Vec<SmallTableReport>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SmallTableReport {
+    /// The directory entry's index and byte, and the page that holds the table.
+    pub index: u64,
+    pub entry: u8,
+    pub page: u64,
+    pub entries: Vec<SmallPteReport>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SmallPteReport {
+    pub index: u64,
+    pub entry: u8,
+    pub page: u64,
 }
 
 #[derive(Debug, Serialize)]
@@ -849,11 +875,33 @@ impl<'a> From<&'a Snapshot> for ShowReport<'a> {
                 levels,
                 rows: r,
                 linear,
+                directory,
             } => ShowReport::PageTable {
                 pid: *pid,
                 levels: *levels,
                 rows: rows(r),
                 linear: linear.as_deref(),
+                directory: directory.as_ref().map(|d| DirectoryReport {
+                    pdbr: d.pdbr,
+                    tables: d
+                        .tables
+                        .iter()
+                        .map(|t| SmallTableReport {
+                            index: t.index,
+                            entry: t.entry,
+                            page: t.page,
+                            entries: t
+                                .entries
+                                .iter()
+                                .map(|&(index, entry)| SmallPteReport {
+                                    index,
+                                    entry,
+                                    page: u64::from(entry & !crate::machine::small::VALID),
+                                })
+                                .collect(),
+                        })
+                        .collect(),
+                }),
             },
             Snapshot::Walk(w) => ShowReport::Walk(w.into()),
             Snapshot::Tlb {
@@ -1171,6 +1219,15 @@ mod tests {
                     note: String::new(),
                 }],
                 linear: Some(vec![Some(0), None]),
+                directory: Some(crate::session::snapshot::DirectorySnap {
+                    pdbr: 0,
+                    tables: vec![crate::machine::small::SmallTable {
+                        index: 0,
+                        entry: 0x81,
+                        page: 1,
+                        entries: vec![(0, 0x82)],
+                    }],
+                }),
             },
             Snapshot::Walk(WalkSnap {
                 vaddr: 0,

@@ -464,35 +464,38 @@ pub fn snapshot(s: &Snapshot) -> String {
             rows,
             levels,
             linear,
+            directory,
             ..
         } => {
             let ostep = linear
                 .as_ref()
                 .map(|l| ostep_page_table(l))
                 .unwrap_or_default();
-            if rows.is_empty() {
-                return format!("page table ({levels} levels): no valid entries\n{ostep}");
+            if let Some(d) = directory {
+                // The tables `translate` walks; the process's own table only when it maps
+                // something, which on this machine it seldom does.
+                let mut out = super::directory_caption(d);
+                out.push('\n');
+                let body: Vec<Vec<String>> = super::directory_rows(d)
+                    .into_iter()
+                    .map(Vec::from)
+                    .collect();
+                if !body.is_empty() {
+                    out.push_str(&table(&super::DIRECTORY_COLUMNS, &body));
+                }
+                if !rows.is_empty() {
+                    out.push_str("the process's own page table:\n");
+                    out.push_str(&page_table_rows(rows));
+                }
+                return out;
             }
-            let body: Vec<Vec<String>> = rows
-                .iter()
-                .map(|r| {
-                    vec![
-                        format!("{:#x}", r.vpn),
-                        r.pfn.map_or("-".into(), |p| format!("{p:#x}")),
-                        yes(r.present),
-                        yes(r.dirty),
-                        yes(r.accessed),
-                        r.perms.clone(),
-                        r.note.clone(),
-                    ]
-                })
-                .collect();
-            let mut out = table(
-                &[
-                    "vpn", "pfn", "present", "dirty", "accessed", "perms", "note",
-                ],
-                &body,
-            );
+            if rows.is_empty() {
+                return format!(
+                    "page table ({}): no valid entries\n{ostep}",
+                    crate::units::count(*levels as u64, "level")
+                );
+            }
+            let mut out = page_table_rows(rows);
             out.push_str(&ostep);
             out
         }
@@ -515,7 +518,9 @@ pub fn snapshot(s: &Snapshot) -> String {
                     ]
                 })
                 .collect();
-            out.push_str(&table(&["level", "index", "entry", "meaning"], &body));
+            if !body.is_empty() {
+                out.push_str(&table(&["level", "index", "entry", "meaning"], &body));
+            }
             out.push_str(&w.outcome);
             out.push('\n');
             out
@@ -1023,6 +1028,30 @@ pub fn ostep_free_list(list: &[(u64, u64)]) -> String {
 
 /// A linear page table as `paging-linear-translate.py` prints it: the valid bit on top of each
 /// 32-bit entry, the frame number below it, entry 0 first.
+/// The valid entries of a process's page table, one row each.
+fn page_table_rows(rows: &[PteRow]) -> String {
+    let body: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            vec![
+                format!("{:#x}", r.vpn),
+                r.pfn.map_or("-".into(), |p| format!("{p:#x}")),
+                yes(r.present),
+                yes(r.dirty),
+                yes(r.accessed),
+                r.perms.clone(),
+                r.note.clone(),
+            ]
+        })
+        .collect();
+    table(
+        &[
+            "vpn", "pfn", "present", "dirty", "accessed", "perms", "note",
+        ],
+        &body,
+    )
+}
+
 pub fn ostep_page_table(entries: &[Option<u64>]) -> String {
     let mut s = String::from("Page Table (from entry 0 down to the max size)\n");
     for e in entries {

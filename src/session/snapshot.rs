@@ -25,6 +25,9 @@ pub enum Snapshot {
         /// Under `conventions ostep`, a linear table of at most 4096 entries as
         /// `paging-linear-translate.py` prints it: each entry's frame, or `None` when invalid.
         linear: Option<Vec<Option<u64>>>,
+        /// With `pdbr` set, the tables `translate` walks: OSTEP's small two-level machine's
+        /// page directory and page tables, read from physical memory.
+        directory: Option<DirectorySnap>,
     },
     Walk(WalkSnap),
     Tlb {
@@ -129,6 +132,14 @@ pub struct PteRow {
     pub perms: String,
     /// `zero page`, `cow`, `file`, `swapped`…
     pub note: String,
+}
+
+/// The page directory in page `pdbr` of OSTEP's small two-level machine: its valid entries,
+/// each with its page table's valid entries.
+#[derive(Debug, Clone)]
+pub struct DirectorySnap {
+    pub pdbr: u64,
+    pub tables: Vec<crate::machine::small::SmallTable>,
 }
 
 #[derive(Debug, Clone)]
@@ -302,9 +313,51 @@ pub fn machine_rows(sc: &ScenarioConfig) -> Vec<MachineRow> {
         }
     }
     if let Some(pdbr) = c.pdbr {
+        // `translate`, `show walk` and `show pagetable` use OSTEP's small two-level machine:
+        // its rows replace the ones that describe the pages of processes.
+        use crate::machine::small::{BITS, PAGE, PAGES, VA_BITS};
+        let reach = PAGE * PAGES;
+        let small = [
+            ("page size", format!("{PAGE} B ({BITS} offset bits)")),
+            (
+                "addresses",
+                format!(
+                    "{VA_BITS} bits virtual = {BITS} directory-index + {BITS} table-index + \
+                     {BITS} offset bits"
+                ),
+            ),
+            (
+                "page table",
+                format!(
+                    "2 levels (a directory, then tables), {} 1-byte entries each",
+                    1u64 << BITS
+                ),
+            ),
+            (
+                "memory",
+                if c.memory <= reach {
+                    format!(
+                        "{} = {} of {PAGE} B",
+                        units::size(c.memory),
+                        units::count(c.memory / PAGE, "page")
+                    )
+                } else {
+                    format!(
+                        "{}; 7-bit page numbers reach its first {} ({PAGES} pages of {PAGE} B)",
+                        units::size(c.memory),
+                        units::size(reach)
+                    )
+                },
+            ),
+        ];
+        for (setting, value) in small {
+            if let Some(row) = rows.iter_mut().find(|(s, _)| *s == setting) {
+                row.1 = value;
+            }
+        }
         rows.push((
             "page directory",
-            format!("pdbr {pdbr}: 32-byte pages, 1-byte entries (paging-multilevel-translate.py)"),
+            format!("page {pdbr} (pdbr); an entry is a valid bit over a 7-bit page number"),
         ));
     }
     if sc.arch != crate::config::Arch::X86_64 {

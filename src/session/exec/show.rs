@@ -47,10 +47,16 @@ impl Exec<'_> {
                     .into_iter()
                     .map(|(vpn, e)| pte_row(vpn, e))
                     .collect(),
+                directory: w.config().machine.pdbr.map(|pdbr| DirectorySnap {
+                    pdbr,
+                    tables: w.mmu.small_tables(pdbr),
+                }),
                 linear: {
                     let c = &w.config().machine;
                     let vpn_bits = c.vpn_bits();
+                    // With `pdbr` set the table `translate` walks is the directory above.
                     (w.config().conventions == crate::config::Conventions::Ostep
+                        && c.pdbr.is_none()
                         && c.levels == 1
                         && vpn_bits <= 12)
                         .then(|| {
@@ -67,6 +73,9 @@ impl Exec<'_> {
             ShowWhat::Walk(addr) => {
                 let a = self.eval(addr)?.bits;
                 let w = &*self.world;
+                if let Some(pdbr) = w.config().machine.pdbr {
+                    return Ok(Snapshot::Walk(small_walk(w, pdbr, a)));
+                }
                 let pr = &w.os.procs[p];
                 let steps = w.mmu.walk(pr.asid, a);
                 let level_bits = w.config().machine.level_bits();
@@ -380,4 +389,62 @@ pub(super) fn frame_place(w: &World, used: FrameUse) -> FrameRow {
         }
     }
     row
+}
+
+/// `show walk` on OSTEP's small two-level machine: the walk `translate` makes, from the page
+/// directory in page `pdbr` through the tables in physical memory.
+fn small_walk(w: &World, pdbr: u64, a: u64) -> WalkSnap {
+    use crate::machine::small::{BITS, PAGE, VALID, VA_BITS};
+    let walk = w.mmu.small_walk(pdbr, a);
+    let levels = walk
+        .levels
+        .iter()
+        .enumerate()
+        .map(|(level, e)| {
+            let page = e.entry & !VALID;
+            WalkLevel {
+                level,
+                table: e.table as u32,
+                index: e.index as usize,
+                entry: u64::from(e.entry),
+                meaning: match (level, e.entry & VALID != 0) {
+                    (0, true) => format!("valid: the page table is in page {page}"),
+                    (0, false) => "not valid: no page table, so no page here".into(),
+                    (_, true) => format!("valid: page {page}"),
+                    (_, false) => "not valid: the page is not mapped".into(),
+                },
+            }
+        })
+        .collect();
+    let outcome = match (walk.paddr, walk.value) {
+        (Some(pa), Some(v)) => format!(
+            "{} translates to physical {}, which holds {v:#04x}",
+            units::addr(a),
+            units::addr(pa)
+        ),
+        _ if a >> VA_BITS != 0 => format!(
+            "{} is outside the {VA_BITS}-bit address space",
+            units::addr(a)
+        ),
+        _ if walk.levels.len() == 1 => format!(
+            "{} faults: the page directory entry is not valid",
+            units::addr(a)
+        ),
+        _ => format!(
+            "{} faults: the page table entry is not valid",
+            units::addr(a)
+        ),
+    };
+    WalkSnap {
+        vaddr: a,
+        level_bits: vec![BITS, BITS],
+        vpn: a >> BITS,
+        offset: a & (PAGE - 1),
+        page_shift: BITS,
+        levels,
+        paddr: walk.paddr,
+        // No fault handler behind these tables: an invalid entry ends the access.
+        mapped: false,
+        outcome,
+    }
 }
