@@ -82,6 +82,14 @@ pub enum Event {
         /// A sentence placing the address: "259 KiB past the end of \[heap\] at 0x426000".
         detail: String,
     },
+    /// SIGBUS (`BUS_ADRERR`): a file mapping touched past the file's last page.
+    Bus {
+        pid: u32,
+        vaddr: u64,
+        access: Access,
+        /// A sentence placing the address in the file.
+        detail: String,
+    },
     Brk {
         pid: u32,
         old: u64,
@@ -325,7 +333,11 @@ impl EventSink {
         // Deaths and aborts are always kept: they explain everything after them.
         let vital = matches!(
             e,
-            Event::Segv { .. } | Event::Abort { .. } | Event::Oom { .. } | Event::Exit { .. }
+            Event::Segv { .. }
+                | Event::Bus { .. }
+                | Event::Abort { .. }
+                | Event::Oom { .. }
+                | Event::Exit { .. }
         );
         if self.kept < self.limit || vital {
             self.kept += 1;

@@ -51,12 +51,13 @@ pub enum Keyword {
     No,
     Abort,
     Oom,
+    Sigbus,
     Warning,
 }
 
 impl Keyword {
     /// Reserved words first, in the order "did you mean" prefers them on a tie.
-    pub const ALL: [Keyword; 36] = [
+    pub const ALL: [Keyword; 37] = [
         Keyword::Let,
         Keyword::Machine,
         Keyword::Process,
@@ -92,6 +93,7 @@ impl Keyword {
         Keyword::No,
         Keyword::Abort,
         Keyword::Oom,
+        Keyword::Sigbus,
         Keyword::Warning,
     ];
 
@@ -132,6 +134,7 @@ impl Keyword {
             Keyword::No => "no",
             Keyword::Abort => "abort",
             Keyword::Oom => "oom",
+            Keyword::Sigbus => "sigbus",
             Keyword::Warning => "warning",
         }
     }
@@ -174,6 +177,7 @@ impl Keyword {
             | Keyword::No
             | Keyword::Abort
             | Keyword::Oom
+            | Keyword::Sigbus
             | Keyword::Warning => false,
         }
     }

@@ -180,6 +180,7 @@ pub enum ExpectIr {
     Fault(FaultExpect),
     Abort,
     Oom,
+    Sigbus,
     Warning(String),
 }
 

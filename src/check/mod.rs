@@ -774,6 +774,7 @@ impl Checker<'_> {
             ExpectKind::Fault { kind, body } => (ExpectIr::Fault(*kind), self.block(&body.stmts)),
             ExpectKind::Abort { body } => (ExpectIr::Abort, self.block(&body.stmts)),
             ExpectKind::Oom { body } => (ExpectIr::Oom, self.block(&body.stmts)),
+            ExpectKind::Sigbus { body } => (ExpectIr::Sigbus, self.block(&body.stmts)),
             ExpectKind::Warning { kind, body } => {
                 if !WARNING_KINDS.contains(&kind.name.as_str()) {
                     self.err(CheckError::UnknownWarning {

@@ -20,6 +20,18 @@ pub enum RunError {
         detail: String,
         help: String,
     },
+    /// An uncaught SIGBUS: a file mapping touched past the end of its file.
+    #[error("bus error: the {access} at {addr} killed process {process} (SIGBUS, BUS_ADRERR)")]
+    #[diagnostic(code(mem::sigbus), help("{help}"))]
+    Bus {
+        access: String,
+        addr: String,
+        process: String,
+        #[label("{detail}")]
+        span: SourceSpan,
+        detail: String,
+        help: String,
+    },
     /// glibc called abort().
     #[error("{message}: glibc aborted process {process} (SIGABRT)")]
     #[diagnostic(code(mem::abort), help("{help}"))]

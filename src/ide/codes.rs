@@ -23,6 +23,7 @@ const fn c(code: &'static str, meaning: &'static str, example: Option<&'static s
 pub const CODES: &[Code] = &[
     // --- running ----------------------------------------------------------------------------
     c("mem::segv", "A load or store the MMU could not translate and the OS could not fix: the address is in no mapping (SEGV_MAPERR) or its mapping forbids the access (SEGV_ACCERR). The process dies, as on Linux, unless `expect segfault { ... }` catches it.", Some("let p: *int = malloc(40)\np[100000] = 1")),
+    c("mem::sigbus", "A load or store in a file mapping, in a page that lies wholly past the end of the file: the mapping is longer than the file. Linux raises SIGBUS (BUS_ADRERR) and the process dies, unless `expect sigbus { ... }` catches it. Bytes past the end of the file but within its last page read as zero.", None),
     c("mem::abort", "glibc found a corrupted or doubly freed chunk and called abort(): the process dies with SIGABRT, unless `expect abort { ... }` catches it.", Some("let p = malloc(40)\nfree(p)\nfree(p)")),
     c("mem::oom", "Every frame is in use and none can be evicted (no swap for anonymous pages): the OOM killer kills the process.", Some("machine { memory 2 pages; swap 0 }\nlet p: *u8 = mmap(4 pages, rw-)\nwrite p[0..4 pages] = 1")),
     c("mem::dead", "A statement runs in a process that a signal or the OOM killer has killed. A dead process runs nothing more: switch to another one, or catch the signal where it happens.", Some("let p: *int = 0\np[0] = 1\np[1] = 2")),

@@ -169,6 +169,14 @@ frame holds anonymous memory). Linux's OOM killer then ends a process with SIGKI
 Try: expect oom { … }",
     },
     Topic {
+        names: &["sigbus", "bus_error"],
+        text: "A bus error: a load or store in a file mapping, in a page that lies wholly past \
+the end of the file (the mapping is longer than the file). Linux sends SIGBUS (BUS_ADRERR) and \
+the process dies with status 135. Bytes past the end of the file but within its last page read \
+as zero, and a write there is kept in memory only.\n\
+Try: expect sigbus { … }",
+    },
+    Topic {
         names: &["rss", "vsz", "resident"],
         text: "vsz is the size of all the address space a process has mapped (its valid \
 pages); rss is the part of it resident in RAM right now. A new process has a large vsz and an \

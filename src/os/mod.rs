@@ -39,6 +39,9 @@ pub struct FileObj {
     /// The host file whose bytes the pages hold (`file "PATH"`), read a page at a time when a
     /// page is first brought in, never written.
     pub host: Option<PathBuf>,
+    /// The host file's length in bytes when it was opened: a page past its last page raises
+    /// SIGBUS, as on Linux.
+    pub size: Option<u64>,
     /// A trace's backing store, indexed by address: its page numbers are shown in hex.
     pub by_address: bool,
     /// Every mapping of this file puts page `n` at address `at + n * page_size` (a trace's
@@ -73,6 +76,8 @@ pub enum Death {
     Abort { message: String },
     /// Killed by the OOM killer (SIGKILL, exit status 137).
     Oom,
+    /// Killed by SIGBUS (exit status 135): a file mapping touched past the file's last page.
+    Bus { vaddr: u64 },
 }
 
 impl Death {
@@ -81,6 +86,7 @@ impl Death {
             Death::Segv { .. } => 139,
             Death::Abort { .. } => 134,
             Death::Oom => 137,
+            Death::Bus { .. } => 135,
         }
     }
 }
@@ -133,6 +139,12 @@ pub enum Trap {
     },
     Oom {
         vaddr: u64,
+    },
+    /// SIGBUS (`BUS_ADRERR`): a page of a file mapping that lies wholly past the end of the file.
+    Bus {
+        vaddr: u64,
+        access: Access,
+        detail: String,
     },
 }
 
@@ -246,6 +258,7 @@ impl Os {
             always_cached,
             store: BTreeMap::new(),
             host: None,
+            size: None,
             by_address: false,
             at: None,
         });
@@ -268,6 +281,7 @@ impl Os {
             always_cached: false,
             store: BTreeMap::new(),
             host: Some(host.to_path_buf()),
+            size: std::fs::metadata(host).ok().map(|m| m.len()),
             by_address: false,
             at: None,
         });
@@ -547,6 +561,28 @@ impl Os {
                         let (pfn, major) = match f.cache.get(&page) {
                             Some(&pfn) => (pfn, false),
                             None => {
+                                if let Some(size) =
+                                    f.size.filter(|&n| page >= n.div_ceil(self.page_size))
+                                {
+                                    let region = vma.describe();
+                                    let place = if region == f.name {
+                                        String::new()
+                                    } else {
+                                        format!("in {region}, ")
+                                    };
+                                    let detail = format!(
+                                        "{} is {place}at page {page} of \"{}\", past its end: the file has {} ({})",
+                                        units::addr(vaddr),
+                                        f.name,
+                                        units::count(size.div_ceil(self.page_size), "page"),
+                                        units::count(size, "byte"),
+                                    );
+                                    return Err(Trap::Bus {
+                                        vaddr,
+                                        access,
+                                        detail,
+                                    });
+                                }
                                 let cached = f.always_cached;
                                 let pfn = self.new_frame(
                                     mmu,

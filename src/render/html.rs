@@ -557,7 +557,9 @@ fn event_style(e: &Event) -> Option<&'static str> {
     match e {
         Event::MinorFault { .. } => Some(FAULT_BG),
         Event::MajorFault { .. } | Event::SwapIn { .. } | Event::Eviction { .. } => Some(MAJOR_BG),
-        Event::Segv { .. } | Event::Abort { .. } | Event::Oom { .. } => Some(FATAL_BG),
+        Event::Segv { .. } | Event::Bus { .. } | Event::Abort { .. } | Event::Oom { .. } => {
+            Some(FATAL_BG)
+        }
         _ => None,
     }
 }

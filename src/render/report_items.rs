@@ -77,6 +77,13 @@ pub enum EventReport<'a> {
         code: &'static str,
         detail: &'a str,
     },
+    #[serde(rename = "sigbus")]
+    Bus {
+        pid: u32,
+        vaddr: u64,
+        access: &'static str,
+        detail: &'a str,
+    },
     Brk {
         pid: u32,
         old: u64,
@@ -305,6 +312,17 @@ impl<'a> From<&'a Event> for EventReport<'a> {
                 vaddr: *vaddr,
                 access: access(*a),
                 code: segv_code(*code),
+                detail,
+            },
+            Event::Bus {
+                pid,
+                vaddr,
+                access: a,
+                detail,
+            } => EventReport::Bus {
+                pid: *pid,
+                vaddr: *vaddr,
+                access: access(*a),
                 detail,
             },
             Event::Brk { pid, old, new } => EventReport::Brk {
@@ -1008,6 +1026,12 @@ mod tests {
                 code: SegvCode::MapErr,
                 detail: s(),
             },
+            Event::Bus {
+                pid: 1,
+                vaddr: 0,
+                access: Access::Read,
+                detail: s(),
+            },
             Event::Brk {
                 pid: 1,
                 old: 0,
@@ -1167,9 +1191,10 @@ mod tests {
                 Event::Translate { .. } => 21,
                 Event::SegTranslate { .. } => 22,
                 Event::WalkTranslate { .. } => 23,
+                Event::Bus { .. } => 24,
             });
         }
-        assert_eq!(seen.len(), 24, "one event of each kind");
+        assert_eq!(seen.len(), 25, "one event of each kind");
         all
     }
 

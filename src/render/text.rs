@@ -128,6 +128,16 @@ pub fn event(e: &Event) -> String {
             access.name(),
             addr(*vaddr)
         ),
+        Event::Bus {
+            vaddr,
+            access,
+            detail,
+            ..
+        } => format!(
+            "SIGBUS (BUS_ADRERR): {} at {}: {detail}",
+            access.name(),
+            addr(*vaddr)
+        ),
         Event::Brk { old, new, .. } => {
             if new >= old {
                 format!(
@@ -824,7 +834,11 @@ fn tone(item: &Item) -> Option<Tone> {
         Item::Event(Event::MinorFault { .. }) => Some(Tone::Minor),
         Item::Event(Event::MajorFault { .. } | Event::SwapIn { .. }) => Some(Tone::Major),
         Item::Event(
-            Event::Segv { .. } | Event::Abort { .. } | Event::Oom { .. } | Event::Exit { .. },
+            Event::Segv { .. }
+            | Event::Bus { .. }
+            | Event::Abort { .. }
+            | Event::Oom { .. }
+            | Event::Exit { .. },
         ) => Some(Tone::Signal),
         Item::Output(Output::Expect { passed: true, .. }) => Some(Tone::Passed),
         Item::Output(Output::Expect { passed: false, .. }) => Some(Tone::Failed),

@@ -98,6 +98,7 @@ impl World {
                     Some(Death::Segv { .. }) => "killed by SIGSEGV".into(),
                     Some(Death::Abort { .. }) => "aborted (SIGABRT)".into(),
                     Some(Death::Oom) => "killed by the OOM killer".into(),
+                    Some(Death::Bus { .. }) => "killed by SIGBUS".into(),
                 },
             });
             s.minor += p.stats.minor;

@@ -482,15 +482,31 @@ pub enum ExpectKind {
     /// `expect COND`.
     Cond(Expr),
     /// `expect segfault [maperr|accerr] { ... }`.
-    Segfault { code: Option<SegvCode>, body: Block },
+    Segfault {
+        code: Option<SegvCode>,
+        body: Block,
+    },
     /// `expect fault minor|major { ... }`, `expect fault { ... }` (any), `expect no fault { ... }`.
-    Fault { kind: FaultExpect, body: Block },
+    Fault {
+        kind: FaultExpect,
+        body: Block,
+    },
     /// `expect abort { ... }`: glibc aborts (double free, invalid pointer, ...).
-    Abort { body: Block },
+    Abort {
+        body: Block,
+    },
     /// `expect oom { ... }`: the OOM killer ends the process.
-    Oom { body: Block },
+    Oom {
+        body: Block,
+    },
+    Sigbus {
+        body: Block,
+    },
     /// `expect warning KIND { ... }`: overflow | use_after_free | uninit | leak.
-    Warning { kind: Ident, body: Block },
+    Warning {
+        kind: Ident,
+        body: Block,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -459,6 +459,7 @@ impl<'s> Lowerer<'s> {
             },
             Rule::expect_abort => ExpectKind::Abort { body },
             Rule::expect_oom => ExpectKind::Oom { body },
+            Rule::expect_sigbus => ExpectKind::Sigbus { body },
             Rule::expect_warning => ExpectKind::Warning {
                 kind: self.ident(&word?),
                 body,

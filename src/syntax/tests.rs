@@ -420,6 +420,7 @@ fn section_9_shape() {
                 ExpectKind::Fault { kind, .. } => format!("fault {kind:?}"),
                 ExpectKind::Abort { .. } => "abort".into(),
                 ExpectKind::Oom { .. } => "oom".into(),
+                ExpectKind::Sigbus { .. } => "sigbus".into(),
                 ExpectKind::Warning { kind, .. } => format!("warning {}", kind.name),
             }),
             _ => None,

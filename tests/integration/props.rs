@@ -83,15 +83,20 @@ proptest! {
     }
 }
 
-/// A folder holding the empty files the scenarios below map (`shared.bin`, `private.bin`).
+/// A folder holding the files the scenarios below map (`shared.bin`, `private.bin`): zeros,
+/// as long as the mappings on the largest pages, since a page past a file's end is SIGBUS.
 fn mapped_files() -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("memsim-props-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("scratch dir");
     for f in ["shared.bin", "private.bin"] {
-        std::fs::write(dir.join(f), b"").expect("scratch file");
+        let len = MAP_PAGES * LARGEST_PAGE;
+        std::fs::write(dir.join(f), vec![0u8; len as usize]).expect("scratch file");
     }
     dir
 }
+
+/// The largest page size [`evict_machine`] picks.
+const LARGEST_PAGE: u64 = 16384;
 
 /// The three mappings the eviction property stores into: anonymous, a shared file mapping
 /// (a child's stores reach its parent) and a private one (they do not).
@@ -124,7 +129,7 @@ fn evict_op() -> impl Strategy<Value = Evict> {
 /// replacement scope.
 fn evict_machine() -> impl Strategy<Value = (u64, String)> {
     (
-        prop::sample::select(vec![4096u64, 16384]),
+        prop::sample::select(vec![4096u64, LARGEST_PAGE]),
         3u32..12,
         prop::sample::select(vec![64u32, 96, 512]),
         prop::sample::select(vec![

@@ -187,6 +187,39 @@ impl Exec<'_> {
                 }
                 Err(e) => return Err(Box::new(e)),
             },
+            ExpectIr::Sigbus => {
+                // A dead process cannot be expected to fault: that is the `mem::dead` error.
+                self.cur(span)?;
+                match self.block(body).map_err(|b| *b) {
+                    Ok(()) => failed(
+                        self,
+                        "expected a bus error, but the block ran to the end".into(),
+                        "no SIGBUS in this block".into(),
+                        "SIGBUS comes from touching a file mapping in a page wholly past the end of its file",
+                    ),
+                    Err(Stop::Signal {
+                        sig:
+                            Sig::Bus {
+                                vaddr,
+                                access,
+                                detail,
+                            },
+                        p,
+                        ..
+                    }) => {
+                        let pid = self.world.os.procs[p].pid;
+                        self.sink.push(Event::Bus {
+                            pid,
+                            vaddr,
+                            access,
+                            detail,
+                        });
+                        self.after_signal();
+                        passed(self);
+                    }
+                    Err(e) => return Err(Box::new(e)),
+                }
+            }
             ExpectIr::Oom => match self.block(body).map_err(|b| *b) {
                 Ok(()) => failed(
                     self,

@@ -55,6 +55,11 @@ pub(super) enum Sig {
     },
     Abort(String),
     Oom,
+    Bus {
+        vaddr: u64,
+        access: Access,
+        detail: String,
+    },
 }
 
 /// Why a statement did not complete.
@@ -377,6 +382,29 @@ impl<'a> Exec<'a> {
                     },
                 )
             }
+            Sig::Bus {
+                vaddr,
+                access,
+                detail,
+            } => {
+                self.sink.push(Event::Bus {
+                    pid,
+                    vaddr,
+                    access,
+                    detail: detail.clone(),
+                });
+                (
+                    Death::Bus { vaddr },
+                    RunError::Bus {
+                        access: access.name().into(),
+                        addr: units::addr(vaddr),
+                        process: name,
+                        span: span.into(),
+                        detail,
+                        help: "the mapping is longer than its file; map no more than the file's length rounded up to a page, or check the bus error with `expect sigbus { ... }`".into(),
+                    },
+                )
+            }
             Sig::Oom => (
                 Death::Oom,
                 RunError::Oom {
@@ -393,6 +421,7 @@ impl<'a> Exec<'a> {
                 Death::Segv { .. } => "SIGSEGV".into(),
                 Death::Abort { .. } => "SIGABRT".into(),
                 Death::Oom => "SIGKILL (OOM killer)".into(),
+                Death::Bus { .. } => "SIGBUS".into(),
             },
         });
         self.world.os.procs[p].death = Some(death);
@@ -511,11 +540,15 @@ impl<'a> Exec<'a> {
                 ),
                 Death::Abort { message } => format!("aborted: {message}"),
                 Death::Oom => "killed by the OOM killer".into(),
+                Death::Bus { vaddr } => {
+                    format!("killed by SIGBUS (BUS_ADRERR) at {}", units::addr(*vaddr))
+                }
             };
             let help = match d {
                 Death::Segv { .. } => "a dead process runs nothing more; catch the fault with `expect segfault { ... }`, or switch to another process",
                 Death::Abort { .. } => "a dead process runs nothing more; catch the abort with `expect abort { ... }`, or switch to another process",
                 Death::Oom => "the OOM killer's victim stays dead, as on Linux, even when `expect oom { ... }` checked the kill; switch to another process to go on",
+                Death::Bus { .. } => "a dead process runs nothing more; catch the bus error with `expect sigbus { ... }`, or switch to another process",
             };
             return Err(Box::new(Stop::Error(Report::new(RunError::Dead {
                 process: self.proc_label(p),
@@ -543,6 +576,15 @@ impl<'a> Exec<'a> {
                 detail,
             },
             Trap::Oom { .. } => Sig::Oom,
+            Trap::Bus {
+                vaddr,
+                access,
+                detail,
+            } => Sig::Bus {
+                vaddr,
+                access,
+                detail,
+            },
         };
         Box::new(Stop::Signal { sig, p, span })
     }

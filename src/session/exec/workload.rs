@@ -483,6 +483,7 @@ fn run_one(cfg: &ScenarioConfig, sh: &Shared) -> RunOut {
         Err(Stop::Signal { sig, .. }) => {
             note = match sig {
                 Sig::Segv { .. } => "SIGSEGV".into(),
+                Sig::Bus { .. } => "SIGBUS".into(),
                 Sig::Abort(_) => "SIGABRT".into(),
                 Sig::Oom => "out of memory".into(),
             }
