@@ -11,7 +11,7 @@ const CELL_H: f64 = 50.0;
 /// Frames drawn at most; the table lists every frame in use.
 const MAX_CELLS: u64 = 256;
 
-const KINDS: [(&str, &str); 9] = [
+const KINDS: [(&str, &str); 11] = [
     ("text", "text"),
     ("data", "data"),
     ("heap", "heap"),
@@ -21,6 +21,9 @@ const KINDS: [(&str, &str); 9] = [
     ("kernel", "kernel"),
     ("file", "page cache (unmapped)"),
     ("guard", "guard"),
+    // OSTEP's small two-level machine: its tables, and the pages they map.
+    ("table", "page directory and tables"),
+    ("page", "mapped page"),
 ];
 
 pub fn render(
@@ -143,7 +146,8 @@ pub fn render(
                 } else {
                     format!("{:#x}", r.page)
                 };
-                if text_width(&page, 10.0) <= w - 6.0 {
+                // A table's page number is the frame's own, shown above.
+                if r.region != "table" && text_width(&page, 10.0) <= w - 6.0 {
                     svg.text(x + 4.0, y + 41.0, "start", "s in", &page);
                 }
             }
@@ -184,8 +188,12 @@ pub fn render(
     }
     let victim_note = match next_victim {
         Some(v) => format!("{policy} would evict frame {v:#x} next, when no frame is free"),
+        // A machine that only translates (OSTEP's small two-level one) replaces nothing.
+        None if policy == "none" => String::new(),
         None => "no frame could be evicted now (anonymous pages need swap)".into(),
     };
-    svg.text(12.0, y, "start", "m", &victim_note);
+    if !victim_note.is_empty() {
+        svg.text(12.0, y, "start", "m", &victim_note);
+    }
     svg.finish(width.max(lx + 12.0), y + 14.0, &title)
 }

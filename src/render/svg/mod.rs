@@ -107,6 +107,8 @@ pub fn kind_fill(kind: &str) -> &'static str {
         "guard" => "#c4c9ce",
         "kernel" => "#a9b4c0",
         "file" => "#8fd8d4",
+        "table" => "#9fb3d9",
+        "page" => "#7fcf95",
         "free" => "#dfe3e8",
         _ => "#cfd6dd",
     }

@@ -163,6 +163,9 @@ impl Exec<'_> {
                         .collect(),
                 }
             }
+            ShowWhat::Frames if w.config().machine.pdbr.is_some() => {
+                small_frames(w, w.config().machine.pdbr.unwrap_or(0))
+            }
             ShowWhat::Frames => Snapshot::Frames {
                 total: w.mmu.frames_total(),
                 used: w.mmu.frames_used(),
@@ -446,5 +449,63 @@ fn small_walk(w: &World, pdbr: u64, a: u64) -> WalkSnap {
         // No fault handler behind these tables: an invalid entry ends the access.
         mapped: false,
         outcome,
+    }
+}
+
+/// `show frames` on OSTEP's small two-level machine: the 32-byte pages of physical memory that
+/// the tables in page `pdbr` use, as the directory, as page tables, or as mapped pages. A page
+/// named twice (a dump may do that) lists every use.
+fn small_frames(w: &World, pdbr: u64) -> Snapshot {
+    use crate::machine::small::{BITS, PAGE, PAGES, VALID};
+    let total = (w.config().machine.memory / PAGE).min(PAGES);
+    // Page → what it holds, and (from its first use) the page number the picture shows (the
+    // virtual page for a mapped page) and its kind.
+    let mut uses: std::collections::BTreeMap<u64, (Vec<String>, (u64, &str))> = Default::default();
+    let mut add = |page: u64, what: String, shown| {
+        let e = uses.entry(page).or_insert((Vec::new(), shown));
+        e.0.push(what);
+    };
+    add(pdbr, "the page directory (pdbr)".into(), (pdbr, "table"));
+    for t in w.mmu.small_tables(pdbr) {
+        let base = t.index << (2 * BITS);
+        add(
+            t.page,
+            format!(
+                "the page table of directory entry {} ({:#06x}-{:#06x})",
+                t.index,
+                base,
+                base + (1 << (2 * BITS)) - 1
+            ),
+            (t.page, "table"),
+        );
+        for (i, e) in t.entries {
+            let va = base | (i << BITS);
+            add(
+                u64::from(e & !VALID),
+                format!("virtual {:#06x}-{:#06x}", va, va + PAGE - 1),
+                (va >> BITS, "page"),
+            );
+        }
+    }
+    let rows: Vec<FrameRow> = uses
+        .into_iter()
+        .map(|(pfn, (what, (page, kind)))| FrameRow {
+            pfn,
+            // Entries that name the page: the directory is named by the pdbr alone.
+            mapcount: what.len() as u32 - u32::from(pfn == pdbr),
+            owner: what.join("; "),
+            pid: None,
+            region: kind.into(),
+            vaddr: None,
+            file: None,
+            page,
+        })
+        .collect();
+    Snapshot::Frames {
+        total,
+        used: rows.len() as u64,
+        rows,
+        policy: "none".into(),
+        next_victim: None,
     }
 }
