@@ -173,7 +173,7 @@ Try: expect oom { … }",
         text: "A bus error: a load or store in a file mapping, in a page that lies wholly past \
 the end of the file (the mapping is longer than the file). Linux sends SIGBUS (BUS_ADRERR) and \
 the process dies with status 135. Bytes past the end of the file but within its last page read \
-as zero, and a write there is kept in memory only.\n\
+as zero, and what is stored there is lost when the page is written back.\n\
 Try: expect sigbus { … }",
     },
     Topic {
@@ -283,7 +283,8 @@ a segfault. A call that Linux refuses (length 0, more than user space) returns M
 -1, and the trace names the errno and the rule. In a process layout, `mmap NAME at ADDR SIZE \
 PERMS file \"f\" shared` asks for ADDR: a hint, as in Linux, so the trace says when the \
 mapping has to go elsewhere. A file's path is relative to the working folder; a page's first \
-touch reads its bytes from the file (zeros past its end), and memsim never writes the file.\n\
+touch reads its bytes from the file (zeros past its end within its last page; a page wholly \
+past it is SIGBUS), and memsim never writes the file.\n\
 Try: let m = mmap(64 KiB, rw-);  munmap(m, 64 KiB);  expect segfault { m[0] = 1 }",
     },
     Topic {
@@ -380,8 +381,8 @@ bare expression on its own line shows its value too (`1 + 41` shows = 42).",
             "use_after_free",
         ],
         text: "Scenarios check themselves: `expect COND` holds or fails with the actual value; \
-`expect segfault|fault|no fault|abort|oom { … }` checks what the block does (and catches a \
-segfault or abort so the scenario goes on); `expect warning overflow|use_after_free|uninit|leak \
+`expect segfault|sigbus|fault|no fault|abort|oom { … }` checks what the block does (and catches \
+a segfault, a bus error or an abort so the scenario goes on); `expect warning overflow|use_after_free|uninit|leak \
 { … }` checks that a memory-safety warning is raised.",
     },
     Topic {

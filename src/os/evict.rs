@@ -98,6 +98,12 @@ impl Os {
                     } else {
                         let mut buf = vec![0u8; ps as usize];
                         mmu.read_phys(victim << shift, &mut buf);
+                        // Only the file's bytes are written: what was stored past its end,
+                        // in its last page, reads back as zero, as on Linux.
+                        if let Some(size) = f.size {
+                            let past = size.saturating_sub(page * ps).min(ps) as usize;
+                            buf[past..].fill(0);
+                        }
                         if f.host.is_none() && buf.iter().all(|&b| b == 0) {
                             f.store.remove(&page);
                         } else {

@@ -683,6 +683,8 @@ pub struct WalkReport<'a> {
     pub paddr: Option<u64>,
     pub mapped: bool,
     pub outcome: &'a str,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub translate_only: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -807,6 +809,7 @@ impl<'a> From<&'a WalkSnap> for WalkReport<'a> {
             paddr: w.paddr,
             mapped: w.mapped,
             outcome: &w.outcome,
+            translate_only: w.translate_only,
         }
     }
 }
@@ -1270,6 +1273,7 @@ mod tests {
                 paddr: None,
                 mapped: false,
                 outcome: String::new(),
+                translate_only: true,
             }),
             Snapshot::Tlb {
                 capacity: 1,

@@ -1040,8 +1040,6 @@ pub fn ostep_free_list(list: &[(u64, u64)]) -> String {
     s
 }
 
-/// A linear page table as `paging-linear-translate.py` prints it: the valid bit on top of each
-/// 32-bit entry, the frame number below it, entry 0 first.
 /// The valid entries of a process's page table, one row each.
 fn page_table_rows(rows: &[PteRow]) -> String {
     let body: Vec<Vec<String>> = rows
@@ -1066,6 +1064,8 @@ fn page_table_rows(rows: &[PteRow]) -> String {
     )
 }
 
+/// A linear page table as `paging-linear-translate.py` prints it: the valid bit on top of each
+/// 32-bit entry, the frame number below it, entry 0 first.
 pub fn ostep_page_table(entries: &[Option<u64>]) -> String {
     let mut s = String::from("Page Table (from entry 0 down to the max size)\n");
     for e in entries {

@@ -158,6 +158,9 @@ pub struct WalkSnap {
     pub mapped: bool,
     /// A sentence: what the walk found.
     pub outcome: String,
+    /// The walk `translate` makes on OSTEP's small two-level machine (`pdbr`): an invalid
+    /// entry is a fault that nothing handles, neither a page fault nor SIGSEGV.
+    pub translate_only: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -313,51 +316,48 @@ pub fn machine_rows(sc: &ScenarioConfig) -> Vec<MachineRow> {
         }
     }
     if let Some(pdbr) = c.pdbr {
-        // `translate`, `show walk` and `show pagetable` use OSTEP's small two-level machine:
-        // its rows replace the ones that describe the pages of processes.
+        // `translate`, `show walk`, `show pagetable` and `show frames` use OSTEP's small
+        // two-level machine in physical memory; the rows above still describe the pages that
+        // processes get.
         use crate::machine::small::{BITS, PAGE, PAGES, VA_BITS};
         let reach = PAGE * PAGES;
-        let small = [
-            ("page size", format!("{PAGE} B ({BITS} offset bits)")),
-            (
-                "addresses",
-                format!(
-                    "{VA_BITS} bits virtual = {BITS} directory-index + {BITS} table-index + \
-                     {BITS} offset bits"
-                ),
-            ),
-            (
-                "page table",
-                format!(
-                    "2 levels (a directory, then tables), {} 1-byte entries each",
-                    1u64 << BITS
-                ),
-            ),
-            (
-                "memory",
-                if c.memory <= reach {
-                    format!(
-                        "{} = {} of {PAGE} B",
-                        units::size(c.memory),
-                        units::count(c.memory / PAGE, "page")
-                    )
-                } else {
-                    format!(
-                        "{}; 7-bit page numbers reach its first {} ({PAGES} pages of {PAGE} B)",
-                        units::size(c.memory),
-                        units::size(reach)
-                    )
-                },
-            ),
-        ];
-        for (setting, value) in small {
-            if let Some(row) = rows.iter_mut().find(|(s, _)| *s == setting) {
-                row.1 = value;
-            }
-        }
         rows.push((
-            "page directory",
-            format!("page {pdbr} (pdbr); an entry is a valid bit over a 7-bit page number"),
+            "pdbr",
+            format!("page {pdbr}: translate walks OSTEP's two-level tables from there"),
+        ));
+        rows.push(("  its pages", format!("{PAGE} B ({BITS} offset bits)")));
+        rows.push((
+            "  its addresses",
+            format!(
+                "{VA_BITS} bits virtual = {BITS} directory-index + {BITS} table-index + {BITS} \
+                 offset bits"
+            ),
+        ));
+        rows.push((
+            "  its tables",
+            format!(
+                "2 levels (a directory, then tables) of {} entries",
+                1u64 << BITS
+            ),
+        ));
+        rows.push((
+            "  its entries",
+            "1 byte: a valid bit (0x80) over a 7-bit page number".into(),
+        ));
+        rows.push((
+            "  its memory",
+            if c.memory <= reach {
+                format!(
+                    "{} = {} of {PAGE} B",
+                    units::size(c.memory),
+                    units::count(c.memory / PAGE, "page")
+                )
+            } else {
+                format!(
+                    "the first {} ({PAGES} pages of {PAGE} B), as far as 7-bit page numbers reach",
+                    units::size(reach)
+                )
+            },
         ));
     }
     if sc.arch != crate::config::Arch::X86_64 {

@@ -481,7 +481,7 @@ fn context_help(src: &str, scan: &Scan) -> String {
         "let" => "write `let NAME = EXPR` or `let NAME: TYPE = EXPR`, such as `let ip: *int = malloc(40)`",
         "print" => "write `print ITEM, ITEM, ...` where an item is an expression or a \"string\"",
         "show" => "write `show WHAT [ARGS]`: `show maps`, `show walk ADDR`, `show memory ADDR LEN`, `show stats`, ...",
-        "expect" => "write `expect CONDITION`, or `expect segfault|fault|no fault|abort|oom|warning KIND { ... }`",
+        "expect" => "write `expect CONDITION`, or `expect segfault|sigbus|fault|no fault|abort|oom|warning KIND { ... }`",
         "for" => "write `for VAR in START..END { ... }` (`..=` includes END)",
         "repeat" => "write `repeat COUNT { ... }`",
         "if" => "write `if CONDITION { ... }`, optionally followed by `else { ... }` or `else if ...`",

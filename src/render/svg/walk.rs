@@ -239,7 +239,9 @@ pub fn render(w: &WalkSnap) -> String {
         }
         right = right.max(bx + BOX_W);
     } else if let Some(sx) = last_stop {
-        let (cls, what) = if w.mapped {
+        let (cls, what) = if w.translate_only {
+            ("w", "✗ not valid: fault")
+        } else if w.mapped {
             ("a", "✗ not present: page fault")
         } else {
             ("w", "✗ no mapping: SIGSEGV")
@@ -248,7 +250,14 @@ pub fn render(w: &WalkSnap) -> String {
         right = right.max(sx + 10.0 + text_width(what, 12.0));
     }
     if w.levels.is_empty() {
-        svg.text(12.0, by + 16.0, "start", "m", "no page table yet");
+        // No table was read: the address is past the machine's (the sentence below says so),
+        // or the process has no table yet.
+        let why = if w.translate_only {
+            "no table read"
+        } else {
+            "no page table yet"
+        };
+        svg.text(12.0, by + 16.0, "start", "m", why);
     }
 
     // The outcome, as a sentence.

@@ -142,6 +142,7 @@ impl Exec<'_> {
                     paddr,
                     mapped: a < w.os.user_limit() && pr.vmas.find(a).is_some(),
                     outcome,
+                    translate_only: false,
                 })
             }
             ShowWhat::Tlb => {
@@ -163,7 +164,9 @@ impl Exec<'_> {
                         .collect(),
                 }
             }
-            ShowWhat::Frames if w.config().machine.pdbr.is_some() => {
+            // The pages the small machine's tables use, unless processes hold frames of the
+            // machine they run on: then those, as on any machine.
+            ShowWhat::Frames if w.config().machine.pdbr.is_some() && w.mmu.frames_used() == 0 => {
                 small_frames(w, w.config().machine.pdbr.unwrap_or(0))
             }
             ShowWhat::Frames => Snapshot::Frames {
@@ -446,9 +449,10 @@ fn small_walk(w: &World, pdbr: u64, a: u64) -> WalkSnap {
         page_shift: BITS,
         levels,
         paddr: walk.paddr,
-        // No fault handler behind these tables: an invalid entry ends the access.
-        mapped: false,
+        // The tables are the only mapping there is.
+        mapped: walk.paddr.is_some(),
         outcome,
+        translate_only: true,
     }
 }
 
@@ -487,8 +491,10 @@ fn small_frames(w: &World, pdbr: u64) -> Snapshot {
             );
         }
     }
+    // A page past the end of physical memory holds nothing a walk could read.
     let rows: Vec<FrameRow> = uses
         .into_iter()
+        .filter(|&(pfn, _)| pfn < total)
         .map(|(pfn, (what, (page, kind)))| FrameRow {
             pfn,
             // Entries that name the page: the directory is named by the pdbr alone.
