@@ -870,6 +870,7 @@ pub enum Stat {
     Minor,
     Major,
     Segv,
+    Sigbus,
     Accesses,
     TlbHits,
     TlbMisses,
@@ -885,11 +886,12 @@ pub enum Stat {
 }
 
 impl Stat {
-    pub const ALL: [Stat; 16] = [
+    pub const ALL: [Stat; 17] = [
         Stat::Faults,
         Stat::Minor,
         Stat::Major,
         Stat::Segv,
+        Stat::Sigbus,
         Stat::Accesses,
         Stat::TlbHits,
         Stat::TlbMisses,
@@ -911,6 +913,7 @@ impl Stat {
             Stat::Minor => "minor",
             Stat::Major => "major",
             Stat::Segv => "segv",
+            Stat::Sigbus => "sigbus",
             Stat::Accesses => "accesses",
             Stat::TlbHits => "tlb.hits",
             Stat::TlbMisses => "tlb.misses",
@@ -933,6 +936,7 @@ impl Stat {
             Stat::Minor => "page faults served without reading a disk: a zero-filled frame, a copy on write, a page already in memory",
             Stat::Major => "page faults that read the page back from swap or from its file",
             Stat::Segv => "segmentation faults delivered",
+            Stat::Sigbus => "bus errors delivered (a file mapping touched past its file's last page)",
             Stat::Accesses => "translations the MMU did (a faulting access is translated again after the fault)",
             Stat::TlbHits => "translations the TLB answered",
             Stat::TlbMisses => "translations the TLB did not have: each costs a page-table walk",
@@ -955,6 +959,7 @@ impl Stat {
             Stat::Minor => s.minor,
             Stat::Major => s.major,
             Stat::Segv => s.segv,
+            Stat::Sigbus => s.sigbus,
             Stat::Accesses => s.accesses,
             Stat::TlbHits => s.tlb_hits,
             Stat::TlbMisses => s.tlb_misses,

@@ -57,6 +57,8 @@ pub struct ProcStats {
     pub minor: u64,
     pub major: u64,
     pub segv: u64,
+    /// Bus errors (SIGBUS), caught or not.
+    pub sigbus: u64,
     pub stack_growths: u64,
     pub cow_copies: u64,
     /// Frames this process's faults took from another page.
@@ -577,6 +579,7 @@ impl Os {
                                         units::count(size.div_ceil(self.page_size), "page"),
                                         units::count(size, "byte"),
                                     );
+                                    self.procs[p].stats.sigbus += 1;
                                     return Err(Trap::Bus {
                                         vaddr,
                                         access,

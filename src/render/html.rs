@@ -451,6 +451,10 @@ fn stats(s: &StatsSnap) -> String {
         ),
     ] {
         tb.row(vec![t(k), num(v)]);
+        // As in the text: a row for bus errors only when there were any.
+        if k == "segfaults" && s.sigbus > 0 {
+            tb.row(vec![t("bus errors"), num(s.sigbus.to_string())]);
+        }
     }
     let mut out = tb.finish();
     if s.per_process.len() > 1 {

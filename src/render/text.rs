@@ -648,10 +648,16 @@ pub fn snapshot(s: &Snapshot) -> String {
                 vec!["  minor".into(), s.minor.to_string()],
                 vec!["  major".into(), s.major.to_string()],
                 vec!["segfaults".into(), s.segv.to_string()],
+            ];
+            // Rare enough that a row of 0 would only be noise.
+            if s.sigbus > 0 {
+                rows.push(vec!["bus errors".into(), s.sigbus.to_string()]);
+            }
+            rows.extend([
                 vec!["accesses".into(), s.accesses.to_string()],
                 vec!["TLB hits".into(), format!("{}{ratio}", s.tlb_hits)],
                 vec!["TLB misses".into(), s.tlb_misses.to_string()],
-            ];
+            ]);
             let lookups = s.tlb_hits + s.tlb_misses;
             if lookups > s.accesses {
                 // An access that faults is looked up again once the fault is handled.
@@ -1011,8 +1017,14 @@ pub fn summary_in(r: &ChunkResult, stats: &StatsSnap, color: bool) -> String {
             stats.major
         ),
         crate::units::count(stats.segv, "segfault"),
-        format!("TLB {} hits, {} misses", stats.tlb_hits, stats.tlb_misses),
     ];
+    if stats.sigbus > 0 {
+        parts.push(crate::units::count(stats.sigbus, "bus error"));
+    }
+    parts.push(format!(
+        "TLB {} hits, {} misses",
+        stats.tlb_hits, stats.tlb_misses
+    ));
     if r.unexpected_deaths > 0 {
         let died = match r.unexpected_deaths {
             1 => "1 process died unexpectedly".to_string(),

@@ -104,6 +104,7 @@ impl World {
             s.minor += p.stats.minor;
             s.major += p.stats.major;
             s.segv += p.stats.segv;
+            s.sigbus += p.stats.sigbus;
             s.stack_growths += p.stats.stack_growths;
             s.cow_copies += p.stats.cow_copies;
             s.evictions += p.stats.evictions;
