@@ -416,11 +416,17 @@ fn stats(s: &StatsSnap) -> String {
         String::new()
     };
     let mut tb = Table::new("stats", &["statistic", "value"]);
-    for (k, v) in [
+    let mut rows = vec![
         ("page faults", s.faults.to_string()),
         ("\u{a0}\u{a0}minor", s.minor.to_string()),
         ("\u{a0}\u{a0}major", s.major.to_string()),
         ("segfaults", s.segv.to_string()),
+    ];
+    // As in the text: a row for bus errors only when there were any.
+    if s.sigbus > 0 {
+        rows.push(("bus errors", s.sigbus.to_string()));
+    }
+    rows.extend([
         ("accesses", s.accesses.to_string()),
         ("TLB hits", format!("{}{ratio}", s.tlb_hits)),
         ("TLB misses", s.tlb_misses.to_string()),
@@ -449,12 +455,9 @@ fn stats(s: &StatsSnap) -> String {
             "frames in use",
             format!("{} of {}", s.frames_used, s.frames_total),
         ),
-    ] {
+    ]);
+    for (k, v) in rows {
         tb.row(vec![t(k), num(v)]);
-        // As in the text: a row for bus errors only when there were any.
-        if k == "segfaults" && s.sigbus > 0 {
-            tb.row(vec![t("bus errors"), num(s.sigbus.to_string())]);
-        }
     }
     let mut out = tb.finish();
     if s.per_process.len() > 1 {
