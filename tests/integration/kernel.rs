@@ -433,12 +433,22 @@ fn failing_cells_report_errors_and_keep_earlier_statements() {
 fn cells_queued_behind_a_failed_one_are_aborted() {
     let mut f = Front::start();
     let cell = |code: &str| json!({ "code": code, "silent": false, "store_history": true });
-    // A "run all": the second cell is queued while the first still runs, then fails.
+    // A "run all": the second cell is queued while the first still runs, then fails. It is
+    // sent once the first is certainly running (its print has arrived), and the loop after
+    // the print lasts far longer than a message takes (100,000,000 steps: about a quarter of
+    // a second in a release build), so that it is queued however loaded the host is.
     let first = f.send(
         false,
         "execute_request",
-        cell("let n = 0\nrepeat 300000 { n = n + 1 }\nexpect n == 1"),
+        cell("let n = 0\nprint \"running\"\nrepeat 100000000 { n = n + 1 }\nexpect n == 1"),
     );
+    loop {
+        let m = f.next_iopub().expect("no output while the first cell runs");
+        if m.parent_header["msg_id"] == first && m.msg_type() == "stream" {
+            assert_eq!(m.content["text"], "running\n");
+            break;
+        }
+    }
     let second = f.send(false, "execute_request", cell("let after = 1"));
     let r1 = f.reply(false, WAIT).unwrap();
     assert_eq!(r1.parent_header["msg_id"], first);
