@@ -8,7 +8,7 @@
 
 use super::pagetable::{pte, Loc};
 use super::tlb::TlbEntry;
-use super::{Access, Asid, FrameInfo, FrameUse, Mmu, PageRef};
+use super::{Access, Asid, FrameInfo, FrameUse, MachineStats, Mmu, PageRef};
 
 const NONE: u64 = u64::MAX;
 const NO: u32 = u32::MAX;
@@ -169,6 +169,26 @@ impl Mmu {
         refs: &[PageRef],
         ahead: Option<&[u64]>,
     ) -> usize {
+        // The counters live in registers for the chunk, and the TLB is asked nothing by page
+        // (the run knows each translation's slot): its hint table is brought up to date once,
+        // at the end.
+        let mut st = self.stats;
+        let done = self.region_steps(run, refs, ahead, &mut st);
+        self.stats = st;
+        if self.tlb.enabled {
+            self.tlb.rehash();
+        }
+        done
+    }
+
+    #[inline(always)]
+    fn region_steps(
+        &mut self,
+        run: &mut RegionRun,
+        refs: &[PageRef],
+        ahead: Option<&[u64]>,
+        st: &mut MachineStats,
+    ) -> usize {
         let shift = self.shift;
         let levels = self.tables.levels() as u64;
         let (tlb_on, tlb_lru) = (self.tlb.enabled, self.tlb.lru());
@@ -181,7 +201,7 @@ impl Mmu {
             if let Some(a) = ahead {
                 self.repl.opt_next(a[j]);
             }
-            self.stats.accesses += 1;
+            st.accesses += 1;
             let f = run.frame_of[page as usize];
             if f != NO {
                 let pfn = u64::from(f);
@@ -192,7 +212,7 @@ impl Mmu {
                     let slot = slot as usize;
                     let e = self.tlb.entry_mut(slot);
                     if tlb_lru {
-                        e.stamp = self.stats.accesses;
+                        e.stamp = st.accesses;
                     }
                     let e = e.pte;
                     let done = r.access.done_by();
@@ -200,17 +220,17 @@ impl Mmu {
                         if e & done != done {
                             self.mark_dirty(slot);
                         }
-                        self.stats.tlb_hits += 1;
+                        st.tlb_hits += 1;
                         self.touch_frame(pfn);
                         continue;
                     }
                 }
                 // What `translate_walk` does for a present page.
                 if tlb_on {
-                    self.stats.tlb_misses += 1;
+                    st.tlb_misses += 1;
                 }
-                self.stats.walks += 1;
-                self.stats.walk_refs += levels;
+                st.walks += 1;
+                st.walk_refs += levels;
                 let loc = run.held[f as usize].1;
                 let old = self.tables.get(loc);
                 let mut e = old | pte::ACCESSED;
@@ -221,7 +241,8 @@ impl Mmu {
                     self.tables.set(loc, e);
                 }
                 if tlb_on {
-                    let (slot, evicted) = self.tlb.fill(run.asid, vpn, e, loc, self.stats.accesses);
+                    let (slot, evicted) =
+                        self.tlb.fill_unhinted(run.asid, vpn, e, loc, st.accesses);
                     run.filled(pfn, slot, evicted);
                 }
                 self.touch_frame(pfn);
@@ -230,20 +251,20 @@ impl Mmu {
             // Out of memory: no translation in the TLB; the walk finds the entry empty (or no
             // table on the way, and reads fewer levels).
             if tlb_on {
-                self.stats.tlb_misses += 1;
+                st.tlb_misses += 1;
             }
-            self.stats.walks += 1;
+            st.walks += 1;
             match run.known_loc(vpn) {
-                Some(_) => self.stats.walk_refs += levels,
+                Some(_) => st.walk_refs += levels,
                 None => {
                     let (loc, read) = self.tables.find(self.root(run.asid), vpn);
-                    self.stats.walk_refs += u64::from(read);
+                    st.walk_refs += u64::from(read);
                     if let Some(l) = loc {
                         run.leaf = (vpn >> run.leaf_bits, l.table);
                     }
                 }
             }
-            self.region_fault(run, vpn, page, r.access);
+            self.region_fault(run, vpn, page, r.access, st);
         }
         refs.len()
     }
@@ -253,7 +274,14 @@ impl Mmu {
     /// written back if dirty), the page read into it, mapped, and the access completed as its
     /// restarted translation would (another TLB miss and walk, and a TLB fill).
     #[inline(never)]
-    fn region_fault(&mut self, run: &mut RegionRun, vpn: u64, page: u64, access: Access) {
+    fn region_fault(
+        &mut self,
+        run: &mut RegionRun,
+        vpn: u64,
+        page: u64,
+        access: Access,
+        st: &mut MachineStats,
+    ) {
         let used = FrameUse::File {
             file: run.file,
             page,
@@ -261,27 +289,24 @@ impl Mmu {
         let free = if run.full {
             None
         } else {
-            self.alloc_frame_for(used, run.asid)
+            self.region_free_frame(run, used)
         };
         let pfn = match free {
-            Some(pfn) => {
-                self.zero_frame(pfn);
-                self.frame_info[pfn as usize].mapcount = 1;
-                if run.held.len() <= pfn as usize {
-                    run.held
-                        .resize(pfn as usize + 1, (NONE, Loc { table: 0, slot: 0 }));
-                    run.slot_of.resize(pfn as usize + 1, NO);
-                }
-                pfn
-            }
+            Some(pfn) => pfn,
             None => {
                 run.full = true;
-                let v = self
-                    .repl
-                    .victim(&mut self.frame_info, |_, f| {
-                        !matches!(f.used, FrameUse::Free | FrameUse::Written { .. })
-                    })
-                    .expect("every frame holds a page of the region, and one may go");
+                // Every frame holds a page of the region, and any may go.
+                let total = self.frames.total();
+                let fused = self.repl.replaces_any();
+                let v = if fused {
+                    self.repl.replace_any(&mut self.frame_info, total)
+                } else {
+                    self.repl
+                        .victim(&mut self.frame_info, |_, f| {
+                            !matches!(f.used, FrameUse::Free | FrameUse::Written { .. })
+                        })
+                        .expect("every frame holds a page of the region, and one may go")
+                };
                 let (old, loc) = run.held[v as usize];
                 debug_assert_ne!(old, NONE, "every frame in use holds a page of the region");
                 // `set_pte(asid, vpn, 0)`: the entry goes, and so does its TLB copy.
@@ -289,7 +314,7 @@ impl Mmu {
                 self.tables.set(loc, 0);
                 let slot = std::mem::replace(&mut run.slot_of[v as usize], NO);
                 if slot != NO {
-                    self.tlb.drop_slot(slot as usize);
+                    self.tlb.drop_slot_unhinted(slot as usize);
                 }
                 run.frame_of[old as usize] = NO;
                 run.writebacks += u64::from(e & pte::DIRTY != 0);
@@ -307,7 +332,9 @@ impl Mmu {
                     asid: run.asid,
                     swap_slot: None,
                 };
-                self.repl.loaded(v, self.frames.total());
+                if !fused {
+                    self.repl.loaded(v, total);
+                }
                 v
             }
         };
@@ -328,13 +355,29 @@ impl Mmu {
         }
         self.tables.set(loc, e);
         if self.tlb.enabled {
-            self.stats.tlb_misses += 1;
-            let (slot, evicted) = self.tlb.fill(run.asid, vpn, e, loc, self.stats.accesses);
+            st.tlb_misses += 1;
+            let (slot, evicted) = self.tlb.fill_unhinted(run.asid, vpn, e, loc, st.accesses);
             run.filled(pfn, slot, evicted);
         }
-        self.stats.walks += 1;
-        self.stats.walk_refs += self.tables.levels() as u64;
+        st.walks += 1;
+        st.walk_refs += self.tables.levels() as u64;
         self.touch_frame(pfn);
         run.major += 1;
+    }
+
+    /// A free frame for a page of the run's region, zeroed, while memory has one: only the
+    /// first faults of a run find one, so it is kept out of the fault's own code.
+    #[cold]
+    #[inline(never)]
+    fn region_free_frame(&mut self, run: &mut RegionRun, used: FrameUse) -> Option<u64> {
+        let pfn = self.alloc_frame_for(used, run.asid)?;
+        self.zero_frame(pfn);
+        self.frame_info[pfn as usize].mapcount = 1;
+        if run.held.len() <= pfn as usize {
+            run.held
+                .resize(pfn as usize + 1, (NONE, Loc { table: 0, slot: 0 }));
+            run.slot_of.resize(pfn as usize + 1, NO);
+        }
+        Some(pfn)
     }
 }

@@ -343,6 +343,66 @@ impl Replacer {
         }
     }
 
+    /// Whether [`Replacer::replace_any`] may stand for [`Replacer::victim`] then
+    /// [`Replacer::loaded`]: FIFO, CLOCK, and LRU over a few frames, in the default
+    /// conventions and with no future being replayed.
+    pub fn replaces_any(&self) -> bool {
+        !self.ostep
+            && !self.extra_touch
+            && self.opt.is_none()
+            && match self.policy {
+                Policy::Fifo | Policy::Clock => true,
+                Policy::Lru => self.linked.len() <= LRU_SCAN,
+                _ => false,
+            }
+    }
+
+    /// [`Replacer::victim`] when every frame of `frames` is resident and may go, then
+    /// [`Replacer::loaded`] of the frame it chose, which it returns: the fault path of a
+    /// full memory in one step, with no question asked per frame. Only where
+    /// [`Replacer::replaces_any`] holds, with `frames` the machine's `total` frames in use.
+    #[inline]
+    pub fn replace_any(&mut self, frames: &mut [FrameInfo], total: u64) -> u64 {
+        let n = frames.len() as u64;
+        debug_assert!(self.replaces_any() && n > 0 && n == total);
+        let v = match self.policy {
+            Policy::Fifo => self.head,
+            Policy::Lru => self.oldest_linked().unwrap_or(0) as u32,
+            _ => {
+                // CLOCK: the first clear reference bit from the hand on, clearing the set ones
+                // passed; at most one turn, since the turn clears them all.
+                let mut h = if self.hand < n {
+                    self.hand
+                } else {
+                    self.hand % n
+                };
+                loop {
+                    let f = &mut frames[h as usize];
+                    if !f.referenced {
+                        break h as u32;
+                    }
+                    f.referenced = false;
+                    h = if h + 1 == n { 0 } else { h + 1 };
+                }
+            }
+        };
+        if self.tail != v {
+            self.unlink(v);
+            self.push_back(v);
+        }
+        if self.move_on_touch {
+            self.seq += 1;
+            self.used[v as usize] = self.seq;
+            if !self.queued[v as usize] {
+                self.queued[v as usize] = true;
+                self.lru.push(Reverse((self.seq, v)));
+            }
+        }
+        let h = u64::from(v) + 1;
+        self.hand = if h < total { h } else { h % total };
+        u64::from(v)
+    }
+
     /// Frame `pfn` was freed.
     pub fn freed(&mut self, pfn: u64) {
         let p = pfn as usize;
@@ -914,6 +974,51 @@ mod tests {
                     }
                     _ => {}
                 }
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// On a full memory whose every frame may go, `replace_any` chooses what `victim`
+        /// chooses and leaves the policy as `victim` then `loaded` leave it: the list, the
+        /// hand, LRU's last uses and heap entries, CLOCK's reference bits.
+        #[test]
+        fn replace_any_is_victim_then_loaded(
+            policy in proptest::sample::select(vec![Policy::Fifo, Policy::Lru, Policy::Clock]),
+            n in 1u64..12,
+            ops in proptest::collection::vec((proptest::bool::weighted(0.6), 0u64..12), 0..200),
+        ) {
+            let mut a = Replacer::new(policy, 1);
+            let mut fa = vec![FREE_FRAME; n as usize];
+            for f in 0..n {
+                fa[f as usize].used = FrameUse::File { file: 0, page: f };
+                a.loaded(f, n);
+            }
+            let mut b = a.clone();
+            let mut fb = fa.clone();
+            proptest::prop_assert!(b.replaces_any());
+            for (touch, f) in ops {
+                if touch {
+                    let f = f % n;
+                    a.touched(f);
+                    b.touched(f);
+                    fa[f as usize].referenced = true;
+                    fb[f as usize].referenced = true;
+                    continue;
+                }
+                let va = a.victim(&mut fa, |_, _| true).unwrap();
+                a.loaded(va, n);
+                let vb = b.replace_any(&mut fb, n);
+                proptest::prop_assert_eq!(va, vb);
+                fa[va as usize].referenced = true;
+                fb[vb as usize].referenced = true;
+                proptest::prop_assert_eq!(a.order(), b.order());
+                proptest::prop_assert_eq!(a.hand, b.hand);
+                proptest::prop_assert_eq!(&a.used, &b.used);
+                proptest::prop_assert_eq!(&a.queued, &b.queued);
+                proptest::prop_assert_eq!(a.lru.clone().into_sorted_vec(), b.lru.clone().into_sorted_vec());
+                let bits = |f: &[FrameInfo]| f.iter().map(|x| x.referenced).collect::<Vec<_>>();
+                proptest::prop_assert_eq!(bits(&fa), bits(&fb));
             }
         }
     }

@@ -73,7 +73,97 @@ impl PageRefsBuilder {
     /// lengths and suffixes of a generated string cost no mispredicted branch. Anything else
     /// (longer numbers, other separators and runs of them, the last bytes of the text, other
     /// forms) goes to [`read_item`] or `other`, one item or separator at a time.
+    ///
+    /// A long text is cut at separators into parts read on every core at once, each into its
+    /// own bytes, which are then joined in order. A part with an item of another form is read
+    /// again here, after the parts before it, so that `other` sees every such item in order:
+    /// the result is the same, byte for byte, however the text was cut.
     pub(super) fn read_text(
+        &mut self,
+        text: &[u8],
+        other: impl FnMut(std::ops::Range<usize>) -> (u64, bool),
+    ) {
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        self.read_text_parts(text, other, cores, PART_MIN);
+    }
+
+    /// [`PageRefsBuilder::read_text`] in at most `parts` parts of at least `part_min` bytes.
+    fn read_text_parts(
+        &mut self,
+        text: &[u8],
+        mut other: impl FnMut(std::ops::Range<usize>) -> (u64, bool),
+        parts: usize,
+        part_min: usize,
+    ) {
+        let parts = parts
+            .min(MAX_PARTS)
+            .min(text.len() / part_min.max(1))
+            .max(1);
+        if parts == 1 {
+            return self.read_part(text, other);
+        }
+        // Cut just after a separator near each `len / parts`: a cut between two items.
+        let mut cuts = vec![0];
+        for k in 1..parts {
+            let from = (text.len() * k / parts).max(*cuts.last().unwrap_or(&0));
+            if let Some(n) = text[from..].iter().position(|&c| is_separator(c)) {
+                cuts.push(from + n + 1);
+            }
+        }
+        cuts.push(text.len());
+        cuts.dedup();
+        // The first part here, the others on their own threads; a part that meets an item of
+        // another form gives up (and is read again below).
+        let read = |range: std::ops::Range<usize>| {
+            let mut b = PageRefsBuilder::default();
+            let mut plain = true;
+            b.read_part(&text[range], |_| {
+                plain = false;
+                (0, false)
+            });
+            plain.then_some(b)
+        };
+        let others: Vec<Option<PageRefsBuilder>> = std::thread::scope(|s| {
+            let handles: Vec<_> = cuts[1..]
+                .windows(2)
+                .map(|w| {
+                    let r = w[0]..w[1];
+                    s.spawn(move || read(r))
+                })
+                .collect();
+            self.read_part(&text[..cuts[1]], &mut other);
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or(None))
+                .collect()
+        });
+        for (w, part) in cuts[1..].windows(2).zip(others) {
+            match part {
+                Some(b) => self.append(b),
+                None => {
+                    let at = w[0];
+                    self.read_part(&text[w[0]..w[1]], |r| other(r.start + at..r.end + at));
+                }
+            }
+        }
+    }
+
+    /// The items of `b` after this builder's.
+    fn append(&mut self, b: PageRefsBuilder) {
+        if b.len == 0 {
+            return;
+        }
+        self.bytes.extend_from_slice(&b.bytes);
+        self.max = if self.len == 0 {
+            b.max
+        } else {
+            self.max.max(b.max)
+        };
+        self.len += b.len;
+    }
+
+    /// One part of a text (see [`PageRefsBuilder::read_text`]), on the calling thread.
+    fn read_part(
         &mut self,
         text: &[u8],
         mut other: impl FnMut(std::ops::Range<usize>) -> (u64, bool),
@@ -159,6 +249,13 @@ impl PageRefsBuilder {
         }
     }
 }
+
+/// A text is read in parts on several cores only where each part has at least this many bytes
+/// (about 90,000 items): below that, starting a thread costs more than it saves.
+const PART_MIN: usize = 256 * 1024;
+
+/// At most this many parts, whatever the number of cores.
+const MAX_PARTS: usize = 8;
 
 /// The most bytes one packed item takes (a page number of 64 bits).
 const MAX_PACKED: usize = 10;
@@ -358,6 +455,33 @@ mod tests {
             at += item.len() + 1;
         }
         items
+    }
+
+    proptest! {
+        /// Read in parts on several threads, a text gives the same bytes as read in one, and
+        /// the items left to the caller are asked for once each, in the text's order.
+        #[test]
+        fn parts_read_as_one(
+            items in proptest::collection::vec(
+                prop_oneof![8 => "[0-9]{1,3}[wr]?", 1 => "[0-9]{4,8}", 1 => "x[0-9]|_|[ \t\n]"],
+                0..200,
+            ),
+            parts in 2usize..6,
+            part_min in 1usize..40,
+        ) {
+            let text = items.join(" ");
+            let read = |parts: usize| {
+                let mut asked = Vec::new();
+                let mut b = PageRefsBuilder::default();
+                b.read_text_parts(text.as_bytes(), |at| {
+                    asked.push(at.clone());
+                    (at.start as u64, true)
+                }, parts, part_min);
+                let r = b.finish();
+                (r.iter().map(|x| (x.page, x.write)).collect::<Vec<_>>(), r.len(), r.max_page(), r.host_bytes(), asked)
+            };
+            prop_assert_eq!(read(parts), read(1));
+        }
     }
 
     proptest! {
