@@ -10,6 +10,9 @@ pub mod pyrandom;
 pub mod refill;
 pub mod replace;
 pub mod small;
+mod steady;
+#[cfg(test)]
+pub use steady::STEADY_REFS;
 pub mod swap;
 pub mod tlb;
 

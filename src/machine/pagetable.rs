@@ -360,6 +360,12 @@ impl PageTables {
         self.tables[loc.table as usize][loc.slot as usize] = e;
     }
 
+    /// The entries of table `t`, to be written in place by a caller that knows where its
+    /// pages' entries are (a lean run's single leaf table).
+    pub fn table_mut(&mut self, t: u32) -> &mut [u64] {
+        &mut self.tables[t as usize]
+    }
+
     /// The entry at each level on the way to `vpn`: (level, table, index, raw entry).
     pub fn path(&self, root: u32, vpn: u64) -> Vec<(usize, u32, usize, u64)> {
         let mut out = Vec::new();

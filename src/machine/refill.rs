@@ -19,26 +19,26 @@ pub const MAX_REGION_PAGES: u64 = 1 << 20;
 /// What a lean run knows of its region and keeps while it lasts.
 #[derive(Debug)]
 pub struct RegionRun {
-    asid: Asid,
-    file: u32,
+    pub(super) asid: Asid,
+    pub(super) file: u32,
     /// Pages `0..pages` of `file`, page `n` at virtual page `at + n`.
-    at: u64,
-    pages: u64,
+    pub(super) at: u64,
+    pub(super) pages: u64,
     /// Permission and file bits of each page's entry.
-    bits: u64,
+    pub(super) bits: u64,
     /// For each page of the region, the frame holding it (`NO`: not in memory).
-    frame_of: Vec<u32>,
+    pub(super) frame_of: Vec<u32>,
     /// For each frame, the page it holds and where that page's entry lives (`NONE`: free).
-    held: Vec<(u64, Loc)>,
+    pub(super) held: Vec<(u64, Loc)>,
     /// For each frame, the TLB slot holding its page's translation (`NO`: none does). A page
     /// out of memory has no translation anywhere (every change of an entry drops its copy).
-    slot_of: Vec<u32>,
+    pub(super) slot_of: Vec<u32>,
     /// The last leaf table reached, by the pages it covers (`vpn >> leaf_bits`): tables are
     /// never shared, moved or freed during the run, so it stays where it is.
-    leaf: (u64, u32),
-    leaf_bits: u32,
+    pub(super) leaf: (u64, u32),
+    pub(super) leaf_bits: u32,
     /// Memory is full: every fault evicts (frames are only reused until the run ends).
-    full: bool,
+    pub(super) full: bool,
     /// Major faults, evictions and write-backs (of dirty pages) so far.
     pub major: u64,
     pub evictions: u64,
@@ -173,7 +173,22 @@ impl Mmu {
         // (the run knows each translation's slot): its hint table is brought up to date once,
         // at the end.
         let mut st = self.stats;
-        let done = self.region_steps(run, refs, ahead, &mut st);
+        let mut done = 0;
+        loop {
+            // The steady loop while the machine is in its state (never under OPT, whose
+            // future the general loop feeds); the general loop for the rest, until memory
+            // fills (then the steady loop may take over) or a reference is not the run's.
+            if ahead.is_none() {
+                done += self.region_steady(run, &refs[done..], &mut st).unwrap_or(0);
+            }
+            let was_full = run.full;
+            let ahead_rest = ahead.map(|a| &a[done..]);
+            let (n, filled) = self.region_steps(run, &refs[done..], ahead_rest, &mut st, was_full);
+            done += n;
+            if !filled || done == refs.len() {
+                break;
+            }
+        }
         self.stats = st;
         if self.tlb.enabled {
             self.tlb.rehash();
@@ -181,6 +196,8 @@ impl Mmu {
         done
     }
 
+    /// The general loop over `refs`: how many it did, and whether it stopped early because
+    /// memory has just filled (`full`: it was full already, and goes on to the end).
     #[inline(always)]
     fn region_steps(
         &mut self,
@@ -188,7 +205,8 @@ impl Mmu {
         refs: &[PageRef],
         ahead: Option<&[u64]>,
         st: &mut MachineStats,
-    ) -> usize {
+        full: bool,
+    ) -> (usize, bool) {
         let shift = self.shift;
         let levels = self.tables.levels() as u64;
         let (tlb_on, tlb_lru) = (self.tlb.enabled, self.tlb.lru());
@@ -196,7 +214,7 @@ impl Mmu {
             let vpn = r.addr >> shift;
             let page = vpn.wrapping_sub(run.at);
             if page >= run.pages || r.access == Access::Exec || r.addr > self.va_limit {
-                return j;
+                return (j, false);
             }
             if let Some(a) = ahead {
                 self.repl.opt_next(a[j]);
@@ -265,8 +283,11 @@ impl Mmu {
                 }
             }
             self.region_fault(run, vpn, page, r.access, st);
+            if !full && run.full {
+                return (j + 1, true);
+            }
         }
-        refs.len()
+        (refs.len(), false)
     }
 
     /// A major fault on page `page` (virtual page `vpn`) of the run's region, whose walk was

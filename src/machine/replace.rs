@@ -138,6 +138,131 @@ impl Opt {
     }
 }
 
+/// The most frames a steady run keeps the policy's state for, in registers and on the stack.
+pub const STEADY_FRAMES: usize = 64;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SteadyKind {
+    Fifo,
+    Lru,
+    Clock,
+}
+
+/// A policy's state while a steady run (`machine/steady.rs`) replaces a page on every fault of
+/// a full memory whose every frame may go: FIFO's list is then a ring that only turns, LRU's
+/// victim is the smallest of a few last uses, CLOCK's reference bits fit in a word. Copied out
+/// of the [`Replacer`] at the start ([`Replacer::steady`]) and back at the end
+/// ([`Replacer::steady_end`]); in between, each step does what [`Replacer::replace_any`] and
+/// [`Replacer::touched`] (with the machine's CLOCK bit) do.
+#[derive(Debug, Clone, Copy)]
+pub struct Steady {
+    kind: SteadyKind,
+    n: usize,
+    /// FIFO: the frames in list order from `ring[k]`, the next victim.
+    ring: [u32; STEADY_FRAMES],
+    k: usize,
+    /// LRU and CLOCK: each frame's place in the load order (the list's order at the end).
+    loads: [u64; STEADY_FRAMES],
+    next_load: u64,
+    /// LRU: each frame's last use, and the last number given.
+    used: [u64; STEADY_FRAMES],
+    seq: u64,
+    /// CLOCK: the frames' reference bits.
+    refd: u64,
+    hand: u64,
+}
+
+impl Steady {
+    /// The victim, loaded again at once: [`Replacer::replace_any`].
+    #[inline(always)]
+    pub fn replace(&mut self) -> usize {
+        let n = self.n;
+        let v = match self.kind {
+            SteadyKind::Fifo => {
+                let v = self.ring[self.k] as usize;
+                self.k = if self.k + 1 == n { 0 } else { self.k + 1 };
+                v
+            }
+            SteadyKind::Lru => {
+                // The smallest last use, with its frame in the low bits: one minimum with no
+                // branch per frame (last uses are distinct and far below 2^58).
+                let key = if n <= 8 {
+                    least::<8>(&self.used)
+                } else if n <= 16 {
+                    least::<16>(&self.used)
+                } else {
+                    least::<32>(&self.used)
+                };
+                let v = (key & 63) as usize;
+                self.seq += 1;
+                self.used[v] = self.seq;
+                v
+            }
+            SteadyKind::Clock => {
+                // The first clear bit from the hand on, clearing the set ones passed; if every
+                // bit from the hand to the end is set, the turn goes on from frame 0, and if
+                // every bit is set it comes back to the hand, which it has cleared.
+                let all = if n == 64 { u64::MAX } else { (1u64 << n) - 1 };
+                let h = self.hand as usize;
+                let from_hand = all & !((1u64 << h) - 1);
+                let clear = !self.refd & all;
+                // The bits the hand passed: from `h` up to `v`, turning past the end if need be.
+                let (v, passed) = if clear & from_hand != 0 {
+                    let v = (clear & from_hand).trailing_zeros() as usize;
+                    (v, from_hand & ((1u64 << v) - 1))
+                } else if clear != 0 {
+                    let v = clear.trailing_zeros() as usize;
+                    (v, from_hand | ((1u64 << v) - 1))
+                } else {
+                    (h, all)
+                };
+                self.refd &= !passed;
+                v
+            }
+        };
+        if self.kind != SteadyKind::Fifo {
+            self.loads[v] = self.next_load;
+            self.next_load += 1;
+        }
+        self.hand = if v + 1 == n { 0 } else { v as u64 + 1 };
+        v
+    }
+
+    /// Frame `f` was accessed: LRU's last use, CLOCK's bit.
+    #[inline(always)]
+    pub fn touch(&mut self, f: usize) {
+        match self.kind {
+            SteadyKind::Fifo => {}
+            SteadyKind::Lru => {
+                self.seq += 1;
+                self.used[f] = self.seq;
+            }
+            SteadyKind::Clock => self.refd |= 1 << f,
+        }
+    }
+}
+
+/// The smallest of the first `W` last uses with its frame in the low six bits, by a tree of
+/// `W - 1` independent minimums (frames past the machine's hold [`UNUSED`], never the least).
+#[inline(always)]
+fn least<const W: usize>(used: &[u64; STEADY_FRAMES]) -> u64 {
+    let mut k = [0u64; W];
+    for (i, key) in k.iter_mut().enumerate() {
+        *key = used[i] << 6 | i as u64;
+    }
+    let mut w = W;
+    while w > 1 {
+        w /= 2;
+        for i in 0..w {
+            k[i] = k[i].min(k[i + w]);
+        }
+    }
+    k[0]
+}
+
+/// The last use a steady run gives the frames past the machine's: larger than any real one.
+const UNUSED: u64 = u64::MAX >> 6;
+
 /// Per-frame policy state. Frames are numbered from 0; the tables grow to the highest frame
 /// ever handed out, so host memory follows the frames used, not the machine's size.
 #[derive(Clone, Debug)]
@@ -401,6 +526,96 @@ impl Replacer {
         let h = u64::from(v) + 1;
         self.hand = if h < total { h } else { h % total };
         u64::from(v)
+    }
+
+    /// The policy's state copied out for a steady run (see [`Steady`]): where
+    /// [`Replacer::replaces_any`] holds, every one of the machine's `frames` (at most
+    /// [`STEADY_FRAMES`]) is resident, and LRU's heap has an entry for each. `None` otherwise.
+    pub fn steady(&self, frames: &[FrameInfo]) -> Option<Steady> {
+        let n = frames.len();
+        if !self.replaces_any()
+            || n == 0
+            || n > STEADY_FRAMES
+            || self.linked.len() != n
+            || self.linked.iter().any(|&l| !l)
+        {
+            return None;
+        }
+        let kind = match self.policy {
+            Policy::Fifo => SteadyKind::Fifo,
+            Policy::Lru if self.queued.iter().all(|&q| q) && self.used.len() == n => {
+                SteadyKind::Lru
+            }
+            Policy::Clock => SteadyKind::Clock,
+            _ => return None,
+        };
+        let mut s = Steady {
+            kind,
+            n,
+            ring: [0; STEADY_FRAMES],
+            k: 0,
+            loads: [0; STEADY_FRAMES],
+            next_load: n as u64,
+            used: [UNUSED; STEADY_FRAMES],
+            seq: self.seq,
+            refd: 0,
+            hand: self.hand % n as u64,
+        };
+        // The list, head first: FIFO's ring, and every policy's load order.
+        let mut p = self.head;
+        let mut i = 0;
+        while p != NIL && i < n {
+            s.ring[i] = p;
+            s.loads[p as usize] = i as u64;
+            p = self.next[p as usize];
+            i += 1;
+        }
+        if i != n || p != NIL {
+            return None;
+        }
+        if kind == SteadyKind::Lru {
+            s.used[..n].copy_from_slice(&self.used);
+        }
+        for (f, fi) in frames.iter().enumerate() {
+            s.refd |= u64::from(fi.referenced) << f;
+        }
+        Some(s)
+    }
+
+    /// Takes back the state of a steady run: the list in load order, the hand, LRU's last
+    /// uses, CLOCK's reference bits (into `frames`).
+    pub fn steady_end(&mut self, s: &Steady, frames: &mut [FrameInfo]) {
+        let n = s.n;
+        let mut order = [0u32; STEADY_FRAMES];
+        match s.kind {
+            SteadyKind::Fifo => {
+                for (i, o) in order[..n].iter_mut().enumerate() {
+                    *o = s.ring[(s.k + i) % n];
+                }
+            }
+            _ => {
+                for (f, o) in order[..n].iter_mut().enumerate() {
+                    *o = f as u32;
+                }
+                order[..n].sort_unstable_by_key(|&f| s.loads[f as usize]);
+            }
+        }
+        for (i, &f) in order[..n].iter().enumerate() {
+            self.prev[f as usize] = if i == 0 { NIL } else { order[i - 1] };
+            self.next[f as usize] = if i + 1 == n { NIL } else { order[i + 1] };
+        }
+        self.head = order[0];
+        self.tail = order[n - 1];
+        self.hand = s.hand;
+        if s.kind == SteadyKind::Lru {
+            self.used.copy_from_slice(&s.used[..n]);
+            self.seq = s.seq;
+        }
+        if s.kind == SteadyKind::Clock {
+            for (f, fi) in frames.iter_mut().enumerate() {
+                fi.referenced = s.refd >> f & 1 != 0;
+            }
+        }
     }
 
     /// Frame `pfn` was freed.

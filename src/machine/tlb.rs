@@ -276,6 +276,16 @@ impl Tlb {
         }
     }
 
+    /// The entries and the one word of invalid slots of a fully associative TLB of at most 64
+    /// entries, for a run that keeps the hints as [`Tlb::fill_unhinted`] does; `None` for any
+    /// other shape.
+    pub fn steady_parts(&mut self) -> Option<(&mut [TlbEntry], &mut u64)> {
+        if !self.enabled || self.sets != 1 || self.words != 1 {
+            return None;
+        }
+        Some((&mut self.entries[..], &mut self.invalid[0]))
+    }
+
     /// Counts the valid entries per hint index again, and points each index at one of them:
     /// after unhinted fills and drops, the table is as a lookup needs it (the counts exact).
     pub fn rehash(&mut self) {

@@ -1069,6 +1069,7 @@ mod tests {
             0 => "tlb off".to_string(),
             8 => "tlb 8 entries fifo 2-way".to_string(),
             16 => "tlb 16 entries lru 4-way".to_string(),
+            2 => "tlb 2 entries fifo".to_string(),
             n => format!("tlb {n} entries lru"),
         };
         let mut src = format!(
@@ -1116,7 +1117,7 @@ mod tests {
             ostep in proptest::bool::ANY,
             frames in proptest::prop_oneof![1u64..7, 31u64..40],
             swap in 0u64..4,
-            tlb in proptest::sample::select(vec![0u64, 1, 4, 8, 16, 64]),
+            tlb in proptest::sample::select(vec![0u64, 1, 2, 4, 8, 16, 64]),
             local in proptest::bool::ANY,
             strings in proptest::collection::vec(
                 (proptest::bool::ANY, proptest::collection::vec((0u64..1000, proptest::bool::weighted(0.2)), 1..60)),
@@ -1244,6 +1245,55 @@ mod tests {
         w.os.access(&mut w.mmu, p, heap, Access::Write, &mut sink)
             .expect("the heap page is written");
         assert!(w.os.lean_run(&mut w.mmu, p, base).is_none());
+    }
+
+    /// A lean run on a full memory under FIFO, LRU or CLOCK, with a fully associative TLB (LRU
+    /// or FIFO, smaller or larger than memory) or none, goes on in the steady loop
+    /// (`machine/steady.rs`), and ends where the general handler ends: every `show`, value and
+    /// counter, with reads and writes and a page written by hand outside the region.
+    #[test]
+    fn a_full_memory_goes_on_in_the_steady_loop() {
+        use crate::session::{Options, Session};
+        for policy in [Policy::Fifo, Policy::Lru, Policy::Clock] {
+            for tlb in [0u64, 1, 2, 4, 64] {
+                for frames in [1u64, 4, 7] {
+                    let refs: Vec<(u64, bool)> = (0..700u64)
+                        .map(|i| ((i * 5 + i / 7 + i * i % 11) % (frames + 3), i % 3 == 0))
+                        .collect();
+                    let src = replay_scenario(
+                        policy,
+                        false,
+                        frames,
+                        0,
+                        tlb,
+                        false,
+                        &[(false, refs.clone()), (false, refs)],
+                        &[],
+                    );
+                    let run = |trace: bool| {
+                        let mut s = Session::new(Options {
+                            trace,
+                            report_leaks: false,
+                            ..Options::default()
+                        });
+                        let r = s.execute("t.mem", &src);
+                        assert!(r.diagnostics.is_empty(), "{:?}", r.diagnostics);
+                        let out: Vec<String> = r
+                            .steps
+                            .iter()
+                            .flat_map(|st| st.outputs().map(|o| format!("{o:?}")))
+                            .collect();
+                        (out, format!("{:?}", r.stats))
+                    };
+                    let full = run(true);
+                    let before = crate::machine::STEADY_REFS.with(|n| n.get());
+                    let lean = run(false);
+                    let steady = crate::machine::STEADY_REFS.with(|n| n.get()) - before;
+                    assert_eq!(full, lean, "{policy:?}, tlb {tlb}, {frames} frames");
+                    assert!(steady > 0, "{policy:?}, tlb {tlb}, {frames} frames");
+                }
+            }
+        }
     }
 
     #[test]

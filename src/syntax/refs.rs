@@ -366,6 +366,18 @@ impl Iter<'_> {
         let bytes = self.bytes;
         let mut at = self.at;
         for _ in 0..n {
+            // An item of one or two bytes (pages below 8192) from two bytes read at once, with
+            // no branch on its length: a generated string mixes the two at random.
+            if let Some(&[b0, b1]) = bytes.get(at..).and_then(|b| b.first_chunk::<2>()) {
+                let long = b0 >> 7;
+                if b1 & long << 7 == 0 {
+                    let page =
+                        u64::from(b0 >> 1 & 0x3f) | (u64::from(b1 & 0x7f) * u64::from(long)) << 6;
+                    at += 1 + usize::from(long);
+                    out.push(f(page, b0 & 1 != 0));
+                    continue;
+                }
+            }
             let Some((page, write)) = unpack(bytes, &mut at) else {
                 break;
             };

@@ -1,0 +1,288 @@
+//! A lean run's steady state: memory full, every frame one of the region's pages, the region's
+//! entries in one leaf table, a fully associative TLB of at most 64 entries (or none), and a
+//! policy that needs no question per frame (FIFO, CLOCK, LRU over a few frames). Each reference
+//! then touches a handful of arrays held in registers for a whole chunk: the region's frames,
+//! the frames' pages and TLB slots, the leaf table, the TLB's entries and its word of free
+//! slots, the frames' records and the policy's state ([`Steady`]), all written back when the
+//! chunk ends. Each step changes what `refill.rs`'s general loop changes; the property tests in
+//! `session/replay.rs` compare whole machines after random replays both ways.
+
+use super::pagetable::{pte, Loc};
+use super::refill::RegionRun;
+use super::replace::Steady;
+use super::tlb::TlbEntry;
+use super::{Access, FrameInfo, FrameUse, MachineStats, Mmu, PageRef};
+
+const NO: u32 = u32::MAX;
+
+#[cfg(test)]
+thread_local! {
+    /// References offered to the steady loop on this thread: tests check that the cases meant
+    /// to reach it do.
+    pub static STEADY_REFS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// What a steady chunk works on, borrowed for its length.
+struct Parts<'a> {
+    run: &'a mut RegionRun,
+    leaf: &'a mut [u64],
+    leaf_table: u32,
+    leaf_mask: u64,
+    entries: &'a mut [TlbEntry],
+    invalid: &'a mut u64,
+    frames: &'a mut [FrameInfo],
+    policy: &'a mut Steady,
+    shift: u32,
+    va_limit: u64,
+    levels: u64,
+}
+
+impl Mmu {
+    /// Replays `refs` in the steady state if the machine is in it: `None` if it is not (the
+    /// general loop takes them), else how many it did, the next one (if any) being one it
+    /// leaves to the general loop.
+    pub(super) fn region_steady(
+        &mut self,
+        run: &mut RegionRun,
+        refs: &[PageRef],
+        st: &mut MachineStats,
+    ) -> Option<usize> {
+        let (leaf_high, leaf_table) = run.leaf;
+        let bits = run.leaf_bits;
+        let last = run.at.checked_add(run.pages.checked_sub(1)?)?;
+        if !run.full || run.at >> bits != leaf_high || last >> bits != leaf_high {
+            return None;
+        }
+        let total = self.frames.total();
+        if self.frame_info.len() as u64 != total || run.held.len() != total as usize {
+            return None;
+        }
+        let mut policy = self.repl.steady(&self.frame_info)?;
+        let tlb_lru = self.tlb.lru();
+        let tlb = if self.tlb.enabled {
+            Some(self.tlb.steady_parts()?)
+        } else {
+            None
+        };
+        let mut none = [];
+        let mut no_invalid = 0;
+        let (entries, invalid) = match tlb {
+            Some((e, i)) => (e, i),
+            None => (&mut none[..], &mut no_invalid),
+        };
+        let tlb_on = !entries.is_empty();
+        let levels = self.tables.levels() as u64;
+        let mut p = Parts {
+            run,
+            leaf: self.tables.table_mut(leaf_table),
+            leaf_table,
+            leaf_mask: (1 << bits) - 1,
+            entries,
+            invalid,
+            frames: &mut self.frame_info,
+            policy: &mut policy,
+            shift: self.shift,
+            va_limit: self.va_limit,
+            levels,
+        };
+        #[cfg(test)]
+        STEADY_REFS.with(|n| n.set(n.get() + refs.len() as u64));
+        let done = match (tlb_on, tlb_lru) {
+            (false, _) => p.steps::<false, false>(refs, st),
+            (true, false) => p.steps::<true, false>(refs, st),
+            (true, true) => p.steps::<true, true>(refs, st),
+        };
+        self.repl.steady_end(&policy, &mut self.frame_info);
+        Some(done)
+    }
+}
+
+impl Parts<'_> {
+    /// The chunk's references, each as the general loop takes it, with every array and counter
+    /// in a local (so that no store through one array makes the compiler load another's
+    /// address again).
+    #[inline(always)]
+    fn steps<const TLB: bool, const TLB_LRU: bool>(
+        &mut self,
+        refs: &[PageRef],
+        st: &mut MachineStats,
+    ) -> usize {
+        let run = &mut *self.run;
+        let (asid, file, at, pages, bits) = (run.asid, run.file, run.at, run.pages, run.bits);
+        let frame_of = &mut run.frame_of[..];
+        let slot_of = &mut run.slot_of[..];
+        let held = &mut run.held[..];
+        let leaf = &mut *self.leaf;
+        let entries = &mut *self.entries;
+        let frames = &mut *self.frames;
+        let mut invalid = *self.invalid;
+        let mut policy = *self.policy;
+        let mut s = *st;
+        let (mut major, mut writebacks) = (0u64, 0u64);
+        let (shift, va_limit, levels) = (self.shift, self.va_limit, self.levels);
+        let (leaf_table, leaf_mask) = (self.leaf_table, self.leaf_mask);
+        let region = (asid, at, pages);
+        let mut done = refs.len();
+        for (j, r) in refs.iter().enumerate() {
+            let vpn = r.addr >> shift;
+            let page = vpn.wrapping_sub(at);
+            if page >= pages || r.access == Access::Exec || r.addr > va_limit {
+                done = j;
+                break;
+            }
+            let write = r.access == Access::Write;
+            let needs = if write { pte::WRITE } else { pte::READ };
+            let f = frame_of[page as usize];
+            if f != NO {
+                let f = f as usize;
+                let slot = slot_of[f];
+                if TLB && slot != NO {
+                    // A TLB hit: the LRU stamp, and the dirty bit on a first store. Anything
+                    // else (no permission; an entry elsewhere than the leaf table) is the
+                    // general loop's, before anything of it is done.
+                    let e = &mut entries[slot as usize];
+                    let dirty = write && e.pte & pte::DIRTY == 0;
+                    if e.pte & needs == 0 || (dirty && e.loc.table != leaf_table) {
+                        done = j;
+                        break;
+                    }
+                    s.accesses += 1;
+                    if TLB_LRU {
+                        e.stamp = s.accesses;
+                    }
+                    if dirty {
+                        e.pte |= pte::DIRTY;
+                        leaf[e.loc.slot as usize] |= pte::DIRTY;
+                    }
+                    s.tlb_hits += 1;
+                    policy.touch(f);
+                    continue;
+                }
+                // In memory, not in the TLB: the walk finds it present and fills the TLB.
+                let loc = held[f].1;
+                let old = leaf[loc.slot as usize];
+                if old & needs == 0 {
+                    done = j;
+                    break;
+                }
+                s.accesses += 1;
+                if TLB {
+                    s.tlb_misses += 1;
+                }
+                s.walks += 1;
+                s.walk_refs += levels;
+                let e = old | pte::ACCESSED | if write { pte::DIRTY } else { 0 };
+                leaf[loc.slot as usize] = e;
+                if TLB {
+                    fill(
+                        entries,
+                        slot_of,
+                        &mut invalid,
+                        region,
+                        (f, vpn, e, loc, s.accesses),
+                    );
+                }
+                policy.touch(f);
+                continue;
+            }
+            // Out of memory: a TLB miss, a walk that finds the entry empty, the fault, and the
+            // restarted access's miss, walk and fill.
+            s.accesses += 1;
+            if TLB {
+                s.tlb_misses += 2;
+            }
+            s.walks += 2;
+            s.walk_refs += 2 * levels;
+            let v = policy.replace();
+            let (old, old_loc) = held[v];
+            let gone = std::mem::replace(&mut leaf[old_loc.slot as usize], 0);
+            writebacks += u64::from(gone & pte::DIRTY != 0);
+            major += 1;
+            let slot = std::mem::replace(&mut slot_of[v], NO);
+            if TLB && slot != NO {
+                entries[slot as usize].valid = false;
+                invalid |= 1 << slot;
+            }
+            frame_of[old as usize] = NO;
+            frames[v] = FrameInfo {
+                used: FrameUse::File { file, page },
+                mapcount: 1,
+                referenced: true,
+                asid,
+                swap_slot: None,
+            };
+            let loc = Loc {
+                table: leaf_table,
+                slot: (vpn & leaf_mask) as u32,
+            };
+            held[v] = (page, loc);
+            frame_of[page as usize] = v as u32;
+            let e = (v as u64) << pte::PFN_SHIFT
+                | pte::PRESENT
+                | bits
+                | pte::ACCESSED
+                | if write { pte::DIRTY } else { 0 };
+            leaf[loc.slot as usize] = e;
+            if TLB {
+                fill(
+                    entries,
+                    slot_of,
+                    &mut invalid,
+                    region,
+                    (v, vpn, e, loc, s.accesses),
+                );
+            }
+            policy.touch(v);
+        }
+        // Every fault of a full memory evicts.
+        run.major += major;
+        run.evictions += major;
+        run.writebacks += writebacks;
+        *self.invalid = invalid;
+        *self.policy = policy;
+        *st = s;
+        done
+    }
+}
+
+/// The translation of frame `f` (page `vpn`, entry `e` at `loc`) into the TLB at `now`: the
+/// first free slot, or the entry loaded (or used, under LRU) longest ago, whose frame then has
+/// no translation there if it was one of the region's (`asid`, `at`, `pages`).
+#[inline(always)]
+fn fill(
+    entries: &mut [TlbEntry],
+    slot_of: &mut [u32],
+    invalid: &mut u64,
+    (asid, at, pages): (u32, u64, u64),
+    (f, vpn, e, loc, now): (usize, u64, u64, Loc, u64),
+) {
+    let i = if *invalid != 0 {
+        invalid.trailing_zeros() as usize
+    } else {
+        oldest_entry(entries)
+    };
+    let old = &entries[i];
+    if old.valid && old.asid == asid && old.vpn.wrapping_sub(at) < pages {
+        slot_of[pte::pfn(old.pte) as usize] = NO;
+    }
+    entries[i] = TlbEntry {
+        valid: true,
+        asid,
+        vpn,
+        pte: e,
+        loc,
+        stamp: now,
+    };
+    *invalid &= !(1 << i);
+    slot_of[f] = i as u32;
+}
+
+/// The first entry of the smallest stamp (every entry valid).
+#[inline(never)]
+fn oldest_entry(entries: &[TlbEntry]) -> usize {
+    entries
+        .iter()
+        .enumerate()
+        .min_by_key(|(_, e)| e.stamp)
+        .map_or(0, |(i, _)| i)
+}
