@@ -175,12 +175,13 @@ impl Mmu {
         let mut st = self.stats;
         let mut done = 0;
         loop {
-            // The steady loop while the machine is in its state (never under OPT, whose
-            // future the general loop feeds); the general loop for the rest, until memory
-            // fills (then the steady loop may take over) or a reference is not the run's.
-            if ahead.is_none() {
-                done += self.region_steady(run, &refs[done..], &mut st).unwrap_or(0);
-            }
+            // The steady loop while the machine is in its state; the general loop for the
+            // rest, until memory fills (then the steady loop may take over) or a reference is
+            // not the run's.
+            let ahead_here = ahead.map(|a| &a[done..]);
+            done += self
+                .region_steady(run, &refs[done..], ahead_here, &mut st)
+                .unwrap_or(0);
             let was_full = run.full;
             let ahead_rest = ahead.map(|a| &a[done..]);
             let (n, filled) = self.region_steps(run, &refs[done..], ahead_rest, &mut st, was_full);

@@ -146,6 +146,7 @@ enum SteadyKind {
     Fifo,
     Lru,
     Clock,
+    Opt,
 }
 
 /// A policy's state while a steady run (`machine/steady.rs`) replaces a page on every fault of
@@ -170,6 +171,26 @@ pub struct Steady {
     /// CLOCK: the frames' reference bits.
     refd: u64,
     hand: u64,
+    /// OPT: each frame's next use, encoded so that the largest is the victim ([`next_key`]),
+    /// and the next use of the page being accessed now.
+    keys: [u64; STEADY_FRAMES],
+    pub pending: u64,
+}
+
+/// OPT's key of frame `f` whose page is next used at `next` (`u64::MAX`: never): one more than
+/// the use (so that frames past the machine's, at 0, never win), the frame in the low six bits
+/// (so that of equal uses the last frame wins, as OPT's pass over the frames chooses).
+#[inline(always)]
+fn next_key(next: u64, f: usize) -> u64 {
+    (next.min(UNUSED - 1) + 1) << 6 | f as u64
+}
+
+/// The next use a key of [`next_key`] holds.
+fn key_next(key: u64) -> u64 {
+    match (key >> 6) - 1 {
+        n if n == UNUSED - 1 => u64::MAX,
+        n => n,
+    }
 }
 
 impl Steady {
@@ -196,6 +217,20 @@ impl Steady {
                 let v = (key & 63) as usize;
                 self.seq += 1;
                 self.used[v] = self.seq;
+                v
+            }
+            SteadyKind::Opt => {
+                let key = if n <= 8 {
+                    most::<8>(&self.keys)
+                } else if n <= 16 {
+                    most::<16>(&self.keys)
+                } else {
+                    most::<32>(&self.keys)
+                };
+                let v = (key & 63) as usize;
+                self.seq += 1;
+                self.used[v] = self.seq;
+                self.keys[v] = next_key(self.pending, v);
                 v
             }
             SteadyKind::Clock => {
@@ -238,6 +273,11 @@ impl Steady {
                 self.used[f] = self.seq;
             }
             SteadyKind::Clock => self.refd |= 1 << f,
+            SteadyKind::Opt => {
+                self.seq += 1;
+                self.used[f] = self.seq;
+                self.keys[f] = next_key(self.pending, f);
+            }
         }
     }
 }
@@ -255,6 +295,21 @@ fn least<const W: usize>(used: &[u64; STEADY_FRAMES]) -> u64 {
         w /= 2;
         for i in 0..w {
             k[i] = k[i].min(k[i + w]);
+        }
+    }
+    k[0]
+}
+
+/// The largest of the first `W` keys, as [`least`] finds the smallest.
+#[inline(always)]
+fn most<const W: usize>(keys: &[u64; STEADY_FRAMES]) -> u64 {
+    let mut k = [0u64; W];
+    k.copy_from_slice(&keys[..W]);
+    let mut w = W;
+    while w > 1 {
+        w /= 2;
+        for i in 0..w {
+            k[i] = k[i].max(k[i + w]);
         }
     }
     k[0]
@@ -533,7 +588,12 @@ impl Replacer {
     /// [`STEADY_FRAMES`]) is resident, and LRU's heap has an entry for each. `None` otherwise.
     pub fn steady(&self, frames: &[FrameInfo]) -> Option<Steady> {
         let n = frames.len();
-        if !self.replaces_any()
+        // OPT replaying its future over a few frames (its keys in one array, no heap).
+        let opt = self
+            .opt
+            .as_ref()
+            .filter(|o| o.scan && self.policy == Policy::Opt && !self.ostep && o.key.len() == n);
+        if !(self.replaces_any() || opt.is_some())
             || n == 0
             || n > STEADY_FRAMES
             || self.linked.len() != n
@@ -547,6 +607,11 @@ impl Replacer {
                 SteadyKind::Lru
             }
             Policy::Clock => SteadyKind::Clock,
+            Policy::Opt
+                if opt.is_some() && self.queued.iter().all(|&q| q) && self.used.len() == n =>
+            {
+                SteadyKind::Opt
+            }
             _ => return None,
         };
         let mut s = Steady {
@@ -560,7 +625,15 @@ impl Replacer {
             seq: self.seq,
             refd: 0,
             hand: self.hand % n as u64,
+            keys: [0; STEADY_FRAMES],
+            pending: u64::MAX,
         };
+        if let Some(o) = opt {
+            for (f, &k) in o.key.iter().enumerate() {
+                s.keys[f] = next_key(k, f);
+            }
+            s.pending = o.pending;
+        }
         // The list, head first: FIFO's ring, and every policy's load order.
         let mut p = self.head;
         let mut i = 0;
@@ -573,7 +646,7 @@ impl Replacer {
         if i != n || p != NIL {
             return None;
         }
-        if kind == SteadyKind::Lru {
+        if matches!(kind, SteadyKind::Lru | SteadyKind::Opt) {
             s.used[..n].copy_from_slice(&self.used);
         }
         for (f, fi) in frames.iter().enumerate() {
@@ -607,9 +680,15 @@ impl Replacer {
         self.head = order[0];
         self.tail = order[n - 1];
         self.hand = s.hand;
-        if s.kind == SteadyKind::Lru {
+        if matches!(s.kind, SteadyKind::Lru | SteadyKind::Opt) {
             self.used.copy_from_slice(&s.used[..n]);
             self.seq = s.seq;
+        }
+        if let (SteadyKind::Opt, Some(o)) = (s.kind, &mut self.opt) {
+            for (k, &key) in o.key.iter_mut().zip(&s.keys[..n]) {
+                *k = key_next(key);
+            }
+            o.pending = s.pending;
         }
         if s.kind == SteadyKind::Clock {
             for (f, fi) in frames.iter_mut().enumerate() {

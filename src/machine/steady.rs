@@ -1,10 +1,10 @@
 //! A lean run's steady state: memory full, every frame one of the region's pages, the region's
 //! entries in one leaf table, a fully associative TLB of at most 64 entries (or none), and a
-//! policy that needs no question per frame (FIFO, CLOCK, LRU over a few frames). Each reference
+//! policy that needs no question per frame (FIFO, CLOCK, and LRU or OPT over a few frames). Each reference
 //! then touches a handful of arrays held in registers for a whole chunk: the region's frames,
 //! the frames' pages and TLB slots, the leaf table, the TLB's entries and its word of free
 //! slots, the frames' records and the policy's state ([`Steady`]), all written back when the
-//! chunk ends. Each step changes what `refill.rs`'s general loop changes; the property tests in
+//! chunk ends. OPT over a few frames is steady too: its next uses come with the references. Each step changes what `refill.rs`'s general loop changes; the property tests in
 //! `session/replay.rs` compare whole machines after random replays both ways.
 
 use super::pagetable::{pte, Loc};
@@ -45,6 +45,7 @@ impl Mmu {
         &mut self,
         run: &mut RegionRun,
         refs: &[PageRef],
+        ahead: Option<&[u64]>,
         st: &mut MachineStats,
     ) -> Option<usize> {
         let (leaf_high, leaf_table) = run.leaf;
@@ -87,10 +88,13 @@ impl Mmu {
         };
         #[cfg(test)]
         STEADY_REFS.with(|n| n.set(n.get() + refs.len() as u64));
-        let done = match (tlb_on, tlb_lru) {
-            (false, _) => p.steps::<false, false>(refs, st),
-            (true, false) => p.steps::<true, false>(refs, st),
-            (true, true) => p.steps::<true, true>(refs, st),
+        let done = match (tlb_on, tlb_lru, ahead) {
+            (false, _, None) => p.steps::<false, false>(refs, st, &[]),
+            (true, false, None) => p.steps::<true, false>(refs, st, &[]),
+            (true, true, None) => p.steps::<true, true>(refs, st, &[]),
+            (false, _, Some(a)) => p.steps::<false, false>(refs, st, a),
+            (true, false, Some(a)) => p.steps::<true, false>(refs, st, a),
+            (true, true, Some(a)) => p.steps::<true, true>(refs, st, a),
         };
         self.repl.steady_end(&policy, &mut self.frame_info);
         Some(done)
@@ -106,6 +110,7 @@ impl Parts<'_> {
         &mut self,
         refs: &[PageRef],
         st: &mut MachineStats,
+        ahead: &[u64],
     ) -> usize {
         let run = &mut *self.run;
         let (asid, file, at, pages, bits) = (run.asid, run.file, run.at, run.pages, run.bits);
@@ -129,6 +134,9 @@ impl Parts<'_> {
             if page >= pages || r.access == Access::Exec || r.addr > va_limit {
                 done = j;
                 break;
+            }
+            if let Some(&next) = ahead.get(j) {
+                policy.pending = next;
             }
             let write = r.access == Access::Write;
             let needs = if write { pte::WRITE } else { pte::READ };

@@ -1247,14 +1247,14 @@ mod tests {
         assert!(w.os.lean_run(&mut w.mmu, p, base).is_none());
     }
 
-    /// A lean run on a full memory under FIFO, LRU or CLOCK, with a fully associative TLB (LRU
+    /// A lean run on a full memory under FIFO, LRU, CLOCK or OPT, with a fully associative TLB (LRU
     /// or FIFO, smaller or larger than memory) or none, goes on in the steady loop
     /// (`machine/steady.rs`), and ends where the general handler ends: every `show`, value and
     /// counter, with reads and writes and a page written by hand outside the region.
     #[test]
     fn a_full_memory_goes_on_in_the_steady_loop() {
         use crate::session::{Options, Session};
-        for policy in [Policy::Fifo, Policy::Lru, Policy::Clock] {
+        for policy in [Policy::Fifo, Policy::Lru, Policy::Clock, Policy::Opt] {
             for tlb in [0u64, 1, 2, 4, 64] {
                 for frames in [1u64, 4, 7] {
                     let refs: Vec<(u64, bool)> = (0..700u64)
