@@ -165,9 +165,15 @@ pub struct Steady {
     /// LRU and CLOCK: each frame's place in the load order (the list's order at the end).
     loads: [u64; STEADY_FRAMES],
     next_load: u64,
-    /// LRU: each frame's last use, and the last number given.
+    /// LRU and OPT: each frame's last use, and the last number given.
     used: [u64; STEADY_FRAMES],
     seq: u64,
+    /// LRU: the frames from least to most recently used, as a list (a hit or a fault moves
+    /// one frame to the end, where finding the least of the last uses would read them all).
+    prv: [u8; STEADY_FRAMES],
+    nxt: [u8; STEADY_FRAMES],
+    lru_head: u8,
+    lru_tail: u8,
     /// CLOCK: the frames' reference bits.
     refd: u64,
     hand: u64,
@@ -194,6 +200,26 @@ fn key_next(key: u64) -> u64 {
 }
 
 impl Steady {
+    /// LRU: frame `f` moves to the most recent end of the recency list.
+    #[inline(always)]
+    fn make_recent(&mut self, f: usize) {
+        let f8 = f as u8;
+        if self.lru_tail == f8 {
+            return;
+        }
+        let (a, b) = (self.prv[f], self.nxt[f]);
+        if a == NIL8 {
+            self.lru_head = b;
+        } else {
+            self.nxt[a as usize] = b;
+        }
+        self.prv[b as usize] = a;
+        self.prv[f] = self.lru_tail;
+        self.nxt[f] = NIL8;
+        self.nxt[self.lru_tail as usize] = f8;
+        self.lru_tail = f8;
+    }
+
     /// The victim, loaded again at once: [`Replacer::replace_any`].
     #[inline(always)]
     pub fn replace(&mut self) -> usize {
@@ -205,18 +231,11 @@ impl Steady {
                 v
             }
             SteadyKind::Lru => {
-                // The smallest last use, with its frame in the low bits: one minimum with no
-                // branch per frame (last uses are distinct and far below 2^58).
-                let key = if n <= 8 {
-                    least::<8>(&self.used)
-                } else if n <= 16 {
-                    least::<16>(&self.used)
-                } else {
-                    least::<32>(&self.used)
-                };
-                let v = (key & 63) as usize;
+                // The least recently used frame heads the recency list.
+                let v = self.lru_head as usize;
                 self.seq += 1;
                 self.used[v] = self.seq;
+                self.make_recent(v);
                 v
             }
             SteadyKind::Opt => {
@@ -271,6 +290,7 @@ impl Steady {
             SteadyKind::Lru => {
                 self.seq += 1;
                 self.used[f] = self.seq;
+                self.make_recent(f);
             }
             SteadyKind::Clock => self.refd |= 1 << f,
             SteadyKind::Opt => {
@@ -282,25 +302,8 @@ impl Steady {
     }
 }
 
-/// The smallest of the first `W` last uses with its frame in the low six bits, by a tree of
-/// `W - 1` independent minimums (frames past the machine's hold [`UNUSED`], never the least).
-#[inline(always)]
-fn least<const W: usize>(used: &[u64; STEADY_FRAMES]) -> u64 {
-    let mut k = [0u64; W];
-    for (i, key) in k.iter_mut().enumerate() {
-        *key = used[i] << 6 | i as u64;
-    }
-    let mut w = W;
-    while w > 1 {
-        w /= 2;
-        for i in 0..w {
-            k[i] = k[i].min(k[i + w]);
-        }
-    }
-    k[0]
-}
-
-/// The largest of the first `W` keys, as [`least`] finds the smallest.
+/// The largest of the first `W` keys (frames past the machine's hold 0, never the largest), by
+/// a tree of `W - 1` independent maximums rather than a chain of them.
 #[inline(always)]
 fn most<const W: usize>(keys: &[u64; STEADY_FRAMES]) -> u64 {
     let mut k = [0u64; W];
@@ -315,7 +318,10 @@ fn most<const W: usize>(keys: &[u64; STEADY_FRAMES]) -> u64 {
     k[0]
 }
 
-/// The last use a steady run gives the frames past the machine's: larger than any real one.
+/// No frame, in a steady run's recency list (which has at most [`STEADY_FRAMES`]).
+const NIL8: u8 = u8::MAX;
+
+/// Larger than any reference's position or any last use: the bound of OPT's keys.
 const UNUSED: u64 = u64::MAX >> 6;
 
 /// Per-frame policy state. Frames are numbered from 0; the tables grow to the highest frame
@@ -621,12 +627,16 @@ impl Replacer {
             k: 0,
             loads: [0; STEADY_FRAMES],
             next_load: n as u64,
-            used: [UNUSED; STEADY_FRAMES],
+            used: [0; STEADY_FRAMES],
             seq: self.seq,
             refd: 0,
             hand: self.hand % n as u64,
             keys: [0; STEADY_FRAMES],
             pending: u64::MAX,
+            prv: [NIL8; STEADY_FRAMES],
+            nxt: [NIL8; STEADY_FRAMES],
+            lru_head: NIL8,
+            lru_tail: NIL8,
         };
         if let Some(o) = opt {
             for (f, &k) in o.key.iter().enumerate() {
@@ -648,6 +658,19 @@ impl Replacer {
         }
         if matches!(kind, SteadyKind::Lru | SteadyKind::Opt) {
             s.used[..n].copy_from_slice(&self.used);
+        }
+        if kind == SteadyKind::Lru {
+            // The recency list, by last use (all distinct).
+            let mut by_use = [0u8; STEADY_FRAMES];
+            for (f, b) in by_use[..n].iter_mut().enumerate() {
+                *b = f as u8;
+            }
+            by_use[..n].sort_unstable_by_key(|&f| s.used[f as usize]);
+            for (i, &f) in by_use[..n].iter().enumerate() {
+                s.prv[f as usize] = if i == 0 { NIL8 } else { by_use[i - 1] };
+                s.nxt[f as usize] = if i + 1 == n { NIL8 } else { by_use[i + 1] };
+            }
+            (s.lru_head, s.lru_tail) = (by_use[0], by_use[n - 1]);
         }
         for (f, fi) in frames.iter().enumerate() {
             s.refd |= u64::from(fi.referenced) << f;
