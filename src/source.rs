@@ -16,7 +16,10 @@ pub fn read(path: &Path, name: &str, limit: usize) -> Result<String, Box<IoError
         return Err(Box::new(IoError::IsAFolder { path: path_text() }));
     }
     let bytes = std::fs::File::open(path).and_then(|f| {
-        let mut bytes = Vec::new();
+        // Room for the whole file at once (a reader under `take` gives no size hint, and
+        // growing by doubling reads a file of megabytes in many pieces).
+        let size = f.metadata().map_or(0, |m| m.len()).min(limit as u64 + 1);
+        let mut bytes = Vec::with_capacity(size as usize + 1);
         f.take(limit as u64 + 1).read_to_end(&mut bytes)?;
         Ok(bytes)
     });
