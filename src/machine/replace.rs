@@ -168,12 +168,12 @@ pub struct Steady {
     /// LRU and OPT: each frame's last use, and the last number given.
     used: [u64; STEADY_FRAMES],
     seq: u64,
-    /// LRU: the frames from least to most recently used, as a list (a hit or a fault moves
-    /// one frame to the end, where finding the least of the last uses would read them all).
-    prv: [u8; STEADY_FRAMES],
-    nxt: [u8; STEADY_FRAMES],
-    lru_head: u8,
-    lru_tail: u8,
+    /// LRU: the frames from least to most recently used, as a ring through the sentinel
+    /// [`RING`] (its next is the least recently used frame, its previous the most): a hit or a
+    /// fault moves one frame to the end with no branch, where finding the least of the last
+    /// uses would read them all. Indexed by a byte, so no index is ever out of range.
+    prv: [u8; 256],
+    nxt: [u8; 256],
     /// CLOCK: the frames' reference bits.
     refd: u64,
     hand: u64,
@@ -200,24 +200,19 @@ fn key_next(key: u64) -> u64 {
 }
 
 impl Steady {
-    /// LRU: frame `f` moves to the most recent end of the recency list.
+    /// LRU: frame `f` moves to the most recent end of the recency ring (where it may be
+    /// already: taking it out and putting it back leaves the ring as it was).
     #[inline(always)]
     fn make_recent(&mut self, f: usize) {
-        let f8 = f as u8;
-        if self.lru_tail == f8 {
-            return;
-        }
-        let (a, b) = (self.prv[f], self.nxt[f]);
-        if a == NIL8 {
-            self.lru_head = b;
-        } else {
-            self.nxt[a as usize] = b;
-        }
+        let f = f as u8;
+        let (a, b) = (self.prv[f as usize], self.nxt[f as usize]);
+        self.nxt[a as usize] = b;
         self.prv[b as usize] = a;
-        self.prv[f] = self.lru_tail;
-        self.nxt[f] = NIL8;
-        self.nxt[self.lru_tail as usize] = f8;
-        self.lru_tail = f8;
+        let last = self.prv[RING as usize];
+        self.nxt[last as usize] = f;
+        self.prv[f as usize] = last;
+        self.nxt[f as usize] = RING;
+        self.prv[RING as usize] = f;
     }
 
     /// The victim, loaded again at once: [`Replacer::replace_any`].
@@ -231,8 +226,8 @@ impl Steady {
                 v
             }
             SteadyKind::Lru => {
-                // The least recently used frame heads the recency list.
-                let v = self.lru_head as usize;
+                // The least recently used frame comes first in the recency ring.
+                let v = self.nxt[RING as usize] as usize;
                 self.seq += 1;
                 self.used[v] = self.seq;
                 self.make_recent(v);
@@ -318,8 +313,8 @@ fn most<const W: usize>(keys: &[u64; STEADY_FRAMES]) -> u64 {
     k[0]
 }
 
-/// No frame, in a steady run's recency list (which has at most [`STEADY_FRAMES`]).
-const NIL8: u8 = u8::MAX;
+/// The sentinel of a steady run's recency ring (whose frames number at most [`STEADY_FRAMES`]).
+const RING: u8 = u8::MAX;
 
 /// Larger than any reference's position or any last use: the bound of OPT's keys.
 const UNUSED: u64 = u64::MAX >> 6;
@@ -633,10 +628,8 @@ impl Replacer {
             hand: self.hand % n as u64,
             keys: [0; STEADY_FRAMES],
             pending: u64::MAX,
-            prv: [NIL8; STEADY_FRAMES],
-            nxt: [NIL8; STEADY_FRAMES],
-            lru_head: NIL8,
-            lru_tail: NIL8,
+            prv: [RING; 256],
+            nxt: [RING; 256],
         };
         if let Some(o) = opt {
             for (f, &k) in o.key.iter().enumerate() {
@@ -660,17 +653,18 @@ impl Replacer {
             s.used[..n].copy_from_slice(&self.used);
         }
         if kind == SteadyKind::Lru {
-            // The recency list, by last use (all distinct).
+            // The recency ring, by last use (all distinct).
             let mut by_use = [0u8; STEADY_FRAMES];
             for (f, b) in by_use[..n].iter_mut().enumerate() {
                 *b = f as u8;
             }
             by_use[..n].sort_unstable_by_key(|&f| s.used[f as usize]);
             for (i, &f) in by_use[..n].iter().enumerate() {
-                s.prv[f as usize] = if i == 0 { NIL8 } else { by_use[i - 1] };
-                s.nxt[f as usize] = if i + 1 == n { NIL8 } else { by_use[i + 1] };
+                s.prv[f as usize] = if i == 0 { RING } else { by_use[i - 1] };
+                s.nxt[f as usize] = if i + 1 == n { RING } else { by_use[i + 1] };
             }
-            (s.lru_head, s.lru_tail) = (by_use[0], by_use[n - 1]);
+            s.nxt[RING as usize] = by_use[0];
+            s.prv[RING as usize] = by_use[n - 1];
         }
         for (f, fi) in frames.iter().enumerate() {
             s.refd |= u64::from(fi.referenced) << f;
