@@ -471,10 +471,16 @@ pub use crate::machine::pagemap::{PageHasher, PageMap};
 pub struct Future {
     pub next: Vec<u64>,
     pub first: PageMap<u64>,
-    /// Each page's latest position so far, while the future is being built.
+    /// Each page's latest position so far, while the future is being built: in `dense` for
+    /// the pages `dense_at..` it covers (`u64::MAX`: not yet seen), in `last` for the others.
     last: PageMap<u64>,
+    dense: Vec<u64>,
+    dense_at: u64,
     shift: u32,
 }
+
+/// The most pages whose latest positions a future keeps in an array (8 MiB of them).
+const DENSE_PAGES: u64 = 1 << 20;
 
 impl Future {
     pub fn new(shift: u32) -> Self {
@@ -484,12 +490,28 @@ impl Future {
         }
     }
 
+    /// A future whose references mostly fall in the `pages` virtual pages from `vpn` (a
+    /// `refs` string's region): their latest positions are kept in an array, not a map.
+    pub fn for_pages(shift: u32, vpn: u64, pages: u64) -> Self {
+        Future {
+            shift,
+            dense: vec![u64::MAX; pages.min(DENSE_PAGES) as usize],
+            dense_at: vpn,
+            ..Future::default()
+        }
+    }
+
     /// Adds the next references, in order.
     pub fn extend(&mut self, refs: &[PageRef]) {
         for r in refs {
             let i = self.next.len() as u64;
             let vpn = r.addr >> self.shift;
-            match self.last.insert(vpn, i) {
+            let at = vpn.wrapping_sub(self.dense_at);
+            let before = match self.dense.get_mut(at as usize).filter(|_| at < DENSE_PAGES) {
+                Some(d) => Some(std::mem::replace(d, i)).filter(|&j| j != u64::MAX),
+                None => self.last.insert(vpn, i),
+            };
+            match before {
                 Some(j) => self.next[j as usize] = i,
                 None => {
                     self.first.insert(vpn, i);
@@ -1293,6 +1315,26 @@ mod tests {
                     assert!(steady > 0, "{policy:?}, tlb {tlb}, {frames} frames");
                 }
             }
+        }
+    }
+
+    proptest::proptest! {
+        /// A future that keeps a region's pages in an array knows what one that keeps them all
+        /// in a map knows, whether a page is in the region or not.
+        #[test]
+        fn a_future_over_a_region_is_the_same(pages in proptest::collection::vec(0u64..40, 0..300), at in 0u64..20, len in 0u64..30) {
+            let refs: Vec<PageRef> = pages
+                .iter()
+                .map(|&n| PageRef { addr: n << 12, access: Access::Read })
+                .collect();
+            let mut dense = Future::for_pages(12, at, len);
+            let mut map = Future::new(12);
+            for chunk in refs.chunks(7) {
+                dense.extend(chunk);
+                map.extend(chunk);
+            }
+            proptest::prop_assert_eq!(&dense.next, &map.next);
+            proptest::prop_assert_eq!(&dense.first, &map.first);
         }
     }
 

@@ -135,7 +135,8 @@ impl Exec<'_> {
                 )
             })?;
         let future = (self.world.mmu.config().replace.needs_future()).then(|| {
-            let mut f = Future::new(self.world.mmu.page_shift());
+            let shift = self.world.mmu.page_shift();
+            let mut f = Future::for_pages(shift, base >> shift, max.saturating_add(1));
             let mut all = Refs::new(items, base, ps);
             while let Ok(Some(chunk)) = all.next_chunk() {
                 f.extend(chunk);
