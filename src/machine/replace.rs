@@ -151,9 +151,10 @@ enum SteadyKind {
 
 /// A policy's state while a steady run (`machine/steady.rs`) replaces a page on every fault of
 /// a full memory whose every frame may go: FIFO's list is then a ring that only turns, LRU's
-/// victim is the smallest of a few last uses, CLOCK's reference bits fit in a word. Copied out
-/// of the [`Replacer`] at the start ([`Replacer::steady`]) and back at the end
-/// ([`Replacer::steady_end`]); in between, each step does what [`Replacer::replace_any`] and
+/// victim heads a recency ring of a few frames, CLOCK's reference bits fit in a word, OPT's
+/// victim is the largest of a few keys. Copied out of the [`Replacer`] at the start
+/// ([`Replacer::steady`]) and back at the end ([`Replacer::steady_end`]); in between, each step
+/// does what [`Replacer::replace_any`] (OPT: `victim`, `freed` and `loaded`) and
 /// [`Replacer::touched`] (with the machine's CLOCK bit) do.
 #[derive(Debug, Clone, Copy)]
 pub struct Steady {
@@ -162,7 +163,7 @@ pub struct Steady {
     /// FIFO: the frames in list order from `ring[k]`, the next victim.
     ring: [u32; STEADY_FRAMES],
     k: usize,
-    /// LRU and CLOCK: each frame's place in the load order (the list's order at the end).
+    /// LRU, CLOCK and OPT: each frame's place in the load order (the list's order at the end).
     loads: [u64; STEADY_FRAMES],
     next_load: u64,
     /// LRU and OPT: each frame's last use, and the last number given.

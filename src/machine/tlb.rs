@@ -280,7 +280,7 @@ impl Tlb {
     /// entries, for a run that keeps the hints as [`Tlb::fill_unhinted`] does; `None` for any
     /// other shape.
     pub fn steady_parts(&mut self) -> Option<(&mut [TlbEntry], &mut u64)> {
-        if !self.enabled || self.sets != 1 || self.words != 1 {
+        if !self.enabled || self.sets != 1 || self.words != 1 || self.ways != self.entries.len() {
             return None;
         }
         Some((&mut self.entries[..], &mut self.invalid[0]))
