@@ -83,6 +83,11 @@ impl PageRefsBuilder {
         text: &[u8],
         other: impl FnMut(std::ops::Range<usize>) -> (u64, bool),
     ) {
+        // Asking for the cores reads the process's cgroup files: only for a text long enough
+        // to be cut at all.
+        if text.len() < 2 * PART_MIN {
+            return self.read_part(text, other);
+        }
         let cores = std::thread::available_parallelism().map_or(1, usize::from);
         self.read_text_parts(text, other, cores, PART_MIN);
     }
