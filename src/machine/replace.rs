@@ -141,13 +141,21 @@ impl Opt {
 /// The most frames a steady run keeps the policy's state for, in registers and on the stack.
 pub const STEADY_FRAMES: usize = 64;
 
+/// The policies a steady run keeps, by number: each steady loop is compiled for one of them, so
+/// that no step asks which.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum SteadyKind {
-    Fifo,
-    Lru,
-    Clock,
-    Opt,
+#[repr(u8)]
+pub enum SteadyKind {
+    Fifo = STEADY_FIFO,
+    Lru = STEADY_LRU,
+    Clock = STEADY_CLOCK,
+    Opt = STEADY_OPT,
 }
+
+pub const STEADY_FIFO: u8 = 0;
+pub const STEADY_LRU: u8 = 1;
+pub const STEADY_CLOCK: u8 = 2;
+pub const STEADY_OPT: u8 = 3;
 
 /// A policy's state while a steady run (`machine/steady.rs`) replaces a page on every fault of
 /// a full memory whose every frame may go: FIFO's list is then a ring that only turns, LRU's
@@ -216,17 +224,24 @@ impl Steady {
         self.prv[RING as usize] = f;
     }
 
-    /// The victim, loaded again at once: [`Replacer::replace_any`].
+    /// The policy kept.
+    pub fn kind(&self) -> SteadyKind {
+        self.kind
+    }
+
+    /// The victim, loaded again at once: [`Replacer::replace_any`]. `K` is the policy's
+    /// [`SteadyKind`].
     #[inline(always)]
-    pub fn replace(&mut self) -> usize {
+    pub fn replace<const K: u8>(&mut self) -> usize {
+        debug_assert_eq!(K, self.kind as u8);
         let n = self.n;
-        let v = match self.kind {
-            SteadyKind::Fifo => {
+        let v = match K {
+            STEADY_FIFO => {
                 let v = self.ring[self.k] as usize;
                 self.k = if self.k + 1 == n { 0 } else { self.k + 1 };
                 v
             }
-            SteadyKind::Lru => {
+            STEADY_LRU => {
                 // The least recently used frame comes first in the recency ring.
                 let v = self.nxt[RING as usize] as usize;
                 self.seq += 1;
@@ -234,7 +249,7 @@ impl Steady {
                 self.make_recent(v);
                 v
             }
-            SteadyKind::Opt => {
+            STEADY_OPT => {
                 let key = if n <= 8 {
                     most::<8>(&self.keys)
                 } else if n <= 16 {
@@ -248,8 +263,8 @@ impl Steady {
                 self.keys[v] = next_key(self.pending, v);
                 v
             }
-            SteadyKind::Clock => {
-                // The first clear bit from the hand on, clearing the set ones passed; if every
+            _ => {
+                // CLOCK: the first clear bit from the hand on, clearing the set ones passed; if every
                 // bit from the hand to the end is set, the turn goes on from frame 0, and if
                 // every bit is set it comes back to the hand, which it has cleared.
                 let all = if n == 64 { u64::MAX } else { (1u64 << n) - 1 };
@@ -270,7 +285,7 @@ impl Steady {
                 v
             }
         };
-        if self.kind != SteadyKind::Fifo {
+        if K != STEADY_FIFO {
             self.loads[v] = self.next_load;
             self.next_load += 1;
         }
@@ -278,18 +293,18 @@ impl Steady {
         v
     }
 
-    /// Frame `f` was accessed: LRU's last use, CLOCK's bit.
+    /// Frame `f` was accessed: LRU's last use, CLOCK's bit (`K` as for [`Steady::replace`]).
     #[inline(always)]
-    pub fn touch(&mut self, f: usize) {
-        match self.kind {
-            SteadyKind::Fifo => {}
-            SteadyKind::Lru => {
+    pub fn touch<const K: u8>(&mut self, f: usize) {
+        match K {
+            STEADY_FIFO => {}
+            STEADY_LRU => {
                 self.seq += 1;
                 self.used[f] = self.seq;
                 self.make_recent(f);
             }
-            SteadyKind::Clock => self.refd |= 1 << f,
-            SteadyKind::Opt => {
+            STEADY_CLOCK => self.refd |= 1 << f,
+            _ => {
                 self.seq += 1;
                 self.used[f] = self.seq;
                 self.keys[f] = next_key(self.pending, f);

@@ -9,7 +9,7 @@
 
 use super::pagetable::{pte, Loc};
 use super::refill::RegionRun;
-use super::replace::Steady;
+use super::replace::{Steady, SteadyKind, STEADY_CLOCK, STEADY_FIFO, STEADY_LRU, STEADY_OPT};
 use super::tlb::TlbEntry;
 use super::{Access, FrameInfo, FrameUse, MachineStats, Mmu, PageRef};
 
@@ -59,6 +59,7 @@ impl Mmu {
             return None;
         }
         let mut policy = self.repl.steady(&self.frame_info)?;
+        let kind = policy.kind();
         let tlb_lru = self.tlb.lru();
         let tlb = if self.tlb.enabled {
             Some(self.tlb.steady_parts()?)
@@ -88,13 +89,22 @@ impl Mmu {
         };
         #[cfg(test)]
         STEADY_REFS.with(|n| n.set(n.get() + refs.len() as u64));
-        let done = match (tlb_on, tlb_lru, ahead) {
-            (false, _, None) => p.steps::<false, false>(refs, st, &[]),
-            (true, false, None) => p.steps::<true, false>(refs, st, &[]),
-            (true, true, None) => p.steps::<true, true>(refs, st, &[]),
-            (false, _, Some(a)) => p.steps::<false, false>(refs, st, a),
-            (true, false, Some(a)) => p.steps::<true, false>(refs, st, a),
-            (true, true, Some(a)) => p.steps::<true, true>(refs, st, a),
+        // One loop per policy and TLB (OPT's alone reads the next uses), so that no step asks
+        // which.
+        let a = ahead.unwrap_or(&[]);
+        let done = match (kind, tlb_on, tlb_lru) {
+            (SteadyKind::Fifo, false, _) => p.steps::<STEADY_FIFO, false, false>(refs, st, a),
+            (SteadyKind::Fifo, true, false) => p.steps::<STEADY_FIFO, true, false>(refs, st, a),
+            (SteadyKind::Fifo, true, true) => p.steps::<STEADY_FIFO, true, true>(refs, st, a),
+            (SteadyKind::Lru, false, _) => p.steps::<STEADY_LRU, false, false>(refs, st, a),
+            (SteadyKind::Lru, true, false) => p.steps::<STEADY_LRU, true, false>(refs, st, a),
+            (SteadyKind::Lru, true, true) => p.steps::<STEADY_LRU, true, true>(refs, st, a),
+            (SteadyKind::Clock, false, _) => p.steps::<STEADY_CLOCK, false, false>(refs, st, a),
+            (SteadyKind::Clock, true, false) => p.steps::<STEADY_CLOCK, true, false>(refs, st, a),
+            (SteadyKind::Clock, true, true) => p.steps::<STEADY_CLOCK, true, true>(refs, st, a),
+            (SteadyKind::Opt, false, _) => p.steps::<STEADY_OPT, false, false>(refs, st, a),
+            (SteadyKind::Opt, true, false) => p.steps::<STEADY_OPT, true, false>(refs, st, a),
+            (SteadyKind::Opt, true, true) => p.steps::<STEADY_OPT, true, true>(refs, st, a),
         };
         self.repl.steady_end(&policy, &mut self.frame_info);
         Some(done)
@@ -104,29 +114,34 @@ impl Mmu {
 impl Parts<'_> {
     /// The chunk's references, each as the general loop takes it, with every array and counter
     /// in a local (so that no store through one array makes the compiler load another's
-    /// address again).
+    /// address again). `K` is the policy ([`SteadyKind`]); `ahead` holds OPT's next uses.
+    ///
+    /// What no step of the chunk reads is written once, at its end: the counters (each a sum
+    /// of the chunk's faults, hits and walks) and the records of the frames loaded (a page of
+    /// the region each, mapped once).
     #[inline(always)]
-    fn steps<const TLB: bool, const TLB_LRU: bool>(
+    fn steps<const K: u8, const TLB: bool, const TLB_LRU: bool>(
         &mut self,
         refs: &[PageRef],
         st: &mut MachineStats,
         ahead: &[u64],
     ) -> usize {
         let run = &mut *self.run;
-        let (asid, file, at, pages, bits) = (run.asid, run.file, run.at, run.pages, run.bits);
+        let (at, pages, bits) = (run.at, run.pages, run.bits);
         let frame_of = &mut run.frame_of[..];
         let slot_of = &mut run.slot_of[..];
         let held = &mut run.held[..];
         let leaf = &mut *self.leaf;
         let entries = &mut *self.entries;
-        let frames = &mut *self.frames;
         let mut invalid = *self.invalid;
         let mut policy = *self.policy;
-        let mut s = *st;
-        let (mut major, mut writebacks) = (0u64, 0u64);
-        let (shift, va_limit, levels) = (self.shift, self.va_limit, self.levels);
+        // Faults (each evicts), TLB hits, and the frames loaded (at most 64: a bit each).
+        let (mut major, mut hits, mut writebacks, mut loaded) = (0u64, 0u64, 0u64, 0u64);
+        let (shift, va_limit) = (self.shift, self.va_limit);
         let (leaf_table, leaf_mask) = (self.leaf_table, self.leaf_mask);
-        let region = (asid, at, pages);
+        let region = (run.asid, at, pages);
+        // The clock of the TLB's stamps: the count of accesses, one per reference.
+        let base = st.accesses + 1;
         let mut done = refs.len();
         for (j, r) in refs.iter().enumerate() {
             let vpn = r.addr >> shift;
@@ -135,9 +150,12 @@ impl Parts<'_> {
                 done = j;
                 break;
             }
-            if let Some(&next) = ahead.get(j) {
-                policy.pending = next;
+            if K == STEADY_OPT {
+                if let Some(&next) = ahead.get(j) {
+                    policy.pending = next;
+                }
             }
+            let now = base + j as u64;
             let write = r.access == Access::Write;
             let needs = if write { pte::WRITE } else { pte::READ };
             let f = frame_of[page as usize];
@@ -154,16 +172,15 @@ impl Parts<'_> {
                         done = j;
                         break;
                     }
-                    s.accesses += 1;
                     if TLB_LRU {
-                        e.stamp = s.accesses;
+                        e.stamp = now;
                     }
                     if dirty {
                         e.pte |= pte::DIRTY;
                         leaf[e.loc.slot as usize] |= pte::DIRTY;
                     }
-                    s.tlb_hits += 1;
-                    policy.touch(f);
+                    hits += 1;
+                    policy.touch::<K>(f);
                     continue;
                 }
                 // In memory, not in the TLB: the walk finds it present and fills the TLB.
@@ -173,12 +190,6 @@ impl Parts<'_> {
                     done = j;
                     break;
                 }
-                s.accesses += 1;
-                if TLB {
-                    s.tlb_misses += 1;
-                }
-                s.walks += 1;
-                s.walk_refs += levels;
                 let e = old | pte::ACCESSED | if write { pte::DIRTY } else { 0 };
                 leaf[loc.slot as usize] = e;
                 if TLB {
@@ -187,38 +198,21 @@ impl Parts<'_> {
                         slot_of,
                         &mut invalid,
                         region,
-                        (f, vpn, e, loc, s.accesses),
+                        (f, vpn, e, loc, now),
                     );
                 }
-                policy.touch(f);
+                policy.touch::<K>(f);
                 continue;
             }
             // Out of memory: a TLB miss, a walk that finds the entry empty, the fault, and the
             // restarted access's miss, walk and fill.
-            s.accesses += 1;
-            if TLB {
-                s.tlb_misses += 2;
-            }
-            s.walks += 2;
-            s.walk_refs += 2 * levels;
-            let v = policy.replace();
+            let v = policy.replace::<K>();
             let (old, old_loc) = held[v];
             let gone = std::mem::replace(&mut leaf[old_loc.slot as usize], 0);
             writebacks += u64::from(gone & pte::DIRTY != 0);
             major += 1;
-            let slot = std::mem::replace(&mut slot_of[v], NO);
-            if TLB && slot != NO {
-                entries[slot as usize].valid = false;
-                invalid |= 1 << slot;
-            }
+            loaded |= 1 << v;
             frame_of[old as usize] = NO;
-            frames[v] = FrameInfo {
-                used: FrameUse::File { file, page },
-                mapcount: 1,
-                referenced: true,
-                asid,
-                swap_slot: None,
-            };
             let loc = Loc {
                 table: leaf_table,
                 slot: (vpn & leaf_mask) as u32,
@@ -232,23 +226,63 @@ impl Parts<'_> {
                 | if write { pte::DIRTY } else { 0 };
             leaf[loc.slot as usize] = e;
             if TLB {
-                fill(
-                    entries,
-                    slot_of,
-                    &mut invalid,
-                    region,
-                    (v, vpn, e, loc, s.accesses),
-                );
+                let slot = slot_of[v];
+                if slot != NO && invalid & (u64::MAX >> (63 - slot)) == 0 {
+                    // The victim's translation goes, and the first free slot is then its: the
+                    // new one takes its place (valid, and of the same address space, already).
+                    let x = &mut entries[slot as usize];
+                    x.vpn = vpn;
+                    x.pte = e;
+                    x.loc = loc;
+                    x.stamp = now;
+                } else {
+                    if slot != NO {
+                        slot_of[v] = NO;
+                        entries[slot as usize].valid = false;
+                        invalid |= 1 << slot;
+                    }
+                    fill(
+                        entries,
+                        slot_of,
+                        &mut invalid,
+                        region,
+                        (v, vpn, e, loc, now),
+                    );
+                }
             }
-            policy.touch(v);
+            policy.touch::<K>(v);
         }
-        // Every fault of a full memory evicts.
+        // Every fault of a full memory evicts, and is two TLB misses and two walks; every
+        // other reference is a TLB hit or one miss and walk.
+        let n = done as u64;
+        let walks = 2 * major + (n - major - hits);
+        st.accesses += n;
+        st.tlb_hits += hits;
+        if TLB {
+            st.tlb_misses += walks;
+        }
+        st.walks += walks;
+        st.walk_refs += walks * self.levels;
         run.major += major;
         run.evictions += major;
         run.writebacks += writebacks;
+        let (asid, file) = (run.asid, run.file);
+        while loaded != 0 {
+            let f = loaded.trailing_zeros() as usize;
+            loaded &= loaded - 1;
+            self.frames[f] = FrameInfo {
+                used: FrameUse::File {
+                    file,
+                    page: held[f].0,
+                },
+                mapcount: 1,
+                referenced: true,
+                asid,
+                swap_slot: None,
+            };
+        }
         *self.invalid = invalid;
         *self.policy = policy;
-        *st = s;
         done
     }
 }
