@@ -11,6 +11,7 @@ use pest::iterators::{Pair, Pairs};
 use pest::pratt_parser::{Assoc, Op, PrattParser};
 
 use super::ast::*;
+use super::elide::Elided;
 use super::grammar::Rule;
 use super::refs::PageRefsBuilder;
 use crate::diag::parse::ParseError;
@@ -78,6 +79,9 @@ pub(super) struct Lowerer<'s> {
     /// The whole chunk (spans are offsets into it).
     src: &'s str,
     base: usize,
+    /// The runs of references cut from what pest parsed, if any: positions past a cut are
+    /// mapped back to the source's.
+    elided: Option<&'s Elided>,
     errors: RefCell<Vec<ParseError>>,
     depth: Cell<usize>,
     max_depth: usize,
@@ -90,11 +94,18 @@ impl<'s> Lowerer<'s> {
         Lowerer {
             src,
             base,
+            elided: None,
             errors: RefCell::new(Vec::new()),
             depth: Cell::new(0),
             max_depth,
             too_deep: Cell::new(false),
         }
+    }
+
+    /// Lowers what pest parsed of `elided`'s text, the source being `src`.
+    pub(super) fn eliding(mut self, elided: &'s Elided) -> Self {
+        self.elided = Some(elided);
+        self
     }
 
     pub(super) fn into_errors(self) -> Vec<ParseError> {
@@ -110,7 +121,12 @@ impl<'s> Lowerer<'s> {
 
     fn span(&self, p: &P<'_>) -> Span {
         let s = p.as_span();
-        Span::new(self.base + s.start(), self.base + s.end())
+        Span::new(self.pos(s.start()), self.pos(s.end()))
+    }
+
+    /// The source position of position `at` of what pest parsed.
+    fn pos(&self, at: usize) -> usize {
+        self.base + self.elided.map_or(at, |e| e.orig(at))
     }
 
     /// The span of a pair without the spaces and comments pest may have skipped at its end.
@@ -578,8 +594,13 @@ impl<'s> Lowerer<'s> {
     /// item, and an item's span is made only for one that is not a plain decimal number
     /// ([`Lowerer::page_ref`] knows every other form and error).
     fn page_refs(&self, p: &P<'_>) -> PageRefs {
-        let start = self.base + p.as_span().start();
-        let bytes = p.as_str().as_bytes();
+        let span = self.span(p);
+        if let Some(e) = self.elided {
+            e.cover(p.as_span().start(), p.as_span().end());
+        }
+        // From the source, not from what pest parsed (which may hold a stand-in).
+        let start = span.start;
+        let bytes = &self.src.as_bytes()[start..span.end];
         let mut refs = PageRefsBuilder::default();
         refs.read_text(bytes, |at| {
             self.page_ref(
@@ -876,7 +897,7 @@ impl<'s> Lowerer<'s> {
         let span = self.span(&p);
         let mut value = String::new();
         if let Some(inner) = p.into_inner().next() {
-            let start = self.base + inner.as_span().start();
+            let start = self.pos(inner.as_span().start());
             let mut chars = inner.as_str().char_indices();
             while let Some((i, c)) = chars.next() {
                 if c != '\\' {

@@ -7,6 +7,7 @@
 //! token in the grammar, read by a tight loop in the lowering step.
 
 pub mod ast;
+mod elide;
 mod errors;
 mod lower;
 mod refs;
@@ -53,7 +54,29 @@ pub fn parse(src: &str) -> Result<Program, Vec<ParseError>> {
 /// [`parse`] with another limit on nesting than [`DEFAULT_MAX_DEPTH`] (at most
 /// [`MAX_DEPTH_CEILING`]: a larger one counts as that).
 pub fn parse_with_depth(src: &str, max_depth: usize) -> Result<Program, Vec<ParseError>> {
+    parse_eliding(src, max_depth, elide::MIN_RUN)
+}
+
+/// [`parse_with_depth`], with pest kept from runs of plain references of at least `min_run`
+/// bytes (`elide.rs`).
+fn parse_eliding(src: &str, max_depth: usize, min_run: usize) -> Result<Program, Vec<ParseError>> {
     let max_depth = max_depth.min(MAX_DEPTH_CEILING);
+    if let Some(elided) = elide::elide(src, min_run) {
+        if let Ok(mut pairs) = MemParser::parse(Rule::program, &elided.text) {
+            let l = Lowerer::new(src, 0, max_depth).eliding(&elided);
+            let stmts = pairs.next().map(|p| l.stmts(p)).unwrap_or_default();
+            let errors = l.into_errors();
+            if elided.all_covered() {
+                return if errors.is_empty() {
+                    Ok(Program { stmts })
+                } else {
+                    Err(cap(errors, src))
+                };
+            }
+        }
+        // A cut that was not a `refs` token's, or a chunk that does not parse: the source
+        // itself says what is wrong, where.
+    }
     match MemParser::parse(Rule::program, src) {
         Ok(mut pairs) => {
             let l = Lowerer::new(src, 0, max_depth);

@@ -722,6 +722,68 @@ fn a_long_refs_statement_parses() {
     assert_eq!((r[5].page, r[5].write), (5, true));
 }
 
+/// What pest is given when long reference runs are kept from it (`elide.rs`).
+fn stand_in(src: &str) -> Option<String> {
+    elide::elide(src, 1).map(|e| e.text)
+}
+
+#[test]
+fn pest_sees_the_first_reference_of_a_long_run() {
+    assert_eq!(
+        stand_in("refs 2 15w 6\nshow stats").as_deref(),
+        Some("refs 2\nshow stats")
+    );
+    // Spaces and continuations at a run's end stay, and so does what ends it.
+    assert_eq!(
+        stand_in("refs 1 2 \\\n 3 \\\n;x").as_deref(),
+        Some("refs 1 \\\n;x")
+    );
+    // A run may end inside an item: pest only needs the token's ends, the items are read from
+    // the source.
+    assert_eq!(
+        stand_in("refs 1 2 \\\n 3 \\\n0x4").as_deref(),
+        Some("refs 1x4")
+    );
+    assert_eq!(
+        stand_in("refs\t7r 8  ; refs 9 10}").as_deref(),
+        Some("refs\t7r  ; refs 9}")
+    );
+    // Nothing to cut: one item, another form first, another word.
+    assert_eq!(
+        stand_in("refs 5\nrefs 0x5 6 7\nxrefs 1 2\nrefs_n 1 2"),
+        None
+    );
+    // A cut in a comment or a string is found, and not trusted: the source is parsed again.
+    let src = "# refs 1 2 3\nprint \"refs 4 5 6\"\nrefs 7 8 9";
+    assert_eq!(
+        format!("{:?}", parse_eliding(src, DEFAULT_MAX_DEPTH, 1)),
+        format!("{:?}", parse_eliding(src, DEFAULT_MAX_DEPTH, usize::MAX)),
+    );
+    let e = elide::elide(src, 1).expect("three runs");
+    let l = lower::Lowerer::new(src, 0, DEFAULT_MAX_DEPTH).eliding(&e);
+    if let Ok(mut pairs) = MemParser::parse(Rule::program, &e.text) {
+        pairs.next().map(|p| l.stmts(p));
+    }
+    assert!(!e.all_covered());
+}
+
+#[test]
+fn a_long_run_is_read_from_the_source_with_its_spans() {
+    let mut src = String::from("machine { memory 4 pages }\nrefs");
+    for i in 0..40_000u64 {
+        src.push_str(&format!(" {}{}", i % 97, if i % 5 == 0 { "w" } else { "" }));
+    }
+    src.push_str(" 99999999999999999999999 1\nshow stats\nprint \"x\" +\n");
+    assert!(src.len() > elide::MIN_RUN);
+    assert!(elide::elide(&src, elide::MIN_RUN).is_some());
+    let plain = format!("{:?}", parse_eliding(&src, DEFAULT_MAX_DEPTH, usize::MAX));
+    assert_eq!(format!("{:?}", parse(&src)), plain);
+    assert!(
+        plain.contains("span"),
+        "errors, with their spans: {plain:.200}"
+    );
+}
+
 #[test]
 fn newlines_inside_brackets_and_continuations() {
     let p = ok("let p = calloc(\n    10,\n    4,\n)\nx = 1 + \\\n  2\nlet q = (\n  x\n)\n");
@@ -1106,6 +1168,42 @@ proptest! {
     ) {
         let s = toks.join(" ");
         let _ = parse(&s);
+    }
+
+    /// Keeping long reference runs from pest changes nothing: the same program, or the same
+    /// errors at the same places, wherever the runs are (statements, blocks, comments,
+    /// strings) and whatever surrounds them.
+    #[test]
+    fn elided_parses_are_the_plain_ones(
+        parts in proptest::collection::vec(
+            prop_oneof![
+                proptest::collection::vec(
+                    proptest::sample::select(vec![
+                        "1", "23", "4w", "5r", "0x1f", "6_0", "zz", "7wr", " ", "\t", "\\\n",
+                        "\\\r\n", "\\", "99999999999999999999999",
+                    ]),
+                    0..12,
+                ).prop_map(|items| format!("refs {}", items.join(" "))),
+                proptest::sample::select(vec![
+                    "# refs 1 2 3", "print \"refs 1 2 3\"", "process p {", "}", ";",
+                    "show stats", "let refs = 3", "refs", "refs\t8 9", "x refs 1 2", "{",
+                    "machine { memory 4 pages }", "for i in 0..2 { refs 1 2 3w }",
+                ]).prop_map(str::to_string),
+            ],
+            0..8,
+        ),
+        seps in proptest::collection::vec(proptest::sample::select(vec!["\n", "; ", " ", "\r\n"]), 8),
+        min in 1usize..4,
+    ) {
+        let mut src = String::new();
+        for (p, sep) in parts.iter().zip(&seps) {
+            src.push_str(p);
+            src.push_str(sep);
+        }
+        prop_assert_eq!(
+            format!("{:?}", parse_eliding(&src, DEFAULT_MAX_DEPTH, min)),
+            format!("{:?}", parse_eliding(&src, DEFAULT_MAX_DEPTH, usize::MAX)),
+        );
     }
 
     #[test]
