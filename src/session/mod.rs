@@ -726,6 +726,45 @@ mod tests {
         assert!(codes(&limited(201, None, &refs)).is_empty());
     }
 
+    /// A long `refs` string is decoded on another thread while it runs (outside a thread
+    /// pool's workers, which decode it themselves): the same run either way, stopped by a
+    /// limit at the same reference, and no thread left waiting.
+    #[test]
+    fn a_string_decoded_ahead_runs_as_one_decoded_in_turn() {
+        let mut x = 7u64;
+        let items: Vec<String> = (0..300_000)
+            .map(|i| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                format!("{}{}", x % 37, if i % 3 == 0 { "w" } else { "" })
+            })
+            .collect();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .expect("a pool of one thread");
+        for policy in ["fifo", "lru", "clock", "opt"] {
+            let src = format!(
+                "machine {{ memory 12 pages; replace {policy} }}\nrefs {}\nshow frames\nshow tlb\n",
+                items.join(" ")
+            );
+            for max_steps in [u64::MAX, 123_456] {
+                let run = || {
+                    let r = limited(max_steps, None, &src);
+                    format!("{:?} {:?} {:?}", codes(&r), r.steps, r.stats)
+                };
+                let ahead = run();
+                assert_eq!(
+                    ahead,
+                    pool.install(run),
+                    "{policy}, at most {max_steps} steps"
+                );
+                assert_eq!(ahead.contains("mem::limit"), max_steps != u64::MAX);
+            }
+        }
+    }
+
     #[test]
     fn a_sweep_shares_one_budget_between_its_runs() {
         let src = "sweep seed in 0..=99 { repeat 5000 { } }\n";

@@ -491,10 +491,12 @@ impl Future {
     }
 
     /// A future whose references mostly fall in the `pages` virtual pages from `vpn` (a
-    /// `refs` string's region): their latest positions are kept in an array, not a map.
-    pub fn for_pages(shift: u32, vpn: u64, pages: u64) -> Self {
+    /// `refs` string's region): their latest positions are kept in an array, not a map. Room
+    /// is made for `refs` references.
+    pub fn for_pages(shift: u32, vpn: u64, pages: u64, refs: usize) -> Self {
         Future {
             shift,
+            next: Vec::with_capacity(refs),
             dense: vec![u64::MAX; pages.min(DENSE_PAGES) as usize],
             dense_at: vpn,
             ..Future::default()
@@ -504,21 +506,32 @@ impl Future {
     /// Adds the next references, in order.
     pub fn extend(&mut self, refs: &[PageRef]) {
         for r in refs {
-            let i = self.next.len() as u64;
-            let vpn = r.addr >> self.shift;
-            let at = vpn.wrapping_sub(self.dense_at);
-            let before = match self.dense.get_mut(at as usize).filter(|_| at < DENSE_PAGES) {
-                Some(d) => Some(std::mem::replace(d, i)).filter(|&j| j != u64::MAX),
-                None => self.last.insert(vpn, i),
-            };
-            match before {
-                Some(j) => self.next[j as usize] = i,
-                None => {
-                    self.first.insert(vpn, i);
-                }
-            }
-            self.next.push(u64::MAX);
+            self.add(r.addr >> self.shift);
         }
+    }
+
+    /// Adds the next references, in order, by their virtual pages.
+    pub fn extend_pages(&mut self, vpns: &[u64]) {
+        for &vpn in vpns {
+            self.add(vpn);
+        }
+    }
+
+    #[inline(always)]
+    fn add(&mut self, vpn: u64) {
+        let i = self.next.len() as u64;
+        let at = vpn.wrapping_sub(self.dense_at);
+        let before = match self.dense.get_mut(at as usize).filter(|_| at < DENSE_PAGES) {
+            Some(d) => Some(std::mem::replace(d, i)).filter(|&j| j != u64::MAX),
+            None => self.last.insert(vpn, i),
+        };
+        match before {
+            Some(j) => self.next[j as usize] = i,
+            None => {
+                self.first.insert(vpn, i);
+            }
+        }
+        self.next.push(u64::MAX);
     }
 }
 
@@ -1322,21 +1335,26 @@ mod tests {
 
     proptest::proptest! {
         /// A future that keeps a region's pages in an array knows what one that keeps them all
-        /// in a map knows, whether a page is in the region or not.
+        /// in a map knows, whether a page is in the region or not, and whether it is given
+        /// references or their pages.
         #[test]
         fn a_future_over_a_region_is_the_same(pages in proptest::collection::vec(0u64..40, 0..300), at in 0u64..20, len in 0u64..30) {
             let refs: Vec<PageRef> = pages
                 .iter()
                 .map(|&n| PageRef { addr: n << 12, access: Access::Read })
                 .collect();
-            let mut dense = Future::for_pages(12, at, len);
+            let mut dense = Future::for_pages(12, at, len, 0);
+            let mut by_page = Future::for_pages(12, at, len, refs.len());
             let mut map = Future::new(12);
-            for chunk in refs.chunks(7) {
+            for (chunk, vpns) in refs.chunks(7).zip(pages.chunks(7)) {
                 dense.extend(chunk);
+                by_page.extend_pages(vpns);
                 map.extend(chunk);
             }
             proptest::prop_assert_eq!(&dense.next, &map.next);
             proptest::prop_assert_eq!(&dense.first, &map.first);
+            proptest::prop_assert_eq!(&by_page.next, &map.next);
+            proptest::prop_assert_eq!(&by_page.first, &map.first);
         }
     }
 

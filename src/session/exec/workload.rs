@@ -56,6 +56,71 @@ impl RefSource<Box<RunError>> for Refs<'_> {
     }
 }
 
+/// The fewest references a `refs` string decodes on another thread: below, starting the thread
+/// costs more than it saves.
+const AHEAD_MIN: usize = 1 << 18;
+
+/// References a batch of [`decode_ahead`] holds: a few chunks, so that the threads meet once
+/// every few chunks, not at each.
+const BATCH: usize = 4 * replay::CHUNK;
+
+/// How many cores this process may use, asked once (the answer reads the cgroup's files).
+fn cores() -> usize {
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, usize::from))
+}
+
+/// Decodes `items` into batches of references for [`RefsAhead`], reusing the batches it has
+/// finished with; stops at the end, or when the replay stops taking them.
+fn decode_ahead(
+    items: &PageRefs,
+    base: u64,
+    ps: u64,
+    batches: &std::sync::mpsc::SyncSender<Vec<PageRef>>,
+    spent: &std::sync::mpsc::Receiver<Vec<PageRef>>,
+) {
+    let mut all = items.iter();
+    loop {
+        let mut batch = spent
+            .try_recv()
+            .unwrap_or_else(|_| Vec::with_capacity(BATCH));
+        batch.clear();
+        all.fill(&mut batch, BATCH, |page, write| PageRef {
+            addr: base + page * ps,
+            access: if write { Access::Write } else { Access::Read },
+        });
+        if batch.is_empty() || batches.send(batch).is_err() {
+            return;
+        }
+    }
+}
+
+/// A `refs` string's references as [`decode_ahead`] decodes them on another thread, handed
+/// out in the same chunks as [`Refs`] hands them.
+struct RefsAhead {
+    batches: std::sync::mpsc::Receiver<Vec<PageRef>>,
+    spent: std::sync::mpsc::Sender<Vec<PageRef>>,
+    batch: Vec<PageRef>,
+    at: usize,
+}
+
+impl RefSource<Box<RunError>> for RefsAhead {
+    fn next_chunk(&mut self) -> Result<Option<&[PageRef]>, Box<RunError>> {
+        if self.at == self.batch.len() {
+            // Back to the decoder, unless it has ended.
+            let _ = self.spent.send(std::mem::take(&mut self.batch));
+            self.at = 0;
+            match self.batches.recv() {
+                Ok(b) => self.batch = b,
+                Err(_) => return Ok(None),
+            }
+        }
+        let from = self.at;
+        self.at = (from + replay::CHUNK).min(self.batch.len());
+        Ok(Some(&self.batch[from..self.at]))
+    }
+}
+
 /// A trace file's references, read as the replay goes; a read error stops the replay and is
 /// kept for its diagnostic (which needs the file's lines).
 struct TraceSource {
@@ -136,13 +201,36 @@ impl Exec<'_> {
             })?;
         let future = (self.world.mmu.config().replace.needs_future()).then(|| {
             let shift = self.world.mmu.page_shift();
-            let mut f = Future::for_pages(shift, base >> shift, max.saturating_add(1));
-            let mut all = Refs::new(items, base, ps);
-            while let Ok(Some(chunk)) = all.next_chunk() {
-                f.extend(chunk);
+            let at = base >> shift;
+            let mut f = Future::for_pages(shift, at, max.saturating_add(1), items.len());
+            // The future needs the pages only, not the references the replay makes of them.
+            let (mut all, mut vpns) = (items.iter(), Vec::with_capacity(replay::CHUNK));
+            loop {
+                vpns.clear();
+                all.fill(&mut vpns, replay::CHUNK, |page, _| at + page);
+                if vpns.is_empty() {
+                    break f;
+                }
+                f.extend_pages(&vpns);
             }
-            f
         });
+        // A long string is decoded on another core while the replay runs (not within a sweep,
+        // whose runs have the cores already).
+        if items.len() >= AHEAD_MIN && rayon::current_thread_index().is_none() && cores() > 1 {
+            return std::thread::scope(|s| {
+                let (batches, rx) = std::sync::mpsc::sync_channel(2);
+                let (spent, back) = std::sync::mpsc::channel();
+                s.spawn(move || decode_ahead(items, base, ps, &batches, &back));
+                let mut source = RefsAhead {
+                    batches: rx,
+                    spent,
+                    batch: Vec::new(),
+                    at: 0,
+                };
+                self.replay(p, &mut source, future.as_ref(), items.len(), span)
+                // The source goes first: a decoder still at work then finds no one to send to.
+            });
+        }
         let mut source = Refs::new(items, base, ps);
         self.replay(p, &mut source, future.as_ref(), items.len(), span)
     }
