@@ -237,9 +237,11 @@ impl Steady {
         let n = self.n;
         let v = match K {
             STEADY_FIFO => {
+                // The ring is the load order: no place to keep, only the hand.
                 let v = self.ring[self.k] as usize;
                 self.k = if self.k + 1 == n { 0 } else { self.k + 1 };
-                v
+                self.hand = if v + 1 == n { 0 } else { v as u64 + 1 };
+                return v;
             }
             STEADY_LRU => {
                 // The least recently used frame comes first in the recency ring.
@@ -252,6 +254,8 @@ impl Steady {
             STEADY_OPT => {
                 let key = if n <= 8 {
                     most::<8>(&self.keys)
+                } else if n <= 12 {
+                    most::<12>(&self.keys)
                 } else if n <= 16 {
                     most::<16>(&self.keys)
                 } else {
@@ -285,12 +289,45 @@ impl Steady {
                 v
             }
         };
-        if K != STEADY_FIFO {
-            self.loads[v] = self.next_load;
-            self.next_load += 1;
-        }
-        self.hand = if v + 1 == n { 0 } else { v as u64 + 1 };
+        self.loaded(v);
         v
+    }
+
+    /// Frame `v` was loaded: its place in the load order, and the hand just past it.
+    #[inline(always)]
+    fn loaded(&mut self, v: usize) {
+        let n = self.n;
+        self.loads[v] = self.next_load;
+        self.next_load += 1;
+        self.hand = if v + 1 == n { 0 } else { v as u64 + 1 };
+    }
+
+    /// A fault: the victim, loaded and then accessed, as [`Steady::replace`] then
+    /// [`Steady::touch`] (under LRU and OPT without doing twice what the access does again:
+    /// the frame is the most recent already, its next use known already).
+    #[inline(always)]
+    pub fn fault<const K: u8>(&mut self) -> usize {
+        match K {
+            STEADY_LRU => {
+                let v = self.nxt[RING as usize] as usize;
+                self.seq += 2;
+                self.used[v] = self.seq;
+                self.make_recent(v);
+                self.loaded(v);
+                v
+            }
+            STEADY_OPT => {
+                let v = self.replace::<K>();
+                self.seq += 1;
+                self.used[v] = self.seq;
+                v
+            }
+            _ => {
+                let v = self.replace::<K>();
+                self.touch::<K>(v);
+                v
+            }
+        }
     }
 
     /// Frame `f` was accessed: LRU's last use, CLOCK's bit (`K` as for [`Steady::replace`]).
@@ -314,17 +351,19 @@ impl Steady {
 }
 
 /// The largest of the first `W` keys (frames past the machine's hold 0, never the largest), by
-/// a tree of `W - 1` independent maximums rather than a chain of them.
+/// a tree of `W - 1` maximums, about log2 W deep, rather than a chain of them.
 #[inline(always)]
 fn most<const W: usize>(keys: &[u64; STEADY_FRAMES]) -> u64 {
     let mut k = [0u64; W];
     k.copy_from_slice(&keys[..W]);
     let mut w = W;
     while w > 1 {
-        w /= 2;
-        for i in 0..w {
-            k[i] = k[i].max(k[i + w]);
+        // The upper half (the smaller, for an odd count) onto the lower.
+        let h = w.div_ceil(2);
+        for i in 0..w - h {
+            k[i] = k[i].max(k[i + h]);
         }
+        w = h;
     }
     k[0]
 }

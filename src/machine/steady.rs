@@ -206,7 +206,7 @@ impl Parts<'_> {
             }
             // Out of memory: a TLB miss, a walk that finds the entry empty, the fault, and the
             // restarted access's miss, walk and fill.
-            let v = policy.replace::<K>();
+            let v = policy.fault::<K>();
             let (old, old_loc) = held[v];
             let gone = std::mem::replace(&mut leaf[old_loc.slot as usize], 0);
             writebacks += u64::from(gone & pte::DIRTY != 0);
@@ -250,7 +250,6 @@ impl Parts<'_> {
                     );
                 }
             }
-            policy.touch::<K>(v);
         }
         // Every fault of a full memory evicts, and is two TLB misses and two walks; every
         // other reference is a TLB hit or one miss and walk.
