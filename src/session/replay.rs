@@ -466,10 +466,15 @@ const HEX: [u8; 256] = {
 pub use crate::machine::pagemap::{PageHasher, PageMap};
 
 /// What OPT needs to know of the future: for each reference, the position of the next
-/// reference to the same page (`u64::MAX` = never again), and each page's first position.
-#[derive(Debug, Default)]
+/// reference to the same page (never again: `u64::MAX`), and each page's first position.
+#[derive(Debug)]
 pub struct Future {
-    pub next: Vec<u64>,
+    /// The next uses, four bytes each while positions fit ([`NEVER`]: never again), which
+    /// halves the host memory (and the fresh pages) OPT's future takes; eight each in `long`
+    /// from the position `short_end` on, which no `u32` holds.
+    next: Vec<u32>,
+    long: Vec<u64>,
+    short_end: u64,
     pub first: PageMap<u64>,
     /// Each page's latest position so far, while the future is being built: in `dense` for
     /// the pages `dense_at..` it covers (`u64::MAX`: not yet seen), in `last` for the others.
@@ -479,14 +484,23 @@ pub struct Future {
     shift: u32,
 }
 
+/// A next use of "never again" while they take four bytes.
+const NEVER: u32 = u32::MAX;
+
 /// The most pages whose latest positions a future keeps in an array (8 MiB of them).
 const DENSE_PAGES: u64 = 1 << 20;
 
 impl Future {
     pub fn new(shift: u32) -> Self {
         Future {
+            next: Vec::new(),
+            long: Vec::new(),
+            short_end: u64::from(NEVER),
+            first: PageMap::default(),
+            last: PageMap::default(),
+            dense: Vec::new(),
+            dense_at: 0,
             shift,
-            ..Future::default()
         }
     }
 
@@ -495,12 +509,43 @@ impl Future {
     /// is made for `refs` references.
     pub fn for_pages(shift: u32, vpn: u64, pages: u64, refs: usize) -> Self {
         Future {
-            shift,
             next: Vec::with_capacity(refs),
             dense: vec![u64::MAX; pages.min(DENSE_PAGES) as usize],
             dense_at: vpn,
-            ..Future::default()
+            ..Future::new(shift)
         }
+    }
+
+    /// How many references it knows.
+    pub fn len(&self) -> usize {
+        self.next.len() + self.long.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The next uses of references `range` into `out` (`u64::MAX`: never again); `false` if
+    /// it does not know them all.
+    pub fn next_uses(&self, range: std::ops::Range<usize>, out: &mut Vec<u64>) -> bool {
+        out.clear();
+        if range.end > self.len() {
+            return false;
+        }
+        if self.long.is_empty() {
+            // Not widened (or nothing since): the next uses are all in `next`.
+            out.extend(self.next[range].iter().map(|&n| wide(n)));
+        } else {
+            out.extend_from_slice(&self.long[range]);
+        }
+        true
+    }
+
+    /// Every next use, in order.
+    pub fn all_next_uses(&self) -> Vec<u64> {
+        let mut out = Vec::new();
+        self.next_uses(0..self.len(), &mut out);
+        out
     }
 
     /// Adds the next references, in order.
@@ -519,19 +564,45 @@ impl Future {
 
     #[inline(always)]
     fn add(&mut self, vpn: u64) {
-        let i = self.next.len() as u64;
+        let i = self.len() as u64;
+        let short = i < self.short_end;
+        if i == self.short_end {
+            self.widen();
+        }
         let at = vpn.wrapping_sub(self.dense_at);
         let before = match self.dense.get_mut(at as usize).filter(|_| at < DENSE_PAGES) {
             Some(d) => Some(std::mem::replace(d, i)).filter(|&j| j != u64::MAX),
             None => self.last.insert(vpn, i),
         };
         match before {
-            Some(j) => self.next[j as usize] = i,
+            Some(j) if short => self.next[j as usize] = i as u32,
+            Some(j) => self.long[j as usize] = i,
             None => {
                 self.first.insert(vpn, i);
             }
         }
-        self.next.push(u64::MAX);
+        if short {
+            self.next.push(NEVER);
+        } else {
+            self.long.push(u64::MAX);
+        }
+    }
+
+    /// Positions no longer fit four bytes: every next use takes eight from now on.
+    #[cold]
+    fn widen(&mut self) {
+        self.long = self.next.iter().map(|&n| wide(n)).collect();
+        self.next = Vec::new();
+    }
+}
+
+/// A next use of four bytes in eight.
+#[inline(always)]
+fn wide(n: u32) -> u64 {
+    if n == NEVER {
+        u64::MAX
+    } else {
+        u64::from(n)
     }
 }
 
@@ -540,7 +611,7 @@ impl Future {
 pub fn next_uses(refs: &[PageRef], shift: u32) -> (Vec<u64>, PageMap<u64>) {
     let mut f = Future::new(shift);
     f.extend(refs);
-    (f.next, f.first)
+    (f.all_next_uses(), f.first)
 }
 
 /// Why a replay stopped.
@@ -621,6 +692,8 @@ pub fn replay_source<E>(
     // tells nothing); decided at the first reference.
     let mut lean: Option<LeanRun> = None;
     let mut decided = sink.wants();
+    // OPT: the next uses of the chunk's references.
+    let mut next_uses = Vec::new();
     // Chunks of references: the periodic check and the reference count once per chunk, and a
     // loop body that is one translation (plus OPT's next use) on the way that does not fault.
     loop {
@@ -642,7 +715,9 @@ pub fn replay_source<E>(
         }
         mmu.stats.references += chunk.len() as u64;
         let mut trapped = None;
-        let ahead = future.and_then(|f| f.next.get(start..start + chunk.len()));
+        let ahead = future
+            .filter(|f| f.next_uses(start..start + chunk.len(), &mut next_uses))
+            .map(|_| &next_uses[..]);
         if ostep_trace {
             for (j, r) in chunk.iter().enumerate() {
                 if let Some(n) = ahead.and_then(|a| a.get(j)) {
@@ -1335,8 +1410,8 @@ mod tests {
 
     proptest::proptest! {
         /// A future that keeps a region's pages in an array knows what one that keeps them all
-        /// in a map knows, whether a page is in the region or not, and whether it is given
-        /// references or their pages.
+        /// in a map knows, whether a page is in the region or not, whether it is given
+        /// references or their pages, and whether its next uses take four bytes or eight.
         #[test]
         fn a_future_over_a_region_is_the_same(pages in proptest::collection::vec(0u64..40, 0..300), at in 0u64..20, len in 0u64..30) {
             let refs: Vec<PageRef> = pages
@@ -1346,15 +1421,23 @@ mod tests {
             let mut dense = Future::for_pages(12, at, len, 0);
             let mut by_page = Future::for_pages(12, at, len, refs.len());
             let mut map = Future::new(12);
+            // Eight bytes a next use from position `len` on.
+            let mut widened = Future { short_end: len, ..Future::new(12) };
             for (chunk, vpns) in refs.chunks(7).zip(pages.chunks(7)) {
                 dense.extend(chunk);
                 by_page.extend_pages(vpns);
                 map.extend(chunk);
+                widened.extend(chunk);
             }
-            proptest::prop_assert_eq!(&dense.next, &map.next);
+            let all = map.all_next_uses();
+            proptest::prop_assert_eq!(&dense.all_next_uses(), &all);
             proptest::prop_assert_eq!(&dense.first, &map.first);
-            proptest::prop_assert_eq!(&by_page.next, &map.next);
+            proptest::prop_assert_eq!(&by_page.all_next_uses(), &all);
             proptest::prop_assert_eq!(&by_page.first, &map.first);
+            proptest::prop_assert_eq!(&widened.all_next_uses(), &all);
+            proptest::prop_assert_eq!(&widened.first, &map.first);
+            let wide = refs.len() as u64 > len;
+            proptest::prop_assert_eq!(widened.long.len(), if wide { refs.len() } else { 0 });
         }
     }
 

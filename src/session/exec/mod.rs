@@ -34,6 +34,7 @@ macro_rules! err {
 }
 
 mod access;
+mod ahead;
 mod arith;
 mod builtins;
 mod compiled;

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use miette::{NamedSource, Report};
 use rayon::prelude::*;
 
+use super::ahead::{self, Batches};
 use super::{fmt_value, Exec, Sig, Stop, R};
 use crate::check::ir::{SweepIr, TExpr, Vars};
 use crate::check::machine::{apply_setting, validate, FieldSpans};
@@ -56,68 +57,25 @@ impl RefSource<Box<RunError>> for Refs<'_> {
     }
 }
 
-/// The fewest references a `refs` string decodes on another thread: below, starting the thread
-/// costs more than it saves.
-const AHEAD_MIN: usize = 1 << 18;
-
-/// References a batch of [`decode_ahead`] holds: a few chunks, so that the threads meet once
-/// every few chunks, not at each.
-const BATCH: usize = 4 * replay::CHUNK;
-
-/// How many cores this process may use, asked once (the answer reads the cgroup's files).
-fn cores() -> usize {
-    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
-    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, usize::from))
-}
-
-/// Decodes `items` into batches of references for [`RefsAhead`], reusing the batches it has
-/// finished with; stops at the end, or when the replay stops taking them.
-fn decode_ahead(
-    items: &PageRefs,
-    base: u64,
-    ps: u64,
-    batches: &std::sync::mpsc::SyncSender<Vec<PageRef>>,
-    spent: &std::sync::mpsc::Receiver<Vec<PageRef>>,
-) {
-    let mut all = items.iter();
-    loop {
-        let mut batch = spent
-            .try_recv()
-            .unwrap_or_else(|_| Vec::with_capacity(BATCH));
-        batch.clear();
-        all.fill(&mut batch, BATCH, |page, write| PageRef {
-            addr: base + page * ps,
-            access: if write { Access::Write } else { Access::Read },
-        });
-        if batch.is_empty() || batches.send(batch).is_err() {
-            return;
-        }
-    }
-}
-
-/// A `refs` string's references as [`decode_ahead`] decodes them on another thread, handed
+/// A `refs` string's references as another thread decodes them ([`ahead::decode`]), handed
 /// out in the same chunks as [`Refs`] hands them.
 struct RefsAhead {
-    batches: std::sync::mpsc::Receiver<Vec<PageRef>>,
-    spent: std::sync::mpsc::Sender<Vec<PageRef>>,
-    batch: Vec<PageRef>,
+    batches: Batches<PageRef>,
     at: usize,
 }
 
 impl RefSource<Box<RunError>> for RefsAhead {
     fn next_chunk(&mut self) -> Result<Option<&[PageRef]>, Box<RunError>> {
-        if self.at == self.batch.len() {
-            // Back to the decoder, unless it has ended.
-            let _ = self.spent.send(std::mem::take(&mut self.batch));
-            self.at = 0;
-            match self.batches.recv() {
-                Ok(b) => self.batch = b,
-                Err(_) => return Ok(None),
+        if self.at == self.batches.current().len() {
+            if self.batches.next().is_none() {
+                return Ok(None);
             }
+            self.at = 0;
         }
+        let batch = self.batches.current();
         let from = self.at;
-        self.at = (from + replay::CHUNK).min(self.batch.len());
-        Ok(Some(&self.batch[from..self.at]))
+        self.at = (from + replay::CHUNK).min(batch.len());
+        Ok(Some(&batch[from..self.at]))
     }
 }
 
@@ -204,6 +162,15 @@ impl Exec<'_> {
             let at = base >> shift;
             let mut f = Future::for_pages(shift, at, max.saturating_add(1), items.len());
             // The future needs the pages only, not the references the replay makes of them.
+            if ahead::worth_it(items.len()) {
+                std::thread::scope(|s| {
+                    let mut vpns = ahead::decode(s, items, move |page, _| at + page);
+                    while let Some(batch) = vpns.next() {
+                        f.extend_pages(batch);
+                    }
+                });
+                return f;
+            }
             let (mut all, mut vpns) = (items.iter(), Vec::with_capacity(replay::CHUNK));
             loop {
                 vpns.clear();
@@ -214,19 +181,13 @@ impl Exec<'_> {
                 f.extend_pages(&vpns);
             }
         });
-        // A long string is decoded on another core while the replay runs (not within a sweep,
-        // whose runs have the cores already).
-        if items.len() >= AHEAD_MIN && rayon::current_thread_index().is_none() && cores() > 1 {
+        if ahead::worth_it(items.len()) {
             return std::thread::scope(|s| {
-                let (batches, rx) = std::sync::mpsc::sync_channel(2);
-                let (spent, back) = std::sync::mpsc::channel();
-                s.spawn(move || decode_ahead(items, base, ps, &batches, &back));
-                let mut source = RefsAhead {
-                    batches: rx,
-                    spent,
-                    batch: Vec::new(),
-                    at: 0,
-                };
+                let batches = ahead::decode(s, items, move |page, write| PageRef {
+                    addr: base + page * ps,
+                    access: if write { Access::Write } else { Access::Read },
+                });
+                let mut source = RefsAhead { batches, at: 0 };
                 self.replay(p, &mut source, future.as_ref(), items.len(), span)
                 // The source goes first: a decoder still at work then finds no one to send to.
             });
