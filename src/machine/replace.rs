@@ -268,9 +268,9 @@ impl Steady {
                 v
             }
             _ => {
-                // CLOCK: the first clear bit from the hand on, clearing the set ones passed; if every
-                // bit from the hand to the end is set, the turn goes on from frame 0, and if
-                // every bit is set it comes back to the hand, which it has cleared.
+                // CLOCK: the first clear bit from the hand on, clearing the set ones passed; if
+                // every bit from the hand to the end is set, the turn goes on from frame 0, and
+                // if every bit is set it comes back to the hand, which it has cleared.
                 let all = if n == 64 { u64::MAX } else { (1u64 << n) - 1 };
                 let h = self.hand as usize;
                 let from_hand = all & !((1u64 << h) - 1);

@@ -754,7 +754,13 @@ mod tests {
                     let r = limited(max_steps, None, &src);
                     format!("{:?} {:?} {:?}", codes(&r), r.steps, r.stats)
                 };
+                let decoders = || exec::DECODERS.load(std::sync::atomic::Ordering::Relaxed);
+                let before = decoders();
                 let ahead = run();
+                assert!(
+                    decoders() > before,
+                    "{policy}: no thread decoded the string"
+                );
                 assert_eq!(
                     ahead,
                     pool.install(run),

@@ -470,8 +470,9 @@ pub use crate::machine::pagemap::{PageHasher, PageMap};
 #[derive(Debug)]
 pub struct Future {
     /// The next uses, four bytes each while positions fit ([`NEVER`]: never again), which
-    /// halves the host memory (and the fresh pages) OPT's future takes; eight each in `long`
-    /// from the position `short_end` on, which no `u32` holds.
+    /// halves the host memory (and the fresh pages) OPT's future takes. Position `short_end`
+    /// would be read as never again: when it comes, every next use moves to `long`, eight
+    /// bytes each, and `next` is left empty.
     next: Vec<u32>,
     long: Vec<u64>,
     short_end: u64,
@@ -557,8 +558,29 @@ impl Future {
 
     /// Adds the next references, in order, by their virtual pages.
     pub fn extend_pages(&mut self, vpns: &[u64]) {
-        for &vpn in vpns {
-            self.add(vpn);
+        let start = self.next.len();
+        let fits = (start + vpns.len()) as u64 <= self.short_end;
+        if !self.long.is_empty() || !fits {
+            for &vpn in vpns {
+                self.add(vpn);
+            }
+            return;
+        }
+        // Every position fits four bytes: the next uses start as "never", and each reference
+        // of a page in the array (a `refs` string's, all of them) is two loads and two stores.
+        self.next.resize(start + vpns.len(), NEVER);
+        for (i, &vpn) in (start..).zip(vpns) {
+            let at = vpn.wrapping_sub(self.dense_at);
+            let before = match self.dense.get_mut(at as usize).filter(|_| at < DENSE_PAGES) {
+                Some(d) => Some(std::mem::replace(d, i as u64)).filter(|&j| j != u64::MAX),
+                None => self.last.insert(vpn, i as u64),
+            };
+            match before {
+                Some(j) => self.next[j as usize] = i as u32,
+                None => {
+                    self.first.insert(vpn, i as u64);
+                }
+            }
         }
     }
 
@@ -1423,12 +1445,16 @@ mod tests {
             let mut map = Future::new(12);
             // Eight bytes a next use from position `len` on.
             let mut widened = Future { short_end: len, ..Future::new(12) };
+            let mut widened_by_page = Future { short_end: len, ..Future::for_pages(12, at, len, 0) };
             for (chunk, vpns) in refs.chunks(7).zip(pages.chunks(7)) {
                 dense.extend(chunk);
                 by_page.extend_pages(vpns);
                 map.extend(chunk);
                 widened.extend(chunk);
+                widened_by_page.extend_pages(vpns);
             }
+            proptest::prop_assert_eq!(&widened_by_page.all_next_uses(), &map.all_next_uses());
+            proptest::prop_assert_eq!(&widened_by_page.first, &map.first);
             let all = map.all_next_uses();
             proptest::prop_assert_eq!(&dense.all_next_uses(), &all);
             proptest::prop_assert_eq!(&dense.first, &map.first);

@@ -4,7 +4,8 @@
 //! syntax: first the whole chunk in one go; when that fails it parses the chunk again statement
 //! by statement, so that every broken statement gets its own error and the statements after it
 //! are still checked (up to [`MAX_ERRORS`]). Bulk data (the numbers of a `refs` statement) is one
-//! token in the grammar, read by a tight loop in the lowering step.
+//! token in the grammar, read by a tight loop in the lowering step; a long run of it is not even
+//! shown to pest, which parses the chunk with the run cut short first (`elide.rs`).
 
 pub mod ast;
 mod elide;

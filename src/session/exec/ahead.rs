@@ -17,10 +17,15 @@ const AHEAD_MIN: usize = 1 << 18;
 const BATCH: usize = 4 * replay::CHUNK;
 
 /// Whether a string of `n` references is decoded on another thread: a long one, when this
-/// process has another core, and not in a sweep (whose runs have the cores already).
+/// process has another core, and not in a sweep (whose runs have the cores already). Tests
+/// take this path on one core too, so that it is tested wherever they run.
 pub(super) fn worth_it(n: usize) -> bool {
-    n >= AHEAD_MIN && rayon::current_thread_index().is_none() && cores() > 1
+    n >= AHEAD_MIN && rayon::current_thread_index().is_none() && (cores() > 1 || cfg!(test))
 }
+
+/// Decoding threads started so far: tests check that a long string starts one.
+#[cfg(test)]
+pub(crate) static DECODERS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 /// How many cores this process may use, asked once (the answer reads the cgroup's files).
 fn cores() -> usize {
@@ -36,13 +41,15 @@ pub(super) struct Batches<T> {
 }
 
 /// Starts decoding `items` on a thread of `scope`, each made into a `T` by `make`: the batches
-/// come in order, at most two ahead of the one in use. The thread ends at the last item, or
-/// when the [`Batches`] are dropped.
+/// come in order, two waiting at most (and a third being decoded) beside the one in use. The
+/// thread ends at the last item, or when the [`Batches`] are dropped.
 pub(super) fn decode<'scope, 'env: 'scope, T: Send + 'scope>(
     scope: &'scope Scope<'scope, 'env>,
     items: &'env PageRefs,
     make: impl Fn(u64, bool) -> T + Send + 'scope,
 ) -> Batches<T> {
+    #[cfg(test)]
+    DECODERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let (ready, rx) = sync_channel(2);
     let (spent, back) = channel::<Vec<T>>();
     scope.spawn(move || {

@@ -35,6 +35,8 @@ macro_rules! err {
 
 mod access;
 mod ahead;
+#[cfg(test)]
+pub(crate) use ahead::DECODERS;
 mod arith;
 mod builtins;
 mod compiled;
