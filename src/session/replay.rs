@@ -534,8 +534,13 @@ impl Future {
             return false;
         }
         if self.long.is_empty() {
-            // Not widened (or nothing since): the next uses are all in `next`.
-            out.extend(self.next[range].iter().map(|&n| wide(n)));
+            // Not widened (or nothing since): the next uses are all in `next`. A loop over
+            // two slices of one length, which the compiler makes vector instructions.
+            let next = &self.next[range];
+            out.resize(next.len(), 0);
+            for (o, &n) in out.iter_mut().zip(next) {
+                *o = wide(n);
+            }
         } else {
             out.extend_from_slice(&self.long[range]);
         }
