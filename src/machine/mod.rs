@@ -58,6 +58,55 @@ impl Access {
     }
 }
 
+/// OPT's next uses of a run of references, as a replay's future keeps them: the position of the
+/// next reference to the same page, four bytes each (`u32::MAX`: never again) while positions fit
+/// in them, eight (`u64::MAX`: never) after.
+#[derive(Debug, Clone, Copy)]
+pub enum NextUses<'a> {
+    Short(&'a [u32]),
+    Long(&'a [u64]),
+}
+
+impl<'a> NextUses<'a> {
+    pub fn len(&self) -> usize {
+        match self {
+            NextUses::Short(s) => s.len(),
+            NextUses::Long(l) => l.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The next use of reference `j` (`u64::MAX`: never again), if there is a reference `j`.
+    #[inline(always)]
+    pub fn get(&self, j: usize) -> Option<u64> {
+        match self {
+            NextUses::Short(s) => s.get(j).map(|&n| Self::wide(n)),
+            NextUses::Long(l) => l.get(j).copied(),
+        }
+    }
+
+    /// Those of the references from `k` on.
+    pub fn from(self, k: usize) -> Self {
+        match self {
+            NextUses::Short(s) => NextUses::Short(&s[k..]),
+            NextUses::Long(l) => NextUses::Long(&l[k..]),
+        }
+    }
+
+    /// A next use of four bytes in eight.
+    #[inline(always)]
+    pub fn wide(n: u32) -> u64 {
+        if n == u32::MAX {
+            u64::MAX
+        } else {
+            u64::from(n)
+        }
+    }
+}
+
 /// One page touched by one access: a reference of a replay.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PageRef {

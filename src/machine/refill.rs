@@ -8,7 +8,7 @@
 
 use super::pagetable::{pte, Loc};
 use super::tlb::TlbEntry;
-use super::{Access, Asid, FrameInfo, FrameUse, MachineStats, Mmu, PageRef};
+use super::{Access, Asid, FrameInfo, FrameUse, MachineStats, Mmu, NextUses, PageRef};
 
 const NONE: u64 = u64::MAX;
 const NO: u32 = u32::MAX;
@@ -167,7 +167,7 @@ impl Mmu {
         &mut self,
         run: &mut RegionRun,
         refs: &[PageRef],
-        ahead: Option<&[u64]>,
+        ahead: Option<NextUses<'_>>,
     ) -> usize {
         // The counters live in registers for the chunk, and the TLB is asked nothing by page
         // (the run knows each translation's slot): its hint table is brought up to date once,
@@ -178,12 +178,12 @@ impl Mmu {
             // The steady loop while the machine is in its state; the general loop for the
             // rest, until memory fills (then the steady loop may take over) or a reference is
             // not the run's.
-            let ahead_here = ahead.map(|a| &a[done..]);
+            let ahead_here = ahead.map(|a| a.from(done));
             done += self
                 .region_steady(run, &refs[done..], ahead_here, &mut st)
                 .unwrap_or(0);
             let was_full = run.full;
-            let ahead_rest = ahead.map(|a| &a[done..]);
+            let ahead_rest = ahead.map(|a| a.from(done));
             let (n, filled) = self.region_steps(run, &refs[done..], ahead_rest, &mut st, was_full);
             done += n;
             if !filled || done == refs.len() {
@@ -204,7 +204,7 @@ impl Mmu {
         &mut self,
         run: &mut RegionRun,
         refs: &[PageRef],
-        ahead: Option<&[u64]>,
+        ahead: Option<NextUses<'_>>,
         st: &mut MachineStats,
         full: bool,
     ) -> (usize, bool) {
@@ -217,8 +217,8 @@ impl Mmu {
             if page >= run.pages || r.access == Access::Exec || r.addr > self.va_limit {
                 return (j, false);
             }
-            if let Some(a) = ahead {
-                self.repl.opt_next(a[j]);
+            if let Some(n) = ahead.and_then(|a| a.get(j)) {
+                self.repl.opt_next(n);
             }
             st.accesses += 1;
             let f = run.frame_of[page as usize];

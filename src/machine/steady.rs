@@ -11,7 +11,7 @@ use super::pagetable::{pte, Loc};
 use super::refill::RegionRun;
 use super::replace::{Steady, SteadyKind, STEADY_CLOCK, STEADY_FIFO, STEADY_LRU, STEADY_OPT};
 use super::tlb::TlbEntry;
-use super::{Access, FrameInfo, FrameUse, MachineStats, Mmu, PageRef};
+use super::{Access, FrameInfo, FrameUse, MachineStats, Mmu, NextUses, PageRef};
 
 const NO: u32 = u32::MAX;
 
@@ -45,7 +45,7 @@ impl Mmu {
         &mut self,
         run: &mut RegionRun,
         refs: &[PageRef],
-        ahead: Option<&[u64]>,
+        ahead: Option<NextUses<'_>>,
         st: &mut MachineStats,
     ) -> Option<usize> {
         let (leaf_high, leaf_table) = run.leaf;
@@ -89,29 +89,84 @@ impl Mmu {
         };
         #[cfg(test)]
         STEADY_REFS.with(|n| n.set(n.get() + refs.len() as u64));
-        // One loop per policy and TLB (OPT's alone reads the next uses), so that no step asks
-        // which.
-        let a = ahead.unwrap_or(&[]);
-        let done = match (kind, tlb_on, tlb_lru) {
-            (SteadyKind::Fifo, false, _) => p.steps::<STEADY_FIFO, false, false>(refs, st, a),
-            (SteadyKind::Fifo, true, false) => p.steps::<STEADY_FIFO, true, false>(refs, st, a),
-            (SteadyKind::Fifo, true, true) => p.steps::<STEADY_FIFO, true, true>(refs, st, a),
-            (SteadyKind::Lru, false, _) => p.steps::<STEADY_LRU, false, false>(refs, st, a),
-            (SteadyKind::Lru, true, false) => p.steps::<STEADY_LRU, true, false>(refs, st, a),
-            (SteadyKind::Lru, true, true) => p.steps::<STEADY_LRU, true, true>(refs, st, a),
-            (SteadyKind::Clock, false, _) => p.steps::<STEADY_CLOCK, false, false>(refs, st, a),
-            (SteadyKind::Clock, true, false) => p.steps::<STEADY_CLOCK, true, false>(refs, st, a),
-            (SteadyKind::Clock, true, true) => p.steps::<STEADY_CLOCK, true, true>(refs, st, a),
-            (SteadyKind::Opt, false, _) => p.steps::<STEADY_OPT, false, false>(refs, st, a),
-            (SteadyKind::Opt, true, false) => p.steps::<STEADY_OPT, true, false>(refs, st, a),
-            (SteadyKind::Opt, true, true) => p.steps::<STEADY_OPT, true, true>(refs, st, a),
+        // One loop per policy and TLB (OPT's alone reads the next uses, as they are kept), so
+        // that no step asks which.
+        let none: &[u64] = &[];
+        let done = match (kind, tlb_on, tlb_lru, ahead) {
+            (SteadyKind::Fifo, false, ..) => {
+                p.steps::<STEADY_FIFO, false, false, _>(refs, st, none)
+            }
+            (SteadyKind::Fifo, true, false, _) => {
+                p.steps::<STEADY_FIFO, true, false, _>(refs, st, none)
+            }
+            (SteadyKind::Fifo, true, true, _) => {
+                p.steps::<STEADY_FIFO, true, true, _>(refs, st, none)
+            }
+            (SteadyKind::Lru, false, ..) => p.steps::<STEADY_LRU, false, false, _>(refs, st, none),
+            (SteadyKind::Lru, true, false, _) => {
+                p.steps::<STEADY_LRU, true, false, _>(refs, st, none)
+            }
+            (SteadyKind::Lru, true, true, _) => {
+                p.steps::<STEADY_LRU, true, true, _>(refs, st, none)
+            }
+            (SteadyKind::Clock, false, ..) => {
+                p.steps::<STEADY_CLOCK, false, false, _>(refs, st, none)
+            }
+            (SteadyKind::Clock, true, false, _) => {
+                p.steps::<STEADY_CLOCK, true, false, _>(refs, st, none)
+            }
+            (SteadyKind::Clock, true, true, _) => {
+                p.steps::<STEADY_CLOCK, true, true, _>(refs, st, none)
+            }
+            (SteadyKind::Opt, tlb, lru, Some(NextUses::Short(a))) => {
+                p.opt_steps(tlb, lru, refs, st, a)
+            }
+            (SteadyKind::Opt, tlb, lru, Some(NextUses::Long(a))) => {
+                p.opt_steps(tlb, lru, refs, st, a)
+            }
+            (SteadyKind::Opt, tlb, lru, None) => p.opt_steps(tlb, lru, refs, st, none),
         };
         self.repl.steady_end(&policy, &mut self.frame_info);
         Some(done)
     }
 }
 
+/// OPT's next uses as the steady loop reads them: kept in four bytes or in eight.
+trait Ahead: Copy {
+    fn next_use(self, j: usize) -> Option<u64>;
+}
+
+impl Ahead for &[u32] {
+    #[inline(always)]
+    fn next_use(self, j: usize) -> Option<u64> {
+        self.get(j).map(|&n| NextUses::wide(n))
+    }
+}
+
+impl Ahead for &[u64] {
+    #[inline(always)]
+    fn next_use(self, j: usize) -> Option<u64> {
+        self.get(j).copied()
+    }
+}
+
 impl Parts<'_> {
+    /// OPT's steady loop for this TLB, reading next uses from `ahead`.
+    fn opt_steps(
+        &mut self,
+        tlb: bool,
+        tlb_lru: bool,
+        refs: &[PageRef],
+        st: &mut MachineStats,
+        ahead: impl Ahead,
+    ) -> usize {
+        match (tlb, tlb_lru) {
+            (false, _) => self.steps::<STEADY_OPT, false, false, _>(refs, st, ahead),
+            (true, false) => self.steps::<STEADY_OPT, true, false, _>(refs, st, ahead),
+            (true, true) => self.steps::<STEADY_OPT, true, true, _>(refs, st, ahead),
+        }
+    }
+
     /// The chunk's references, each as the general loop takes it, with every array and counter
     /// in a local (so that no store through one array makes the compiler load another's
     /// address again). `K` is the policy ([`SteadyKind`]); `ahead` holds OPT's next uses.
@@ -120,11 +175,11 @@ impl Parts<'_> {
     /// of the chunk's faults, hits and walks) and the records of the frames loaded (a page of
     /// the region each, mapped once).
     #[inline(always)]
-    fn steps<const K: u8, const TLB: bool, const TLB_LRU: bool>(
+    fn steps<const K: u8, const TLB: bool, const TLB_LRU: bool, A: Ahead>(
         &mut self,
         refs: &[PageRef],
         st: &mut MachineStats,
-        ahead: &[u64],
+        ahead: A,
     ) -> usize {
         let run = &mut *self.run;
         let (at, pages, bits) = (run.at, run.pages, run.bits);
@@ -151,7 +206,7 @@ impl Parts<'_> {
                 break;
             }
             if K == STEADY_OPT {
-                if let Some(&next) = ahead.get(j) {
+                if let Some(next) = ahead.next_use(j) {
                     policy.pending = next;
                 }
             }

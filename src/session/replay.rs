@@ -9,7 +9,7 @@ use super::World;
 use crate::config::Conventions;
 use crate::events::{Event, EventSink};
 use crate::machine::pagetable::pte;
-use crate::machine::{Access, Asid, Mmu};
+use crate::machine::{Access, Asid, Mmu, NextUses};
 use crate::os::{LeanRun, Os, Trap};
 
 pub use crate::machine::PageRef;
@@ -526,47 +526,44 @@ impl Future {
         self.len() == 0
     }
 
-    /// The next uses of references `range` into `out` (`u64::MAX`: never again); `false` if
-    /// it does not know them all.
-    pub fn next_uses(&self, range: std::ops::Range<usize>, out: &mut Vec<u64>) -> bool {
-        out.clear();
+    /// The next uses of references `range`, or `None` if it does not know them all.
+    pub fn next_uses(&self, range: std::ops::Range<usize>) -> Option<NextUses<'_>> {
         if range.end > self.len() {
-            return false;
+            return None;
         }
-        if self.long.is_empty() {
-            // Not widened (or nothing since): the next uses are all in `next`. A loop over
-            // two slices of one length, which the compiler makes vector instructions.
-            let next = &self.next[range];
-            out.resize(next.len(), 0);
-            for (o, &n) in out.iter_mut().zip(next) {
-                *o = wide(n);
-            }
+        // Not widened (or nothing since): the next uses are all in `next`.
+        Some(if self.long.is_empty() {
+            NextUses::Short(&self.next[range])
         } else {
-            out.extend_from_slice(&self.long[range]);
-        }
-        true
+            NextUses::Long(&self.long[range])
+        })
     }
 
-    /// Every next use, in order.
+    /// Every next use, in order (`u64::MAX`: never again).
     pub fn all_next_uses(&self) -> Vec<u64> {
-        let mut out = Vec::new();
-        self.next_uses(0..self.len(), &mut out);
-        out
+        let Some(all) = self.next_uses(0..self.len()) else {
+            return Vec::new();
+        };
+        (0..all.len()).filter_map(|j| all.get(j)).collect()
     }
 
     /// Adds the next references, in order.
     pub fn extend(&mut self, refs: &[PageRef]) {
-        for r in refs {
-            self.add(r.addr >> self.shift);
-        }
+        let shift = self.shift;
+        self.extend_vpns(refs.iter().map(|r| r.addr >> shift));
     }
 
     /// Adds the next references, in order, by their virtual pages.
     pub fn extend_pages(&mut self, vpns: &[u64]) {
+        self.extend_vpns(vpns.iter().copied());
+    }
+
+    #[inline(always)]
+    fn extend_vpns(&mut self, vpns: impl ExactSizeIterator<Item = u64>) {
         let start = self.next.len();
         let fits = (start + vpns.len()) as u64 <= self.short_end;
         if !self.long.is_empty() || !fits {
-            for &vpn in vpns {
+            for vpn in vpns {
                 self.add(vpn);
             }
             return;
@@ -574,7 +571,7 @@ impl Future {
         // Every position fits four bytes: the next uses start as "never", and each reference
         // of a page in the array (a `refs` string's, all of them) is two loads and two stores.
         self.next.resize(start + vpns.len(), NEVER);
-        for (i, &vpn) in (start..).zip(vpns) {
+        for (i, vpn) in (start..).zip(vpns) {
             let at = vpn.wrapping_sub(self.dense_at);
             let before = match self.dense.get_mut(at as usize).filter(|_| at < DENSE_PAGES) {
                 Some(d) => Some(std::mem::replace(d, i as u64)).filter(|&j| j != u64::MAX),
@@ -618,18 +615,8 @@ impl Future {
     /// Positions no longer fit four bytes: every next use takes eight from now on.
     #[cold]
     fn widen(&mut self) {
-        self.long = self.next.iter().map(|&n| wide(n)).collect();
+        self.long = self.next.iter().map(|&n| NextUses::wide(n)).collect();
         self.next = Vec::new();
-    }
-}
-
-/// A next use of four bytes in eight.
-#[inline(always)]
-fn wide(n: u32) -> u64 {
-    if n == NEVER {
-        u64::MAX
-    } else {
-        u64::from(n)
     }
 }
 
@@ -719,8 +706,6 @@ pub fn replay_source<E>(
     // tells nothing); decided at the first reference.
     let mut lean: Option<LeanRun> = None;
     let mut decided = sink.wants();
-    // OPT: the next uses of the chunk's references.
-    let mut next_uses = Vec::new();
     // Chunks of references: the periodic check and the reference count once per chunk, and a
     // loop body that is one translation (plus OPT's next use) on the way that does not fault.
     loop {
@@ -742,13 +727,11 @@ pub fn replay_source<E>(
         }
         mmu.stats.references += chunk.len() as u64;
         let mut trapped = None;
-        let ahead = future
-            .filter(|f| f.next_uses(start..start + chunk.len(), &mut next_uses))
-            .map(|_| &next_uses[..]);
+        let ahead = future.and_then(|f| f.next_uses(start..start + chunk.len()));
         if ostep_trace {
             for (j, r) in chunk.iter().enumerate() {
                 if let Some(n) = ahead.and_then(|a| a.get(j)) {
-                    mmu.opt_next(*n);
+                    mmu.opt_next(n);
                 }
                 if let Err(t) = one_told(os, mmu, p, asid, r, sink, &mut tally) {
                     trapped = Some((j, t));
@@ -769,8 +752,11 @@ pub fn replay_source<E>(
             }
             let rest = &chunk[done..];
             if let Some(ahead) = ahead {
-                for (j, (r, &n)) in rest.iter().zip(&ahead[done..]).enumerate() {
-                    mmu.opt_next(n);
+                let ahead = ahead.from(done);
+                for (j, r) in rest.iter().enumerate() {
+                    if let Some(n) = ahead.get(j) {
+                        mmu.opt_next(n);
+                    }
                     if let Err(t) = one(os, mmu, p, asid, r, sink) {
                         trapped = Some((done + j, t));
                         break;
