@@ -751,25 +751,14 @@ pub fn replay_source<E>(
                 }
             }
             let rest = &chunk[done..];
-            if let Some(ahead) = ahead {
-                let ahead = ahead.from(done);
-                for (j, r) in rest.iter().enumerate() {
-                    if let Some(n) = ahead.get(j) {
-                        mmu.opt_next(n);
-                    }
-                    if let Err(t) = one(os, mmu, p, asid, r, sink) {
-                        trapped = Some((done + j, t));
-                        break;
-                    }
-                }
-            } else {
-                for (j, r) in rest.iter().enumerate() {
-                    if let Err(t) = one(os, mmu, p, asid, r, sink) {
-                        trapped = Some((done + j, t));
-                        break;
-                    }
-                }
+            let at = (&mut *os, &mut *mmu, p, asid, &mut *sink);
+            // One loop for each way the next uses are kept, so that no step asks which.
+            trapped = match ahead.map(|a| a.from(done)) {
+                Some(NextUses::Short(a)) => general(at, rest, a, |n| Some(NextUses::wide(n))),
+                Some(NextUses::Long(a)) => general(at, rest, a, Some),
+                None => general(at, rest, rest, |_| None),
             }
+            .map(|(j, t)| (done + j, t));
         }
         if let Some((j, t)) = trapped {
             // The trapped reference counts; the ones after it never happened.
@@ -786,6 +775,27 @@ pub fn replay_source<E>(
         mmu.opt_end();
     }
     result
+}
+
+/// `refs` through the general path, each as [`one`], OPT told its next use first (`wide` of its
+/// entry in `next`, if that is one: the references themselves stand in for none): the first
+/// that traps, and how.
+#[inline(always)]
+fn general<T: Copy>(
+    (os, mmu, p, asid, sink): (&mut Os, &mut Mmu, usize, Asid, &mut EventSink),
+    refs: &[PageRef],
+    next: &[T],
+    wide: impl Fn(T) -> Option<u64>,
+) -> Option<(usize, Trap)> {
+    for (j, (r, &n)) in refs.iter().zip(next).enumerate() {
+        if let Some(n) = wide(n) {
+            mmu.opt_next(n);
+        }
+        if let Err(t) = one(os, mmu, p, asid, r, sink) {
+            return Some((j, t));
+        }
+    }
+    None
 }
 
 /// One reference of a replay, counted already: [`Os::access`] without the count.
