@@ -41,8 +41,10 @@ pub(super) fn elide(src: &str, min: usize) -> Option<Elided> {
     let b = src.as_bytes();
     let mut runs = Vec::new();
     let mut from = 0;
-    while let Some(k) = memchr::memmem::find(&b[from..], b"refs") {
-        let kw = from + k;
+    for kw in memchr::memmem::Finder::new(b"refs").find_iter(b) {
+        if kw < from {
+            continue;
+        }
         from = kw + 4;
         let word_start = kw == 0 || !is_ident(b[kw - 1]);
         if !word_start || !matches!(b.get(from), Some(b' ' | b'\t')) {
