@@ -12,7 +12,7 @@ pub mod replace;
 pub mod small;
 mod steady;
 #[cfg(test)]
-pub use steady::STEADY_REFS;
+pub use steady::{SETTLED_REFS, STEADY_REFS};
 pub mod swap;
 pub mod tlb;
 
@@ -240,6 +240,22 @@ pub struct Mmu {
     clock_bits: bool,
     swap: Swap,
     pub stats: MachineStats,
+}
+
+impl Mmu {
+    /// What the machine holds beyond what `show` prints, for tests that compare two ways to
+    /// the same state: every TLB entry with its stamp and the free slots, every frame's
+    /// record, and the policy's state.
+    #[cfg(test)]
+    pub fn state_digest(&self) -> String {
+        format!(
+            "{:?}\n{:?}\n{:?}\n{:?}",
+            self.tlb.entries_and_free(),
+            self.frame_info,
+            self.repl,
+            self.stats
+        )
+    }
 }
 
 impl Mmu {

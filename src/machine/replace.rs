@@ -141,6 +141,10 @@ impl Opt {
 /// The most frames a steady run keeps the policy's state for, in registers and on the stack.
 pub const STEADY_FRAMES: usize = 64;
 
+/// A frame's index into a steady run's tables, which are [`STEADY_FRAMES`] long: masked, it
+/// needs no bounds check.
+const FRAME_MASK: usize = STEADY_FRAMES - 1;
+
 /// The policies a steady run keeps, by number: each steady loop is compiled for one of them, so
 /// that no step asks which.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -164,31 +168,48 @@ pub const STEADY_OPT: u8 = 3;
 /// ([`Replacer::steady`]) and back at the end ([`Replacer::steady_end`]); in between, each step
 /// does what [`Replacer::replace_any`] (OPT: `victim`, `freed` and `loaded`) and
 /// [`Replacer::touched`] (with the machine's CLOCK bit) do.
+///
+/// Its words apart from its tables are a [`SteadyHot`], which a steady loop keeps as a local
+/// of its own (`Steady::hot`) and hands to each step: a local of a few words lives in
+/// registers, where a field of a struct of tables lives in memory, and a step would wait for
+/// the store of the step before.
 #[derive(Debug, Clone, Copy)]
 pub struct Steady {
     kind: SteadyKind,
-    n: usize,
     /// FIFO: the frames in list order from `ring[k]`, the next victim.
     ring: [u32; STEADY_FRAMES],
-    k: usize,
     /// LRU, CLOCK and OPT: each frame's place in the load order (the list's order at the end).
     loads: [u64; STEADY_FRAMES],
-    next_load: u64,
-    /// LRU and OPT: each frame's last use, and the last number given.
+    /// LRU and OPT: each frame's last use.
     used: [u64; STEADY_FRAMES],
-    seq: u64,
-    /// LRU: the frames from least to most recently used, as a ring through the sentinel
-    /// [`RING`] (its next is the least recently used frame, its previous the most): a hit or a
-    /// fault moves one frame to the end with no branch, where finding the least of the last
-    /// uses would read them all. Indexed by a byte, so no index is ever out of range.
+    /// LRU: the frames from least to most recently used, as a list from `first` to `last`
+    /// whose ends have [`RING`] as their missing neighbour: a hit or a fault moves one frame
+    /// to the end with no branch, where finding the least of the last uses would read them
+    /// all. Indexed by a byte, so no index is ever out of range.
     prv: [u8; 256],
     nxt: [u8; 256],
-    /// CLOCK: the frames' reference bits.
-    refd: u64,
-    hand: u64,
-    /// OPT: each frame's next use, encoded so that the largest is the victim ([`next_key`]),
-    /// and the next use of the page being accessed now.
+    /// OPT: each frame's next use, encoded so that the largest is the victim ([`next_key`]).
     keys: [u64; STEADY_FRAMES],
+    pub hot: SteadyHot,
+}
+
+/// The words of a [`Steady`] that its steps change.
+#[derive(Debug, Clone, Copy)]
+pub struct SteadyHot {
+    n: usize,
+    /// FIFO: where the ring starts.
+    k: usize,
+    /// LRU and OPT: the last use number given.
+    seq: u64,
+    /// LRU: the ends of the recency list.
+    first: u8,
+    last: u8,
+    /// CLOCK: the frames' reference bits, and the hand's bit as the run goes.
+    refd: u64,
+    hand_bit: u64,
+    /// The hand, as the run ends.
+    hand: u64,
+    /// OPT: the next use of the page being accessed now.
     pub pending: u64,
 }
 
@@ -209,19 +230,24 @@ fn key_next(key: u64) -> u64 {
 }
 
 impl Steady {
-    /// LRU: frame `f` moves to the most recent end of the recency ring (where it may be
-    /// already: taking it out and putting it back leaves the ring as it was).
+    /// LRU: frame `f` moves to the most recent end of the recency list (where it may be
+    /// already: taking it out and putting it back leaves the list as it was). The ends live in
+    /// `first` and `last`, so that the next victim is known without reading memory written by
+    /// the move before; an end's missing neighbour is [`RING`], whose own slots only absorb
+    /// writes.
     #[inline(always)]
-    fn make_recent(&mut self, f: usize) {
-        let f = f as u8;
-        let (a, b) = (self.prv[f as usize], self.nxt[f as usize]);
+    fn make_recent(&mut self, h: &mut SteadyHot, f: usize) {
+        let f8 = f as u8;
+        let (a, b) = (self.prv[f], self.nxt[f]);
         self.nxt[a as usize] = b;
         self.prv[b as usize] = a;
-        let last = self.prv[RING as usize];
-        self.nxt[last as usize] = f;
-        self.prv[f as usize] = last;
-        self.nxt[f as usize] = RING;
-        self.prv[RING as usize] = f;
+        let first = if a == RING { b } else { h.first };
+        let last = if b == RING { a } else { h.last };
+        self.nxt[last as usize] = f8;
+        self.prv[f] = last;
+        self.nxt[f] = RING;
+        h.last = f8;
+        h.first = if first == RING { f8 } else { first };
     }
 
     /// The policy kept.
@@ -229,26 +255,26 @@ impl Steady {
         self.kind
     }
 
-    /// The victim, loaded again at once: [`Replacer::replace_any`]. `K` is the policy's
-    /// [`SteadyKind`].
+    /// The victim, loaded again at once at step `now` (a number that grows with every step):
+    /// [`Replacer::replace_any`]. `K` is the policy's [`SteadyKind`].
     #[inline(always)]
-    pub fn replace<const K: u8>(&mut self) -> usize {
+    pub fn replace<const K: u8>(&mut self, h: &mut SteadyHot, now: u64) -> usize {
         debug_assert_eq!(K, self.kind as u8);
-        let n = self.n;
+        let n = h.n;
         let v = match K {
             STEADY_FIFO => {
-                // The ring is the load order: no place to keep, only the hand.
-                let v = self.ring[self.k] as usize;
-                self.k = if self.k + 1 == n { 0 } else { self.k + 1 };
-                self.hand = if v + 1 == n { 0 } else { v as u64 + 1 };
+                // The ring is the load order: no place to keep, and the hand is set once, at
+                // the end ([`Steady::turned`]).
+                let v = self.ring[h.k & FRAME_MASK] as usize;
+                h.k = if h.k + 1 == n { 0 } else { h.k + 1 };
                 return v;
             }
             STEADY_LRU => {
-                // The least recently used frame comes first in the recency ring.
-                let v = self.nxt[RING as usize] as usize;
-                self.seq += 1;
-                self.used[v] = self.seq;
-                self.make_recent(v);
+                // The least recently used frame comes first in the recency list.
+                let v = h.first as usize;
+                h.seq += 1;
+                self.used[v] = h.seq;
+                self.make_recent(h, v);
                 v
             }
             STEADY_OPT => {
@@ -262,69 +288,103 @@ impl Steady {
                     most::<32>(&self.keys)
                 };
                 let v = (key & 63) as usize;
-                self.seq += 1;
-                self.used[v] = self.seq;
-                self.keys[v] = next_key(self.pending, v);
+                h.seq += 1;
+                self.used[v] = h.seq;
+                self.keys[v] = next_key(h.pending, v);
                 v
             }
             _ => {
                 // CLOCK: the first clear bit from the hand on, clearing the set ones passed; if
                 // every bit from the hand to the end is set, the turn goes on from frame 0, and
-                // if every bit is set it comes back to the hand, which it has cleared.
+                // if every bit is set it comes back to the hand, which it has cleared. The hand
+                // is kept as its bit, and the victim found as one: the next step waits on no
+                // count of zeros.
                 let all = if n == 64 { u64::MAX } else { (1u64 << n) - 1 };
-                let h = self.hand as usize;
-                let from_hand = all & !((1u64 << h) - 1);
-                let clear = !self.refd & all;
-                // The bits the hand passed: from `h` up to `v`, turning past the end if need be.
-                let (v, passed) = if clear & from_hand != 0 {
-                    let v = (clear & from_hand).trailing_zeros() as usize;
-                    (v, from_hand & ((1u64 << v) - 1))
+                let hand = h.hand_bit;
+                let from_hand = all & hand.wrapping_neg();
+                let clear = !h.refd & all;
+                let ahead = clear & from_hand;
+                // The bits the hand passed: from the hand up to the victim's, turning past the
+                // end if need be.
+                let (bit, passed) = if ahead != 0 {
+                    let bit = ahead & ahead.wrapping_neg();
+                    (bit, from_hand & (bit - 1))
                 } else if clear != 0 {
-                    let v = clear.trailing_zeros() as usize;
-                    (v, from_hand | ((1u64 << v) - 1))
+                    let bit = clear & clear.wrapping_neg();
+                    (bit, from_hand | (bit - 1))
                 } else {
-                    (h, all)
+                    (hand, all)
                 };
-                self.refd &= !passed;
-                v
+                h.refd &= !passed;
+                let next = bit << 1;
+                h.hand_bit = if next & all == 0 { 1 } else { next };
+                let v = bit.trailing_zeros() as usize;
+                self.loads[v & FRAME_MASK] = now + STEADY_FRAMES as u64;
+                return v;
             }
         };
-        self.loaded(v);
+        self.loaded(v, now);
         v
     }
 
-    /// Frame `v` was loaded: its place in the load order, and the hand just past it.
-    #[inline(always)]
-    fn loaded(&mut self, v: usize) {
-        let n = self.n;
-        self.loads[v] = self.next_load;
-        self.next_load += 1;
-        self.hand = if v + 1 == n { 0 } else { v as u64 + 1 };
+    /// After one fault or more: the hand just past the last frame loaded. Only CLOCK reads
+    /// the hand as it goes (and keeps it as a bit); under FIFO the last frame loaded is the
+    /// one before the next victim in the ring, under LRU and OPT the one of the latest load.
+    pub fn turned<const K: u8>(&self, h: &mut SteadyHot) {
+        let n = h.n;
+        if K == STEADY_CLOCK {
+            h.hand = u64::from(h.hand_bit.trailing_zeros());
+            return;
+        }
+        let last = match K {
+            STEADY_FIFO => self.ring[(h.k + n - 1) % n] as usize,
+            _ => (0..n).max_by_key(|&f| self.loads[f]).unwrap_or(0),
+        };
+        h.hand = if last + 1 == n { 0 } else { last as u64 + 1 };
     }
 
-    /// A fault: the victim, loaded and then accessed, as [`Steady::replace`] then
+    /// Frame `v` was loaded at `now`: its place in the load order (the hand is set by
+    /// [`Steady::turned`]). Only the order of the places counts: `now` grows with every step,
+    /// and a load's place is taken past every place the run started with (each below
+    /// [`STEADY_FRAMES`]), so that no count of loads need be kept.
+    #[inline(always)]
+    fn loaded(&mut self, v: usize, now: u64) {
+        self.loads[v & FRAME_MASK] = now + STEADY_FRAMES as u64;
+    }
+
+    /// A fault at step `now`: the victim, loaded and then accessed, as [`Steady::replace`] then
     /// [`Steady::touch`] (under LRU and OPT without doing twice what the access does again:
     /// the frame is the most recent already, its next use known already).
     #[inline(always)]
-    pub fn fault<const K: u8>(&mut self) -> usize {
+    pub fn fault<const K: u8>(&mut self, h: &mut SteadyHot, now: u64) -> usize {
         match K {
             STEADY_LRU => {
-                let v = self.nxt[RING as usize] as usize;
-                self.seq += 2;
-                self.used[v] = self.seq;
-                self.make_recent(v);
-                self.loaded(v);
+                // The first frame goes to the end, as `make_recent` moves it, knowing that it
+                // has no previous neighbour. With one frame, it is the end already.
+                let v = h.first;
+                let b = self.nxt[v as usize];
+                self.prv[b as usize] = RING;
+                let last = if b == RING { RING } else { h.last };
+                self.nxt[last as usize] = v;
+                self.prv[v as usize] = last;
+                self.nxt[v as usize] = RING;
+                h.last = v;
+                h.first = if b == RING { v } else { b };
+                let v = v as usize;
+                h.seq += 2;
+                self.used[v & FRAME_MASK] = h.seq;
+                self.loaded(v, now);
                 v
             }
             STEADY_OPT => {
-                let v = self.replace::<K>();
-                self.seq += 1;
-                self.used[v] = self.seq;
+                let v = self.replace::<K>(h, now);
+                h.seq += 1;
+                self.used[v] = h.seq;
                 v
             }
             _ => {
-                let v = self.replace::<K>();
-                self.touch::<K>(v);
+                let v = self.replace::<K>(h, now);
+                self.touch::<K>(h, v);
                 v
             }
         }
@@ -332,19 +392,19 @@ impl Steady {
 
     /// Frame `f` was accessed: LRU's last use, CLOCK's bit (`K` as for [`Steady::replace`]).
     #[inline(always)]
-    pub fn touch<const K: u8>(&mut self, f: usize) {
+    pub fn touch<const K: u8>(&mut self, h: &mut SteadyHot, f: usize) {
         match K {
             STEADY_FIFO => {}
             STEADY_LRU => {
-                self.seq += 1;
-                self.used[f] = self.seq;
-                self.make_recent(f);
+                h.seq += 1;
+                self.used[f] = h.seq;
+                self.make_recent(h, f);
             }
-            STEADY_CLOCK => self.refd |= 1 << f,
+            STEADY_CLOCK => h.refd |= 1 << f,
             _ => {
-                self.seq += 1;
-                self.used[f] = self.seq;
-                self.keys[f] = next_key(self.pending, f);
+                h.seq += 1;
+                self.used[f] = h.seq;
+                self.keys[f] = next_key(h.pending, f);
             }
         }
     }
@@ -672,25 +732,29 @@ impl Replacer {
         };
         let mut s = Steady {
             kind,
-            n,
             ring: [0; STEADY_FRAMES],
-            k: 0,
             loads: [0; STEADY_FRAMES],
-            next_load: n as u64,
             used: [0; STEADY_FRAMES],
-            seq: self.seq,
-            refd: 0,
-            hand: self.hand % n as u64,
             keys: [0; STEADY_FRAMES],
-            pending: u64::MAX,
             prv: [RING; 256],
             nxt: [RING; 256],
+            hot: SteadyHot {
+                n,
+                k: 0,
+                seq: self.seq,
+                refd: 0,
+                hand: self.hand % n as u64,
+                hand_bit: 1 << (self.hand % n as u64),
+                pending: u64::MAX,
+                first: RING,
+                last: RING,
+            },
         };
         if let Some(o) = opt {
             for (f, &k) in o.key.iter().enumerate() {
                 s.keys[f] = next_key(k, f);
             }
-            s.pending = o.pending;
+            s.hot.pending = o.pending;
         }
         // The list, head first: FIFO's ring, and every policy's load order.
         let mut p = self.head;
@@ -718,11 +782,11 @@ impl Replacer {
                 s.prv[f as usize] = if i == 0 { RING } else { by_use[i - 1] };
                 s.nxt[f as usize] = if i + 1 == n { RING } else { by_use[i + 1] };
             }
-            s.nxt[RING as usize] = by_use[0];
-            s.prv[RING as usize] = by_use[n - 1];
+            s.hot.first = by_use[0];
+            s.hot.last = by_use[n - 1];
         }
         for (f, fi) in frames.iter().enumerate() {
-            s.refd |= u64::from(fi.referenced) << f;
+            s.hot.refd |= u64::from(fi.referenced) << f;
         }
         Some(s)
     }
@@ -730,12 +794,12 @@ impl Replacer {
     /// Takes back the state of a steady run: the list in load order, the hand, LRU's last
     /// uses, CLOCK's reference bits (into `frames`).
     pub fn steady_end(&mut self, s: &Steady, frames: &mut [FrameInfo]) {
-        let n = s.n;
+        let n = s.hot.n;
         let mut order = [0u32; STEADY_FRAMES];
         match s.kind {
             SteadyKind::Fifo => {
                 for (i, o) in order[..n].iter_mut().enumerate() {
-                    *o = s.ring[(s.k + i) % n];
+                    *o = s.ring[(s.hot.k + i) % n];
                 }
             }
             _ => {
@@ -751,20 +815,20 @@ impl Replacer {
         }
         self.head = order[0];
         self.tail = order[n - 1];
-        self.hand = s.hand;
+        self.hand = s.hot.hand;
         if matches!(s.kind, SteadyKind::Lru | SteadyKind::Opt) {
             self.used.copy_from_slice(&s.used[..n]);
-            self.seq = s.seq;
+            self.seq = s.hot.seq;
         }
         if let (SteadyKind::Opt, Some(o)) = (s.kind, &mut self.opt) {
             for (k, &key) in o.key.iter_mut().zip(&s.keys[..n]) {
                 *k = key_next(key);
             }
-            o.pending = s.pending;
+            o.pending = s.hot.pending;
         }
         if s.kind == SteadyKind::Clock {
             for (f, fi) in frames.iter_mut().enumerate() {
-                fi.referenced = s.refd >> f & 1 != 0;
+                fi.referenced = s.hot.refd >> f & 1 != 0;
             }
         }
     }

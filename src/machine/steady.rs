@@ -13,6 +13,11 @@ use super::replace::{Steady, SteadyKind, STEADY_CLOCK, STEADY_FIFO, STEADY_LRU, 
 use super::tlb::TlbEntry;
 use super::{Access, FrameInfo, FrameUse, MachineStats, Mmu, NextUses, PageRef};
 
+mod settled;
+
+#[cfg(test)]
+pub use settled::SETTLED_REFS;
+
 const NO: u32 = u32::MAX;
 
 #[cfg(test)]
@@ -181,6 +186,20 @@ impl Parts<'_> {
         st: &mut MachineStats,
         ahead: A,
     ) -> usize {
+        if let Some(mut s) = self.settle::<K, TLB>(refs.len()) {
+            // Frames found in the entries, with 4 KiB pages or others; or in the run's table.
+            return match (s.by_leaf(), self.shift) {
+                (true, 12) => {
+                    self.settled_steps::<K, TLB, TLB_LRU, true, 12, A>(&mut s, refs, st, ahead)
+                }
+                (true, _) => {
+                    self.settled_steps::<K, TLB, TLB_LRU, true, 0, A>(&mut s, refs, st, ahead)
+                }
+                (false, _) => {
+                    self.settled_steps::<K, TLB, TLB_LRU, false, 0, A>(&mut s, refs, st, ahead)
+                }
+            };
+        }
         let run = &mut *self.run;
         let (at, pages, bits) = (run.at, run.pages, run.bits);
         let frame_of = &mut run.frame_of[..];
@@ -190,6 +209,7 @@ impl Parts<'_> {
         let entries = &mut *self.entries;
         let mut invalid = *self.invalid;
         let mut policy = *self.policy;
+        let mut hot = policy.hot;
         // Faults (each evicts), TLB hits, and the frames loaded (at most 64: a bit each).
         let (mut major, mut hits, mut writebacks, mut loaded) = (0u64, 0u64, 0u64, 0u64);
         let (shift, va_limit) = (self.shift, self.va_limit);
@@ -207,7 +227,7 @@ impl Parts<'_> {
             }
             if K == STEADY_OPT {
                 if let Some(next) = ahead.next_use(j) {
-                    policy.pending = next;
+                    hot.pending = next;
                 }
             }
             let now = base + j as u64;
@@ -235,7 +255,7 @@ impl Parts<'_> {
                         leaf[e.loc.slot as usize] |= pte::DIRTY;
                     }
                     hits += 1;
-                    policy.touch::<K>(f);
+                    policy.touch::<K>(&mut hot, f);
                     continue;
                 }
                 // In memory, not in the TLB: the walk finds it present and fills the TLB.
@@ -256,12 +276,12 @@ impl Parts<'_> {
                         (f, vpn, e, loc, now),
                     );
                 }
-                policy.touch::<K>(f);
+                policy.touch::<K>(&mut hot, f);
                 continue;
             }
             // Out of memory: a TLB miss, a walk that finds the entry empty, the fault, and the
             // restarted access's miss, walk and fill.
-            let v = policy.fault::<K>();
+            let v = policy.fault::<K>(&mut hot, now);
             let (old, old_loc) = held[v];
             let gone = std::mem::replace(&mut leaf[old_loc.slot as usize], 0);
             writebacks += u64::from(gone & pte::DIRTY != 0);
@@ -310,34 +330,54 @@ impl Parts<'_> {
         // other reference is a TLB hit or one miss and walk.
         let n = done as u64;
         let walks = 2 * major + (n - major - hits);
-        st.accesses += n;
-        st.tlb_hits += hits;
-        if TLB {
-            st.tlb_misses += walks;
+        count::<TLB>(run, st, self.levels, [n, major, hits, walks, writebacks]);
+        if major > 0 {
+            policy.turned::<K>(&mut hot);
         }
-        st.walks += walks;
-        st.walk_refs += walks * self.levels;
-        run.major += major;
-        run.evictions += major;
-        run.writebacks += writebacks;
-        let (asid, file) = (run.asid, run.file);
-        while loaded != 0 {
-            let f = loaded.trailing_zeros() as usize;
-            loaded &= loaded - 1;
-            self.frames[f] = FrameInfo {
-                used: FrameUse::File {
-                    file,
-                    page: held[f].0,
-                },
-                mapcount: 1,
-                referenced: true,
-                asid,
-                swap_slot: None,
-            };
-        }
+        record_loaded(self.frames, run, loaded);
         *self.invalid = invalid;
+        policy.hot = hot;
         *self.policy = policy;
         done
+    }
+}
+
+/// A chunk's counters: `[references, faults (each an eviction), TLB hits, walks (each after a
+/// TLB miss, with a TLB), write-backs]`, each walk reading `levels` tables.
+fn count<const TLB: bool>(
+    run: &mut RegionRun,
+    st: &mut MachineStats,
+    levels: u64,
+    [n, major, hits, walks, writebacks]: [u64; 5],
+) {
+    st.accesses += n;
+    st.tlb_hits += hits;
+    if TLB {
+        st.tlb_misses += walks;
+    }
+    st.walks += walks;
+    st.walk_refs += walks * levels;
+    run.major += major;
+    run.evictions += major;
+    run.writebacks += writebacks;
+}
+
+/// The records of the frames in `loaded` (a bit each): each holds a page of the run's region,
+/// mapped once.
+fn record_loaded(frames: &mut [FrameInfo], run: &RegionRun, mut loaded: u64) {
+    while loaded != 0 {
+        let f = loaded.trailing_zeros() as usize;
+        loaded &= loaded - 1;
+        frames[f] = FrameInfo {
+            used: FrameUse::File {
+                file: run.file,
+                page: run.held[f].0,
+            },
+            mapcount: 1,
+            referenced: true,
+            asid: run.asid,
+            swap_slot: None,
+        };
     }
 }
 

@@ -299,6 +299,12 @@ impl Tlb {
         }
     }
 
+    /// The entries (valid or not) and the free slots' words.
+    #[cfg(test)]
+    pub fn entries_and_free(&self) -> (&[TlbEntry], &[u64]) {
+        (&self.entries, &self.invalid)
+    }
+
     /// Whether a hit counts as a use (LRU) rather than leaving the entry's age as it was
     /// loaded (FIFO).
     pub fn lru(&self) -> bool {

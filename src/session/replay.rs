@@ -1260,6 +1260,7 @@ mod tests {
             long in proptest::option::weighted(0.25, (proptest::bool::ANY, 4097usize..9000)),
             max_steps in proptest::option::weighted(0.25, 50u64..14_000),
             alone in proptest::bool::ANY,
+            big_pages in proptest::bool::weighted(0.25),
         ) {
             use crate::session::{Options, Output, Session};
             // A few pages more than frames, so that memory of more than 32 frames (LRU's heap)
@@ -1282,6 +1283,12 @@ mod tests {
                 anon
             };
             let src = replay_scenario(policy, ostep, frames, swap, tlb, local, &strings, &anon);
+            // Pages of another size than 4 KiB: the steady loops compiled for any size.
+            let src = if big_pages {
+                src.replacen("machine { ", "machine { page_size 8 KiB; ", 1)
+            } else {
+                src
+            };
             let run = |trace: bool| {
                 let mut s = Session::new(Options {
                     trace,
@@ -1304,6 +1311,7 @@ mod tests {
                 for d in &r.diagnostics {
                     out.push_str(&format!("{} at line {:?}\n", d.code, d.line));
                 }
+                out.push_str(&s.world().mmu.state_digest());
                 (out, format!("{:?}", r.stats))
             };
             let full = run(true);
@@ -1383,49 +1391,86 @@ mod tests {
     /// A lean run on a full memory under FIFO, LRU, CLOCK or OPT, with a fully associative TLB (LRU
     /// or FIFO, smaller or larger than memory) or none, goes on in the steady loop
     /// (`machine/steady.rs`) — FIFO and CLOCK up to 64 frames, LRU and OPT up to 32 — and ends
-    /// where the general handler ends: every `show`, value and counter.
+    /// where the general handler ends: every `show`, value and counter. With every frame's
+    /// translation in the TLB (or none), it goes on in the settled loop (`steady/settled.rs`):
+    /// over regions of fewer pages than the string has references and of more, with 4 KiB pages
+    /// and with others.
     #[test]
     fn a_full_memory_goes_on_in_the_steady_loop() {
         use crate::session::{Options, Session};
+        let count = |c: &'static std::thread::LocalKey<std::cell::Cell<u64>>| c.with(|n| n.get());
         for policy in [Policy::Fifo, Policy::Lru, Policy::Clock, Policy::Opt] {
             for tlb in [0u64, 1, 2, 4, 64] {
                 for frames in [1u64, 4, 7, 12, 40, 64] {
-                    let refs: Vec<(u64, bool)> = (0..700u64)
-                        .map(|i| ((i * 5 + i / 7 + i * i % 11) % (frames + 3), i % 3 == 0))
-                        .collect();
-                    let src = replay_scenario(
-                        policy,
-                        false,
-                        frames,
-                        0,
-                        tlb,
-                        false,
-                        &[(false, refs.clone()), (false, refs)],
-                        &[],
-                    );
-                    let run = |trace: bool| {
-                        let mut s = Session::new(Options {
-                            trace,
-                            report_leaks: false,
-                            ..Options::default()
-                        });
-                        let r = s.execute("t.mem", &src);
-                        assert!(r.diagnostics.is_empty(), "{:?}", r.diagnostics);
-                        let out: Vec<String> = r
-                            .steps
-                            .iter()
-                            .flat_map(|st| st.outputs().map(|o| format!("{o:?}")))
+                    for (page_size, sparse) in [(4, false), (16, false), (4, true)] {
+                        if sparse && frames > 12 {
+                            continue;
+                        }
+                        // Sparse: the region has more pages than the string has references (and
+                        // fewer than a leaf table maps).
+                        // With 4 KiB pages, a string of two chunks: the second starts where
+                        // the first left the run.
+                        let (spread, len) = match (sparse, page_size) {
+                            (true, _) => (400 / (frames + 3), 200),
+                            (false, 4) => (1, 5000),
+                            (false, _) => (1, 700),
+                        };
+                        let refs: Vec<(u64, bool)> = (0..len)
+                            .map(|i| {
+                                let n = (i * 5 + i / 7 + i * i % 11) % (frames + 3);
+                                (n * spread, i % 3 == 0)
+                            })
                             .collect();
-                        (out, format!("{:?}", r.stats))
-                    };
-                    let full = run(true);
-                    let before = crate::machine::STEADY_REFS.with(|n| n.get());
-                    let lean = run(false);
-                    let steady = crate::machine::STEADY_REFS.with(|n| n.get()) - before;
-                    assert_eq!(full, lean, "{policy:?}, tlb {tlb}, {frames} frames");
-                    // LRU and OPT over more than 32 frames keep their heap: the general loop's.
-                    let few = frames <= 32 || matches!(policy, Policy::Fifo | Policy::Clock);
-                    assert_eq!(steady > 0, few, "{policy:?}, tlb {tlb}, {frames} frames");
+                        let src = replay_scenario(
+                            policy,
+                            false,
+                            frames,
+                            0,
+                            tlb,
+                            false,
+                            &[(false, refs.clone()), (false, refs)],
+                            &[],
+                        )
+                        .replacen(
+                            "machine { ",
+                            &format!("machine {{ page_size {page_size} KiB; "),
+                            1,
+                        );
+                        let run = |trace: bool| {
+                            let mut s = Session::new(Options {
+                                trace,
+                                report_leaks: false,
+                                ..Options::default()
+                            });
+                            let r = s.execute("t.mem", &src);
+                            assert!(r.diagnostics.is_empty(), "{:?}", r.diagnostics);
+                            let mut out: Vec<String> = r
+                                .steps
+                                .iter()
+                                .flat_map(|st| st.outputs().map(|o| format!("{o:?}")))
+                                .collect();
+                            out.push(s.world().mmu.state_digest());
+                            (out, format!("{:?}", r.stats))
+                        };
+                        let full = run(true);
+                        let (steady, settled) = (
+                            count(&crate::machine::STEADY_REFS),
+                            count(&crate::machine::SETTLED_REFS),
+                        );
+                        let lean = run(false);
+                        let steady = count(&crate::machine::STEADY_REFS) - steady;
+                        let settled = count(&crate::machine::SETTLED_REFS) - settled;
+                        let case = format!(
+                            "{policy:?}, tlb {tlb}, {frames} frames, {page_size} KiB pages, sparse {sparse}"
+                        );
+                        assert_eq!(full, lean, "{case}");
+                        // LRU and OPT over more than 32 frames keep their heap: the general
+                        // loop's.
+                        let few = frames <= 32 || matches!(policy, Policy::Fifo | Policy::Clock);
+                        assert_eq!(steady > 0, few, "{case}");
+                        // A TLB of fewer entries than frames drops some frames' translations.
+                        assert_eq!(settled > 0, few && (tlb == 0 || tlb >= frames), "{case}");
+                    }
                 }
             }
         }
