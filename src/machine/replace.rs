@@ -143,7 +143,7 @@ pub const STEADY_FRAMES: usize = 64;
 
 /// A frame's index into a steady run's tables, which are [`STEADY_FRAMES`] long: masked, it
 /// needs no bounds check.
-const FRAME_MASK: usize = STEADY_FRAMES - 1;
+pub const FRAME_MASK: usize = STEADY_FRAMES - 1;
 
 /// The policies a steady run keeps, by number: each steady loop is compiled for one of them, so
 /// that no step asks which.

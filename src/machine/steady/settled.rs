@@ -9,7 +9,7 @@
 //! whole machines, TLB stamps and policy state included, after random replays both ways.
 
 use super::super::pagetable::{pte, Loc};
-use super::super::replace::{STEADY_CLOCK, STEADY_OPT};
+use super::super::replace::{FRAME_MASK, STEADY_CLOCK, STEADY_FRAMES, STEADY_OPT};
 use super::super::{Access, FrameInfo, FrameUse, MachineStats, PageRef};
 use super::{count, Ahead, Parts, NO};
 
@@ -20,15 +20,12 @@ thread_local! {
     pub static SETTLED_REFS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
 }
 
-/// Frames are at most 64 (a bit each in a word), so a frame's index is masked to 6 bits.
-const FRAME_MASK: usize = 63;
-
 /// What a settled chunk keeps of each frame in place of its entry and translation.
 pub(super) struct Settled {
     /// The page each frame holds (region pages number fewer than 2^32).
-    page_of: [u32; 64],
+    page_of: [u32; STEADY_FRAMES],
     /// Each frame's translation's stamp (its load or, under an LRU TLB, its last use).
-    stamp: [u64; 64],
+    stamp: [u64; STEADY_FRAMES],
     /// The frames whose pages are dirty, a bit each.
     dirty: u64,
     /// The leaf slot of the region's page 0: page `p`'s entry is at `first + p`.
@@ -57,14 +54,14 @@ impl Parts<'_> {
             || end > self.va_limit >> self.shift
             || run.frame_of.len() as u64 != pages
             || self.leaf.len() < first + pages as usize
-            || run.held.len() > 64
+            || run.held.len() > STEADY_FRAMES
             || self.frames.len() != run.held.len()
         {
             return None;
         }
         let mut s = Settled {
-            page_of: [0; 64],
-            stamp: [0; 64],
+            page_of: [0; STEADY_FRAMES],
+            stamp: [0; STEADY_FRAMES],
             dirty: 0,
             first,
             by_leaf: pages as usize <= refs,
